@@ -1,0 +1,73 @@
+/* select.c — keeps only the listed fields, in the listed order. */
+#include "expr.h"
+
+#include <string.h>
+
+struct select {
+    sr_strv fields;
+    int missing; /* 0 error, 1 null, 2 skip */
+};
+
+static const sr_param select_params[] = {
+    {SR_P_FIELDS, "fields", NULL, offsetof(struct select, fields), "fields to keep, in order",
+     SR_PF_REQUIRED},
+    {SR_P_ENUM, "missing", "error", offsetof(struct select, missing),
+     "a listed field the record lacks: error (dead-letter), null, or skip", 0, "error|null|skip"},
+    {0}};
+
+static int select_check(sr_op *op, sr_check *ck)
+{
+    struct select *s = op->conf;
+    int rc = 0;
+    if (ck->schema.closed && s->missing == 0) {
+        for (int i = 0; i < s->fields.n; i++) {
+            if (sr_schema_has(&ck->schema, s->fields.v[i])) continue;
+            const char *sug = sr_suggest(s->fields.v[i], (const char *const *)ck->schema.names,
+                                         ck->schema.n);
+            if (sug)
+                sr_err(ck->dg, ck->file, s->fields.marks[i],
+                       "field '%s' does not exist here; did you mean '%s'?", s->fields.v[i], sug);
+            else
+                sr_err(ck->dg, ck->file, s->fields.marks[i], "field '%s' does not exist here",
+                       s->fields.v[i]);
+            rc = -1;
+        }
+    }
+    sr_schema_free(&ck->schema);
+    ck->schema.closed = true;
+    for (int i = 0; i < s->fields.n; i++) sr_schema_add(&ck->schema, s->fields.v[i]);
+    return rc;
+}
+
+static int select_process(sr_task *t, const sr_op *op, sr_record *r)
+{
+    const struct select *s = op->conf;
+    if (sr_need_object(t, op, r)) return -1;
+    sr_value out = sr_obj_new(&t->arena, (uint32_t)s->fields.n);
+    for (int i = 0; i < s->fields.n; i++) {
+        const char *name = s->fields.v[i];
+        size_t len = strlen(name);
+        sr_value *v = sr_obj_get(&r->value, name, len);
+        if (!v) {
+            if (s->missing == 0) return sr_task_fail(t, op, "field '%s' is missing", name);
+            if (s->missing == 2) continue;
+            sr_obj_set(&t->arena, &out, name, len, sr_null());
+            continue;
+        }
+        sr_obj_set(&t->arena, &out, name, len, *v);
+    }
+    r->value = out;
+    return sr_emit(t, op, r);
+}
+
+const sr_operator_type sr_op_select = {
+    .name = "select",
+    .summary = "keep only the listed fields, in that order",
+    .example = "- select: [time, accelerometer-x, accelerometer-y, accelerometer-z]",
+    .params = select_params,
+    .primary = "fields",
+    .conf_size = sizeof(struct select),
+    .flags = SR_OP_PRIMARY_LIST,
+    .check = select_check,
+    .process = select_process,
+};

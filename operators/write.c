@@ -1,0 +1,63 @@
+/* write.c — appends records to a file as JSON lines, and passes them on. */
+#include "expr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct write {
+    char *file;
+    bool metadata;
+    FILE *fp; /* opened (truncated) on the first record */
+    bool failed;
+};
+
+static const sr_param write_params[] = {
+    {SR_P_STR, "file", NULL, offsetof(struct write, file),
+     "path of the JSON-lines file (relative to the current directory)", SR_PF_REQUIRED},
+    {SR_P_BOOL, "metadata", "false", offsetof(struct write, metadata),
+     "write {key, timestamp, value} instead of the value alone"},
+    {0}};
+
+static int write_process(sr_task *t, const sr_op *op, sr_record *r)
+{
+    struct write *w = op->conf;
+    if (!w->fp && !w->failed) {
+        w->fp = fopen(w->file, "w");
+        if (!w->fp) {
+            w->failed = true;
+            fprintf(stderr, "streamrun: cannot write '%s': %s\n", w->file, strerror(errno));
+        }
+    }
+    if (!w->fp) return sr_task_fail(t, op, "cannot write '%s'", w->file);
+    sr_buf b = {0};
+    if (w->metadata) {
+        sr_buf_puts(&b, "{\"key\":");
+        sr_json_write(&b, &r->key);
+        sr_buf_printf(&b, ",\"timestamp\":%lld,\"value\":", (long long)r->ts);
+    }
+    int rc = sr_json_write(&b, &r->value);
+    if (w->metadata) sr_buf_putc(&b, '}');
+    sr_buf_putc(&b, '\n');
+    if (rc == 0) fwrite(b.d, 1, b.len, w->fp);
+    sr_buf_free(&b);
+    if (rc) return sr_task_fail(t, op, "the record cannot be written as JSON: it holds NaN or infinity");
+    return sr_emit(t, op, r);
+}
+
+static void write_destroy(sr_op *op)
+{
+    struct write *w = op->conf;
+    if (w->fp) fclose(w->fp);
+}
+
+const sr_operator_type sr_op_write = {
+    .name = "write",
+    .summary = "append records to a JSON-lines file and pass them on",
+    .example = "- write: out/normalised.jsonl",
+    .params = write_params,
+    .primary = "file",
+    .conf_size = sizeof(struct write),
+    .process = write_process,
+    .destroy = write_destroy,
+};

@@ -1,0 +1,24 @@
+/* cli.h — the subcommands of the streamrun command line. */
+#ifndef SR_CLI_H
+#define SR_CLI_H
+
+#include "diag.h"
+
+#define SR_VERSION "0.1.0"
+
+/* Stable exit codes. */
+enum { SR_EXIT_OK = 0, SR_EXIT_INVALID = 1, SR_EXIT_USAGE = 2 };
+
+/* Each takes argv[0] = the command name, and returns an exit code. */
+int sr_cmd_validate(int argc, char **argv);
+int sr_cmd_run(int argc, char **argv);
+int sr_cmd_test(int argc, char **argv);
+int sr_cmd_graph(int argc, char **argv);
+int sr_cmd_schema(int argc, char **argv);
+int sr_cmd_docs(int argc, char **argv);
+
+/* Loads path, prints its diagnostics to stderr (text) and returns the
+ * topology, or NULL when it has errors. */
+struct sr_topology *sr_cli_load(const char *path);
+
+#endif

@@ -1,0 +1,64 @@
+/* diag.h — diagnostics: every error a user can make, with file:line:col and a caret. */
+#ifndef SR_DIAG_H
+#define SR_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* A place in a source file: 1-based line and column (in bytes), and the
+ * length of the culprit on that line (0 draws a lone caret). */
+typedef struct sr_mark {
+    int line, col, len;
+} sr_mark;
+
+/* A source text diagnostics can quote. Owned by the diag list it is added to. */
+typedef struct sr_srcfile {
+    char *path;
+    char *text;
+    size_t len;
+} sr_srcfile;
+
+typedef enum { SR_ERROR, SR_WARNING, SR_NOTE } sr_severity;
+
+typedef struct sr_diag_entry {
+    sr_severity sev;
+    const sr_srcfile *file; /* NULL: not tied to a file */
+    sr_mark mark;
+    char *msg;
+} sr_diag_entry;
+
+/* Collects diagnostics; nothing is printed until sr_diag_print(). Errors are
+ * gathered, not thrown: checking goes on after the first one so that a user
+ * sees all of them at once. */
+typedef struct sr_diag {
+    sr_diag_entry *v;
+    int n, cap;
+    int nerrors, nwarnings;
+    sr_srcfile **files;
+    int nfiles;
+} sr_diag;
+
+void sr_diag_init(sr_diag *dg);
+void sr_diag_free(sr_diag *dg);
+/* Registers a source text; takes ownership of text (malloc'd). */
+const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, size_t len);
+
+void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
+void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
+                  va_list ap);
+#define sr_err(dg, f, m, ...) sr_diag_add((dg), SR_ERROR, (f), (m), __VA_ARGS__)
+
+/* Sorts by file and position, then prints
+ *   file:line:col: error: message
+ *      14 |       - fitler: speed > 3
+ *         |         ^~~~~~
+ * or, with json, one JSON array of {file,line,column,length,severity,message}. */
+void sr_diag_print(sr_diag *dg, FILE *out, bool json, bool color);
+
+/* The closest of cands[0..n) to s by edit distance, or NULL when none is
+ * close enough to suggest ("did you mean ...?"). */
+const char *sr_suggest(const char *s, const char *const *cands, int n);
+
+#endif

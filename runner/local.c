@@ -1,0 +1,306 @@
+/* local.c — the in-process runner behind `streamrun run` and `streamrun test`. */
+#include "local.h"
+#include "source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct dep_state {
+    const sr_deployment *dep;
+    bool selected;
+    sr_task *tasks; /* one per partition, created on first use */
+    bool *live;
+    int ntasks;
+} dep_state;
+
+struct sr_local {
+    const sr_topology *topo;
+    dep_state *deps;
+    sr_local_sink sink;
+    void *ud;
+    int64_t clock;
+    /* per topic: next offset per partition, round-robin cursor */
+    int64_t **offsets;
+    int32_t *rr;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(const sr_local *l)
+{
+    return l->clock ? l->clock : wall_ms();
+}
+
+int32_t sr_partition_for_key(const char *key, size_t keylen, int32_t partitions)
+{
+    if (partitions <= 1) return 0;
+    return rd_kafka_msg_partitioner_murmur2(NULL, key, keylen, partitions, NULL, NULL);
+}
+
+static int topic_index(const sr_local *l, const sr_topic *t)
+{
+    for (int i = 0; i < l->topo->ntopics; i++)
+        if (l->topo->topics[i] == t) return i;
+    return -1;
+}
+
+sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int nonly,
+                       sr_local_sink sink, void *ud)
+{
+    sr_local *l = sr_xcalloc(1, sizeof(*l));
+    l->topo = topo;
+    l->sink = sink;
+    l->ud = ud;
+    l->deps = sr_xcalloc((size_t)topo->ndeps + 1, sizeof(dep_state));
+    for (int i = 0; i < topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        ds->dep = &topo->deps[i];
+        ds->selected = nonly == 0;
+        for (int k = 0; k < nonly; k++) ds->selected |= strcmp(only[k], ds->dep->name) == 0;
+        int parts = 1;
+        for (int k = 0; k < ds->dep->ninputs; k++)
+            if (ds->dep->inputs[k]->partitions > parts) parts = ds->dep->inputs[k]->partitions;
+        ds->ntasks = parts;
+        ds->tasks = sr_xcalloc((size_t)parts, sizeof(sr_task));
+        ds->live = sr_xcalloc((size_t)parts, sizeof(bool));
+    }
+    l->offsets = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int64_t *));
+    l->rr = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int32_t));
+    for (int i = 0; i < topo->ntopics; i++)
+        l->offsets[i] = sr_xcalloc((size_t)topo->topics[i]->partitions, sizeof(int64_t));
+    return l;
+}
+
+void sr_local_free(sr_local *l)
+{
+    if (!l) return;
+    for (int i = 0; i < l->topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        for (int p = 0; p < ds->ntasks; p++)
+            if (ds->live[p]) sr_task_destroy(&ds->tasks[p]);
+        free(ds->tasks);
+        free(ds->live);
+    }
+    for (int i = 0; i < l->topo->ntopics; i++) free(l->offsets[i]);
+    free(l->offsets);
+    free(l->rr);
+    free(l->deps);
+    free(l);
+}
+
+void sr_local_set_clock(sr_local *l, int64_t ms)
+{
+    l->clock = ms;
+}
+
+bool sr_local_selected(const sr_local *l, const sr_deployment *d)
+{
+    for (int i = 0; i < l->topo->ndeps; i++)
+        if (l->deps[i].dep == d) return l->deps[i].selected;
+    return false;
+}
+
+static sr_task *task_for(sr_local *l, dep_state *ds, int32_t p)
+{
+    if (p >= ds->ntasks) p %= ds->ntasks;
+    if (!ds->live[p]) {
+        sr_task_init(&ds->tasks[p], l->topo, ds->dep, p);
+        ds->live[p] = true;
+    }
+    ds->tasks[p].now_ms = now_ms(l);
+    return &ds->tasks[p];
+}
+
+static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool input,
+                    const char *base, const sr_out *o);
+
+/* Hands a task's staged outputs on, then resets its batch. */
+static void flush(sr_local *l, sr_task *t)
+{
+    size_t n = t->nouts;
+    for (size_t i = 0; i < n; i++) {
+        const sr_out *o = &t->outs[i];
+        int32_t parts = o->topic->partitions, p = o->partition;
+        if (p < 0) {
+            if (o->key_len >= 0) {
+                p = sr_partition_for_key(t->obuf.d + o->key_off, (size_t)o->key_len, parts);
+            } else {
+                p = t->partition % parts; /* no key: stay on the input partition */
+            }
+        }
+        deliver(l, o->topic, p, false, t->obuf.d, o);
+    }
+    sr_task_batch_done(t);
+}
+
+static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool input,
+                    const char *base, const sr_out *o)
+{
+    int ti = topic_index(l, topic);
+    int64_t offset = ti >= 0 ? l->offsets[ti][partition % topic->partitions]++ : 0;
+    if (l->sink) l->sink(l->ud, topic, partition, input, base, o);
+    /* headers back into an array for the origin */
+    sr_header hdrs[64];
+    uint32_t nh = 0;
+    const char *h = base + o->hdr_off;
+    for (uint32_t i = 0; i < o->nhdr && nh < 64; i++) {
+        uint32_t nlen;
+        int32_t vlen;
+        memcpy(&nlen, h, 4);
+        hdrs[nh].name = h + 4;
+        hdrs[nh].nlen = nlen;
+        h += 4 + nlen;
+        memcpy(&vlen, h, 4);
+        hdrs[nh].val = vlen < 0 ? NULL : h + 4;
+        hdrs[nh].vlen = vlen < 0 ? 0 : (uint32_t)vlen;
+        h += 4 + (vlen < 0 ? 0 : vlen);
+        nh++;
+    }
+    for (int i = 0; i < l->topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        if (!ds->selected) continue;
+        bool reads = false;
+        for (int k = 0; k < ds->dep->ninputs; k++) reads |= ds->dep->inputs[k] == topic;
+        if (!reads) continue;
+        sr_task *t = task_for(l, ds, partition);
+        sr_origin org = {
+            .topic = topic->name,
+            .partition = partition,
+            .offset = offset,
+            .raw = base + o->val_off,
+            .rawlen = o->val_len,
+            .key = o->key_len < 0 ? NULL : base + o->key_off,
+            .keylen = o->key_len < 0 ? 0 : (size_t)o->key_len,
+            .ts = o->ts,
+            .hdr = hdrs,
+            .nhdr = nh,
+        };
+        sr_task_feed(t, &org, NULL);
+        flush(l, t);
+    }
+}
+
+void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
+                      const char *val, size_t vlen, int64_t ts, const sr_header *hdr, uint32_t nhdr)
+{
+    int ti = topic_index(l, topic);
+    int32_t p;
+    if (key)
+        p = sr_partition_for_key(key, keylen, topic->partitions);
+    else
+        p = ti >= 0 ? l->rr[ti]++ % topic->partitions : 0;
+    /* lay the record out like a task output */
+    sr_buf b = {0};
+    sr_out o = {.topic = topic, .partition = p, .ts = ts};
+    o.val_off = 0;
+    sr_buf_put(&b, val, vlen);
+    o.val_len = vlen;
+    o.key_off = b.len;
+    o.key_len = key ? (int32_t)keylen : -1;
+    if (key) sr_buf_put(&b, key, keylen);
+    o.hdr_off = b.len;
+    for (uint32_t i = 0; i < nhdr; i++) {
+        uint32_t n = hdr[i].nlen;
+        int32_t v = hdr[i].val ? (int32_t)hdr[i].vlen : -1;
+        sr_buf_put(&b, &n, 4);
+        sr_buf_put(&b, hdr[i].name, n);
+        sr_buf_put(&b, &v, 4);
+        if (hdr[i].val) sr_buf_put(&b, hdr[i].val, hdr[i].vlen);
+    }
+    o.nhdr = nhdr;
+    o.hdr_len = b.len - o.hdr_off;
+    sr_buf_reserve(&b, 1);
+    deliver(l, topic, p, true, b.d, &o);
+    sr_buf_free(&b);
+}
+
+/* ---- file sources -------------------------------------------------------------------- */
+
+static int run_source(sr_local *l, dep_state *ds)
+{
+    const sr_source *src = ds->dep->source;
+    char err[512];
+    sr_reader *rd;
+    if (sr_reader_open(&rd, src->resolved, src->format, err, sizeof(err)) != 0) {
+        fprintf(stderr, "streamrun: %s: %s\n", ds->dep->name, err);
+        return -1;
+    }
+    sr_task *t = task_for(l, ds, 0);
+    sr_arena scratch;
+    sr_arena_init(&scratch, 64 * 1024);
+    int rc = 0;
+    for (;;) {
+        sr_readrec rec;
+        int r = sr_reader_next(rd, &scratch, &rec, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "streamrun: %s: %s\n", ds->dep->name, err);
+            rc = -1;
+            break;
+        }
+        if (r == 0) break;
+        sr_origin org = {.raw = rec.raw, .rawlen = rec.rawlen, .ts = now_ms(l),
+                         .file = src->path, .line = rec.line, .partition = -1, .offset = -1};
+        t->now_ms = org.ts;
+        if (!rec.ok) {
+            t->origin = &org;
+            t->stats.in++;
+            sr_task_dead_letter(t, &org, "source", rec.reason);
+        } else {
+            sr_value keyv = {0};
+            if (src->key && rec.value.type == SR_OBJ) {
+                sr_value *kv = sr_obj_get(&rec.value, src->key, strlen(src->key));
+                if (kv && kv->type != SR_NULL) keyv = sr_value_to_str(&scratch, kv);
+            }
+            if (keyv.type == SR_STR) {
+                org.key = keyv.u.s;
+                org.keylen = keyv.len;
+            }
+            if (src->timestamp && rec.value.type == SR_OBJ) {
+                sr_value *tv = sr_obj_get(&rec.value, src->timestamp, strlen(src->timestamp));
+                if (tv && sr_is_number(tv)) org.ts = (int64_t)sr_num_double(tv);
+            }
+            sr_task_feed(t, &org, &rec.value);
+        }
+        flush(l, t);
+        sr_arena_reset(&scratch);
+    }
+    sr_arena_free(&scratch);
+    sr_reader_close(rd);
+    return rc;
+}
+
+int sr_local_run_sources(sr_local *l)
+{
+    int rc = 0;
+    for (int i = 0; i < l->topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        if (ds->selected && ds->dep->source && run_source(l, ds) != 0) rc = -1;
+    }
+    return rc;
+}
+
+void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < l->topo->ndeps; i++) {
+        const dep_state *ds = &l->deps[i];
+        if (ds->dep != d) continue;
+        for (int p = 0; p < ds->ntasks; p++) {
+            if (!ds->live[p]) continue;
+            const sr_task *t = &ds->tasks[p];
+            st->in += t->stats.in;
+            st->out += t->stats.out;
+            st->dead += t->stats.dead;
+            st->filtered += t->stats.filtered;
+            st->dropped_errors += t->dropped_errors;
+        }
+    }
+}

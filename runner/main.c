@@ -1,0 +1,54 @@
+/* main.c — the streamrun command line. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: streamrun COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
+            "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope]\n"
+            "                                         run deployments in-process over files\n"
+            "  test FILE... [--update]                run the files' test cases, no broker\n"
+            "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
+            "  schema                                 print the topology file's JSON Schema\n"
+            "  docs                                   print the operator and function reference\n"
+            "  version                                print the version\n"
+            "\n"
+            "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SR_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    argc -= 1;
+    argv += 1;
+    if (strcmp(cmd, "validate") == 0) return sr_cmd_validate(argc, argv);
+    if (strcmp(cmd, "run") == 0) return sr_cmd_run(argc, argv);
+    if (strcmp(cmd, "test") == 0) return sr_cmd_test(argc, argv);
+    if (strcmp(cmd, "graph") == 0) return sr_cmd_graph(argc, argv);
+    if (strcmp(cmd, "schema") == 0) return sr_cmd_schema(argc, argv);
+    if (strcmp(cmd, "docs") == 0) return sr_cmd_docs(argc, argv);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("streamrun %s\n", SR_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    static const char *const cmds[] = {"validate", "run", "test", "graph", "schema", "docs", "version"};
+    const char *sug = sr_suggest(cmd, cmds, 7);
+    fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
+            sug ? sug : "", sug ? "'?" : "");
+    usage(stderr);
+    return SR_EXIT_USAGE;
+}

@@ -1,0 +1,34 @@
+/* source.h — reading records from files: JSON lines and CSV with a header. */
+#ifndef SR_SOURCE_H
+#define SR_SOURCE_H
+
+#include "topology.h"
+
+typedef struct sr_reader sr_reader;
+
+/* One item read from a file. When ok, value is the record (an object for
+ * CSV; any JSON value for JSON lines), allocated from the arena passed to
+ * sr_reader_next, or borrowing raw. When !ok, reason says why the row could
+ * not be read (malformed JSON, a CSV row with the wrong number of cells, an
+ * unterminated quote...). Either way raw/rawlen are the row's bytes as they
+ * were in the file (without the final newline) and line is the 1-based line
+ * on which it starts. raw stays valid until the next call. */
+typedef struct sr_readrec {
+    bool ok;
+    sr_value value;
+    const char *raw;
+    size_t rawlen;
+    long line;
+    char reason[256];
+} sr_readrec;
+
+/* Opens path. For CSV the first row is the header; cells become fields by
+ * header name, numbers where a cell is a number (integers stay exact, as
+ * text), true/false as booleans, an empty unquoted cell as null, anything
+ * else a string. Returns 0, or -1 with a message in err. */
+int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, size_t errsize);
+/* Returns 1 with *rec filled, 0 at end of file, -1 on an I/O error (err). */
+int sr_reader_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_t errsize);
+void sr_reader_close(sr_reader *r);
+
+#endif

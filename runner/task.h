@@ -1,0 +1,80 @@
+/* task.h — one instance of a deployment's operator chain for one input partition. */
+#ifndef SR_TASK_H
+#define SR_TASK_H
+
+#include "topology.h"
+
+/* An output the task staged during the current batch: key, value and
+ * headers are in the task's output buffer (offsets), ready to produce. */
+typedef struct sr_out {
+    const sr_topic *topic;
+    int32_t partition; /* -1: chosen by key */
+    int64_t ts;
+    size_t key_off;
+    int32_t key_len; /* -1: null key */
+    size_t val_off;
+    size_t val_len;
+    size_t hdr_off; /* headers as (u32 nlen, name, i32 vlen, val)* */
+    uint32_t nhdr;
+    size_t hdr_len;
+} sr_out;
+
+typedef struct sr_task_stats {
+    uint64_t in, out, dead, filtered;
+} sr_task_stats;
+
+struct sr_task {
+    const sr_topology *topo;
+    const sr_deployment *dep;
+    int32_t partition;
+    sr_arena arena; /* scratch for the current batch */
+    const sr_origin *origin; /* input being processed */
+    int64_t now_ms;          /* clock for now(): wall clock, or the test clock */
+    /* error of the current input */
+    const sr_op *err_op;
+    char err[512];
+    /* outputs staged in this batch */
+    sr_buf obuf;
+    sr_out *outs;
+    size_t nouts, capouts;
+    sr_task_stats stats;
+    /* records with no dead-letter topic to go to: counted and logged */
+    uint64_t dropped_errors;
+    int log_budget; /* rate limit for error logs */
+    void *user; /* the runner's */
+};
+
+void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition);
+void sr_task_destroy(sr_task *t);
+
+/* Feeds one input record: parses origin->raw as JSON (or takes `value` when
+ * not NULL, e.g. a CSV row already built), runs the chain, and stages the
+ * outputs. A record that fails anywhere is dead-lettered with the reason,
+ * and whatever it had produced is withdrawn. Returns 0 if processed, 1 if
+ * dead-lettered. Never fails the run. */
+int sr_task_feed(sr_task *t, const sr_origin *origin, const sr_value *value);
+/* Records an input that failed before it became a record (bad CSV row...). */
+void sr_task_dead_letter(sr_task *t, const sr_origin *origin, const char *op, const char *reason);
+
+/* Sets the current input's error: "operator: message". Returns -1. */
+int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Serialises r and stages it for topic. Returns 0, or -1 (sr_task_fail) when
+ * the value cannot be written as JSON. */
+int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_record *r);
+
+/* Fails (returns -1) unless the record value is an object. */
+int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
+
+/* After the runner has taken the staged outputs: drops them and resets the
+ * batch arena. */
+void sr_task_batch_done(sr_task *t);
+
+/* Record key as text, for partitioning and for output. */
+static inline const char *sr_out_key(const sr_task *t, const sr_out *o)
+{
+    return o->key_len < 0 ? NULL : t->obuf.d + o->key_off;
+}
+
+#endif

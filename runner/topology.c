@@ -1,0 +1,609 @@
+/* topology.c — loading and checking a topology file into topics, deployments and operator chains.
+ */
+#include "topology.h"
+#include "expr.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const top_keys[] = {"metadata", "topics", "deployments", "kafka",
+                                       "broker",   "tests",  NULL};
+static const char *const meta_keys[] = {"name", "version", "description", NULL};
+static const char *const topic_keys[] = {"name",   "partitions",  "replicationFactor",
+                                         "config", "description", NULL};
+static const char *const dep_keys[] = {"name",          "description", "input",    "output",
+                                       "consumerGroup", "deadLetter",  "pipeline", "source",
+                                       "kafka",         "replicas",    NULL};
+static const char *const source_keys[] = {"file", "format", "key", "timestamp", "rate", NULL};
+
+static int count_keys(const char *const *keys)
+{
+    int n = 0;
+    while (keys[n]) n++;
+    return n;
+}
+
+/* Reports keys of map that are not in keys[]. */
+static int check_keys(sr_check *ck, const sr_ynode *map, const char *const *keys, const char *what)
+{
+    int rc = 0, nk = count_keys(keys);
+    for (int i = 0; i < map->nkids; i += 2) {
+        const sr_ynode *k = map->kids[i];
+        bool ok = false;
+        for (int j = 0; j < nk && sr_yis_scalar(k); j++) ok |= strcmp(k->text, keys[j]) == 0;
+        if (ok) continue;
+        const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, keys, nk) : NULL;
+        char list[300] = "";
+        size_t ll = 0;
+        for (int j = 0; j < nk && ll < sizeof(list) - 40; j++)
+            ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "", keys[j]);
+        if (sug)
+            sr_err(ck->dg, ck->file, k->mark, "%s: unknown key '%s'; did you mean '%s'?", what,
+                   sr_yis_scalar(k) ? k->text : "?", sug);
+        else
+            sr_err(ck->dg, ck->file, k->mark, "%s: unknown key '%s' (expected one of: %s)", what,
+                   sr_yis_scalar(k) ? k->text : "?", list);
+        rc = -1;
+    }
+    return rc;
+}
+
+static const char *scalar_or_null(sr_check *ck, const sr_ynode *n, const char *what)
+{
+    if (!n) return NULL;
+    if (!sr_yis_scalar(n) || sr_yis_null(n)) {
+        sr_err(ck->dg, ck->file, n->mark, "%s must be a string, not a %s", what, sr_ykind_name(n));
+        return NULL;
+    }
+    return n->text;
+}
+
+sr_topic *sr_topology_topic(const sr_topology *t, const char *name)
+{
+    for (int i = 0; i < t->ntopics; i++)
+        if (strcmp(t->topics[i]->name, name) == 0) return t->topics[i];
+    return NULL;
+}
+
+const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *name)
+{
+    for (int i = 0; i < t->ndeps; i++)
+        if (strcmp(t->deps[i].name, name) == 0) return &t->deps[i];
+    return NULL;
+}
+
+/* ---- topics -------------------------------------------------------------------------- */
+
+static void load_topics(sr_check *ck, const sr_ynode *seq)
+{
+    sr_topology *t = ck->topo;
+    if (seq->kind != SR_Y_SEQ) {
+        sr_err(ck->dg, ck->file, seq->mark, "topics must be a list, not a %s", sr_ykind_name(seq));
+        return;
+    }
+    t->topics = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_topic *));
+    for (int i = 0; i < seq->nkids; i++) {
+        const sr_ynode *n = seq->kids[i], *name = n, *parts = NULL;
+        if (n->kind == SR_Y_MAP) {
+            check_keys(ck, n, topic_keys, "topic");
+            name = sr_ymap_get(n, "name");
+            parts = sr_ymap_get(n, "partitions");
+            if (!name) {
+                sr_err(ck->dg, ck->file, n->mark, "topic: missing required key 'name'");
+                continue;
+            }
+        }
+        const char *s = scalar_or_null(ck, name, "a topic name");
+        if (!s) continue;
+        sr_topic *dup = sr_topology_topic(t, s);
+        if (dup) {
+            sr_err(ck->dg, ck->file, name->mark, "duplicate topic '%s' (first declared on line %d)",
+                   s, dup->mark.line);
+            continue;
+        }
+        sr_topic *tp = sr_xcalloc(1, sizeof(*tp));
+        tp->name = sr_xstrdup(s);
+        tp->declared = true;
+        tp->file = ck->file;
+        tp->mark = name->mark;
+        tp->partitions = 1;
+        if (parts) {
+            long long v;
+            if (!sr_yscalar_int(parts, &v) || v < 1 || v > 100000)
+                sr_err(ck->dg, ck->file, parts->mark,
+                       "partitions must be a whole number from 1 to 100000");
+            else
+                tp->partitions = (int)v;
+        }
+        t->topics[t->ntopics++] = tp;
+    }
+}
+
+/* ---- operator chains ------------------------------------------------------------------ */
+
+static void op_label(sr_op *op)
+{
+    if (op->index)
+        snprintf(op->label, sizeof(op->label), "%s (step %d)", op->type->name, op->index);
+    else
+        snprintf(op->label, sizeof(op->label), "%s", op->type->name);
+}
+
+/* Parses one pipeline step `- name: value` into op. */
+static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
+{
+    const sr_ynode *key = step, *val = NULL;
+    if (step->kind == SR_Y_MAP) {
+        if (step->nkids != 2) {
+            sr_err(
+                ck->dg, ck->file, step->mark,
+                "a pipeline step must have exactly one operator, e.g. '- filter: x > 1'; this one "
+                "has %d keys",
+                step->nkids / 2);
+            return -1;
+        }
+        key = step->kids[0];
+        val = step->kids[1];
+    } else if (!sr_yis_scalar(step)) {
+        sr_err(ck->dg, ck->file, step->mark, "a pipeline step must be '- operator: settings'");
+        return -1;
+    }
+    const sr_operator_type *type = sr_yis_scalar(key) ? sr_operator_find(key->text) : NULL;
+    if (!type) {
+        const char *cands[64];
+        int nc = 0;
+        for (int i = 0; sr_operators[i] && nc < 64; i++) cands[nc++] = sr_operators[i]->name;
+        const char *sug = sr_yis_scalar(key) ? sr_suggest(key->text, cands, nc) : NULL;
+        if (sug)
+            sr_err(ck->dg, ck->file, key->mark, "unknown operator '%s'; did you mean '%s'?",
+                   key->text, sug);
+        else
+            sr_err(ck->dg, ck->file, key->mark, "unknown operator '%s'",
+                   sr_yis_scalar(key) ? key->text : "?");
+        return -1;
+    }
+    op->type = type;
+    op->file = ck->file;
+    op->mark = key->mark;
+    op_label(op);
+    op->conf = sr_xcalloc(1, type->conf_size ? type->conf_size : 1);
+    char what[80];
+    snprintf(what, sizeof(what), "%s", op->label);
+    const sr_param *prim = NULL;
+    for (const sr_param *p = type->params; type->primary && p->name; p++)
+        if (strcmp(p->name, type->primary) == 0) prim = p;
+    bool prim_is_map = prim && (prim->type == SR_P_EXPRMAP || prim->type == SR_P_STRMAP);
+    int rc;
+    if (!val || sr_yis_null(val)) {
+        /* `- print` or `- print:` : every setting takes its default */
+        sr_ynode empty = {.kind = SR_Y_MAP, .mark = key->mark};
+        rc = sr_params_parse(type->params, &empty, op->conf, ck, what);
+    } else if (val->kind == SR_Y_MAP && !prim_is_map) {
+        rc = sr_params_parse(type->params, val, op->conf, ck, what);
+    } else if (prim) {
+        /* short form: the value fills the primary setting, the others take defaults */
+        rc = sr_param_parse_one(prim, val, op->conf, ck);
+        for (const sr_param *p = type->params; p->name; p++) {
+            if (p == prim) continue;
+            if (p->def) {
+                sr_ynode d = {.kind = SR_Y_SCALAR,
+                              .mark = key->mark,
+                              .text = (char *)p->def,
+                              .len = strlen(p->def)};
+                if (sr_param_parse_one(p, &d, op->conf, ck)) rc = -1;
+            } else if (p->flags & SR_PF_REQUIRED) {
+                sr_err(ck->dg, ck->file, key->mark, "%s: missing required key '%s' (%s)", what,
+                       p->name, p->doc);
+                rc = -1;
+            }
+        }
+    } else {
+        sr_err(ck->dg, ck->file, val->mark, "%s takes a mapping of settings, not a %s", type->name,
+               sr_ykind_name(val));
+        rc = -1;
+    }
+    if (rc == 0 && type->check) rc = type->check(op, ck);
+    return rc;
+}
+
+static void load_pipeline(sr_check *ck, sr_deployment *d, const sr_ynode *seq, bool has_output)
+{
+    if (seq->kind != SR_Y_SEQ) {
+        sr_err(ck->dg, ck->file, seq->mark, "pipeline must be a list of steps, not a %s",
+               sr_ykind_name(seq));
+        return;
+    }
+    d->ops = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_op));
+    const sr_op *terminal = NULL;
+    for (int i = 0; i < seq->nkids; i++) {
+        sr_op *op = &d->ops[d->nops];
+        op->index = i + 1;
+        if (terminal) {
+            const sr_ynode *k =
+                seq->kids[i]->kind == SR_Y_MAP ? seq->kids[i]->kids[0] : seq->kids[i];
+            sr_err(ck->dg, ck->file, k->mark,
+                   "nothing can follow %s: it sends records on to topics (remove this step or move "
+                   "it before)",
+                   terminal->label);
+            continue;
+        }
+        if (load_step(ck, seq->kids[i], op) != 0) {
+            /* keep a failed step out of the chain; checking goes on with an open schema */
+            if (op->type) {
+                if (op->type->destroy) op->type->destroy(op);
+                sr_params_free(op->type->params, op->conf);
+            }
+            free(op->conf);
+            memset(op, 0, sizeof(*op));
+            sr_schema_set_open(&ck->schema);
+            continue;
+        }
+        if (op->type->flags & SR_OP_TERMINAL) terminal = op;
+        d->nops++;
+    }
+    if (terminal && has_output) {
+        sr_err(ck->dg, ck->file, terminal->mark,
+               "%s sends records to topics itself; remove the deployment's 'output:' or this step",
+               terminal->label);
+    }
+    for (int i = 0; i + 1 < d->nops; i++) d->ops[i].next = &d->ops[i + 1];
+}
+
+/* ---- deployments ------------------------------------------------------------------------ */
+
+static int topic_list(sr_check *ck, const sr_ynode *n, const char *what, sr_topic ***out, int *nout)
+{
+    if (!n) return 0;
+    const sr_ynode *one[1] = {n};
+    const sr_ynode *const *items = one;
+    int count = 1;
+    if (n->kind == SR_Y_SEQ) {
+        items = (const sr_ynode *const *)n->kids;
+        count = n->nkids;
+    }
+    *out = sr_xcalloc((size_t)count + 1, sizeof(sr_topic *));
+    int rc = 0;
+    for (int i = 0; i < count; i++) {
+        sr_param p = {.type = SR_P_TOPIC, .name = what};
+        sr_topic *t = NULL;
+        if (sr_param_parse_one(&p, items[i], &t, ck) == 0) {
+            for (int j = 0; j < *nout; j++) {
+                if ((*out)[j] == t) {
+                    sr_err(ck->dg, ck->file, items[i]->mark, "topic '%s' is listed twice", t->name);
+                    t = NULL;
+                }
+            }
+            if (t) (*out)[(*nout)++] = t;
+        } else {
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+static sr_source *load_source(sr_check *ck, const sr_ynode *n)
+{
+    if (n->kind != SR_Y_MAP) {
+        sr_err(ck->dg, ck->file, n->mark, "source must be a mapping such as {file: data.jsonl}");
+        return NULL;
+    }
+    check_keys(ck, n, source_keys, "source");
+    const sr_ynode *f = sr_ymap_get(n, "file");
+    if (!f) {
+        sr_err(ck->dg, ck->file, n->mark, "source: missing required key 'file'");
+        return NULL;
+    }
+    const char *path = scalar_or_null(ck, f, "source file");
+    if (!path) return NULL;
+    sr_source *s = sr_xcalloc(1, sizeof(*s));
+    s->mark = n->mark;
+    s->path = sr_xstrdup(path);
+    if (path[0] == '/') {
+        s->resolved = sr_xstrdup(path);
+    } else {
+        size_t len = strlen(ck->topo->dir) + strlen(path) + 2;
+        s->resolved = sr_xmalloc(len);
+        snprintf(s->resolved, len, "%s/%s", ck->topo->dir, path);
+    }
+    struct stat st;
+    if (stat(s->resolved, &st) != 0)
+        sr_err(ck->dg, ck->file, f->mark, "source file '%s' does not exist (looked for %s)", path,
+               s->resolved);
+    const sr_ynode *fmt = sr_ymap_get(n, "format");
+    const char *ext = strrchr(path, '.');
+    s->format = (ext && strcmp(ext, ".csv") == 0) ? SR_FMT_CSV : SR_FMT_JSONL;
+    if (fmt) {
+        sr_param p = {.type = SR_P_ENUM, .name = "format", .choices = "jsonl|csv"};
+        int v = 0;
+        if (sr_param_parse_one(&p, fmt, &v, ck) == 0) s->format = v ? SR_FMT_CSV : SR_FMT_JSONL;
+    }
+    const sr_ynode *k = sr_ymap_get(n, "key");
+    if (k) {
+        const char *key = scalar_or_null(ck, k, "source key");
+        if (key) s->key = sr_xstrdup(key);
+    }
+    const sr_ynode *ts = sr_ymap_get(n, "timestamp");
+    if (ts) {
+        const char *tsf = scalar_or_null(ck, ts, "source timestamp");
+        if (tsf) s->timestamp = sr_xstrdup(tsf);
+    }
+    const sr_ynode *rate = sr_ymap_get(n, "rate");
+    if (rate && (!sr_yscalar_double(rate, &s->rate) || s->rate < 0))
+        sr_err(ck->dg, ck->file, rate->mark,
+               "rate must be a number of records per second (0: as fast "
+               "as possible)");
+    return s;
+}
+
+static void load_kafka(sr_check *ck, const sr_ynode *n, sr_strmap *m)
+{
+    if (n->kind != SR_Y_MAP) {
+        sr_err(ck->dg, ck->file, n->mark, "kafka must be a mapping of librdkafka properties");
+        return;
+    }
+    sr_param p = {.type = SR_P_STRMAP, .name = "kafka"};
+    sr_param_parse_one(&p, n, m, ck);
+}
+
+static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
+{
+    d->file = ck->file;
+    d->mark = n->mark;
+    if (n->kind != SR_Y_MAP) {
+        sr_err(ck->dg, ck->file, n->mark,
+               "a deployment must be a mapping with name, input, pipeline...");
+        return;
+    }
+    check_keys(ck, n, dep_keys, "deployment");
+    const sr_ynode *name = sr_ymap_get(n, "name");
+    const char *s = name ? scalar_or_null(ck, name, "deployment name") : NULL;
+    if (!name) sr_err(ck->dg, ck->file, n->mark, "deployment: missing required key 'name'");
+    if (s) {
+        d->name = sr_xstrdup(s);
+        d->mark = name->mark;
+        for (int i = 0; i < ck->topo->ndeps; i++) {
+            if (ck->topo->deps[i].name && strcmp(ck->topo->deps[i].name, s) == 0) {
+                sr_err(ck->dg, ck->file, name->mark, "duplicate deployment '%s' (first on line %d)",
+                       s, ck->topo->deps[i].mark.line);
+                break;
+            }
+        }
+    } else {
+        d->name = sr_xstrdup("?");
+    }
+    const sr_ynode *in = sr_ymap_get(n, "input"), *src = sr_ymap_get(n, "source");
+    const sr_ynode *out = sr_ymap_get(n, "output");
+    topic_list(ck, in, "input", &d->inputs, &d->ninputs);
+    topic_list(ck, out, "output", &d->outputs, &d->noutputs);
+    if (in && src)
+        sr_err(ck->dg, ck->file, src->mark,
+               "a deployment reads either 'input' topics or a 'source' file, not both");
+    if (!in && !src)
+        sr_err(ck->dg, ck->file, d->mark, "deployment '%s' has neither 'input' nor 'source'",
+               d->name);
+    if (src) d->source = load_source(ck, src);
+    const sr_ynode *g = sr_ymap_get(n, "consumerGroup");
+    const char *group = g ? scalar_or_null(ck, g, "consumerGroup") : NULL;
+    if (group) {
+        d->group = sr_xstrdup(group);
+    } else {
+        size_t len = strlen(ck->topo->name) + strlen(d->name) + 2;
+        d->group = sr_xmalloc(len);
+        snprintf(d->group, len, "%s-%s", ck->topo->name, d->name);
+    }
+    const sr_ynode *dl = sr_ymap_get(n, "deadLetter");
+    if (dl) {
+        sr_param p = {.type = SR_P_TOPIC, .name = "deadLetter"};
+        sr_param_parse_one(&p, dl, &d->dead_letter, ck);
+        for (int i = 0; d->dead_letter && i < d->ninputs; i++)
+            if (d->inputs[i] == d->dead_letter)
+                sr_err(ck->dg, ck->file, dl->mark, "the dead-letter topic cannot be an input");
+    }
+    const sr_ynode *k = sr_ymap_get(n, "kafka");
+    if (k) load_kafka(ck, k, &d->kafka);
+    const sr_ynode *r = sr_ymap_get(n, "replicas");
+    long long reps;
+    if (r && (!sr_yscalar_int(r, &reps) || reps < 1))
+        sr_err(ck->dg, ck->file, r->mark, "replicas must be a whole number of at least 1");
+    sr_schema_free(&ck->schema);
+    const sr_ynode *pl = sr_ymap_get(n, "pipeline");
+    ck->dep = d;
+    if (pl && !sr_yis_null(pl)) load_pipeline(ck, d, pl, out != NULL);
+    sr_schema_copy(&d->out_schema, &ck->schema);
+    sr_schema_free(&ck->schema);
+    bool terminal = d->nops && (d->ops[d->nops - 1].type->flags & SR_OP_TERMINAL);
+    if (!out && !terminal && d->nops == 0 && in)
+        sr_err(ck->dg, ck->file, d->mark, "deployment '%s' has no pipeline and no output", d->name);
+}
+
+/* ---- cycles ------------------------------------------------------------------------------ */
+
+static bool writes(const sr_deployment *d, const sr_topic *t);
+
+static bool writes(const sr_deployment *d, const sr_topic *t)
+{
+    for (int i = 0; i < d->noutputs; i++)
+        if (d->outputs[i] == t) return true;
+    for (int i = 0; i < d->nops; i++) {
+        const sr_op *op = &d->ops[i];
+        if (op->type && op->type->writes && op->type->writes(op, t)) return true;
+    }
+    return false;
+}
+
+/* DFS over deployments: an edge a -> b when a writes a topic b reads. */
+static bool dfs(const sr_topology *t, int i, int *state, int *stack, int depth, sr_check *ck)
+{
+    state[i] = 1;
+    stack[depth] = i;
+    const sr_deployment *a = &t->deps[i];
+    for (int j = 0; j < t->ndeps; j++) {
+        const sr_deployment *b = &t->deps[j];
+        const sr_topic *via = NULL;
+        for (int k = 0; k < b->ninputs && !via; k++)
+            if (writes(a, b->inputs[k])) via = b->inputs[k];
+        if (!via) continue;
+        if (state[j] == 1) {
+            char path[512];
+            size_t len = 0;
+            int from = 0;
+            while (stack[from] != j) from++;
+            for (int s = from; s <= depth && len < sizeof(path) - 64; s++)
+                len += (size_t)snprintf(path + len, sizeof(path) - len, "%s -> ",
+                                        t->deps[stack[s]].name);
+            snprintf(path + len, sizeof(path) - len, "%s", b->name);
+            sr_err(ck->dg, ck->file, b->mark, "deployments form a cycle through topics: %s", path);
+            return true;
+        }
+        if (state[j] == 0 && dfs(t, j, state, stack, depth + 1, ck)) return true;
+    }
+    state[i] = 2;
+    return false;
+}
+
+static void check_cycles(sr_check *ck)
+{
+    sr_topology *t = ck->topo;
+    int *state = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int));
+    int *stack = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int));
+    for (int i = 0; i < t->ndeps; i++)
+        if (state[i] == 0 && dfs(t, i, state, stack, 0, ck)) break;
+    free(state);
+    free(stack);
+}
+
+/* ---- entry points --------------------------------------------------------------------------- */
+
+static void load_root(sr_check *ck, const sr_ynode *root)
+{
+    sr_topology *t = ck->topo;
+    if (!root || root->kind != SR_Y_MAP) {
+        sr_mark m = {1, 1, 0};
+        if (root) m = root->mark;
+        sr_err(ck->dg, ck->file, m, "a topology file is a mapping with metadata, topics and deployments");
+        return;
+    }
+    check_keys(ck, root, top_keys, "topology");
+    const sr_ynode *meta = sr_ymap_get(root, "metadata");
+    if (meta && meta->kind == SR_Y_MAP) {
+        check_keys(ck, meta, meta_keys, "metadata");
+        const char *name = scalar_or_null(ck, sr_ymap_get(meta, "name"), "metadata name");
+        if (name) t->name = sr_xstrdup(name);
+        const char *ver = scalar_or_null(ck, sr_ymap_get(meta, "version"), "metadata version");
+        if (ver) t->version = sr_xstrdup(ver);
+    } else if (meta && !sr_yis_null(meta)) {
+        sr_err(ck->dg, ck->file, meta->mark,
+               "metadata must be a mapping such as {name: my-pipeline}");
+    }
+    if (!t->name) {
+        /* default: the file name without extension */
+        const char *base = strrchr(t->path, '/');
+        base = base ? base + 1 : t->path;
+        t->name = sr_xstrdup(base);
+        char *dot = strchr(t->name, '.');
+        if (dot) *dot = 0;
+    }
+    const sr_ynode *k = sr_ymap_get(root, "kafka");
+    if (k) load_kafka(ck, k, &t->kafka);
+    for (int i = 0; i < t->kafka.n; i++)
+        if (strcmp(t->kafka.names[i], "bootstrap.servers") == 0)
+            t->broker = sr_xstrdup(t->kafka.vals[i]);
+    const sr_ynode *b = sr_ymap_get(root, "broker");
+    if (b) {
+        const char *s = scalar_or_null(ck, b, "broker");
+        if (s) {
+            free(t->broker);
+            t->broker = sr_xstrdup(s);
+        }
+    }
+    const sr_ynode *topics = sr_ymap_get(root, "topics");
+    if (topics)
+        load_topics(ck, topics);
+    else
+        t->topics = sr_xcalloc(1, sizeof(sr_topic *));
+    const sr_ynode *deps = sr_ymap_get(root, "deployments");
+    if (!deps) {
+        sr_err(ck->dg, ck->file, root->mark, "topology: missing required key 'deployments'");
+    } else if (deps->kind != SR_Y_SEQ) {
+        sr_err(ck->dg, ck->file, deps->mark, "deployments must be a list, not a %s",
+               sr_ykind_name(deps));
+    } else {
+        t->deps = sr_xcalloc((size_t)deps->nkids + 1, sizeof(sr_deployment));
+        for (int i = 0; i < deps->nkids; i++) {
+            load_deployment(ck, deps->kids[i], &t->deps[t->ndeps]);
+            t->ndeps++;
+        }
+        check_cycles(ck);
+    }
+    const sr_ynode *tests = sr_ymap_get(root, "tests");
+    if (tests && !sr_yis_null(tests)) t->tests = tests;
+}
+
+int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
+{
+    *out = NULL;
+    int before = dg->nerrors;
+    sr_topology *t = sr_xcalloc(1, sizeof(*t));
+    t->path = sr_xstrdup(path);
+    char *tmp = sr_xstrdup(path);
+    t->dir = sr_xstrdup(dirname(tmp));
+    free(tmp);
+    if (sr_ydoc_load(&t->doc, path, dg) != 0) {
+        sr_topology_free(t);
+        return -1;
+    }
+    sr_check ck = {.dg = dg, .file = t->doc.file, .topo = t};
+    load_root(&ck, t->doc.root);
+    sr_schema_free(&ck.schema);
+    *out = t;
+    return dg->nerrors > before ? -1 : 0;
+}
+
+static void free_deployment(sr_deployment *d)
+{
+    for (int i = 0; i < d->nops; i++) {
+        sr_op *op = &d->ops[i];
+        if (op->type->destroy) op->type->destroy(op);
+        sr_params_free(op->type->params, op->conf);
+        free(op->conf);
+    }
+    free(d->ops);
+    free(d->name);
+    free(d->inputs);
+    free(d->outputs);
+    free(d->group);
+    if (d->source) {
+        free(d->source->path);
+        free(d->source->resolved);
+        free(d->source->key);
+        free(d->source->timestamp);
+        free(d->source);
+    }
+    sr_param p = {.type = SR_P_STRMAP, .name = "kafka", .off = 0};
+    sr_param ps[2] = {p, {0}};
+    sr_params_free(ps, &d->kafka);
+    sr_schema_free(&d->out_schema);
+}
+
+void sr_topology_free(sr_topology *t)
+{
+    if (!t) return;
+    for (int i = 0; i < t->ndeps; i++) free_deployment(&t->deps[i]);
+    free(t->deps);
+    for (int i = 0; i < t->ntopics; i++) {
+        free(t->topics[i]->name);
+        free(t->topics[i]);
+    }
+    free(t->topics);
+    sr_param ps[2] = {{.type = SR_P_STRMAP, .name = "kafka"}, {0}};
+    sr_params_free(ps, &t->kafka);
+    free(t->broker);
+    free(t->name);
+    free(t->version);
+    free(t->path);
+    free(t->dir);
+    sr_ydoc_free(&t->doc);
+    free(t);
+}

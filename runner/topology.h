@@ -1,0 +1,91 @@
+/* topology.h — a checked topology: topics, deployments and their operator chains. */
+#ifndef SR_TOPOLOGY_H
+#define SR_TOPOLOGY_H
+
+#include "operator.h"
+
+struct sr_topic {
+    char *name;
+    int partitions;
+    bool declared; /* listed under topics: (else only referred to) */
+    const sr_srcfile *file;
+    sr_mark mark;
+};
+
+typedef enum { SR_FMT_JSONL, SR_FMT_CSV } sr_format;
+
+/* A replay source: a file whose records a deployment reads instead of a topic. */
+typedef struct sr_source {
+    char *path; /* as written */
+    char *resolved; /* relative to the topology file's directory */
+    sr_format format;
+    char *key;       /* field whose value becomes the key, or NULL */
+    char *timestamp; /* field holding event time in ms, or NULL */
+    double rate;     /* records per second, 0 = as fast as possible */
+    sr_mark mark;
+} sr_source;
+
+typedef struct sr_deployment {
+    char *name;
+    const sr_srcfile *file;
+    sr_mark mark;
+    sr_topic **inputs;
+    int ninputs;
+    sr_topic **outputs;
+    int noutputs;
+    char *group;
+    sr_topic *dead_letter;
+    sr_source *source;
+    sr_op *ops; /* chain head: ops[0] .. ops[nops-1], linked by next */
+    int nops;
+    sr_strmap kafka; /* librdkafka properties, passed through */
+    sr_schema out_schema; /* fields known at the end of the pipeline */
+} sr_deployment;
+
+typedef struct sr_topology {
+    char *path;
+    char *dir; /* directory of path, for relative file names */
+    char *name;
+    char *version;
+    sr_topic **topics;
+    int ntopics;
+    sr_deployment *deps;
+    int ndeps;
+    sr_strmap kafka; /* top-level kafka: block */
+    char *broker;    /* kafka `bootstrap.servers`, if given */
+    sr_ydoc doc;     /* kept for test cases and diagnostics */
+    const sr_ynode *tests; /* the tests: sequence, or NULL */
+} sr_topology;
+
+/* Loads, substitutes variables, parses and checks path. On success *out is
+ * a topology the caller frees with sr_topology_free. All problems are added
+ * to dg (every one, not only the first); returns -1 if any is an error, in
+ * which case *out is still set when the file could be parsed (for graph and
+ * tests), or NULL. */
+int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg);
+void sr_topology_free(sr_topology *t);
+
+sr_topic *sr_topology_topic(const sr_topology *t, const char *name);
+const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *name);
+
+/* Context handed to operator check functions. */
+struct sr_check {
+    sr_diag *dg;
+    const sr_srcfile *file;
+    sr_topology *topo;
+    sr_deployment *dep;
+    sr_schema schema; /* fields known where the current operator reads */
+};
+
+/* Parses the parameters of one table from a YAML mapping into conf. Reports
+ * unknown keys (with a suggestion), missing required keys and wrong types.
+ * Returns 0, or -1 when something was reported. */
+int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_check *ck,
+                    const char *what);
+/* Parses a single value for param p into conf (used for short forms). */
+int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_check *ck);
+void sr_params_free(const sr_param *params, void *conf);
+/* Parses "10s", "500ms", "2m", "1h", "1d" or a number of ms. */
+bool sr_parse_duration(const char *s, int64_t *ms);
+
+#endif

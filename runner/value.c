@@ -1,0 +1,347 @@
+/* value.c — constructors, number normalisation, object/array editing, equality and ordering. */
+#include "value.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sr_value sr_str_dup(sr_arena *a, const char *s, size_t n)
+{
+    if (n == 0) return sr_str("", 0);
+    char *d = sr_arena_alloc(a, n);
+    memcpy(d, s, n);
+    return sr_str(d, n);
+}
+
+sr_value sr_obj_new(sr_arena *a, uint32_t cap)
+{
+    sr_value v = {.type = SR_OBJ, .cap = cap};
+    v.u.o = cap ? sr_arena_alloc(a, (size_t)cap * sizeof(sr_member)) : NULL;
+    return v;
+}
+
+sr_value sr_arr_new(sr_arena *a, uint32_t cap)
+{
+    sr_value v = {.type = SR_ARR, .cap = cap};
+    v.u.a = cap ? sr_arena_alloc(a, (size_t)cap * sizeof(sr_value)) : NULL;
+    return v;
+}
+
+const char *sr_type_name(sr_type t)
+{
+    switch (t) {
+    case SR_MISSING: return "missing";
+    case SR_NULL: return "null";
+    case SR_BOOL: return "boolean";
+    case SR_NUM:
+    case SR_INT:
+    case SR_DBL: return "number";
+    case SR_STR: return "string";
+    case SR_ARR: return "array";
+    case SR_OBJ: return "object";
+    }
+    return "unknown";
+}
+
+/* ---- numbers ------------------------------------------------------------- */
+
+/* Integer literal (optional '-', digits only) that fits int64 exactly. */
+static bool text_to_i64(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    if (i == n) return false;
+    uint64_t u = 0;
+    const uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) return false;
+        if (u > (lim - d) / 10) return false;
+        u = u * 10 + d;
+    }
+    /* -2^63 has no positive counterpart: negate in unsigned arithmetic. */
+    *out = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return true;
+}
+
+static double text_to_double(const char *s, size_t n)
+{
+    char tmp[128];
+    char *z = n < sizeof(tmp) ? tmp : sr_xmalloc(n + 1);
+    memcpy(z, s, n);
+    z[n] = 0;
+    double d = strtod(z, NULL);
+    if (z != tmp) free(z);
+    return d;
+}
+
+sr_value sr_num_norm(const sr_value *v)
+{
+    if (v->type != SR_NUM) return *v;
+    int64_t i;
+    if (text_to_i64(v->u.s, v->len, &i)) return sr_int(i);
+    return sr_dbl(text_to_double(v->u.s, v->len));
+}
+
+/* Non-numbers give NaN. */
+double sr_num_double(const sr_value *v)
+{
+    switch (v->type) {
+    case SR_INT: return (double)v->u.i;
+    case SR_DBL: return v->u.d;
+    case SR_NUM: {
+        sr_value n = sr_num_norm(v);
+        return n.type == SR_INT ? (double)n.u.i : n.u.d;
+    }
+    default: return NAN;
+    }
+}
+
+/* Exact comparison of an int64 with a double (no rounding of i to double).
+ * NaN sorts below every other number. */
+static int cmp_int_dbl(int64_t i, double d)
+{
+    if (isnan(d)) return 1;
+    if (d >= 9223372036854775808.0) return -1; /* 2^63 */
+    if (d < -9223372036854775808.0) return 1;
+    double t = trunc(d);
+    int64_t ti = (int64_t)t;
+    if (i != ti) return i < ti ? -1 : 1;
+    if (d > t) return -1;
+    if (d < t) return 1;
+    return 0;
+}
+
+static int cmp_dbl(double x, double y)
+{
+    bool nx = isnan(x), ny = isnan(y);
+    if (nx || ny) return nx && ny ? 0 : nx ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_num(const sr_value *x, const sr_value *y)
+{
+    sr_value a = sr_num_norm(x), b = sr_num_norm(y);
+    if (a.type == SR_INT && b.type == SR_INT) return a.u.i < b.u.i ? -1 : a.u.i > b.u.i;
+    if (a.type == SR_INT) return cmp_int_dbl(a.u.i, b.u.d);
+    if (b.type == SR_INT) return -cmp_int_dbl(b.u.i, a.u.d);
+    return cmp_dbl(a.u.d, b.u.d);
+}
+
+/* ---- objects and arrays -------------------------------------------------- */
+
+sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen)
+{
+    if (obj->type != SR_OBJ) return NULL;
+    sr_member *m = obj->u.o;
+    for (uint32_t i = 0; i < obj->len; i++)
+        if (m[i].klen == klen && memcmp(m[i].key, key, klen) == 0) return &m[i].v;
+    return NULL;
+}
+
+void sr_obj_set(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v)
+{
+    sr_value *old = sr_obj_get(obj, key, klen);
+    if (old) {
+        *old = v;
+        return;
+    }
+    if (obj->len == obj->cap) {
+        uint32_t cap = obj->cap ? obj->cap * 2 : 4;
+        sr_member *m = sr_arena_alloc(a, (size_t)cap * sizeof(*m));
+        if (obj->len) memcpy(m, obj->u.o, (size_t)obj->len * sizeof(*m));
+        obj->u.o = m;
+        obj->cap = cap;
+    }
+    sr_member *m = &obj->u.o[obj->len++];
+    m->key = key;
+    m->klen = (uint32_t)klen;
+    m->v = v;
+}
+
+bool sr_obj_del(sr_value *obj, const char *key, size_t klen)
+{
+    sr_value *v = sr_obj_get(obj, key, klen);
+    if (!v) return false;
+    sr_member *m = (sr_member *)((char *)v - offsetof(sr_member, v));
+    size_t after = (size_t)(obj->u.o + obj->len - (m + 1));
+    memmove(m, m + 1, after * sizeof(*m));
+    obj->len--;
+    return true;
+}
+
+void sr_arr_push(sr_arena *a, sr_value *arr, sr_value v)
+{
+    if (arr->len == arr->cap) {
+        uint32_t cap = arr->cap ? arr->cap * 2 : 4;
+        sr_value *e = sr_arena_alloc(a, (size_t)cap * sizeof(*e));
+        if (arr->len) memcpy(e, arr->u.a, (size_t)arr->len * sizeof(*e));
+        arr->u.a = e;
+        arr->cap = cap;
+    }
+    arr->u.a[arr->len++] = v;
+}
+
+/* ---- equality and ordering ----------------------------------------------- */
+
+static bool key_eq(const sr_member *m, const sr_member *n)
+{
+    return m->klen == n->klen && memcmp(m->key, n->key, m->klen) == 0;
+}
+
+/* NaN is not equal to itself, as in IEEE arithmetic. */
+bool sr_value_equal(const sr_value *x, const sr_value *y)
+{
+    if (sr_is_number(x) && sr_is_number(y)) {
+        if (x->type == SR_NUM && y->type == SR_NUM && x->len == y->len &&
+            memcmp(x->u.s, y->u.s, x->len) == 0)
+            return true;
+        sr_value a = sr_num_norm(x), b = sr_num_norm(y);
+        if (a.type == SR_INT && b.type == SR_INT) return a.u.i == b.u.i;
+        if (a.type == SR_DBL && b.type == SR_DBL) return a.u.d == b.u.d;
+        if (a.type == SR_INT) return !isnan(b.u.d) && cmp_int_dbl(a.u.i, b.u.d) == 0;
+        return !isnan(a.u.d) && cmp_int_dbl(b.u.i, a.u.d) == 0;
+    }
+    if (x->type != y->type) return false;
+    switch (x->type) {
+    case SR_MISSING:
+    case SR_NULL: return true;
+    case SR_BOOL: return x->u.b == y->u.b;
+    case SR_STR: return x->len == y->len && memcmp(x->u.s, y->u.s, x->len) == 0;
+    case SR_ARR:
+        if (x->len != y->len) return false;
+        for (uint32_t i = 0; i < x->len; i++)
+            if (!sr_value_equal(&x->u.a[i], &y->u.a[i])) return false;
+        return true;
+    case SR_OBJ:
+        if (x->len != y->len) return false;
+        for (uint32_t i = 0; i < x->len; i++) {
+            const sr_member *m = &x->u.o[i];
+            /* Same key order is the common case; otherwise search. */
+            const sr_value *w =
+                key_eq(m, &y->u.o[i]) ? &y->u.o[i].v : sr_obj_get(y, m->key, m->klen);
+            if (!w || !sr_value_equal(&m->v, w)) return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+static int type_rank(uint8_t t)
+{
+    switch (t) {
+    case SR_MISSING: return 0;
+    case SR_NULL: return 1;
+    case SR_BOOL: return 2;
+    case SR_NUM:
+    case SR_INT:
+    case SR_DBL: return 3;
+    case SR_STR: return 4;
+    case SR_ARR: return 5;
+    default: return 6;
+    }
+}
+
+static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c) return c < 0 ? -1 : 1;
+    return an < bn ? -1 : an > bn;
+}
+
+static int cmp_key(const sr_member *m, const sr_member *n)
+{
+    return cmp_bytes(m->key, m->klen, n->key, n->klen);
+}
+
+/* The member with the smallest key greater than prev (any key when prev is NULL). */
+static const sr_member *next_key(const sr_value *o, const sr_member *prev)
+{
+    const sr_member *best = NULL;
+    for (uint32_t i = 0; i < o->len; i++) {
+        const sr_member *m = &o->u.o[i];
+        if (prev && cmp_key(m, prev) <= 0) continue;
+        if (!best || cmp_key(m, best) < 0) best = m;
+    }
+    return best;
+}
+
+/* Objects: by size, then by their sorted key lists, then by values in key
+ * order; so member order does not matter, as for sr_value_equal(). */
+static int cmp_obj(const sr_value *x, const sr_value *y)
+{
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    const sr_member *a = NULL, *b = NULL;
+    for (;;) {
+        a = next_key(x, a);
+        b = next_key(y, b);
+        if (!a || !b) break;
+        int c = cmp_key(a, b);
+        if (c) return c;
+    }
+    if (a || b) return a ? 1 : -1;
+    for (a = next_key(x, NULL); a; a = next_key(x, a)) {
+        const sr_value *w = sr_obj_get(y, a->key, a->klen);
+        if (!w) return 1;
+        int c = sr_value_cmp(&a->v, w);
+        if (c) return c;
+    }
+    return 0;
+}
+
+int sr_value_cmp(const sr_value *x, const sr_value *y)
+{
+    int rx = type_rank(x->type), ry = type_rank(y->type);
+    if (rx != ry) return rx < ry ? -1 : 1;
+    switch (x->type) {
+    case SR_BOOL: return (int)x->u.b - (int)y->u.b;
+    case SR_NUM:
+    case SR_INT:
+    case SR_DBL: return cmp_num(x, y);
+    case SR_STR: return cmp_bytes(x->u.s, x->len, y->u.s, y->len);
+    case SR_ARR: {
+        uint32_t n = x->len < y->len ? x->len : y->len;
+        for (uint32_t i = 0; i < n; i++) {
+            int c = sr_value_cmp(&x->u.a[i], &y->u.a[i]);
+            if (c) return c;
+        }
+        return x->len < y->len ? -1 : x->len > y->len;
+    }
+    case SR_OBJ: return cmp_obj(x, y);
+    default: return 0;
+    }
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+sr_value sr_value_to_str(sr_arena *a, const sr_value *v)
+{
+    switch (v->type) {
+    case SR_STR: return *v;
+    case SR_NUM: return sr_str(v->u.s, v->len);
+    case SR_BOOL: return v->u.b ? sr_str("true", 4) : sr_str("false", 5);
+    case SR_MISSING:
+    case SR_NULL: return sr_str("null", 4);
+    case SR_INT: {
+        char tmp[24];
+        int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v->u.i);
+        return sr_str_dup(a, tmp, (size_t)n);
+    }
+    default: {
+        sr_buf b = {0};
+        if (v->type == SR_DBL)
+            sr_write_double(&b, v->u.d);
+        else if (sr_json_write(&b, v) != 0)
+            sr_buf_puts(&b, "null"); /* holds a NaN or infinity */
+        sr_value s = sr_str_dup(a, b.d, b.len);
+        sr_buf_free(&b);
+        return s;
+    }
+    }
+}
