@@ -1,10 +1,559 @@
-/* cmd_test.c — `streamrun test`: runs a file's test cases in-process. */
+/* cmd_test.c — `streamrun test`: runs a file's test cases in-process and compares outputs. */
 #include "cli.h"
+#include "local.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- YAML values to record values ---------------------------------------------------- */
+
+/* Converts a YAML node to a value in a: quoted scalars are strings, plain
+ * scalars follow YAML's null/bool/number rules (numbers keep their text, so
+ * large integers stay exact). */
+static sr_value yaml_value(sr_arena *a, const sr_ynode *n)
+{
+    switch (n->kind) {
+    case SR_Y_MAP: {
+        sr_value o = sr_obj_new(a, (uint32_t)(n->nkids / 2));
+        for (int i = 0; i + 1 < n->nkids; i += 2)
+            sr_obj_set(a, &o, n->kids[i]->text ? n->kids[i]->text : "",
+                       n->kids[i]->text ? n->kids[i]->len : 0, yaml_value(a, n->kids[i + 1]));
+        return o;
+    }
+    case SR_Y_SEQ: {
+        sr_value arr = sr_arr_new(a, (uint32_t)n->nkids);
+        for (int i = 0; i < n->nkids; i++) sr_arr_push(a, &arr, yaml_value(a, n->kids[i]));
+        return arr;
+    }
+    case SR_Y_SCALAR: break;
+    }
+    if (!n->quoted) {
+        bool b;
+        if (sr_yis_null(n)) return sr_null();
+        if (sr_yscalar_bool(n, &b)) return sr_bool(b);
+        sr_value num;
+        char err[32];
+        size_t pos;
+        if (sr_json_parse(a, n->text, n->len, &num, err, sizeof(err), &pos) == 0 && num.type == SR_NUM)
+            return num;
+    }
+    return sr_str(n->text, n->len);
+}
+
+/* ---- collected outputs ------------------------------------------------------------------ */
+
+typedef struct got_rec {
+    char *key; /* NULL: no key */
+    char *val;
+    size_t vlen;
+    int64_t ts;
+    char *env; /* envelope JSON, for messages */
+    sr_strmap headers;
+} got_rec;
+
+typedef struct got_topic {
+    const sr_topic *topic;
+    got_rec *recs;
+    int n, cap;
+} got_topic;
+
+typedef struct test_ctx {
+    got_topic *topics;
+    int ntopics;
+    sr_arena scratch;
+} test_ctx;
+
+static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool input, const char *base,
+                      const sr_out *o)
+{
+    test_ctx *c = ud;
+    if (input) return;
+    got_topic *g = NULL;
+    for (int i = 0; i < c->ntopics; i++)
+        if (c->topics[i].topic == topic) g = &c->topics[i];
+    if (!g) {
+        c->topics = sr_xrealloc(c->topics, sizeof(got_topic) * (size_t)(c->ntopics + 1));
+        g = &c->topics[c->ntopics++];
+        memset(g, 0, sizeof(*g));
+        g->topic = topic;
+    }
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 8;
+        g->recs = sr_xrealloc(g->recs, sizeof(got_rec) * (size_t)g->cap);
+    }
+    got_rec *r = &g->recs[g->n++];
+    memset(r, 0, sizeof(*r));
+    r->key = o->key_len < 0 ? NULL : sr_xstrndup(base + o->key_off, (size_t)o->key_len);
+    r->val = sr_xstrndup(base + o->val_off, o->val_len);
+    r->vlen = o->val_len;
+    r->ts = o->ts;
+    const char *h = base + o->hdr_off;
+    r->headers.names = sr_xcalloc(o->nhdr + 1, sizeof(char *));
+    r->headers.vals = sr_xcalloc(o->nhdr + 1, sizeof(char *));
+    for (uint32_t i = 0; i < o->nhdr; i++) {
+        uint32_t nlen;
+        int32_t vlen;
+        memcpy(&nlen, h, 4);
+        r->headers.names[i] = sr_xstrndup(h + 4, nlen);
+        h += 4 + nlen;
+        memcpy(&vlen, h, 4);
+        r->headers.vals[i] = vlen < 0 ? NULL : sr_xstrndup(h + 4, (size_t)vlen);
+        h += 4 + (vlen < 0 ? 0 : vlen);
+    }
+    r->headers.n = (int)o->nhdr;
+    sr_buf b = {0};
+    sr_write_envelope(&b, &c->scratch, base, o);
+    r->env = sr_xstrndup(b.d, b.len);
+    sr_buf_free(&b);
+    sr_arena_reset(&c->scratch);
+}
+
+static void free_got(test_ctx *c)
+{
+    for (int i = 0; i < c->ntopics; i++) {
+        for (int k = 0; k < c->topics[i].n; k++) {
+            got_rec *r = &c->topics[i].recs[k];
+            free(r->key);
+            free(r->val);
+            free(r->env);
+            for (int h = 0; h < r->headers.n; h++) {
+                free(r->headers.names[h]);
+                free(r->headers.vals[h]);
+            }
+            free(r->headers.names);
+            free(r->headers.vals);
+        }
+        free(c->topics[i].recs);
+    }
+    free(c->topics);
+    c->topics = NULL;
+    c->ntopics = 0;
+}
+
+/* ---- one test case -------------------------------------------------------------------------- */
+
+typedef struct test_run {
+    const sr_topology *topo;
+    const sr_srcfile *file; /* where the test cases are */
+    sr_diag *dg;
+    sr_buf report; /* failure details */
+    int failures;
+} test_run;
+
+static void fail(test_run *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(test_run *tr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sr_buf_printf(&tr->report, "    %s\n", msg);
+    tr->failures++;
+}
+
+static const char *const record_keys[] = {"key", "value", "timestamp", "headers", "raw", "topic",
+                                          "advance", NULL};
+
+static bool check_record_keys(test_run *tr, const sr_ynode *item)
+{
+    bool ok = true;
+    for (int i = 0; i < item->nkids; i += 2) {
+        const sr_ynode *k = item->kids[i];
+        bool known = false;
+        for (int j = 0; record_keys[j]; j++) known |= sr_yis_scalar(k) && strcmp(k->text, record_keys[j]) == 0;
+        if (!known) {
+            const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, record_keys, 7) : NULL;
+            sr_err(tr->dg, tr->file, k->mark, "test record: unknown key '%s'%s%s%s (expected key, value, "
+                                              "timestamp, headers, raw, topic or advance)",
+                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Produces one input item; returns false on a malformed item (reported). */
+static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const sr_ynode *item,
+                         int64_t *clock, sr_arena *a)
+{
+    if (item->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, item->mark, "a test record is a mapping {key, value, timestamp, headers} "
+                                             "or {raw: text}");
+        return false;
+    }
+    if (!check_record_keys(tr, item)) return false;
+    const sr_ynode *adv = sr_ymap_get(item, "advance");
+    if (adv) {
+        int64_t ms;
+        if (!sr_yis_scalar(adv) || !sr_parse_duration(adv->text, &ms)) {
+            sr_err(tr->dg, tr->file, adv->mark, "advance must be a duration such as 10s or 500ms");
+            return false;
+        }
+        *clock += ms;
+        sr_local_set_clock(l, *clock);
+        return true;
+    }
+    const sr_ynode *k = sr_ymap_get(item, "key"), *v = sr_ymap_get(item, "value");
+    const sr_ynode *ts = sr_ymap_get(item, "timestamp"), *h = sr_ymap_get(item, "headers");
+    const sr_ynode *raw = sr_ymap_get(item, "raw");
+    if (!v == !raw) {
+        sr_err(tr->dg, tr->file, item->mark, "a test record needs exactly one of 'value' (JSON) or 'raw' "
+                                             "(bytes)");
+        return false;
+    }
+    sr_buf val = {0};
+    if (v) {
+        sr_value x = yaml_value(a, v);
+        sr_json_write(&val, &x);
+    } else {
+        sr_buf_put(&val, raw->text, raw->len);
+    }
+    sr_value key = sr_null();
+    if (k && !sr_yis_null(k)) {
+        sr_value x = yaml_value(a, k);
+        key = sr_value_to_str(a, &x);
+    }
+    int64_t t = *clock;
+    long long tv;
+    if (ts && !sr_yscalar_int(ts, &tv)) {
+        sr_err(tr->dg, tr->file, ts->mark, "timestamp must be a whole number of ms since the epoch");
+        sr_buf_free(&val);
+        return false;
+    }
+    if (ts) t = tv;
+    sr_header hdr[32];
+    uint32_t nh = 0;
+    if (h && h->kind == SR_Y_MAP) {
+        for (int i = 0; i + 1 < h->nkids && nh < 32; i += 2) {
+            hdr[nh].name = h->kids[i]->text;
+            hdr[nh].nlen = (uint32_t)h->kids[i]->len;
+            hdr[nh].val = sr_yis_null(h->kids[i + 1]) ? NULL : h->kids[i + 1]->text;
+            hdr[nh].vlen = hdr[nh].val ? (uint32_t)h->kids[i + 1]->len : 0;
+            nh++;
+        }
+    }
+    sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL, key.type == SR_STR ? key.len : 0,
+                     val.d ? val.d : "", val.len, t, hdr, nh);
+    sr_buf_free(&val);
+    return true;
+}
+
+static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
+{
+    sr_topic *t = sr_yis_scalar(n) ? sr_topology_topic(tr->topo, n->text) : NULL;
+    if (!t) {
+        const char *cands[256];
+        int nc = 0;
+        for (int i = 0; i < tr->topo->ntopics && nc < 256; i++) cands[nc++] = tr->topo->topics[i]->name;
+        const char *sug = sr_yis_scalar(n) ? sr_suggest(n->text, cands, nc) : NULL;
+        sr_err(tr->dg, tr->file, n->mark, "unknown topic '%s'%s%s%s", n->text ? n->text : "?",
+               sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+    }
+    return t;
+}
+
+/* Compares one expected record (YAML) with what was written. */
+static void compare_record(test_run *tr, const char *topic, int i, const sr_ynode *exp, const got_rec *got,
+                           sr_arena *a)
+{
+    char where[300];
+    snprintf(where, sizeof(where), "%s[%d] (line %d)", topic, i, exp->mark.line);
+    const sr_ynode *k = sr_ymap_get(exp, "key"), *v = sr_ymap_get(exp, "value");
+    const sr_ynode *ts = sr_ymap_get(exp, "timestamp"), *h = sr_ymap_get(exp, "headers");
+    const sr_ynode *raw = sr_ymap_get(exp, "raw");
+    if (k) {
+        if (sr_yis_null(k) ? got->key != NULL : (!got->key || strcmp(got->key, k->text) != 0)) {
+            fail(tr, "%s: key: expected %s, got %s%s%s", where, sr_yis_null(k) ? "null" : k->text,
+                 got->key ? "\"" : "", got->key ? got->key : "null", got->key ? "\"" : "");
+        }
+    }
+    if (v) {
+        sr_value want = yaml_value(a, v), have;
+        char err[128];
+        size_t pos;
+        if (sr_json_parse(a, got->val, got->vlen, &have, err, sizeof(err), &pos) != 0 ||
+            !sr_value_equal(&want, &have)) {
+            sr_buf w = {0};
+            sr_json_write(&w, &want);
+            fail(tr, "%s: value differs\n      expected: %s\n      got:      %.*s", where, sr_buf_cstr(&w),
+                 (int)got->vlen, got->val);
+            sr_buf_free(&w);
+        }
+    }
+    if (raw && (raw->len != got->vlen || memcmp(raw->text, got->val, got->vlen) != 0))
+        fail(tr, "%s: raw value differs\n      expected: %s\n      got:      %.*s", where, raw->text,
+             (int)got->vlen, got->val);
+    long long tv;
+    if (ts && sr_yscalar_int(ts, &tv) && tv != got->ts)
+        fail(tr, "%s: timestamp: expected %lld, got %lld", where, tv, (long long)got->ts);
+    if (h && h->kind == SR_Y_MAP) {
+        /* expected headers must be present with these values; others may exist */
+        for (int j = 0; j + 1 < h->nkids; j += 2) {
+            const char *name = h->kids[j]->text, *want = h->kids[j + 1]->text;
+            const char *have = NULL;
+            bool found = false;
+            for (int x = 0; x < got->headers.n; x++) {
+                if (strcmp(got->headers.names[x], name) == 0) {
+                    have = got->headers.vals[x];
+                    found = true;
+                }
+            }
+            if (!found)
+                fail(tr, "%s: header '%s' is missing", where, name);
+            else if (!have || strcmp(have, want) != 0)
+                fail(tr, "%s: header '%s': expected \"%s\", got \"%s\"", where, name, want,
+                     have ? have : "null");
+        }
+    }
+}
+
+static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *malformed)
+{
+    sr_arena a;
+    sr_arena_init(&a, 64 * 1024);
+    test_ctx ctx = {0};
+    sr_arena_init(&ctx.scratch, 16 * 1024);
+    *malformed = false;
+    int errs = tr->dg->nerrors;
+    /* which deployments: named, or every deployment that reads topics */
+    const char *only[64];
+    int nonly = 0;
+    const sr_ynode *deps = sr_ymap_get(tc, "deployments");
+    if (!deps) deps = sr_ymap_get(tc, "deployment");
+    if (deps) {
+        const sr_ynode *one[1] = {deps};
+        const sr_ynode *const *list = deps->kind == SR_Y_SEQ ? (const sr_ynode *const *)deps->kids : one;
+        int n = deps->kind == SR_Y_SEQ ? deps->nkids : 1;
+        for (int i = 0; i < n && nonly < 64; i++) {
+            if (!sr_yis_scalar(list[i]) || !sr_topology_deployment(tr->topo, list[i]->text)) {
+                sr_err(tr->dg, tr->file, list[i]->mark, "unknown deployment '%s'",
+                       list[i]->text ? list[i]->text : "?");
+                continue;
+            }
+            only[nonly++] = list[i]->text;
+        }
+    } else {
+        for (int i = 0; i < tr->topo->ndeps && nonly < 64; i++)
+            if (!tr->topo->deps[i].source) only[nonly++] = tr->topo->deps[i].name;
+    }
+    sr_local *l = sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
+    int64_t clock = 0;
+    const sr_ynode *ck = sr_ymap_get(tc, "clock");
+    long long cv;
+    if (ck && (!sr_yscalar_int(ck, &cv) || cv < 0))
+        sr_err(tr->dg, tr->file, ck->mark, "clock must be a whole number of ms since the epoch");
+    else if (ck)
+        clock = cv;
+    sr_local_set_clock(l, clock);
+    const sr_ynode *in = sr_ymap_get(tc, "input");
+    if (!in) {
+        sr_err(tr->dg, tr->file, tc->mark, "test case '%s' has no 'input'", label);
+    } else if (in->kind == SR_Y_MAP) {
+        for (int i = 0; i + 1 < in->nkids; i += 2) {
+            sr_topic *topic = topic_ref(tr, in->kids[i]);
+            const sr_ynode *items = in->kids[i + 1];
+            if (!topic) continue;
+            if (items->kind != SR_Y_SEQ) {
+                sr_err(tr->dg, tr->file, items->mark, "input for topic '%s' must be a list of records",
+                       topic->name);
+                continue;
+            }
+            for (int k = 0; k < items->nkids; k++) produce_item(tr, l, topic, items->kids[k], &clock, &a);
+        }
+    } else if (in->kind == SR_Y_SEQ) {
+        for (int k = 0; k < in->nkids; k++) {
+            const sr_ynode *item = in->kids[k];
+            const sr_ynode *tn = item->kind == SR_Y_MAP ? sr_ymap_get(item, "topic") : NULL;
+            if (item->kind == SR_Y_MAP && sr_ymap_get(item, "advance")) {
+                produce_item(tr, l, NULL, item, &clock, &a);
+                continue;
+            }
+            if (!tn) {
+                sr_err(tr->dg, tr->file, item->mark, "in a list of inputs, each record names its 'topic'");
+                continue;
+            }
+            sr_topic *topic = topic_ref(tr, tn);
+            if (topic) produce_item(tr, l, topic, item, &clock, &a);
+        }
+    } else {
+        sr_err(tr->dg, tr->file, in->mark, "input must map topics to lists of records, or list records");
+    }
+    /* compare */
+    const sr_ynode *exp = sr_ymap_get(tc, "expect");
+    if (!exp || exp->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, exp ? exp->mark : tc->mark,
+               "test case '%s' needs 'expect': a mapping of topics to the records expected on them", label);
+    } else {
+        for (int i = 0; i + 1 < exp->nkids; i += 2) {
+            sr_topic *topic = topic_ref(tr, exp->kids[i]);
+            const sr_ynode *want = exp->kids[i + 1];
+            if (!topic) continue;
+            if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
+                sr_err(tr->dg, tr->file, want->mark, "expected records for '%s' must be a list ([] for none)",
+                       topic->name);
+                continue;
+            }
+            const got_topic *g = NULL;
+            for (int k = 0; k < ctx.ntopics; k++)
+                if (ctx.topics[k].topic == topic) g = &ctx.topics[k];
+            int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
+            for (int k = 0; k < nwant && k < ngot; k++) {
+                if (want->kids[k]->kind != SR_Y_MAP) {
+                    sr_err(tr->dg, tr->file, want->kids[k]->mark,
+                           "an expected record is a mapping {key, value, timestamp, headers}");
+                    continue;
+                }
+                if (check_record_keys(tr, want->kids[k]))
+                    compare_record(tr, topic->name, k, want->kids[k], &g->recs[k], &a);
+            }
+            if (nwant != ngot) {
+                fail(tr, "%s: expected %d record%s, got %d", topic->name, nwant, nwant == 1 ? "" : "s", ngot);
+                for (int k = nwant; k < ngot; k++) fail(tr, "  unexpected: %s", g->recs[k].env);
+            }
+        }
+        /* every topic written must be expected: nothing passes unnoticed */
+        for (int k = 0; k < ctx.ntopics; k++) {
+            bool listed = false;
+            for (int i = 0; i < exp->nkids; i += 2)
+                listed |= sr_yis_scalar(exp->kids[i]) && strcmp(exp->kids[i]->text, ctx.topics[k].topic->name) == 0;
+            if (!listed) {
+                fail(tr, "%d unexpected record%s on topic '%s' (add it under expect:)", ctx.topics[k].n,
+                     ctx.topics[k].n == 1 ? "" : "s", ctx.topics[k].topic->name);
+                for (int r = 0; r < ctx.topics[k].n && r < 5; r++) fail(tr, "  %s", ctx.topics[k].recs[r].env);
+            }
+        }
+    }
+    *malformed = tr->dg->nerrors > errs;
+    sr_local_free(l);
+    free_got(&ctx);
+    sr_arena_free(&ctx.scratch);
+    sr_arena_free(&a);
+    return !*malformed;
+}
+
+/* ---- files ------------------------------------------------------------------------------------ */
+
+static char *beside_path(const char *path)
+{
+    size_t n = strlen(path);
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) dot = path + n;
+    char *p = sr_xmalloc(n + 16);
+    snprintf(p, n + 16, "%.*s.tests.yaml", (int)(dot - path), path);
+    return p;
+}
+
+static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int *passed, int *failed)
+{
+    if (tests->kind != SR_Y_SEQ) {
+        sr_err(tr->dg, tr->file, tests->mark, "tests must be a list of test cases");
+        (*failed)++;
+        return;
+    }
+    for (int i = 0; i < tests->nkids; i++) {
+        const sr_ynode *tc = tests->kids[i];
+        if (tc->kind != SR_Y_MAP) {
+            sr_err(tr->dg, tr->file, tc->mark, "a test case is a mapping with name, input and expect");
+            (*failed)++;
+            continue;
+        }
+        static const char *const keys[] = {"name", "deployments", "deployment", "clock", "input", "expect",
+                                           "description", NULL};
+        for (int k = 0; k < tc->nkids; k += 2) {
+            bool ok = false;
+            for (int j = 0; keys[j]; j++) ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
+            if (!ok) {
+                const char *sug = sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 7) : NULL;
+                sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
+                       tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
+                       sug ? sug : "", sug ? "'?" : "");
+            }
+        }
+        const sr_ynode *name = sr_ymap_get(tc, "name");
+        char label[256];
+        snprintf(label, sizeof(label), "%s", name && name->text ? name->text : "");
+        if (!label[0]) snprintf(label, sizeof(label), "case %d (line %d)", i + 1, tc->mark.line);
+        tr->report.len = 0;
+        tr->failures = 0;
+        bool malformed;
+        run_case(tr, tc, label, &malformed);
+        if (malformed) {
+            printf("ERROR %s: %s (the test case is malformed, see above)\n", path, label);
+            (*failed)++;
+        } else if (tr->failures) {
+            printf("FAIL  %s: %s\n%s", path, label, sr_buf_cstr(&tr->report));
+            (*failed)++;
+        } else {
+            printf("PASS  %s: %s\n", path, label);
+            (*passed)++;
+        }
+        fflush(stdout);
+    }
+}
 
 int sr_cmd_test(int argc, char **argv)
 {
-    fprintf(stderr, "streamrun test: not built yet\n");
-    return SR_EXIT_USAGE;
+    const char *files[256];
+    int nfiles = 0;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "streamrun test: unknown option '%s'\n", argv[i]);
+            return SR_EXIT_USAGE;
+        }
+        if (nfiles < 256) files[nfiles++] = argv[i];
+    }
+    if (nfiles == 0) {
+        fprintf(stderr, "usage: streamrun test FILE...\n");
+        return SR_EXIT_USAGE;
+    }
+    int passed = 0, failed = 0, rc = SR_EXIT_OK;
+    for (int f = 0; f < nfiles; f++) {
+        sr_topology *t = sr_cli_load(files[f]);
+        if (!t) {
+            printf("ERROR %s: the topology file has errors\n", files[f]);
+            failed++;
+            continue;
+        }
+        sr_diag dg;
+        sr_diag_init(&dg);
+        test_run tr = {.topo = t, .file = t->doc.file, .dg = &dg};
+        int before = passed + failed;
+        if (t->tests) run_cases(&tr, files[f], t->tests, &passed, &failed);
+        char *beside = beside_path(files[f]);
+        struct stat st;
+        if (stat(beside, &st) == 0) {
+            sr_ydoc doc = {0};
+            if (sr_ydoc_load(&doc, beside, &dg) == 0 && doc.root) {
+                const sr_ynode *tests = doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
+                tr.file = doc.file;
+                if (tests)
+                    run_cases(&tr, beside, tests, &passed, &failed);
+                else
+                    sr_err(&dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
+            } else {
+                failed++;
+            }
+            sr_ydoc_free(&doc);
+        }
+        if (passed + failed == before) {
+            fprintf(stderr, "streamrun test: %s has no test cases (add tests: to it, or write %s)\n",
+                    files[f], beside);
+            rc = SR_EXIT_INVALID;
+        }
+        free(beside);
+        sr_diag_print(&dg, stderr, false, isatty(2));
+        if (dg.nerrors) rc = SR_EXIT_INVALID;
+        sr_diag_free(&dg);
+        sr_buf_free(&tr.report);
+        sr_topology_free(t);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? SR_EXIT_INVALID : rc;
 }

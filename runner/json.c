@@ -478,7 +478,7 @@ void sr_json_write_str(sr_buf *b, const char *s, size_t n)
     for (;;) {
         const unsigned char *run = p;
         while (p < e && !esc_char[*p]) p++;
-        memcpy(d, run, (size_t)(p - run));
+        if (p > run) memcpy(d, run, (size_t)(p - run));
         d += p - run;
         if (p == e) break;
         /* Room for this escape, the rest of the input and the quote. */
@@ -518,6 +518,20 @@ void sr_write_double(sr_buf *b, double d)
         sr_buf_put(b, ".0", 2);
 }
 
+/* Inline fast paths for the writer; sr_buf_reserve() keeps room for a NUL. */
+static inline void put_c(sr_buf *b, char c)
+{
+    if (b->len + 2 > b->cap) sr_buf_reserve(b, 1);
+    b->d[b->len++] = c;
+}
+
+static inline void put_n(sr_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) sr_buf_reserve(b, n);
+    memcpy(b->d + b->len, s, n);
+    b->len += n;
+}
+
 static void write_int(sr_buf *b, int64_t i)
 {
     char tmp[24], *p = tmp + sizeof(tmp);
@@ -527,21 +541,21 @@ static void write_int(sr_buf *b, int64_t i)
         u /= 10;
     } while (u);
     if (i < 0) *--p = '-';
-    sr_buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    put_n(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static int write_value(sr_buf *b, const sr_value *v)
 {
     switch (v->type) {
     case SR_MISSING:
-    case SR_NULL: sr_buf_put(b, "null", 4); return 0;
+    case SR_NULL: put_n(b, "null", 4); return 0;
     case SR_BOOL:
         if (v->u.b)
-            sr_buf_put(b, "true", 4);
+            put_n(b, "true", 4);
         else
-            sr_buf_put(b, "false", 5);
+            put_n(b, "false", 5);
         return 0;
-    case SR_NUM: sr_buf_put(b, v->u.s, v->len); return 0;
+    case SR_NUM: put_n(b, v->u.s, v->len); return 0;
     case SR_INT: write_int(b, v->u.i); return 0;
     case SR_DBL:
         if (!isfinite(v->u.d)) return -1;
@@ -549,23 +563,23 @@ static int write_value(sr_buf *b, const sr_value *v)
         return 0;
     case SR_STR: sr_json_write_str(b, v->u.s, v->len); return 0;
     case SR_ARR:
-        sr_buf_putc(b, '[');
+        put_c(b, '[');
         for (uint32_t i = 0; i < v->len; i++) {
-            if (i) sr_buf_putc(b, ',');
+            if (i) put_c(b, ',');
             if (write_value(b, &v->u.a[i])) return -1;
         }
-        sr_buf_putc(b, ']');
+        put_c(b, ']');
         return 0;
     case SR_OBJ:
-        sr_buf_putc(b, '{');
+        put_c(b, '{');
         for (uint32_t i = 0; i < v->len; i++) {
             const sr_member *m = &v->u.o[i];
-            if (i) sr_buf_putc(b, ',');
+            if (i) put_c(b, ',');
             sr_json_write_str(b, m->key, m->klen);
-            sr_buf_putc(b, ':');
+            put_c(b, ':');
             if (write_value(b, &m->v)) return -1;
         }
-        sr_buf_putc(b, '}');
+        put_c(b, '}');
         return 0;
     }
     return -1;

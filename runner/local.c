@@ -22,6 +22,7 @@ struct sr_local {
     sr_local_sink sink;
     void *ud;
     int64_t clock;
+    bool fixed_clock; /* clock set by sr_local_set_clock: a test clock */
     /* per topic: next offset per partition, round-robin cursor */
     int64_t **offsets;
     int32_t *rr;
@@ -36,7 +37,7 @@ static int64_t wall_ms(void)
 
 static int64_t now_ms(const sr_local *l)
 {
-    return l->clock ? l->clock : wall_ms();
+    return l->fixed_clock ? l->clock : wall_ms();
 }
 
 int32_t sr_partition_for_key(const char *key, size_t keylen, int32_t partitions)
@@ -99,6 +100,7 @@ void sr_local_free(sr_local *l)
 void sr_local_set_clock(sr_local *l, int64_t ms)
 {
     l->clock = ms;
+    l->fixed_clock = true;
 }
 
 bool sr_local_selected(const sr_local *l, const sr_deployment *d)

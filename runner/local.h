@@ -24,7 +24,8 @@ typedef struct sr_local_stats {
 sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int nonly,
                        sr_local_sink sink, void *ud);
 void sr_local_free(sr_local *l);
-/* 0: wall clock for now() and for records without a timestamp. */
+/* Fixes the clock used by now() and for records without a timestamp (a test
+ * clock); without a call, the wall clock. */
 void sr_local_set_clock(sr_local *l, int64_t now_ms);
 
 /* Writes one record to topic as if produced by a client: key NULL for none;
@@ -39,6 +40,10 @@ void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stat
 bool sr_local_selected(const sr_local *l, const sr_deployment *d);
 
 /* Kafka's default (murmur2) partition for key. */
+/* Appends {"key","value","timestamp","headers"} for an output; a value that
+ * is not JSON (a dead letter's original bytes) is written as a string. */
+void sr_write_envelope(sr_buf *b, sr_arena *scratch, const char *base, const sr_out *o);
+
 int32_t sr_partition_for_key(const char *key, size_t keylen, int32_t partitions);
 
 #endif

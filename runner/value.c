@@ -141,7 +141,7 @@ sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen)
     if (obj->type != SR_OBJ) return NULL;
     sr_member *m = obj->u.o;
     for (uint32_t i = 0; i < obj->len; i++)
-        if (m[i].klen == klen && memcmp(m[i].key, key, klen) == 0) return &m[i].v;
+        if (m[i].klen == klen && (klen == 0 || memcmp(m[i].key, key, klen) == 0)) return &m[i].v;
     return NULL;
 }
 
@@ -192,7 +192,7 @@ void sr_arr_push(sr_arena *a, sr_value *arr, sr_value v)
 
 static bool key_eq(const sr_member *m, const sr_member *n)
 {
-    return m->klen == n->klen && memcmp(m->key, n->key, m->klen) == 0;
+    return m->klen == n->klen && (m->klen == 0 || memcmp(m->key, n->key, m->klen) == 0);
 }
 
 /* NaN is not equal to itself, as in IEEE arithmetic. */
@@ -213,7 +213,7 @@ bool sr_value_equal(const sr_value *x, const sr_value *y)
     case SR_MISSING:
     case SR_NULL: return true;
     case SR_BOOL: return x->u.b == y->u.b;
-    case SR_STR: return x->len == y->len && memcmp(x->u.s, y->u.s, x->len) == 0;
+    case SR_STR: return x->len == y->len && (x->len == 0 || memcmp(x->u.s, y->u.s, x->len) == 0);
     case SR_ARR:
         if (x->len != y->len) return false;
         for (uint32_t i = 0; i < x->len; i++)
@@ -250,7 +250,8 @@ static int type_rank(uint8_t t)
 
 static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
 {
-    int c = memcmp(a, b, an < bn ? an : bn);
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
     if (c) return c < 0 ? -1 : 1;
     return an < bn ? -1 : an > bn;
 }

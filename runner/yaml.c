@@ -28,8 +28,8 @@ typedef struct loader {
     int nlines;
     size_t base;               /* byte offset of character 0 (after a BOM) */
     size_t cur_char, cur_byte; /* cursor for character index -> byte offset */
-    anchor *anchors;
-    int nanchors, capanchors;
+    anchor *anchors;           /* open-addressing hash table by name */
+    size_t nanchors, capanchors;
     sr_ynode **dropped; /* nodes left out of the tree, freed at the end */
     int ndropped, capdropped;
     size_t alias_nodes;
@@ -344,21 +344,45 @@ static sr_ynode *make_scalar(loader *L, const yaml_event_t *ev)
     return n;
 }
 
-static void add_anchor(loader *L, const yaml_char_t *name, const sr_ynode *n)
+static size_t hash_name(const char *s)
 {
-    if (!name) return;
-    if (L->nanchors == L->capanchors) {
-        L->capanchors = L->capanchors ? L->capanchors * 2 : 8;
-        L->anchors = sr_xrealloc(L->anchors, (size_t)L->capanchors * sizeof(*L->anchors));
+    size_t h = 14695981039346656037u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* The slot of name in the anchor table, or the empty slot where it would go. */
+static anchor *anchor_slot(anchor *tab, size_t cap, const char *name)
+{
+    size_t i = hash_name(name) & (cap - 1);
+    while (tab[i].name && strcmp(tab[i].name, name) != 0) i = (i + 1) & (cap - 1);
+    return &tab[i];
+}
+
+static void add_anchor(loader *L, const yaml_char_t *yname, const sr_ynode *n)
+{
+    const char *name = (const char *)yname;
+    if (2 * (L->nanchors + 1) > L->capanchors) {
+        size_t cap = L->capanchors ? L->capanchors * 2 : 16;
+        anchor *tab = sr_xcalloc(cap, sizeof(*tab));
+        for (size_t i = 0; i < L->capanchors; i++)
+            if (L->anchors[i].name) *anchor_slot(tab, cap, L->anchors[i].name) = L->anchors[i];
+        free(L->anchors);
+        L->anchors = tab;
+        L->capanchors = cap;
     }
-    L->anchors[L->nanchors++] = (anchor){sr_xstrdup((const char *)name), n};
+    anchor *a = anchor_slot(L->anchors, L->capanchors, name);
+    if (!a->name) { /* a redefined anchor: the latest wins */
+        a->name = sr_xstrdup(name);
+        L->nanchors++;
+    }
+    a->node = n;
 }
 
 static const sr_ynode *find_anchor(const loader *L, const char *name)
 {
-    for (int i = L->nanchors - 1; i >= 0; i--) /* a redefined anchor: the latest wins */
-        if (strcmp(L->anchors[i].name, name) == 0) return L->anchors[i].node;
-    return NULL;
+    if (!L->capanchors) return NULL;
+    return anchor_slot(L->anchors, L->capanchors, name)->node;
 }
 
 static sr_ynode *copy_node(loader *L, const sr_ynode *n, int depth)
@@ -399,8 +423,8 @@ static sr_ynode *resolve_alias(loader *L, const yaml_event_t *ev, int depth)
     sr_ynode *n = copy_node(L, target, depth);
     if (!n) {
         sr_err(L->dg, L->file, m,
-               "alias '*%s' expands to too much (more than %d nodes in all "
-               "or deeper than %d levels)",
+               "alias '*%s' expands to too many nodes (more than %d in all) or nests deeper "
+               "than %d levels",
                name, MAX_ALIAS_NODES, MAX_DEPTH);
         L->failed = true;
     }
@@ -411,6 +435,11 @@ typedef struct keyref {
     const sr_ynode *key;
     int pair;
 } keyref;
+
+static bool same_text(const sr_ynode *a, const sr_ynode *b)
+{
+    return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
 
 static int cmp_keys(const void *pa, const void *pb)
 {
@@ -434,8 +463,7 @@ static void remove_duplicates(loader *L, kidvec *k)
     }
     qsort(refs, (size_t)nrefs, sizeof(*refs), cmp_keys);
     for (int i = 1; i < nrefs; i++)
-        if (cmp_keys(&(keyref){refs[i].key, 0}, &(keyref){refs[i - 1].key, 0}) == 0)
-            first[refs[i].pair] = first[refs[i - 1].pair];
+        if (same_text(refs[i].key, refs[i - 1].key)) first[refs[i].pair] = first[refs[i - 1].pair];
     int out = 0;
     for (int i = 0; i < npairs; i++) {
         sr_ynode *key = k->v[2 * i], *val = k->v[2 * i + 1];
@@ -456,7 +484,8 @@ static void remove_duplicates(loader *L, kidvec *k)
 
 static sr_ynode *parse_node(loader *L, yaml_event_t *ev, int depth);
 
-/* Reads the kids of a collection up to its end event; returns the end event's end. */
+/* Reads the kids of a collection up to its end event, whose end mark goes to *end; false
+ * after a fatal error. */
 static bool parse_kids(loader *L, sr_ynode *n, yaml_event_type_t end_type, int depth,
                        yaml_mark_t *end)
 {
@@ -578,7 +607,7 @@ static void parse_file(sr_ydoc *doc, const sr_srcfile *f, sr_diag *dg)
         doc->root = NULL;
     }
     yaml_parser_delete(&L.parser);
-    for (int i = 0; i < L.nanchors; i++) free(L.anchors[i].name);
+    for (size_t i = 0; i < L.capanchors; i++) free(L.anchors[i].name);
     free(L.anchors);
     for (int i = 0; i < L.ndropped; i++) free_node(L.dropped[i]);
     free(L.dropped);

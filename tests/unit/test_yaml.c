@@ -303,7 +303,9 @@ static void test_aliases(void)
                       "  k: v\n"
                       "tagged: !!str 5\n"
                       "em: &z\n"
-                      "ez: *z\n";
+                      "ez: *z\n"
+                      "re: &s again\n"
+                      "rt: *s\n";
     sr_diag dg;
     sr_diag_init(&dg);
     sr_ydoc doc;
@@ -324,6 +326,7 @@ static void test_aliases(void)
     CHECK(tagged->quoted && !sr_yscalar_int(tagged, &i) && mark_is(tagged->mark, 8, 15, 1));
     CHECK(mark_is(sr_ymap_get(r, "em")->mark, 9, 7, 0));
     CHECK(sr_yis_null(sr_ymap_get(r, "em")) && sr_yis_null(sr_ymap_get(r, "ez")));
+    CHECK_STR(sr_ymap_get(r, "rt")->text, "again"); /* a redefined anchor */
     sr_ydoc_free(&doc);
     sr_diag_free(&dg);
 

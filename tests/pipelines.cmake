@@ -1,0 +1,13 @@
+# Example pipelines: each one validates, its test cases pass, and it runs over its own sample data.
+file(GLOB PIPELINE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/pipelines/*.yaml)
+list(FILTER PIPELINE_FILES EXCLUDE REGEX "\\.tests\\.yaml$")
+foreach(p ${PIPELINE_FILES})
+  get_filename_component(name ${p} NAME_WE)
+  add_test(NAME pipeline/${name}/validate COMMAND streamrun validate ${p})
+  add_test(NAME pipeline/${name}/test COMMAND streamrun test ${p})
+endforeach()
+# The tutorial's own data, compared with the tutorial's logic (skipped when ../shared is absent).
+add_test(NAME pipeline/phone-normalization/tutorial-data
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/pipelines/phone_tutorial.sh $<TARGET_FILE:streamrun>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(pipeline/phone-normalization/tutorial-data PROPERTIES SKIP_RETURN_CODE 77)
