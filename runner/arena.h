@@ -19,8 +19,8 @@ typedef struct sr_arena {
 } sr_arena;
 
 void sr_arena_init(sr_arena *a, size_t first_chunk);
-void *sr_arena_alloc(sr_arena *a, size_t n);         /* 8-byte aligned, uninitialised */
-void *sr_arena_calloc(sr_arena *a, size_t n);        /* zeroed */
+void *sr_arena_alloc(sr_arena *a, size_t n);                  /* 8-byte aligned, uninitialised */
+void *sr_arena_calloc(sr_arena *a, size_t n);                 /* zeroed */
 char *sr_arena_strndup(sr_arena *a, const char *s, size_t n); /* NUL-terminated copy */
 /* Keeps the largest chunk, frees the rest: steady state allocates nothing. */
 void sr_arena_reset(sr_arena *a);

@@ -20,12 +20,15 @@ static void mm_id(FILE *out, const char *prefix, const char *name)
 {
     fprintf(out, "%s_", prefix);
     for (const char *p = name; *p; p++)
-        fputc((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ? *p : '_',
+        fputc((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+                  ? *p
+                  : '_',
               out);
 }
 
 static void each_written(const sr_deployment *d, const sr_topology *t,
-                         void (*fn)(FILE *, const sr_deployment *, const sr_topic *, bool dl), FILE *out)
+                         void (*fn)(FILE *, const sr_deployment *, const sr_topic *, bool dl),
+                         FILE *out)
 {
     for (int i = 0; i < t->ntopics; i++) {
         const sr_topic *tp = t->topics[i];

@@ -66,8 +66,8 @@ int sr_cmd_validate(int argc, char **argv)
     sr_diag_print(&dg, json ? stdout : stderr, json, !json && isatty(2));
     if (!json) {
         if (dg.nerrors)
-            fprintf(stderr, "%d error%s in %d of %d file%s\n", dg.nerrors, dg.nerrors == 1 ? "" : "s",
-                    bad, nfiles, nfiles == 1 ? "" : "s");
+            fprintf(stderr, "%d error%s in %d of %d file%s\n", dg.nerrors,
+                    dg.nerrors == 1 ? "" : "s", bad, nfiles, nfiles == 1 ? "" : "s");
         else
             fprintf(stderr, "%d file%s valid\n", nfiles, nfiles == 1 ? "" : "s");
     }
@@ -114,7 +114,8 @@ void sr_write_envelope(sr_buf *b, sr_arena *scratch, const char *base, const sr_
     sr_value v;
     char err[64];
     size_t pos;
-    if (o->val_len && sr_json_parse(scratch, base + o->val_off, o->val_len, &v, err, sizeof(err), &pos) == 0)
+    if (o->val_len &&
+        sr_json_parse(scratch, base + o->val_off, o->val_len, &v, err, sizeof(err), &pos) == 0)
         sr_buf_put(b, base + o->val_off, o->val_len);
     else
         sr_json_write_str(b, base + o->val_off, o->val_len);
@@ -160,8 +161,8 @@ static FILE *out_for(run_ctx *c, const sr_topic *topic)
     return fp;
 }
 
-static void run_sink(void *ud, const sr_topic *topic, int32_t partition, bool input, const char *base,
-                     const sr_out *o)
+static void run_sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
+                     const char *base, const sr_out *o)
 {
     run_ctx *c = ud;
     if (input) return;
@@ -190,7 +191,8 @@ static int read_envelope(sr_arena *a, sr_buf *val, const char *line, size_t len,
         return -1;
     }
     if (env.type != SR_OBJ) {
-        snprintf(err, errsize, "an envelope must be an object {\"key\", \"value\", \"timestamp\", \"headers\"}");
+        snprintf(err, errsize,
+                 "an envelope must be an object {\"key\", \"value\", \"timestamp\", \"headers\"}");
         return -1;
     }
     for (uint32_t i = 0; i < env.len; i++) {
@@ -199,7 +201,8 @@ static int read_envelope(sr_arena *a, sr_buf *val, const char *line, size_t len,
             !(m->klen == 5 && memcmp(m->key, "value", 5) == 0) &&
             !(m->klen == 9 && memcmp(m->key, "timestamp", 9) == 0) &&
             !(m->klen == 7 && memcmp(m->key, "headers", 7) == 0)) {
-            snprintf(err, errsize, "unknown envelope field '%.*s' (expected key, value, timestamp, headers)",
+            snprintf(err, errsize,
+                     "unknown envelope field '%.*s' (expected key, value, timestamp, headers)",
                      (int)m->klen, m->key);
             return -1;
         }
@@ -283,13 +286,14 @@ static int feed_file(sr_local *l, const sr_topic *topic, const char *path, bool 
             sr_header *hdr = NULL;
             uint32_t nhdr = 0;
             char err[256];
-            if (read_envelope(&a, &val, line, (size_t)n, &key, &ts, &hdr, &nhdr, err, sizeof(err))) {
+            if (read_envelope(&a, &val, line, (size_t)n, &key, &ts, &hdr, &nhdr, err,
+                              sizeof(err))) {
                 fprintf(stderr, "%s:%ld: error: %s\n", path, lineno, err);
                 bad++;
             } else {
                 sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
-                                 key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, ts, hdr,
-                                 nhdr);
+                                 key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, ts,
+                                 hdr, nhdr);
             }
             sr_arena_reset(&a);
         }
@@ -333,8 +337,9 @@ int sr_cmd_run(int argc, char **argv)
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: streamrun run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] "
-                        "[--envelope]\n");
+        fprintf(stderr,
+                "usage: streamrun run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] "
+                "[--envelope]\n");
         return SR_EXIT_USAGE;
     }
     sr_topology *t = sr_cli_load(file);
@@ -355,9 +360,11 @@ int sr_cmd_run(int argc, char **argv)
         in_topics[i] = eq ? sr_topology_topic(t, name) : NULL;
         in_paths[i] = eq ? eq + 1 : NULL;
         if (!eq)
-            fprintf(stderr, "streamrun run: --in takes TOPIC=PATH, not '%s'\n", ins[i]), rc = SR_EXIT_USAGE;
+            fprintf(stderr, "streamrun run: --in takes TOPIC=PATH, not '%s'\n", ins[i]),
+                rc = SR_EXIT_USAGE;
         else if (!in_topics[i])
-            fprintf(stderr, "streamrun run: --in: no topic named '%s' in %s\n", name, file), rc = SR_EXIT_USAGE;
+            fprintf(stderr, "streamrun run: --in: no topic named '%s' in %s\n", name, file),
+                rc = SR_EXIT_USAGE;
     }
     if (rc == SR_EXIT_OK && mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "streamrun run: cannot create '%s': %s\n", dir, strerror(errno));

@@ -1,14 +1,649 @@
-/* cmd_schema.c — `streamrun schema` and `streamrun docs`, generated from the operator tables. */
+/* cmd_schema.c — `streamrun schema` and `streamrun docs`: the topology file's JSON Schema and the
+ * Markdown reference, generated from the operator registry and the function table. */
 #include "cli.h"
+#include "expr.h"
+#include "operator.h"
 
+#include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the parameter tables, as the loader reads them ------------------------------------ */
+
+/* A parameter the loader reports as missing: required and without a default. */
+static bool param_required(const sr_param *p)
+{
+    return (p->flags & SR_PF_REQUIRED) && !p->def;
+}
+
+static const sr_param *op_primary(const sr_operator_type *t)
+{
+    for (const sr_param *p = t->params; t->primary && p->name; p++)
+        if (strcmp(p->name, t->primary) == 0) return p;
+    return NULL;
+}
+
+static bool is_map_type(const sr_param *p)
+{
+    return p->type == SR_P_EXPRMAP || p->type == SR_P_STRMAP;
+}
+
+/* Whether `- op` or `- op:` (every parameter at its default) loads. */
+static bool op_takes_null(const sr_operator_type *t)
+{
+    for (const sr_param *p = t->params; p->name; p++)
+        if (param_required(p)) return false;
+    return true;
+}
+
+/* Whether the short form loads: the parameters other than the primary need no value. */
+static bool op_short_ok(const sr_operator_type *t, const sr_param *prim)
+{
+    for (const sr_param *p = t->params; p->name; p++)
+        if (p != prim && param_required(p)) return false;
+    return true;
+}
+
+/* Calls f(choice, len, ud) for each choice of "a|b|c". */
+static void each_choice(const char *choices, void (*f)(const char *, size_t, void *), void *ud)
+{
+    for (const char *c = choices; c && *c;) {
+        const char *bar = strchr(c, '|');
+        size_t len = bar ? (size_t)(bar - c) : strlen(c);
+        f(c, len, ud);
+        c = bar ? bar + 1 : NULL;
+    }
+}
+
+/* ---- JSON Schema ------------------------------------------------------------------------- */
+
+static void set(json_t *o, const char *key, json_t *v)
+{
+    json_object_set_new(o, key, v);
+}
+
+static json_t *str(const char *s)
+{
+    return json_string(s);
+}
+
+/* {"type": first} or {"type": [first, ...]}, from a NULL-terminated list of type names. */
+static json_t *types(const char *first, ...)
+{
+    json_t *arr = json_array();
+    va_list ap;
+    va_start(ap, first);
+    for (const char *t = va_arg(ap, const char *); t; t = va_arg(ap, const char *))
+        json_array_append_new(arr, str(t));
+    va_end(ap);
+    json_t *o = json_object();
+    if (json_array_size(arr) == 0) {
+        set(o, "type", str(first));
+        json_decref(arr);
+    } else {
+        json_array_insert_new(arr, 0, str(first));
+        set(o, "type", arr);
+    }
+    return o;
+}
+
+static json_t *described(const char *doc, json_t *schema)
+{
+    json_t *o = json_object();
+    set(o, "description", str(doc));
+    json_object_update(o, schema);
+    json_decref(schema);
+    return o;
+}
+
+/* Any scalar but null: the loader takes the text of plain and quoted scalars alike. */
+static json_t *scalar(void)
+{
+    return types("string", "number", "boolean", NULL);
+}
+
+/* A name (field, topic): a non-empty scalar. */
+static json_t *name_schema(void)
+{
+    json_t *o = scalar();
+    set(o, "minLength", json_integer(1));
+    return o;
+}
+
+/* An expression: the text of a scalar, so plain numbers and booleans are expressions too. */
+static json_t *expr_schema(void)
+{
+    return scalar();
+}
+
+/* One name, or a non-empty list of names. */
+static json_t *names_schema(void)
+{
+    json_t *o = types("string", "number", "boolean", "array", NULL);
+    set(o, "minLength", json_integer(1));
+    set(o, "items", name_schema());
+    set(o, "minItems", json_integer(1));
+    return o;
+}
+
+static json_t *strmap_schema(void)
+{
+    json_t *o = types("object", NULL);
+    set(o, "minProperties", json_integer(1));
+    set(o, "additionalProperties", scalar());
+    return o;
+}
+
+static void add_choice(const char *c, size_t len, void *ud)
+{
+    json_array_append_new(ud, json_stringn(c, len));
+}
+
+static json_t *params_object(const sr_param *params);
+
+/* The schema of one parameter's value (without description or default). */
+static json_t *param_value(const sr_param *p)
+{
+    json_t *o;
+    switch (p->type) {
+    case SR_P_STR: return scalar();
+    case SR_P_FIELD:
+    case SR_P_TOPIC: return name_schema();
+    case SR_P_INT: return types("integer", NULL);
+    case SR_P_NUM: return types("number", NULL);
+    case SR_P_BOOL: return types("boolean", NULL);
+    case SR_P_ENUM: {
+        json_t *e = json_array();
+        each_choice(p->choices, add_choice, e);
+        o = json_object();
+        set(o, "enum", e);
+        return o;
+    }
+    case SR_P_DURATION:
+        o = types("string", "number", NULL);
+        set(o, "pattern", str("^[0-9.]+(ms|s|m|min|h|d)?$"));
+        set(o, "minimum", json_integer(0));
+        return o;
+    case SR_P_EXPR: return expr_schema();
+    case SR_P_FIELDS: return names_schema();
+    case SR_P_EXPRMAP:
+        o = types("object", NULL);
+        set(o, "minProperties", json_integer(1));
+        set(o, "additionalProperties", types("string", "number", "boolean", "null", NULL));
+        return o;
+    case SR_P_STRMAP: return strmap_schema();
+    case SR_P_LIST:
+        o = types("array", NULL);
+        set(o, "minItems", json_integer(1));
+        set(o, "items", params_object(p->sub));
+        return o;
+    }
+    return json_object();
+}
+
+/* A default, as the JSON value of its YAML text. */
+static json_t *default_value(const sr_param *p)
+{
+    switch (p->type) {
+    case SR_P_INT: return json_integer(strtoll(p->def, NULL, 10));
+    case SR_P_NUM: return json_real(strtod(p->def, NULL));
+    case SR_P_BOOL: return json_boolean(strcmp(p->def, "true") == 0);
+    default: return str(p->def);
+    }
+}
+
+/* An optional parameter may be null: the loader then uses its default. */
+static void allow_null(json_t *o)
+{
+    json_t *t = json_object_get(o, "type");
+    json_t *e = json_object_get(o, "enum");
+    if (json_is_string(t)) {
+        set(o, "type", json_pack("[Os]", t, "null"));
+    } else if (json_is_array(t)) {
+        json_array_append_new(t, str("null"));
+    } else if (json_is_array(e)) {
+        json_array_append_new(e, json_null());
+    }
+}
+
+static json_t *param_schema(const sr_param *p)
+{
+    json_t *o = described(p->doc, param_value(p));
+    if (!param_required(p)) allow_null(o);
+    if (p->def) set(o, "default", default_value(p));
+    return o;
+}
+
+/* The long form: a mapping of parameters. */
+static json_t *params_object(const sr_param *params)
+{
+    json_t *props = json_object(), *req = json_array();
+    for (const sr_param *p = params; p->name; p++) {
+        set(props, p->name, param_schema(p));
+        if (param_required(p)) json_array_append_new(req, str(p->name));
+    }
+    json_t *o = types("object", NULL);
+    set(o, "properties", props);
+    if (json_array_size(req))
+        set(o, "required", req);
+    else
+        json_decref(req);
+    set(o, "additionalProperties", json_false());
+    return o;
+}
+
+/* What may follow `- name:` for operator t, as load_step reads it. */
+static json_t *op_value(const sr_operator_type *t)
+{
+    const sr_param *prim = op_primary(t);
+    json_t *forms = json_array();
+    if (prim && is_map_type(prim)) {
+        /* a mapping is the primary parameter itself; the others take their defaults */
+        json_array_append_new(forms, described(prim->doc, param_value(prim)));
+    } else {
+        if (prim && op_short_ok(t, prim)) {
+            char doc[512];
+            snprintf(doc, sizeof(doc), "short form for %s: %s", prim->name, prim->doc);
+            json_array_append_new(forms, described(doc, param_value(prim)));
+        }
+        json_array_append_new(forms, params_object(t->params));
+    }
+    if (op_takes_null(t))
+        json_array_append_new(forms,
+                              described("every parameter at its default", types("null", NULL)));
+    json_t *o = json_object();
+    set(o, "description", str(t->summary));
+    if (json_array_size(forms) == 1) {
+        json_t *only = json_array_get(forms, 0);
+        json_object_del(only, "description");
+        json_object_update(o, only);
+        json_decref(forms);
+    } else {
+        set(o, "anyOf", forms);
+    }
+    return o;
+}
+
+static json_t *step_schema(void)
+{
+    json_t *one = json_array(), *bare = json_array();
+    for (int i = 0; sr_operators[i]; i++) {
+        const sr_operator_type *t = sr_operators[i];
+        json_t *b = types("object", NULL);
+        json_t *props = json_object();
+        set(props, t->name, op_value(t));
+        set(b, "properties", props);
+        set(b, "required", json_pack("[s]", t->name));
+        set(b, "additionalProperties", json_false());
+        json_array_append_new(one, b);
+        if (op_takes_null(t)) json_array_append_new(bare, str(t->name));
+    }
+    if (json_array_size(bare)) {
+        json_t *b = json_object();
+        set(b, "description", str("an operator alone, every parameter at its default"));
+        set(b, "enum", bare);
+        json_array_append_new(one, b);
+    } else {
+        json_decref(bare);
+    }
+    json_t *o = json_object();
+    set(o, "description", str("a pipeline step: `- operator: settings`, with one operator"));
+    set(o, "oneOf", one);
+    return o;
+}
+
+/* A topic name, or a list of them (each at most once). */
+static json_t *topics_ref(const char *doc)
+{
+    json_t *o = described(doc, types("string", "number", "boolean", "array", NULL));
+    set(o, "minLength", json_integer(1));
+    set(o, "items", name_schema());
+    set(o, "uniqueItems", json_true());
+    return o;
+}
+
+static json_t *metadata_schema(void)
+{
+    json_t *props = json_object();
+    set(props, "name",
+        described("the topology's name (default: the file name without extension)", scalar()));
+    set(props, "version", described("the topology's version", types("string", "number", NULL)));
+    set(props, "description", described("what the topology does", types("string", NULL)));
+    json_t *o = described("about the topology", types("object", "null", NULL));
+    set(o, "properties", props);
+    set(o, "additionalProperties", json_false());
+    return o;
+}
+
+static json_t *topic_schema(void)
+{
+    json_t *props = json_object();
+    set(props, "name", described("the topic's name", name_schema()));
+    json_t *parts = described("number of partitions", types("integer", NULL));
+    set(parts, "minimum", json_integer(1));
+    set(parts, "maximum", json_integer(100000));
+    set(parts, "default", json_integer(1));
+    set(props, "partitions", parts);
+    json_t *rf = described("replication factor when the topic is created", types("integer", NULL));
+    set(rf, "minimum", json_integer(1));
+    set(props, "replicationFactor", rf);
+    set(props, "config", described("topic configuration (e.g. retention.ms)", strmap_schema()));
+    set(props, "description", described("what the topic carries", types("string", NULL)));
+    json_t *full = types("object", NULL);
+    set(full, "properties", props);
+    set(full, "required", json_pack("[s]", "name"));
+    set(full, "additionalProperties", json_false());
+    json_t *o = json_object();
+    set(o, "description", str("a topic: its name, or a mapping with the name and settings"));
+    set(o, "anyOf", json_pack("[oo]", name_schema(), full));
+    return o;
+}
+
+static json_t *source_schema(void)
+{
+    json_t *props = json_object();
+    set(props, "file",
+        described("file to replay, relative to the topology file's directory", scalar()));
+    json_t *fmt =
+        described("record format (default: from the file extension, .csv or jsonl)", json_object());
+    set(fmt, "enum", json_pack("[ss]", "jsonl", "csv"));
+    set(props, "format", fmt);
+    set(props, "key", described("field whose value becomes the record key", scalar()));
+    set(props, "timestamp",
+        described("field holding the event time in ms since the epoch", scalar()));
+    json_t *rate = described("records per second (0: as fast as possible)", types("number", NULL));
+    set(rate, "minimum", json_integer(0));
+    set(props, "rate", rate);
+    json_t *o =
+        described("a file of records to replay instead of input topics", types("object", NULL));
+    set(o, "properties", props);
+    set(o, "required", json_pack("[s]", "file"));
+    set(o, "additionalProperties", json_false());
+    return o;
+}
+
+static json_t *deployment_schema(void)
+{
+    json_t *props = json_object();
+    set(props, "name", described("the deployment's name, unique in the file", scalar()));
+    set(props, "description", described("what the deployment does", types("string", NULL)));
+    set(props, "input", topics_ref("topic(s) to read"));
+    set(props, "output", topics_ref("topic(s) the pipeline's records go to"));
+    set(props, "consumerGroup",
+        described("Kafka consumer group (default: topology name-deployment name)", scalar()));
+    set(props, "deadLetter", described("topic for records an operator fails on", name_schema()));
+    json_t *pl =
+        described("the operators records go through, in order", types("array", "null", NULL));
+    set(pl, "items", json_pack("{s:s}", "$ref", "#/definitions/step"));
+    set(props, "pipeline", pl);
+    set(props, "source", json_pack("{s:s}", "$ref", "#/definitions/source"));
+    set(props, "kafka", described("librdkafka properties for this deployment", strmap_schema()));
+    json_t *reps = described("number of instances", types("integer", NULL));
+    set(reps, "minimum", json_integer(1));
+    set(props, "replicas", reps);
+    json_t *o = described("a deployment: reads topics or a file, runs a pipeline, writes topics",
+                          types("object", NULL));
+    set(o, "properties", props);
+    set(o, "required", json_pack("[s]", "name"));
+    set(o, "additionalProperties", json_false());
+    set(o, "oneOf", json_pack("[{s:[s]}{s:[s]}]", "required", "input", "required", "source"));
+    return o;
+}
+
+static json_t *tests_schema(void)
+{
+    json_t *props = json_object();
+    set(props, "name", json_pack("{s:s}", "description", "the test case's name"));
+    set(props, "description", json_pack("{s:s}", "description", "what the test case checks"));
+    set(props, "deployment", json_pack("{s:s}", "description", "the deployment to run"));
+    set(props, "deployments", json_pack("{s:s}", "description", "the deployments to run"));
+    set(props, "clock", json_pack("{s:s}", "description", "the test clock"));
+    set(props, "input", json_pack("{s:s}", "description", "records fed to input topics"));
+    set(props, "expect", json_pack("{s:s}", "description", "records expected on output topics"));
+    json_t *item = described("a test case", types("object", NULL));
+    set(item, "properties", props);
+    set(item, "additionalProperties", json_true());
+    json_t *o = described("test cases run by `streamrun test`", types("array", "null", NULL));
+    set(o, "items", item);
+    return o;
+}
+
+static json_t *topology_schema(void)
+{
+    json_t *root = json_object();
+    set(root, "$schema", str("http://json-schema.org/draft-07/schema#"));
+    set(root, "title", str("streamrun topology"));
+    set(root, "description",
+        str("A streamrun topology file: topics, and deployments that run pipelines of operators"));
+    set(root, "type", str("object"));
+    json_t *props = json_object();
+    set(props, "metadata", metadata_schema());
+    json_t *topics = described("the topics the deployments read and write", types("array", NULL));
+    set(topics, "items", json_pack("{s:s}", "$ref", "#/definitions/topic"));
+    set(props, "topics", topics);
+    json_t *deps = described("the deployments", types("array", NULL));
+    set(deps, "items", json_pack("{s:s}", "$ref", "#/definitions/deployment"));
+    set(props, "deployments", deps);
+    set(props, "kafka",
+        described("librdkafka properties for every deployment (bootstrap.servers...)",
+                  strmap_schema()));
+    set(props, "broker", described("Kafka bootstrap servers, host:port[,host:port]", scalar()));
+    set(props, "tests", tests_schema());
+    set(root, "properties", props);
+    set(root, "required", json_pack("[s]", "deployments"));
+    set(root, "additionalProperties", json_false());
+    json_t *defs = json_object();
+    set(defs, "topic", topic_schema());
+    set(defs, "deployment", deployment_schema());
+    set(defs, "source", source_schema());
+    set(defs, "step", step_schema());
+    set(root, "definitions", defs);
+    return root;
+}
+
+static int finish(const char *cmd)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "streamrun %s: cannot write the output\n", cmd);
+        return SR_EXIT_USAGE;
+    }
+    return SR_EXIT_OK;
+}
 
 int sr_cmd_schema(int argc, char **argv)
 {
-    return SR_EXIT_USAGE;
+    if (argc > 1) {
+        fprintf(stderr, "usage: streamrun schema\n");
+        return SR_EXIT_USAGE;
+    }
+    json_t *schema = topology_schema();
+    char *text = json_dumps(schema, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(schema);
+    if (!text) {
+        fprintf(stderr, "streamrun schema: out of memory\n");
+        return SR_EXIT_USAGE;
+    }
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    free(text);
+    return finish("schema");
+}
+
+/* ---- Markdown reference ------------------------------------------------------------------ */
+
+/* Table cell text: pipes escaped, line breaks as spaces. */
+static void cell(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '\n')
+            fputc(' ', out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static size_t longest_backtick_run(const char *s, size_t len)
+{
+    size_t best = 0, run = 0;
+    for (size_t i = 0; i < len; i++) {
+        run = s[i] == '`' ? run + 1 : 0;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
+/* An inline code span of s[0..len) that survives backticks and table pipes. */
+static void code_n(FILE *out, const char *s, size_t len, bool in_table)
+{
+    size_t fence = longest_backtick_run(s, len) + 1;
+    bool pad = len && (s[0] == '`' || s[len - 1] == '`');
+    for (size_t i = 0; i < fence; i++) fputc('`', out);
+    if (pad) fputc(' ', out);
+    for (size_t i = 0; i < len; i++) {
+        if (in_table && s[i] == '|')
+            fputs("\\|", out);
+        else
+            fputc(s[i] == '\n' ? ' ' : s[i], out);
+    }
+    if (pad) fputc(' ', out);
+    for (size_t i = 0; i < fence; i++) fputc('`', out);
+}
+
+static void code(FILE *out, const char *s, bool in_table)
+{
+    code_n(out, s, strlen(s), in_table);
+}
+
+struct choice_out {
+    FILE *out;
+    int n;
+};
+
+static void put_choice(const char *c, size_t len, void *ud)
+{
+    struct choice_out *co = ud;
+    fputs(co->n++ ? ", " : "one of ", co->out);
+    code_n(co->out, c, len, true);
+}
+
+static void type_cell(FILE *out, const sr_param *p)
+{
+    switch (p->type) {
+    case SR_P_STR: fputs("string", out); return;
+    case SR_P_INT: fputs("integer", out); return;
+    case SR_P_NUM: fputs("number", out); return;
+    case SR_P_BOOL: fputs("boolean", out); return;
+    case SR_P_ENUM: {
+        struct choice_out co = {out, 0};
+        each_choice(p->choices, put_choice, &co);
+        return;
+    }
+    case SR_P_DURATION: fputs("duration (`500ms`, `10s`, `5m`, `1h`, `2d`)", out); return;
+    case SR_P_EXPR: fputs("expression", out); return;
+    case SR_P_FIELD: fputs("field name", out); return;
+    case SR_P_FIELDS: fputs("field name or list of field names", out); return;
+    case SR_P_TOPIC: fputs("topic", out); return;
+    case SR_P_EXPRMAP: fputs("mapping of field name: expression", out); return;
+    case SR_P_STRMAP: fputs("mapping of name: string", out); return;
+    case SR_P_LIST: fputs("list of mappings (below)", out); return;
+    }
+}
+
+static void params_table(FILE *out, const sr_param *params)
+{
+    fputs("| Parameter | Type | Default | Required | Description |\n", out);
+    fputs("| --- | --- | --- | --- | --- |\n", out);
+    for (const sr_param *p = params; p->name; p++) {
+        fputs("| ", out);
+        code(out, p->name, true);
+        fputs(" | ", out);
+        type_cell(out, p);
+        fputs(" | ", out);
+        if (p->def) code(out, p->def, true);
+        fputs(" | ", out);
+        fputs(param_required(p) ? "yes" : "no", out);
+        fputs(" | ", out);
+        cell(out, p->doc);
+        fputs(" |\n", out);
+    }
+    for (const sr_param *p = params; p->name; p++) {
+        if (p->type != SR_P_LIST) continue;
+        fputs("\nEach item of ", out);
+        code(out, p->name, false);
+        fputs(":\n\n", out);
+        params_table(out, p->sub);
+    }
+}
+
+static void code_block(FILE *out, const char *lang, const char *text)
+{
+    size_t fence = longest_backtick_run(text, strlen(text)) + 1;
+    if (fence < 3) fence = 3;
+    for (size_t i = 0; i < fence; i++) fputc('`', out);
+    fprintf(out, "%s\n%s\n", lang, text);
+    for (size_t i = 0; i < fence; i++) fputc('`', out);
+    fputc('\n', out);
+}
+
+static void op_forms(FILE *out, const sr_operator_type *t)
+{
+    const sr_param *prim = op_primary(t);
+    if (prim && is_map_type(prim)) {
+        fprintf(out,
+                "The value is the mapping of `%s` itself; the other parameters take their "
+                "defaults.\n",
+                prim->name);
+    } else if (prim && op_short_ok(t, prim)) {
+        fprintf(out, "Short form: `- %s: VALUE` sets `%s`", t->name, prim->name);
+        if (t->flags & SR_OP_PRIMARY_LIST) fputs(" (a list)", out);
+        fputs("; or give a mapping of parameters.\n", out);
+    } else {
+        fputs("Settings: a mapping of parameters.\n", out);
+    }
+    if (op_takes_null(t)) fprintf(out, "`- %s` alone uses every default.\n", t->name);
+    if (t->flags & SR_OP_TERMINAL)
+        fputs("It sends records to topics itself: nothing may follow it in a pipeline, and the "
+              "deployment has no `output:`.\n",
+              out);
 }
 
 int sr_cmd_docs(int argc, char **argv)
 {
-    return SR_EXIT_USAGE;
+    if (argc > 1) {
+        fprintf(stderr, "usage: streamrun docs\n");
+        return SR_EXIT_USAGE;
+    }
+    FILE *out = stdout;
+    fputs("# streamrun reference\n\n## Operators\n\n", out);
+    fputs("A pipeline step is `- operator: settings`. The settings are the operator's short form, "
+          "or a mapping of its parameters.\n",
+          out);
+    for (int i = 0; sr_operators[i]; i++) {
+        const sr_operator_type *t = sr_operators[i];
+        fprintf(out, "\n### %s\n\n", t->name);
+        fprintf(out, "%s.\n\n", t->summary);
+        code_block(out, "yaml", t->example);
+        fputc('\n', out);
+        op_forms(out, t);
+        fputc('\n', out);
+        params_table(out, t->params);
+    }
+    fputs("\n## Functions\n\n", out);
+    fputs("| Function | Description | Example |\n", out);
+    fputs("| --- | --- | --- |\n", out);
+    for (int i = 0; i < sr_func_count(); i++) {
+        const sr_func_doc *f = sr_func_doc_at(i);
+        fputs("| ", out);
+        code(out, f->signature, true);
+        fputs(" | ", out);
+        cell(out, f->doc);
+        fputs(" | ", out);
+        code(out, f->example, true);
+        fputs(" |\n", out);
+    }
+    return finish("docs");
 }

@@ -38,7 +38,8 @@ static sr_value yaml_value(sr_arena *a, const sr_ynode *n)
         sr_value num;
         char err[32];
         size_t pos;
-        if (sr_json_parse(a, n->text, n->len, &num, err, sizeof(err), &pos) == 0 && num.type == SR_NUM)
+        if (sr_json_parse(a, n->text, n->len, &num, err, sizeof(err), &pos) == 0 &&
+            num.type == SR_NUM)
             return num;
     }
     return sr_str(n->text, n->len);
@@ -67,8 +68,8 @@ typedef struct test_ctx {
     sr_arena scratch;
 } test_ctx;
 
-static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool input, const char *base,
-                      const sr_out *o)
+static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
+                      const char *base, const sr_out *o)
 {
     test_ctx *c = ud;
     if (input) return;
@@ -157,8 +158,8 @@ static void fail(test_run *tr, const char *fmt, ...)
     tr->failures++;
 }
 
-static const char *const record_keys[] = {"key", "value", "timestamp", "headers", "raw", "topic",
-                                          "advance", NULL};
+static const char *const record_keys[] = {"key", "value", "timestamp", "headers",
+                                          "raw", "topic", "advance",   NULL};
 
 static bool check_record_keys(test_run *tr, const sr_ynode *item)
 {
@@ -166,12 +167,15 @@ static bool check_record_keys(test_run *tr, const sr_ynode *item)
     for (int i = 0; i < item->nkids; i += 2) {
         const sr_ynode *k = item->kids[i];
         bool known = false;
-        for (int j = 0; record_keys[j]; j++) known |= sr_yis_scalar(k) && strcmp(k->text, record_keys[j]) == 0;
+        for (int j = 0; record_keys[j]; j++)
+            known |= sr_yis_scalar(k) && strcmp(k->text, record_keys[j]) == 0;
         if (!known) {
             const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, record_keys, 7) : NULL;
-            sr_err(tr->dg, tr->file, k->mark, "test record: unknown key '%s'%s%s%s (expected key, value, "
-                                              "timestamp, headers, raw, topic or advance)",
-                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+            sr_err(tr->dg, tr->file, k->mark,
+                   "test record: unknown key '%s'%s%s%s (expected key, value, "
+                   "timestamp, headers, raw, topic or advance)",
+                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+                   sug ? "'?" : "");
             ok = false;
         }
     }
@@ -183,8 +187,9 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
                          int64_t *clock, sr_arena *a)
 {
     if (item->kind != SR_Y_MAP) {
-        sr_err(tr->dg, tr->file, item->mark, "a test record is a mapping {key, value, timestamp, headers} "
-                                             "or {raw: text}");
+        sr_err(tr->dg, tr->file, item->mark,
+               "a test record is a mapping {key, value, timestamp, headers} "
+               "or {raw: text}");
         return false;
     }
     if (!check_record_keys(tr, item)) return false;
@@ -203,8 +208,9 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     const sr_ynode *ts = sr_ymap_get(item, "timestamp"), *h = sr_ymap_get(item, "headers");
     const sr_ynode *raw = sr_ymap_get(item, "raw");
     if (!v == !raw) {
-        sr_err(tr->dg, tr->file, item->mark, "a test record needs exactly one of 'value' (JSON) or 'raw' "
-                                             "(bytes)");
+        sr_err(tr->dg, tr->file, item->mark,
+               "a test record needs exactly one of 'value' (JSON) or 'raw' "
+               "(bytes)");
         return false;
     }
     sr_buf val = {0};
@@ -222,7 +228,8 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     int64_t t = *clock;
     long long tv;
     if (ts && !sr_yscalar_int(ts, &tv)) {
-        sr_err(tr->dg, tr->file, ts->mark, "timestamp must be a whole number of ms since the epoch");
+        sr_err(tr->dg, tr->file, ts->mark,
+               "timestamp must be a whole number of ms since the epoch");
         sr_buf_free(&val);
         return false;
     }
@@ -238,8 +245,8 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
             nh++;
         }
     }
-    sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL, key.type == SR_STR ? key.len : 0,
-                     val.d ? val.d : "", val.len, t, hdr, nh);
+    sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
+                     key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, t, hdr, nh);
     sr_buf_free(&val);
     return true;
 }
@@ -250,7 +257,8 @@ static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
     if (!t) {
         const char *cands[256];
         int nc = 0;
-        for (int i = 0; i < tr->topo->ntopics && nc < 256; i++) cands[nc++] = tr->topo->topics[i]->name;
+        for (int i = 0; i < tr->topo->ntopics && nc < 256; i++)
+            cands[nc++] = tr->topo->topics[i]->name;
         const char *sug = sr_yis_scalar(n) ? sr_suggest(n->text, cands, nc) : NULL;
         sr_err(tr->dg, tr->file, n->mark, "unknown topic '%s'%s%s%s", n->text ? n->text : "?",
                sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
@@ -259,8 +267,8 @@ static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
 }
 
 /* Compares one expected record (YAML) with what was written. */
-static void compare_record(test_run *tr, const char *topic, int i, const sr_ynode *exp, const got_rec *got,
-                           sr_arena *a)
+static void compare_record(test_run *tr, const char *topic, int i, const sr_ynode *exp,
+                           const got_rec *got, sr_arena *a)
 {
     char where[300];
     snprintf(where, sizeof(where), "%s[%d] (line %d)", topic, i, exp->mark.line);
@@ -281,14 +289,14 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
             !sr_value_equal(&want, &have)) {
             sr_buf w = {0};
             sr_json_write(&w, &want);
-            fail(tr, "%s: value differs\n      expected: %s\n      got:      %.*s", where, sr_buf_cstr(&w),
-                 (int)got->vlen, got->val);
+            fail(tr, "%s: value differs\n      expected: %s\n      got:      %.*s", where,
+                 sr_buf_cstr(&w), (int)got->vlen, got->val);
             sr_buf_free(&w);
         }
     }
     if (raw && (raw->len != got->vlen || memcmp(raw->text, got->val, got->vlen) != 0))
-        fail(tr, "%s: raw value differs\n      expected: %s\n      got:      %.*s", where, raw->text,
-             (int)got->vlen, got->val);
+        fail(tr, "%s: raw value differs\n      expected: %s\n      got:      %.*s", where,
+             raw->text, (int)got->vlen, got->val);
     long long tv;
     if (ts && sr_yscalar_int(ts, &tv) && tv != got->ts)
         fail(tr, "%s: timestamp: expected %lld, got %lld", where, tv, (long long)got->ts);
@@ -328,7 +336,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     if (!deps) deps = sr_ymap_get(tc, "deployment");
     if (deps) {
         const sr_ynode *one[1] = {deps};
-        const sr_ynode *const *list = deps->kind == SR_Y_SEQ ? (const sr_ynode *const *)deps->kids : one;
+        const sr_ynode *const *list =
+            deps->kind == SR_Y_SEQ ? (const sr_ynode *const *)deps->kids : one;
         int n = deps->kind == SR_Y_SEQ ? deps->nkids : 1;
         for (int i = 0; i < n && nonly < 64; i++) {
             if (!sr_yis_scalar(list[i]) || !sr_topology_deployment(tr->topo, list[i]->text)) {
@@ -360,11 +369,12 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
             const sr_ynode *items = in->kids[i + 1];
             if (!topic) continue;
             if (items->kind != SR_Y_SEQ) {
-                sr_err(tr->dg, tr->file, items->mark, "input for topic '%s' must be a list of records",
-                       topic->name);
+                sr_err(tr->dg, tr->file, items->mark,
+                       "input for topic '%s' must be a list of records", topic->name);
                 continue;
             }
-            for (int k = 0; k < items->nkids; k++) produce_item(tr, l, topic, items->kids[k], &clock, &a);
+            for (int k = 0; k < items->nkids; k++)
+                produce_item(tr, l, topic, items->kids[k], &clock, &a);
         }
     } else if (in->kind == SR_Y_SEQ) {
         for (int k = 0; k < in->nkids; k++) {
@@ -375,28 +385,31 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                 continue;
             }
             if (!tn) {
-                sr_err(tr->dg, tr->file, item->mark, "in a list of inputs, each record names its 'topic'");
+                sr_err(tr->dg, tr->file, item->mark,
+                       "in a list of inputs, each record names its 'topic'");
                 continue;
             }
             sr_topic *topic = topic_ref(tr, tn);
             if (topic) produce_item(tr, l, topic, item, &clock, &a);
         }
     } else {
-        sr_err(tr->dg, tr->file, in->mark, "input must map topics to lists of records, or list records");
+        sr_err(tr->dg, tr->file, in->mark,
+               "input must map topics to lists of records, or list records");
     }
     /* compare */
     const sr_ynode *exp = sr_ymap_get(tc, "expect");
     if (!exp || exp->kind != SR_Y_MAP) {
         sr_err(tr->dg, tr->file, exp ? exp->mark : tc->mark,
-               "test case '%s' needs 'expect': a mapping of topics to the records expected on them", label);
+               "test case '%s' needs 'expect': a mapping of topics to the records expected on them",
+               label);
     } else {
         for (int i = 0; i + 1 < exp->nkids; i += 2) {
             sr_topic *topic = topic_ref(tr, exp->kids[i]);
             const sr_ynode *want = exp->kids[i + 1];
             if (!topic) continue;
             if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
-                sr_err(tr->dg, tr->file, want->mark, "expected records for '%s' must be a list ([] for none)",
-                       topic->name);
+                sr_err(tr->dg, tr->file, want->mark,
+                       "expected records for '%s' must be a list ([] for none)", topic->name);
                 continue;
             }
             const got_topic *g = NULL;
@@ -413,7 +426,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                     compare_record(tr, topic->name, k, want->kids[k], &g->recs[k], &a);
             }
             if (nwant != ngot) {
-                fail(tr, "%s: expected %d record%s, got %d", topic->name, nwant, nwant == 1 ? "" : "s", ngot);
+                fail(tr, "%s: expected %d record%s, got %d", topic->name, nwant,
+                     nwant == 1 ? "" : "s", ngot);
                 for (int k = nwant; k < ngot; k++) fail(tr, "  unexpected: %s", g->recs[k].env);
             }
         }
@@ -421,11 +435,13 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         for (int k = 0; k < ctx.ntopics; k++) {
             bool listed = false;
             for (int i = 0; i < exp->nkids; i += 2)
-                listed |= sr_yis_scalar(exp->kids[i]) && strcmp(exp->kids[i]->text, ctx.topics[k].topic->name) == 0;
+                listed |= sr_yis_scalar(exp->kids[i]) &&
+                          strcmp(exp->kids[i]->text, ctx.topics[k].topic->name) == 0;
             if (!listed) {
-                fail(tr, "%d unexpected record%s on topic '%s' (add it under expect:)", ctx.topics[k].n,
-                     ctx.topics[k].n == 1 ? "" : "s", ctx.topics[k].topic->name);
-                for (int r = 0; r < ctx.topics[k].n && r < 5; r++) fail(tr, "  %s", ctx.topics[k].recs[r].env);
+                fail(tr, "%d unexpected record%s on topic '%s' (add it under expect:)",
+                     ctx.topics[k].n, ctx.topics[k].n == 1 ? "" : "s", ctx.topics[k].topic->name);
+                for (int r = 0; r < ctx.topics[k].n && r < 5; r++)
+                    fail(tr, "  %s", ctx.topics[k].recs[r].env);
             }
         }
     }
@@ -437,7 +453,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     return !*malformed;
 }
 
-/* ---- files ------------------------------------------------------------------------------------ */
+/* ---- files ------------------------------------------------------------------------------------
+ */
 
 static char *beside_path(const char *path)
 {
@@ -450,7 +467,8 @@ static char *beside_path(const char *path)
     return p;
 }
 
-static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int *passed, int *failed)
+static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int *passed,
+                      int *failed)
 {
     if (tests->kind != SR_Y_SEQ) {
         sr_err(tr->dg, tr->file, tests->mark, "tests must be a list of test cases");
@@ -460,17 +478,20 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
     for (int i = 0; i < tests->nkids; i++) {
         const sr_ynode *tc = tests->kids[i];
         if (tc->kind != SR_Y_MAP) {
-            sr_err(tr->dg, tr->file, tc->mark, "a test case is a mapping with name, input and expect");
+            sr_err(tr->dg, tr->file, tc->mark,
+                   "a test case is a mapping with name, input and expect");
             (*failed)++;
             continue;
         }
-        static const char *const keys[] = {"name", "deployments", "deployment", "clock", "input", "expect",
-                                           "description", NULL};
+        static const char *const keys[] = {"name",  "deployments", "deployment",  "clock",
+                                           "input", "expect",      "description", NULL};
         for (int k = 0; k < tc->nkids; k += 2) {
             bool ok = false;
-            for (int j = 0; keys[j]; j++) ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
+            for (int j = 0; keys[j]; j++)
+                ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
             if (!ok) {
-                const char *sug = sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 7) : NULL;
+                const char *sug =
+                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 7) : NULL;
                 sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
                        tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
                        sug ? sug : "", sug ? "'?" : "");
@@ -531,19 +552,22 @@ int sr_cmd_test(int argc, char **argv)
         if (stat(beside, &st) == 0) {
             sr_ydoc doc = {0};
             if (sr_ydoc_load(&doc, beside, &dg) == 0 && doc.root) {
-                const sr_ynode *tests = doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
+                const sr_ynode *tests =
+                    doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
                 tr.file = doc.file;
                 if (tests)
                     run_cases(&tr, beside, tests, &passed, &failed);
                 else
-                    sr_err(&dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
+                    sr_err(&dg, doc.file, doc.root->mark,
+                           "expected a mapping with a 'tests:' list");
             } else {
                 failed++;
             }
             sr_ydoc_free(&doc);
         }
         if (passed + failed == before) {
-            fprintf(stderr, "streamrun test: %s has no test cases (add tests: to it, or write %s)\n",
+            fprintf(stderr,
+                    "streamrun test: %s has no test cases (add tests: to it, or write %s)\n",
                     files[f], beside);
             rc = SR_EXIT_INVALID;
         }

@@ -44,11 +44,11 @@ void sr_diag_free(sr_diag *dg);
 /* Registers a source text; takes ownership of text (malloc'd). */
 const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, size_t len);
 
-void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
-                 ...) __attribute__((format(printf, 5, 6)));
+void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
                   va_list ap);
-#define sr_err(dg, f, m, ...) sr_diag_add((dg), SR_ERROR, (f), (m), __VA_ARGS__)
+#define sr_err(dg, f, ...) sr_diag_add((dg), SR_ERROR, (f), __VA_ARGS__)
 
 /* Sorts by file and position, then prints
  *   file:line:col: error: message

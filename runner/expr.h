@@ -38,8 +38,7 @@ const char *sr_expr_root_field(const sr_expr *e);
  * Returns 0 with *out set (SR_MISSING only where the expression allows it,
  * e.g. a bare field reference evaluated by has()), or -1 with the reason in
  * t->err (via sr_task_fail with op). */
-int sr_expr_eval(const sr_expr *e, sr_task *t, const sr_op *op, const sr_record *r,
-                 sr_value *out);
+int sr_expr_eval(const sr_expr *e, sr_task *t, const sr_op *op, const sr_record *r, sr_value *out);
 
 /* Evaluates e as a condition: true, false, or -1 on error (a non-boolean
  * result is an error; null counts as false). */

@@ -1,4 +1,5 @@
-/* expr_int.h — compiled expression trees, shared by the parser (expr.c) and the evaluator (eval.c). */
+/* expr_int.h — compiled expression trees, shared by the parser (expr.c) and the evaluator (eval.c).
+ */
 #ifndef SR_EXPR_INT_H
 #define SR_EXPR_INT_H
 
@@ -49,7 +50,7 @@ typedef int (*func_fn)(ectx *cx, const enode *call, sr_value *args, int nargs, s
 
 struct func {
     sr_func_doc doc; /* doc.name is the function's name */
-    int min, max; /* arity; max -1: variadic */
+    int min, max;    /* arity; max -1: variadic */
     sr_stype ret;
     bool lazy;
     func_fn fn;

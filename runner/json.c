@@ -471,13 +471,14 @@ static const char esc_char[256] = {
 void sr_json_write_str(sr_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s, *e = p + n;
-    sr_buf_reserve(b, n + 2);
+    const char *p = s, *e = s + n;
+    if (b->len + n + 3 > b->cap) sr_buf_reserve(b, n + 2);
     char *d = b->d + b->len;
     *d++ = '"';
     for (;;) {
-        const unsigned char *run = p;
-        while (p < e && !esc_char[*p]) p++;
+        /* The bytes that need escaping are exactly those the parser stops at. */
+        const char *run = p;
+        p = scan_plain(p, e);
         if (p > run) memcpy(d, run, (size_t)(p - run));
         d += p - run;
         if (p == e) break;
@@ -485,16 +486,16 @@ void sr_json_write_str(sr_buf *b, const char *s, size_t n)
         b->len = (size_t)(d - b->d);
         sr_buf_reserve(b, (size_t)(e - p) + 6);
         d = b->d + b->len;
-        char c = esc_char[*p];
+        unsigned char u = (unsigned char)*p++;
+        char c = esc_char[u];
         *d++ = '\\';
         *d++ = c;
         if (c == 'u') {
             *d++ = '0';
             *d++ = '0';
-            *d++ = hex[*p >> 4];
-            *d++ = hex[*p & 15];
+            *d++ = hex[u >> 4];
+            *d++ = hex[u & 15];
         }
-        p++;
     }
     *d++ = '"';
     b->len = (size_t)(d - b->d);

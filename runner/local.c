@@ -248,8 +248,13 @@ static int run_source(sr_local *l, dep_state *ds)
             break;
         }
         if (r == 0) break;
-        sr_origin org = {.raw = rec.raw, .rawlen = rec.rawlen, .ts = now_ms(l),
-                         .file = src->path, .line = rec.line, .partition = -1, .offset = -1};
+        sr_origin org = {.raw = rec.raw,
+                         .rawlen = rec.rawlen,
+                         .ts = now_ms(l),
+                         .file = src->path,
+                         .line = rec.line,
+                         .partition = -1,
+                         .offset = -1};
         t->now_ms = org.ts;
         if (!rec.ok) {
             t->origin = &org;

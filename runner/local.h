@@ -1,4 +1,5 @@
-/* local.h — runs deployments in-process with no broker: records flow from topic to topic at once. */
+/* local.h — runs deployments in-process with no broker: records flow from topic to topic at once.
+ */
 #ifndef SR_LOCAL_H
 #define SR_LOCAL_H
 
@@ -31,7 +32,8 @@ void sr_local_set_clock(sr_local *l, int64_t now_ms);
 /* Writes one record to topic as if produced by a client: key NULL for none;
  * partition by key (Kafka's murmur2) or round robin. */
 void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
-                      const char *val, size_t vlen, int64_t ts, const sr_header *hdr, uint32_t nhdr);
+                      const char *val, size_t vlen, int64_t ts, const sr_header *hdr,
+                      uint32_t nhdr);
 /* Runs every selected deployment that has a source: file. Returns 0, or -1
  * after printing an I/O error. */
 int sr_local_run_sources(sr_local *l);

@@ -6,20 +6,21 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: streamrun COMMAND [ARGS]\n"
-            "\n"
-            "commands:\n"
-            "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
-            "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope]\n"
-            "                                         run deployments in-process over files\n"
-            "  test FILE... [--update]                run the files' test cases, no broker\n"
-            "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
-            "  schema                                 print the topology file's JSON Schema\n"
-            "  docs                                   print the operator and function reference\n"
-            "  version                                print the version\n"
-            "\n"
-            "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error\n");
+    fprintf(
+        out,
+        "usage: streamrun COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
+        "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope]\n"
+        "                                         run deployments in-process over files\n"
+        "  test FILE... [--update]                run the files' test cases, no broker\n"
+        "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
+        "  schema                                 print the topology file's JSON Schema\n"
+        "  docs                                   print the operator and function reference\n"
+        "  version                                print the version\n"
+        "\n"
+        "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error\n");
 }
 
 int main(int argc, char **argv)
@@ -45,7 +46,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    static const char *const cmds[] = {"validate", "run", "test", "graph", "schema", "docs", "version"};
+    static const char *const cmds[] = {"validate", "run",  "test",   "graph",
+                                       "schema",   "docs", "version"};
     const char *sug = sr_suggest(cmd, cmds, 7);
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");

@@ -44,9 +44,9 @@ typedef struct sr_param {
     size_t off;
     const char *doc;
     unsigned flags;
-    const char *choices;          /* SR_P_ENUM: "a|b|c" */
-    const struct sr_param *sub;   /* SR_P_LIST: item parameters */
-    size_t sub_size;              /* SR_P_LIST: item struct size */
+    const char *choices;        /* SR_P_ENUM: "a|b|c" */
+    const struct sr_param *sub; /* SR_P_LIST: item parameters */
+    size_t sub_size;            /* SR_P_LIST: item struct size */
 } sr_param;
 
 typedef struct sr_strv {
@@ -87,7 +87,7 @@ void sr_schema_copy(sr_schema *dst, const sr_schema *src);
 void sr_schema_free(sr_schema *s);
 
 /* ---- the operator interface ------------------------------------------------ */
-#define SR_OP_TERMINAL 1u /* a sink: nothing may follow it in a pipeline */
+#define SR_OP_TERMINAL     1u /* a sink: nothing may follow it in a pipeline */
 #define SR_OP_PRIMARY_LIST 2u /* the short form is a list for the primary param */
 
 typedef struct sr_operator_type {

@@ -1,4 +1,5 @@
-/* task.c — one instance of a deployment's operator chain: feeding records, staging outputs, dead letters. */
+/* task.c — one instance of a deployment's operator chain: feeding records, staging outputs, dead
+ * letters. */
 #include "task.h"
 
 #include <stdarg.h>
@@ -74,7 +75,8 @@ int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_
     if (sr_json_write(&t->obuf, &r->value) != 0) {
         t->nouts--;
         t->obuf.len = mark;
-        return sr_task_fail(t, op, "the record cannot be written as JSON: it holds NaN or infinity");
+        return sr_task_fail(t, op,
+                            "the record cannot be written as JSON: it holds NaN or infinity");
     }
     o->val_len = t->obuf.len - o->val_off;
     if (r->key.type == SR_STR)
@@ -109,8 +111,8 @@ static void log_error(sr_task *t, const sr_origin *o, const char *where, const c
     else
         snprintf(at, sizeof(at), "%s[%d]@%lld", o->topic ? o->topic : "?", o->partition,
                  (long long)o->offset);
-    fprintf(stderr, "streamrun: %s: record %s failed in %s: %s%s\n", t->dep->name, at, where, reason,
-            t->log_budget == 0 ? " (further record errors are counted, not logged)" : "");
+    fprintf(stderr, "streamrun: %s: record %s failed in %s: %s%s\n", t->dep->name, at, where,
+            reason, t->log_budget == 0 ? " (further record errors are counted, not logged)" : "");
 }
 
 void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, const char *reason)

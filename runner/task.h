@@ -27,7 +27,7 @@ struct sr_task {
     const sr_topology *topo;
     const sr_deployment *dep;
     int32_t partition;
-    sr_arena arena; /* scratch for the current batch */
+    sr_arena arena;          /* scratch for the current batch */
     const sr_origin *origin; /* input being processed */
     int64_t now_ms;          /* clock for now(): wall clock, or the test clock */
     /* error of the current input */
@@ -41,7 +41,7 @@ struct sr_task {
     /* records with no dead-letter topic to go to: counted and logged */
     uint64_t dropped_errors;
     int log_budget; /* rate limit for error logs */
-    void *user; /* the runner's */
+    void *user;     /* the runner's */
 };
 
 void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition);

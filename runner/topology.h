@@ -16,7 +16,7 @@ typedef enum { SR_FMT_JSONL, SR_FMT_CSV } sr_format;
 
 /* A replay source: a file whose records a deployment reads instead of a topic. */
 typedef struct sr_source {
-    char *path; /* as written */
+    char *path;     /* as written */
     char *resolved; /* relative to the topology file's directory */
     sr_format format;
     char *key;       /* field whose value becomes the key, or NULL */
@@ -38,7 +38,7 @@ typedef struct sr_deployment {
     sr_source *source;
     sr_op *ops; /* chain head: ops[0] .. ops[nops-1], linked by next */
     int nops;
-    sr_strmap kafka; /* librdkafka properties, passed through */
+    sr_strmap kafka;      /* librdkafka properties, passed through */
     sr_schema out_schema; /* fields known at the end of the pipeline */
 } sr_deployment;
 
@@ -51,9 +51,9 @@ typedef struct sr_topology {
     int ntopics;
     sr_deployment *deps;
     int ndeps;
-    sr_strmap kafka; /* top-level kafka: block */
-    char *broker;    /* kafka `bootstrap.servers`, if given */
-    sr_ydoc doc;     /* kept for test cases and diagnostics */
+    sr_strmap kafka;       /* top-level kafka: block */
+    char *broker;          /* kafka `bootstrap.servers`, if given */
+    sr_ydoc doc;           /* kept for test cases and diagnostics */
     const sr_ynode *tests; /* the tests: sequence, or NULL */
 } sr_topology;
 

@@ -19,9 +19,9 @@ struct sr_ynode {
     sr_mark mark;
     char *text; /* scalar text, NUL-terminated */
     size_t len;
-    bool quoted;   /* single, double quoted or block scalar */
-    bool flow;     /* scalar whose text maps 1:1 to columns on its line (plain or quoted) */
-    int text_col;  /* 1-based column of the first character of text when flow */
+    bool quoted;  /* single, double quoted or block scalar */
+    bool flow;    /* scalar whose text maps 1:1 to columns on its line (plain or quoted) */
+    int text_col; /* 1-based column of the first character of text when flow */
     sr_ynode **kids;
     int nkids;
 };

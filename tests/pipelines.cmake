@@ -11,3 +11,20 @@ add_test(NAME pipeline/phone-normalization/tutorial-data
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/pipelines/phone_tutorial.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(pipeline/phone-normalization/tutorial-data PROPERTIES SKIP_RETURN_CODE 77)
+
+# Fuzz targets: a short bounded run of each in the test suite (clang builds with STREAMRUN_FUZZ).
+if(STREAMRUN_FUZZ)
+  foreach(f topology expr)
+    add_test(NAME fuzz/${f}
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh $<TARGET_FILE:fuzz_${f}>
+                     ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${f} 30)
+  endforeach()
+endif()
+
+# The tree is formatted (clang-format, .clang-format at the root).
+find_program(CLANG_FORMAT clang-format)
+if(CLANG_FORMAT)
+  add_test(NAME format
+           COMMAND bash -c "${CLANG_FORMAT} --dry-run --Werror runner/*.c runner/*.h operators/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c"
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endif()
