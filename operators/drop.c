@@ -7,10 +7,10 @@ struct drop {
     sr_strv fields;
 };
 
-static const sr_param drop_params[] = {
-    {SR_P_FIELDS, "fields", NULL, offsetof(struct drop, fields),
-     "fields to remove; absent ones are ignored", SR_PF_REQUIRED},
-    {0}};
+static const sr_param drop_params[] = {{SR_P_FIELDS, "fields", NULL, offsetof(struct drop, fields),
+                                        "fields to remove; absent ones are ignored",
+                                        SR_PF_REQUIRED},
+                                       {0}};
 
 static int drop_check(sr_op *op, sr_check *ck)
 {
@@ -23,7 +23,8 @@ static int drop_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct drop *d = op->conf;
     if (sr_need_object(t, op, r)) return -1;
-    for (int i = 0; i < d->fields.n; i++) sr_obj_del(&r->value, d->fields.v[i], strlen(d->fields.v[i]));
+    for (int i = 0; i < d->fields.n; i++)
+        sr_obj_del(&r->value, d->fields.v[i], strlen(d->fields.v[i]));
     return sr_emit(t, op, r);
 }
 

@@ -24,13 +24,15 @@ static int explode_check(sr_op *op, sr_check *ck)
     struct explode *e = op->conf;
     sr_stype t = sr_expr_type(e->field);
     if (t != SR_T_ANY && t != SR_T_ARR && t != SR_T_NULL) {
-        sr_err(ck->dg, ck->file, op->mark, "explode needs an array, but '%s' is a %s",
-               sr_expr_text(e->field), sr_stype_name(t));
+        sr_err(ck->dg, ck->file, op->vmark,
+               "%s: the value to explode must be an array (e.g. a field holding a list), but this "
+               "expression gives a %s",
+               op->label, sr_stype_name(t));
         return -1;
     }
     if (e->as && e->keep.n) {
-        sr_err(ck->dg, ck->file, op->mark, "explode: 'keep' and 'as' do not go together ('as' keeps "
-                                           "every parent field)");
+        sr_err(ck->dg, ck->file, op->mark,
+               "%s: 'keep' and 'as' do not go together ('as' keeps every parent field)", op->label);
         return -1;
     }
     if (e->as) {
@@ -66,8 +68,9 @@ static int explode_process(sr_task *t, const sr_op *op, sr_record *r)
             child.value = copy;
         } else if (e->keep.n) {
             if (el.type != SR_OBJ)
-                return sr_task_fail(t, op, "element %u must be an object to keep parent fields, not %s",
-                                    i, sr_type_name((sr_type)el.type));
+                return sr_task_fail(t, op,
+                                    "element %u must be an object to keep parent fields, not %s", i,
+                                    sr_type_name((sr_type)el.type));
             sr_value copy = sr_obj_new(&t->arena, el.len + (uint32_t)e->keep.n);
             memcpy(copy.u.o, el.u.o, sizeof(sr_member) * el.len);
             copy.len = el.len;

@@ -28,7 +28,7 @@ static int pivot_check(sr_op *op, sr_check *ck)
         const char *need[2] = {p->name, p->values};
         for (int i = 0; i < 2; i++) {
             if (!sr_schema_has(&ck->schema, need[i])) {
-                sr_err(ck->dg, ck->file, op->mark, "pivot: field '%s' does not exist here", need[i]);
+                sr_no_field(ck, op->mark, need[i]);
                 rc = -1;
             }
         }

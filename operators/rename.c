@@ -20,9 +20,9 @@ static int rename_check(sr_op *op, sr_check *ck)
     struct rename *rn = op->conf;
     int rc = 0;
     for (int i = 0; i < rn->fields.n; i++) {
-        if (ck->schema.closed && rn->missing == 0 && !sr_schema_has(&ck->schema, rn->fields.names[i])) {
-            sr_err(ck->dg, ck->file, op->mark, "rename: field '%s' does not exist here",
-                   rn->fields.names[i]);
+        if (ck->schema.closed && rn->missing == 0 &&
+            !sr_schema_has(&ck->schema, rn->fields.names[i])) {
+            sr_no_field(ck, op->mark, rn->fields.names[i]);
             rc = -1;
         }
         if (ck->schema.closed) {

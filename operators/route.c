@@ -32,17 +32,19 @@ static int route_check(sr_op *op, sr_check *ck)
     int rc = 0;
     for (int i = 0; i < rt->cases.n; i++) {
         if (!c[i].when && i + 1 < rt->cases.n && rt->mode == 0) {
-            sr_err(ck->dg, ck->file, op->mark,
-                   "route: case %d has no 'when', so it catches every record and the cases after "
-                   "it can never match; put it last",
-                   i + 1);
+            sr_err(ck->dg, ck->file, rt->cases.marks[i],
+                   "%s: case %d has no 'when', so it catches every record and the cases after it "
+                   "can never match; put it last",
+                   op->label, i + 1);
             rc = -1;
         }
         if (c[i].when) {
             sr_stype t = sr_expr_type(c[i].when);
             if (t != SR_T_ANY && t != SR_T_BOOL && t != SR_T_NULL) {
-                sr_err(ck->dg, ck->file, op->mark, "route: case %d needs a condition, '%s' is a %s",
-                       i + 1, sr_expr_text(c[i].when), sr_stype_name(t));
+                sr_err(ck->dg, ck->file, rt->cases.marks[i],
+                       "%s: the 'when' of case %d must be true or false (e.g. x > 1), but it "
+                       "gives a %s",
+                       op->label, i + 1, sr_stype_name(t));
                 rc = -1;
             }
         }
@@ -79,7 +81,8 @@ static bool route_writes(const sr_op *op, const sr_topic *topic)
 const sr_operator_type sr_op_route = {
     .name = "route",
     .summary = "send each record to the topic of the first matching case (or of every one)",
-    .example = "- route:\n    - {when: \"`accelerometer-total` > 50\", to: shakes}\n    - {to: calm}",
+    .example =
+        "- route:\n    - {when: \"`accelerometer-total` > 50\", to: shakes}\n    - {to: calm}",
     .params = route_params,
     .primary = "cases",
     .conf_size = sizeof(struct route),

@@ -22,14 +22,7 @@ static int select_check(sr_op *op, sr_check *ck)
     if (ck->schema.closed && s->missing == 0) {
         for (int i = 0; i < s->fields.n; i++) {
             if (sr_schema_has(&ck->schema, s->fields.v[i])) continue;
-            const char *sug = sr_suggest(s->fields.v[i], (const char *const *)ck->schema.names,
-                                         ck->schema.n);
-            if (sug)
-                sr_err(ck->dg, ck->file, s->fields.marks[i],
-                       "field '%s' does not exist here; did you mean '%s'?", s->fields.v[i], sug);
-            else
-                sr_err(ck->dg, ck->file, s->fields.marks[i], "field '%s' does not exist here",
-                       s->fields.v[i]);
+            sr_no_field(ck, s->fields.marks[i], s->fields.v[i]);
             rc = -1;
         }
     }

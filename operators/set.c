@@ -7,10 +7,10 @@ struct set {
     sr_exprmap fields;
 };
 
-static const sr_param set_params[] = {
-    {SR_P_EXPRMAP, "fields", NULL, offsetof(struct set, fields),
-     "field name: expression, evaluated in order", SR_PF_REQUIRED},
-    {0}};
+static const sr_param set_params[] = {{SR_P_EXPRMAP, "fields", NULL, offsetof(struct set, fields),
+                                       "field name: expression, evaluated in order",
+                                       SR_PF_REQUIRED},
+                                      {0}};
 
 static int set_process(sr_task *t, const sr_op *op, sr_record *r)
 {

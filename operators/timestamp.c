@@ -18,8 +18,10 @@ static int timestamp_check(sr_op *op, sr_check *ck)
     struct timestamp *ts = op->conf;
     sr_stype t = sr_expr_type(ts->expr);
     if (t != SR_T_ANY && t != SR_T_NUM) {
-        sr_err(ck->dg, ck->file, op->mark, "timestamp needs a number, but '%s' is a %s",
-               sr_expr_text(ts->expr), sr_stype_name(t));
+        sr_err(ck->dg, ck->file, op->vmark,
+               "%s: the event time must be a number (since the Unix epoch), but this expression "
+               "gives a %s",
+               op->label, sr_stype_name(t));
         return -1;
     }
     return 0;

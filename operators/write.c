@@ -14,7 +14,7 @@ struct write {
 
 static const sr_param write_params[] = {
     {SR_P_STR, "file", NULL, offsetof(struct write, file),
-     "path of the JSON-lines file (relative to the current directory)", SR_PF_REQUIRED},
+     "path of the JSON-lines file, relative to the current directory", SR_PF_REQUIRED},
     {SR_P_BOOL, "metadata", "false", offsetof(struct write, metadata),
      "write {key, timestamp, value} instead of the value alone"},
     {0}};
@@ -41,7 +41,9 @@ static int write_process(sr_task *t, const sr_op *op, sr_record *r)
     sr_buf_putc(&b, '\n');
     if (rc == 0) fwrite(b.d, 1, b.len, w->fp);
     sr_buf_free(&b);
-    if (rc) return sr_task_fail(t, op, "the record cannot be written as JSON: it holds NaN or infinity");
+    if (rc)
+        return sr_task_fail(t, op,
+                            "the record cannot be written as JSON: it holds NaN or infinity");
     return sr_emit(t, op, r);
 }
 

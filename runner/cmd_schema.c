@@ -112,6 +112,18 @@ static json_t *name_schema(void)
     return o;
 }
 
+/* A string with a ${VAR} or ${VAR:-default} reference: the loader substitutes the environment
+ * before it reads a scalar, so `partitions: ${PARTITIONS:-4}` is an integer. */
+#define VAR_PATTERN "\\$\\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\\}"
+
+/* A number or boolean (type), or a string that becomes one once variables are substituted. */
+static json_t *typed(const char *type)
+{
+    json_t *o = types(type, "string", NULL);
+    set(o, "pattern", str(VAR_PATTERN));
+    return o;
+}
+
 /* An expression: the text of a scalar, so plain numbers and booleans are expressions too. */
 static json_t *expr_schema(void)
 {
@@ -141,6 +153,15 @@ static void add_choice(const char *c, size_t len, void *ud)
     json_array_append_new(ud, json_stringn(c, len));
 }
 
+/* One of "a|b|c", or a string with a variable. */
+static json_t *enum_schema(const char *choices)
+{
+    json_t *e = json_array();
+    each_choice(choices, add_choice, e);
+    return json_pack("{s:[{s:o}{s:s,s:s}]}", "anyOf", "enum", e, "type", "string", "pattern",
+                     VAR_PATTERN);
+}
+
 static json_t *params_object(const sr_param *params);
 
 /* The schema of one parameter's value (without description or default). */
@@ -151,19 +172,13 @@ static json_t *param_value(const sr_param *p)
     case SR_P_STR: return scalar();
     case SR_P_FIELD:
     case SR_P_TOPIC: return name_schema();
-    case SR_P_INT: return types("integer", NULL);
-    case SR_P_NUM: return types("number", NULL);
-    case SR_P_BOOL: return types("boolean", NULL);
-    case SR_P_ENUM: {
-        json_t *e = json_array();
-        each_choice(p->choices, add_choice, e);
-        o = json_object();
-        set(o, "enum", e);
-        return o;
-    }
+    case SR_P_INT: return typed("integer");
+    case SR_P_NUM: return typed("number");
+    case SR_P_BOOL: return typed("boolean");
+    case SR_P_ENUM: return enum_schema(p->choices);
     case SR_P_DURATION:
         o = types("string", "number", NULL);
-        set(o, "pattern", str("^[0-9.]+(ms|s|m|min|h|d)?$"));
+        set(o, "pattern", str("^[0-9.]+(ms|s|m|min|h|d)?$|" VAR_PATTERN));
         set(o, "minimum", json_integer(0));
         return o;
     case SR_P_EXPR: return expr_schema();
@@ -198,14 +213,13 @@ static json_t *default_value(const sr_param *p)
 static void allow_null(json_t *o)
 {
     json_t *t = json_object_get(o, "type");
-    json_t *e = json_object_get(o, "enum");
-    if (json_is_string(t)) {
+    json_t *any = json_object_get(o, "anyOf");
+    if (json_is_string(t))
         set(o, "type", json_pack("[Os]", t, "null"));
-    } else if (json_is_array(t)) {
+    else if (json_is_array(t))
         json_array_append_new(t, str("null"));
-    } else if (json_is_array(e)) {
-        json_array_append_new(e, json_null());
-    }
+    else if (json_is_array(any))
+        json_array_append_new(any, types("null", NULL));
 }
 
 static json_t *param_schema(const sr_param *p)
@@ -238,31 +252,28 @@ static json_t *params_object(const sr_param *params)
 static json_t *op_value(const sr_operator_type *t)
 {
     const sr_param *prim = op_primary(t);
+    bool map = prim && is_map_type(prim);
     json_t *forms = json_array();
-    if (prim && is_map_type(prim)) {
-        /* a mapping is the primary parameter itself; the others take their defaults */
-        json_array_append_new(forms, described(prim->doc, param_value(prim)));
-    } else {
-        if (prim && op_short_ok(t, prim)) {
-            char doc[512];
-            snprintf(doc, sizeof(doc), "short form for %s: %s", prim->name, prim->doc);
-            json_array_append_new(forms, described(doc, param_value(prim)));
-        }
-        json_array_append_new(forms, params_object(t->params));
+    if (prim && op_short_ok(t, prim)) {
+        char doc[512];
+        snprintf(doc, sizeof(doc), "%s (short for {%s: %s})", prim->doc, prim->name,
+                 map ? "{...}" : "...");
+        json_array_append_new(forms, described(doc, param_value(prim)));
     }
+    /* set, rename: a mapping is the long form only when it holds the primary as a mapping */
+    json_t *lf = params_object(t->params);
+    json_t *req = json_object_get(lf, "required");
+    if (map && !param_required(prim)) {
+        if (!req) set(lf, "required", req = json_array());
+        json_array_append_new(req, str(prim->name));
+    }
+    json_array_append_new(forms, lf);
     if (op_takes_null(t))
         json_array_append_new(forms,
                               described("every parameter at its default", types("null", NULL)));
     json_t *o = json_object();
     set(o, "description", str(t->summary));
-    if (json_array_size(forms) == 1) {
-        json_t *only = json_array_get(forms, 0);
-        json_object_del(only, "description");
-        json_object_update(o, only);
-        json_decref(forms);
-    } else {
-        set(o, "anyOf", forms);
-    }
+    set(o, "anyOf", forms);
     return o;
 }
 
@@ -317,16 +328,26 @@ static json_t *metadata_schema(void)
     return o;
 }
 
+/* A declared topic's name: what Kafka allows, as the loader checks it. */
+static json_t *topic_name_schema(void)
+{
+    json_t *o = described("a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' "
+                          "or '..'",
+                          name_schema());
+    set(o, "pattern", str("^(?!\\.\\.?$)[A-Za-z0-9._-]{1,249}$|" VAR_PATTERN));
+    return o;
+}
+
 static json_t *topic_schema(void)
 {
     json_t *props = json_object();
-    set(props, "name", described("the topic's name", name_schema()));
-    json_t *parts = described("number of partitions", types("integer", NULL));
+    set(props, "name", topic_name_schema());
+    json_t *parts = described("number of partitions", typed("integer"));
     set(parts, "minimum", json_integer(1));
     set(parts, "maximum", json_integer(100000));
     set(parts, "default", json_integer(1));
     set(props, "partitions", parts);
-    json_t *rf = described("replication factor when the topic is created", types("integer", NULL));
+    json_t *rf = described("replication factor when the topic is created", typed("integer"));
     set(rf, "minimum", json_integer(1));
     set(props, "replicationFactor", rf);
     set(props, "config", described("topic configuration (e.g. retention.ms)", strmap_schema()));
@@ -337,7 +358,7 @@ static json_t *topic_schema(void)
     set(full, "additionalProperties", json_false());
     json_t *o = json_object();
     set(o, "description", str("a topic: its name, or a mapping with the name and settings"));
-    set(o, "anyOf", json_pack("[oo]", name_schema(), full));
+    set(o, "anyOf", json_pack("[oo]", topic_name_schema(), full));
     return o;
 }
 
@@ -346,14 +367,13 @@ static json_t *source_schema(void)
     json_t *props = json_object();
     set(props, "file",
         described("file to replay, relative to the topology file's directory", scalar()));
-    json_t *fmt =
-        described("record format (default: from the file extension, .csv or jsonl)", json_object());
-    set(fmt, "enum", json_pack("[ss]", "jsonl", "csv"));
-    set(props, "format", fmt);
+    set(props, "format",
+        described("record format (default: from the file extension, .csv or jsonl)",
+                  enum_schema("jsonl|csv")));
     set(props, "key", described("field whose value becomes the record key", scalar()));
     set(props, "timestamp",
         described("field holding the event time in ms since the epoch", scalar()));
-    json_t *rate = described("records per second (0: as fast as possible)", types("number", NULL));
+    json_t *rate = described("records per second (0: as fast as possible)", typed("number"));
     set(rate, "minimum", json_integer(0));
     set(props, "rate", rate);
     json_t *o =
@@ -380,7 +400,7 @@ static json_t *deployment_schema(void)
     set(props, "pipeline", pl);
     set(props, "source", json_pack("{s:s}", "$ref", "#/definitions/source"));
     set(props, "kafka", described("librdkafka properties for this deployment", strmap_schema()));
-    json_t *reps = described("number of instances", types("integer", NULL));
+    json_t *reps = described("number of instances", typed("integer"));
     set(reps, "minimum", json_integer(1));
     set(props, "replicas", reps);
     json_t *o = described("a deployment: reads topics or a file, runs a pipeline, writes topics",
@@ -432,7 +452,11 @@ static json_t *topology_schema(void)
     set(props, "broker", described("Kafka bootstrap servers, host:port[,host:port]", scalar()));
     set(props, "tests", tests_schema());
     set(root, "properties", props);
-    set(root, "required", json_pack("[s]", "deployments"));
+    /* NAME.tests.yaml beside NAME.yaml holds more test cases, and nothing else */
+    json_t *test_file = json_pack("{s:s,s:[s],s:i}", "description",
+                                  "a test file (NAME.tests.yaml beside NAME.yaml): tests only",
+                                  "required", "tests", "maxProperties", 1);
+    set(root, "anyOf", json_pack("[{s:[s]}o]", "required", "deployments", test_file));
     set(root, "additionalProperties", json_false());
     json_t *defs = json_object();
     set(defs, "topic", topic_schema());
@@ -592,11 +616,11 @@ static void code_block(FILE *out, const char *lang, const char *text)
 static void op_forms(FILE *out, const sr_operator_type *t)
 {
     const sr_param *prim = op_primary(t);
-    if (prim && is_map_type(prim)) {
+    if (prim && is_map_type(prim) && op_short_ok(t, prim)) {
         fprintf(out,
-                "The value is the mapping of `%s` itself; the other parameters take their "
-                "defaults.\n",
-                prim->name);
+                "Short form: `- %s: {NAME: VALUE, ...}` is the `%s` mapping itself; or give a "
+                "mapping of parameters with `%s:` in it as a mapping.\n",
+                t->name, prim->name, prim->name);
     } else if (prim && op_short_ok(t, prim)) {
         fprintf(out, "Short form: `- %s: VALUE` sets `%s`", t->name, prim->name);
         if (t->flags & SR_OP_PRIMARY_LIST) fputs(" (a list)", out);

@@ -109,9 +109,11 @@ static int eval_index(ectx *cx, const enode *n, sr_value *out)
 
 static int arith(ectx *cx, const enode *n, sr_value a, sr_value b, sr_value *out)
 {
-    if (n->kind == N_ADD && (a.type == SR_STR || b.type == SR_STR)) {
+    /* '+' joins strings, unless the checker found a number operand: then a
+     * string is the wrong operand, not the number */
+    if (n->kind == N_ADD && n->type != SR_T_NUM && (a.type == SR_STR || b.type == SR_STR)) {
         if (need_str(cx, n->kids[0], &a) || need_str(cx, n->kids[1], &b)) return -1;
-        char *d = sr_arena_alloc(&cx->t->arena, (size_t)a.len + b.len);
+        char *d = sr_arena_alloc(&cx->t->arena, (size_t)a.len + b.len + 1); /* never 0 bytes */
         memcpy(d, a.u.s, a.len);
         memcpy(d + a.len, b.u.s, b.len);
         *out = sr_str(d, (size_t)a.len + b.len);
@@ -213,14 +215,14 @@ int sr_enode_eval(ectx *cx, const enode *n, sr_value *out)
         if (a.type == SR_INT) {
             if (a.u.i == INT64_MIN) return sr_enode_fail(cx, n, "integer overflow");
             *out = sr_int(-a.u.i);
-        } else {
-            *out = sr_dbl(-a.u.d);
+            return 0;
         }
-        return 0;
+        return num_result(cx, n, -a.u.d, out); /* an input of 1e400 reads as infinity */
     case N_NOT:
+        /* null counts as false, as for and/or */
         if (sr_enode_eval(cx, n->kids[0], &a)) return -1;
         if (a.type == SR_NULL) {
-            *out = sr_null();
+            *out = sr_bool(true);
             return 0;
         }
         if (need_bool(cx, n->kids[0], &a)) return -1;

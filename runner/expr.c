@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,8 @@ static enode *parse_primary(parser *p)
         if (v.type == SR_DBL && memchr(s, '.', t.len) == NULL && memchr(s, 'e', t.len) == NULL &&
             memchr(s, 'E', t.len) == NULL) {
             perr(p, t.off, t.len, "integer literal '%.*s' does not fit in 64 bits", (int)t.len, s);
+        } else if (v.type == SR_DBL && !isfinite(v.u.d)) {
+            perr(p, t.off, t.len, "number literal '%.*s' is out of range", (int)t.len, s);
         }
         n->u.lit = v;
         n->type = SR_T_NUM;
@@ -514,12 +517,18 @@ static enode *parse_postfix(parser *p)
     return n;
 }
 
+enum { PREC_CMP = 4 }; /* precedence of the comparisons in binops[] */
+
+static enode *parse_binary(parser *p, int min_prec);
+
+/* Unary '-' and '!' bind tightest; the keyword 'not' applies to a whole
+ * comparison, as in Python and SQL: 'not x > 1' is 'not (x > 1)'. */
 static enode *parse_unary(parser *p)
 {
     token t = p->tok;
     if (is_op(p, "-") || is_op(p, "!") || is_kw(p, "not")) {
         next(p);
-        enode *k = parse_unary(p);
+        enode *k = t.kind == T_IDENT ? parse_binary(p, PREC_CMP) : parse_unary(p);
         if (!k) return NULL;
         bool neg = t.op[0] == '-';
         /* fold -literal into a literal */
@@ -573,9 +582,9 @@ static enode *parse_binary(parser *p, int min_prec)
         /* comparisons do not chain; everything else is left-associative */
         enode *r = parse_binary(p, b->prec + 1);
         if (!r) return NULL;
-        if (b->prec == 4) {
+        if (b->prec == PREC_CMP) {
             const binop *b2 = peek_binop(p);
-            if (b2 && b2->prec == 4) {
+            if (b2 && b2->prec == PREC_CMP) {
                 perr(p, p->tok.off, p->tok.len,
                      "comparisons do not chain: write 'a < b and b < c' instead of 'a < b < c'");
                 return NULL;
@@ -696,7 +705,9 @@ static void typecheck(parser *p, enode *n)
         n->type = SR_T_NUM;
         break;
     case N_NOT:
-        if (!bool_ok(a)) perr(p, n->off, n->len, "'not' needs a boolean, not %s", sr_stype_name(a));
+        if (!bool_ok(a))
+            perr(p, n->off, n->len, "'%s' needs a boolean, not %s",
+                 p->s[n->off] == '!' ? "!" : "not", sr_stype_name(a));
         n->type = SR_T_BOOL;
         break;
     case N_ADD:
@@ -712,6 +723,8 @@ static void typecheck(parser *p, enode *n)
     case N_MOD:
         if (!num_ok(a) || !num_ok(b)) {
             const enode *bad = !num_ok(a) ? n->kids[0] : n->kids[1];
+            /* '+' also joins strings: next to a string, blame the other operand */
+            if (n->kind == N_ADD && a == SR_T_STR && b != SR_T_STR && !num_ok(b)) bad = n->kids[1];
             perr(p, bad->off, bad->len, "operator '%s' needs numbers%s, not %s", op_text(n->kind),
                  n->kind == N_ADD ? " (or two strings)" : "", sr_stype_name(bad->type));
         }
@@ -741,14 +754,20 @@ static void typecheck(parser *p, enode *n)
         n->type = SR_T_BOOL;
         break;
     case N_AND:
-    case N_OR:
+    case N_OR: {
+        /* name the operator as written: and/&&, or/|| */
+        const char *op = op_text(n->kind);
+        size_t at = node_end(n->kids[0]);
+        while (at < p->n && isspace((unsigned char)p->s[at])) at++;
+        if (at < p->n && (p->s[at] == '&' || p->s[at] == '|')) op = p->s[at] == '&' ? "&&" : "||";
         for (int i = 0; i < 2; i++) {
             if (!bool_ok(n->kids[i]->type))
-                perr(p, n->kids[i]->off, n->kids[i]->len, "'%s' needs booleans, not %s",
-                     op_text(n->kind), sr_stype_name(n->kids[i]->type));
+                perr(p, n->kids[i]->off, n->kids[i]->len, "'%s' needs booleans, not %s", op,
+                     sr_stype_name(n->kids[i]->type));
         }
         n->type = SR_T_BOOL;
         break;
+    }
     case N_COALESCE: n->type = join(a, b); break;
     case N_COND:
         if (!bool_ok(a))

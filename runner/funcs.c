@@ -106,6 +106,17 @@ static const char *chk_bucket(const enode *call, sr_stype *types, int n)
     return NULL;
 }
 
+static const char *chk_len(const enode *call, sr_stype *types, int n)
+{
+    static __thread char msg[96];
+    if (types[0] == SR_T_ANY || types[0] == SR_T_STR || types[0] == SR_T_ARR ||
+        types[0] == SR_T_OBJ)
+        return NULL;
+    snprintf(msg, sizeof(msg), "len() needs a string, an array or an object, not %s",
+             sr_stype_name(types[0]));
+    return msg;
+}
+
 static const char *chk_header(const enode *call, sr_stype *types, int n)
 {
     return chk_str(call, types, n);
@@ -153,8 +164,7 @@ static int f_abs(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out)
         *out = sr_int(a[0].u.i < 0 ? -a[0].u.i : a[0].u.i);
         return 0;
     }
-    *out = sr_dbl(fabs(a[0].u.d));
-    return 0;
+    return dbl_result(cx, call, fabs(a[0].u.d), out);
 }
 
 static int f_round(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out)
@@ -174,6 +184,8 @@ static int f_round(ectx *cx, const enode *call, sr_value *a, int n, sr_value *ou
         *out = a[0];
         return 0;
     }
+    /* from 2^52 up every double is whole, and x * scale could overflow */
+    if (fabs(a[0].u.d) >= 4503599627370496.0) return dbl_result(cx, call, a[0].u.d, out);
     double scale = pow(10.0, (double)a[1].u.i);
     return dbl_result(cx, call, round(a[0].u.d * scale) / scale, out);
 }
@@ -231,7 +243,12 @@ static int f_log(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out)
     if (get_num(cx, ARG(1), &a[1])) return -1;
     double b = sr_num_double(&a[1]);
     if (b <= 0 || b == 1) return sr_enode_fail(cx, ARG(1), "the base must be positive and not 1");
-    return dbl_result(cx, call, log(x) / log(b), out);
+    double r = log(x) / log(b);
+    /* the quotient can miss by an ulp (log(1000) / log(10) < 3): exact powers
+     * of the base give their exact exponent */
+    double k = round(r);
+    if (fabs(r - k) < 1e-9 && pow(b, k) == x) r = k;
+    return dbl_result(cx, call, r, out);
 }
 
 static int f_exp(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out)
@@ -256,6 +273,7 @@ static int minmax(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out
         if (get_num(cx, where, &v)) return -1;
         if (best.type == SR_MISSING || sr_value_cmp(&v, &best) * sign > 0) best = v;
     }
+    if (best.type == SR_DBL) return dbl_result(cx, call, best.u.d, out);
     *out = best;
     return 0;
 }
@@ -279,7 +297,12 @@ static int f_bucket(ectx *cx, const enode *call, sr_value *a, int n, sr_value *o
     double x = sr_num_double(&a[0]), lo = sr_num_double(&a[1]), hi = sr_num_double(&a[2]);
     if (!(hi > lo)) return sr_enode_fail(cx, call, "hi must be greater than lo");
     int64_t k = a[3].u.i;
-    double f = floor((x - lo) / (hi - lo) * (double)k);
+    /* scale before dividing: (x - lo) / (hi - lo) * k rounds 29 / 100 * 100
+     * below 29, off by one bucket at exact bin edges; halve everything when
+     * a difference overflows, so that f is never NaN */
+    double f = (x - lo) * (double)k / (hi - lo);
+    if (!isfinite(f)) f = (x / 2 - lo / 2) / (hi / 2 - lo / 2) * (double)k;
+    f = floor(f);
     int64_t b = f < 0 ? 0 : (f >= (double)k ? k - 1 : (int64_t)f);
     *out = sr_int(b);
     return 0;
@@ -460,26 +483,48 @@ static int f_replace(ectx *cx, const enode *call, sr_value *a, int n, sr_value *
 
 /* ---- conversion and null handling -------------------------------------------------- */
 
+/* A decimal number as people write it: an optional sign, digits with an
+ * optional fraction (either part may be empty, not both; leading zeros are
+ * fine) and an optional exponent. */
+static bool decimal_syntax(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    for (; i < n && isdigit((unsigned char)s[i]); i++) digits++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && isdigit((unsigned char)s[i]); i++) digits++;
+    if (digits == 0) return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t start = i;
+        while (i < n && isdigit((unsigned char)s[i])) i++;
+        if (i == start) return false;
+    }
+    return i == n;
+}
+
 static int f_to_number(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out)
 {
     if (absent(cx, ARG(0), &a[0])) return -1;
     switch (a[0].type) {
     case SR_NUM:
     case SR_INT:
-    case SR_DBL: *out = sr_num_norm(&a[0]); return 0;
+    case SR_DBL:
+        *out = sr_num_norm(&a[0]);
+        if (out->type == SR_DBL) return dbl_result(cx, call, out->u.d, out);
+        return 0;
     case SR_BOOL: *out = sr_int(a[0].u.b ? 1 : 0); return 0;
     case SR_STR: {
-        sr_value tmp;
-        char err[64];
-        size_t pos;
         const char *s = a[0].u.s;
         size_t len = a[0].len;
         while (len && isspace((unsigned char)*s)) s++, len--;
         while (len && isspace((unsigned char)s[len - 1])) len--;
-        if (len && len < 64 &&
-            sr_json_parse(&cx->t->arena, s, len, &tmp, err, sizeof(err), &pos) == 0 &&
-            tmp.type == SR_NUM) {
+        if (decimal_syntax(s, len)) {
+            if (*s == '+') s++, len--;
+            sr_value tmp = {.type = SR_NUM, .len = (uint32_t)len, .u.s = s};
             *out = sr_num_norm(&tmp);
+            if (out->type == SR_DBL) return dbl_result(cx, call, out->u.d, out);
             return 0;
         }
         return sr_enode_fail(cx, ARG(0), "'%.*s' is not a number",
@@ -600,7 +645,7 @@ const func sr_funcs[] = {
      4, 4, SR_T_NUM, false, f_bucket, chk_bucket},
     {DOC("len", "len(x)", "characters of a string, elements of an array or members of an object",
          "len(payload)"),
-     1, 1, SR_T_NUM, false, f_len, NULL},
+     1, 1, SR_T_NUM, false, f_len, chk_len},
     {DOC("lower", "lower(s)", "ASCII lower case", "lower(city)"), 1, 1, SR_T_STR, false, f_lower,
      chk_str},
     {DOC("upper", "upper(s)", "ASCII upper case", "upper(code)"), 1, 1, SR_T_STR, false, f_upper,

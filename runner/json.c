@@ -22,7 +22,7 @@
 #define SCRATCH_MEMBERS 64
 
 typedef struct {
-    const char *beg, *p, *end;
+    const char *p, *end;
     sr_arena *a;
     const char *msg, *at;
     sr_value *vs;
@@ -37,10 +37,13 @@ typedef struct {
 static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
 /* Bytes that end the fast scan of a string: quote, backslash, control. */
+/* clang-format off */
 static const unsigned char str_stop[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
 };
+/* clang-format on */
 
 static int fail(parser *ps, const char *at, const char *msg)
 {
@@ -429,7 +432,8 @@ int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char 
                   size_t errsize, size_t *errpos)
 {
     parser ps;
-    ps.beg = ps.p = buf;
+    if (!buf) buf = ""; /* (NULL, 0): empty input */
+    ps.p = buf;
     ps.end = buf + len;
     ps.a = a;
     ps.msg = NULL;
@@ -461,16 +465,44 @@ int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char 
 
 /* ---- writer -------------------------------------------------------------- */
 
+/* memcpy for the short runs typical of keys and numbers, without a call. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) d[i] = s[i];
+    }
+}
+
 /* 0: copy as is; otherwise the letter after the backslash ('u': \u00XX). */
+/* clang-format off */
 static const char esc_char[256] = {
-    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b',         't',           'n', 'u',
-    'f', 'r', 'u', 'u', 'u', 'u', 'u', 'u', 'u',         'u',           'u', 'u',
-    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', ['"'] = '"', ['\\'] = '\\',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    ['"'] = '"', ['\\'] = '\\',
 };
+/* clang-format on */
 
 void sr_json_write_str(sr_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    if (n == 0) {
+        sr_buf_put(b, "\"\"", 2);
+        return;
+    }
     const char *p = s, *e = s + n;
     if (b->len + n + 3 > b->cap) sr_buf_reserve(b, n + 2);
     char *d = b->d + b->len;
@@ -479,7 +511,7 @@ void sr_json_write_str(sr_buf *b, const char *s, size_t n)
         /* The bytes that need escaping are exactly those the parser stops at. */
         const char *run = p;
         p = scan_plain(p, e);
-        if (p > run) memcpy(d, run, (size_t)(p - run));
+        copy_bytes(d, run, (size_t)(p - run));
         d += p - run;
         if (p == e) break;
         /* Room for this escape, the rest of the input and the quote. */
@@ -529,7 +561,7 @@ static inline void put_c(sr_buf *b, char c)
 static inline void put_n(sr_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) sr_buf_reserve(b, n);
-    memcpy(b->d + b->len, s, n);
+    copy_bytes(b->d + b->len, s, n);
     b->len += n;
 }
 

@@ -4,7 +4,7 @@
 
 #include "diag.h"
 #include "record.h"
-#include "yaml.h"
+#include "ynode.h"
 
 #include <stddef.h>
 
@@ -68,7 +68,8 @@ typedef struct sr_strmap {
 } sr_strmap;
 
 typedef struct sr_list {
-    void *items; /* n structs of the param's sub_size */
+    void *items;    /* n structs of the param's sub_size */
+    sr_mark *marks; /* where each item is in the file */
     int n;
 } sr_list;
 
@@ -119,7 +120,8 @@ struct sr_op {
     sr_op *next; /* NULL: records go to the deployment's outputs */
     int index;   /* 1-based step number in the pipeline, 0 for implicit steps */
     const sr_srcfile *file;
-    sr_mark mark;
+    sr_mark mark;   /* the operator's name */
+    sr_mark vmark;  /* the value of its primary setting (the name when absent) */
     char label[64]; /* "filter (step 3)" */
 };
 

@@ -3,6 +3,8 @@
 #include "topology.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,37 +84,107 @@ bool sr_parse_duration(const char *s, int64_t *ms)
 
 #define AT(conf, off, type) ((type *)((char *)(conf) + (off)))
 
-static const char *ptype_desc(const sr_param *p)
+const char *sr_ydesc(const sr_ynode *n, char *buf, size_t size)
+{
+    if (!n || sr_yis_null(n))
+        snprintf(buf, size, "null");
+    else if (n->kind == SR_Y_MAP)
+        snprintf(buf, size, "a mapping");
+    else if (n->kind == SR_Y_SEQ)
+        snprintf(buf, size, "a list");
+    else if (n->len > 40)
+        snprintf(buf, size, "'%.37s...'", n->text);
+    else
+        snprintf(buf, size, "'%s'", n->text);
+    return buf;
+}
+
+/* Reports an error about the settings being parsed, prefixed with what they belong to. */
+static void cerr(sr_check *ck, sr_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void cerr(sr_check *ck, sr_mark m, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sr_err(ck->dg, ck->file, m, "%s%s%s", ck->what ? ck->what : "", ck->what ? ": " : "", msg);
+}
+
+/* "a|b|c" as "a, b or c". */
+static const char *choices_text(const char *choices, char *buf, size_t size)
+{
+    size_t n = 0, bars = 0;
+    for (const char *c = choices; *c; c++) bars += *c == '|';
+    buf[0] = 0;
+    for (const char *c = choices; *c && n + 8 < size; c++) {
+        if (*c != '|') {
+            buf[n++] = *c;
+        } else {
+            const char *sep = --bars ? ", " : " or ";
+            n += (size_t)snprintf(buf + n, size - n, "%s", sep);
+        }
+    }
+    buf[n < size ? n : size - 1] = 0;
+    return buf;
+}
+
+static const char *ptype_desc(const sr_param *p, char *buf, size_t size)
 {
     switch (p->type) {
     case SR_P_STR: return "a string";
-    case SR_P_INT: return "an integer";
+    case SR_P_INT: return "a whole number";
     case SR_P_NUM: return "a number";
     case SR_P_BOOL: return "true or false";
-    case SR_P_ENUM: return p->choices;
-    case SR_P_DURATION: return "a duration such as 500ms, 10s, 5m, 1h";
+    case SR_P_ENUM: return choices_text(p->choices, buf, size);
+    case SR_P_DURATION: return "a duration such as 500ms, 10s, 5m or 1h";
     case SR_P_EXPR: return "an expression";
     case SR_P_FIELD: return "a field name";
-    case SR_P_FIELDS: return "a list of field names";
+    case SR_P_FIELDS: return "a field name or a list of field names";
     case SR_P_TOPIC: return "a topic name";
     case SR_P_EXPRMAP: return "a mapping of field names to expressions";
     case SR_P_STRMAP: return "a mapping of names to strings";
-    case SR_P_LIST: return "a list";
+    case SR_P_LIST: return "a non-empty list";
     }
     return "?";
 }
 
 static int wrong(sr_check *ck, const sr_param *p, const sr_ynode *n)
 {
-    const char *desc = ptype_desc(p);
-    if (p->type == SR_P_ENUM) {
-        sr_err(ck->dg, ck->file, n->mark, "'%s' must be one of %s, not %s", p->name, desc,
-               sr_yis_scalar(n) ? n->text : sr_ykind_name(n));
-    } else {
-        sr_err(ck->dg, ck->file, n->mark, "'%s' must be %s, not a %s", p->name, desc,
-               sr_ykind_name(n));
-    }
+    char want[256], got[64];
+    cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, ptype_desc(p, want, sizeof(want)),
+         sr_ydesc(n, got, sizeof(got)));
     return -1;
+}
+
+void sr_no_field(sr_check *ck, sr_mark m, const char *name)
+{
+    const sr_schema *sc = &ck->schema;
+    const char *sug = sr_suggest(name, (const char *const *)sc->names, sc->n);
+    char known[300] = "";
+    size_t kl = 0;
+    for (int i = 0; i < sc->n && kl < sizeof(known) - 40; i++)
+        kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", sc->names[i]);
+    if (sug)
+        cerr(ck, m, "field '%s' does not exist here; did you mean '%s'? (fields: %s)", name, sug,
+             known);
+    else
+        cerr(ck, m, "field '%s' does not exist here (fields: %s)", name, known);
+}
+
+bool sr_reported_in(const sr_check *ck, const sr_ynode *n)
+{
+    const sr_diag *dg = ck->dg;
+    int end = n->mark.col + (n->mark.len > 0 ? n->mark.len : 1);
+    for (int i = 0; i < dg->n; i++) {
+        const sr_diag_entry *e = &dg->v[i];
+        if (e->sev == SR_ERROR && e->file == ck->file && e->mark.line == n->mark.line &&
+            e->mark.col >= n->mark.col && e->mark.col < end)
+            return true;
+    }
+    return false;
 }
 
 /* A scalar that is a plain name (no spaces); quoted or plain. */
@@ -135,19 +207,18 @@ static int parse_enum(const sr_param *p, const sr_ynode *n, int *out, sr_check *
         if (!bar) break;
         c = bar + 1;
     }
-    /* suggest */
-    char buf[256];
+    char buf[256], want[256], got[64];
     snprintf(buf, sizeof(buf), "%s", p->choices);
     const char *cands[16];
     int nc = 0;
     for (char *tok = strtok(buf, "|"); tok && nc < 16; tok = strtok(NULL, "|")) cands[nc++] = tok;
     const char *sug = sr_suggest(n->text, cands, nc);
+    choices_text(p->choices, want, sizeof(want));
+    sr_ydesc(n, got, sizeof(got));
     if (sug)
-        sr_err(ck->dg, ck->file, n->mark, "'%s' must be one of %s, not '%s'; did you mean '%s'?",
-               p->name, p->choices, n->text, sug);
+        cerr(ck, n->mark, "'%s' must be %s, not %s; did you mean '%s'?", p->name, want, got, sug);
     else
-        sr_err(ck->dg, ck->file, n->mark, "'%s' must be one of %s, not '%s'", p->name, p->choices,
-               n->text);
+        cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, want, got);
     return -1;
 }
 
@@ -155,6 +226,7 @@ static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_
 
 int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_check *ck)
 {
+    char got[64];
     switch (p->type) {
     case SR_P_STR:
         if (!sr_yis_scalar(n) || sr_yis_null(n)) return wrong(ck, p, n);
@@ -185,15 +257,12 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
     case SR_P_ENUM: return parse_enum(p, n, AT(conf, p->off, int), ck);
     case SR_P_DURATION: {
         int64_t ms;
-        if (!sr_yis_scalar(n) || !sr_parse_duration(n->text, &ms)) {
-            sr_err(ck->dg, ck->file, n->mark,
-                   "'%s' must be a duration such as 500ms, 10s, 5m or 1h", p->name);
-            return -1;
-        }
+        if (!sr_yis_scalar(n) || !sr_parse_duration(n->text, &ms)) return wrong(ck, p, n);
         *AT(conf, p->off, int64_t) = ms;
         return 0;
     }
     case SR_P_EXPR: {
+        if (sr_reported_in(ck, n)) return -1; /* e.g. an unset ${VAR}: one error is enough */
         sr_expr *e = sr_expr_compile(n, ck);
         if (!e) return -1;
         *AT(conf, p->off, sr_expr *) = e;
@@ -215,8 +284,8 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         v->marks = sr_xcalloc((size_t)count + 1, sizeof(sr_mark));
         for (int i = 0; i < count; i++) {
             if (!is_name(list[i])) {
-                sr_err(ck->dg, ck->file, list[i]->mark, "'%s' must list field names; this is a %s",
-                       p->name, sr_ykind_name(list[i]));
+                cerr(ck, list[i]->mark, "'%s' must list field names, not %s", p->name,
+                     sr_ydesc(list[i], got, sizeof(got)));
                 rc = -1;
                 continue;
             }
@@ -224,7 +293,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
             v->v[v->n++] = sr_xstrdup(list[i]->text);
         }
         if (count == 0) {
-            sr_err(ck->dg, ck->file, n->mark, "'%s' must list at least one field", p->name);
+            cerr(ck, n->mark, "'%s' must list at least one field", p->name);
             rc = -1;
         }
         return rc;
@@ -233,7 +302,9 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
     case SR_P_EXPRMAP:
     case SR_P_STRMAP: {
         if (n->kind != SR_Y_MAP || n->nkids == 0) {
-            sr_err(ck->dg, ck->file, n->mark, "'%s' must be %s", p->name, ptype_desc(p));
+            char want[64];
+            cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, ptype_desc(p, want, sizeof(want)),
+                 n->kind == SR_Y_MAP ? "an empty mapping" : sr_ydesc(n, got, sizeof(got)));
             return -1;
         }
         int count = n->nkids / 2, rc = 0;
@@ -243,12 +314,13 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         for (int i = 0; i < count; i++) {
             const sr_ynode *key = n->kids[2 * i], *val = n->kids[2 * i + 1];
             if (!is_name(key)) {
-                sr_err(ck->dg, ck->file, key->mark, "expected a field name");
+                cerr(ck, key->mark, "'%s': a key must be a %s name, not %s", p->name,
+                     p->type == SR_P_EXPRMAP ? "field" : "plain", sr_ydesc(key, got, sizeof(got)));
                 rc = -1;
                 continue;
             }
             if (p->type == SR_P_EXPRMAP) {
-                sr_expr *e = sr_expr_compile(val, ck);
+                sr_expr *e = sr_reported_in(ck, val) ? NULL : sr_expr_compile(val, ck);
                 if (!e) {
                     rc = -1;
                     continue;
@@ -258,8 +330,8 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
                 vals[k] = e;
             } else {
                 if (!sr_yis_scalar(val) || sr_yis_null(val)) {
-                    sr_err(ck->dg, ck->file, val->mark, "expected a string, not a %s",
-                           sr_ykind_name(val));
+                    cerr(ck, val->mark, "'%s': the value of '%s' must be a string, not %s", p->name,
+                         key->text, sr_ydesc(val, got, sizeof(got)));
                     rc = -1;
                     continue;
                 }
@@ -282,17 +354,25 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
     }
     case SR_P_LIST: {
         if (n->kind != SR_Y_SEQ || n->nkids == 0) {
-            sr_err(ck->dg, ck->file, n->mark, "'%s' must be a non-empty list", p->name);
+            cerr(ck, n->mark, "'%s' must be a non-empty list, not %s", p->name,
+                 n->kind == SR_Y_SEQ ? "an empty list" : sr_ydesc(n, got, sizeof(got)));
             return -1;
         }
         sr_list *l = AT(conf, p->off, sr_list);
         l->items = sr_xcalloc((size_t)n->nkids, p->sub_size);
+        l->marks = sr_xcalloc((size_t)n->nkids, sizeof(sr_mark));
         l->n = n->nkids;
         int rc = 0;
+        const char *outer = ck->what;
         for (int i = 0; i < n->nkids; i++) {
             void *item = (char *)l->items + (size_t)i * p->sub_size;
-            if (sr_params_parse(p->sub, n->kids[i], item, ck, p->name)) rc = -1;
+            char what[160];
+            snprintf(what, sizeof(what), "%s%sitem %d of '%s'", outer ? outer : "",
+                     outer ? ", " : "", i + 1, p->name);
+            l->marks[i] = n->kids[i]->mark;
+            if (sr_params_parse(p->sub, n->kids[i], item, ck, what)) rc = -1;
         }
+        ck->what = outer;
         return rc;
     }
     }
@@ -304,6 +384,8 @@ static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_
     if (!is_name(n)) return wrong(ck, p, n);
     sr_topic *t = sr_topology_topic(ck->topo, n->text);
     if (!t) {
+        /* an unset ${VAR} or a broken topics section is already reported: one error is enough */
+        if (sr_reported_in(ck, n) || ck->no_topics) return -1;
         const char *cands[256];
         int nc = 0;
         for (int i = 0; i < ck->topo->ntopics && nc < 256; i++)
@@ -313,7 +395,7 @@ static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_
             sr_err(ck->dg, ck->file, n->mark, "unknown topic '%s'; did you mean '%s'?", n->text,
                    sug);
         else
-            sr_err(ck->dg, ck->file, n->mark, "unknown topic '%s' (declare it under topics:)",
+            sr_err(ck->dg, ck->file, n->mark, "unknown topic '%s' (declare it under 'topics:')",
                    n->text);
         return -1;
     }
@@ -351,17 +433,23 @@ static bool param_set_default(const sr_param *p, void *conf)
 int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_check *ck,
                     const char *what)
 {
+    const char *outer = ck->what;
+    ck->what = what;
+    char got[64];
     if (!map || map->kind != SR_Y_MAP) {
         sr_mark m = {0, 0, 0};
         if (map) m = map->mark;
-        sr_err(ck->dg, ck->file, m, "%s: expected a mapping, not a %s", what,
-               map ? sr_ykind_name(map) : "nothing");
+        cerr(ck, m, "expected a mapping of settings, not %s", sr_ydesc(map, got, sizeof(got)));
+        ck->what = outer;
         return -1;
     }
     int rc = 0;
     const char *names[64];
     int nn = 0;
     for (const sr_param *p = params; p->name; p++) names[nn++] = p->name;
+    /* what misspelt keys were meant to be: a required key is then not reported missing too */
+    const char *meant[64];
+    int nmeant = 0;
     /* unknown keys first, in file order */
     for (int i = 0; i < map->nkids; i += 2) {
         const sr_ynode *k = map->kids[i];
@@ -373,12 +461,14 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
         size_t ll = 0;
         for (int j = 0; j < nn && ll < sizeof(list) - 40; j++)
             ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "", names[j]);
-        if (sug)
-            sr_err(ck->dg, ck->file, k->mark, "%s: unknown key '%s'; did you mean '%s'?", what,
-                   k->text ? k->text : "?", sug);
-        else
-            sr_err(ck->dg, ck->file, k->mark, "%s: unknown key '%s' (expected one of: %s)", what,
-                   k->text ? k->text : "?", list);
+        if (sug && !sr_ymap_get(map, sug)) {
+            cerr(ck, k->mark, "unknown key %s; did you mean '%s'?", sr_ydesc(k, got, sizeof(got)),
+                 sug);
+            if (nmeant < 64) meant[nmeant++] = sug;
+        } else {
+            cerr(ck, k->mark, "unknown key %s (expected%s%s)", sr_ydesc(k, got, sizeof(got)),
+                 nn > 1 ? " one of: " : ": ", list);
+        }
         rc = -1;
     }
     /* then each parameter in table order, so expressions see earlier settings */
@@ -386,15 +476,18 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
         const sr_ynode *v = sr_ymap_get(map, p->name);
         if (!v || sr_yis_null(v)) {
             if (param_set_default(p, conf)) continue;
-            if (p->flags & SR_PF_REQUIRED) {
-                sr_err(ck->dg, ck->file, map->mark, "%s: missing required key '%s' (%s)", what,
-                       p->name, p->doc);
+            bool misspelt = false;
+            for (int j = 0; j < nmeant; j++) misspelt |= meant[j] == p->name;
+            if ((p->flags & SR_PF_REQUIRED) && !misspelt) {
+                cerr(ck, map->mark, "missing required key '%s' (%s)", p->name, p->doc);
                 rc = -1;
             }
             continue;
         }
+        ck->what = what;
         if (sr_param_parse_one(p, v, conf, ck)) rc = -1;
     }
+    ck->what = outer;
     return rc;
 }
 
@@ -438,6 +531,7 @@ void sr_params_free(const sr_param *params, void *conf)
             for (int i = 0; i < l->n; i++)
                 sr_params_free(p->sub, (char *)l->items + (size_t)i * p->sub_size);
             free(l->items);
+            free(l->marks);
             break;
         }
         default: break;

@@ -3,6 +3,7 @@
 #include "topology.h"
 #include "expr.h"
 
+#include <ctype.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ static int check_keys(sr_check *ck, const sr_ynode *map, const char *const *keys
         for (int j = 0; j < nk && sr_yis_scalar(k); j++) ok |= strcmp(k->text, keys[j]) == 0;
         if (ok) continue;
         const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, keys, nk) : NULL;
+        if (sug && sr_ymap_get(map, sug)) sug = NULL; /* not a misspelling of a key given too */
         char list[300] = "";
         size_t ll = 0;
         for (int j = 0; j < nk && ll < sizeof(list) - 40; j++)
@@ -54,7 +56,9 @@ static const char *scalar_or_null(sr_check *ck, const sr_ynode *n, const char *w
 {
     if (!n) return NULL;
     if (!sr_yis_scalar(n) || sr_yis_null(n)) {
-        sr_err(ck->dg, ck->file, n->mark, "%s must be a string, not a %s", what, sr_ykind_name(n));
+        char got[64];
+        sr_err(ck->dg, ck->file, n->mark, "%s must be a string, not %s", what,
+               sr_ydesc(n, got, sizeof(got)));
         return NULL;
     }
     return n->text;
@@ -76,11 +80,25 @@ const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *na
 
 /* ---- topics -------------------------------------------------------------------------- */
 
+/* Kafka's rule for topic names. */
+static bool valid_topic_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return false;
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-') return false;
+    return true;
+}
+
 static void load_topics(sr_check *ck, const sr_ynode *seq)
 {
     sr_topology *t = ck->topo;
     if (seq->kind != SR_Y_SEQ) {
-        sr_err(ck->dg, ck->file, seq->mark, "topics must be a list, not a %s", sr_ykind_name(seq));
+        char got[64];
+        sr_err(ck->dg, ck->file, seq->mark,
+               "'topics' must be a list such as [{name: raw-data, partitions: 4}], not %s",
+               sr_ydesc(seq, got, sizeof(got)));
+        ck->no_topics = true;
         return;
     }
     t->topics = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_topic *));
@@ -97,6 +115,11 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
         }
         const char *s = scalar_or_null(ck, name, "a topic name");
         if (!s) continue;
+        if (!sr_reported_in(ck, name) && !valid_topic_name(s))
+            sr_err(ck->dg, ck->file, name->mark,
+                   "'%s' is not a valid topic name: Kafka topic names are 1 to 249 letters, "
+                   "digits, '.', '_' or '-' (and not '.' or '..')",
+                   s);
         sr_topic *dup = sr_topology_topic(t, s);
         if (dup) {
             sr_err(ck->dg, ck->file, name->mark, "duplicate topic '%s' (first declared on line %d)",
@@ -111,9 +134,11 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
         tp->partitions = 1;
         if (parts) {
             long long v;
+            char got[64];
             if (!sr_yscalar_int(parts, &v) || v < 1 || v > 100000)
                 sr_err(ck->dg, ck->file, parts->mark,
-                       "partitions must be a whole number from 1 to 100000");
+                       "topic '%s': 'partitions' must be a whole number from 1 to 100000, not %s",
+                       s, sr_ydesc(parts, got, sizeof(got)));
             else
                 tp->partitions = (int)v;
         }
@@ -131,23 +156,68 @@ static void op_label(sr_op *op)
         snprintf(op->label, sizeof(op->label), "%s", op->type->name);
 }
 
+/* The operator names, comma-separated, for messages. */
+static const char *operator_list(char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; sr_operators[i] && n + 2 < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", sr_operators[i]->name);
+    return buf;
+}
+
+/* Whether name is a setting of operator type. */
+static bool is_param_of(const sr_operator_type *type, const char *name)
+{
+    for (const sr_param *p = type->params; p->name; p++)
+        if (strcmp(p->name, name) == 0) return true;
+    return false;
+}
+
+/* Reports a step mapping with more than one key. The usual cause is a setting written at the
+ * operator's indentation instead of under it ("- route:\n  mode: all"): say so when it is. */
+static void step_keys_error(sr_check *ck, const sr_ynode *step)
+{
+    const sr_ynode *key = step->kids[0];
+    const sr_operator_type *type = sr_yis_scalar(key) ? sr_operator_find(key->text) : NULL;
+    for (int i = 2; type && i < step->nkids; i += 2) {
+        const sr_ynode *k = step->kids[i];
+        if (sr_yis_scalar(k) && is_param_of(type, k->text)) {
+            sr_err(ck->dg, ck->file, k->mark,
+                   "'%s' is a setting of %s but is not inside it: indent it under '%s:' (a "
+                   "pipeline step has exactly one key, the operator)",
+                   k->text, type->name, type->name);
+            return;
+        }
+    }
+    const sr_ynode *second = step->kids[2];
+    sr_err(ck->dg, ck->file, second->mark,
+           "a pipeline step must have exactly one operator, e.g. '- filter: x > 1', but this "
+           "one has %d keys (start each step with its own '-')",
+           step->nkids / 2);
+}
+
 /* Parses one pipeline step `- name: value` into op. */
 static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
 {
     const sr_ynode *key = step, *val = NULL;
+    char got[64];
     if (step->kind == SR_Y_MAP) {
+        if (step->nkids == 0) {
+            sr_err(ck->dg, ck->file, step->mark,
+                   "a pipeline step must be '- operator: settings', not an empty mapping");
+            return -1;
+        }
         if (step->nkids != 2) {
-            sr_err(
-                ck->dg, ck->file, step->mark,
-                "a pipeline step must have exactly one operator, e.g. '- filter: x > 1'; this one "
-                "has %d keys",
-                step->nkids / 2);
+            step_keys_error(ck, step);
             return -1;
         }
         key = step->kids[0];
         val = step->kids[1];
-    } else if (!sr_yis_scalar(step)) {
-        sr_err(ck->dg, ck->file, step->mark, "a pipeline step must be '- operator: settings'");
+    } else if (!sr_yis_scalar(step) || sr_yis_null(step)) {
+        sr_err(ck->dg, ck->file, step->mark,
+               "a pipeline step must be '- operator: settings', not %s",
+               sr_ydesc(step, got, sizeof(got)));
         return -1;
     }
     const sr_operator_type *type = sr_yis_scalar(key) ? sr_operator_find(key->text) : NULL;
@@ -156,17 +226,19 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
         int nc = 0;
         for (int i = 0; sr_operators[i] && nc < 64; i++) cands[nc++] = sr_operators[i]->name;
         const char *sug = sr_yis_scalar(key) ? sr_suggest(key->text, cands, nc) : NULL;
+        char list[400];
         if (sug)
-            sr_err(ck->dg, ck->file, key->mark, "unknown operator '%s'; did you mean '%s'?",
-                   key->text, sug);
+            sr_err(ck->dg, ck->file, key->mark, "unknown operator %s; did you mean '%s'?",
+                   sr_ydesc(key, got, sizeof(got)), sug);
         else
-            sr_err(ck->dg, ck->file, key->mark, "unknown operator '%s'",
-                   sr_yis_scalar(key) ? key->text : "?");
+            sr_err(ck->dg, ck->file, key->mark, "unknown operator %s (operators: %s)",
+                   sr_ydesc(key, got, sizeof(got)), operator_list(list, sizeof(list)));
         return -1;
     }
     op->type = type;
     op->file = ck->file;
     op->mark = key->mark;
+    op->vmark = key->mark;
     op_label(op);
     op->conf = sr_xcalloc(1, type->conf_size ? type->conf_size : 1);
     char what[80];
@@ -175,15 +247,28 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
     for (const sr_param *p = type->params; type->primary && p->name; p++)
         if (strcmp(p->name, type->primary) == 0) prim = p;
     bool prim_is_map = prim && (prim->type == SR_P_EXPRMAP || prim->type == SR_P_STRMAP);
+    /* A mapping is the settings, except for operators whose primary setting is itself a
+     * mapping (set, rename): there it is the short form, unless it holds that setting as a
+     * mapping ({fields: {...}, ...}), which no short form can (its values are scalars). */
+    bool long_form = val && val->kind == SR_Y_MAP;
+    if (long_form && prim_is_map) {
+        const sr_ynode *pv = sr_ymap_get(val, prim->name);
+        long_form = pv && pv->kind == SR_Y_MAP;
+    }
+    const char *outer = ck->what;
+    ck->what = what;
     int rc;
     if (!val || sr_yis_null(val)) {
         /* `- print` or `- print:` : every setting takes its default */
         sr_ynode empty = {.kind = SR_Y_MAP, .mark = key->mark};
         rc = sr_params_parse(type->params, &empty, op->conf, ck, what);
-    } else if (val->kind == SR_Y_MAP && !prim_is_map) {
+    } else if (long_form) {
+        const sr_ynode *pv = prim ? sr_ymap_get(val, prim->name) : NULL;
+        if (pv) op->vmark = pv->mark;
         rc = sr_params_parse(type->params, val, op->conf, ck, what);
     } else if (prim) {
         /* short form: the value fills the primary setting, the others take defaults */
+        op->vmark = val->mark;
         rc = sr_param_parse_one(prim, val, op->conf, ck);
         for (const sr_param *p = type->params; p->name; p++) {
             if (p == prim) continue;
@@ -200,43 +285,57 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
             }
         }
     } else {
-        sr_err(ck->dg, ck->file, val->mark, "%s takes a mapping of settings, not a %s", type->name,
-               sr_ykind_name(val));
+        sr_err(ck->dg, ck->file, val->mark, "%s takes a mapping of settings, not %s (e.g. '%s')",
+               what, sr_ydesc(val, got, sizeof(got)), type->example);
         rc = -1;
     }
     if (rc == 0 && type->check) rc = type->check(op, ck);
+    ck->what = outer;
     return rc;
+}
+
+/* Frees what load_step made of op and clears it. */
+static void unload_step(sr_op *op)
+{
+    if (op->type) {
+        if (op->type->destroy) op->type->destroy(op);
+        sr_params_free(op->type->params, op->conf);
+    }
+    free(op->conf);
+    memset(op, 0, sizeof(*op));
 }
 
 static void load_pipeline(sr_check *ck, sr_deployment *d, const sr_ynode *seq, bool has_output)
 {
     if (seq->kind != SR_Y_SEQ) {
-        sr_err(ck->dg, ck->file, seq->mark, "pipeline must be a list of steps, not a %s",
-               sr_ykind_name(seq));
+        char got[64];
+        sr_err(ck->dg, ck->file, seq->mark,
+               "'pipeline' must be a list of steps such as '- filter: x > 1', not %s",
+               sr_ydesc(seq, got, sizeof(got)));
         return;
     }
     d->ops = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_op));
     const sr_op *terminal = NULL;
+    bool after_reported = false;
     for (int i = 0; i < seq->nkids; i++) {
         sr_op *op = &d->ops[d->nops];
         op->index = i + 1;
         if (terminal) {
-            const sr_ynode *k =
-                seq->kids[i]->kind == SR_Y_MAP ? seq->kids[i]->kids[0] : seq->kids[i];
-            sr_err(ck->dg, ck->file, k->mark,
-                   "nothing can follow %s: it sends records on to topics (remove this step or move "
-                   "it before)",
-                   terminal->label);
+            /* still checked for its own errors, but kept out of the chain */
+            sr_op extra = {.index = i + 1};
+            if (load_step(ck, seq->kids[i], &extra) == 0 && !after_reported) {
+                sr_err(ck->dg, ck->file, extra.mark,
+                       "%s comes after %s, which ends the pipeline by sending records to "
+                       "topics: move this step before it or remove it",
+                       extra.label, terminal->label);
+                after_reported = true;
+            }
+            unload_step(&extra);
             continue;
         }
         if (load_step(ck, seq->kids[i], op) != 0) {
             /* keep a failed step out of the chain; checking goes on with an open schema */
-            if (op->type) {
-                if (op->type->destroy) op->type->destroy(op);
-                sr_params_free(op->type->params, op->conf);
-            }
-            free(op->conf);
-            memset(op, 0, sizeof(*op));
+            unload_step(op);
             sr_schema_set_open(&ck->schema);
             continue;
         }
@@ -245,7 +344,8 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const sr_ynode *seq, b
     }
     if (terminal && has_output) {
         sr_err(ck->dg, ck->file, terminal->mark,
-               "%s sends records to topics itself; remove the deployment's 'output:' or this step",
+               "%s sends records to topics itself, and the deployment has 'output:' too: "
+               "remove one of them",
                terminal->label);
     }
     for (int i = 0; i + 1 < d->nops; i++) d->ops[i].next = &d->ops[i + 1];
@@ -271,7 +371,8 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *what, sr_topi
         if (sr_param_parse_one(&p, items[i], &t, ck) == 0) {
             for (int j = 0; j < *nout; j++) {
                 if ((*out)[j] == t) {
-                    sr_err(ck->dg, ck->file, items[i]->mark, "topic '%s' is listed twice", t->name);
+                    sr_err(ck->dg, ck->file, items[i]->mark, "topic '%s' is listed twice in '%s'",
+                           t->name, what);
                     t = NULL;
                 }
             }
@@ -285,14 +386,18 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *what, sr_topi
 
 static sr_source *load_source(sr_check *ck, const sr_ynode *n)
 {
+    char got[64];
     if (n->kind != SR_Y_MAP) {
-        sr_err(ck->dg, ck->file, n->mark, "source must be a mapping such as {file: data.jsonl}");
+        sr_err(ck->dg, ck->file, n->mark,
+               "'source' must be a mapping such as {file: data.jsonl, format: jsonl}, not %s",
+               sr_ydesc(n, got, sizeof(got)));
         return NULL;
     }
     check_keys(ck, n, source_keys, "source");
     const sr_ynode *f = sr_ymap_get(n, "file");
     if (!f) {
-        sr_err(ck->dg, ck->file, n->mark, "source: missing required key 'file'");
+        sr_err(ck->dg, ck->file, n->mark,
+               "source: missing required key 'file' (the JSON-lines or CSV file to replay)");
         return NULL;
     }
     const char *path = scalar_or_null(ck, f, "source file");
@@ -308,7 +413,7 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
         snprintf(s->resolved, len, "%s/%s", ck->topo->dir, path);
     }
     struct stat st;
-    if (stat(s->resolved, &st) != 0)
+    if (stat(s->resolved, &st) != 0 && !sr_reported_in(ck, f))
         sr_err(ck->dg, ck->file, f->mark, "source file '%s' does not exist (looked for %s)", path,
                s->resolved);
     const sr_ynode *fmt = sr_ymap_get(n, "format");
@@ -317,7 +422,10 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
     if (fmt) {
         sr_param p = {.type = SR_P_ENUM, .name = "format", .choices = "jsonl|csv"};
         int v = 0;
+        const char *outer = ck->what;
+        ck->what = "source";
         if (sr_param_parse_one(&p, fmt, &v, ck) == 0) s->format = v ? SR_FMT_CSV : SR_FMT_JSONL;
+        ck->what = outer;
     }
     const sr_ynode *k = sr_ymap_get(n, "key");
     if (k) {
@@ -332,15 +440,19 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
     const sr_ynode *rate = sr_ymap_get(n, "rate");
     if (rate && (!sr_yscalar_double(rate, &s->rate) || s->rate < 0))
         sr_err(ck->dg, ck->file, rate->mark,
-               "rate must be a number of records per second (0: as fast "
-               "as possible)");
+               "source: 'rate' must be a number of records per second (0: as fast as possible), "
+               "not %s",
+               sr_ydesc(rate, got, sizeof(got)));
     return s;
 }
 
 static void load_kafka(sr_check *ck, const sr_ynode *n, sr_strmap *m)
 {
     if (n->kind != SR_Y_MAP) {
-        sr_err(ck->dg, ck->file, n->mark, "kafka must be a mapping of librdkafka properties");
+        char got[64];
+        sr_err(ck->dg, ck->file, n->mark,
+               "'kafka' must be a mapping of librdkafka properties such as {acks: all}, not %s",
+               sr_ydesc(n, got, sizeof(got)));
         return;
     }
     sr_param p = {.type = SR_P_STRMAP, .name = "kafka"};
@@ -351,9 +463,14 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
 {
     d->file = ck->file;
     d->mark = n->mark;
+    char got[64];
     if (n->kind != SR_Y_MAP) {
         sr_err(ck->dg, ck->file, n->mark,
-               "a deployment must be a mapping with name, input, pipeline...");
+               "a deployment must be a mapping with name, input or source, pipeline and output, "
+               "not %s",
+               sr_ydesc(n, got, sizeof(got)));
+        d->name = sr_xstrdup("?");
+        d->group = sr_xstrdup("?");
         return;
     }
     check_keys(ck, n, dep_keys, "deployment");
@@ -381,7 +498,9 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
         sr_err(ck->dg, ck->file, src->mark,
                "a deployment reads either 'input' topics or a 'source' file, not both");
     if (!in && !src)
-        sr_err(ck->dg, ck->file, d->mark, "deployment '%s' has neither 'input' nor 'source'",
+        sr_err(ck->dg, ck->file, d->mark,
+               "deployment '%s' reads nothing: give it 'input: TOPIC' to read topics or "
+               "'source: {file: PATH}' to replay a file",
                d->name);
     if (src) d->source = load_source(ck, src);
     const sr_ynode *g = sr_ymap_get(n, "consumerGroup");
@@ -399,23 +518,29 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
         sr_param_parse_one(&p, dl, &d->dead_letter, ck);
         for (int i = 0; d->dead_letter && i < d->ninputs; i++)
             if (d->inputs[i] == d->dead_letter)
-                sr_err(ck->dg, ck->file, dl->mark, "the dead-letter topic cannot be an input");
+                sr_err(ck->dg, ck->file, dl->mark,
+                       "deadLetter '%s' is also an input of this deployment, so failed records "
+                       "would be read again; use a topic of its own",
+                       d->dead_letter->name);
     }
     const sr_ynode *k = sr_ymap_get(n, "kafka");
     if (k) load_kafka(ck, k, &d->kafka);
     const sr_ynode *r = sr_ymap_get(n, "replicas");
     long long reps;
     if (r && (!sr_yscalar_int(r, &reps) || reps < 1))
-        sr_err(ck->dg, ck->file, r->mark, "replicas must be a whole number of at least 1");
+        sr_err(ck->dg, ck->file, r->mark, "'replicas' must be a whole number of at least 1, not %s",
+               sr_ydesc(r, got, sizeof(got)));
     sr_schema_free(&ck->schema);
     const sr_ynode *pl = sr_ymap_get(n, "pipeline");
     ck->dep = d;
-    if (pl && !sr_yis_null(pl)) load_pipeline(ck, d, pl, out != NULL);
+    bool has_pipeline = pl && !sr_yis_null(pl);
+    if (has_pipeline) load_pipeline(ck, d, pl, out != NULL);
     sr_schema_copy(&d->out_schema, &ck->schema);
     sr_schema_free(&ck->schema);
-    bool terminal = d->nops && (d->ops[d->nops - 1].type->flags & SR_OP_TERMINAL);
-    if (!out && !terminal && d->nops == 0 && in)
-        sr_err(ck->dg, ck->file, d->mark, "deployment '%s' has no pipeline and no output", d->name);
+    if (!out && !has_pipeline && in)
+        sr_err(ck->dg, ck->file, d->mark,
+               "deployment '%s' does nothing: it has neither a 'pipeline' nor an 'output'",
+               d->name);
 }
 
 /* ---- cycles ------------------------------------------------------------------------------ */
@@ -433,8 +558,10 @@ static bool writes(const sr_deployment *d, const sr_topic *t)
     return false;
 }
 
-/* DFS over deployments: an edge a -> b when a writes a topic b reads. */
-static bool dfs(const sr_topology *t, int i, int *state, int *stack, int depth, sr_check *ck)
+/* DFS over deployments: an edge a -> b when a writes a topic b reads. stack[] holds the
+ * deployments on the current path, vias[] the topic each one writes to the next. */
+static bool dfs(const sr_topology *t, int i, int *state, int *stack, const sr_topic **vias,
+                int depth, sr_check *ck)
 {
     state[i] = 1;
     stack[depth] = i;
@@ -445,19 +572,29 @@ static bool dfs(const sr_topology *t, int i, int *state, int *stack, int depth, 
         for (int k = 0; k < b->ninputs && !via; k++)
             if (writes(a, b->inputs[k])) via = b->inputs[k];
         if (!via) continue;
+        vias[depth] = via;
         if (state[j] == 1) {
             char path[512];
             size_t len = 0;
             int from = 0;
             while (stack[from] != j) from++;
             for (int s = from; s <= depth && len < sizeof(path) - 64; s++)
-                len += (size_t)snprintf(path + len, sizeof(path) - len, "%s -> ",
-                                        t->deps[stack[s]].name);
+                len += (size_t)snprintf(path + len, sizeof(path) - len, "%s -> %s -> ",
+                                        t->deps[stack[s]].name, vias[s]->name);
             snprintf(path + len, sizeof(path) - len, "%s", b->name);
-            sr_err(ck->dg, ck->file, b->mark, "deployments form a cycle through topics: %s", path);
+            if (from == depth)
+                sr_err(ck->dg, ck->file, b->mark,
+                       "deployment '%s' reads topic '%s', which it writes itself: records would "
+                       "go round forever",
+                       b->name, via->name);
+            else
+                sr_err(ck->dg, ck->file, b->mark,
+                       "deployments form a cycle through topics: %s (deployment -> topic -> "
+                       "deployment); records would go round forever",
+                       path);
             return true;
         }
-        if (state[j] == 0 && dfs(t, j, state, stack, depth + 1, ck)) return true;
+        if (state[j] == 0 && dfs(t, j, state, stack, vias, depth + 1, ck)) return true;
     }
     state[i] = 2;
     return false;
@@ -468,10 +605,12 @@ static void check_cycles(sr_check *ck)
     sr_topology *t = ck->topo;
     int *state = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int));
     int *stack = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int));
+    const sr_topic **vias = sr_xcalloc((size_t)t->ndeps + 1, sizeof(*vias));
     for (int i = 0; i < t->ndeps; i++)
-        if (state[i] == 0 && dfs(t, i, state, stack, 0, ck)) break;
+        if (state[i] == 0 && dfs(t, i, state, stack, vias, 0, ck)) break;
     free(state);
     free(stack);
+    free(vias);
 }
 
 /* ---- entry points --------------------------------------------------------------------------- */
@@ -479,10 +618,21 @@ static void check_cycles(sr_check *ck)
 static void load_root(sr_check *ck, const sr_ynode *root)
 {
     sr_topology *t = ck->topo;
-    if (!root || root->kind != SR_Y_MAP) {
-        sr_mark m = {1, 1, 0};
-        if (root) m = root->mark;
-        sr_err(ck->dg, ck->file, m, "a topology file is a mapping with metadata, topics and deployments");
+    if (!root) {
+        bool blank = true;
+        for (size_t i = 0; i < ck->file->len; i++)
+            blank &= ck->file->text[i] == ' ' || ck->file->text[i] == '\t' ||
+                     ck->file->text[i] == '\n' || ck->file->text[i] == '\r';
+        sr_err(ck->dg, ck->file, (sr_mark){0},
+               "the file %s; a topology file is a mapping with metadata, topics and deployments",
+               blank ? "is empty" : "holds only comments");
+        return;
+    }
+    if (root->kind != SR_Y_MAP) {
+        char got[64];
+        sr_err(ck->dg, ck->file, root->mark,
+               "a topology file is a mapping with metadata, topics and deployments, not %s",
+               sr_ydesc(root, got, sizeof(got)));
         return;
     }
     check_keys(ck, root, top_keys, "topology");
@@ -494,8 +644,10 @@ static void load_root(sr_check *ck, const sr_ynode *root)
         const char *ver = scalar_or_null(ck, sr_ymap_get(meta, "version"), "metadata version");
         if (ver) t->version = sr_xstrdup(ver);
     } else if (meta && !sr_yis_null(meta)) {
+        char got[64];
         sr_err(ck->dg, ck->file, meta->mark,
-               "metadata must be a mapping such as {name: my-pipeline}");
+               "'metadata' must be a mapping such as {name: my-pipeline}, not %s",
+               sr_ydesc(meta, got, sizeof(got)));
     }
     if (!t->name) {
         /* default: the file name without extension */
@@ -527,8 +679,10 @@ static void load_root(sr_check *ck, const sr_ynode *root)
     if (!deps) {
         sr_err(ck->dg, ck->file, root->mark, "topology: missing required key 'deployments'");
     } else if (deps->kind != SR_Y_SEQ) {
-        sr_err(ck->dg, ck->file, deps->mark, "deployments must be a list, not a %s",
-               sr_ykind_name(deps));
+        char got[64];
+        sr_err(ck->dg, ck->file, deps->mark,
+               "'deployments' must be a list such as '- name: my-deployment', not %s",
+               sr_ydesc(deps, got, sizeof(got)));
     } else {
         t->deps = sr_xcalloc((size_t)deps->nkids + 1, sizeof(sr_deployment));
         for (int i = 0; i < deps->nkids; i++) {
@@ -550,7 +704,9 @@ int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
     char *tmp = sr_xstrdup(path);
     t->dir = sr_xstrdup(dirname(tmp));
     free(tmp);
-    if (sr_ydoc_load(&t->doc, path, dg) != 0) {
+    /* Errors that leave the tree whole (an unset variable, a repeated key) do not stop the
+     * checks: the user sees every error at once. A syntax error leaves no tree. */
+    if (sr_ydoc_load(&t->doc, path, dg) != 0 && (!t->doc.file || !t->doc.root)) {
         sr_topology_free(t);
         return -1;
     }

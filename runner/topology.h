@@ -75,6 +75,8 @@ struct sr_check {
     sr_topology *topo;
     sr_deployment *dep;
     sr_schema schema; /* fields known where the current operator reads */
+    const char *what; /* what the settings being parsed belong to, e.g. "filter (step 2)" */
+    bool no_topics;   /* the topics section could not be read: unknown names are not reported */
 };
 
 /* Parses the parameters of one table from a YAML mapping into conf. Reports
@@ -85,6 +87,15 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
 /* Parses a single value for param p into conf (used for short forms). */
 int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_check *ck);
 void sr_params_free(const sr_param *params, void *conf);
+/* Reports that field name is not among the fields known at m (ck->schema, closed), with a
+ * suggestion and the list of known fields. */
+void sr_no_field(sr_check *ck, sr_mark m, const char *name);
+/* Whether an error was already reported inside scalar n (such as an unset ${VAR}), so that
+ * a check of its value would only repeat it. */
+bool sr_reported_in(const sr_check *ck, const sr_ynode *n);
+/* Describes n for a "must be X, not Y" message: 'text' for a scalar (shortened when long),
+ * "a mapping", "a list" or "null". Returns buf. */
+const char *sr_ydesc(const sr_ynode *n, char *buf, size_t size);
 /* Parses "10s", "500ms", "2m", "1h", "1d" or a number of ms. */
 bool sr_parse_duration(const char *s, int64_t *ms);
 

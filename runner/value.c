@@ -81,11 +81,59 @@ static double text_to_double(const char *s, size_t n)
     return d;
 }
 
+/* Clinger's fast path: a decimal with at most 19 significant digits whose
+ * mantissa fits in 53 bits and whose power of ten is at most 22 in size is
+ * one correctly rounded multiplication or division of two exact doubles.
+ * Most sensor readings qualify; the rest go to strtod. The text is a valid
+ * JSON number (the parser checked it). */
+static bool fast_double(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = i < n && s[i] == '-';
+    if (neg) i++;
+    uint64_t m = 0;
+    int digits = 0, e10 = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (m == 0 && s[i] == '0') continue;
+        if (++digits > 19) return false;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            e10--;
+            if (m == 0 && s[i] == '0') continue;
+            if (++digits > 19) return false;
+            m = m * 10 + (uint64_t)(s[i] - '0');
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        int x = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (x > 100000) return false;
+            x = x * 10 + (s[i] - '0');
+        }
+        e10 += eneg ? -x : x;
+    }
+    if (i != n || m > ((uint64_t)1 << 53) || e10 < -22 || e10 > 22) return false;
+    double d = (double)m;
+    d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+    *out = neg ? -d : d;
+    return true;
+}
+
 sr_value sr_num_norm(const sr_value *v)
 {
     if (v->type != SR_NUM) return *v;
     int64_t i;
     if (text_to_i64(v->u.s, v->len, &i)) return sr_int(i);
+    double d;
+    if (fast_double(v->u.s, v->len, &d)) return sr_dbl(d);
     return sr_dbl(text_to_double(v->u.s, v->len));
 }
 

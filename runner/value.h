@@ -95,7 +95,9 @@ const char *sr_type_name(sr_type t); /* "null", "boolean", "number", ... */
 sr_value sr_num_norm(const sr_value *v);
 double sr_num_double(const sr_value *v);
 
-/* Objects: lookup is a linear scan (records have few fields and the scan
+/* Objects keep their members in order, duplicates included (lookup finds
+ * the first). UTF-8 in strings is passed through, not validated.
+ * Objects: lookup is a linear scan (records have few fields and the scan
  * beats hashing below ~30). sr_obj_set() replaces an existing member or
  * appends, growing the member array in the arena. sr_obj_del() keeps order. */
 sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen);
@@ -107,8 +109,6 @@ void sr_arr_push(sr_arena *a, sr_value *arr, sr_value v);
 bool sr_value_equal(const sr_value *x, const sr_value *y);
 /* Total order for sorting and comparisons of like types: returns <0, 0, >0. */
 int sr_value_cmp(const sr_value *x, const sr_value *y);
-/* Truthiness for filter: false, null and missing are false; everything else
- * must be a boolean (callers check types first). */
 
 /* ---- JSON ---------------------------------------------------------------- */
 

@@ -133,11 +133,17 @@ static void test_strings(void)
     sr_json_write_str(&b, ctl, sizeof(ctl));
     CHECK(b.len == 2 + 6 * sizeof(ctl));
     CHECK(memcmp(b.d + b.len - 7, "\\u0001\"", 7) == 0);
+    b.len = 0;
+    sr_json_write_str(&b, NULL, 0);
+    CHECK_STR(sr_buf_cstr(&b), "\"\"");
+    sr_value nul0 = sr_str(NULL, 0), empty = sr_str("", 0);
+    CHECK(sr_value_equal(&nul0, &empty) && sr_value_cmp(&nul0, &empty) == 0);
     sr_buf_free(&b);
 }
 
 static void test_errors(void)
 {
+    sr_value v0;
     CHECK_ERR("", "unexpected end of input", 0);
     CHECK_ERR("   ", "unexpected end of input", 3);
     CHECK_ERR("[1,2", "unexpected end of input in array", 4);
@@ -185,6 +191,10 @@ static void test_errors(void)
     CHECK_ERR("\"\\ud800\\u0041\"", "lone high surrogate in \\u escape", 1);
     CHECK_ERR("\"\\ud800\\n\"", "lone high surrogate in \\u escape", 1);
     CHECK_ERR("\"x\\udc00\"", "lone low surrogate in \\u escape", 2);
+
+    CHECK(sr_json_parse(&A, NULL, 0, &v0, errmsg, sizeof(errmsg), &errpos) == -1);
+    CHECK_STR(errmsg, "unexpected end of input");
+    CHECK(v0.type == SR_NULL);
 
     /* NULL error outputs are allowed. */
     sr_value v;
@@ -401,7 +411,7 @@ static void test_equal_cmp(void)
 static void test_obj_arr(void)
 {
     sr_value o = sr_obj_new(&A, 0);
-    static char keys[100][8];
+    static char keys[100][16];
     for (int i = 0; i < 100; i++) {
         snprintf(keys[i], sizeof(keys[i]), "k%d", i);
         sr_obj_set(&A, &o, keys[i], strlen(keys[i]), sr_int(i));
@@ -464,6 +474,8 @@ static void test_to_str_names(void)
     TO_STR(sr_bool(true), "true");
     TO_STR(sr_bool(false), "false");
     TO_STR(sr_null(), "null");
+    TO_STR(sr_dbl(NAN), "NaN");
+    TO_STR(sr_dbl(-INFINITY), "-Infinity");
     sr_value v;
     CHECK(parse("[1, \"a\\tb\", {\"k\": null}]", &v) == 0);
     TO_STR(v, "[1,\"a\\tb\",{\"k\":null}]");

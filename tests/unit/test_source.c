@@ -118,11 +118,11 @@ static void test_jsonl(sr_arena *a)
 static void test_csv_types(sr_arena *a)
 {
     char err[256];
-    const char *p = WRITE("types.csv",
-                          "s,i,big,neg,zero,negzero,dec,exp,exp2,t,f,e,q,sp\n"
-                          "text,42,12345678901234567890123,-7,0,-0,1.5,-2e3,1E+5,true,false,,\"\","
-                          "  padded  \n"
-                          "1.,.5,01,+3,\"1,000\",NaN,-,1e,0x10,True,FALSE,null,\" \",\"7\"\n");
+    const char *p =
+        WRITE("types.csv", "s,i,big,neg,zero,negzero,dec,exp,exp2,t,f,e,q,sp\n"
+                           "text,42,12345678901234567890123,-7,0,-0,1.5,-2e3,1E+5,true,false,,\"\","
+                           "  padded  \n"
+                           "1.,.5,01,+3,\"1,000\",NaN,-,1e,0x10,True,FALSE,null,\" \",\"7\"\n");
     int n = read_all(p, SR_FMT_CSV, a, err, sizeof(err));
     CHECK(n == 2);
     CHECK(g[0].ok && g[0].line == 2);
@@ -134,11 +134,11 @@ static void test_csv_types(sr_arena *a)
     CHECK(g[0].value.u.o[11].v.type == SR_NULL);
     CHECK(g[0].value.u.o[12].v.type == SR_STR && g[0].value.u.o[12].v.len == 0);
     CHECK(g[1].ok && g[1].line == 3);
-    CHECK_STR(g[1].json, "{\"s\":\"1.\",\"i\":\".5\",\"big\":\"01\",\"neg\":\"+3\",\"zero\":\"1,000\","
-                         "\"negzero\":\"NaN\",\"dec\":\"-\",\"exp\":\"1e\",\"exp2\":\"0x10\","
-                         "\"t\":\"True\",\"f\":\"FALSE\",\"e\":\"null\",\"q\":\" \",\"sp\":7}");
-    CHECK_STR(g[1].raw,
-              "1.,.5,01,+3,\"1,000\",NaN,-,1e,0x10,True,FALSE,null,\" \",\"7\"");
+    CHECK_STR(g[1].json,
+              "{\"s\":\"1.\",\"i\":\".5\",\"big\":\"01\",\"neg\":\"+3\",\"zero\":\"1,000\","
+              "\"negzero\":\"NaN\",\"dec\":\"-\",\"exp\":\"1e\",\"exp2\":\"0x10\","
+              "\"t\":\"True\",\"f\":\"FALSE\",\"e\":\"null\",\"q\":\" \",\"sp\":7}");
+    CHECK_STR(g[1].raw, "1.,.5,01,+3,\"1,000\",NaN,-,1e,0x10,True,FALSE,null,\" \",\"7\"");
 }
 
 static void test_csv_header(sr_arena *a)
@@ -317,7 +317,8 @@ static void test_real_data(sr_arena *a)
         cols_same = cols_same && rec.value.len == ncols;
         if (rec.line == 4) {
             const sr_value *v = sr_obj_get(&rec.value, "symptoms", 8);
-            if (v && v->type == SR_STR) snprintf(symptoms, sizeof(symptoms), "%.*s", v->len, v->u.s);
+            if (v && v->type == SR_STR)
+                snprintf(symptoms, sizeof(symptoms), "%.*s", v->len, v->u.s);
         }
         if (ok % 500 == 0) sr_arena_reset(a);
     }
@@ -333,8 +334,9 @@ static void test_real_data(sr_arena *a)
     snprintf(path, sizeof(path), "%s/populations.csv", dir);
     int n = read_all(path, SR_FMT_CSV, a, err, sizeof(err));
     CHECK(n == 37);
-    CHECK_STR(g[0].json, "{\"admin1Name_en\":\"Abia\",\"column_2\":\"NG001\",\"column_3\":\"Nigeria\","
-                         "\"column_4\":\"NG\",\"column_5\":3644714}");
+    CHECK_STR(g[0].json,
+              "{\"admin1Name_en\":\"Abia\",\"column_2\":\"NG001\",\"column_3\":\"Nigeria\","
+              "\"column_4\":\"NG\",\"column_5\":3644714}");
     int okrows = 0;
     for (int i = 0; i < n; i++) okrows += g[i].ok;
     CHECK(okrows == 37);

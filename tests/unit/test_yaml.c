@@ -1,5 +1,5 @@
 /* test_yaml.c — unit tests for the YAML loader: marks, scalars, ${VAR} and the errors found. */
-#include "yaml.h"
+#include "ynode.h"
 #include "arena.h"
 #include "test.h"
 

@@ -1,6 +1,6 @@
-/* yaml.h — the topology file as a tree of YAML nodes that keep their marks. */
-#ifndef SR_YAML_H
-#define SR_YAML_H
+/* ynode.h — the topology file as a tree of YAML nodes that keep their marks. */
+#ifndef SR_YNODE_H
+#define SR_YNODE_H
 
 #include "diag.h"
 

@@ -1,9 +1,9 @@
-/* yaml.c — parses a YAML file with libyaml into sr_ynode trees with marks and ${VAR} values. */
-#include "yaml.h"
+/* ynode.c — parses a YAML file with libyaml into sr_ynode trees with marks and ${VAR} values. */
+#include "ynode.h"
 
 #include "arena.h"
 
-#include <libyaml.h> /* libyaml's own yaml.h; see runner/libyaml.h */
+#include <yaml.h>
 
 #include <errno.h>
 #include <limits.h>
