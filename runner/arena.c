@@ -76,7 +76,7 @@ static void arena_grow(sr_arena *a, size_t n)
 
 void *sr_arena_alloc(sr_arena *a, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
+    n = n ? (n + 7) & ~(size_t)7 : 8; /* never a zero-size block: callers may ask for 0 */
     if ((size_t)(a->end - a->p) < n) arena_grow(a, n);
     void *r = a->p;
     a->p += n;

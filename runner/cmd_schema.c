@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,21 +643,22 @@ int sr_cmd_docs(int argc, char **argv)
         return SR_EXIT_USAGE;
     }
     FILE *out = stdout;
-    fputs("# streamrun reference\n\n## Operators\n\n", out);
-    fputs("A pipeline step is `- operator: settings`. The settings are the operator's short form, "
+    fputs("## Operators\n\n", out);
+    fputs("Records are JSON values (almost always objects) with a key, a timestamp (ms since the epoch) "
+          "and headers. A pipeline step is `- operator: settings`: the operator's short form, "
           "or a mapping of its parameters.\n",
           out);
     for (int i = 0; sr_operators[i]; i++) {
         const sr_operator_type *t = sr_operators[i];
         fprintf(out, "\n### %s\n\n", t->name);
-        fprintf(out, "%s.\n\n", t->summary);
+        fprintf(out, "%c%s.\n\n", toupper((unsigned char)t->summary[0]), t->summary + 1);
         code_block(out, "yaml", t->example);
         fputc('\n', out);
         op_forms(out, t);
         fputc('\n', out);
         params_table(out, t->params);
     }
-    fputs("\n## Functions\n\n", out);
+    fputs("\n## Functions\n\nUsed in expressions (see [Expressions](#expressions)).\n\n", out);
     fputs("| Function | Description | Example |\n", out);
     fputs("| --- | --- | --- |\n", out);
     for (int i = 0; i < sr_func_count(); i++) {

@@ -100,7 +100,7 @@ struct ectx {
 
 /* Evaluates a node: 0 with *out (possibly SR_MISSING), or -1 after sr_task_fail. */
 int sr_enode_eval(ectx *cx, const enode *n, sr_value *out);
-/* Fails the current record with "`text of n`: message". Returns -1. */
+/* Fails the current record with "text of n: message". Returns -1. */
 int sr_enode_fail(ectx *cx, const enode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -145,7 +145,7 @@ static const char *ptype_desc(const sr_param *p, char *buf, size_t size)
     case SR_P_FIELDS: return "a field name or a list of field names";
     case SR_P_TOPIC: return "a topic name";
     case SR_P_EXPRMAP: return "a mapping of field names to expressions";
-    case SR_P_STRMAP: return "a mapping of names to strings";
+    case SR_P_STRMAP: return "a mapping such as {name: value}";
     case SR_P_LIST: return "a non-empty list";
     }
     return "?";
@@ -330,8 +330,10 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
                 vals[k] = e;
             } else {
                 if (!sr_yis_scalar(val) || sr_yis_null(val)) {
-                    cerr(ck, val->mark, "'%s': the value of '%s' must be a string, not %s", p->name,
-                         key->text, sr_ydesc(val, got, sizeof(got)));
+                    cerr(ck, val->mark,
+                         "'%s': the value of '%s' must be a single value (text or a number), "
+                         "not %s",
+                         p->name, key->text, sr_ydesc(val, got, sizeof(got)));
                     rc = -1;
                     continue;
                 }

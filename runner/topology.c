@@ -105,8 +105,11 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
     for (int i = 0; i < seq->nkids; i++) {
         const sr_ynode *n = seq->kids[i], *name = n, *parts = NULL;
         if (n->kind == SR_Y_MAP) {
-            check_keys(ck, n, topic_keys, "topic");
             name = sr_ymap_get(n, "name");
+            char label[300] = "topic";
+            if (sr_yis_scalar(name) && !sr_yis_null(name))
+                snprintf(label, sizeof(label), "topic '%s'", name->text);
+            check_keys(ck, n, topic_keys, label);
             parts = sr_ymap_get(n, "partitions");
             if (!name) {
                 sr_err(ck->dg, ck->file, n->mark, "topic: missing required key 'name'");
@@ -141,6 +144,26 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
                        s, sr_ydesc(parts, got, sizeof(got)));
             else
                 tp->partitions = (int)v;
+        }
+        const sr_ynode *rf = sr_ymap_get(n, "replicationFactor");
+        long long v;
+        char got[64];
+        if (rf && (!sr_yscalar_int(rf, &v) || v < 1 || v > 32767))
+            sr_err(ck->dg, ck->file, rf->mark,
+                   "topic '%s': 'replicationFactor' must be a whole number from 1 to 32767, not %s",
+                   s, sr_ydesc(rf, got, sizeof(got)));
+        const sr_ynode *conf = sr_ymap_get(n, "config");
+        if (conf) {
+            /* checked only: topic settings are passed to Kafka when the topic is created */
+            sr_param p = {.type = SR_P_STRMAP, .name = "config"};
+            sr_param ps[2] = {p, {0}};
+            sr_strmap m = {0};
+            char what[300];
+            snprintf(what, sizeof(what), "topic '%s'", s);
+            ck->what = what;
+            sr_param_parse_one(&p, conf, &m, ck);
+            ck->what = NULL;
+            sr_params_free(ps, &m);
         }
         t->topics[t->ntopics++] = tp;
     }
@@ -305,12 +328,13 @@ static void unload_step(sr_op *op)
     memset(op, 0, sizeof(*op));
 }
 
-static void load_pipeline(sr_check *ck, sr_deployment *d, const sr_ynode *seq, bool has_output)
+static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, const sr_ynode *seq,
+                          bool has_output)
 {
     if (seq->kind != SR_Y_SEQ) {
         char got[64];
         sr_err(ck->dg, ck->file, seq->mark,
-               "'pipeline' must be a list of steps such as '- filter: x > 1', not %s",
+               "%s: 'pipeline' must be a list of steps such as '- filter: x > 1', not %s", label,
                sr_ydesc(seq, got, sizeof(got)));
         return;
     }
@@ -353,7 +377,8 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const sr_ynode *seq, b
 
 /* ---- deployments ------------------------------------------------------------------------ */
 
-static int topic_list(sr_check *ck, const sr_ynode *n, const char *what, sr_topic ***out, int *nout)
+static int topic_list(sr_check *ck, const sr_ynode *n, const char *label, const char *what,
+                      sr_topic ***out, int *nout)
 {
     if (!n) return 0;
     const sr_ynode *one[1] = {n};
@@ -362,6 +387,10 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *what, sr_topi
     if (n->kind == SR_Y_SEQ) {
         items = (const sr_ynode *const *)n->kids;
         count = n->nkids;
+        if (count == 0) {
+            sr_err(ck->dg, ck->file, n->mark, "%s: '%s' must name at least one topic", label, what);
+            return -1;
+        }
     }
     *out = sr_xcalloc((size_t)count + 1, sizeof(sr_topic *));
     int rc = 0;
@@ -473,9 +502,11 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
         d->group = sr_xstrdup("?");
         return;
     }
-    check_keys(ck, n, dep_keys, "deployment");
     const sr_ynode *name = sr_ymap_get(n, "name");
     const char *s = name ? scalar_or_null(ck, name, "deployment name") : NULL;
+    char label[300] = "deployment";
+    if (s) snprintf(label, sizeof(label), "deployment '%s'", s);
+    check_keys(ck, n, dep_keys, label);
     if (!name) sr_err(ck->dg, ck->file, n->mark, "deployment: missing required key 'name'");
     if (s) {
         d->name = sr_xstrdup(s);
@@ -492,8 +523,8 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     }
     const sr_ynode *in = sr_ymap_get(n, "input"), *src = sr_ymap_get(n, "source");
     const sr_ynode *out = sr_ymap_get(n, "output");
-    topic_list(ck, in, "input", &d->inputs, &d->ninputs);
-    topic_list(ck, out, "output", &d->outputs, &d->noutputs);
+    topic_list(ck, in, label, "input", &d->inputs, &d->ninputs);
+    topic_list(ck, out, label, "output", &d->outputs, &d->noutputs);
     if (in && src)
         sr_err(ck->dg, ck->file, src->mark,
                "a deployment reads either 'input' topics or a 'source' file, not both");
@@ -528,19 +559,20 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     const sr_ynode *r = sr_ymap_get(n, "replicas");
     long long reps;
     if (r && (!sr_yscalar_int(r, &reps) || reps < 1))
-        sr_err(ck->dg, ck->file, r->mark, "'replicas' must be a whole number of at least 1, not %s",
+        sr_err(ck->dg, ck->file, r->mark,
+               "%s: 'replicas' must be a whole number of at least 1, not %s", label,
                sr_ydesc(r, got, sizeof(got)));
     sr_schema_free(&ck->schema);
     const sr_ynode *pl = sr_ymap_get(n, "pipeline");
     ck->dep = d;
     bool has_pipeline = pl && !sr_yis_null(pl);
-    if (has_pipeline) load_pipeline(ck, d, pl, out != NULL);
+    if (has_pipeline) load_pipeline(ck, d, label, pl, out != NULL);
     sr_schema_copy(&d->out_schema, &ck->schema);
     sr_schema_free(&ck->schema);
-    if (!out && !has_pipeline && in)
+    if (pl && pl->kind == SR_Y_SEQ && pl->nkids == 0) has_pipeline = false;
+    if (!out && !has_pipeline && (in || src))
         sr_err(ck->dg, ck->file, d->mark,
-               "deployment '%s' does nothing: it has neither a 'pipeline' nor an 'output'",
-               d->name);
+               "deployment '%s' does nothing: it has no pipeline steps and no 'output'", d->name);
 }
 
 /* ---- cycles ------------------------------------------------------------------------------ */

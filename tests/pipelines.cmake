@@ -28,3 +28,16 @@ if(CLANG_FORMAT)
            COMMAND bash -c "${CLANG_FORMAT} --dry-run --Werror runner/*.c runner/*.h operators/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c"
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endif()
+
+# The README's operator and function reference is the output of `streamrun docs`.
+add_test(NAME readme-reference
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tools/readme_reference.py $<TARGET_FILE:streamrun>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+
+# `streamrun graph` of every example pipeline, against golden files.
+add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh $<TARGET_FILE:streamrun>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+
+# Command-line behaviour: run over files, envelopes, dead letters, exit codes.
+add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

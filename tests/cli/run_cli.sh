@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Command-line behaviour: run over files (values and envelopes, dead letters), exit codes, usage
+# errors, validate --format json, test failures. Prints "N passed, N failed".
+set -uo pipefail
+bin=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+check() { # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fail=$((fail + 1)); fi
+}
+expect_exit() { # expect_exit CODE CMD...
+  local want=$1; shift
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local got=$?
+  [ "$got" = "$want" ] || { echo "  exit $got, wanted $want: $*"; cat "$work/stderr"; return 1; }
+}
+has() { grep -q -- "$2" "$1" || { echo "  '$2' not in $1:"; cat "$1"; return 1; }; }
+
+P=pipelines/phone-normalization.yaml
+msg='{"deviceId":"d1","payload":[{"name":"accelerometer","time":1715254407928940000,"values":{"x":30,"y":-20,"z":5.5}}]}'
+
+# values in, values out
+printf '%s\n\n%s\n' "$msg" 'not json' > "$work/in.jsonl"
+check "run values" expect_exit 0 "$bin" run $P --only data-normalization --in raw-data="$work/in.jsonl" --out "$work/o1"
+check "output row" has "$work/o1/table-data.jsonl" '{"time":1715254407928940000,"accelerometer-x":30,"accelerometer-y":-20,"accelerometer-z":5.5,"accelerometer-total":55.5}'
+check "one output row" test "$(wc -l < "$work/o1/table-data.jsonl")" = 1
+check "dead letter keeps the bytes" has "$work/o1/errors.jsonl" '"value":"not json"'
+check "dead letter reason" has "$work/o1/errors.jsonl" '"streamrun.error":"invalid JSON at byte 1'
+check "dead letter source" has "$work/o1/errors.jsonl" '"streamrun.source.topic":"raw-data"'
+check "summary" has "$work/stderr" 'data-normalization: 2 in, 1 out, 0 filtered, 1 dead-lettered'
+check "raw-replay did not run" test ! -e "$work/o1/raw-data.jsonl"
+
+# envelopes in and out: key and timestamp kept
+printf '{"key":"dev-9","timestamp":1700000000000,"value":%s,"headers":{"h":"v"}}\n' "$msg" > "$work/env.jsonl"
+check "run envelope" expect_exit 0 "$bin" run $P --only data-normalization --in raw-data="$work/env.jsonl" --out "$work/o2" --envelope
+check "envelope key, timestamp, headers" has "$work/o2/table-data.jsonl" '{"key":"dev-9","value":{"time":1715254407928940000,"accelerometer-x":30,"accelerometer-y":-20,"accelerometer-z":5.5,"accelerometer-total":55.5},"timestamp":1700000000000,"headers":{"h":"v"}}'
+printf '{"key":"k","valu":1}\n' > "$work/badenv.jsonl"
+check "bad envelope is an error" expect_exit 2 "$bin" run $P --only data-normalization --in raw-data="$work/badenv.jsonl" --out "$work/o3" --envelope
+check "bad envelope message" has "$work/stderr" "badenv.jsonl:1: error: unknown envelope field 'valu'"
+
+# source replay of the whole file
+check "run sources" expect_exit 0 "$bin" run $P --out "$work/o4"
+check "replay wrote raw-data" test "$(wc -l < "$work/o4/raw-data.jsonl")" = 200
+
+# usage errors: exit 2 with a message
+check "unknown --in topic" expect_exit 2 "$bin" run $P --in nope=x --out "$work/o5"
+check "unknown --in topic message" has "$work/stderr" "no topic named 'nope'"
+check "unknown --only" expect_exit 2 "$bin" run $P --only nope
+check "unreadable input" expect_exit 2 "$bin" run $P --only data-normalization --in raw-data=/nonexistent --out "$work/o6"
+check "unknown command" expect_exit 2 "$bin" vaildate $P
+check "unknown command suggestion" has "$work/stderr" "did you mean 'validate'"
+check "missing file" expect_exit 2 "$bin" validate /nonexistent.yaml
+check "no arguments" expect_exit 2 "$bin"
+
+# validate --format json
+printf 'topics: [a]\ndeployments:\n  - {name: x, input: b}\n' > "$work/bad.yaml"
+check "validate invalid" expect_exit 1 "$bin" validate "$work/bad.yaml" --format json
+check "validate json parses" python3 -c "import json,sys; d=json.load(open('$work/stdout')); assert any(e['line']==3 and e['column']==22 and e['severity']=='error' and e['message']==\"unknown topic 'b'; did you mean 'a'?\" for e in d), d"
+check "validate valid" expect_exit 0 "$bin" validate $P pipelines/covid-cases.yaml
+check "validate summary" has "$work/stderr" "2 files valid"
+
+# test: a failing case exits 1, a file without cases exits 1
+mkdir -p "$work/t" && cp -r pipelines/data "$work/t/" && cp $P "$work/t/p.yaml"
+sed 's/accelerometer-total: 68.25/accelerometer-total: 1/' pipelines/phone-normalization.tests.yaml > "$work/t/p.tests.yaml"
+check "failing test exits 1" expect_exit 1 "$bin" test "$work/t/p.yaml"
+check "failing test shows the difference" has "$work/stdout" 'accelerometer-total":68.25'
+check "failing test summary" has "$work/stdout" '3 passed, 1 failed'
+rm "$work/t/p.tests.yaml"
+check "no test cases exits 1" expect_exit 1 "$bin" test "$work/t/p.yaml"
+check "no test cases message" has "$work/stderr" "has no test cases"
+
+# graph: bad format is a usage error
+check "graph bad format" expect_exit 2 "$bin" graph $P --format svg
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
