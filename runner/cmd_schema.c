@@ -644,7 +644,8 @@ int sr_cmd_docs(int argc, char **argv)
     }
     FILE *out = stdout;
     fputs("## Operators\n\n", out);
-    fputs("Records are JSON values (almost always objects) with a key, a timestamp (ms since the epoch) "
+    fputs("Records are JSON values (almost always objects) with a key, a timestamp (ms since the "
+          "epoch) "
           "and headers. A pipeline step is `- operator: settings`: the operator's short form, "
           "or a mapping of its parameters.\n",
           out);
