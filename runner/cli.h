@@ -16,6 +16,9 @@ int sr_cmd_test(int argc, char **argv);
 int sr_cmd_graph(int argc, char **argv);
 int sr_cmd_schema(int argc, char **argv);
 int sr_cmd_docs(int argc, char **argv);
+int sr_cmd_broker(int argc, char **argv);
+int sr_cmd_up(int argc, char **argv);
+int sr_cmd_tap(int argc, char **argv);
 
 /* Loads path, prints its diagnostics to stderr (text) and returns the
  * topology, or NULL when it has errors. */

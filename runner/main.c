@@ -20,7 +20,9 @@ static void usage(FILE *out)
         "  docs                                   print the operator and function reference\n"
         "  version                                print the version\n"
         "\n"
-        "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error\n");
+        "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error,\n"
+        "            3 the Kafka runtime stopped on a failure (e.g. a delivery that finally "
+        "failed)\n");
 }
 
 int main(int argc, char **argv)
@@ -38,6 +40,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "graph") == 0) return sr_cmd_graph(argc, argv);
     if (strcmp(cmd, "schema") == 0) return sr_cmd_schema(argc, argv);
     if (strcmp(cmd, "docs") == 0) return sr_cmd_docs(argc, argv);
+    if (strcmp(cmd, "broker") == 0) return sr_cmd_broker(argc, argv);
+    if (strcmp(cmd, "up") == 0) return sr_cmd_up(argc, argv);
+    if (strcmp(cmd, "tap") == 0) return sr_cmd_tap(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("streamrun %s\n", SR_VERSION);
         return 0;
@@ -48,7 +53,7 @@ int main(int argc, char **argv)
     }
     static const char *const cmds[] = {"validate", "run",  "test",   "graph",
                                        "schema",   "docs", "version"};
-    const char *sug = sr_suggest(cmd, cmds, 7);
+    const char *sug = sr_suggest(cmd, cmds, 10);
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");
     usage(stderr);

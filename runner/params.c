@@ -92,10 +92,13 @@ const char *sr_ydesc(const sr_ynode *n, char *buf, size_t size)
         snprintf(buf, size, "a mapping");
     else if (n->kind == SR_Y_SEQ)
         snprintf(buf, size, "a list");
-    else if (n->len > 40)
-        snprintf(buf, size, "'%.37s...'", n->text);
-    else
-        snprintf(buf, size, "'%s'", n->text);
+    else {
+        /* one line of at most 40 bytes: messages stay on one line */
+        size_t len = strcspn(n->text, "\r\n");
+        bool cut = len < n->len || len > 40;
+        if (len > 37 && cut) len = 37;
+        snprintf(buf, size, "'%.*s%s'", (int)len, n->text, cut ? "..." : "");
+    }
     return buf;
 }
 
@@ -393,12 +396,12 @@ static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_
         for (int i = 0; i < ck->topo->ntopics && nc < 256; i++)
             cands[nc++] = ck->topo->topics[i]->name;
         const char *sug = sr_suggest(n->text, cands, nc);
+        char got[64];
+        sr_ydesc(n, got, sizeof(got));
         if (sug)
-            sr_err(ck->dg, ck->file, n->mark, "unknown topic '%s'; did you mean '%s'?", n->text,
-                   sug);
+            sr_err(ck->dg, ck->file, n->mark, "unknown topic %s; did you mean '%s'?", got, sug);
         else
-            sr_err(ck->dg, ck->file, n->mark, "unknown topic '%s' (declare it under 'topics:')",
-                   n->text);
+            sr_err(ck->dg, ck->file, n->mark, "unknown topic %s (declare it under 'topics:')", got);
         return -1;
     }
     *out = t;

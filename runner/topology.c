@@ -160,9 +160,10 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
             sr_strmap m = {0};
             char what[300];
             snprintf(what, sizeof(what), "topic '%s'", s);
+            const char *outer = ck->what;
             ck->what = what;
             sr_param_parse_one(&p, conf, &m, ck);
-            ck->what = NULL;
+            ck->what = outer;
             sr_params_free(ps, &m);
         }
         t->topics[t->ntopics++] = tp;

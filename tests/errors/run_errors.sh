@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_errors.sh — runs `streamrun validate` on every tests/errors/*.yaml and compares the exit
 # code and stderr with the .expected file beside it: "# exit N" on the first line, then the
-# exact stderr. Run from the repository root (diagnostics quote paths as given).
+# exact stderr. It runs them from the repository root, since diagnostics quote paths as given.
 #
 #   bash tests/errors/run_errors.sh build/streamrun
 #   STREAMRUN_REGENERATE=1 bash tests/errors/run_errors.sh build/streamrun   # rewrite .expected
@@ -25,11 +25,9 @@ if [ ! -x "$bin" ]; then
     exit 2
 fi
 
+# diagnostics quote the path as given: run from the repository root with relative paths
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 dir=tests/errors
-if [ ! -d "$dir" ]; then
-    echo "$0: run from the repository root (no $dir here)" >&2
-    exit 2
-fi
 
 # The cases must not depend on the caller's environment: variables a case refers to are unset,
 # and messages are not coloured (stderr is a pipe) nor translated.

@@ -1,0 +1,804 @@
+/* kafka.c — the Kafka runtime: consume, run tasks, produce, flush, commit; one thread per
+ * deployment. */
+#include "kafka.h"
+#include "local.h"
+#include "source.h"
+#include "task.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PARTITIONS 4096
+#define BATCH          1000
+
+typedef struct runner runner;
+
+/* One deployment: its clients, its tasks (one per input partition), counters. */
+typedef struct dep_run {
+    runner *r;
+    const sr_deployment *dep;
+    pthread_t thread;
+    rd_kafka_t *consumer, *producer;
+    rd_kafka_queue_t *queue;
+    rd_kafka_topic_t **rkts; /* per topology topic, created on first output */
+    sr_task *tasks[MAX_PARTITIONS];
+    /* per input topic and partition: next offset to commit, -1 when nothing processed */
+    int64_t *next[16];
+    int64_t *end[16]; /* exit-at-end: high watermark at start, -1 unknown */
+    int64_t *eof[16]; /* offset at which the partition was last seen at its end, -1 never */
+    bool assigned, ends_known;
+    int nassigned;
+    sr_task_stats done; /* counters of dropped tasks */
+    uint64_t dropped_errors, offset_resets;
+    /* delivery reports */
+    pthread_mutex_t lock;
+    uint64_t delivered, failed;
+    char fail_reason[512];
+    bool finished; /* sources: file replayed and flushed; inputs: reached the end */
+    double t_first, t_last;
+} dep_run;
+
+struct runner {
+    const sr_topology *topo;
+    const sr_up_opts *o;
+    dep_run *deps;
+    int ndeps;
+    volatile int fatal;
+    char fatal_msg[1024];
+    pthread_mutex_t lock;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fatal(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fatal(runner *r, const char *fmt, ...)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!r->fatal) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->fatal_msg, sizeof(r->fatal_msg), fmt, ap);
+        va_end(ap);
+        r->fatal = 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static bool stopping(const runner *r)
+{
+    return r->fatal || (r->o->stop && *r->o->stop);
+}
+
+int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize)
+{
+    char e[256];
+    if (rd_kafka_conf_set(conf, name, value, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errsize, "kafka property %.100s=%.100s: %s", name, value, e);
+        return -1;
+    }
+    return 0;
+}
+
+/* Defaults, then the file's kafka: block, then the deployment's. */
+static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consumer, char *err,
+                                  size_t errsize)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const sr_up_opts *o = r->o;
+    struct kv {
+        const char *k, *v;
+    } defs[16];
+    int n = 0;
+    defs[n++] = (struct kv){"bootstrap.servers", o->bootstraps};
+    defs[n++] = (struct kv){"client.id", d->name};
+    defs[n++] = (struct kv){"log.connection.close", "false"};
+    if (consumer) {
+        defs[n++] = (struct kv){"group.id", d->group};
+        defs[n++] = (struct kv){"enable.auto.commit", "false"};
+        defs[n++] = (struct kv){"enable.auto.offset.store", "false"};
+        defs[n++] = (struct kv){"auto.offset.reset", "earliest"};
+        defs[n++] = (struct kv){"partition.assignment.strategy", "range"};
+        defs[n++] = (struct kv){"enable.partition.eof", "true"};
+        defs[n++] = (struct kv){"queued.max.messages.kbytes", "16384"};
+        if (o->embedded) {
+            defs[n++] = (struct kv){"fetch.wait.max.ms", "10"};
+            defs[n++] = (struct kv){"session.timeout.ms", "6000"};
+            defs[n++] = (struct kv){"heartbeat.interval.ms", "500"};
+        }
+    } else {
+        defs[n++] = (struct kv){"enable.idempotence", "true"};
+        defs[n++] = (struct kv){"compression.codec", "lz4"};
+        defs[n++] = (struct kv){"linger.ms", "5"};
+        defs[n++] = (struct kv){"partitioner", "murmur2_random"};
+    }
+    for (int i = 0; i < n; i++)
+        if (sr_kafka_conf_set(conf, defs[i].k, defs[i].v, err, errsize)) goto fail;
+    const sr_strmap *maps[2] = {&r->topo->kafka, &d->kafka};
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < maps[m]->n; i++)
+            if (sr_kafka_conf_set(conf, maps[m]->names[i], maps[m]->vals[i], err, errsize))
+                goto fail;
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* ---- producing ------------------------------------------------------------------------ */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    dep_run *dr = opaque;
+    pthread_mutex_lock(&dr->lock);
+    if (m->err) {
+        if (dr->failed++ == 0)
+            snprintf(dr->fail_reason, sizeof(dr->fail_reason), "delivery to %s [%d] failed: %s",
+                     rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
+    } else {
+        dr->delivered++;
+    }
+    pthread_mutex_unlock(&dr->lock);
+}
+
+static int topic_index(const sr_topology *t, const sr_topic *tp)
+{
+    for (int i = 0; i < t->ntopics; i++)
+        if (t->topics[i] == tp) return i;
+    return -1;
+}
+
+/* Produces a task's staged outputs, then resets its batch. */
+static void produce_outputs(dep_run *dr, sr_task *t)
+{
+    for (size_t i = 0; i < t->nouts && !stopping(dr->r); i++) {
+        const sr_out *o = &t->outs[i];
+        int ti = topic_index(dr->r->topo, o->topic);
+        if (!dr->rkts[ti]) dr->rkts[ti] = rd_kafka_topic_new(dr->producer, o->topic->name, NULL);
+        rd_kafka_headers_t *hdrs = NULL;
+        if (o->nhdr) {
+            hdrs = rd_kafka_headers_new(o->nhdr);
+            const char *h = t->obuf.d + o->hdr_off;
+            for (uint32_t k = 0; k < o->nhdr; k++) {
+                uint32_t nlen;
+                int32_t vlen;
+                memcpy(&nlen, h, 4);
+                const char *name = h + 4;
+                h += 4 + nlen;
+                memcpy(&vlen, h, 4);
+                rd_kafka_header_add(hdrs, name, nlen, vlen < 0 ? NULL : h + 4, vlen < 0 ? 0 : vlen);
+                h += 4 + (vlen < 0 ? 0 : vlen);
+            }
+        }
+        const void *key = o->key_len < 0 ? NULL : t->obuf.d + o->key_off;
+        size_t keylen = o->key_len < 0 ? 0 : (size_t)o->key_len;
+        int32_t part = o->partition < 0 ? RD_KAFKA_PARTITION_UA : o->partition;
+        for (;;) {
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                dr->producer, RD_KAFKA_V_RKT(dr->rkts[ti]), RD_KAFKA_V_PARTITION(part),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_VALUE((void *)(t->obuf.d + o->val_off), o->val_len),
+                RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_TIMESTAMP(o->ts), RD_KAFKA_V_HEADERS(hdrs),
+                RD_KAFKA_V_END);
+            if (!err) break;
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rd_kafka_poll(dr->producer, 50);
+                if (stopping(dr->r) && dr->r->fatal) break;
+                continue;
+            }
+            if (hdrs) rd_kafka_headers_destroy(hdrs);
+            fatal(dr->r, "%s: cannot produce to %s: %s", dr->dep->name, o->topic->name,
+                  rd_kafka_err2str(err));
+            break;
+        }
+    }
+    rd_kafka_poll(dr->producer, 0);
+    sr_task_batch_done(t);
+}
+
+/* Waits until every produced message is acknowledged. Returns -1 (and makes
+ * the run fatal) when a delivery failed: nothing may be committed then. */
+static int flush_producer(dep_run *dr)
+{
+    while (rd_kafka_outq_len(dr->producer) > 0) {
+        rd_kafka_flush(dr->producer, 500);
+        if (dr->r->fatal) break;
+    }
+    pthread_mutex_lock(&dr->lock);
+    uint64_t failed = dr->failed;
+    pthread_mutex_unlock(&dr->lock);
+    if (failed) {
+        fatal(dr->r, "%s: %s (%llu message%s failed); input offsets after it are not committed",
+              dr->dep->name, dr->fail_reason, (unsigned long long)failed, failed == 1 ? "" : "s");
+        return -1;
+    }
+    return rd_kafka_outq_len(dr->producer) > 0 ? -1 : 0;
+}
+
+/* ---- consuming --------------------------------------------------------------------------- */
+
+static int input_index(const sr_deployment *d, const char *topic)
+{
+    for (int i = 0; i < d->ninputs; i++)
+        if (strcmp(d->inputs[i]->name, topic) == 0) return i;
+    return -1;
+}
+
+/* Flushes the producer, then commits what was processed. */
+static int commit(dep_run *dr)
+{
+    if (flush_producer(dr) != 0) return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int i = 0; i < dr->dep->ninputs; i++) {
+        for (int p = 0; p < dr->dep->inputs[i]->partitions; p++) {
+            if (dr->next[i][p] < 0) continue;
+            rd_kafka_topic_partition_list_add(l, dr->dep->inputs[i]->name, p)->offset =
+                dr->next[i][p];
+        }
+    }
+    int rc = 0;
+    if (l->cnt) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(dr->consumer, l, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            fprintf(stderr, "streamrun: %s: commit failed: %s (will retry)\n", dr->dep->name,
+                    rd_kafka_err2str(err));
+            rc = -1;
+        } else {
+            for (int i = 0; i < dr->dep->ninputs; i++)
+                for (int p = 0; p < dr->dep->inputs[i]->partitions; p++) dr->next[i][p] = -1;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+static void drop_task(dep_run *dr, int p)
+{
+    sr_task *t = dr->tasks[p];
+    if (!t) return;
+    dr->done.in += t->stats.in;
+    dr->done.out += t->stats.out;
+    dr->done.dead += t->stats.dead;
+    dr->done.filtered += t->stats.filtered;
+    dr->dropped_errors += t->dropped_errors;
+    sr_task_destroy(t);
+    free(t);
+    dr->tasks[p] = NULL;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    dep_run *dr = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int p = parts->elems[i].partition;
+            if (p >= MAX_PARTITIONS || dr->tasks[p]) continue;
+            dr->tasks[p] = sr_xcalloc(1, sizeof(sr_task));
+            sr_task_init(dr->tasks[p], dr->r->topo, dr->dep, p);
+        }
+        rd_kafka_assign(rk, parts);
+        dr->assigned = true;
+        dr->nassigned = parts->cnt;
+        dr->ends_known = false;
+    } else {
+        /* finish what was processed: produce, flush, commit; then drop the tasks */
+        commit(dr);
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].partition < MAX_PARTITIONS)
+                drop_task(dr, parts->elems[i].partition);
+        rd_kafka_assign(rk, NULL);
+        dr->assigned = false;
+        dr->nassigned = 0;
+    }
+}
+
+/* exit-at-end: the end offsets every assigned partition had when we started. */
+static void snapshot_ends(dep_run *dr)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(dr->consumer, &a) || !a) return;
+    for (int i = 0; i < a->cnt; i++) {
+        int ti = input_index(dr->dep, a->elems[i].topic);
+        int64_t lo, hi;
+        if (ti < 0) continue;
+        if (rd_kafka_query_watermark_offsets(dr->consumer, a->elems[i].topic, a->elems[i].partition,
+                                             &lo, &hi, 5000) != 0) {
+            rd_kafka_topic_partition_list_destroy(a);
+            return; /* try again later */
+        }
+        dr->end[ti][a->elems[i].partition] = hi;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    dr->ends_known = true;
+}
+
+/* true when every assigned partition's position has reached its end */
+static bool at_end(dep_run *dr)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (!dr->ends_known || rd_kafka_assignment(dr->consumer, &a) || !a) return false;
+    rd_kafka_position(dr->consumer, a);
+    bool done = true;
+    for (int i = 0; i < a->cnt && done; i++) {
+        int ti = input_index(dr->dep, a->elems[i].topic);
+        if (ti < 0) continue;
+        int p = a->elems[i].partition;
+        int64_t end = dr->end[ti][p];
+        /* the position, or where the partition was seen at its end (a partition
+         * whose committed offset is already at the end delivers no message) */
+        int64_t pos = a->elems[i].offset > dr->eof[ti][p] ? a->elems[i].offset : dr->eof[ti][p];
+        if (end <= 0) continue; /* empty partition */
+        if (pos < end) done = false;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return done;
+}
+
+static bool upstream_done(dep_run *dr)
+{
+    runner *r = dr->r;
+    for (int i = 0; i < r->ndeps; i++) {
+        dep_run *u = &r->deps[i];
+        if (u == dr) continue;
+        bool feeds = false;
+        for (int k = 0; k < dr->dep->ninputs; k++) {
+            for (int w = 0; w < u->dep->noutputs; w++)
+                feeds |= u->dep->outputs[w] == dr->dep->inputs[k];
+            for (int s = 0; s < u->dep->nops; s++) {
+                const sr_op *op = &u->dep->ops[s];
+                feeds |= op->type->writes && op->type->writes(op, dr->dep->inputs[k]);
+            }
+        }
+        if (feeds && !__atomic_load_n(&u->finished, __ATOMIC_ACQUIRE)) return false;
+    }
+    return true;
+}
+
+static void handle_message(dep_run *dr, rd_kafka_message_t *m, sr_task **touched, int *ntouched)
+{
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            int ti = m->rkt ? input_index(dr->dep, rd_kafka_topic_name(m->rkt)) : -1;
+            if (ti >= 0 && m->partition < dr->dep->inputs[ti]->partitions)
+                dr->eof[ti][m->partition] = m->offset;
+            return;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+            dr->offset_resets++;
+            fprintf(stderr,
+                    "streamrun: %s: ERROR: input %s [%d] was reset by OFFSET_OUT_OF_RANGE: records "
+                    "were lost before they could be read (retention, or the embedded broker's "
+                    "5 MiB per partition cap): %s\n",
+                    dr->dep->name, m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition,
+                    rd_kafka_message_errstr(m));
+            return;
+        }
+        fprintf(stderr, "streamrun: %s: consumer: %s\n", dr->dep->name, rd_kafka_message_errstr(m));
+        return;
+    }
+    int p = m->partition;
+    sr_task *t = p < MAX_PARTITIONS ? dr->tasks[p] : NULL;
+    if (!t) return; /* not ours any more: it will be redelivered to the new owner */
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    int ti = input_index(dr->dep, topic);
+    if (ti < 0) return;
+    if (dr->t_first == 0) dr->t_first = mono();
+    rd_kafka_headers_t *hdrs = NULL;
+    sr_header *h = NULL;
+    uint32_t nh = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+        size_t cnt = rd_kafka_header_cnt(hdrs);
+        h = sr_arena_alloc(&t->arena, sizeof(sr_header) * (cnt ? cnt : 1));
+        const char *name;
+        const void *val;
+        size_t vlen;
+        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &vlen) == 0; i++)
+            h[nh++] = (sr_header){name, (uint32_t)strlen(name), val, (uint32_t)vlen};
+    }
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    sr_origin org = {
+        .topic = topic,
+        .partition = p,
+        .offset = m->offset,
+        .raw = m->payload ? m->payload : "",
+        .rawlen = m->len,
+        .key = m->key,
+        .keylen = m->key_len,
+        .ts = ts >= 0 ? ts : wall_ms(),
+        .hdr = h,
+        .nhdr = nh,
+    };
+    t->now_ms = wall_ms();
+    sr_task_feed(t, &org, NULL);
+    dr->next[ti][p] = m->offset + 1;
+    bool seen = false;
+    for (int i = 0; i < *ntouched; i++) seen |= touched[i] == t;
+    if (!seen) touched[(*ntouched)++] = t;
+}
+
+static void run_inputs(dep_run *dr)
+{
+    runner *r = dr->r;
+    char err[512];
+    rd_kafka_conf_t *conf = make_conf(r, dr->dep, true, err, sizeof(err));
+    if (!conf) {
+        fatal(r, "%s: %s", dr->dep->name, err);
+        return;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, dr);
+    dr->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!dr->consumer) {
+        fatal(r, "%s: cannot create the consumer: %s", dr->dep->name, err);
+        return;
+    }
+    rd_kafka_poll_set_consumer(dr->consumer);
+    dr->queue = rd_kafka_queue_get_consumer(dr->consumer);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(dr->dep->ninputs);
+    for (int i = 0; i < dr->dep->ninputs; i++)
+        rd_kafka_topic_partition_list_add(subs, dr->dep->inputs[i]->name, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(dr->consumer, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (e) {
+        fatal(r, "%s: cannot subscribe: %s", dr->dep->name, rd_kafka_err2str(e));
+        return;
+    }
+    rd_kafka_message_t *msgs[BATCH];
+    sr_task *touched[MAX_PARTITIONS];
+    double last_commit = mono();
+    while (!stopping(r)) {
+        ssize_t n = rd_kafka_consume_batch_queue(dr->queue, 100, msgs, BATCH);
+        int ntouched = 0;
+        for (ssize_t i = 0; i < n; i++) handle_message(dr, msgs[i], touched, &ntouched);
+        for (int i = 0; i < ntouched; i++) produce_outputs(dr, touched[i]);
+        for (ssize_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+        if (n > 0) dr->t_last = mono();
+        if (mono() - last_commit >= r->o->commit_interval_ms / 1000.0) {
+            commit(dr);
+            last_commit = mono();
+        }
+        if (r->o->exit_at_end && dr->assigned) {
+            if (!dr->ends_known && upstream_done(dr)) snapshot_ends(dr);
+            if (dr->ends_known && at_end(dr)) break;
+        }
+    }
+    /* graceful end: finish the batch in hand (done), flush, commit, leave the group */
+    if (!r->fatal) commit(dr);
+    __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+    rd_kafka_consumer_close(dr->consumer);
+}
+
+/* ---- sources ------------------------------------------------------------------------------ */
+
+static void run_source(dep_run *dr)
+{
+    runner *r = dr->r;
+    const sr_source *src = dr->dep->source;
+    char err[512];
+    sr_reader *rd;
+    if (sr_reader_open(&rd, src->resolved, src->format, err, sizeof(err)) != 0) {
+        fatal(r, "%s: %s", dr->dep->name, err);
+        return;
+    }
+    sr_task *t = dr->tasks[0] = sr_xcalloc(1, sizeof(sr_task));
+    sr_task_init(t, r->topo, dr->dep, 0);
+    sr_arena scratch;
+    sr_arena_init(&scratch, 64 * 1024);
+    double start = mono();
+    uint64_t n = 0;
+    dr->t_first = start;
+    while (!stopping(r)) {
+        sr_readrec rec;
+        int rc = sr_reader_next(rd, &scratch, &rec, err, sizeof(err));
+        if (rc < 0) {
+            fatal(r, "%s: %s", dr->dep->name, err);
+            break;
+        }
+        if (rc == 0) break;
+        sr_origin org = {.raw = rec.raw,
+                         .rawlen = rec.rawlen,
+                         .ts = wall_ms(),
+                         .file = src->path,
+                         .line = rec.line,
+                         .partition = -1,
+                         .offset = -1};
+        t->now_ms = org.ts;
+        if (!rec.ok) {
+            t->origin = &org;
+            t->stats.in++;
+            sr_task_dead_letter(t, &org, "source", rec.reason);
+        } else {
+            if (src->key && rec.value.type == SR_OBJ) {
+                sr_value *kv = sr_obj_get(&rec.value, src->key, strlen(src->key));
+                if (kv && kv->type != SR_NULL) {
+                    sr_value ks = sr_value_to_str(&scratch, kv);
+                    org.key = ks.u.s;
+                    org.keylen = ks.len;
+                }
+            }
+            if (src->timestamp && rec.value.type == SR_OBJ) {
+                sr_value *tv = sr_obj_get(&rec.value, src->timestamp, strlen(src->timestamp));
+                if (tv && sr_is_number(tv)) org.ts = (int64_t)sr_num_double(tv);
+            }
+            sr_task_feed(t, &org, &rec.value);
+        }
+        produce_outputs(dr, t);
+        sr_arena_reset(&scratch);
+        n++;
+        if (src->rate > 0) { /* pace: record n is due at start + n / rate */
+            double due = start + (double)n / src->rate, now = mono();
+            if (due > now) {
+                struct timespec ts = {(time_t)(due - now),
+                                      (long)((due - now - (time_t)(due - now)) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    sr_arena_free(&scratch);
+    sr_reader_close(rd);
+    flush_producer(dr);
+    dr->t_last = mono();
+    __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+    /* without --exit-at-end a replay deployment stays (idle) until the run stops */
+    while (!r->o->exit_at_end && !stopping(r)) usleep(100 * 1000);
+}
+
+static void *dep_main(void *arg)
+{
+    dep_run *dr = arg;
+    char err[512];
+    rd_kafka_conf_t *conf = make_conf(dr->r, dr->dep, false, err, sizeof(err));
+    if (!conf) {
+        fatal(dr->r, "%s: %s", dr->dep->name, err);
+        __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, dr);
+    dr->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!dr->producer) {
+        fatal(dr->r, "%s: cannot create the producer: %s", dr->dep->name, err);
+        __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    if (dr->dep->source)
+        run_source(dr);
+    else
+        run_inputs(dr);
+    __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+static void dep_stats(dep_run *dr, sr_up_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->in = dr->done.in;
+    s->out = dr->done.out;
+    s->dead = dr->done.dead;
+    s->filtered = dr->done.filtered;
+    s->dropped_errors = dr->dropped_errors;
+    for (int p = 0; p < MAX_PARTITIONS; p++) {
+        const sr_task *t = dr->tasks[p];
+        if (!t) continue;
+        s->in += t->stats.in;
+        s->out += t->stats.out;
+        s->dead += t->stats.dead;
+        s->filtered += t->stats.filtered;
+        s->dropped_errors += t->dropped_errors;
+    }
+    s->offset_resets = dr->offset_resets;
+    s->secs = dr->t_first > 0 ? (dr->t_last > dr->t_first ? dr->t_last - dr->t_first : 0) : 0;
+}
+
+int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, char *err,
+              size_t errsize)
+{
+    runner r = {.topo = t, .o = o};
+    pthread_mutex_init(&r.lock, NULL);
+    r.deps = sr_xcalloc((size_t)t->ndeps + 1, sizeof(dep_run));
+    for (int i = 0; i < t->ndeps; i++) {
+        const sr_deployment *d = &t->deps[i];
+        bool sel = o->nonly == 0;
+        for (int k = 0; k < o->nonly; k++) sel |= strcmp(o->only[k], d->name) == 0;
+        if (!sel) continue;
+        dep_run *dr = &r.deps[r.ndeps++];
+        dr->r = &r;
+        dr->dep = d;
+        pthread_mutex_init(&dr->lock, NULL);
+        dr->rkts = sr_xcalloc((size_t)t->ntopics + 1, sizeof(rd_kafka_topic_t *));
+        for (int k = 0; k < d->ninputs && k < 16; k++) {
+            dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            dr->eof[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            for (int p = 0; p < d->inputs[k]->partitions; p++)
+                dr->next[k][p] = dr->end[k][p] = dr->eof[k][p] = -1;
+        }
+    }
+    double t0 = mono();
+    for (int i = 0; i < r.ndeps; i++) pthread_create(&r.deps[i].thread, NULL, dep_main, &r.deps[i]);
+    /* progress and the wait */
+    double last = t0;
+    uint64_t last_in = 0;
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < r.ndeps; i++)
+            all &= __atomic_load_n(&r.deps[i].finished, __ATOMIC_ACQUIRE);
+        if (all) break;
+        usleep(50 * 1000);
+        if (o->progress && mono() - last >= 1.0) {
+            uint64_t in = 0;
+            for (int i = 0; i < r.ndeps; i++) {
+                sr_up_stats s;
+                dep_stats(&r.deps[i], &s); /* racy read of counters: display only */
+                in += s.in;
+            }
+            fprintf(stderr, "\r%llu records in, %.0f/s    ", (unsigned long long)in,
+                    (double)(in - last_in) / (mono() - last));
+            last = mono();
+            last_in = in;
+        }
+    }
+    for (int i = 0; i < r.ndeps; i++) pthread_join(r.deps[i].thread, NULL);
+    if (o->progress) fputc('\n', stderr);
+    sr_up_stats sum = {0};
+    for (int i = 0; i < r.ndeps; i++) {
+        dep_run *dr = &r.deps[i];
+        sr_up_stats s;
+        dep_stats(dr, &s);
+        fprintf(stderr, "%s: %llu in, %llu out, %llu filtered, %llu dead-lettered", dr->dep->name,
+                (unsigned long long)s.in, (unsigned long long)s.out, (unsigned long long)s.filtered,
+                (unsigned long long)s.dead);
+        if (s.dropped_errors)
+            fprintf(stderr, " (%llu failed with no deadLetter topic)",
+                    (unsigned long long)s.dropped_errors);
+        if (s.offset_resets)
+            fprintf(stderr, ", %llu OFFSET_OUT_OF_RANGE resets (records lost upstream)",
+                    (unsigned long long)s.offset_resets);
+        fprintf(stderr, ", %.3f s", s.secs);
+        if (s.secs > 0) fprintf(stderr, " (%.0f records/s)", (double)s.in / s.secs);
+        fputc('\n', stderr);
+        sum.in += s.in;
+        sum.out += s.out;
+        sum.dead += s.dead;
+        sum.filtered += s.filtered;
+        sum.dropped_errors += s.dropped_errors;
+        sum.offset_resets += s.offset_resets;
+        if (s.secs > sum.secs) sum.secs = s.secs;
+    }
+    int rc = r.fatal ? -1 : 0;
+    if (r.fatal) snprintf(err, errsize, "%s", r.fatal_msg);
+    for (int i = 0; i < r.ndeps; i++) {
+        dep_run *dr = &r.deps[i];
+        for (int p = 0; p < MAX_PARTITIONS; p++) drop_task(dr, p);
+        for (int k = 0; k < t->ntopics; k++)
+            if (dr->rkts[k]) rd_kafka_topic_destroy(dr->rkts[k]);
+        free(dr->rkts);
+        if (dr->queue) rd_kafka_queue_destroy(dr->queue);
+        if (dr->consumer) rd_kafka_destroy(dr->consumer);
+        if (dr->producer) rd_kafka_destroy(dr->producer);
+        for (int k = 0; k < 16; k++) {
+            free(dr->next[k]);
+            free(dr->end[k]);
+            free(dr->eof[k]);
+        }
+        pthread_mutex_destroy(&dr->lock);
+    }
+    free(r.deps);
+    pthread_mutex_destroy(&r.lock);
+    sum.secs = sum.secs ? sum.secs : mono() - t0;
+    if (total) *total = sum;
+    return rc;
+}
+
+/* ---- topics ------------------------------------------------------------------------------- */
+
+int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *mock, char *err,
+                           size_t errsize)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char e[512];
+    if (sr_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, errsize)) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    for (int i = 0; i < t->kafka.n; i++)
+        rd_kafka_conf_set(conf, t->kafka.names[i], t->kafka.vals[i], e, sizeof(e));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    if (!rk) {
+        snprintf(err, errsize, "cannot create a Kafka client: %s", e);
+        return -1;
+    }
+    int rc = 0;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+    if (me) {
+        snprintf(err, errsize, "cannot reach the Kafka cluster at %s: %s", bootstraps,
+                 rd_kafka_err2str(me));
+        rd_kafka_destroy(rk);
+        return -1;
+    }
+    /* librdkafka's mock cluster (a `streamrun broker`) names itself mockCluster... */
+    char *cid = rd_kafka_clusterid(rk, 5000);
+    *mock = cid && strncmp(cid, "mockCluster", 11) == 0;
+    if (cid) rd_kafka_mem_free(rk, cid);
+    rd_kafka_NewTopic_t *create[256];
+    int ncreate = 0;
+    for (int i = 0; i < t->ntopics && rc == 0; i++) {
+        const sr_topic *tp = t->topics[i];
+        int have = -1;
+        for (int k = 0; k < md->topic_cnt; k++)
+            if (strcmp(md->topics[k].topic, tp->name) == 0 && !md->topics[k].err)
+                have = md->topics[k].partition_cnt;
+        if (have >= 0 && have != tp->partitions) {
+            snprintf(
+                err, errsize,
+                "topic '%s' exists with %d partition%s, but %s declares %d (Kafka cannot "
+                "shrink a topic, and growing it moves keys between partitions: change the file, "
+                "or recreate the topic)",
+                tp->name, have, have == 1 ? "" : "s", t->path, tp->partitions);
+            rc = -1;
+        } else if (have < 0 && *mock) {
+            snprintf(
+                err, errsize,
+                "topic '%s' does not exist on the embedded broker at %s, which cannot create "
+                "topics over the network: start it with the file (streamrun broker %s) or with "
+                "--topic %s:%d",
+                tp->name, bootstraps, t->path, tp->name, tp->partitions);
+            rc = -1;
+        } else if (have < 0 && ncreate < 256) {
+            create[ncreate++] = rd_kafka_NewTopic_new(tp->name, tp->partitions, -1, e, sizeof(e));
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    if (rc == 0 && ncreate) {
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, create, (size_t)ncreate, NULL, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+        const rd_kafka_CreateTopics_result_t *res =
+            ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+        if (!res) {
+            snprintf(err, errsize, "creating topics: %s",
+                     ev ? rd_kafka_event_error_string(ev) : "timed out");
+            rc = -1;
+        } else {
+            size_t n;
+            const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                rd_kafka_resp_err_t te = rd_kafka_topic_result_error(tr[i]);
+                if (te && te != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                    snprintf(err, errsize, "cannot create topic '%s': %s",
+                             rd_kafka_topic_result_name(tr[i]),
+                             rd_kafka_topic_result_error_string(tr[i]));
+                    rc = -1;
+                }
+            }
+        }
+        if (ev) rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+    }
+    for (int i = 0; i < ncreate; i++) rd_kafka_NewTopic_destroy(create[i]);
+    rd_kafka_destroy(rk);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* kafka.h — the Kafka runtime: deployments as consumer-group members with their own producer. */
+#ifndef SR_KAFKA_H
+#define SR_KAFKA_H
+
+#include "topology.h"
+
+#include <signal.h>
+
+typedef struct sr_up_opts {
+    const char *bootstraps;  /* bootstrap.servers */
+    bool embedded;           /* tune clients for the embedded broker (mock cluster) */
+    const char *const *only; /* deployment names to run; all when nonly is 0 */
+    int nonly;
+    bool exit_at_end;            /* stop when every input is consumed to its end offset at start */
+    int commit_interval_ms;      /* default 1000 */
+    bool progress;               /* a progress line on stderr */
+    volatile sig_atomic_t *stop; /* set to stop gracefully (signal handlers set it) */
+} sr_up_opts;
+
+typedef struct sr_up_stats {
+    uint64_t in, out, dead, filtered, dropped_errors;
+    uint64_t offset_resets; /* inputs reset by OFFSET_OUT_OF_RANGE: data was lost upstream */
+    double secs;
+} sr_up_stats;
+
+/* Runs the selected deployments of t until *o->stop, or, with exit_at_end,
+ * until they have consumed what their inputs held when they started (and
+ * sources have replayed their files). Every deployment with inputs is a
+ * member of its consumer group; on assignment a task is created for each
+ * input partition, on revocation it is flushed, committed and dropped.
+ * Delivery is at-least-once: outputs are produced and flushed before the
+ * input offsets are committed. Returns 0, or -1 with err set when a delivery
+ * finally failed or a client could not be created (nothing is committed past
+ * a failed delivery). Per-deployment statistics are printed on stderr;
+ * totals go to *st when st is not NULL. */
+int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *st, char *err,
+              size_t errsize);
+
+/* Makes sure every topic of t exists on the cluster at bootstraps with its
+ * declared partition count: creates missing ones (Admin API), and reports a
+ * topic whose partition count differs. Sets *mock when the cluster is an
+ * embedded broker (librdkafka's mock cluster), whose clients need shorter
+ * timeouts. Returns 0 or -1 with err. */
+int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *mock, char *err,
+                           size_t errsize);
+
+/* Sets a librdkafka property, reporting failures with the property name. */
+int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize);
+
+#endif
