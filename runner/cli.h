@@ -20,6 +20,11 @@ int sr_cmd_broker(int argc, char **argv);
 int sr_cmd_up(int argc, char **argv);
 int sr_cmd_tap(int argc, char **argv);
 
+/* Checks the structure of t's test cases (in the file, and in the file beside
+ * it named NAME.tests.yaml) without running them. Returns 0 or -1. */
+struct sr_topology;
+int sr_tests_check(const struct sr_topology *t, sr_diag *dg);
+
 /* Loads path, prints its diagnostics to stderr (text) and returns the
  * topology, or NULL when it has errors. */
 struct sr_topology *sr_cli_load(const char *path);

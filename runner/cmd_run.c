@@ -60,7 +60,8 @@ int sr_cmd_validate(int argc, char **argv)
         int before = dg.nerrors;
         struct stat st;
         if (stat(files[i], &st) != 0) io = 1;
-        if (sr_topology_load(&t, files[i], &dg) != 0 || dg.nerrors > before) bad++;
+        if (sr_topology_load(&t, files[i], &dg) == 0) sr_tests_check(t, &dg);
+        if (dg.nerrors > before) bad++;
         sr_topology_free(t);
     }
     sr_diag_print(&dg, json ? stdout : stderr, json, !json && isatty(2));

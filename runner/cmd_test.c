@@ -143,6 +143,7 @@ typedef struct test_run {
     sr_diag *dg;
     sr_buf report; /* failure details */
     int failures;
+    bool check_only; /* validate the cases' structure without running them */
 } test_run;
 
 static void fail(test_run *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -197,11 +198,13 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     if (adv) {
         int64_t ms;
         if (!sr_yis_scalar(adv) || !sr_parse_duration(adv->text, &ms)) {
-            sr_err(tr->dg, tr->file, adv->mark, "advance must be a duration such as 10s or 500ms");
+            sr_err(tr->dg, tr->file, adv->mark,
+                   "advance must be a duration such as 10s or 500ms, not '%s'",
+                   sr_yis_scalar(adv) ? adv->text : sr_ykind_name(adv));
             return false;
         }
         *clock += ms;
-        sr_local_set_clock(l, *clock);
+        if (l) sr_local_set_clock(l, *clock);
         return true;
     }
     const sr_ynode *k = sr_ymap_get(item, "key"), *v = sr_ymap_get(item, "value");
@@ -245,8 +248,9 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
             nh++;
         }
     }
-    sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
-                     key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, t, hdr, nh);
+    if (l)
+        sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
+                         key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, t, hdr, nh);
     sr_buf_free(&val);
     return true;
 }
@@ -351,7 +355,9 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         for (int i = 0; i < tr->topo->ndeps && nonly < 64; i++)
             if (!tr->topo->deps[i].source) only[nonly++] = tr->topo->deps[i].name;
     }
-    sr_local *l = sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
+    sr_local *l = tr->check_only
+                      ? NULL
+                      : sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
     int64_t clock = 0;
     const sr_ynode *ck = sr_ymap_get(tc, "clock");
     long long cv;
@@ -359,7 +365,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         sr_err(tr->dg, tr->file, ck->mark, "clock must be a whole number of ms since the epoch");
     else if (ck)
         clock = cv;
-    sr_local_set_clock(l, clock);
+    if (l) sr_local_set_clock(l, clock);
     const sr_ynode *in = sr_ymap_get(tc, "input");
     if (!in) {
         sr_err(tr->dg, tr->file, tc->mark, "test case '%s' has no 'input'", label);
@@ -416,15 +422,19 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
             for (int k = 0; k < ctx.ntopics; k++)
                 if (ctx.topics[k].topic == topic) g = &ctx.topics[k];
             int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
-            for (int k = 0; k < nwant && k < ngot; k++) {
+            bool wellformed = true;
+            for (int k = 0; k < nwant; k++) {
                 if (want->kids[k]->kind != SR_Y_MAP) {
                     sr_err(tr->dg, tr->file, want->kids[k]->mark,
                            "an expected record is a mapping {key, value, timestamp, headers}");
-                    continue;
+                    wellformed = false;
+                } else if (!check_record_keys(tr, want->kids[k])) {
+                    wellformed = false;
                 }
-                if (check_record_keys(tr, want->kids[k]))
-                    compare_record(tr, topic->name, k, want->kids[k], &g->recs[k], &a);
             }
+            if (tr->check_only || !wellformed) continue;
+            for (int k = 0; k < nwant && k < ngot; k++)
+                compare_record(tr, topic->name, k, want->kids[k], &g->recs[k], &a);
             if (nwant != ngot) {
                 fail(tr, "%s: expected %d record%s, got %d", topic->name, nwant,
                      nwant == 1 ? "" : "s", ngot);
@@ -505,6 +515,7 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
         tr->failures = 0;
         bool malformed;
         run_case(tr, tc, label, &malformed);
+        if (tr->check_only) continue;
         if (malformed) {
             printf("ERROR %s: %s (the test case is malformed, see above)\n", path, label);
             (*failed)++;
@@ -517,6 +528,31 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
         }
         fflush(stdout);
     }
+}
+
+int sr_tests_check(const sr_topology *t, sr_diag *dg)
+{
+    int before = dg->nerrors, passed = 0, failed = 0;
+    test_run tr = {.topo = t, .file = t->doc.file, .dg = dg, .check_only = true};
+    if (t->tests) run_cases(&tr, t->path, t->tests, &passed, &failed);
+    char *beside = beside_path(t->path);
+    struct stat st;
+    if (stat(beside, &st) == 0) {
+        sr_ydoc doc = {0};
+        if (sr_ydoc_load(&doc, beside, dg) == 0 && doc.root) {
+            const sr_ynode *tests =
+                doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
+            tr.file = doc.file;
+            if (tests)
+                run_cases(&tr, beside, tests, &passed, &failed);
+            else
+                sr_err(dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
+        }
+        sr_ydoc_free(&doc);
+    }
+    free(beside);
+    sr_buf_free(&tr.report);
+    return dg->nerrors > before ? -1 : 0;
 }
 
 int sr_cmd_test(int argc, char **argv)

@@ -61,6 +61,22 @@ static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
     }
 }
 
+/* "column N" (or "line L, column N") of expression offset off, in the file when
+ * the expression came from one, for messages that refer to another place. */
+static const char *where_is(const parser *p, uint32_t off, char *buf, size_t size)
+{
+    if (!p->ck) {
+        snprintf(buf, size, "column %u", off + 1);
+        return buf;
+    }
+    sr_mark at = sr_ysub_mark(p->where, off, 1), here = sr_ysub_mark(p->where, p->tok.off, 1);
+    if (at.line == here.line)
+        snprintf(buf, size, "column %d", at.col);
+    else
+        snprintf(buf, size, "line %d, column %d", at.line, at.col);
+    return buf;
+}
+
 static bool is_name_start(int c)
 {
     return isalpha(c) || c == '_';
@@ -416,10 +432,10 @@ static enode *parse_primary(parser *p)
             enode *inner = parse_expr(p);
             if (!inner) return NULL;
             if (!is_op(p, ")")) {
-                char what[64];
+                char what[64], buf[48];
                 describe_tok(p, what, sizeof(what));
-                perr(p, p->tok.off, p->tok.len,
-                     "expected ')' to close the '(' at column %u, found %s", t.off + 1, what);
+                perr(p, p->tok.off, p->tok.len, "expected ')' to close the '(' at %s, found %s",
+                     where_is(p, t.off, buf, sizeof(buf)), what);
                 return NULL;
             }
             /* widen the span to cover the parentheses */
@@ -480,10 +496,10 @@ static enode *parse_postfix(parser *p)
             enode *idx = parse_expr(p);
             if (!idx) return NULL;
             if (!is_op(p, "]")) {
-                char what[64];
+                char what[64], buf[48];
                 describe_tok(p, what, sizeof(what));
-                perr(p, p->tok.off, p->tok.len,
-                     "expected ']' to close the '[' at column %u, found %s", open + 1, what);
+                perr(p, p->tok.off, p->tok.len, "expected ']' to close the '[' at %s, found %s",
+                     where_is(p, open, buf, sizeof(buf)), what);
                 return NULL;
             }
             uint32_t end = p->tok.off + 1;

@@ -309,6 +309,7 @@ static void substitute(loader *L, sr_ynode *n)
         n->text = out.d ? out.d : sr_xstrdup("");
         n->len = out.len;
         n->flow = false; /* the text no longer maps to columns */
+        n->src = NULL;
     } else {
         sr_buf_free(&out);
     }
@@ -340,6 +341,13 @@ static sr_ynode *make_scalar(loader *L, const yaml_event_t *ev)
                 is_str_tag(tag);
     n->flow = (quoted || style == YAML_PLAIN_SCALAR_STYLE) && e.line == s.line;
     n->text_col = s.col + (quoted ? 1 : 0);
+    n->src = L->text + s.off;
+    n->srclen = end > s.off ? end - s.off : 0;
+    n->style = style == YAML_SINGLE_QUOTED_SCALAR_STYLE   ? '\''
+               : style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ? '"'
+               : style == YAML_LITERAL_SCALAR_STYLE       ? '|'
+               : style == YAML_FOLDED_SCALAR_STYLE        ? '>'
+                                                          : 0;
     substitute(L, n);
     return n;
 }
@@ -796,9 +804,86 @@ const char *sr_ykind_name(const sr_ynode *n)
     return "string";
 }
 
+/* Bytes of UTF-8 that the escape at p (a backslash) stands for, and its length in the source. */
+static void escape_size(const char *p, const char *end, size_t *src, size_t *text)
+{
+    char c = p + 1 < end ? p[1] : 0;
+    *src = 2;
+    *text = 1;
+    if (c == 'x') {
+        *src = 4;
+    } else if (c == 'u' || c == 'U') {
+        size_t digits = c == 'u' ? 4 : 8;
+        unsigned long cp = 0;
+        for (size_t i = 0; i < digits && p + 2 + i < end; i++)
+            cp = cp * 16 + (unsigned long)((p[2 + i] >= '0' && p[2 + i] <= '9') ? p[2 + i] - '0'
+                                           : (p[2 + i] >= 'a' && p[2 + i] <= 'f')
+                                               ? p[2 + i] - 'a' + 10
+                                               : (p[2 + i] | 0x20) - 'a' + 10);
+        *src = 2 + digits;
+        *text = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    } else if (c == 'N' || c == '_') {
+        *text = 2;
+    } else if (c == 'L' || c == 'P') {
+        *text = 3;
+    } else if (c == '\n') {
+        *text = 0; /* an escaped line break joins the lines */
+    }
+}
+
 sr_mark sr_ysub_mark(const sr_ynode *n, size_t off, size_t len)
 {
     if (!n) return (sr_mark){0};
-    if (!n->flow) return n->mark;
-    return (sr_mark){n->mark.line, n->text_col + (int)off, (int)len};
+    if (!n->src)
+        return n->flow ? (sr_mark){n->mark.line, n->text_col + (int)off, (int)len} : n->mark;
+    const char *p = n->src, *end = n->src + n->srclen;
+    int line = n->mark.line, col = n->mark.col;
+    size_t t = 0;
+    if (n->style == '|' || n->style == '>') {
+        /* content starts on the line after the indicator, at the block's indentation */
+        while (p < end && *p != '\n') p++;
+        if (p < end) p++, line++;
+        const char *q = p;
+        size_t indent = 0;
+        while (q < end) { /* the first non-blank line sets the indentation */
+            size_t k = 0;
+            while (q + k < end && q[k] == ' ') k++;
+            if (q + k < end && q[k] != '\n') {
+                indent = k;
+                break;
+            }
+            q += k + 1;
+        }
+        for (;;) {
+            size_t k = 0;
+            while (k < indent && p < end && *p == ' ') p++, k++;
+            col = (int)k + 1;
+            while (p < end && *p != '\n' && t < off) p++, col++, t++;
+            if (t >= off || p >= end) break;
+            p++, line++, t++; /* the line break (or the space it folds to) */
+        }
+        return (sr_mark){line, col, (int)len};
+    }
+    if (n->style == '"' || n->style == '\'') p++, col++;
+    while (p < end && t < off) {
+        if (*p == '\n' || *p == '\r') { /* a folded line break is one space of text */
+            while (p < end && (*p == '\n' || *p == '\r')) line += *p == '\n', p++;
+            col = 1;
+            while (p < end && (*p == ' ' || *p == '\t')) p++, col++;
+            t++;
+            continue;
+        }
+        if (n->style == '"' && *p == '\\') {
+            size_t sl, tl;
+            escape_size(p, end, &sl, &tl);
+            p += sl, col += (int)sl, t += tl;
+            continue;
+        }
+        if (n->style == '\'' && *p == '\'' && p + 1 < end && p[1] == '\'') {
+            p += 2, col += 2, t++;
+            continue;
+        }
+        p++, col++, t++;
+    }
+    return (sr_mark){line, col, (int)len};
 }

@@ -22,6 +22,11 @@ struct sr_ynode {
     bool quoted;  /* single, double quoted or block scalar */
     bool flow;    /* scalar whose text maps 1:1 to columns on its line (plain or quoted) */
     int text_col; /* 1-based column of the first character of text when flow */
+    /* the scalar as written (quotes, indicator and all), for exact marks
+     * inside it; NULL when ${VAR} substitution changed the text */
+    const char *src;
+    size_t srclen;
+    char style; /* 0 plain, '\'' or '"' quoted, '|' literal, '>' folded */
     sr_ynode **kids;
     int nkids;
 };
@@ -55,8 +60,10 @@ bool sr_yscalar_double(const sr_ynode *n, double *out);
 bool sr_yscalar_bool(const sr_ynode *n, bool *out);
 const char *sr_ykind_name(const sr_ynode *n); /* "mapping", "sequence", "string", "number"... */
 
-/* Mark of the byte range [off, off+len) inside a scalar's text, exact when
- * the scalar is on one line, else the scalar's own mark. */
+/* Mark of the byte range [off, off+len) inside a scalar's text: the line and
+ * column in the file where that text was written, through quotes, escapes,
+ * block scalars and folded lines; the scalar's own mark when ${VAR}
+ * substitution changed the text. */
 sr_mark sr_ysub_mark(const sr_ynode *n, size_t off, size_t len);
 
 #endif

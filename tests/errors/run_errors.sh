@@ -5,10 +5,7 @@
 #
 #   bash tests/errors/run_errors.sh build/streamrun
 #   STREAMRUN_REGENERATE=1 bash tests/errors/run_errors.sh build/streamrun   # rewrite .expected
-#
-# Cases listed in tests/errors/KNOWN_FAILURES (name, then the reason) keep the output the tool
-# should print; they are reported as known failures and do not fail the run, but one that
-# starts to pass does, so that it is taken off the list. Regenerating leaves them alone.
+
 set -u
 
 if [ $# -ne 1 ]; then
@@ -37,14 +34,8 @@ export LC_ALL=C
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-known_reason() {
-    [ -f "$dir/KNOWN_FAILURES" ] || return 1
-    awk -v n="$1" '$1 == n { $1 = ""; sub(/^ /, ""); print; found = 1 } END { exit !found }' \
-        "$dir/KNOWN_FAILURES"
-}
-
 regen=${STREAMRUN_REGENERATE:-0}
-pass=0 fail=0 known=0 fixed=0
+pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -63,15 +54,14 @@ for yaml in "${cases[@]}"; do
     code=$?
     { printf '# exit %d\n' "$code"; cat "$tmp/stderr"; } >"$actual"
 
-    # a sanitizer report is a failure even in a known-failure case, and is never regenerated
+    # a sanitizer report is a failure, and is never regenerated
     if grep -qE 'Sanitizer|runtime error:' "$actual"; then
         echo "FAIL $name: sanitizer report"
         cat "$actual"
         fail=$((fail + 1))
         continue
     fi
-    reason=$(known_reason "$name") && is_known=1 || is_known=0
-    if [ "$regen" = 1 ] && [ $is_known = 0 ]; then
+    if [ "$regen" = 1 ]; then
         if ! cmp -s "$actual" "$expected" 2>/dev/null; then
             cp "$actual" "$expected"
             echo "REGENERATED $name"
@@ -85,15 +75,7 @@ for yaml in "${cases[@]}"; do
         continue
     fi
     if cmp -s "$expected" "$actual"; then
-        if [ $is_known = 1 ]; then
-            echo "FIXED $name: passes but is listed in $dir/KNOWN_FAILURES; take it off the list"
-            fixed=$((fixed + 1))
-        else
-            pass=$((pass + 1))
-        fi
-    elif [ $is_known = 1 ]; then
-        echo "KNOWN $name: $reason"
-        known=$((known + 1))
+        pass=$((pass + 1))
     else
         echo "FAIL $name"
         diff -u --label "$expected" --label "actual" "$expected" "$actual"
@@ -101,7 +83,5 @@ for yaml in "${cases[@]}"; do
     fi
 done
 
-summary="$pass passed, $((fail + fixed)) failed"
-[ $known -gt 0 ] && summary="$summary, $known known failures"
-echo "$summary"
-[ $((fail + fixed)) -eq 0 ]
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

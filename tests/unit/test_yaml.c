@@ -118,7 +118,9 @@ static void test_marks_and_scalars(void)
     n = sr_ymap_get(r, "block");
     CHECK_STR(n->text, "line one\nline two\n");
     CHECK(n->quoted && !n->flow && mark_is(n->mark, 12, 8, 1));
-    CHECK(mark_is(sr_ysub_mark(n, 3, 2), 12, 8, 1));
+    /* inside a block scalar: the text's own line and column */
+    CHECK(mark_is(sr_ysub_mark(n, 3, 2), 13, 6, 2));
+    CHECK(mark_is(sr_ysub_mark(n, 9, 3), 14, 3, 3));
 
     CHECK(sr_yscalar_int(sr_ymap_get(r, "hex"), &i) && i == 31);
     CHECK(sr_yscalar_int(sr_ymap_get(r, "neg"), &i) && i == -7);

@@ -88,6 +88,17 @@ echo "reference: $rows output rows expected from the normalisation"
 declare -A rate cpu rss verified how
 peers=()
 
+# broker_alive WHEN: fails loudly, with the broker's log and exit status, if it is gone.
+broker_alive() {
+    kill -0 "$broker_pid" 2>/dev/null && return 0
+    local st=0
+    wait "$broker_pid" 2>/dev/null || st=$?
+    broker_pid=
+    sed 's/^/  broker: /' "$work/broker.log" >&2
+    if [ "$st" -gt 128 ]; then st="killed by signal $((st - 128))"; else st="exit status $st"; fi
+    fail "THE BROKER DIED $1 ($st); the results above are not comparable"
+}
+
 # run_peer NAME CMD...: runs one peer under /usr/bin/time -v; sets $rc, fills cpu and rss.
 run_peer() {
     local name=$1
@@ -103,6 +114,7 @@ run_peer() {
     cat "$work/$name.out"
     tail -5 "$work/$name.err" | sed 's/^/  stderr: /'
     [ "$rc" = 124 ] && echo "  TIMED OUT after $peer_timeout s"
+    broker_alive "during $name"
     cpu[$name]=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' \
         "$work/$name.time" 2>/dev/null || echo "?")
     rss[$name]=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2 / 1024}' \
