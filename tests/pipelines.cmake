@@ -41,3 +41,8 @@ add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh 
 # Command-line behaviour: run over files, envelopes, dead letters, exit codes.
 add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+
+# compose/ cannot run here (no Docker engine): check it against the Compose Specification.
+add_test(NAME compose COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/compose/check_compose.py
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(compose PROPERTIES SKIP_RETURN_CODE 77)
