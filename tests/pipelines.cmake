@@ -31,7 +31,7 @@ endif()
 
 # The README's operator and function reference is the output of `streamrun docs`.
 add_test(NAME readme-reference
-         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tools/readme_reference.py $<TARGET_FILE:streamrun>
+         COMMAND ${SR_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/readme_reference.py $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
 # `streamrun graph` of every example pipeline, against golden files.
@@ -43,6 +43,6 @@ add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARG
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
 # compose/ cannot run here (no Docker engine): check it against the Compose Specification.
-add_test(NAME compose COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/compose/check_compose.py
+add_test(NAME compose COMMAND ${SR_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/compose/check_compose.py
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(compose PROPERTIES SKIP_RETURN_CODE 77)

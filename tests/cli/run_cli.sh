@@ -58,7 +58,7 @@ check "no arguments" expect_exit 2 "$bin"
 # validate --format json
 printf 'topics: [a]\ndeployments:\n  - {name: x, input: b}\n' > "$work/bad.yaml"
 check "validate invalid" expect_exit 1 "$bin" validate "$work/bad.yaml" --format json
-check "validate json parses" python3 -c "import json,sys; d=json.load(open('$work/stdout')); assert any(e['line']==3 and e['column']==22 and e['severity']=='error' and e['message']==\"unknown topic 'b'; did you mean 'a'?\" for e in d), d"
+check "validate json parses" /usr/bin/python3 -c "import json,sys; d=json.load(open('$work/stdout')); assert any(e['line']==3 and e['column']==22 and e['severity']=='error' and e['message']==\"unknown topic 'b'; did you mean 'a'?\" for e in d), d"
 check "validate valid" expect_exit 0 "$bin" validate $P pipelines/covid-cases.yaml
 check "validate summary" has "$work/stderr" "2 files valid"
 

@@ -12,7 +12,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 TELEMETRY_FILE=$demo "$bin" run pipelines/phone-normalization.yaml --out "$out" --envelope
-python3 - "$demo" "$out/table-data.jsonl" <<'PY'
+/usr/bin/python3 - "$demo" "$out/table-data.jsonl" <<'PY'
 import json, sys
 demo, got_path = sys.argv[1], sys.argv[2]
 want = []
