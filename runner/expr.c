@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_NESTING 200 /* deepest nesting of parentheses, brackets and unary operators */
+
 /* ---- tokens ------------------------------------------------------------------ */
 
 typedef enum {
@@ -35,6 +37,7 @@ typedef struct parser {
     size_t pos;
     token tok;
     int nerr;
+    int depth; /* nesting of parse_expr/parse_unary calls, bounded */
     /* error sinks */
     sr_check *ck;
     const sr_ynode *where;
@@ -428,6 +431,10 @@ static enode *parse_primary(parser *p)
     }
     case T_OP:
         if (is_op(p, "(")) {
+            if (p->depth + 1 > MAX_NESTING) { /* point at the '(' itself */
+                perr(p, t.off, 1, "expression nested more than %d levels deep", MAX_NESTING);
+                return NULL;
+            }
             next(p);
             enode *inner = parse_expr(p);
             if (!inner) return NULL;
@@ -543,8 +550,14 @@ static enode *parse_unary(parser *p)
 {
     token t = p->tok;
     if (is_op(p, "-") || is_op(p, "!") || is_kw(p, "not")) {
+        if (p->depth + 1 > MAX_NESTING) {
+            perr(p, t.off, t.len, "expression nested more than %d levels deep", MAX_NESTING);
+            return NULL;
+        }
         next(p);
+        p->depth++;
         enode *k = t.kind == T_IDENT ? parse_binary(p, PREC_CMP) : parse_unary(p);
+        p->depth--;
         if (!k) return NULL;
         bool neg = t.op[0] == '-';
         /* fold -literal into a literal */
@@ -615,7 +628,23 @@ static enode *parse_binary(parser *p, int min_prec)
     return l;
 }
 
+static enode *parse_expr_nested(parser *p);
+
+/* Every nested construct passes through here or parse_unary: bound the depth
+ * so that a hostile expression cannot overflow the stack. */
 static enode *parse_expr(parser *p)
+{
+    if (++p->depth > MAX_NESTING) {
+        perr(p, p->tok.off, p->tok.len, "expression nested more than %d levels deep", MAX_NESTING);
+        p->depth--;
+        return NULL;
+    }
+    enode *n = parse_expr_nested(p);
+    p->depth--;
+    return n;
+}
+
+static enode *parse_expr_nested(parser *p)
 {
     enode *c = parse_binary(p, 1);
     if (!c || !is_op(p, "?")) return c;
@@ -830,6 +859,7 @@ static sr_expr *compile(parser *p, const char *text, size_t len)
     p->s = e->text;
     p->n = len;
     p->pos = 0;
+    p->depth = -1; /* the expression itself is not nested */
     next(p);
     if (p->tok.kind == T_EOF) {
         perr(p, 0, 0, "empty expression");

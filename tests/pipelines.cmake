@@ -14,11 +14,14 @@ set_tests_properties(pipeline/phone-normalization/tutorial-data PROPERTIES SKIP_
 
 # Fuzz targets: a short bounded run of each in the test suite (clang builds with STREAMRUN_FUZZ).
 if(STREAMRUN_FUZZ)
-  foreach(f topology expr)
-    add_test(NAME fuzz/${f}
-             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh $<TARGET_FILE:fuzz_${f}>
-                     ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${f} 30)
-  endforeach()
+  # the topology fuzzer also starts from the example pipelines and the error cases
+  file(GLOB FUZZ_TOPOLOGY_SEEDS ${CMAKE_SOURCE_DIR}/pipelines/*.yaml ${CMAKE_SOURCE_DIR}/tests/errors/*.yaml)
+  add_test(NAME fuzz/topology
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh $<TARGET_FILE:fuzz_topology>
+                   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/topology 30 ${FUZZ_TOPOLOGY_SEEDS})
+  add_test(NAME fuzz/expr
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh $<TARGET_FILE:fuzz_expr>
+                   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/expr 30)
 endif()
 
 # The tree is formatted (clang-format, .clang-format at the root).

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# 0001 — phone end to end: `streamrun up pipelines/phone-normalization.yaml --exit-at-end` on a
+# `streamrun broker` writes to table-data the same multiset of (key, value) as `streamrun run
+# --envelope` over the same sample data, with the same per-deployment counts on its summary.
+source "$(dirname "$0")/lib.sh" "$@"
+
+start_broker "$PHONE"
+reference "$PHONE" "$WORK/ref"
+up up 60 "$PHONE" --exit-at-end
+[ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
+echo "streamrun up: $SECS s"
+
+# each deployment's "N in, N out, N filtered, N dead-lettered" is the in-process run's
+tin=0 tout=0 tdead=0
+for dep in raw-replay data-normalization; do
+    want=$(grep -E "^$dep: " "$WORK/reference.log") || fail "no $dep line from streamrun run"
+    got=$(summary up "$dep")
+    case $got in
+    "$want, "*" s"*) echo "summary ok: $got" ;;
+    *) fail "summary of $dep: expected '$want, ... s', got '${got:-nothing}'" ;;
+    esac
+    read -r n_in n_out n_dead < <(echo "$want" |
+        sed -E 's/^[^:]+: ([0-9]+) in, ([0-9]+) out, [0-9]+ filtered, ([0-9]+) dead-lettered$/\1 \2 \3/')
+    tin=$((tin + n_in)) tout=$((tout + n_out)) tdead=$((tdead + n_dead))
+done
+total=$(grep -E "^total: " "$WORK/up.log" || true)
+[[ $total =~ ^total:\ $tin\ in,\ $tout\ out,\ $tdead\ dead-lettered,\ [0-9]+\.[0-9]{3}\ s$ ]] ||
+    fail "expected 'total: $tin in, $tout out, $tdead dead-lettered, N.NNN s', got '$total'"
+echo "summary ok: $total"
+
+kt read "$ADDR" table-data "$WORK/table-data.jsonl"
+kt compare "$WORK/ref/table-data.jsonl" "$WORK/table-data.jsonl" --exact
+kt read "$ADDR" raw-data "$WORK/raw-data.jsonl"
+kt compare "$WORK/ref/raw-data.jsonl" "$WORK/raw-data.jsonl" --exact
+kt read "$ADDR" errors "$WORK/errors.jsonl"
+[ ! -s "$WORK/errors.jsonl" ] || fail "records were dead-lettered: $(head -c 300 "$WORK/errors.jsonl")"
+echo "PASS"

@@ -1,0 +1,352 @@
+# kafkatool.py — Kafka helpers for the scripted tests in tests/kafka (confluent-kafka, loopback
+# brokers only): produce inputs, dump a topic, wait for records, and compare outputs with the
+# in-process reference (`streamrun run --envelope`) as multisets of (key, value as JSON).
+#
+# usage: kafkatool.py COMMAND ...; run `kafkatool.py -h` for the commands. Every command exits 0 on
+# success and 1 with a message starting "kafkatool:" otherwise.
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+from collections import Counter
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+
+def die(msg):
+    print("kafkatool: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def input_lines(path):
+    """The non-empty lines of a JSON-lines file, as bytes without their line ending."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return [ln[:-1] if ln.endswith(b"\r") else ln for ln in data.split(b"\n") if ln.strip()]
+
+
+def line_key(j):
+    return "l%03d" % j
+
+
+def replica_key(i, j):
+    """Key of the i-th replicated input, line j: unique per input, names its line."""
+    return "%06d:%s" % (i, line_key(j))
+
+
+# ---- clients ----------------------------------------------------------------------------------
+
+
+def consumer(addr):
+    return Consumer({
+        "bootstrap.servers": addr,
+        "group.id": "kafkatool-%d" % os.getpid(),
+        "enable.auto.commit": False,
+        "enable.partition.eof": False,
+        "fetch.wait.max.ms": 10,
+        "log.connection.close": False,
+    })
+
+
+def partitions_of(c, topic):
+    md = c.list_topics(topic, timeout=10)
+    t = md.topics.get(topic)
+    if t is None or t.error is not None:
+        die("topic %s: %s" % (topic, t.error if t else "absent"))
+    return sorted(t.partitions)
+
+
+def watermarks(c, topic):
+    return [(p,) + c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            for p in partitions_of(c, topic)]
+
+
+class Delivery:
+    """Delivery reports of a producer: (partition, offset) per record index, first error."""
+
+    def __init__(self, n):
+        self.where = [None] * n
+        self.delivered = 0
+        self.error = None
+
+    def callback(self, i):
+        def cb(err, msg):
+            if err is not None:
+                if self.error is None:
+                    self.error = "record %d: %s" % (i, err)
+            else:
+                self.where[i] = (msg.partition(), msg.offset())
+                self.delivered += 1
+        return cb
+
+
+def producer(addr, compression, big=False):
+    conf = {"bootstrap.servers": addr, "compression.codec": compression, "acks": "all",
+            "enable.idempotence": True, "log.connection.close": False, "linger.ms": 20}
+    if big:  # large batches: the embedded broker keeps at most 100,000 batches per partition
+        conf.update({"linger.ms": 200, "batch.size": 1000000, "batch.num.messages": 100000,
+                     "queue.buffering.max.messages": 1000000,
+                     "queue.buffering.max.kbytes": 2097151})
+    return Producer(conf)
+
+
+def finish(p, d, n, timeout=60):
+    left = p.flush(timeout)
+    if d.error:
+        die("delivery failed: " + d.error)
+    if left or d.delivered != n:
+        die("%d of %d records delivered after %d s" % (d.delivered, n, timeout))
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+def cmd_lines(a):
+    """Envelope file of FILE's lines keyed l000, l001...: the reference run's input."""
+    with open(a.out, "w") as out:
+        for j, line in enumerate(input_lines(a.file)):
+            out.write(json.dumps({"key": line_key(j), "value": json.loads(line)}) + "\n")
+
+
+def cmd_produce(a):
+    """Produces an envelope file: key, value (JSON) or raw (text, sent as is), headers,
+    partition; --report writes where each record went, in file order."""
+    recs = [json.loads(ln) for ln in open(a.file) if ln.strip()]
+    p = producer(a.addr, a.compression)
+    d = Delivery(len(recs))
+    for i, r in enumerate(recs):
+        value = r["raw"].encode() if "raw" in r else json.dumps(r["value"]).encode()
+        kw = {"key": r.get("key"), "value": value, "on_delivery": d.callback(i)}
+        if "headers" in r:
+            kw["headers"] = [(k, None if v is None else v.encode()) for k, v in r["headers"]]
+        if "partition" in r:
+            kw["partition"] = r["partition"]
+        p.produce(a.topic, **kw)
+        p.poll(0)
+    finish(p, d, len(recs))
+    if a.report:
+        with open(a.report, "w") as out:
+            for part, off in d.where:
+                out.write(json.dumps({"partition": part, "offset": off}) + "\n")
+
+
+def cmd_load(a):
+    """Produces inputs FIRST .. FIRST+N-1: input i is line i % LINES of FILE, keyed
+    replica_key(i, i % LINES); then checks the broker kept every record ever loaded: low
+    watermarks 0, high watermarks summing to FIRST + N."""
+    lines = input_lines(a.file)
+    p = producer(a.addr, a.compression, big=True)
+    d = Delivery(a.n)
+    for k in range(a.n):
+        i = a.first + k
+        j = i % len(lines)
+        while True:
+            try:
+                p.produce(a.topic, key=replica_key(i, j), value=lines[j], on_delivery=d.callback(k))
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    finish(p, d, a.n, timeout=120)
+    c = consumer(a.addr)
+    wm = watermarks(c, a.topic)
+    c.close()
+    low = [lo for _, lo, _ in wm]
+    high = sum(hi for _, _, hi in wm)
+    if any(low) or high != a.first + a.n:
+        die("%s holds offsets %s: expected low watermarks 0 and %d records in all (the embedded "
+            "broker dropped some)" % (a.topic, [(lo, hi) for _, lo, hi in wm], a.first + a.n))
+    print("loaded %d records into %s (%d in all, low watermarks 0)" % (a.n, a.topic, high))
+
+
+def cmd_watermarks(a):
+    c = consumer(a.addr)
+    wm = watermarks(c, a.topic)
+    c.close()
+    print(json.dumps({"low": [lo for _, lo, _ in wm], "high": [hi for _, _, hi in wm],
+                      "total": sum(hi - lo for _, lo, hi in wm)}))
+
+
+def cmd_wait(a):
+    """Waits until TOPIC holds at least N records (sum of high watermarks)."""
+    c = consumer(a.addr)
+    deadline = time.monotonic() + a.timeout
+    parts = partitions_of(c, a.topic)
+    while True:
+        total = sum(c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=10)[1]
+                    for p in parts)
+        if total >= a.n:
+            break
+        if time.monotonic() > deadline:
+            c.close()
+            die("%s holds %d records after %d s, expected at least %d"
+                % (a.topic, total, a.timeout, a.n))
+        time.sleep(0.02)
+    c.close()
+    print("%s holds %d records" % (a.topic, total))
+
+
+def decode(b):
+    return None if b is None else b.decode("utf-8", "surrogateescape")
+
+
+def cmd_read(a):
+    """Dumps TOPIC up to its high watermarks as envelope lines: key, value (when the bytes are
+    JSON), raw (the bytes as text), raw_b64, headers ([name, value] in order), partition,
+    offset, timestamp."""
+    c = consumer(a.addr)
+    wm = watermarks(c, a.topic)
+    want = {p: hi for p, lo, hi in wm if hi > lo}
+    c.assign([TopicPartition(a.topic, p, lo) for p, lo, hi in wm if hi > lo])
+    pos = {p: lo for p, lo, _ in wm}
+    out = open(a.out, "w")
+    n = 0
+    deadline = time.monotonic() + a.timeout
+    while any(pos[p] < hi for p, hi in want.items()):
+        if time.monotonic() > deadline:
+            die("reading %s: at %s after %d s, expected %s" % (a.topic, pos, a.timeout, want))
+        for m in c.consume(num_messages=1000, timeout=0.2):
+            if m.error():
+                if m.error().code() != KafkaError._PARTITION_EOF:
+                    die("reading %s: %s" % (a.topic, m.error()))
+                continue
+            if m.offset() >= want.get(m.partition(), 0):
+                continue
+            pos[m.partition()] = m.offset() + 1
+            rec = {"key": decode(m.key()), "partition": m.partition(), "offset": m.offset(),
+                   "timestamp": m.timestamp()[1]}
+            raw = m.value() or b""
+            try:
+                rec["value"] = json.loads(raw)
+            except ValueError:
+                pass
+            rec["raw"] = decode(raw)
+            rec["raw_b64"] = base64.b64encode(raw).decode()
+            rec["headers"] = [[k, decode(v)] for k, v in (m.headers() or [])]
+            out.write(json.dumps(rec) + "\n")
+            n += 1
+    out.close()
+    c.close()
+    print("read %d records from %s" % (n, a.topic))
+
+
+def canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def multiset(path):
+    """(key, value as canonical JSON) of each envelope line of path."""
+    got = Counter()
+    for ln in open(path):
+        if ln.strip():
+            r = json.loads(ln)
+            if "value" not in r:
+                die("%s: a record that is not JSON: %s" % (path, ln.strip()[:200]))
+            got[(r.get("key"), canonical(r["value"]))] += 1
+    return got
+
+
+def cmd_expect(a):
+    """Expected outputs of the replicated inputs FIRST .. FIRST+N-1, from REF: the reference
+    run's outputs over FILE's lines keyed l000... (cmd_lines)."""
+    lines = input_lines(a.file)
+    per_line = {}
+    for ln in open(a.ref):
+        if ln.strip():
+            r = json.loads(ln)
+            per_line.setdefault(r["key"], []).append(r["value"])
+    with open(a.out, "w") as out:
+        for i in range(a.first, a.first + a.n):
+            j = i % len(lines)
+            for v in per_line.get(line_key(j), []):
+                out.write(json.dumps({"key": replica_key(i, j), "value": v}) + "\n")
+
+
+def show(item):
+    key, value = item
+    return "key=%r value=%s" % (key, value if len(value) < 160 else value[:160] + "...")
+
+
+def cmd_compare(a):
+    """Compares the (key, value) multisets of two envelope files. --exact: equal; --no-loss:
+    EXPECTED is contained in GOT, and whatever GOT has beyond it is a duplicate of an expected
+    record (counted and printed). Both fail when EXPECTED is empty."""
+    exp, got = multiset(a.expected), multiset(a.got)
+    missing, extra = exp - got, got - exp
+    unexpected = Counter({k: n for k, n in extra.items() if k not in exp})
+    dups = sum(extra.values()) - sum(unexpected.values())
+    print("compare: expected %d records, got %d: %d missing, %d duplicates, %d unexpected"
+          % (sum(exp.values()), sum(got.values()), sum(missing.values()), dups,
+             sum(unexpected.values())))
+    for item in list(missing)[:3]:
+        print("  missing:    " + show(item))
+    for item in list(unexpected)[:3]:
+        print("  unexpected: " + show(item))
+    for item in [k for k in extra if k in exp][:3]:
+        print("  duplicate:  %s (%d more)" % (show(item), extra[item]))
+    if not exp:
+        die("nothing expected: the reference is empty")
+    if missing or unexpected or (a.exact and dups):
+        die("%s differs from %s" % (a.got, a.expected))
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Kafka helpers for tests/kafka")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("lines")
+    s.add_argument("file")
+    s.add_argument("out")
+    s.set_defaults(fn=cmd_lines)
+    s = sub.add_parser("produce")
+    s.add_argument("addr")
+    s.add_argument("topic")
+    s.add_argument("file")
+    s.add_argument("--compression", default="none")
+    s.add_argument("--report")
+    s.set_defaults(fn=cmd_produce)
+    s = sub.add_parser("load")
+    s.add_argument("addr")
+    s.add_argument("topic")
+    s.add_argument("file")
+    s.add_argument("n", type=int)
+    s.add_argument("--first", type=int, default=0)
+    s.add_argument("--compression", default="zstd")
+    s.set_defaults(fn=cmd_load)
+    s = sub.add_parser("watermarks")
+    s.add_argument("addr")
+    s.add_argument("topic")
+    s.set_defaults(fn=cmd_watermarks)
+    s = sub.add_parser("wait")
+    s.add_argument("addr")
+    s.add_argument("topic")
+    s.add_argument("n", type=int)
+    s.add_argument("--timeout", type=int, default=60)
+    s.set_defaults(fn=cmd_wait)
+    s = sub.add_parser("read")
+    s.add_argument("addr")
+    s.add_argument("topic")
+    s.add_argument("out")
+    s.add_argument("--timeout", type=int, default=60)
+    s.set_defaults(fn=cmd_read)
+    s = sub.add_parser("expect")
+    s.add_argument("ref")
+    s.add_argument("file")
+    s.add_argument("n", type=int)
+    s.add_argument("out")
+    s.add_argument("--first", type=int, default=0)
+    s.set_defaults(fn=cmd_expect)
+    s = sub.add_parser("compare")
+    s.add_argument("expected")
+    s.add_argument("got")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--exact", action="store_true")
+    g.add_argument("--no-loss", action="store_true")
+    s.set_defaults(fn=cmd_compare)
+    a = ap.parse_args()
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()

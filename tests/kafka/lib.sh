@@ -1,0 +1,127 @@
+# lib.sh — sourced by the Kafka test scripts: a work directory, an embedded broker on loopback,
+# `streamrun up` runs with a time limit, summary checks, and cleanup of every process started.
+#
+# A script sources it with `source "$(dirname "$0")/lib.sh" "$@"`; its arguments are the
+# streamrun binary and, optionally, the python3 with confluent_kafka (default /usr/bin/python3).
+# KEEP=1 keeps the work directory. Every process is started under `timeout`, so that none
+# outlives the test even when the script itself is killed.
+set -euo pipefail
+
+STREAMRUN=$(realpath "${1:?usage: $0 STREAMRUN [PYTHON3]}")
+PYTHON=${2:-/usr/bin/python3}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PHONE=$ROOT/pipelines/phone-normalization.yaml
+TELEMETRY=$ROOT/pipelines/data/phone-telemetry.jsonl
+cd "$ROOT"
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+"$PYTHON" -c 'import confluent_kafka' 2>/dev/null ||
+    fail "$PYTHON cannot import confluent_kafka: apt-get install -y python3-confluent-kafka"
+
+WORK=$(mktemp -d)
+
+# Stops the background jobs of this shell that are still running (the broker, `up` runs), each
+# by its process id, then removes the work directory.
+cleanup() {
+    local st=$? pids
+    pids=$(jobs -p)
+    for pid in $pids; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in $pids; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$st" != 0 ]; then
+        for f in "$WORK"/*.log; do
+            [ -f "$f" ] || continue
+            echo "---- $(basename "$f") (last 20 lines)"
+            tail -20 "$f"
+        done
+    fi
+    if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kt() {
+    "$PYTHON" "$HERE/kafkatool.py" "$@"
+}
+
+# start_broker ARGS...: `streamrun broker ARGS` in the background; sets ADDR.
+start_broker() {
+    timeout 300 "$STREAMRUN" broker "$@" --address-file "$WORK/addr" 2>"$WORK/broker.log" &
+    BROKER_PID=$!
+    for _ in $(seq 200); do
+        [ -s "$WORK/addr" ] && break
+        kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker did not start"
+        sleep 0.05
+    done
+    [ -s "$WORK/addr" ] || fail "the broker wrote no address in 10 s"
+    ADDR=$(head -1 "$WORK/addr")
+    case $ADDR in 127.0.0.1:*) ;; *) fail "the broker is not on loopback: $ADDR" ;; esac
+}
+
+broker_alive() {
+    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker died"
+}
+
+# up LOG LIMIT ARGS...: runs `streamrun up ARGS --broker $ADDR` for at most LIMIT seconds with
+# stderr in $WORK/LOG.log; sets RC and SECS (wall time).
+up() {
+    local log=$1 limit=$2
+    shift 2
+    local t0 t1
+    t0=$(date +%s.%N)
+    RC=0
+    timeout "$limit" "$STREAMRUN" up "$@" --broker "$ADDR" 2>"$WORK/$log.log" || RC=$?
+    t1=$(date +%s.%N)
+    SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+    [ "$RC" != 124 ] || fail "streamrun up $* did not finish in $limit s"
+    broker_alive
+}
+
+# up_bg LOG LIMIT ARGS...: the same in the background; sets UP_PID (wait for it to get its status).
+up_bg() {
+    local log=$1 limit=$2
+    shift 2
+    timeout "$limit" "$STREAMRUN" up "$@" --broker "$ADDR" 2>"$WORK/$log.log" &
+    UP_PID=$!
+}
+
+# summary LOG DEPLOYMENT: the deployment's summary line "NAME: N in, N out, ..." from LOG.
+summary() {
+    grep -E "^$2: [0-9]+ in, " "$WORK/$1.log" | tail -1 || true
+}
+
+# count_in LOG DEPLOYMENT: N of "N in" on the deployment's summary line (fails without one).
+count_in() {
+    local line
+    line=$(summary "$1" "$2")
+    [ -n "$line" ] || fail "no summary line for $2 in $1.log"
+    echo "$line" | sed -E 's/^[^:]+: ([0-9]+) in,.*/\1/'
+}
+
+# expect_summary LOG DEPLOYMENT IN OUT FILTERED DEAD: the deployment's summary line says so.
+expect_summary() {
+    local line want
+    line=$(summary "$1" "$2")
+    want="$2: $3 in, $4 out, $5 filtered, $6 dead-lettered"
+    case $line in
+    "$want, "*) echo "summary ok: $want" ;;
+    *) fail "$1.log: expected the summary '$want, ...', got '${line:-nothing}'" ;;
+    esac
+}
+
+# reference NAME OUTDIR ARGS...: `streamrun run FILE --envelope --out OUTDIR ARGS`, quietly.
+reference() {
+    local file=$1 out=$2
+    shift 2
+    "$STREAMRUN" run "$file" --envelope --out "$out" "$@" 2>"$WORK/reference.log" ||
+        fail "streamrun run $file failed"
+}
