@@ -479,7 +479,10 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
     /* then each parameter in table order, so expressions see earlier settings */
     for (const sr_param *p = params; p->name; p++) {
         const sr_ynode *v = sr_ymap_get(map, p->name);
-        if (!v || sr_yis_null(v)) {
+        /* `missing: null` means the choice "null" where there is one, not the default */
+        bool null_choice = v && sr_yis_null(v) && v->len && p->type == SR_P_ENUM &&
+                           strstr(p->choices, "null") != NULL;
+        if (!v || (sr_yis_null(v) && !null_choice)) {
             if (param_set_default(p, conf)) continue;
             bool misspelt = false;
             for (int j = 0; j < nmeant; j++) misspelt |= meant[j] == p->name;
