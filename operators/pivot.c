@@ -60,7 +60,7 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
         memcpy(k, name->u.s, name->len);
         memcpy(k + name->len, p->separator, seplen);
         memcpy(k + name->len + seplen, m->key, m->klen);
-        sr_obj_set(&t->arena, &out, k, klen, m->v);
+        sr_obj_append(&t->arena, &out, k, klen, m->v); /* distinct as the member names are */
     }
     for (int i = 0; i < p->keep.n; i++) {
         size_t len = strlen(p->keep.v[i]);

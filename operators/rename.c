@@ -33,37 +33,38 @@ static int rename_check(sr_op *op, sr_check *ck)
     return rc;
 }
 
+/* All renames apply at once to the record as it came: {a: b, b: a} swaps, {a: a} keeps a,
+ * and a field whose name another field takes is replaced. Fields keep their places. */
 static int rename_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct rename *rn = op->conf;
     if (sr_need_object(t, op, r)) return -1;
-    sr_value *obj = &r->value;
+    const sr_value *in = &r->value;
     for (int i = 0; i < rn->fields.n; i++) {
-        const char *from = rn->fields.names[i], *to = rn->fields.vals[i];
-        size_t flen = strlen(from), tlen = strlen(to);
-        sr_member *m = NULL;
-        for (uint32_t k = 0; k < obj->len; k++) {
-            if (obj->u.o[k].klen == flen && memcmp(obj->u.o[k].key, from, flen) == 0) {
-                m = &obj->u.o[k];
-                break;
-            }
+        if (rn->missing == 0 && !sr_obj_get(in, rn->fields.names[i], strlen(rn->fields.names[i])))
+            return sr_task_fail(t, op, "field '%s' is missing", rn->fields.names[i]);
+    }
+    sr_value out = sr_obj_new(&t->arena, in->len);
+    for (uint32_t k = 0; k < in->len; k++) {
+        const sr_member *m = &in->u.o[k];
+        int from = -1, to = -1;
+        for (int i = 0; i < rn->fields.n; i++) {
+            if (from < 0 && strlen(rn->fields.names[i]) == m->klen &&
+                memcmp(rn->fields.names[i], m->key, m->klen) == 0)
+                from = i;
+            if (to < 0 && strlen(rn->fields.vals[i]) == m->klen &&
+                memcmp(rn->fields.vals[i], m->key, m->klen) == 0)
+                to = i;
         }
-        if (!m) {
-            if (rn->missing == 0) return sr_task_fail(t, op, "field '%s' is missing", from);
-            continue;
-        }
-        sr_value v = m->v;
-        sr_obj_del(obj, to, tlen); /* the new name replaces a field of that name */
-        /* the member may have moved after the deletion: find it again */
-        for (uint32_t k = 0; k < obj->len; k++) {
-            if (obj->u.o[k].klen == flen && memcmp(obj->u.o[k].key, from, flen) == 0) {
-                obj->u.o[k].key = to;
-                obj->u.o[k].klen = (uint32_t)tlen;
-                obj->u.o[k].v = v;
-                break;
-            }
+        if (from >= 0) {
+            const char *name = rn->fields.vals[from];
+            sr_obj_set(&t->arena, &out, name, strlen(name), m->v);
+        } else if (to < 0 || !sr_obj_get(in, rn->fields.names[to], strlen(rn->fields.names[to]))) {
+            sr_obj_set(&t->arena, &out, m->key, m->klen,
+                       m->v); /* untouched, or its taker is absent */
         }
     }
+    r->value = out;
     return sr_emit(t, op, r);
 }
 

@@ -13,7 +13,8 @@ struct route {
 
 static const sr_param case_params[] = {
     {SR_P_EXPR, "when", NULL, offsetof(struct route_case, when),
-     "condition; a case without one matches every record and must be last"},
+     "condition; a case without one matches every record (with mode first it must be the last "
+     "case)"},
     {SR_P_TOPIC, "to", NULL, offsetof(struct route_case, to), "topic for matching records",
      SR_PF_REQUIRED},
     {0}};

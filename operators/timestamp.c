@@ -36,6 +36,12 @@ static int timestamp_process(sr_task *t, const sr_op *op, sr_record *r)
         return sr_task_fail(t, op, "'%s' must be a number, not %s", sr_expr_text(ts->expr),
                             sr_type_name((sr_type)v.type));
     v = sr_num_norm(&v);
+    if (v.type == SR_INT ? v.u.i < 0 : v.u.d < 0) {
+        sr_value txt = sr_value_to_str(&t->arena, &v);
+        static const char *const units[] = {"s", "ms", "us", "ns"};
+        return sr_task_fail(t, op, "timestamp %.*s %s is before 1970", (int)txt.len, txt.u.s,
+                            units[ts->unit]);
+    }
     static const int64_t per_ms[] = {0, 1, 1000, 1000000};
     int64_t ms;
     if (v.type == SR_INT) {
@@ -50,7 +56,6 @@ static int timestamp_process(sr_task *t, const sr_op *op, sr_record *r)
         if (!(d > -9.2e18 && d < 9.2e18)) return sr_task_fail(t, op, "timestamp out of range");
         ms = (int64_t)d;
     }
-    if (ms < 0) return sr_task_fail(t, op, "timestamp %lld is before 1970", (long long)ms);
     r->ts = ms;
     return sr_emit(t, op, r);
 }

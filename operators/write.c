@@ -1,4 +1,4 @@
-/* write.c — appends records to a file as JSON lines, and passes them on. */
+/* write.c — writes records to a file as JSON lines, and passes them on. */
 #include "expr.h"
 
 #include <errno.h>
@@ -55,7 +55,7 @@ static void write_destroy(sr_op *op)
 
 const sr_operator_type sr_op_write = {
     .name = "write",
-    .summary = "append records to a JSON-lines file and pass them on",
+    .summary = "write records to a JSON-lines file (emptied when the run starts) and pass them on",
     .example = "- write: out/normalised.jsonl",
     .params = write_params,
     .primary = "file",

@@ -12,16 +12,20 @@
 
 sr_topology *sr_cli_load(const char *path)
 {
-    sr_diag dg;
-    sr_diag_init(&dg);
+    /* the diagnostics list owns the file's text, which the topology's nodes point into: it
+     * lives as long as the topology */
+    sr_diag *dg = sr_xcalloc(1, sizeof(*dg));
+    sr_diag_init(dg);
     sr_topology *t = NULL;
-    int rc = sr_topology_load(&t, path, &dg);
-    sr_diag_print(&dg, stderr, false, isatty(2));
-    sr_diag_free(&dg);
-    if (rc != 0) {
+    int rc = sr_topology_load(&t, path, dg);
+    sr_diag_print(dg, stderr, false, isatty(2));
+    if (rc != 0 || !t) {
         sr_topology_free(t);
+        sr_diag_free(dg);
+        free(dg);
         return NULL;
     }
+    t->owned_dg = dg;
     return t;
 }
 

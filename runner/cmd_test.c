@@ -180,6 +180,39 @@ static bool check_record_keys(test_run *tr, const sr_ynode *item)
             ok = false;
         }
     }
+    if (!ok) return false;
+    /* the parts must have the right shapes, in inputs and expectations alike */
+    const sr_ynode *k = sr_ymap_get(item, "key"), *ts = sr_ymap_get(item, "timestamp");
+    const sr_ynode *h = sr_ymap_get(item, "headers"), *raw = sr_ymap_get(item, "raw");
+    long long v;
+    if (k && !sr_yis_scalar(k)) {
+        sr_err(tr->dg, tr->file, k->mark,
+               "a record's key must be a single value (text or a number), "
+               "or null, not a %s",
+               sr_ykind_name(k));
+        ok = false;
+    }
+    if (ts && !sr_yscalar_int(ts, &v)) {
+        sr_err(tr->dg, tr->file, ts->mark,
+               "timestamp must be a whole number of ms since the epoch");
+        ok = false;
+    }
+    if (raw && !sr_yis_scalar(raw)) {
+        sr_err(tr->dg, tr->file, raw->mark, "raw must be text (the record's bytes)");
+        ok = false;
+    }
+    if (h && h->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, h->mark, "headers must be a mapping of names to text");
+        ok = false;
+    }
+    for (int i = 0; h && h->kind == SR_Y_MAP && i + 1 < h->nkids; i += 2) {
+        if (!sr_yis_scalar(h->kids[i + 1])) {
+            sr_err(tr->dg, tr->file, h->kids[i + 1]->mark,
+                   "header '%s' must be text or null, not a %s",
+                   h->kids[i]->text ? h->kids[i]->text : "?", sr_ykind_name(h->kids[i + 1]));
+            ok = false;
+        }
+    }
     return ok;
 }
 
@@ -572,14 +605,18 @@ int sr_cmd_test(int argc, char **argv)
     }
     int passed = 0, failed = 0, rc = SR_EXIT_OK;
     for (int f = 0; f < nfiles; f++) {
-        sr_topology *t = sr_cli_load(files[f]);
-        if (!t) {
+        /* one diagnostics list for the file and its cases: it owns the source texts */
+        sr_diag dg;
+        sr_diag_init(&dg);
+        sr_topology *t = NULL;
+        if (sr_topology_load(&t, files[f], &dg) != 0) {
+            sr_diag_print(&dg, stderr, false, isatty(2));
+            sr_diag_free(&dg);
+            sr_topology_free(t);
             printf("ERROR %s: the topology file has errors\n", files[f]);
             failed++;
             continue;
         }
-        sr_diag dg;
-        sr_diag_init(&dg);
         test_run tr = {.topo = t, .file = t->doc.file, .dg = &dg};
         int before = passed + failed;
         if (t->tests) run_cases(&tr, files[f], t->tests, &passed, &failed);

@@ -166,10 +166,11 @@ static int topic_index(const sr_topology *t, const sr_topic *tp)
     return -1;
 }
 
-/* Produces a task's staged outputs, then resets its batch. */
+/* Produces a task's staged outputs, then resets its batch. A stop request does not cut this
+ * short: the inputs behind these outputs are already marked processed and will be committed. */
 static void produce_outputs(dep_run *dr, sr_task *t)
 {
-    for (size_t i = 0; i < t->nouts && !stopping(dr->r); i++) {
+    for (size_t i = 0; i < t->nouts && !dr->r->fatal; i++) {
         const sr_out *o = &t->outs[i];
         int ti = topic_index(dr->r->topo, o->topic);
         if (!dr->rkts[ti]) dr->rkts[ti] = rd_kafka_topic_new(dr->producer, o->topic->name, NULL);
@@ -201,7 +202,7 @@ static void produce_outputs(dep_run *dr, sr_task *t)
             if (!err) break;
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(dr->producer, 50);
-                if (stopping(dr->r) && dr->r->fatal) break;
+                if (dr->r->fatal) break;
                 continue;
             }
             if (hdrs) rd_kafka_headers_destroy(hdrs);

@@ -199,11 +199,14 @@ static bool is_name(const sr_ynode *n)
 static int parse_enum(const sr_param *p, const sr_ynode *n, int *out, sr_check *ck)
 {
     if (!sr_yis_scalar(n)) return wrong(ck, p, n);
+    /* YAML's null (null, Null, NULL, ~) names a choice called "null" */
+    const char *text = sr_yis_null(n) ? "null" : n->text;
+    size_t tlen = strlen(text);
     const char *c = p->choices;
     for (int i = 0; *c; i++) {
         const char *bar = strchr(c, '|');
         size_t len = bar ? (size_t)(bar - c) : strlen(c);
-        if (len == n->len && memcmp(c, n->text, len) == 0) {
+        if (len == tlen && memcmp(c, text, len) == 0) {
             *out = i;
             return 0;
         }

@@ -794,5 +794,9 @@ void sr_topology_free(sr_topology *t)
     free(t->path);
     free(t->dir);
     sr_ydoc_free(&t->doc);
+    if (t->owned_dg) {
+        sr_diag_free(t->owned_dg);
+        free(t->owned_dg);
+    }
     free(t);
 }

@@ -51,9 +51,10 @@ typedef struct sr_topology {
     int ntopics;
     sr_deployment *deps;
     int ndeps;
-    sr_strmap kafka;       /* top-level kafka: block */
-    char *broker;          /* kafka `bootstrap.servers`, if given */
-    sr_ydoc doc;           /* kept for test cases and diagnostics */
+    sr_strmap kafka;   /* top-level kafka: block */
+    char *broker;      /* kafka `bootstrap.servers`, if given */
+    sr_ydoc doc;       /* kept for test cases and diagnostics */
+    sr_diag *owned_dg; /* when set, the diagnostics list that owns the source text; freed with t */
     const sr_ynode *tests; /* the tests: sequence, or NULL */
 } sr_topology;
 

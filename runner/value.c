@@ -200,6 +200,11 @@ void sr_obj_set(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_val
         *old = v;
         return;
     }
+    sr_obj_append(a, obj, key, klen, v);
+}
+
+void sr_obj_append(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v)
+{
     if (obj->len == obj->cap) {
         uint32_t cap = obj->cap ? obj->cap * 2 : 4;
         sr_member *m = sr_arena_alloc(a, (size_t)cap * sizeof(*m));

@@ -103,6 +103,9 @@ double sr_num_double(const sr_value *v);
 sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen);
 void sr_obj_set(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v);
 bool sr_obj_del(sr_value *obj, const char *key, size_t klen);
+/* Appends without looking for an existing member: for builders whose keys
+ * are distinct by construction (or mirror the input's). */
+void sr_obj_append(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v);
 void sr_arr_push(sr_arena *a, sr_value *arr, sr_value v);
 
 /* Deep structural equality; numbers compare by value (1 == 1.0). */

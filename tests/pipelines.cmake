@@ -28,7 +28,7 @@ endif()
 find_program(CLANG_FORMAT clang-format)
 if(CLANG_FORMAT)
   add_test(NAME format
-           COMMAND bash -c "${CLANG_FORMAT} --dry-run --Werror runner/*.c runner/*.h operators/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c"
+           COMMAND bash -c "${CLANG_FORMAT} --dry-run --Werror runner/*.c runner/*.h operators/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/kafka/*.c tests/kafka/*.h"
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endif()
 
@@ -49,3 +49,27 @@ add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARG
 add_test(NAME compose COMMAND ${SR_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/compose/check_compose.py
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(compose PROPERTIES SKIP_RETURN_CODE 77)
+
+# Golden pipeline cases, as data: each tests/cases/NAME.yaml is a small topology whose `tests:`
+# pin down one operator or feature with exact records; `streamrun test` runs them, one test per
+# file (write: steps write their files into the build directory).
+file(GLOB CASE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cases/*.yaml)
+list(FILTER CASE_FILES EXCLUDE REGEX "\\.tests\\.yaml$")
+foreach(file ${CASE_FILES})
+  get_filename_component(name ${file} NAME_WE)
+  add_test(NAME case/${name} COMMAND streamrun test ${file}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+endforeach()
+# A record that no route case matches is dropped and counted (in `streamrun run`'s summary).
+add_test(NAME case/route-counted
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/route_counted.sh $<TARGET_FILE:streamrun>)
+# The comparison catches mistakes: each tests/cases/failing/NAME.yaml must make `streamrun test`
+# exit 1 and print the lines given in its `# expect-output:` comments. (tests/cases/bugs/ holds
+# cases of known bugs; they are not run.)
+file(GLOB FAILING_CASE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cases/failing/*.yaml)
+foreach(file ${FAILING_CASE_FILES})
+  get_filename_component(name ${file} NAME_WE)
+  add_test(NAME case/failing/${name}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/failing/check_failing.sh
+                   $<TARGET_FILE:streamrun> ${file})
+endforeach()

@@ -161,6 +161,27 @@ def cmd_load(a):
     print("loaded %d records into %s (%d in all, low watermarks 0)" % (a.n, a.topic, high))
 
 
+def cmd_trickle(a):
+    """Produces replicated inputs FIRST, FIRST+1... one every INTERVAL seconds until STOP_FILE
+    exists (or LIMIT seconds passed), each flushed before the next; then writes the number
+    produced to COUNT_FILE."""
+    lines = input_lines(a.file)
+    p = producer(a.addr, "none")
+    p.poll(0)
+    deadline = time.monotonic() + a.limit
+    n = 0
+    while not os.path.exists(a.stop_file) and time.monotonic() < deadline:
+        d = Delivery(1)
+        i = a.first + n
+        p.produce(a.topic, key=replica_key(i, i % len(lines)), value=lines[i % len(lines)],
+                  on_delivery=d.callback(0))
+        finish(p, d, 1)
+        n += 1
+        time.sleep(a.interval)
+    with open(a.count_file, "w") as out:
+        out.write("%d\n" % n)
+
+
 def cmd_watermarks(a):
     c = consumer(a.addr)
     wm = watermarks(c, a.topic)
@@ -314,6 +335,16 @@ def main():
     s.add_argument("--first", type=int, default=0)
     s.add_argument("--compression", default="zstd")
     s.set_defaults(fn=cmd_load)
+    s = sub.add_parser("trickle")
+    s.add_argument("addr")
+    s.add_argument("topic")
+    s.add_argument("file")
+    s.add_argument("--first", type=int, default=0)
+    s.add_argument("--interval", type=float, default=0.02)
+    s.add_argument("--stop-file", required=True)
+    s.add_argument("--count-file", required=True)
+    s.add_argument("--limit", type=float, default=60)
+    s.set_defaults(fn=cmd_trickle)
     s = sub.add_parser("watermarks")
     s.add_argument("addr")
     s.add_argument("topic")

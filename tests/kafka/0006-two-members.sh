@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# 0006 — two members of one consumer group: two `up --only data-normalization --exit-at-end`
+# processes over raw-data with 8 partitions, started together after the inputs are loaded.
+# Both join the group's first generation (the embedded broker collects the members of a new
+# group for 3 s before it assigns), so each gets 4 partitions and snapshots their end offsets;
+# when the first one finishes and leaves, the other is handed partitions that are already
+# committed to their end. So no partition moves mid-flight, and the union of their outputs must
+# equal the single-process expected multiset exactly; both must have read a share.
+source "$(dirname "$0")/lib.sh" "$@"
+N=4000
+
+# the phone pipeline with raw-data on 8 partitions (its unused replay source given absolutely)
+sed -e 's/{name: raw-data, partitions: 4}/{name: raw-data, partitions: 8}/' "$PHONE" \
+    >"$WORK/phone-8.yaml"
+grep -q 'name: raw-data, partitions: 8' "$WORK/phone-8.yaml" || fail "cannot make the 8-partition copy"
+export TELEMETRY_FILE=$TELEMETRY
+
+start_broker "$WORK/phone-8.yaml"
+kt lines "$TELEMETRY" "$WORK/lines.jsonl"
+reference "$PHONE" "$WORK/ref" --only data-normalization --in "raw-data=$WORK/lines.jsonl"
+kt expect "$WORK/ref/table-data.jsonl" "$TELEMETRY" "$N" "$WORK/expected.jsonl"
+kt load "$ADDR" raw-data "$TELEMETRY" "$N"
+[ "$(kt watermarks "$ADDR" raw-data | "$PYTHON" -c 'import json,sys; h=json.load(sys.stdin)["high"]; print(sum(1 for x in h if x > 0))')" = 8 ] ||
+    fail "the inputs do not cover all 8 partitions"
+
+up_bg a 90 "$WORK/phone-8.yaml" --only data-normalization --exit-at-end
+pid_a=$UP_PID
+up_bg b 90 "$WORK/phone-8.yaml" --only data-normalization --exit-at-end
+pid_b=$UP_PID
+rc_a=0 rc_b=0
+wait "$pid_a" || rc_a=$?
+wait "$pid_b" || rc_b=$?
+broker_alive
+[ "$rc_a" = 0 ] || fail "member a exited with status $rc_a"
+[ "$rc_b" = 0 ] || fail "member b exited with status $rc_b"
+in_a=$(count_in a data-normalization)
+in_b=$(count_in b data-normalization)
+echo "member a: $(summary a data-normalization)"
+echo "member b: $(summary b data-normalization)"
+[ "$in_a" -gt 0 ] && [ "$in_b" -gt 0 ] ||
+    fail "one member read nothing ($in_a and $in_b): they did not share the partitions"
+[ $((in_a + in_b)) = "$N" ] ||
+    fail "the members read $in_a + $in_b = $((in_a + in_b)) records, expected $N (each once)"
+
+kt read "$ADDR" table-data "$WORK/out.jsonl"
+kt compare "$WORK/expected.jsonl" "$WORK/out.jsonl" --exact
+echo "PASS"
