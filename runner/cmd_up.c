@@ -210,21 +210,24 @@ int sr_cmd_tap(int argc, char **argv)
         fprintf(stderr, "streamrun tap: %s\n", err);
         return SR_EXIT_USAGE;
     }
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    /* the metadata of every topic, then ours: a request naming the topic would create it on
+     * brokers that create topics on demand (the embedded broker always does) */
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+    rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+    const struct rd_kafka_metadata_topic *mt = NULL;
+    for (int i = 0; !me && i < md->topic_cnt; i++)
+        if (strcmp(md->topics[i].topic, topic) == 0) mt = &md->topics[i];
     int rc = SR_EXIT_OK;
-    if (me || md->topic_cnt != 1 || md->topics[0].err) {
+    if (me || !mt || mt->err) {
         fprintf(stderr, "streamrun tap: cannot read topic '%s' at %s: %s\n", topic, broker,
-                rd_kafka_err2str(me              ? me
-                                 : md->topic_cnt ? md->topics[0].err
-                                                 : RD_KAFKA_RESP_ERR_UNKNOWN));
+                rd_kafka_err2str(me   ? me
+                                 : mt ? mt->err
+                                      : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
         rc = SR_EXIT_USAGE;
     } else {
-        rd_kafka_topic_partition_list_t *l =
-            rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-        for (int p = 0; p < md->topics[0].partition_cnt; p++)
-            rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[p].id)->offset =
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+        for (int p = 0; p < mt->partition_cnt; p++)
+            rd_kafka_topic_partition_list_add(l, topic, mt->partitions[p].id)->offset =
                 from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
         rd_kafka_assign(rk, l);
         rd_kafka_topic_partition_list_destroy(l);
@@ -249,7 +252,6 @@ int sr_cmd_tap(int argc, char **argv)
         sr_arena_free(&a);
     }
     if (md) rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return rc;

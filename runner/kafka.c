@@ -40,7 +40,9 @@ typedef struct dep_run {
     pthread_mutex_t lock;
     uint64_t delivered, failed;
     char fail_reason[512];
-    bool finished; /* sources: file replayed and flushed; inputs: reached the end */
+    bool finished;       /* sources: file replayed and flushed; inputs: reached the end */
+    uint64_t since_wake; /* messages consumed since the fetcher was last woken */
+    unsigned wake_rr;
     double t_first, t_last;
 } dep_run;
 
@@ -118,7 +120,6 @@ static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consum
         defs[n++] = (struct kv){"auto.offset.reset", "earliest"};
         defs[n++] = (struct kv){"partition.assignment.strategy", "range"};
         defs[n++] = (struct kv){"enable.partition.eof", "true"};
-        defs[n++] = (struct kv){"queued.max.messages.kbytes", "16384"};
         if (o->embedded) {
             defs[n++] = (struct kv){"fetch.wait.max.ms", "10"};
             defs[n++] = (struct kv){"session.timeout.ms", "6000"};
@@ -301,11 +302,21 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         dr->nassigned = parts->cnt;
         dr->ends_known = false;
     } else {
-        /* finish what was processed: produce, flush, commit; then drop the tasks */
-        commit(dr);
-        for (int i = 0; i < parts->cnt; i++)
-            if (parts->elems[i].partition < MAX_PARTITIONS)
-                drop_task(dr, parts->elems[i].partition);
+        /* finish what was processed: produce, flush, commit; then drop the tasks. Offsets
+         * that could not be committed are forgotten: the partitions are no longer ours, and
+         * committing them later with a stale generation would fail the group's rejoin again and
+         * again. Their next owner processes those records again (at-least-once). */
+        if (commit(dr) != 0)
+            fprintf(stderr,
+                    "streamrun: %s: the offsets of the revoked partitions were not committed: "
+                    "their next owner reads again what was processed since the last commit\n",
+                    dr->dep->name);
+        for (int i = 0; i < parts->cnt; i++) {
+            int ti = input_index(dr->dep, parts->elems[i].topic);
+            int p = parts->elems[i].partition;
+            if (ti >= 0 && ti < 16 && p < dr->dep->inputs[ti]->partitions) dr->next[ti][p] = -1;
+            if (p < MAX_PARTITIONS) drop_task(dr, p);
+        }
         rd_kafka_assign(rk, NULL);
         dr->assigned = false;
         dr->nassigned = 0;
@@ -437,6 +448,30 @@ static void handle_message(dep_run *dr, rd_kafka_message_t *m, sr_task **touched
     if (!seen) touched[(*ntouched)++] = t;
 }
 
+/* librdkafka 2.0.2 stops fetching a partition whose local queue is full and
+ * only looks at it again when its broker thread wakes up, at most a second
+ * later: a consumer slower than its fetcher stalls for up to 1 s every time
+ * the queue fills. A request to the broker wakes that thread, so once the
+ * queue has drained (a batch came back short after real work), a cheap
+ * ListOffsets request does, and fetching resumes at once. An idle consumer
+ * sends none. */
+static void wake_fetcher(dep_run *dr)
+{
+    dr->since_wake = 0;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(dr->consumer, &a) == 0 && a) {
+        /* one assigned partition per call, in turn: on a cluster the calls rotate
+         * through the partitions' leaders */
+        if (a->cnt) {
+            int i = (int)(dr->wake_rr++ % (unsigned)a->cnt);
+            int64_t lo, hi;
+            rd_kafka_query_watermark_offsets(dr->consumer, a->elems[i].topic, a->elems[i].partition,
+                                             &lo, &hi, 1000);
+        }
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+}
+
 static void run_inputs(dep_run *dr)
 {
     runner *r = dr->r;
@@ -469,6 +504,8 @@ static void run_inputs(dep_run *dr)
     double last_commit = mono();
     while (!stopping(r)) {
         ssize_t n = rd_kafka_consume_batch_queue(dr->queue, 100, msgs, BATCH);
+        if (n > 0) dr->since_wake += (uint64_t)n;
+        if (n < BATCH && dr->since_wake >= BATCH) wake_fetcher(dr);
         int ntouched = 0;
         for (ssize_t i = 0; i < n; i++) handle_message(dr, msgs[i], touched, &ntouched);
         for (int i = 0; i < ntouched; i++) produce_outputs(dr, touched[i]);

@@ -51,9 +51,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    static const char *const cmds[] = {"validate", "run",  "test",   "graph",
-                                       "schema",   "docs", "version"};
-    const char *sug = sr_suggest(cmd, cmds, 10);
+    static const char *const cmds[] = {"validate", "run",   "test",   "up",   "broker",
+                                       "tap",      "graph", "schema", "docs", "version"};
+    const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");
     usage(stderr);

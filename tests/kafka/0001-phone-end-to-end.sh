@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 0001 — phone end to end: `streamrun up pipelines/phone-normalization.yaml --exit-at-end` on a
 # `streamrun broker` writes to table-data the same multiset of (key, value) as `streamrun run
-# --envelope` over the same sample data, with the same per-deployment counts on its summary.
+# --envelope` over the same sample data, with the same per-deployment counts on its summary;
+# `streamrun tap` prints the same records, and refuses (without creating it) a topic that does
+# not exist.
 source "$(dirname "$0")/lib.sh" "$@"
 
 start_broker "$PHONE"
@@ -34,4 +36,18 @@ kt read "$ADDR" raw-data "$WORK/raw-data.jsonl"
 kt compare "$WORK/ref/raw-data.jsonl" "$WORK/raw-data.jsonl" --exact
 kt read "$ADDR" errors "$WORK/errors.jsonl"
 [ ! -s "$WORK/errors.jsonl" ] || fail "records were dead-lettered: $(head -c 300 "$WORK/errors.jsonl")"
+
+rows=$(wc -l <"$WORK/ref/table-data.jsonl")
+rc=0
+timeout 30 "$STREAMRUN" tap table-data --broker "$ADDR" --from-beginning --count "$rows" \
+    >"$WORK/tap.jsonl" 2>"$WORK/tap.log" || rc=$?
+[ "$rc" = 0 ] || fail "streamrun tap table-data --count $rows exited with status $rc"
+kt compare "$WORK/ref/table-data.jsonl" "$WORK/tap.jsonl" --exact
+rc=0
+timeout 30 "$STREAMRUN" tap no-such-topic --broker "$ADDR" --count 1 2>"$WORK/tap-missing.log" || rc=$?
+[ "$rc" = 2 ] || fail "streamrun tap no-such-topic exited with status $rc, expected 2"
+grep -q "cannot read topic 'no-such-topic'" "$WORK/tap-missing.log" ||
+    fail "streamrun tap no-such-topic said: $(cat "$WORK/tap-missing.log")"
+! kt topics "$ADDR" | grep -qx no-such-topic || fail "streamrun tap created topic no-such-topic"
+echo "tap ok: $rows records of table-data; no-such-topic refused"
 echo "PASS"

@@ -4,10 +4,15 @@
 # Both join the group's first generation (the embedded broker collects the members of a new
 # group for 3 s before it assigns), so each gets 4 partitions and snapshots their end offsets;
 # when the first one finishes and leaves, the other is handed partitions that are already
-# committed to their end. So no partition moves mid-flight, and the union of their outputs must
-# equal the single-process expected multiset exactly; both must have read a share.
+# committed to their end. So normally no partition moves mid-flight, and the union of their
+# outputs must equal the single-process expected multiset exactly; both must have read a share.
+# One race remains: the first one leaves while the other is still processing, and the other
+# learns of the rebalance (by a heartbeat) before it is done; the embedded broker refuses the
+# commit made on revocation, so the other reads part of its partitions again. Only then (its log
+# says so, and the members read more than N in all) duplicates are allowed, counted and printed;
+# nothing may be lost either way.
 source "$(dirname "$0")/lib.sh" "$@"
-N=4000
+N=${N:-4000}
 
 # the phone pipeline with raw-data on 8 partitions (its unused replay source given absolutely)
 sed -e 's/{name: raw-data, partitions: 4}/{name: raw-data, partitions: 8}/' "$PHONE" \
@@ -37,11 +42,18 @@ in_a=$(count_in a data-normalization)
 in_b=$(count_in b data-normalization)
 echo "member a: $(summary a data-normalization)"
 echo "member b: $(summary b data-normalization)"
-[ "$in_a" -gt 0 ] && [ "$in_b" -gt 0 ] ||
+if [ "$in_a" = 0 ] || [ "$in_b" = 0 ]; then
     fail "one member read nothing ($in_a and $in_b): they did not share the partitions"
-[ $((in_a + in_b)) = "$N" ] ||
-    fail "the members read $in_a + $in_b = $((in_a + in_b)) records, expected $N (each once)"
-
+fi
 kt read "$ADDR" table-data "$WORK/out.jsonl"
-kt compare "$WORK/expected.jsonl" "$WORK/out.jsonl" --exact
+if [ $((in_a + in_b)) = "$N" ]; then
+    kt compare "$WORK/expected.jsonl" "$WORK/out.jsonl" --exact
+else
+    [ $((in_a + in_b)) -gt "$N" ] ||
+        fail "the members read $in_a + $in_b = $((in_a + in_b)) records of $N"
+    grep -h "offsets of the revoked partitions were not committed" "$WORK/a.log" "$WORK/b.log" ||
+        fail "the members read $((in_a + in_b)) records of $N, with no rebalance mid-flight"
+    echo "a rebalance happened mid-flight: $((in_a + in_b - N)) records read twice"
+    kt compare "$WORK/expected.jsonl" "$WORK/out.jsonl" --no-loss
+fi
 echo "PASS"

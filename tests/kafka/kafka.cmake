@@ -1,13 +1,13 @@
 # Kafka integration and fault tests, numbered like librdkafka's (label "kafka"): the scripts
 # drive `streamrun broker` and `streamrun up` on loopback, producing and reading with
-# /usr/bin/python3 and python3-confluent-kafka; the C programs run sr_up_run in process against
-# the embedded broker and inject faults into it. Run them alone with `ctest -L kafka`.
-set(KAFKA_PYTHON /usr/bin/python3)
+# SR_PYTHON (Debian's python3) and python3-confluent-kafka; the C programs run sr_up_run in
+# process against the embedded broker and inject faults into it. Run them alone with
+# `ctest -L kafka`.
 file(GLOB KAFKA_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/0*.sh)
 foreach(script ${KAFKA_SCRIPTS})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME kafka/${name}
-           COMMAND bash ${script} $<TARGET_FILE:streamrun> ${KAFKA_PYTHON}
+           COMMAND bash ${script} $<TARGET_FILE:streamrun> ${SR_PYTHON}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(kafka/${name} PROPERTIES LABELS kafka TIMEOUT 120)
 endforeach()

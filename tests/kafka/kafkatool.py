@@ -182,6 +182,14 @@ def cmd_trickle(a):
         out.write("%d\n" % n)
 
 
+def cmd_topics(a):
+    """Prints the broker's topics, one a line (a request for all topics creates none)."""
+    c = consumer(a.addr)
+    for name in sorted(c.list_topics(timeout=10).topics):
+        print(name)
+    c.close()
+
+
 def cmd_watermarks(a):
     c = consumer(a.addr)
     wm = watermarks(c, a.topic)
@@ -345,6 +353,9 @@ def main():
     s.add_argument("--count-file", required=True)
     s.add_argument("--limit", type=float, default=60)
     s.set_defaults(fn=cmd_trickle)
+    s = sub.add_parser("topics")
+    s.add_argument("addr")
+    s.set_defaults(fn=cmd_topics)
     s = sub.add_parser("watermarks")
     s.add_argument("addr")
     s.add_argument("topic")

@@ -25,15 +25,14 @@ fail() {
 
 WORK=$(mktemp -d)
 
-# Stops the background jobs of this shell that are still running (the broker, `up` runs), each
-# by its process id, then removes the work directory.
+# Stops the background jobs of this shell that are still running, each by its process id and
+# the latest first (`up` runs and producers before the broker they use), then removes the work
+# directory.
 cleanup() {
     local st=$? pids
-    pids=$(jobs -p)
+    pids=$(jobs -p | tac)
     for pid in $pids; do
         kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in $pids; do
         wait "$pid" 2>/dev/null || true
     done
     if [ "$st" != 0 ]; then
@@ -50,7 +49,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 kt() {
-    "$PYTHON" "$HERE/kafkatool.py" "$@"
+    timeout 150 "$PYTHON" "$HERE/kafkatool.py" "$@"
 }
 
 # start_broker ARGS...: `streamrun broker ARGS` in the background; sets ADDR.
