@@ -563,27 +563,36 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
     }
 }
 
+/* Runs (or checks) the cases in t and in the file beside it. Returns the path of
+ * the file beside it (malloc'd) for messages. */
+static char *run_all_cases(test_run *tr, const char *path, int *passed, int *failed)
+{
+    if (tr->topo->tests) run_cases(tr, path, tr->topo->tests, passed, failed);
+    char *beside = beside_path(path);
+    struct stat st;
+    if (stat(beside, &st) == 0) {
+        sr_ydoc doc = {0};
+        if (sr_ydoc_load(&doc, beside, tr->dg) == 0 && doc.root) {
+            const sr_ynode *tests =
+                doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
+            tr->file = doc.file;
+            if (tests)
+                run_cases(tr, beside, tests, passed, failed);
+            else
+                sr_err(tr->dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
+        } else {
+            (*failed)++;
+        }
+        sr_ydoc_free(&doc);
+    }
+    return beside;
+}
+
 int sr_tests_check(const sr_topology *t, sr_diag *dg)
 {
     int before = dg->nerrors, passed = 0, failed = 0;
     test_run tr = {.topo = t, .file = t->doc.file, .dg = dg, .check_only = true};
-    if (t->tests) run_cases(&tr, t->path, t->tests, &passed, &failed);
-    char *beside = beside_path(t->path);
-    struct stat st;
-    if (stat(beside, &st) == 0) {
-        sr_ydoc doc = {0};
-        if (sr_ydoc_load(&doc, beside, dg) == 0 && doc.root) {
-            const sr_ynode *tests =
-                doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
-            tr.file = doc.file;
-            if (tests)
-                run_cases(&tr, beside, tests, &passed, &failed);
-            else
-                sr_err(dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
-        }
-        sr_ydoc_free(&doc);
-    }
-    free(beside);
+    free(run_all_cases(&tr, t->path, &passed, &failed));
     sr_buf_free(&tr.report);
     return dg->nerrors > before ? -1 : 0;
 }
@@ -619,25 +628,7 @@ int sr_cmd_test(int argc, char **argv)
         }
         test_run tr = {.topo = t, .file = t->doc.file, .dg = &dg};
         int before = passed + failed;
-        if (t->tests) run_cases(&tr, files[f], t->tests, &passed, &failed);
-        char *beside = beside_path(files[f]);
-        struct stat st;
-        if (stat(beside, &st) == 0) {
-            sr_ydoc doc = {0};
-            if (sr_ydoc_load(&doc, beside, &dg) == 0 && doc.root) {
-                const sr_ynode *tests =
-                    doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
-                tr.file = doc.file;
-                if (tests)
-                    run_cases(&tr, beside, tests, &passed, &failed);
-                else
-                    sr_err(&dg, doc.file, doc.root->mark,
-                           "expected a mapping with a 'tests:' list");
-            } else {
-                failed++;
-            }
-            sr_ydoc_free(&doc);
-        }
+        char *beside = run_all_cases(&tr, files[f], &passed, &failed);
         if (passed + failed == before) {
             fprintf(stderr,
                     "streamrun test: %s has no test cases (add tests: to it, or write %s)\n",

@@ -553,33 +553,7 @@ static void run_source(dep_run *dr)
             break;
         }
         if (rc == 0) break;
-        sr_origin org = {.raw = rec.raw,
-                         .rawlen = rec.rawlen,
-                         .ts = wall_ms(),
-                         .file = src->path,
-                         .line = rec.line,
-                         .partition = -1,
-                         .offset = -1};
-        t->now_ms = org.ts;
-        if (!rec.ok) {
-            t->origin = &org;
-            t->stats.in++;
-            sr_task_dead_letter(t, &org, "source", rec.reason);
-        } else {
-            if (src->key && rec.value.type == SR_OBJ) {
-                sr_value *kv = sr_obj_get(&rec.value, src->key, strlen(src->key));
-                if (kv && kv->type != SR_NULL) {
-                    sr_value ks = sr_value_to_str(&scratch, kv);
-                    org.key = ks.u.s;
-                    org.keylen = ks.len;
-                }
-            }
-            if (src->timestamp && rec.value.type == SR_OBJ) {
-                sr_value *tv = sr_obj_get(&rec.value, src->timestamp, strlen(src->timestamp));
-                if (tv && sr_is_number(tv)) org.ts = (int64_t)sr_num_double(tv);
-            }
-            sr_task_feed(t, &org, &rec.value);
-        }
+        sr_task_feed_row(t, src, &rec, &scratch, wall_ms());
         produce_outputs(dr, t);
         sr_arena_reset(&scratch);
         n++;

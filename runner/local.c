@@ -248,34 +248,7 @@ static int run_source(sr_local *l, dep_state *ds)
             break;
         }
         if (r == 0) break;
-        sr_origin org = {.raw = rec.raw,
-                         .rawlen = rec.rawlen,
-                         .ts = now_ms(l),
-                         .file = src->path,
-                         .line = rec.line,
-                         .partition = -1,
-                         .offset = -1};
-        t->now_ms = org.ts;
-        if (!rec.ok) {
-            t->origin = &org;
-            t->stats.in++;
-            sr_task_dead_letter(t, &org, "source", rec.reason);
-        } else {
-            sr_value keyv = {0};
-            if (src->key && rec.value.type == SR_OBJ) {
-                sr_value *kv = sr_obj_get(&rec.value, src->key, strlen(src->key));
-                if (kv && kv->type != SR_NULL) keyv = sr_value_to_str(&scratch, kv);
-            }
-            if (keyv.type == SR_STR) {
-                org.key = keyv.u.s;
-                org.keylen = keyv.len;
-            }
-            if (src->timestamp && rec.value.type == SR_OBJ) {
-                sr_value *tv = sr_obj_get(&rec.value, src->timestamp, strlen(src->timestamp));
-                if (tv && sr_is_number(tv)) org.ts = (int64_t)sr_num_double(tv);
-            }
-            sr_task_feed(t, &org, &rec.value);
-        }
+        sr_task_feed_row(t, src, &rec, &scratch, now_ms(l));
         flush(l, t);
         sr_arena_reset(&scratch);
     }

@@ -1,6 +1,7 @@
 /* task.c — one instance of a deployment's operator chain: feeding records, staging outputs, dead
  * letters. */
 #include "task.h"
+#include "source.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -203,4 +204,37 @@ int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r)
     if (r->value.type == SR_OBJ) return 0;
     return sr_task_fail(t, op, "the record must be a JSON object, not %s",
                         sr_type_name((sr_type)r->value.type));
+}
+
+int sr_task_feed_row(sr_task *t, const sr_source *src, const sr_readrec *rec, sr_arena *scratch,
+                     int64_t now_ms)
+{
+    sr_origin org = {.raw = rec->raw,
+                     .rawlen = rec->rawlen,
+                     .ts = now_ms,
+                     .file = src->path,
+                     .line = rec->line,
+                     .partition = -1,
+                     .offset = -1};
+    t->now_ms = now_ms;
+    if (!rec->ok) {
+        t->origin = &org;
+        t->stats.in++;
+        sr_task_dead_letter(t, &org, "source", rec->reason);
+        return 1;
+    }
+    const sr_value *v = &rec->value;
+    if (src->key && v->type == SR_OBJ) {
+        sr_value *kv = sr_obj_get(v, src->key, strlen(src->key));
+        if (kv && kv->type != SR_NULL) {
+            sr_value ks = sr_value_to_str(scratch, kv);
+            org.key = ks.u.s;
+            org.keylen = ks.len;
+        }
+    }
+    if (src->timestamp && v->type == SR_OBJ) {
+        sr_value *tv = sr_obj_get(v, src->timestamp, strlen(src->timestamp));
+        if (tv && sr_is_number(tv)) org.ts = (int64_t)sr_num_double(tv);
+    }
+    return sr_task_feed(t, &org, v);
 }

@@ -53,6 +53,14 @@ void sr_task_destroy(sr_task *t);
  * and whatever it had produced is withdrawn. Returns 0 if processed, 1 if
  * dead-lettered. Never fails the run. */
 int sr_task_feed(sr_task *t, const sr_origin *origin, const sr_value *value);
+/* Feeds one row read from a source file (struct sr_readrec, source.h): a row
+ * that could not be read is dead-lettered with its file and line; otherwise
+ * its key and event time come from the source's key and timestamp fields
+ * (the event time defaults to now_ms). Key text goes to scratch, which must
+ * live until the task's outputs are taken. Returns what sr_task_feed does. */
+struct sr_readrec;
+int sr_task_feed_row(sr_task *t, const sr_source *src, const struct sr_readrec *rec,
+                     sr_arena *scratch, int64_t now_ms);
 /* Records an input that failed before it became a record (bad CSV row...). */
 void sr_task_dead_letter(sr_task *t, const sr_origin *origin, const char *op, const char *reason);
 
