@@ -260,8 +260,10 @@ static int commit(dep_run *dr)
     if (l->cnt) {
         rd_kafka_resp_err_t err = rd_kafka_commit(dr->consumer, l, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            fprintf(stderr, "streamrun: %s: commit failed: %s (will retry)\n", dr->dep->name,
-                    rd_kafka_err2str(err));
+            fprintf(stderr,
+                    "streamrun: %s: commit failed: %s (the offsets are committed again later; "
+                    "if none succeeds, these records are processed again after a restart)\n",
+                    dr->dep->name, rd_kafka_err2str(err));
             rc = -1;
         } else {
             for (int i = 0; i < dr->dep->ninputs; i++)
@@ -331,12 +333,13 @@ static void snapshot_ends(dep_run *dr)
     for (int i = 0; i < a->cnt; i++) {
         int ti = input_index(dr->dep, a->elems[i].topic);
         int64_t lo, hi;
-        if (ti < 0) continue;
+        if (ti < 0 || dr->end[ti][a->elems[i].partition] >= 0) continue;
         if (rd_kafka_query_watermark_offsets(dr->consumer, a->elems[i].topic, a->elems[i].partition,
                                              &lo, &hi, 5000) != 0) {
             rd_kafka_topic_partition_list_destroy(a);
             return; /* try again later */
         }
+        /* the end a partition had when first seen: a rebalance does not move it */
         dr->end[ti][a->elems[i].partition] = hi;
     }
     rd_kafka_topic_partition_list_destroy(a);
@@ -521,7 +524,11 @@ static void run_inputs(dep_run *dr)
         }
     }
     /* graceful end: finish the batch in hand (done), flush, commit, leave the group */
-    if (!r->fatal) commit(dr);
+    if (!r->fatal && commit(dr) != 0)
+        fprintf(stderr,
+                "streamrun: %s: the last commit failed: the records since the previous "
+                "commit will be processed again after a restart (at-least-once)\n",
+                dr->dep->name);
     __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
     rd_kafka_consumer_close(dr->consumer);
 }
