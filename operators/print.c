@@ -1,6 +1,8 @@
 /* print.c — prints records to the console as JSON lines or as a table, and passes them on. */
 #include "expr.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,7 @@ static void cell(sr_buf *b, const sr_value *v, int width)
     sr_buf_putc(b, ' ');
 }
 
-static int print_process(sr_task *t, const sr_op *op, sr_record *r)
+static int print_locked(sr_task *t, const sr_op *op, sr_record *r)
 {
     struct print *p = op->conf;
     FILE *out = p->stream ? stderr : stdout;
@@ -82,13 +84,24 @@ static int print_process(sr_task *t, const sr_op *op, sr_record *r)
     }
     fprintf(out, "%s\n", sr_buf_cstr(&b));
     sr_buf_free(&b);
-    return sr_emit(t, op, r);
+    return 0;
 }
 
 static void print_destroy(sr_op *op)
 {
     struct print *p = op->conf;
     for (int i = 0; i < p->ncols; i++) free(p->cols[i]);
+}
+
+/* Tasks of one deployment may run on several threads: one record at a time prints. */
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int print_process(sr_task *t, const sr_op *op, sr_record *r)
+{
+    pthread_mutex_lock(&print_lock);
+    int rc = print_locked(t, op, r);
+    pthread_mutex_unlock(&print_lock);
+    return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
 }
 
 const sr_operator_type sr_op_print = {

@@ -33,7 +33,7 @@ int sr_cmd_up(int argc, char **argv)
     const char *only[64];
     int nonly = 0;
     bool exit_at_end = false;
-    int commit_ms = 1000;
+    int commit_ms = 1000, workers = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--broker") == 0 && i + 1 < argc)
@@ -42,7 +42,15 @@ int sr_cmd_up(int argc, char **argv)
             only[nonly++] = argv[++i];
         else if (strcmp(a, "--exit-at-end") == 0)
             exit_at_end = true;
-        else if (strcmp(a, "--commit-interval") == 0 && i + 1 < argc) {
+        else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
+            char *end;
+            long w = strtol(argv[++i], &end, 10);
+            if (*end || w < 1 || w > 16) {
+                fprintf(stderr, "streamrun up: --workers takes a number from 1 to 16\n");
+                return SR_EXIT_USAGE;
+            }
+            workers = (int)w;
+        } else if (strcmp(a, "--commit-interval") == 0 && i + 1 < argc) {
             int64_t ms;
             if (!sr_parse_duration(argv[++i], &ms) || ms < 1 || ms > 3600000) {
                 fprintf(stderr,
@@ -52,7 +60,7 @@ int sr_cmd_up(int argc, char **argv)
             commit_ms = (int)ms;
         } else if (a[0] == '-' || file) {
             fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
-                            "[--exit-at-end] [--commit-interval 1s]\n");
+                            "[--exit-at-end] [--commit-interval 1s] [--workers N]\n");
             return SR_EXIT_USAGE;
         } else
             file = a;
@@ -105,6 +113,7 @@ int sr_cmd_up(int argc, char **argv)
                         .exit_at_end = exit_at_end,
                         .commit_interval_ms = commit_ms,
                         .progress = isatty(2) != 0,
+                        .workers = workers,
                         .stop = &stop_flag};
         sr_up_stats st;
         if (sr_up_run(t, &o, &st, err, sizeof(err)) != 0) {

@@ -42,6 +42,16 @@ typedef struct dep_run {
     char fail_reason[512];
     bool finished;       /* sources: file replayed and flushed; inputs: reached the end */
     uint64_t since_wake; /* messages consumed since the fetcher was last woken */
+    /* the batch being processed by the workers */
+    int nworkers;
+    pthread_mutex_t job_lock;
+    pthread_cond_t job_cond;
+    unsigned job_gen;
+    int job_done;
+    bool job_quit;
+    rd_kafka_message_t **job_msgs;
+    sr_task **job_tasks;
+    ssize_t job_n;
     unsigned wake_rr;
     double t_first, t_last;
 } dep_run;
@@ -388,14 +398,16 @@ static bool upstream_done(dep_run *dr)
     return true;
 }
 
-static void handle_message(dep_run *dr, rd_kafka_message_t *m, sr_task **touched, int *ntouched)
+/* On the consumer thread: handles events (end of partition, resets, errors) and
+ * returns the task a message goes to, or NULL when it is not to be processed. */
+static sr_task *accept_message(dep_run *dr, rd_kafka_message_t *m)
 {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             int ti = m->rkt ? input_index(dr->dep, rd_kafka_topic_name(m->rkt)) : -1;
             if (ti >= 0 && m->partition < dr->dep->inputs[ti]->partitions)
                 dr->eof[ti][m->partition] = m->offset;
-            return;
+            return NULL;
         }
         if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
             dr->offset_resets++;
@@ -405,18 +417,26 @@ static void handle_message(dep_run *dr, rd_kafka_message_t *m, sr_task **touched
                     "5 MiB per partition cap): %s\n",
                     dr->dep->name, m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition,
                     rd_kafka_message_errstr(m));
-            return;
+            return NULL;
         }
         fprintf(stderr, "streamrun: %s: consumer: %s\n", dr->dep->name, rd_kafka_message_errstr(m));
-        return;
+        return NULL;
     }
     int p = m->partition;
     sr_task *t = p < MAX_PARTITIONS ? dr->tasks[p] : NULL;
-    if (!t) return; /* not ours any more: it will be redelivered to the new owner */
+    if (!t) return NULL; /* not ours any more: it will be redelivered to the new owner */
+    if (input_index(dr->dep, rd_kafka_topic_name(m->rkt)) < 0) return NULL;
+    if (dr->t_first == 0) dr->t_first = mono();
+    return t;
+}
+
+/* On any worker: runs message m through its task t. Workers own disjoint sets of
+ * partitions, so each task and each offset slot is touched by one thread. */
+static void feed_message(dep_run *dr, sr_task *t, rd_kafka_message_t *m)
+{
+    int p = m->partition;
     const char *topic = rd_kafka_topic_name(m->rkt);
     int ti = input_index(dr->dep, topic);
-    if (ti < 0) return;
-    if (dr->t_first == 0) dr->t_first = mono();
     rd_kafka_headers_t *hdrs = NULL;
     sr_header *h = NULL;
     uint32_t nh = 0;
@@ -446,9 +466,6 @@ static void handle_message(dep_run *dr, rd_kafka_message_t *m, sr_task **touched
     t->now_ms = wall_ms();
     sr_task_feed(t, &org, NULL);
     dr->next[ti][p] = m->offset + 1;
-    bool seen = false;
-    for (int i = 0; i < *ntouched; i++) seen |= touched[i] == t;
-    if (!seen) touched[(*ntouched)++] = t;
 }
 
 /* librdkafka 2.0.2 stops fetching a partition whose local queue is full and
@@ -472,6 +489,67 @@ static void wake_fetcher(dep_run *dr)
                                              &lo, &hi, 1000);
         }
         rd_kafka_topic_partition_list_destroy(a);
+    }
+}
+
+/* ---- parallel processing --------------------------------------------------------------------- */
+
+/* A batch is processed by the consumer thread and dr->nworkers - 1 helpers at
+ * once: message i goes to worker (partition % nworkers). The consumer thread
+ * then produces every output and commits, so offsets and client calls stay on
+ * one thread. */
+typedef struct worker {
+    dep_run *dr;
+    int id;
+    pthread_t thread;
+} worker;
+
+static void feed_share(dep_run *dr, int id)
+{
+    for (ssize_t i = 0; i < dr->job_n; i++) {
+        sr_task *t = dr->job_tasks[i];
+        if (t && t->partition % dr->nworkers == id) feed_message(dr, t, dr->job_msgs[i]);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    dep_run *dr = w->dr;
+    unsigned seen = 0;
+    pthread_mutex_lock(&dr->job_lock);
+    for (;;) {
+        while (dr->job_gen == seen && !dr->job_quit)
+            pthread_cond_wait(&dr->job_cond, &dr->job_lock);
+        if (dr->job_quit) break;
+        seen = dr->job_gen;
+        pthread_mutex_unlock(&dr->job_lock);
+        feed_share(dr, w->id);
+        pthread_mutex_lock(&dr->job_lock);
+        if (++dr->job_done == dr->nworkers - 1) pthread_cond_broadcast(&dr->job_cond);
+    }
+    pthread_mutex_unlock(&dr->job_lock);
+    return NULL;
+}
+
+/* Feeds the batch msgs[0..n) (tasks[i] NULL: skip) on every worker; returns when all are done. */
+static void feed_batch(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, ssize_t n)
+{
+    dr->job_msgs = msgs;
+    dr->job_tasks = tasks;
+    dr->job_n = n;
+    if (dr->nworkers > 1) {
+        pthread_mutex_lock(&dr->job_lock);
+        dr->job_done = 0;
+        dr->job_gen++;
+        pthread_cond_broadcast(&dr->job_cond);
+        pthread_mutex_unlock(&dr->job_lock);
+    }
+    feed_share(dr, 0);
+    if (dr->nworkers > 1) {
+        pthread_mutex_lock(&dr->job_lock);
+        while (dr->job_done < dr->nworkers - 1) pthread_cond_wait(&dr->job_cond, &dr->job_lock);
+        pthread_mutex_unlock(&dr->job_lock);
     }
 }
 
@@ -503,14 +581,31 @@ static void run_inputs(dep_run *dr)
         return;
     }
     rd_kafka_message_t *msgs[BATCH];
-    sr_task *touched[MAX_PARTITIONS];
+    sr_task *tasks[BATCH], *touched[MAX_PARTITIONS];
+    worker workers[16];
+    dr->nworkers = r->o->workers > 0 ? (r->o->workers > 16 ? 16 : r->o->workers) : 1;
+    pthread_mutex_init(&dr->job_lock, NULL);
+    pthread_cond_init(&dr->job_cond, NULL);
+    for (int i = 1; i < dr->nworkers; i++) {
+        workers[i] = (worker){.dr = dr, .id = i};
+        pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+    }
+    unsigned batchno = 0;
     double last_commit = mono();
     while (!stopping(r)) {
         ssize_t n = rd_kafka_consume_batch_queue(dr->queue, 100, msgs, BATCH);
         if (n > 0) dr->since_wake += (uint64_t)n;
         if (n < BATCH && dr->since_wake >= BATCH) wake_fetcher(dr);
         int ntouched = 0;
-        for (ssize_t i = 0; i < n; i++) handle_message(dr, msgs[i], touched, &ntouched);
+        batchno++;
+        for (ssize_t i = 0; i < n; i++) {
+            tasks[i] = accept_message(dr, msgs[i]);
+            if (tasks[i] && tasks[i]->user != (void *)(uintptr_t)batchno) {
+                tasks[i]->user = (void *)(uintptr_t)batchno; /* listed once per batch */
+                touched[ntouched++] = tasks[i];
+            }
+        }
+        if (n > 0) feed_batch(dr, msgs, tasks, n);
         for (int i = 0; i < ntouched; i++) produce_outputs(dr, touched[i]);
         for (ssize_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
         if (n > 0) dr->t_last = mono();
@@ -529,6 +624,13 @@ static void run_inputs(dep_run *dr)
                 "streamrun: %s: the last commit failed: the records since the previous "
                 "commit will be processed again after a restart (at-least-once)\n",
                 dr->dep->name);
+    pthread_mutex_lock(&dr->job_lock);
+    dr->job_quit = true;
+    pthread_cond_broadcast(&dr->job_cond);
+    pthread_mutex_unlock(&dr->job_lock);
+    for (int i = 1; i < dr->nworkers; i++) pthread_join(workers[i].thread, NULL);
+    pthread_cond_destroy(&dr->job_cond);
+    pthread_mutex_destroy(&dr->job_lock);
     __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
     rd_kafka_consumer_close(dr->consumer);
 }

@@ -11,9 +11,10 @@ typedef struct sr_up_opts {
     bool embedded;           /* tune clients for the embedded broker (mock cluster) */
     const char *const *only; /* deployment names to run; all when nonly is 0 */
     int nonly;
-    bool exit_at_end;            /* stop when every input is consumed to its end offset at start */
-    int commit_interval_ms;      /* default 1000 */
-    bool progress;               /* a progress line on stderr */
+    bool exit_at_end;       /* stop when every input is consumed to its end offset at start */
+    int commit_interval_ms; /* default 1000 */
+    bool progress;          /* a progress line on stderr */
+    int workers; /* threads processing a deployment's partitions (1: the consumer's alone) */
     volatile sig_atomic_t *stop; /* set to stop gracefully (signal handlers set it) */
 } sr_up_opts;
 

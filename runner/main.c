@@ -6,23 +6,29 @@
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: streamrun COMMAND [ARGS]\n"
-        "\n"
-        "commands:\n"
-        "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
-        "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope]\n"
-        "                                         run deployments in-process over files\n"
-        "  test FILE... [--update]                run the files' test cases, no broker\n"
-        "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
-        "  schema                                 print the topology file's JSON Schema\n"
-        "  docs                                   print the operator and function reference\n"
-        "  version                                print the version\n"
-        "\n"
-        "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error,\n"
-        "            3 the Kafka runtime stopped on a failure (e.g. a delivery that finally "
-        "failed)\n");
+    fputs("usage: streamrun COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
+          "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope] [--quiet]\n"
+          "                                         run deployments in-process over files\n"
+          "  test FILE...                           run the files' test cases, no broker\n"
+          "  up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n"
+          "          [--commit-interval 1s] [--workers N]\n"
+          "                                         run deployments on Kafka (with no broker\n"
+          "                                         given: on an embedded one)\n"
+          "  broker [FILE] [--topic NAME:PARTITIONS]... [--address-file PATH] [--brokers N]\n"
+          "                                         run the embedded Kafka-protocol broker\n"
+          "  tap TOPIC --broker HOST:PORT [--from-beginning] [--count N]\n"
+          "                                         print a topic's records as JSON lines\n"
+          "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
+          "  schema                                 print the topology file's JSON Schema\n"
+          "  docs                                   print the operator and function reference\n"
+          "  version                                print the version\n"
+          "\n"
+          "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error,\n"
+          "            3 the Kafka runtime stopped on a failure (a delivery that finally failed)\n",
+          out);
 }
 
 int main(int argc, char **argv)

@@ -3,12 +3,13 @@
 # `streamrun broker` writes to table-data the same multiset of (key, value) as `streamrun run
 # --envelope` over the same sample data, with the same per-deployment counts on its summary;
 # `streamrun tap` prints the same records, and refuses (without creating it) a topic that does
-# not exist.
+# not exist. It runs with --workers 2: the records of a deployment's partitions are processed on
+# two threads.
 source "$(dirname "$0")/lib.sh" "$@"
 
 start_broker "$PHONE"
 reference "$PHONE" "$WORK/ref"
-up up 60 "$PHONE" --exit-at-end
+up up 60 "$PHONE" --exit-at-end --workers 2
 [ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
 echo "streamrun up: $SECS s"
 
