@@ -81,6 +81,53 @@ static double text_to_double(const char *s, size_t n)
     return d;
 }
 
+static int bitlen128(unsigned __int128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64);
+    return hi ? 128 - __builtin_clzll(hi) : (uint64_t)x ? 64 - __builtin_clzll((uint64_t)x) : 0;
+}
+
+/* m * 10^e10 correctly rounded to a double, for a 54-to-64-bit mantissa (the
+ * 17- to 19-digit decimals Clinger's path cannot take): exact 128-bit integer
+ * arithmetic, then round half to even. Returns false when the numbers do not
+ * fit in 128 bits (the caller then uses strtod). */
+static bool wide_decimal(uint64_t m, int e10, double *out)
+{
+    unsigned __int128 p = 1;
+    for (int k = 0; k < (e10 < 0 ? -e10 : e10); k++) p *= 10;
+    unsigned __int128 q;
+    int shift;   /* value = q * 2^-shift, before rounding */
+    bool sticky; /* bits lost below q */
+    if (e10 >= 0) {
+        if (bitlen128(p) + 64 > 127) return false;
+        q = (unsigned __int128)m * p;
+        shift = 0;
+        sticky = false;
+    } else {
+        /* scale m up so that the quotient keeps at least 55 bits */
+        shift = 56 + bitlen128(p) - (64 - __builtin_clzll(m));
+        if (shift < 0) shift = 0;
+        if ((64 - __builtin_clzll(m)) + shift > 127) return false;
+        unsigned __int128 num = (unsigned __int128)m << shift;
+        q = num / p;
+        sticky = num % p != 0;
+    }
+    int extra = bitlen128(q) - 53;
+    uint64_t mant;
+    if (extra > 0) {
+        unsigned __int128 rest = q & ((((unsigned __int128)1) << extra) - 1);
+        unsigned __int128 half = ((unsigned __int128)1) << (extra - 1);
+        mant = (uint64_t)(q >> extra);
+        if (rest > half || (rest == half && (sticky || (mant & 1)))) mant++;
+    } else {
+        if (sticky) return false; /* cannot happen with 55 bits kept; stay safe */
+        extra = 0;
+        mant = (uint64_t)q;
+    }
+    *out = ldexp((double)mant, extra - shift);
+    return true;
+}
+
 /* Clinger's fast path: a decimal with at most 19 significant digits whose
  * mantissa fits in 53 bits and whose power of ten is at most 22 in size is
  * one correctly rounded multiplication or division of two exact doubles.
@@ -120,9 +167,14 @@ static bool fast_double(const char *s, size_t n, double *out)
         }
         e10 += eneg ? -x : x;
     }
-    if (i != n || m > ((uint64_t)1 << 53) || e10 < -22 || e10 > 22) return false;
-    double d = (double)m;
-    d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+    if (i != n || e10 < -22 || e10 > 22) return false;
+    double d;
+    if (m <= ((uint64_t)1 << 53)) {
+        d = (double)m;
+        d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+    } else if (!wide_decimal(m, e10, &d)) {
+        return false;
+    }
     *out = neg ? -d : d;
     return true;
 }
