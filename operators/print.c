@@ -49,13 +49,8 @@ static int print_locked(sr_task *t, const sr_op *op, sr_record *r)
     FILE *out = p->stream ? stderr : stdout;
     sr_buf b = {0};
     if (p->format == 0) {
-        if (p->metadata) {
-            sr_buf_puts(&b, "{\"key\":");
-            sr_json_write(&b, &r->key);
-            sr_buf_printf(&b, ",\"timestamp\":%lld,\"value\":", (long long)r->ts);
-        }
-        if (sr_json_write(&b, &r->value) != 0) sr_buf_puts(&b, "<value with NaN or infinity>");
-        if (p->metadata) sr_buf_putc(&b, '}');
+        if (sr_record_json(&b, r, p->metadata) != 0)
+            sr_buf_puts(&b, " <value with NaN or infinity>");
     } else {
         if (!p->header_done && r->value.type == SR_OBJ) {
             p->ncols = (int)(r->value.len < 16 ? r->value.len : 16);

@@ -10,7 +10,8 @@
 struct write {
     char *file;
     bool metadata;
-    FILE *fp; /* opened (truncated) on the first record */
+    FILE *fp;    /* opened (truncated) on the first record */
+    sr_buf line; /* reused for every record */
     bool failed;
 };
 
@@ -32,17 +33,10 @@ static int write_locked(sr_task *t, const sr_op *op, sr_record *r)
         }
     }
     if (!w->fp) return sr_task_fail(t, op, "cannot write '%s'", w->file);
-    sr_buf b = {0};
-    if (w->metadata) {
-        sr_buf_puts(&b, "{\"key\":");
-        sr_json_write(&b, &r->key);
-        sr_buf_printf(&b, ",\"timestamp\":%lld,\"value\":", (long long)r->ts);
-    }
-    int rc = sr_json_write(&b, &r->value);
-    if (w->metadata) sr_buf_putc(&b, '}');
-    sr_buf_putc(&b, '\n');
-    if (rc == 0) fwrite(b.d, 1, b.len, w->fp);
-    sr_buf_free(&b);
+    w->line.len = 0;
+    int rc = sr_record_json(&w->line, r, w->metadata);
+    sr_buf_putc(&w->line, '\n');
+    if (rc == 0) fwrite(w->line.d, 1, w->line.len, w->fp);
     if (rc)
         return sr_task_fail(t, op,
                             "the record cannot be written as JSON: it holds NaN or infinity");
@@ -53,6 +47,7 @@ static void write_destroy(sr_op *op)
 {
     struct write *w = op->conf;
     if (w->fp) fclose(w->fp);
+    sr_buf_free(&w->line);
 }
 
 /* Tasks of one deployment may run on several threads: one record at a time prints. */

@@ -238,3 +238,15 @@ int sr_task_feed_row(sr_task *t, const sr_source *src, const sr_readrec *rec, sr
     }
     return sr_task_feed(t, &org, v);
 }
+
+int sr_record_json(sr_buf *b, const sr_record *r, bool metadata)
+{
+    if (metadata) {
+        sr_buf_puts(b, "{\"key\":");
+        sr_json_write(b, &r->key);
+        sr_buf_printf(b, ",\"timestamp\":%lld,\"value\":", (long long)r->ts);
+    }
+    int rc = sr_json_write(b, &r->value);
+    if (metadata) sr_buf_putc(b, '}');
+    return rc;
+}

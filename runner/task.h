@@ -72,6 +72,11 @@ int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)
  * the value cannot be written as JSON. */
 int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_record *r);
 
+/* Appends r as one JSON line's text (no newline): the value, or with metadata
+ * {"key","timestamp","value"}. Returns 0, or -1 when the value holds NaN or
+ * infinity (b then holds what could be written). */
+int sr_record_json(sr_buf *b, const sr_record *r, bool metadata);
+
 /* Fails (returns -1) unless the record value is an object. */
 int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
 
