@@ -87,6 +87,35 @@ static int bitlen128(unsigned __int128 x)
     return hi ? 128 - __builtin_clzll(hi) : (uint64_t)x ? 64 - __builtin_clzll((uint64_t)x) : 0;
 }
 
+/* m / 10^k correctly rounded, by checking a nearby candidate with exact 128-bit
+ * products instead of dividing: d = M * 2^E is the nearest double to m / 10^k
+ * when |m * 2^-E - M * 10^k| is below half of 10^k (half an ulp, scaled).
+ * Returns false when the products do not fit (the caller divides instead). */
+static bool wide_quotient_checked(uint64_t m, unsigned __int128 p, double *out)
+{
+    double d = (double)m / (double)p;
+    for (int step = 0; step < 4; step++) {
+        int e;
+        double f = frexp(d, &e); /* d = f * 2^e, f in [0.5, 1) */
+        uint64_t M = (uint64_t)ldexp(f, 53);
+        int E = e - 53; /* d = M * 2^E */
+        if (E > 0 || -E > 63) return false;
+        unsigned __int128 A = (unsigned __int128)m << -E;
+        unsigned __int128 B = (unsigned __int128)M * p;
+        unsigned __int128 diff = A > B ? A - B : B - A;
+        /* half the gap to the neighbour on the exact value's side: below a power of two
+         * that gap is half as wide */
+        bool narrow = M == ((uint64_t)1 << 52) && A < B;
+        unsigned __int128 twice = diff << (narrow ? 2 : 1);
+        if (twice < p || (twice == p && (M & 1) == 0)) {
+            *out = d;
+            return true;
+        }
+        d = nextafter(d, A > B ? INFINITY : 0.0); /* one ulp toward the exact value */
+    }
+    return false;
+}
+
 /* m * 10^e10 correctly rounded to a double, for a 54-to-64-bit mantissa (the
  * 17- to 19-digit decimals Clinger's path cannot take): exact 128-bit integer
  * arithmetic, then round half to even. Returns false when the numbers do not
@@ -103,6 +132,8 @@ static bool wide_decimal(uint64_t m, int e10, double *out)
         q = (unsigned __int128)m * p;
         shift = 0;
         sticky = false;
+    } else if (wide_quotient_checked(m, p, out)) {
+        return true;
     } else {
         /* scale m up so that the quotient keeps at least 55 bits */
         shift = 56 + bitlen128(p) - (64 - __builtin_clzll(m));
@@ -240,8 +271,17 @@ sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen)
 {
     if (obj->type != SR_OBJ) return NULL;
     sr_member *m = obj->u.o;
+    if (klen == 0) {
+        for (uint32_t i = 0; i < obj->len; i++)
+            if (m[i].klen == 0) return &m[i].v;
+        return NULL;
+    }
+    /* the length and the last byte first: keys that share a prefix ("accelerometer-x",
+     * "accelerometer-y") differ there, and most misses stop before memcmp */
+    const char last = key[klen - 1];
     for (uint32_t i = 0; i < obj->len; i++)
-        if (m[i].klen == klen && (klen == 0 || memcmp(m[i].key, key, klen) == 0)) return &m[i].v;
+        if (m[i].klen == klen && m[i].key[klen - 1] == last && memcmp(m[i].key, key, klen) == 0)
+            return &m[i].v;
     return NULL;
 }
 

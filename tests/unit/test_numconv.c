@@ -58,6 +58,14 @@ int main(void)
         snprintf(buf, sizeof(buf), "%llu.0", x);
         same_as_strtod(buf);
     }
+    /* just below powers of two, where the gap to the next double down is half as wide */
+    for (int e = -30; e < 30; e++) {
+        for (int i = 1; i < 400; i++) {
+            double d = ldexp(1.0, e);
+            snprintf(buf, sizeof(buf), "%.*g", 16 + i % 4, d - ldexp((double)i, e - 60));
+            same_as_strtod(buf);
+        }
+    }
     /* fixed cases from the phone telemetry: 16 and 17 significant digits */
     const char *fixed[] = {"0.5941331831187009",
                            "-0.10374386759102344",
