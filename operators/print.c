@@ -1,8 +1,6 @@
 /* print.c — prints records to the console as JSON lines or as a table, and passes them on. */
 #include "expr.h"
 
-#include <pthread.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +41,7 @@ static void cell(sr_buf *b, const sr_value *v, int width)
     sr_buf_putc(b, ' ');
 }
 
-static int print_locked(sr_task *t, const sr_op *op, sr_record *r)
+static int print_out(sr_task *t, const sr_op *op, sr_record *r)
 {
     struct print *p = op->conf;
     FILE *out = p->stream ? stderr : stdout;
@@ -88,15 +86,9 @@ static void print_destroy(sr_op *op)
     for (int i = 0; i < p->ncols; i++) free(p->cols[i]);
 }
 
-/* Tasks of one deployment may run on several threads: one record at a time prints. */
-static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static int print_process(sr_task *t, const sr_op *op, sr_record *r)
 {
-    pthread_mutex_lock(&print_lock);
-    int rc = print_locked(t, op, r);
-    pthread_mutex_unlock(&print_lock);
-    return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
+    return sr_output_and_emit(t, op, r, print_out);
 }
 
 const sr_operator_type sr_op_print = {

@@ -1,8 +1,6 @@
 /* write.c — writes records to a file as JSON lines, and passes them on. */
 #include "expr.h"
 
-#include <pthread.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +20,7 @@ static const sr_param write_params[] = {
      "write {key, timestamp, value} instead of the value alone"},
     {0}};
 
-static int write_locked(sr_task *t, const sr_op *op, sr_record *r)
+static int write_out(sr_task *t, const sr_op *op, sr_record *r)
 {
     struct write *w = op->conf;
     if (!w->fp && !w->failed) {
@@ -50,15 +48,9 @@ static void write_destroy(sr_op *op)
     sr_buf_free(&w->line);
 }
 
-/* Tasks of one deployment may run on several threads: one record at a time prints. */
-static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static int write_process(sr_task *t, const sr_op *op, sr_record *r)
 {
-    pthread_mutex_lock(&write_lock);
-    int rc = write_locked(t, op, r);
-    pthread_mutex_unlock(&write_lock);
-    return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
+    return sr_output_and_emit(t, op, r, write_out);
 }
 
 const sr_operator_type sr_op_write = {

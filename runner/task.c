@@ -3,6 +3,7 @@
 #include "task.h"
 #include "source.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,4 +250,15 @@ int sr_record_json(sr_buf *b, const sr_record *r, bool metadata)
     int rc = sr_json_write(b, &r->value);
     if (metadata) sr_buf_putc(b, '}');
     return rc;
+}
+
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
+                       int (*out)(sr_task *t, const sr_op *op, sr_record *r))
+{
+    pthread_mutex_lock(&output_lock);
+    int rc = out(t, op, r);
+    pthread_mutex_unlock(&output_lock);
+    return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
 }

@@ -77,6 +77,13 @@ int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_
  * infinity (b then holds what could be written). */
 int sr_record_json(sr_buf *b, const sr_record *r, bool metadata);
 
+/* For operators that write records somewhere and pass them on (print,
+ * write): runs out(t, op, r) under one process-wide lock — the tasks of a
+ * deployment may run on several threads — then, outside the lock, passes r
+ * on. Returns out's failure, or what the downstream returned. */
+int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
+                       int (*out)(sr_task *t, const sr_op *op, sr_record *r));
+
 /* Fails (returns -1) unless the record value is an object. */
 int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
 
