@@ -310,6 +310,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             sr_task_init(dr->tasks[p], dr->r->topo, dr->dep, p);
         }
         rd_kafka_assign(rk, parts);
+        fprintf(stderr, "streamrun: %s: assigned %d partition%s\n", dr->dep->name, parts->cnt,
+                parts->cnt == 1 ? "" : "s");
         dr->assigned = true;
         dr->nassigned = parts->cnt;
         dr->ends_known = false;

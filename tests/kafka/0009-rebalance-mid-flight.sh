@@ -25,7 +25,14 @@ trickle=$!
 kt wait "$ADDR" table-data 20 --timeout 30 # a is assigned and processing
 up_bg b 90 "$WORK/phone-8.yaml" --only data-normalization
 pid_b=$UP_PID
-sleep 8 # b's join: the group rebalances (the embedded broker waits up to 5 s for the rejoin)
+# b's join: the group rebalances (the embedded broker waits up to 5 s for the rejoin); wait
+# until b reports its assignment
+for _ in $(seq 400); do
+    grep -q "assigned [1-9]" "$WORK/b.log" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q "assigned [1-9]" "$WORK/b.log" || fail "member b was not assigned partitions within 40 s"
+sleep 1 # let b process some of the stream
 touch "$WORK/stop"
 wait "$trickle" || fail "the trickle producer failed"
 T=$(cat "$WORK/trickled")
