@@ -33,7 +33,9 @@ int sr_cmd_up(int argc, char **argv)
     const char *only[64];
     int nonly = 0;
     bool exit_at_end = false;
-    int commit_ms = 1000, workers = 1;
+    int commit_ms = 1000;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN); /* default: one worker per core */
+    int workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--broker") == 0 && i + 1 < argc)

@@ -18,6 +18,7 @@
 #define BATCH          1000
 
 typedef struct runner runner;
+struct worker;
 
 /* One deployment: its clients, its tasks (one per input partition), counters. */
 typedef struct dep_run {
@@ -40,19 +41,15 @@ typedef struct dep_run {
     pthread_mutex_t lock;
     uint64_t delivered, failed;
     char fail_reason[512];
-    bool finished;       /* sources: file replayed and flushed; inputs: reached the end */
-    uint64_t since_wake; /* messages consumed since the fetcher was last woken */
-    /* the batch being processed by the workers */
+    bool finished; /* sources: file replayed and flushed; inputs: reached the end */
+    /* watch_fetcher(): the local queue's limit in bytes, the mean size of a message */
+    int64_t queue_limit;
+    uint64_t seen_bytes, seen_msgs;
+    bool queue_was_full;
+    /* processing threads (see "workers" below); owner[p]: the worker of partition p */
     int nworkers;
-    pthread_mutex_t job_lock;
-    pthread_cond_t job_cond;
-    unsigned job_gen;
-    int job_done;
-    bool job_quit;
-    rd_kafka_message_t **job_msgs;
-    sr_task **job_tasks;
-    ssize_t job_n;
-    unsigned wake_rr;
+    struct worker *workers;
+    uint8_t owner[MAX_PARTITIONS];
     double t_first, t_last;
 } dep_run;
 
@@ -110,7 +107,54 @@ int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err
     return 0;
 }
 
-/* Defaults, then the file's kafka: block, then the deployment's. */
+/* The scope of librdkafka's properties, so that a `kafka:` property goes only to the clients it
+ * is for (librdkafka warns about the others). There is no call that tells, but the property table
+ * librdkafka prints has a C/P column: it is read once. */
+static struct {
+    char **names;
+    char *scopes; /* 'C' consumer, 'P' producer, '*' both */
+    int n;
+} props;
+static pthread_once_t props_once = PTHREAD_ONCE_INIT;
+
+static void props_load(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    if (!fp) return;
+    rd_kafka_conf_properties_show(fp);
+    fclose(fp);
+    int cap = 0;
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        char name[128], scope;
+        /* "name   |  C  | range | ..." */
+        if (sscanf(line, "%127[a-z0-9._-] | %c |", name, &scope) != 2) continue;
+        if (scope != 'C' && scope != 'P' && scope != '*') continue;
+        if (props.n == cap) {
+            cap = cap ? cap * 2 : 256;
+            props.names = sr_xrealloc(props.names, sizeof(char *) * (size_t)cap);
+            props.scopes = sr_xrealloc(props.scopes, (size_t)cap);
+        }
+        props.names[props.n] = sr_xstrdup(name);
+        props.scopes[props.n++] = scope;
+    }
+    free(text);
+}
+
+/* true unless librdkafka says the property is for the other kind of client only */
+static bool prop_applies(const char *name, bool consumer)
+{
+    pthread_once(&props_once, props_load);
+    for (int i = 0; i < props.n; i++)
+        if (strcmp(props.names[i], name) == 0)
+            return props.scopes[i] == '*' || props.scopes[i] == (consumer ? 'C' : 'P');
+    return true; /* unknown: rd_kafka_conf_set() says so */
+}
+
+/* Defaults, then the file's kafka: block, then the deployment's; each property only for the
+ * clients it applies to. */
 static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consumer, char *err,
                                   size_t errsize)
 {
@@ -130,6 +174,9 @@ static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consum
         defs[n++] = (struct kv){"auto.offset.reset", "earliest"};
         defs[n++] = (struct kv){"partition.assignment.strategy", "range"};
         defs[n++] = (struct kv){"enable.partition.eof", "true"};
+        /* the local prefetch queue: librdkafka's 64 MiB default would be most of the process's
+         * memory; 8 MiB is ~20 ms of input at full speed, refilled as it drains (watch_fetcher) */
+        defs[n++] = (struct kv){"queued.max.messages.kbytes", "8192"};
         if (o->embedded) {
             defs[n++] = (struct kv){"fetch.wait.max.ms", "10"};
             defs[n++] = (struct kv){"session.timeout.ms", "6000"};
@@ -146,7 +193,8 @@ static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consum
     const sr_strmap *maps[2] = {&r->topo->kafka, &d->kafka};
     for (int m = 0; m < 2; m++)
         for (int i = 0; i < maps[m]->n; i++)
-            if (sr_kafka_conf_set(conf, maps[m]->names[i], maps[m]->vals[i], err, errsize))
+            if (prop_applies(maps[m]->names[i], consumer) &&
+                sr_kafka_conf_set(conf, maps[m]->names[i], maps[m]->vals[i], err, errsize))
                 goto fail;
     return conf;
 fail:
@@ -254,9 +302,14 @@ static int input_index(const sr_deployment *d, const char *topic)
     return -1;
 }
 
-/* Flushes the producer, then commits what was processed. */
+static void quiesce(dep_run *dr);
+static void assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *parts);
+
+/* Waits until the workers have done all they were given, flushes the producer, then commits
+ * what was processed. */
 static int commit(dep_run *dr)
 {
+    quiesce(dr);
     if (flush_producer(dr) != 0) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int i = 0; i < dr->dep->ninputs; i++) {
@@ -309,6 +362,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             dr->tasks[p] = sr_xcalloc(1, sizeof(sr_task));
             sr_task_init(dr->tasks[p], dr->r->topo, dr->dep, p);
         }
+        assign_owners(dr, parts);
         rd_kafka_assign(rk, parts);
         fprintf(stderr, "streamrun: %s: assigned %d partition%s\n", dr->dep->name, parts->cnt,
                 parts->cnt == 1 ? "" : "s");
@@ -467,92 +521,208 @@ static void feed_message(dep_run *dr, sr_task *t, rd_kafka_message_t *m)
     };
     t->now_ms = wall_ms();
     sr_task_feed(t, &org, NULL);
+    /* the outputs are serialised already: the record's memory is reused at once, so the arena
+     * stays the size of one record (hot in cache) instead of growing with the batch */
+    sr_arena_reset(&t->arena);
     dr->next[ti][p] = m->offset + 1;
 }
 
-/* librdkafka 2.0.2 stops fetching a partition whose local queue is full and
- * only looks at it again when its broker thread wakes up, at most a second
- * later: a consumer slower than its fetcher stalls for up to 1 s every time
- * the queue fills. A request to the broker wakes that thread, so once the
- * queue has drained (a batch came back short after real work), a cheap
- * ListOffsets request does, and fetching resumes at once. An idle consumer
- * sends none. */
-static void wake_fetcher(dep_run *dr)
+/* librdkafka 2.0.2 stops fetching once the consumer's local queue holds
+ * queued.max.messages.kbytes, and looks at it again only when a broker thread
+ * wakes up, at most a second later: a consumer faster than that stalls for up
+ * to 1 s each time the queue fills. A request to a broker wakes its thread.
+ * So when the queue was near its limit and has drained to a quarter of it,
+ * one ListOffsets request per partition leader (offsets_for_times sends them
+ * in parallel) restarts every fetcher at once. An idle consumer sends none. */
+static void watch_fetcher(dep_run *dr, const rd_kafka_message_t *const *msgs, ssize_t n)
 {
-    dr->since_wake = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        dr->seen_bytes += msgs[i]->len + msgs[i]->key_len;
+        dr->seen_msgs++;
+    }
+    if (!dr->seen_msgs || dr->queue_limit <= 0) return;
+    double queued =
+        (double)rd_kafka_queue_length(dr->queue) * ((double)dr->seen_bytes / (double)dr->seen_msgs);
+    if (queued >= 0.5 * (double)dr->queue_limit) {
+        dr->queue_was_full = true;
+        return;
+    }
+    if (!dr->queue_was_full || queued > 0.25 * (double)dr->queue_limit) return;
+    dr->queue_was_full = false;
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(dr->consumer, &a) == 0 && a) {
-        /* one assigned partition per call, in turn: on a cluster the calls rotate
-         * through the partitions' leaders */
-        if (a->cnt) {
-            int i = (int)(dr->wake_rr++ % (unsigned)a->cnt);
-            int64_t lo, hi;
-            rd_kafka_query_watermark_offsets(dr->consumer, a->elems[i].topic, a->elems[i].partition,
-                                             &lo, &hi, 1000);
-        }
+        for (int i = 0; i < a->cnt; i++) a->elems[i].offset = -1; /* latest */
+        if (a->cnt) rd_kafka_offsets_for_times(dr->consumer, a, 1000);
         rd_kafka_topic_partition_list_destroy(a);
     }
 }
 
-/* ---- parallel processing --------------------------------------------------------------------- */
+/* ---- workers ------------------------------------------------------------------------------- */
 
-/* A batch is processed by the consumer thread and dr->nworkers - 1 helpers at
- * once: message i goes to worker (partition % nworkers). The consumer thread
- * then produces every output and commits, so offsets and client calls stay on
- * one thread. */
+/* With nworkers > 1 the consumer thread dispatches: it polls the consumer, handles events,
+ * rebalances and commits, and hands each message to the worker that owns its partition number
+ * (so the same partition of co-partitioned inputs meets on one thread, in order). A worker runs
+ * its messages through their tasks, produces the outputs and records the offsets. Before a
+ * commit or a revocation the consumer thread waits until every message handed out is done
+ * (quiesce): the offsets are then exactly those whose outputs are in the producer, and flush
+ * then commit keeps at-least-once. With one worker the consumer thread processes the messages
+ * itself. */
+#define INBOX 2048
+
 typedef struct worker {
     dep_run *dr;
-    int id;
     pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* any change below; both sides wait on it */
+    rd_kafka_message_t *msgs[INBOX];
+    sr_task *tasks[INBOX];
+    unsigned head, n; /* ring of n messages from head */
+    bool busy, quit;
+    double t_last; /* end of its last batch */
 } worker;
 
-static void feed_share(dep_run *dr, int id)
+/* Runs msgs[0..n) through tasks[0..n) (all of one thread), produces the outputs and frees the
+ * messages. */
+static void process(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, size_t n)
 {
-    for (ssize_t i = 0; i < dr->job_n; i++) {
-        sr_task *t = dr->job_tasks[i];
-        if (t && t->partition % dr->nworkers == id) feed_message(dr, t, dr->job_msgs[i]);
+    static unsigned gen; /* tags the tasks touched by this call, so each is produced once */
+    uintptr_t tag = __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+    sr_task *touched[BATCH];
+    size_t ntouched = 0;
+    for (size_t i = 0; i < n; i++) {
+        feed_message(dr, tasks[i], msgs[i]);
+        if (tasks[i]->user != (void *)tag) {
+            tasks[i]->user = (void *)tag;
+            touched[ntouched++] = tasks[i];
+        }
     }
+    for (size_t i = 0; i < ntouched; i++) produce_outputs(dr, touched[i]);
+    for (size_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
 }
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    dep_run *dr = w->dr;
-    unsigned seen = 0;
-    pthread_mutex_lock(&dr->job_lock);
+    char name[16]; /* as `top -H` and perf show it */
+    snprintf(name, sizeof(name), "sr-worker-%d", (int)(w - w->dr->workers));
+    pthread_setname_np(pthread_self(), name);
+    rd_kafka_message_t *msgs[BATCH];
+    sr_task *tasks[BATCH];
+    pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (dr->job_gen == seen && !dr->job_quit)
-            pthread_cond_wait(&dr->job_cond, &dr->job_lock);
-        if (dr->job_quit) break;
-        seen = dr->job_gen;
-        pthread_mutex_unlock(&dr->job_lock);
-        feed_share(dr, w->id);
-        pthread_mutex_lock(&dr->job_lock);
-        if (++dr->job_done == dr->nworkers - 1) pthread_cond_broadcast(&dr->job_cond);
+        while (w->n == 0 && !w->quit) pthread_cond_wait(&w->cond, &w->lock);
+        if (w->n == 0) break; /* quit, with nothing left */
+        size_t k = w->n < INBOX / 4 ? w->n : INBOX / 4;
+        for (size_t i = 0; i < k; i++) {
+            msgs[i] = w->msgs[(w->head + i) % INBOX];
+            tasks[i] = w->tasks[(w->head + i) % INBOX];
+        }
+        w->head = (w->head + (unsigned)k) % INBOX;
+        w->n -= (unsigned)k;
+        w->busy = true;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        process(w->dr, msgs, tasks, k);
+        pthread_mutex_lock(&w->lock);
+        w->busy = false;
+        w->t_last = mono();
+        pthread_cond_broadcast(&w->cond);
     }
-    pthread_mutex_unlock(&dr->job_lock);
+    pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-/* Feeds the batch msgs[0..n) (tasks[i] NULL: skip) on every worker; returns when all are done. */
-static void feed_batch(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, ssize_t n)
+/* Hands msgs[0..n) (tasks[i] NULL: not to be processed, freed here) to their workers, or
+ * processes them on this thread when there is one worker. Waits while an inbox is full. */
+static void dispatch(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, size_t n)
 {
-    dr->job_msgs = msgs;
-    dr->job_tasks = tasks;
-    dr->job_n = n;
-    if (dr->nworkers > 1) {
-        pthread_mutex_lock(&dr->job_lock);
-        dr->job_done = 0;
-        dr->job_gen++;
-        pthread_cond_broadcast(&dr->job_cond);
-        pthread_mutex_unlock(&dr->job_lock);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (tasks[i]) {
+            msgs[k] = msgs[i];
+            tasks[k++] = tasks[i];
+        } else {
+            rd_kafka_message_destroy(msgs[i]);
+        }
     }
-    feed_share(dr, 0);
-    if (dr->nworkers > 1) {
-        pthread_mutex_lock(&dr->job_lock);
-        while (dr->job_done < dr->nworkers - 1) pthread_cond_wait(&dr->job_cond, &dr->job_lock);
-        pthread_mutex_unlock(&dr->job_lock);
+    if (k == 0) return;
+    if (dr->nworkers == 1) {
+        process(dr, msgs, tasks, k);
+        dr->t_last = mono();
+        return;
     }
+    for (int id = 0; id < dr->nworkers; id++) {
+        worker *w = &dr->workers[id];
+        size_t i = 0;
+        while (i < k && dr->owner[tasks[i]->partition] != id) i++;
+        if (i == k) continue;
+        pthread_mutex_lock(&w->lock);
+        for (; i < k; i++) {
+            if (dr->owner[tasks[i]->partition] != id) continue;
+            while (w->n == INBOX) pthread_cond_wait(&w->cond, &w->lock);
+            unsigned at = (w->head + w->n) % INBOX;
+            w->msgs[at] = msgs[i];
+            w->tasks[at] = tasks[i];
+            if (w->n++ == 0) pthread_cond_broadcast(&w->cond);
+        }
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+/* Waits until every worker has finished all it was given. */
+static void quiesce(dep_run *dr)
+{
+    for (int id = 0; id < dr->nworkers && dr->workers; id++) {
+        worker *w = &dr->workers[id];
+        pthread_mutex_lock(&w->lock);
+        while (w->n > 0 || w->busy) pthread_cond_wait(&w->cond, &w->lock);
+        if (w->t_last > dr->t_last) dr->t_last = w->t_last;
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+/* Spreads the assigned partition numbers over the workers, in turn. */
+static void assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *parts)
+{
+    uint8_t seen[MAX_PARTITIONS] = {0};
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].partition < MAX_PARTITIONS) seen[parts->elems[i].partition] = 1;
+    int next = 0;
+    for (int p = 0; p < MAX_PARTITIONS; p++)
+        if (seen[p]) dr->owner[p] = (uint8_t)(next++ % dr->nworkers);
+}
+
+static void start_workers(dep_run *dr)
+{
+    if (dr->nworkers == 1) return;
+    dr->workers = sr_xcalloc((size_t)dr->nworkers, sizeof(worker));
+    for (int id = 0; id < dr->nworkers; id++) {
+        worker *w = &dr->workers[id];
+        w->dr = dr;
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->cond, NULL);
+        pthread_create(&w->thread, NULL, worker_main, w);
+    }
+}
+
+static void stop_workers(dep_run *dr)
+{
+    if (!dr->workers) return;
+    for (int id = 0; id < dr->nworkers; id++) {
+        worker *w = &dr->workers[id];
+        pthread_mutex_lock(&w->lock);
+        w->quit = true;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+    }
+    for (int id = 0; id < dr->nworkers; id++) {
+        worker *w = &dr->workers[id];
+        pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->cond);
+        pthread_mutex_destroy(&w->lock);
+    }
+    free(dr->workers);
+    dr->workers = NULL;
 }
 
 static void run_inputs(dep_run *dr)
@@ -566,6 +736,11 @@ static void run_inputs(dep_run *dr)
     }
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_opaque(conf, dr);
+    char kb[32];
+    size_t kbsize = sizeof(kb);
+    if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", kb, &kbsize) == RD_KAFKA_CONF_OK)
+        dr->queue_limit = (int64_t)atoll(kb) * 1024;
+    dr->nworkers = r->o->workers > 0 ? (r->o->workers > 16 ? 16 : r->o->workers) : 1;
     dr->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!dr->consumer) {
         fatal(r, "%s: cannot create the consumer: %s", dr->dep->name, err);
@@ -583,34 +758,17 @@ static void run_inputs(dep_run *dr)
         return;
     }
     rd_kafka_message_t *msgs[BATCH];
-    sr_task *tasks[BATCH], *touched[MAX_PARTITIONS];
-    worker workers[16];
-    dr->nworkers = r->o->workers > 0 ? (r->o->workers > 16 ? 16 : r->o->workers) : 1;
-    pthread_mutex_init(&dr->job_lock, NULL);
-    pthread_cond_init(&dr->job_cond, NULL);
-    for (int i = 1; i < dr->nworkers; i++) {
-        workers[i] = (worker){.dr = dr, .id = i};
-        pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
-    }
-    unsigned batchno = 0;
+    sr_task *tasks[BATCH];
+    start_workers(dr);
     double last_commit = mono();
     while (!stopping(r)) {
-        ssize_t n = rd_kafka_consume_batch_queue(dr->queue, 100, msgs, BATCH);
-        if (n > 0) dr->since_wake += (uint64_t)n;
-        if (n < BATCH && dr->since_wake >= BATCH) wake_fetcher(dr);
-        int ntouched = 0;
-        batchno++;
-        for (ssize_t i = 0; i < n; i++) {
-            tasks[i] = accept_message(dr, msgs[i]);
-            if (tasks[i] && tasks[i]->user != (void *)(uintptr_t)batchno) {
-                tasks[i]->user = (void *)(uintptr_t)batchno; /* listed once per batch */
-                touched[ntouched++] = tasks[i];
-            }
-        }
-        if (n > 0) feed_batch(dr, msgs, tasks, n);
-        for (int i = 0; i < ntouched; i++) produce_outputs(dr, touched[i]);
-        for (ssize_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
-        if (n > 0) dr->t_last = mono();
+        /* a batch call waits its whole timeout unless the batch fills: take what is there
+         * within 1 ms, and when nothing is, wait for the first message only */
+        ssize_t n = rd_kafka_consume_batch_queue(dr->queue, 1, msgs, BATCH);
+        if (n == 0) n = rd_kafka_consume_batch_queue(dr->queue, 100, msgs, 1);
+        if (n > 0) watch_fetcher(dr, (const rd_kafka_message_t *const *)msgs, n);
+        for (ssize_t i = 0; i < n; i++) tasks[i] = accept_message(dr, msgs[i]);
+        if (n > 0) dispatch(dr, msgs, tasks, (size_t)n);
         if (mono() - last_commit >= r->o->commit_interval_ms / 1000.0) {
             commit(dr);
             last_commit = mono();
@@ -620,19 +778,16 @@ static void run_inputs(dep_run *dr)
             if (dr->ends_known && at_end(dr)) break;
         }
     }
-    /* graceful end: finish the batch in hand (done), flush, commit, leave the group */
+    /* graceful end: finish what was handed out, flush, commit, leave the group */
     if (!r->fatal && commit(dr) != 0)
         fprintf(stderr,
                 "streamrun: %s: the last commit failed: the records since the previous "
                 "commit will be processed again after a restart (at-least-once)\n",
                 dr->dep->name);
-    pthread_mutex_lock(&dr->job_lock);
-    dr->job_quit = true;
-    pthread_cond_broadcast(&dr->job_cond);
-    pthread_mutex_unlock(&dr->job_lock);
-    for (int i = 1; i < dr->nworkers; i++) pthread_join(workers[i].thread, NULL);
-    pthread_cond_destroy(&dr->job_cond);
-    pthread_mutex_destroy(&dr->job_lock);
+    quiesce(dr);
+    /* with --exit-at-end the time runs until the last output is delivered */
+    if (r->o->exit_at_end && dr->t_first > 0 && !r->fatal) dr->t_last = mono();
+    stop_workers(dr);
     __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
     rd_kafka_consumer_close(dr->consumer);
 }
@@ -847,7 +1002,8 @@ int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *m
         return -1;
     }
     for (int i = 0; i < t->kafka.n; i++)
-        rd_kafka_conf_set(conf, t->kafka.names[i], t->kafka.vals[i], e, sizeof(e));
+        if (prop_applies(t->kafka.names[i], false))
+            rd_kafka_conf_set(conf, t->kafka.names[i], t->kafka.vals[i], e, sizeof(e));
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
     if (!rk) {
         snprintf(err, errsize, "cannot create a Kafka client: %s", e);

@@ -27,7 +27,7 @@ struct sr_task {
     const sr_topology *topo;
     const sr_deployment *dep;
     int32_t partition;
-    sr_arena arena;          /* scratch for the current batch */
+    sr_arena arena;          /* scratch for the current record (or batch) */
     const sr_origin *origin; /* input being processed */
     int64_t now_ms;          /* clock for now(): wall clock, or the test clock */
     /* error of the current input */

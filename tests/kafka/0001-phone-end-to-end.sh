@@ -3,13 +3,13 @@
 # `streamrun broker` writes to table-data the same multiset of (key, value) as `streamrun run
 # --envelope` over the same sample data, with the same per-deployment counts on its summary;
 # `streamrun tap` prints the same records, and refuses (without creating it) a topic that does
-# not exist. It runs with --workers 2: the records of a deployment's partitions are processed on
-# two threads.
+# not exist. It runs with --workers 3: a deployment's partitions are processed on three threads,
+# whatever the number of cores (the default is one worker per core; 0003 runs with one).
 source "$(dirname "$0")/lib.sh" "$@"
 
 start_broker "$PHONE"
 reference "$PHONE" "$WORK/ref"
-up up 60 "$PHONE" --exit-at-end --workers 2
+up up 60 "$PHONE" --exit-at-end --workers 3
 [ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
 echo "streamrun up: $SECS s"
 
