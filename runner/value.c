@@ -87,18 +87,33 @@ static int bitlen128(unsigned __int128 x)
     return hi ? 128 - __builtin_clzll(hi) : (uint64_t)x ? 64 - __builtin_clzll((uint64_t)x) : 0;
 }
 
+/* 10^k for k <= 22 as exact 128-bit integers (10^22 < 2^74). */
+static unsigned __int128 pow10_128(int k)
+{
+    static unsigned __int128 t[23];
+    static int ready; /* idempotent: racing threads write the same values */
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        unsigned __int128 p = 1;
+        for (int i = 0; i < 23; i++, p *= 10) t[i] = p;
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+    return t[k];
+}
+
 /* m / 10^k correctly rounded, by checking a nearby candidate with exact 128-bit
  * products instead of dividing: d = M * 2^E is the nearest double to m / 10^k
- * when |m * 2^-E - M * 10^k| is below half of 10^k (half an ulp, scaled).
+ * when |m * 2^-E - M * 10^k| is below half of 10^k (half an ulp, scaled). The
+ * candidate is a positive normal double (m >= 2^53, 10^k < 2^74): its mantissa
+ * and exponent are read from its bits, and a step of one ulp is one unit there.
  * Returns false when the products do not fit (the caller divides instead). */
 static bool wide_quotient_checked(uint64_t m, unsigned __int128 p, double *out)
 {
     double d = (double)m / (double)p;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
     for (int step = 0; step < 4; step++) {
-        int e;
-        double f = frexp(d, &e); /* d = f * 2^e, f in [0.5, 1) */
-        uint64_t M = (uint64_t)ldexp(f, 53);
-        int E = e - 53; /* d = M * 2^E */
+        uint64_t M = (bits & (((uint64_t)1 << 52) - 1)) | ((uint64_t)1 << 52);
+        int E = (int)((bits >> 52) & 0x7ff) - 1075; /* d = M * 2^E */
         if (E > 0 || -E > 63) return false;
         unsigned __int128 A = (unsigned __int128)m << -E;
         unsigned __int128 B = (unsigned __int128)M * p;
@@ -108,10 +123,10 @@ static bool wide_quotient_checked(uint64_t m, unsigned __int128 p, double *out)
         bool narrow = M == ((uint64_t)1 << 52) && A < B;
         unsigned __int128 twice = diff << (narrow ? 2 : 1);
         if (twice < p || (twice == p && (M & 1) == 0)) {
-            *out = d;
+            memcpy(out, &bits, sizeof(bits));
             return true;
         }
-        d = nextafter(d, A > B ? INFINITY : 0.0); /* one ulp toward the exact value */
+        bits = A > B ? bits + 1 : bits - 1; /* one ulp toward the exact value */
     }
     return false;
 }
@@ -122,8 +137,7 @@ static bool wide_quotient_checked(uint64_t m, unsigned __int128 p, double *out)
  * fit in 128 bits (the caller then uses strtod). */
 static bool wide_decimal(uint64_t m, int e10, double *out)
 {
-    unsigned __int128 p = 1;
-    for (int k = 0; k < (e10 < 0 ? -e10 : e10); k++) p *= 10;
+    unsigned __int128 p = pow10_128(e10 < 0 ? -e10 : e10);
     unsigned __int128 q;
     int shift;   /* value = q * 2^-shift, before rounding */
     bool sticky; /* bits lost below q */
@@ -159,11 +173,65 @@ static bool wide_decimal(uint64_t m, int e10, double *out)
     return true;
 }
 
+/* Eight ASCII digits at s as their value, or -1 if any of them is not a digit:
+ * all eight at once in one 64-bit word (bytes in memory order, little-endian). */
+static int64_t eight_digits(const char *s)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, s, 8);
+    /* a byte is a digit when it is >= '0' and adding 0x46 does not carry into bit 7 */
+    if ((((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL) != 0)
+        return -1;
+    x -= 0x3030303030303030ULL;
+    x = x * 10 + (x >> 8); /* pairs: byte 2i holds digits 2i, 2i+1 as a number 0..99 */
+    x = (((x & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+         (((x >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    return (int64_t)x;
+#else
+    int64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+#endif
+}
+
+/* Accumulates the digits at s[*i..n) into *m (eight at a time while they last), counting
+ * significant ones in *digits and fraction ones in *e10 when frac. Returns false past 19. */
+static bool take_digits(const char *s, size_t n, size_t *i, uint64_t *m, int *digits, int *e10,
+                        bool frac)
+{
+    size_t k = *i;
+    if (frac && *m == 0) /* leading zeros of a fraction are not significant */
+        for (; k < n && s[k] == '0'; k++) (*e10)--;
+    for (; k + 8 <= n && *digits + 8 <= 19; k += 8) {
+        int64_t v = eight_digits(s + k);
+        if (v < 0) break;
+        *m = *m * 100000000 + (uint64_t)v;
+        if (*m) *digits += 8; /* "0" then 8 digits: the integer part's zero is not counted */
+        if (frac) *e10 -= 8;
+    }
+    for (; k < n && s[k] >= '0' && s[k] <= '9'; k++) {
+        if (*m == 0 && s[k] == '0') {
+            if (frac) (*e10)--;
+            continue;
+        }
+        if (++*digits > 19) return false;
+        *m = *m * 10 + (uint64_t)(s[k] - '0');
+        if (frac) (*e10)--;
+    }
+    *i = k;
+    return true;
+}
+
 /* Clinger's fast path: a decimal with at most 19 significant digits whose
  * mantissa fits in 53 bits and whose power of ten is at most 22 in size is
- * one correctly rounded multiplication or division of two exact doubles.
- * Most sensor readings qualify; the rest go to strtod. The text is a valid
- * JSON number (the parser checked it). */
+ * one correctly rounded multiplication or division of two exact doubles;
+ * wider mantissas go to wide_decimal(), the rest to strtod. The text is a
+ * valid JSON number (the parser checked it). */
 static bool fast_double(const char *s, size_t n, double *out)
 {
     static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -174,18 +242,10 @@ static bool fast_double(const char *s, size_t n, double *out)
     if (neg) i++;
     uint64_t m = 0;
     int digits = 0, e10 = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (m == 0 && s[i] == '0') continue;
-        if (++digits > 19) return false;
-        m = m * 10 + (uint64_t)(s[i] - '0');
-    }
+    if (!take_digits(s, n, &i, &m, &digits, &e10, false)) return false;
     if (i < n && s[i] == '.') {
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            e10--;
-            if (m == 0 && s[i] == '0') continue;
-            if (++digits > 19) return false;
-            m = m * 10 + (uint64_t)(s[i] - '0');
-        }
+        i++;
+        if (!take_digits(s, n, &i, &m, &digits, &e10, true)) return false;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;

@@ -47,6 +47,24 @@ int main(void)
         }
         same_as_strtod(buf);
     }
+    /* fraction digits read eight at a time: every length and position of the leading zeros */
+    for (int k = 0; k < 200000; k++) {
+        int zeros = (int)(next_rand() % 12), digits = 1 + (int)(next_rand() % 19);
+        char frac[64];
+        int at = 0;
+        for (int i = 0; i < zeros; i++) frac[at++] = '0';
+        for (int i = 0; i < digits; i++)
+            frac[at++] = (char)('0' + (i ? next_rand() % 10 : 1 + next_rand() % 9));
+        frac[at] = 0;
+        switch (k % 4) {
+        case 0: snprintf(buf, sizeof(buf), "0.%s", frac); break;
+        case 1: snprintf(buf, sizeof(buf), "-0.%s", frac); break;
+        case 2: snprintf(buf, sizeof(buf), "%llu.%s", next_rand() % 100000000000ULL, frac); break;
+        default:
+            snprintf(buf, sizeof(buf), "%s.%se%d", frac + zeros, frac, (int)(next_rand() % 9) - 4);
+        }
+        same_as_strtod(buf);
+    }
     /* exact ties between two doubles: round half to even */
     for (unsigned long long x = (1ULL << 53); x < (1ULL << 53) + 50000; x++) {
         snprintf(buf, sizeof(buf), "%llu.0", x);
