@@ -6,6 +6,7 @@
 #include "local.h"
 
 #include <librdkafka/rdkafka.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,10 @@ int sr_cmd_up(int argc, char **argv)
     int nonly = 0;
     bool exit_at_end = false;
     int commit_ms = 1000;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN); /* default: one worker per core */
+    /* default: one worker per core this process may run on */
+    cpu_set_t cpus;
+    long ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus)
+                                                               : sysconf(_SC_NPROCESSORS_ONLN);
     int workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

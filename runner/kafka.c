@@ -567,7 +567,8 @@ static void watch_fetcher(dep_run *dr, const rd_kafka_message_t *const *msgs, ss
  * (quiesce): the offsets are then exactly those whose outputs are in the producer, and flush
  * then commit keeps at-least-once. With one worker the consumer thread processes the messages
  * itself. */
-#define INBOX 2048
+#define INBOX       2048
+#define INBOX_BYTES (4 << 20) /* what all the inboxes of a deployment may hold together */
 
 typedef struct worker {
     dep_run *dr;
@@ -576,7 +577,8 @@ typedef struct worker {
     pthread_cond_t cond; /* any change below; both sides wait on it */
     rd_kafka_message_t *msgs[INBOX];
     sr_task *tasks[INBOX];
-    unsigned head, n; /* ring of n messages from head */
+    unsigned head, n;        /* ring of n messages from head */
+    size_t bytes, max_bytes; /* their payload bytes, and the limit (INBOX_BYTES / workers) */
     bool busy, quit;
     double t_last; /* end of its last batch */
 } worker;
@@ -616,6 +618,7 @@ static void *worker_main(void *arg)
         for (size_t i = 0; i < k; i++) {
             msgs[i] = w->msgs[(w->head + i) % INBOX];
             tasks[i] = w->tasks[(w->head + i) % INBOX];
+            w->bytes -= msgs[i]->len;
         }
         w->head = (w->head + (unsigned)k) % INBOX;
         w->n -= (unsigned)k;
@@ -659,10 +662,14 @@ static void dispatch(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, si
         pthread_mutex_lock(&w->lock);
         for (; i < k; i++) {
             if (dr->owner[tasks[i]->partition] != id) continue;
-            while (w->n == INBOX) pthread_cond_wait(&w->cond, &w->lock);
+            /* messages out of librdkafka's queue no longer count against its limit: the inboxes
+             * have their own, in messages and in bytes (one message always fits) */
+            while (w->n == INBOX || (w->n > 0 && w->bytes + msgs[i]->len > w->max_bytes))
+                pthread_cond_wait(&w->cond, &w->lock);
             unsigned at = (w->head + w->n) % INBOX;
             w->msgs[at] = msgs[i];
             w->tasks[at] = tasks[i];
+            w->bytes += msgs[i]->len;
             if (w->n++ == 0) pthread_cond_broadcast(&w->cond);
         }
         pthread_mutex_unlock(&w->lock);
@@ -699,6 +706,7 @@ static void start_workers(dep_run *dr)
     for (int id = 0; id < dr->nworkers; id++) {
         worker *w = &dr->workers[id];
         w->dr = dr;
+        w->max_bytes = INBOX_BYTES / (size_t)dr->nworkers;
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->cond, NULL);
         pthread_create(&w->thread, NULL, worker_main, w);
