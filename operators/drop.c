@@ -23,8 +23,7 @@ static int drop_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct drop *d = op->conf;
     if (sr_need_object(t, op, r)) return -1;
-    for (int i = 0; i < d->fields.n; i++)
-        sr_obj_del(&r->value, d->fields.v[i], strlen(d->fields.v[i]));
+    for (int i = 0; i < d->fields.n; i++) sr_obj_del(&r->value, d->fields.v[i], d->fields.len[i]);
     return sr_emit(t, op, r);
 }
 

@@ -75,7 +75,7 @@ static int explode_process(sr_task *t, const sr_op *op, sr_record *r)
             memcpy(copy.u.o, el.u.o, sizeof(sr_member) * el.len);
             copy.len = el.len;
             for (int k = 0; k < e->keep.n; k++) {
-                size_t len = strlen(e->keep.v[k]);
+                size_t len = e->keep.len[k];
                 sr_value *pv = sr_obj_get(&parent, e->keep.v[k], len);
                 if (!pv) return sr_task_fail(t, op, "field '%s' to keep is missing", e->keep.v[k]);
                 sr_obj_set(&t->arena, &copy, e->keep.v[k], len, *pv);

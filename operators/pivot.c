@@ -8,6 +8,7 @@ struct pivot {
     char *values;
     sr_strv keep;
     char *separator;
+    size_t name_len, values_len, separator_len; /* set by pivot_check */
 };
 
 static const sr_param pivot_params[] = {
@@ -24,6 +25,9 @@ static int pivot_check(sr_op *op, sr_check *ck)
 {
     struct pivot *p = op->conf;
     int rc = 0;
+    p->name_len = strlen(p->name);
+    p->values_len = strlen(p->values);
+    p->separator_len = strlen(p->separator);
     if (ck->schema.closed) {
         const char *need[2] = {p->name, p->values};
         for (int i = 0; i < 2; i++) {
@@ -41,8 +45,8 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct pivot *p = op->conf;
     if (sr_need_object(t, op, r)) return -1;
-    sr_value *name = sr_obj_get(&r->value, p->name, strlen(p->name));
-    sr_value *vals = sr_obj_get(&r->value, p->values, strlen(p->values));
+    sr_value *name = sr_obj_get(&r->value, p->name, p->name_len);
+    sr_value *vals = sr_obj_get(&r->value, p->values, p->values_len);
     if (!name) return sr_task_fail(t, op, "field '%s' is missing", p->name);
     if (!vals) return sr_task_fail(t, op, "field '%s' is missing", p->values);
     if (name->type != SR_STR)
@@ -51,7 +55,7 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
     if (vals->type != SR_OBJ)
         return sr_task_fail(t, op, "field '%s' must be an object, not %s", p->values,
                             sr_type_name((sr_type)vals->type));
-    size_t seplen = strlen(p->separator);
+    size_t seplen = p->separator_len;
     sr_value out = sr_obj_new(&t->arena, vals->len + (uint32_t)p->keep.n);
     for (uint32_t i = 0; i < vals->len; i++) {
         const sr_member *m = &vals->u.o[i];
@@ -63,7 +67,7 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
         sr_obj_append(&t->arena, &out, k, klen, m->v); /* distinct as the member names are */
     }
     for (int i = 0; i < p->keep.n; i++) {
-        size_t len = strlen(p->keep.v[i]);
+        size_t len = p->keep.len[i];
         sr_value *v = sr_obj_get(&r->value, p->keep.v[i], len);
         if (!v) return sr_task_fail(t, op, "field '%s' to keep is missing", p->keep.v[i]);
         sr_obj_set(&t->arena, &out, p->keep.v[i], len, *v);

@@ -39,7 +39,7 @@ static int select_process(sr_task *t, const sr_op *op, sr_record *r)
     sr_value out = sr_obj_new(&t->arena, (uint32_t)s->fields.n);
     for (int i = 0; i < s->fields.n; i++) {
         const char *name = s->fields.v[i];
-        size_t len = strlen(name);
+        size_t len = s->fields.len[i];
         sr_value *v = sr_obj_get(&r->value, name, len);
         if (!v) {
             if (s->missing == 0) return sr_task_fail(t, op, "field '%s' is missing", name);

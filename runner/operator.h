@@ -51,12 +51,14 @@ typedef struct sr_param {
 
 typedef struct sr_strv {
     char **v;
+    size_t *len; /* strlen of each, for lookups per record */
     sr_mark *marks;
     int n;
 } sr_strv;
 
 typedef struct sr_exprmap {
     char **names;
+    size_t *len; /* strlen of each name */
     sr_expr **exprs;
     int n;
 } sr_exprmap;

@@ -287,6 +287,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         }
         int rc = 0;
         v->v = sr_xcalloc((size_t)count + 1, sizeof(char *));
+        v->len = sr_xcalloc((size_t)count + 1, sizeof(size_t));
         v->marks = sr_xcalloc((size_t)count + 1, sizeof(sr_mark));
         for (int i = 0; i < count; i++) {
             if (!is_name(list[i])) {
@@ -296,6 +297,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
                 continue;
             }
             v->marks[v->n] = list[i]->mark;
+            v->len[v->n] = strlen(list[i]->text);
             v->v[v->n++] = sr_xstrdup(list[i]->text);
         }
         if (count == 0) {
@@ -350,6 +352,8 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         if (p->type == SR_P_EXPRMAP) {
             sr_exprmap *m = AT(conf, p->off, sr_exprmap);
             m->names = names;
+            m->len = sr_xcalloc((size_t)k + 1, sizeof(size_t));
+            for (int i = 0; i < k; i++) m->len[i] = strlen(names[i]);
             m->exprs = (sr_expr **)vals;
             m->n = k;
         } else {
@@ -514,6 +518,7 @@ void sr_params_free(const sr_param *params, void *conf)
             sr_strv *v = AT(conf, p->off, sr_strv);
             for (int i = 0; i < v->n; i++) free(v->v[i]);
             free(v->v);
+            free(v->len);
             free(v->marks);
             break;
         }
@@ -524,6 +529,7 @@ void sr_params_free(const sr_param *params, void *conf)
                 sr_expr_free(m->exprs[i]);
             }
             free(m->names);
+            free(m->len);
             free(m->exprs);
             break;
         }
