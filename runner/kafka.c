@@ -557,6 +557,28 @@ static void watch_fetcher(dep_run *dr, const rd_kafka_message_t *const *msgs, ss
     }
 }
 
+/* How many records the assigned input partitions hold past this consumer's position, from the
+ * high watermarks of the last fetches (no request); -1 when none is known yet. */
+static int64_t input_lag(dep_run *dr)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(dr->consumer, &a) || !a) return -1;
+    rd_kafka_position(dr->consumer, a);
+    int64_t lag = -1;
+    for (int i = 0; i < a->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(dr->consumer, a->elems[i].topic, a->elems[i].partition,
+                                           &lo, &hi) != 0 ||
+            hi < 0)
+            continue;
+        int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
+        if (pos < 0) continue;
+        lag = (lag < 0 ? 0 : lag) + (hi > pos ? hi - pos : 0);
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return lag;
+}
+
 /* ---- workers ------------------------------------------------------------------------------- */
 
 /* With nworkers > 1 the consumer thread dispatches: it polls the consumer, handles events,
@@ -749,7 +771,8 @@ static void run_inputs(dep_run *dr)
     if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", kb, &kbsize) == RD_KAFKA_CONF_OK)
         dr->queue_limit = (int64_t)atoll(kb) * 1024;
     dr->nworkers = r->o->workers > 0 ? (r->o->workers > 16 ? 16 : r->o->workers) : 1;
-    dr->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    __atomic_store_n(&dr->consumer, rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)),
+                     __ATOMIC_RELEASE);
     if (!dr->consumer) {
         fatal(r, "%s: cannot create the consumer: %s", dr->dep->name, err);
         return;
@@ -935,13 +958,20 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         usleep(50 * 1000);
         if (o->progress && mono() - last >= 1.0) {
             uint64_t in = 0;
+            int64_t lag = -1;
             for (int i = 0; i < r.ndeps; i++) {
                 sr_up_stats s;
                 dep_stats(&r.deps[i], &s); /* racy read of counters: display only */
                 in += s.in;
+                /* the client calls are thread-safe; the handle lives until after the join */
+                rd_kafka_t *c = __atomic_load_n(&r.deps[i].consumer, __ATOMIC_ACQUIRE);
+                int64_t l = c ? input_lag(&r.deps[i]) : -1;
+                if (l >= 0) lag = (lag < 0 ? 0 : lag) + l;
             }
-            fprintf(stderr, "\r%llu records in, %.0f/s    ", (unsigned long long)in,
-                    (double)(in - last_in) / (mono() - last));
+            char lagtxt[32] = "?";
+            if (lag >= 0) snprintf(lagtxt, sizeof(lagtxt), "%lld", (long long)lag);
+            fprintf(stderr, "\r%llu records in, %.0f/s, lag %s    ", (unsigned long long)in,
+                    (double)(in - last_in) / (mono() - last), lagtxt);
             last = mono();
             last_in = in;
         }
