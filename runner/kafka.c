@@ -143,6 +143,35 @@ static void props_load(void)
     free(text);
 }
 
+int sr_kafka_check_property(const char *name, const char *value, char *err, size_t errsize,
+                            bool *at_name)
+{
+    pthread_once(&props_once, props_load);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char e[256];
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, name, value, e, sizeof(e));
+    rd_kafka_conf_destroy(conf);
+    *at_name = res == RD_KAFKA_CONF_UNKNOWN;
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+        const char *sug = sr_suggest(name, (const char *const *)props.names, props.n);
+        snprintf(err, errsize, "unknown librdkafka property '%s'%s%s%s", name,
+                 sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        return -1;
+    }
+    if (res != RD_KAFKA_CONF_OK) {
+        snprintf(err, errsize, "librdkafka property %s: %s", name, e);
+        return -1;
+    }
+    if (strcmp(name, "partition.assignment.strategy") == 0 && strcmp(value, "range") != 0) {
+        snprintf(err, errsize,
+                 "partition.assignment.strategy must be range: streamrun keeps one task per "
+                 "partition number, so the same partition of co-partitioned inputs must go to "
+                 "one member, and it assigns eagerly");
+        return -1;
+    }
+    return 0;
+}
+
 /* true unless librdkafka says the property is for the other kind of client only */
 static bool prop_applies(const char *name, bool consumer)
 {

@@ -45,6 +45,14 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *st, char *
 int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *mock, char *err,
                            size_t errsize);
 
+/* Checks a `kafka:` property as `up` will set it: librdkafka must know the name and accept the
+ * value, and partition.assignment.strategy must stay range (tasks are per partition number, so
+ * co-partitioned inputs must land on one member; and assignments are eager). Returns 0, or -1
+ * with a message in err and *at_name set when the name is at fault (with a close known name,
+ * if any, in the message). */
+int sr_kafka_check_property(const char *name, const char *value, char *err, size_t errsize,
+                            bool *at_name);
+
 /* Sets a librdkafka property, reporting failures with the property name. */
 int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize);
 

@@ -2,6 +2,7 @@
  */
 #include "topology.h"
 #include "expr.h"
+#include "kafka.h"
 
 #include <ctype.h>
 #include <libgen.h>
@@ -487,6 +488,15 @@ static void load_kafka(sr_check *ck, const sr_ynode *n, sr_strmap *m)
     }
     sr_param p = {.type = SR_P_STRMAP, .name = "kafka"};
     sr_param_parse_one(&p, n, m, ck);
+    /* each property as librdkafka will take it at `up`: a typo is an error of the file */
+    for (int i = 0; i + 1 < n->nkids; i += 2) {
+        const sr_ynode *k = n->kids[i], *v = n->kids[i + 1];
+        if (!sr_yis_scalar(k) || !sr_yis_scalar(v) || sr_yis_null(v)) continue; /* said above */
+        char e[512];
+        bool at_name;
+        if (sr_kafka_check_property(k->text, v->text, e, sizeof(e), &at_name) != 0)
+            sr_err(ck->dg, ck->file, at_name ? k->mark : v->mark, "%s", e);
+    }
 }
 
 static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
