@@ -42,8 +42,8 @@ typedef struct dep_run {
     uint64_t delivered, failed;
     char fail_reason[512];
     bool finished; /* sources: file replayed and flushed; inputs: reached the end */
-    /* watch_fetcher(): the local queue's limit in bytes, the mean size of a message */
-    int64_t queue_limit;
+    /* watch_fetcher(): the local queue's limits (bytes, messages), the sizes seen */
+    int64_t queue_limit, queue_limit_msgs;
     uint64_t seen_bytes, seen_msgs;
     bool queue_was_full;
     /* processing threads (see "workers" below); owner[p]: the worker of partition p */
@@ -146,6 +146,23 @@ static void props_load(void)
 int sr_kafka_check_property(const char *name, const char *value, char *err, size_t errsize,
                             bool *at_name)
 {
+    static const struct {
+        const char *name, *why;
+    } managed[] = {
+        {"group.id", "the deployment's consumerGroup sets it"},
+        {"enable.auto.commit", "streamrun commits only what was processed and delivered"},
+        {"enable.auto.offset.store", "streamrun commits only what was processed and delivered"},
+        {"enable.partition.eof", "--exit-at-end and the lag need the end-of-partition events"},
+    };
+    for (size_t i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
+        if (strcmp(name, managed[i].name) == 0) {
+            *at_name = true;
+            snprintf(err, errsize, "%s is set by streamrun: %s", name, managed[i].why);
+            return -1;
+        }
+    }
+    /* setting it would load the plugins now: checked when `up` creates its clients */
+    if (strcmp(name, "plugin.library.paths") == 0) return 0;
     pthread_once(&props_once, props_load);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char e[256];
@@ -180,6 +197,28 @@ static bool prop_applies(const char *name, bool consumer)
         if (strcmp(props.names[i], name) == 0)
             return props.scopes[i] == '*' || props.scopes[i] == (consumer ? 'C' : 'P');
     return true; /* unknown: rd_kafka_conf_set() says so */
+}
+
+/* librdkafka's log lines, printed as its own logger prints them, except one: with
+ * auto.offset.reset=earliest, a fetch that fails with OFFSET_OUT_OF_RANGE (records lost to
+ * retention, or to the embedded broker's size cap, before they were read) resets the partition
+ * and is only logged. That is counted and reported as the error it is. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    dep_run *dr = rd_kafka_opaque(rk);
+    if (dr && strcmp(fac, "OFFSET") == 0 && strstr(buf, "offset reset") &&
+        strcasestr(buf, "out of range")) {
+        __atomic_add_fetch(&dr->offset_resets, 1, __ATOMIC_RELAXED);
+        fprintf(stderr,
+                "streamrun: %s: ERROR: records were lost before they could be read (retention, "
+                "or the embedded broker's 5 MiB per partition cap): %s\n",
+                dr->dep->name, buf);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(stderr, "%%%d|%lld.%03ld|%s|%s| %s\n", level, (long long)ts.tv_sec,
+            ts.tv_nsec / 1000000, fac, rd_kafka_name(rk), buf);
 }
 
 /* Defaults, then the file's kafka: block, then the deployment's; each property only for the
@@ -225,6 +264,7 @@ static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consum
             if (prop_applies(maps[m]->names[i], consumer) &&
                 sr_kafka_conf_set(conf, maps[m]->names[i], maps[m]->vals[i], err, errsize))
                 goto fail;
+    rd_kafka_conf_set_log_cb(conf, on_log);
     return conf;
 fail:
     rd_kafka_conf_destroy(conf);
@@ -261,7 +301,14 @@ static void produce_outputs(dep_run *dr, sr_task *t)
     for (size_t i = 0; i < t->nouts && !dr->r->fatal; i++) {
         const sr_out *o = &t->outs[i];
         int ti = topic_index(dr->r->topo, o->topic);
-        if (!dr->rkts[ti]) dr->rkts[ti] = rd_kafka_topic_new(dr->producer, o->topic->name, NULL);
+        rd_kafka_topic_t *rkt = __atomic_load_n(&dr->rkts[ti], __ATOMIC_ACQUIRE);
+        if (!rkt) { /* first output to this topic: workers may race here */
+            pthread_mutex_lock(&dr->lock);
+            if (!dr->rkts[ti])
+                dr->rkts[ti] = rd_kafka_topic_new(dr->producer, o->topic->name, NULL);
+            rkt = dr->rkts[ti];
+            pthread_mutex_unlock(&dr->lock);
+        }
         rd_kafka_headers_t *hdrs = NULL;
         if (o->nhdr) {
             hdrs = rd_kafka_headers_new(o->nhdr);
@@ -281,12 +328,12 @@ static void produce_outputs(dep_run *dr, sr_task *t)
         size_t keylen = o->key_len < 0 ? 0 : (size_t)o->key_len;
         int32_t part = o->partition < 0 ? RD_KAFKA_PARTITION_UA : o->partition;
         for (;;) {
-            rd_kafka_resp_err_t err = rd_kafka_producev(
-                dr->producer, RD_KAFKA_V_RKT(dr->rkts[ti]), RD_KAFKA_V_PARTITION(part),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_VALUE((void *)(t->obuf.d + o->val_off), o->val_len),
-                RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_TIMESTAMP(o->ts), RD_KAFKA_V_HEADERS(hdrs),
-                RD_KAFKA_V_END);
+            rd_kafka_resp_err_t err =
+                rd_kafka_producev(dr->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(part),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_VALUE((void *)(t->obuf.d + o->val_off), o->val_len),
+                                  RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_TIMESTAMP(o->ts),
+                                  RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
             if (!err) break;
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(dr->producer, 50);
@@ -339,6 +386,9 @@ static void assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *pa
 static int commit(dep_run *dr)
 {
     quiesce(dr);
+    /* after a failure (this deployment's or another's) outputs may have been skipped: nothing
+     * processed since the last commit may be committed now */
+    if (dr->r->fatal) return -1;
     if (flush_producer(dr) != 0) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int i = 0; i < dr->dep->ninputs; i++) {
@@ -366,18 +416,22 @@ static int commit(dep_run *dr)
     return rc;
 }
 
+/* Tasks are created and dropped on the consumer thread, under dr->lock so that the progress
+ * line (dep_stats, main thread) never reads a freed one. */
 static void drop_task(dep_run *dr, int p)
 {
     sr_task *t = dr->tasks[p];
     if (!t) return;
+    pthread_mutex_lock(&dr->lock);
     dr->done.in += t->stats.in;
     dr->done.out += t->stats.out;
     dr->done.dead += t->stats.dead;
     dr->done.filtered += t->stats.filtered;
     dr->dropped_errors += t->dropped_errors;
+    dr->tasks[p] = NULL;
+    pthread_mutex_unlock(&dr->lock);
     sr_task_destroy(t);
     free(t);
-    dr->tasks[p] = NULL;
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -388,8 +442,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++) {
             int p = parts->elems[i].partition;
             if (p >= MAX_PARTITIONS || dr->tasks[p]) continue;
-            dr->tasks[p] = sr_xcalloc(1, sizeof(sr_task));
-            sr_task_init(dr->tasks[p], dr->r->topo, dr->dep, p);
+            sr_task *t = sr_xcalloc(1, sizeof(sr_task));
+            sr_task_init(t, dr->r->topo, dr->dep, p);
+            pthread_mutex_lock(&dr->lock);
+            dr->tasks[p] = t;
+            pthread_mutex_unlock(&dr->lock);
         }
         assign_owners(dr, parts);
         rd_kafka_assign(rk, parts);
@@ -491,11 +548,11 @@ static sr_task *accept_message(dep_run *dr, rd_kafka_message_t *m)
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             int ti = m->rkt ? input_index(dr->dep, rd_kafka_topic_name(m->rkt)) : -1;
             if (ti >= 0 && m->partition < dr->dep->inputs[ti]->partitions)
-                dr->eof[ti][m->partition] = m->offset;
+                __atomic_store_n(&dr->eof[ti][m->partition], m->offset, __ATOMIC_RELAXED);
             return NULL;
         }
         if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
-            dr->offset_resets++;
+            __atomic_add_fetch(&dr->offset_resets, 1, __ATOMIC_RELAXED);
             fprintf(stderr,
                     "streamrun: %s: ERROR: input %s [%d] was reset by OFFSET_OUT_OF_RANGE: records "
                     "were lost before they could be read (retention, or the embedded broker's "
@@ -557,31 +614,42 @@ static void feed_message(dep_run *dr, sr_task *t, rd_kafka_message_t *m)
 }
 
 /* librdkafka 2.0.2 stops fetching once the consumer's local queue holds
- * queued.max.messages.kbytes, and looks at it again only when a broker thread
- * wakes up, at most a second later: a consumer faster than that stalls for up
- * to 1 s each time the queue fills. A request to a broker wakes its thread.
- * So when the queue was near its limit and has drained to a quarter of it,
- * one ListOffsets request per partition leader (offsets_for_times sends them
- * in parallel) restarts every fetcher at once. An idle consumer sends none. */
+ * queued.max.messages.kbytes or queued.min.messages, and looks at it again only when a broker
+ * thread wakes up, at most a second later: a consumer faster than that stalls for up to 1 s each
+ * time the queue fills. A request to a broker wakes its thread. So when the queue was near its
+ * limit and has drained to a quarter of it, one ListOffsets request per partition leader
+ * (offsets_for_times sends them in parallel) restarts every fetcher at once. An idle consumer sends
+ * none.
+ *
+ * How full the local queue would be with qlen messages, as a fraction of the nearer of its two
+ * limits (kilobytes, from the mean size seen so far, and messages). */
+static double queue_fill(const dep_run *dr, size_t qlen)
+{
+    double f = 0;
+    if (dr->queue_limit > 0 && dr->seen_msgs)
+        f = (double)qlen * ((double)dr->seen_bytes / (double)dr->seen_msgs) /
+            (double)dr->queue_limit;
+    if (dr->queue_limit_msgs > 0 && (double)qlen / (double)dr->queue_limit_msgs > f)
+        f = (double)qlen / (double)dr->queue_limit_msgs;
+    return f;
+}
+
+/* Called after every poll, with the n messages it returned. */
 static void watch_fetcher(dep_run *dr, const rd_kafka_message_t *const *msgs, ssize_t n)
 {
     for (ssize_t i = 0; i < n; i++) {
-        dr->seen_bytes += msgs[i]->len + msgs[i]->key_len;
+        dr->seen_bytes += msgs[i]->len; /* librdkafka counts the values */
         dr->seen_msgs++;
     }
-    if (!dr->seen_msgs || dr->queue_limit <= 0) return;
-    double queued =
-        (double)rd_kafka_queue_length(dr->queue) * ((double)dr->seen_bytes / (double)dr->seen_msgs);
-    if (queued >= 0.5 * (double)dr->queue_limit) {
-        dr->queue_was_full = true;
-        return;
-    }
-    if (!dr->queue_was_full || queued > 0.25 * (double)dr->queue_limit) return;
+    size_t left = rd_kafka_queue_length(dr->queue);
+    if (queue_fill(dr, left + (size_t)(n > 0 ? n : 0)) >= 0.5) dr->queue_was_full = true;
+    if (!dr->queue_was_full || queue_fill(dr, left) > 0.25) return;
     dr->queue_was_full = false;
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(dr->consumer, &a) == 0 && a) {
         for (int i = 0; i < a->cnt; i++) a->elems[i].offset = -1; /* latest */
-        if (a->cnt) rd_kafka_offsets_for_times(dr->consumer, a, 1000);
+        /* the requests go out at once, which is what wakes the fetchers: do not wait long */
+        if (a->cnt) rd_kafka_offsets_for_times(dr->consumer, a, 100);
         rd_kafka_topic_partition_list_destroy(a);
     }
 }
@@ -600,7 +668,15 @@ static int64_t input_lag(dep_run *dr)
                                            &lo, &hi) != 0 ||
             hi < 0)
             continue;
-        int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
+        /* the position, or where the partition was seen at its end (a partition whose committed
+         * offset is at its end delivers no message, so has no position); neither: unknown */
+        int ti = input_index(dr->dep, a->elems[i].topic);
+        int p = a->elems[i].partition;
+        int64_t eof = ti >= 0 && ti < 16 && p < dr->dep->inputs[ti]->partitions
+                          ? __atomic_load_n(&dr->eof[ti][p], __ATOMIC_RELAXED)
+                          : -1;
+        int64_t pos = a->elems[i].offset > eof ? a->elems[i].offset : eof;
+        (void)lo;
         if (pos < 0) continue;
         lag = (lag < 0 ? 0 : lag) + (hi > pos ? hi - pos : 0);
     }
@@ -760,7 +836,21 @@ static void start_workers(dep_run *dr)
         w->max_bytes = INBOX_BYTES / (size_t)dr->nworkers;
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->cond, NULL);
-        pthread_create(&w->thread, NULL, worker_main, w);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            /* fewer workers: the partitions are spread over those that started; none: the
+             * consumer thread does the work */
+            pthread_cond_destroy(&w->cond);
+            pthread_mutex_destroy(&w->lock);
+            int want = dr->nworkers;
+            dr->nworkers = id > 0 ? id : 1;
+            if (id == 0) {
+                free(dr->workers);
+                dr->workers = NULL;
+            }
+            fprintf(stderr, "streamrun: %s: could not start worker thread %d of %d; using %d\n",
+                    dr->dep->name, id + 1, want, dr->nworkers);
+            break;
+        }
     }
 }
 
@@ -799,6 +889,9 @@ static void run_inputs(dep_run *dr)
     size_t kbsize = sizeof(kb);
     if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", kb, &kbsize) == RD_KAFKA_CONF_OK)
         dr->queue_limit = (int64_t)atoll(kb) * 1024;
+    kbsize = sizeof(kb);
+    if (rd_kafka_conf_get(conf, "queued.min.messages", kb, &kbsize) == RD_KAFKA_CONF_OK)
+        dr->queue_limit_msgs = atoll(kb);
     dr->nworkers = r->o->workers > 0 ? (r->o->workers > 16 ? 16 : r->o->workers) : 1;
     __atomic_store_n(&dr->consumer, rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)),
                      __ATOMIC_RELEASE);
@@ -826,7 +919,7 @@ static void run_inputs(dep_run *dr)
          * within 1 ms, and when nothing is, wait for the first message only */
         ssize_t n = rd_kafka_consume_batch_queue(dr->queue, 1, msgs, BATCH);
         if (n == 0) n = rd_kafka_consume_batch_queue(dr->queue, 100, msgs, 1);
-        if (n > 0) watch_fetcher(dr, (const rd_kafka_message_t *const *)msgs, n);
+        watch_fetcher(dr, (const rd_kafka_message_t *const *)msgs, n);
         for (ssize_t i = 0; i < n; i++) tasks[i] = accept_message(dr, msgs[i]);
         if (n > 0) dispatch(dr, msgs, tasks, (size_t)n);
         if (mono() - last_commit >= r->o->commit_interval_ms / 1000.0) {
@@ -929,9 +1022,12 @@ static void *dep_main(void *arg)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+/* While the run goes on, the counters of tasks being processed are read as they are: this is
+ * for the progress line; the summary is taken after the threads are joined. */
 static void dep_stats(dep_run *dr, sr_up_stats *s)
 {
     memset(s, 0, sizeof(*s));
+    pthread_mutex_lock(&dr->lock);
     s->in = dr->done.in;
     s->out = dr->done.out;
     s->dead = dr->done.dead;
@@ -946,7 +1042,8 @@ static void dep_stats(dep_run *dr, sr_up_stats *s)
         s->filtered += t->stats.filtered;
         s->dropped_errors += t->dropped_errors;
     }
-    s->offset_resets = dr->offset_resets;
+    pthread_mutex_unlock(&dr->lock);
+    s->offset_resets = __atomic_load_n(&dr->offset_resets, __ATOMIC_RELAXED);
     s->secs = dr->t_first > 0 ? (dr->t_last > dr->t_first ? dr->t_last - dr->t_first : 0) : 0;
 }
 
