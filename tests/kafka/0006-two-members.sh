@@ -32,16 +32,8 @@ up_bg a 90 "$WORK/phone-8.yaml" --only data-normalization --exit-at-end
 pid_a=$UP_PID
 up_bg b 90 "$WORK/phone-8.yaml" --only data-normalization --exit-at-end
 pid_b=$UP_PID
-rc_a=0 rc_b=0
-wait "$pid_a" || rc_a=$?
-wait "$pid_b" || rc_b=$?
-broker_alive
-[ "$rc_a" = 0 ] || fail "member a exited with status $rc_a"
-[ "$rc_b" = 0 ] || fail "member b exited with status $rc_b"
-in_a=$(count_in a data-normalization)
-in_b=$(count_in b data-normalization)
-echo "member a: $(summary a data-normalization)"
-echo "member b: $(summary b data-normalization)"
+wait_members "$pid_a" "$pid_b"
+in_a=$IN_A in_b=$IN_B
 if [ "$in_a" = 0 ] || [ "$in_b" = 0 ]; then
     fail "one member read nothing ($in_a and $in_b): they did not share the partitions"
 fi

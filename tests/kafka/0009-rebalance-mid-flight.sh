@@ -42,16 +42,8 @@ echo "$T inputs produced, $rows output rows expected"
 kt wait "$ADDR" table-data "$rows" --timeout 30 || fail "the group did not settle"
 
 kill -TERM "$pid_a" "$pid_b"
-rc_a=0 rc_b=0
-wait "$pid_a" || rc_a=$?
-wait "$pid_b" || rc_b=$?
-broker_alive
-[ "$rc_a" = 0 ] || fail "member a exited with status $rc_a"
-[ "$rc_b" = 0 ] || fail "member b exited with status $rc_b"
-in_a=$(count_in a data-normalization)
-in_b=$(count_in b data-normalization)
-echo "member a: $(summary a data-normalization)"
-echo "member b: $(summary b data-normalization)"
+wait_members "$pid_a" "$pid_b"
+in_a=$IN_A in_b=$IN_B
 [ "$in_b" -gt 0 ] || fail "member b read nothing: it never got a share"
 
 up rest 60 "$WORK/phone-8.yaml" --only data-normalization --exit-at-end

@@ -93,6 +93,22 @@ up_bg() {
     UP_PID=$!
 }
 
+# wait_members PID_A PID_B: waits for the two data-normalization members started with up_bg as
+# logs a and b; fails unless both exit 0; sets IN_A and IN_B to the records each read, and prints
+# their summaries.
+wait_members() {
+    local rc_a=0 rc_b=0
+    wait "$1" || rc_a=$?
+    wait "$2" || rc_b=$?
+    broker_alive
+    [ "$rc_a" = 0 ] || fail "member a exited with status $rc_a"
+    [ "$rc_b" = 0 ] || fail "member b exited with status $rc_b"
+    IN_A=$(count_in a data-normalization)
+    IN_B=$(count_in b data-normalization)
+    echo "member a: $(summary a data-normalization)"
+    echo "member b: $(summary b data-normalization)"
+}
+
 # summary LOG DEPLOYMENT: the deployment's summary line "NAME: N in, N out, ..." from LOG.
 summary() {
     grep -E "^$2: [0-9]+ in, " "$WORK/$1.log" | tail -1 || true
