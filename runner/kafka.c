@@ -205,7 +205,7 @@ static bool prop_applies(const char *name, bool consumer)
  * and is only logged. That is counted and reported as the error it is. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    dep_run *dr = rd_kafka_opaque(rk);
+    dep_run *dr = rk ? rd_kafka_opaque(rk) : NULL;
     if (dr && strcmp(fac, "OFFSET") == 0 && strstr(buf, "offset reset") &&
         strcasestr(buf, "out of range")) {
         __atomic_add_fetch(&dr->offset_resets, 1, __ATOMIC_RELAXED);
@@ -218,7 +218,7 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     fprintf(stderr, "%%%d|%lld.%03ld|%s|%s| %s\n", level, (long long)ts.tv_sec,
-            ts.tv_nsec / 1000000, fac, rd_kafka_name(rk), buf);
+            ts.tv_nsec / 1000000, fac, rk ? rd_kafka_name(rk) : "", buf);
 }
 
 /* Defaults, then the file's kafka: block, then the deployment's; each property only for the
