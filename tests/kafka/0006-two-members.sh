@@ -14,11 +14,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 N=${N:-4000}
 
-# the phone pipeline with raw-data on 8 partitions (its unused replay source given absolutely)
-sed -e 's/{name: raw-data, partitions: 4}/{name: raw-data, partitions: 8}/' "$PHONE" \
-    >"$WORK/phone-8.yaml"
-grep -q 'name: raw-data, partitions: 8' "$WORK/phone-8.yaml" || fail "cannot make the 8-partition copy"
-export TELEMETRY_FILE=$TELEMETRY
+phone8 # the phone pipeline with raw-data on 8 partitions
 
 start_broker "$WORK/phone-8.yaml"
 kt lines "$TELEMETRY" "$WORK/lines.jsonl"

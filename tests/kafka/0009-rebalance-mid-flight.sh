@@ -8,10 +8,7 @@
 # at-least-once allows them, and the embedded broker refuses the commit made on revocation).
 source "$(dirname "$0")/lib.sh" "$@"
 
-sed -e 's/{name: raw-data, partitions: 4}/{name: raw-data, partitions: 8}/' "$PHONE" \
-    >"$WORK/phone-8.yaml"
-grep -q 'name: raw-data, partitions: 8' "$WORK/phone-8.yaml" || fail "cannot make the 8-partition copy"
-export TELEMETRY_FILE=$TELEMETRY
+phone8 # the phone pipeline with raw-data on 8 partitions
 
 start_broker "$WORK/phone-8.yaml"
 kt lines "$TELEMETRY" "$WORK/lines.jsonl"

@@ -93,6 +93,16 @@ up_bg() {
     UP_PID=$!
 }
 
+# phone8: writes $WORK/phone-8.yaml, the phone pipeline with raw-data on 8 partitions (its unused
+# replay source given absolutely, through TELEMETRY_FILE, which it exports).
+phone8() {
+    sed -e 's/{name: raw-data, partitions: 4}/{name: raw-data, partitions: 8}/' "$PHONE" \
+        >"$WORK/phone-8.yaml"
+    grep -q 'name: raw-data, partitions: 8' "$WORK/phone-8.yaml" ||
+        fail "cannot make the 8-partition copy"
+    export TELEMETRY_FILE=$TELEMETRY
+}
+
 # wait_members PID_A PID_B: waits for the two data-normalization members started with up_bg as
 # logs a and b; fails unless both exit 0; sets IN_A and IN_B to the records each read, and prints
 # their summaries.
