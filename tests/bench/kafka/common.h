@@ -32,6 +32,28 @@ static inline double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Delivery reports of a producer: set with deliveries_watch(conf, &d) before rd_kafka_new(). */
+typedef struct deliveries {
+    long ok, failed;
+    char first_error[512];
+} deliveries;
+
+static inline void deliveries_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    deliveries *d = opaque;
+    (void)rk;
+    if (!m->err)
+        d->ok++;
+    else if (d->failed++ == 0)
+        snprintf(d->first_error, sizeof(d->first_error), "%s", rd_kafka_err2str(m->err));
+}
+
+static inline void deliveries_watch(rd_kafka_conf_t *conf, deliveries *d)
+{
+    rd_kafka_conf_set_opaque(conf, d);
+    rd_kafka_conf_set_dr_msg_cb(conf, deliveries_cb);
+}
+
 /* The topic's partition count, from the broker's metadata. */
 static inline int partition_count(rd_kafka_t *rk, const char *topic)
 {

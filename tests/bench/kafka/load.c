@@ -9,18 +9,7 @@
 
 #include <string.h>
 
-static long delivered, failed;
-static char first_error[512];
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-    (void)rk, (void)opaque;
-    if (!m->err) {
-        delivered++;
-    } else if (failed++ == 0) {
-        snprintf(first_error, sizeof(first_error), "%s", rd_kafka_err2str(m->err));
-    }
-}
+static deliveries d;
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -77,7 +66,7 @@ int main(int argc, char **argv)
     conf_set(conf, "acks", "all");
     conf_set(conf, "queue.buffering.max.messages", "1000000");
     conf_set(conf, "queue.buffering.max.kbytes", "2097151");
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    deliveries_watch(conf, &d);
     char err[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!rk) die("load: %s", err);
@@ -104,9 +93,9 @@ int main(int argc, char **argv)
     rd_kafka_resp_err_t e = rd_kafka_flush(rk, 120000);
     if (e) die("load: flush: %s", rd_kafka_err2str(e));
     double t1 = now_s();
-    if (failed || delivered != total)
-        die("load: FAILED: %ld of %ld messages delivered, %ld failed (first error: %s)", delivered,
-            total, failed, failed ? first_error : "none");
+    if (d.failed || d.ok != total)
+        die("load: FAILED: %ld of %ld messages delivered, %ld failed (first error: %s)", d.ok,
+            total, d.failed, d.failed ? d.first_error : "none");
     printf("load: %ld messages (%zu distinct lines, %d keys, %.0f bytes each on average) into "
            "'%s' in %.2f s\n",
            total, nlines, nkeys, (double)bytes / (double)total, topic, t1 - t0);

@@ -8,18 +8,7 @@
 
 #include <string.h>
 
-static long delivered, failed;
-static char first_error[512];
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-    (void)rk, (void)opaque;
-    if (!m->err) {
-        delivered++;
-    } else if (failed++ == 0) {
-        snprintf(first_error, sizeof(first_error), "%s", rd_kafka_err2str(m->err));
-    }
-}
+static deliveries d;
 
 int main(int argc, char **argv)
 {
@@ -46,7 +35,7 @@ int main(int argc, char **argv)
     conf_set(pc, "compression.codec", "zstd"); /* so the mock keeps the whole output */
     conf_set(pc, "linger.ms", "5");
     conf_set(pc, "queue.buffering.max.messages", "1000000");
-    rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+    deliveries_watch(pc, &d);
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err));
     if (!p) die("passthrough: producer: %s", err);
     rd_kafka_topic_t *out = rd_kafka_topic_new(p, out_topic, NULL);
@@ -86,10 +75,10 @@ int main(int argc, char **argv)
     e = rd_kafka_flush(p, 120000);
     double t1 = now_s();
     if (e) die("passthrough: flush: %s", rd_kafka_err2str(e));
-    if (failed || delivered != total)
-        die("passthrough: FAILED: %ld of %ld delivered, %ld failed (first error: %s)", delivered,
-            total, failed, failed ? first_error : "none");
-    printf("RESULT in=%ld out=%ld seconds=%.4f msgs_per_s=%.0f\n", in, delivered, t1 - t0,
+    if (d.failed || d.ok != total)
+        die("passthrough: FAILED: %ld of %ld delivered, %ld failed (first error: %s)", d.ok, total,
+            d.failed, d.failed ? d.first_error : "none");
+    printf("RESULT in=%ld out=%ld seconds=%.4f msgs_per_s=%.0f\n", in, d.ok, t1 - t0,
            (double)in / (t1 - t0));
     fflush(stdout);
 
