@@ -499,6 +499,17 @@ static void snapshot_ends(dep_run *dr)
 }
 
 /* true when every assigned partition's position has reached its end */
+/* How far the consumer has got in partition e (of a list filled by rd_kafka_position): its
+ * position, or where the partition was seen at its end — a partition whose committed offset is
+ * already at its end delivers no message, so has no position. -1: not known. */
+static int64_t reached(const dep_run *dr, const rd_kafka_topic_partition_t *e)
+{
+    int ti = input_index(dr->dep, e->topic);
+    if (ti < 0 || ti >= 16 || e->partition >= dr->dep->inputs[ti]->partitions) return -1;
+    int64_t eof = __atomic_load_n(&dr->eof[ti][e->partition], __ATOMIC_RELAXED);
+    return e->offset > eof ? e->offset : eof;
+}
+
 static bool at_end(dep_run *dr)
 {
     rd_kafka_topic_partition_list_t *a = NULL;
@@ -510,11 +521,8 @@ static bool at_end(dep_run *dr)
         if (ti < 0) continue;
         int p = a->elems[i].partition;
         int64_t end = dr->end[ti][p];
-        /* the position, or where the partition was seen at its end (a partition
-         * whose committed offset is already at the end delivers no message) */
-        int64_t pos = a->elems[i].offset > dr->eof[ti][p] ? a->elems[i].offset : dr->eof[ti][p];
         if (end <= 0) continue; /* empty partition */
-        if (pos < end) done = false;
+        if (reached(dr, &a->elems[i]) < end) done = false;
     }
     rd_kafka_topic_partition_list_destroy(a);
     return done;
@@ -668,15 +676,7 @@ static int64_t input_lag(dep_run *dr)
                                            &lo, &hi) != 0 ||
             hi < 0)
             continue;
-        /* the position, or where the partition was seen at its end (a partition whose committed
-         * offset is at its end delivers no message, so has no position); neither: unknown */
-        int ti = input_index(dr->dep, a->elems[i].topic);
-        int p = a->elems[i].partition;
-        int64_t eof = ti >= 0 && ti < 16 && p < dr->dep->inputs[ti]->partitions
-                          ? __atomic_load_n(&dr->eof[ti][p], __ATOMIC_RELAXED)
-                          : -1;
-        int64_t pos = a->elems[i].offset > eof ? a->elems[i].offset : eof;
-        (void)lo;
+        int64_t pos = reached(dr, &a->elems[i]);
         if (pos < 0) continue;
         lag = (lag < 0 ? 0 : lag) + (hi > pos ? hi - pos : 0);
     }
