@@ -423,6 +423,10 @@ static json_t *tests_schema(void)
     set(props, "clock", json_pack("{s:s}", "description", "the test clock"));
     set(props, "input", json_pack("{s:s}", "description", "records fed to input topics"));
     set(props, "expect", json_pack("{s:s}", "description", "records expected on output topics"));
+    set(props, "files",
+        json_pack("{s:s}", "description",
+                  "lines (JSON values) expected in the files write steps write; under test "
+                  "they are kept in memory, no file is written"));
     json_t *item = described("a test case", types("object", NULL));
     set(item, "properties", props);
     set(item, "additionalProperties", json_true());

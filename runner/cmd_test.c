@@ -62,11 +62,43 @@ typedef struct got_topic {
     int n, cap;
 } got_topic;
 
+/* What write steps would have written to one file: its lines, in order. */
+typedef struct got_file {
+    char *path;
+    char **lines;
+    size_t *lens;
+    int n, cap;
+} got_file;
+
 typedef struct test_ctx {
     got_topic *topics;
     int ntopics;
+    got_file *files;
+    int nfiles;
+    sr_file_sink file_sink; /* write steps write here, never to the file system */
     sr_arena scratch;
 } test_ctx;
+
+static void test_file_line(void *ud, const char *path, const char *text, size_t len)
+{
+    test_ctx *c = ud;
+    got_file *f = NULL;
+    for (int i = 0; i < c->nfiles && !f; i++)
+        if (strcmp(c->files[i].path, path) == 0) f = &c->files[i];
+    if (!f) {
+        c->files = sr_xrealloc(c->files, sizeof(got_file) * (size_t)(c->nfiles + 1));
+        f = &c->files[c->nfiles++];
+        memset(f, 0, sizeof(*f));
+        f->path = sr_xstrdup(path);
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 8;
+        f->lines = sr_xrealloc(f->lines, sizeof(char *) * (size_t)f->cap);
+        f->lens = sr_xrealloc(f->lens, sizeof(size_t) * (size_t)f->cap);
+    }
+    f->lines[f->n] = sr_xstrndup(text, len);
+    f->lens[f->n++] = len;
+}
 
 static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
                       const char *base, const sr_out *o)
@@ -133,6 +165,15 @@ static void free_got(test_ctx *c)
     free(c->topics);
     c->topics = NULL;
     c->ntopics = 0;
+    for (int i = 0; i < c->nfiles; i++) {
+        for (int k = 0; k < c->files[i].n; k++) free(c->files[i].lines[k]);
+        free(c->files[i].lines);
+        free(c->files[i].lens);
+        free(c->files[i].path);
+    }
+    free(c->files);
+    c->files = NULL;
+    c->nfiles = 0;
 }
 
 /* ---- one test case -------------------------------------------------------------------------- */
@@ -358,6 +399,56 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
     }
 }
 
+/* Compares the lines a test case expects in files (path as the write step names it: a list of
+ * JSON values, one per line) with what its write steps would have written. A file not listed
+ * is not compared. */
+static void compare_files(test_run *tr, const sr_ynode *files, const test_ctx *c, sr_arena *a)
+{
+    if (files->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, files->mark,
+               "files must map file paths (as the write steps name them) to the lines expected "
+               "in them");
+        return;
+    }
+    for (int i = 0; i + 1 < files->nkids; i += 2) {
+        const sr_ynode *path = files->kids[i], *want = files->kids[i + 1];
+        if (!sr_yis_scalar(path) || sr_yis_null(path)) {
+            sr_err(tr->dg, tr->file, path->mark, "a file path must be text");
+            continue;
+        }
+        if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
+            sr_err(tr->dg, tr->file, want->mark,
+                   "expected lines of '%s' must be a list of JSON values ([] for none)",
+                   path->text);
+            continue;
+        }
+        if (tr->check_only) continue;
+        const got_file *g = NULL;
+        for (int k = 0; k < c->nfiles && !g; k++)
+            if (strcmp(c->files[k].path, path->text) == 0) g = &c->files[k];
+        int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
+        for (int k = 0; k < nwant && k < ngot; k++) {
+            sr_value w = yaml_value(a, want->kids[k]), have;
+            char err[128];
+            size_t pos;
+            if (sr_json_parse(a, g->lines[k], g->lens[k], &have, err, sizeof(err), &pos) != 0 ||
+                !sr_value_equal(&w, &have)) {
+                sr_buf b = {0};
+                sr_json_write(&b, &w);
+                fail(tr,
+                     "file %s line %d (line %d): differs\n      expected: %s\n      got:      %s",
+                     path->text, k + 1, want->kids[k]->mark.line, sr_buf_cstr(&b), g->lines[k]);
+                sr_buf_free(&b);
+            }
+        }
+        if (nwant != ngot) {
+            fail(tr, "file %s: expected %d line%s, got %d", path->text, nwant,
+                 nwant == 1 ? "" : "s", ngot);
+            for (int k = nwant; k < ngot; k++) fail(tr, "  unexpected: %s", g->lines[k]);
+        }
+    }
+}
+
 static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *malformed)
 {
     sr_arena a;
@@ -391,6 +482,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     sr_local *l = tr->check_only
                       ? NULL
                       : sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
+    ctx.file_sink = (sr_file_sink){test_file_line, &ctx};
+    if (l) sr_local_capture_files(l, &ctx.file_sink);
     int64_t clock = 0;
     const sr_ynode *ck = sr_ymap_get(tc, "clock");
     long long cv;
@@ -488,6 +581,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
             }
         }
     }
+    const sr_ynode *files = sr_ymap_get(tc, "files");
+    if (files) compare_files(tr, files, &ctx, &a);
     *malformed = tr->dg->nerrors > errs;
     sr_local_free(l);
     free_got(&ctx);
@@ -526,15 +621,15 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
             (*failed)++;
             continue;
         }
-        static const char *const keys[] = {"name",  "deployments", "deployment",  "clock",
-                                           "input", "expect",      "description", NULL};
+        static const char *const keys[] = {"name",   "deployments", "deployment",  "clock", "input",
+                                           "expect", "files",       "description", NULL};
         for (int k = 0; k < tc->nkids; k += 2) {
             bool ok = false;
             for (int j = 0; keys[j]; j++)
                 ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
             if (!ok) {
                 const char *sug =
-                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 7) : NULL;
+                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 8) : NULL;
                 sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
                        tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
                        sug ? sug : "", sug ? "'?" : "");

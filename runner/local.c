@@ -22,7 +22,8 @@ struct sr_local {
     sr_local_sink sink;
     void *ud;
     int64_t clock;
-    bool fixed_clock; /* clock set by sr_local_set_clock: a test clock */
+    bool fixed_clock;          /* clock set by sr_local_set_clock: a test clock */
+    const sr_file_sink *files; /* for every task: NULL, or where file writes go */
     /* per topic: next offset per partition, round-robin cursor */
     int64_t **offsets;
     int32_t *rr;
@@ -103,6 +104,11 @@ void sr_local_set_clock(sr_local *l, int64_t ms)
     l->fixed_clock = true;
 }
 
+void sr_local_capture_files(sr_local *l, const sr_file_sink *sink)
+{
+    l->files = sink;
+}
+
 bool sr_local_selected(const sr_local *l, const sr_deployment *d)
 {
     for (int i = 0; i < l->topo->ndeps; i++)
@@ -115,6 +121,7 @@ static sr_task *task_for(sr_local *l, dep_state *ds, int32_t p)
     if (p >= ds->ntasks) p %= ds->ntasks;
     if (!ds->live[p]) {
         sr_task_init(&ds->tasks[p], l->topo, ds->dep, p);
+        ds->tasks[p].files = l->files;
         ds->live[p] = true;
     }
     ds->tasks[p].now_ms = now_ms(l);

@@ -28,6 +28,9 @@ void sr_local_free(sr_local *l);
 /* Fixes the clock used by now() and for records without a timestamp (a test
  * clock); without a call, the wall clock. */
 void sr_local_set_clock(sr_local *l, int64_t now_ms);
+/* Sends what write steps would write to files to sink instead (borrowed: it must outlive l);
+ * call before the first record. Without a call, write steps write their files. */
+void sr_local_capture_files(sr_local *l, const sr_file_sink *sink);
 
 /* Writes one record to topic as if produced by a client: key NULL for none;
  * partition by key (Kafka's murmur2) or round robin. */

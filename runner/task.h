@@ -19,6 +19,15 @@ typedef struct sr_out {
     size_t hdr_len;
 } sr_out;
 
+/* Where operators that write files (write) put their lines instead of the file system: under
+ * `streamrun test`, a capture in memory, so that testing a topology writes no file. line() is
+ * called under the output lock of sr_output_and_emit, with one line's text (no newline); the
+ * text is valid during the call only. */
+typedef struct sr_file_sink {
+    void (*line)(void *ud, const char *path, const char *text, size_t len);
+    void *ud;
+} sr_file_sink;
+
 typedef struct sr_task_stats {
     uint64_t in, out, dead, filtered;
 } sr_task_stats;
@@ -40,8 +49,9 @@ struct sr_task {
     sr_task_stats stats;
     /* records with no dead-letter topic to go to: counted and logged */
     uint64_t dropped_errors;
-    int log_budget; /* rate limit for error logs */
-    void *user;     /* the runner's */
+    int log_budget;            /* rate limit for error logs */
+    void *user;                /* the runner's */
+    const sr_file_sink *files; /* NULL: write steps write their files; else captured (borrowed) */
 };
 
 void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition);

@@ -52,7 +52,7 @@ set_tests_properties(compose PROPERTIES SKIP_RETURN_CODE 77)
 
 # Golden pipeline cases, as data: each tests/cases/NAME.yaml is a small topology whose `tests:`
 # pin down one operator or feature with exact records; `streamrun test` runs them, one test per
-# file (write: steps write their files into the build directory).
+# file (write: steps write no file under `streamrun test`: their lines are compared with `files:`).
 file(GLOB CASE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cases/*.yaml)
 list(FILTER CASE_FILES EXCLUDE REGEX "\\.tests\\.yaml$")
 foreach(file ${CASE_FILES})

@@ -72,6 +72,35 @@ rm "$work/t/p.tests.yaml"
 check "no test cases exits 1" expect_exit 1 "$bin" test "$work/t/p.yaml"
 check "no test cases message" has "$work/stderr" "has no test cases"
 
+# test writes no file: write steps are captured in memory (an untrusted topology tested in CI
+# cannot overwrite or create files), whatever their paths
+mkdir -p "$work/w/sub"
+echo 'keep me' > "$work/w/victim.jsonl"
+cat > "$work/w/sub/writes.yaml" <<EOF
+topics: [in, out]
+deployments:
+  - name: writing
+    input: in
+    pipeline:
+      - write: $work/w/victim.jsonl
+      - write: ../created.jsonl
+      - write: {file: created-here.jsonl, metadata: true}
+    output: out
+tests:
+  - name: writes are captured
+    input:
+      in: [{key: k, timestamp: 7, value: {a: 1}}]
+    expect:
+      out: [{value: {a: 1}}]
+    files:
+      $work/w/victim.jsonl: [{a: 1}]
+      created-here.jsonl: [{key: k, timestamp: 7, value: {a: 1}}]
+EOF
+check "test with write steps" expect_exit 0 bash -c "cd '$work/w/sub' && '$bin' test writes.yaml"
+check "test compares the captured lines" has "$work/stdout" '1 passed, 0 failed'
+check "test overwrote no file" test "$(cat "$work/w/victim.jsonl")" = 'keep me'
+check "test created no file" test -z "$(find "$work/w" -name 'created*')"
+
 # graph: bad format is a usage error
 check "graph bad format" expect_exit 2 "$bin" graph $P --format svg
 
