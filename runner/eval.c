@@ -1,6 +1,7 @@
 /* eval.c — evaluating compiled expressions against a record. */
 #include "expr_int.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -196,6 +197,20 @@ static int eval_meta(ectx *cx, const enode *n, sr_value *out)
     return sr_enode_fail(cx, n, "internal: unknown metadata");
 }
 
+/* Out of line so that the argument array is not in the frame of every level
+ * of sr_enode_eval's recursion. */
+static __attribute__((noinline)) int eval_call(ectx *cx, const enode *n, sr_value *out)
+{
+    const func *f = n->u.fn;
+    sr_value args[64];
+    assert(n->nkids <= 64); /* the parser refuses more arguments */
+    if (!f->lazy) {
+        for (int i = 0; i < n->nkids; i++)
+            if (sr_enode_eval(cx, n->kids[i], &args[i])) return -1;
+    }
+    return f->fn(cx, n, args, n->nkids, out);
+}
+
 int sr_enode_eval(ectx *cx, const enode *n, sr_value *out)
 {
     sr_value a, b;
@@ -270,15 +285,7 @@ int sr_enode_eval(ectx *cx, const enode *n, sr_value *out)
         if (sr_enode_eval(cx, n->kids[0], &a)) return -1;
         if (a.type != SR_NULL && need_bool(cx, n->kids[0], &a)) return -1;
         return sr_enode_eval(cx, n->kids[(a.type == SR_BOOL && a.u.b) ? 1 : 2], out);
-    case N_CALL: {
-        const func *f = n->u.fn;
-        sr_value args[64];
-        if (!f->lazy) {
-            for (int i = 0; i < n->nkids; i++)
-                if (sr_enode_eval(cx, n->kids[i], &args[i])) return -1;
-        }
-        return f->fn(cx, n, args, n->nkids, out);
-    }
+    case N_CALL: return eval_call(cx, n, out);
     }
     return sr_enode_fail(cx, n, "internal: unknown node");
 }

@@ -1,6 +1,7 @@
 /* expr.c — expression lexer, parser and static type checker. */
 #include "expr_int.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -229,9 +230,43 @@ static enode *mknode(parser *p, node_kind k, uint32_t off, uint32_t end, int nki
     n->kind = k;
     n->off = off;
     n->len = end > off ? end - off : 0;
+    n->height = 1;
     n->nkids = nkids;
     if (nkids) n->kids = sr_arena_calloc(&p->e->pool, sizeof(enode *) * (size_t)nkids);
     return n;
+}
+
+/* Sets n's height from its kids, now attached. A tree past SR_MAX_HEIGHT is
+ * refused at the operator that made it too deep (off, len), so that checking
+ * and evaluating it, which recurse once per level, cannot overflow the stack.
+ * Returns n, or NULL after the error. */
+static enode *seal(parser *p, enode *n, uint32_t off, uint32_t len)
+{
+    for (int i = 0; i < n->nkids; i++) {
+        assert(n->kids[i] && n->kids[i]->height >= 1);
+        if (n->kids[i]->height + 1 > n->height) n->height = n->kids[i]->height + 1;
+    }
+    if (n->height <= SR_MAX_HEIGHT) return n;
+    perr(p, off, len,
+         "expression too deep: more than %d levels of operators (each operator of a chain such as "
+         "'a + b + c' is one level); split it over several steps",
+         SR_MAX_HEIGHT);
+    return NULL;
+}
+
+/* Appends a step to field path n, doubling its room as needed (a long path
+ * costs linear, not quadratic, memory). */
+static void path_push(parser *p, enode *n, path_seg seg)
+{
+    assert(n->kind == N_FIELD);
+    if (n->u.path.nsegs == n->u.path.cap) {
+        int cap = n->u.path.cap ? 2 * n->u.path.cap : 4;
+        path_seg *segs = sr_arena_alloc(&p->e->pool, sizeof(path_seg) * (size_t)cap);
+        memcpy(segs, n->u.path.segs, sizeof(path_seg) * (size_t)n->u.path.nsegs);
+        n->u.path.segs = segs;
+        n->u.path.cap = cap;
+    }
+    n->u.path.segs[n->u.path.nsegs++] = seg;
 }
 
 static uint32_t node_end(const enode *n)
@@ -305,7 +340,7 @@ static enode *parse_args(parser *p, enode *call, uint32_t start)
     enode *c = mknode(p, N_CALL, start, end, n);
     c->u.fn = call->u.fn;
     for (int i = 0; i < n; i++) c->kids[i] = args[i];
-    return c;
+    return seal(p, c, start, (uint32_t)strlen(c->u.fn->doc.name));
 }
 
 static bool meta_from_name(const char *s, size_t n, meta_kind *m)
@@ -403,7 +438,7 @@ static enode *parse_primary(parser *p)
         n->u.path.segs = sr_arena_calloc(&p->e->pool, sizeof(path_seg));
         n->u.path.segs[0].name = sr_arena_strndup(&p->e->pool, name, nlen);
         n->u.path.segs[0].nlen = nlen;
-        n->u.path.nsegs = 1;
+        n->u.path.nsegs = n->u.path.cap = 1;
         return n;
     }
     case T_META: {
@@ -470,6 +505,7 @@ static enode *parse_postfix(parser *p)
     enode *n = parse_primary(p);
     while (n) {
         if (is_op(p, ".")) {
+            uint32_t dot = p->tok.off;
             next(p);
             if (p->tok.kind != T_IDENT && p->tok.kind != T_QNAME) {
                 char what[64];
@@ -482,20 +518,14 @@ static enode *parse_postfix(parser *p)
             uint32_t end = p->tok.off + p->tok.len;
             next(p);
             if (n->kind == N_FIELD) { /* extend the path */
-                path_seg *segs =
-                    sr_arena_alloc(&p->e->pool, sizeof(path_seg) * (size_t)(n->u.path.nsegs + 1));
-                memcpy(segs, n->u.path.segs, sizeof(path_seg) * (size_t)n->u.path.nsegs);
-                segs[n->u.path.nsegs] =
-                    (path_seg){sr_arena_strndup(&p->e->pool, name, nlen), nlen, 0};
-                n->u.path.segs = segs;
-                n->u.path.nsegs++;
+                path_push(p, n, (path_seg){sr_arena_strndup(&p->e->pool, name, nlen), nlen, 0});
                 n->len = end - n->off;
             } else {
                 enode *g = mknode(p, N_GET, n->off, end, 1);
                 g->kids[0] = n;
                 g->u.get.name = sr_arena_strndup(&p->e->pool, name, nlen);
                 g->u.get.nlen = nlen;
-                n = g;
+                n = seal(p, g, dot, 1);
             }
         } else if (is_op(p, "[")) {
             uint32_t open = p->tok.off;
@@ -520,18 +550,13 @@ static enode *parse_postfix(parser *p)
                     seg.name = idx->u.lit.u.s;
                     seg.nlen = idx->u.lit.len;
                 }
-                path_seg *segs =
-                    sr_arena_alloc(&p->e->pool, sizeof(path_seg) * (size_t)(n->u.path.nsegs + 1));
-                memcpy(segs, n->u.path.segs, sizeof(path_seg) * (size_t)n->u.path.nsegs);
-                segs[n->u.path.nsegs] = seg;
-                n->u.path.segs = segs;
-                n->u.path.nsegs++;
+                path_push(p, n, seg);
                 n->len = end - n->off;
             } else {
                 enode *x = mknode(p, N_INDEX, n->off, end, 2);
                 x->kids[0] = n;
                 x->kids[1] = idx;
-                n = x;
+                n = seal(p, x, open, 1);
             }
         } else {
             break;
@@ -573,7 +598,7 @@ static enode *parse_unary(parser *p)
         }
         enode *n = mknode(p, neg ? N_NEG : N_NOT, t.off, node_end(k), 1);
         n->kids[0] = k;
-        return n;
+        return seal(p, n, t.off, t.len);
     }
     return parse_postfix(p);
 }
@@ -619,11 +644,10 @@ static enode *parse_binary(parser *p, int min_prec)
                 return NULL;
             }
         }
-        (void)optok;
         enode *n = mknode(p, b->kind, l->off, node_end(r), 2);
         n->kids[0] = l;
         n->kids[1] = r;
-        l = n;
+        l = seal(p, n, optok.off, optok.len);
     }
     return l;
 }
@@ -648,6 +672,7 @@ static enode *parse_expr_nested(parser *p)
 {
     enode *c = parse_binary(p, 1);
     if (!c || !is_op(p, "?")) return c;
+    token q = p->tok;
     next(p);
     enode *a = parse_expr(p);
     if (!a) return NULL;
@@ -664,7 +689,7 @@ static enode *parse_expr_nested(parser *p)
     n->kids[0] = c;
     n->kids[1] = a;
     n->kids[2] = b;
-    return n;
+    return seal(p, n, q.off, q.len);
 }
 
 /* ---- static types -------------------------------------------------------------- */
@@ -719,6 +744,18 @@ static void check_field(parser *p, enode *n)
         perr(p, n->off, len, "field '%s' does not exist here (fields: %s)", name, known);
 }
 
+/* A call's own argument check; out of line so that the types array is not in
+ * the frame of every level of typecheck's recursion. */
+static __attribute__((noinline)) void check_call(parser *p, const enode *n)
+{
+    sr_stype types[64];
+    assert(n->nkids <= 64); /* the parser refuses more arguments */
+    for (int i = 0; i < n->nkids; i++) types[i] = n->kids[i]->type;
+    const char *msg = n->u.fn->check(n, types, n->nkids);
+    if (msg) perr(p, n->off, n->len, "%s", msg);
+}
+
+/* Recurses once per level: the parser has bounded the height (SR_MAX_HEIGHT). */
 static void typecheck(parser *p, enode *n)
 {
     for (int i = 0; i < n->nkids; i++) typecheck(p, n->kids[i]);
@@ -836,12 +873,7 @@ static void typecheck(parser *p, enode *n)
             break;
         }
         n->type = f->ret;
-        if (f->check) {
-            sr_stype types[64];
-            for (int i = 0; i < n->nkids; i++) types[i] = n->kids[i]->type;
-            const char *msg = f->check(n, types, n->nkids);
-            if (msg) perr(p, n->off, n->len, "%s", msg);
-        }
+        if (f->check) check_call(p, n);
         break;
     }
     }

@@ -62,13 +62,14 @@ struct enode {
     node_kind kind;
     sr_stype type;
     uint32_t off, len; /* source span within the expression text */
+    int height;        /* levels in the tree this node roots: 1 for a leaf (<= SR_MAX_HEIGHT) */
     int nkids;
     enode **kids;
     union {
         sr_value lit;
         struct {
             path_seg *segs;
-            int nsegs;
+            int nsegs, cap; /* cap: slots allocated (the parser grows it by doubling) */
         } path;
         meta_kind meta;
         const func *fn;
@@ -78,6 +79,12 @@ struct enode {
         } get;
     } u;
 };
+
+/* The most levels a compiled tree may have. The type checker and the evaluator
+ * recurse once per level, so the parser refuses deeper trees: long chains of
+ * operators (a + b + c ..., each operator one level), postfix chains (f(x).a[0]...)
+ * and nesting all count. */
+#define SR_MAX_HEIGHT 1000
 
 struct sr_expr {
     sr_arena pool; /* nodes, literals, path segments */
