@@ -22,3 +22,16 @@ foreach(src ${KAFKA_PROGRAMS})
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(kafka/${name} PROPERTIES LABELS kafka TIMEOUT 120 RUN_SERIAL TRUE)
 endforeach()
+# Apache Kafka (tests/kafka/apache/kafka.sh, label "kafka-apache"): the fixture fetches the broker
+# with Maven into the cache outside the tree (a no-op once the cache is complete); without Java or
+# Maven the tests that need it are skipped (exit 77) with what to install — but not in CI
+# (CI=true), where .ci/run installs them.
+set(KAFKA_SH ${CMAKE_CURRENT_LIST_DIR}/apache/kafka.sh)
+add_test(NAME kafka-apache/fetch COMMAND bash ${KAFKA_SH} fetch)
+set_tests_properties(kafka-apache/fetch PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 900
+                     FIXTURES_SETUP kafka-apache SKIP_RETURN_CODE 77)
+add_test(NAME kafka-apache/cluster
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/apache/cluster-test.sh ${SR_PYTHON}
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(kafka-apache/cluster PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 300
+                     FIXTURES_REQUIRED kafka-apache SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

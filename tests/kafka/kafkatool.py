@@ -8,6 +8,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -189,6 +190,93 @@ def cmd_trickle(a):
         out.write("%d\n" % n)
 
 
+def substitute(text):
+    """The topology file's ${VAR} and ${VAR:-default} replaced from the environment ($${ stays
+    a literal ${), as streamrun does."""
+    def one(m):
+        if m.group(0) == "$${":
+            return "${"
+        v = os.environ.get(m.group(1))
+        if v is not None:
+            return v
+        if m.group(2) is None:
+            die("${%s} is not set" % m.group(1))
+        return m.group(3)
+    return re.sub(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}", one, text)
+
+
+def declared_topics(path):
+    """(name, partitions) of each topic under the topology file's `topics:`."""
+    import yaml  # python3-yaml, only needed here
+    doc = yaml.safe_load(substitute(open(path).read())) or {}
+    out = []
+    for t in doc.get("topics") or []:
+        if isinstance(t, dict):
+            out.append((str(t["name"]), int(t.get("partitions", 1))))
+        else:
+            out.append((str(t), 1))
+    return out
+
+
+def create_topics(addr, topics, replication, configs, timeout=60):
+    """Creates the topics [(name, partitions)] that are missing; an existing one must have its
+    partition count. Returns once the metadata shows every partition with a leader."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": addr, "log.connection.close": False})
+    have = admin.list_topics(timeout=10).topics
+    new = [NewTopic(name, parts, replication, config=dict(configs))
+           for name, parts in topics if name not in have]
+    for name, parts in topics:
+        if name in have and len(have[name].partitions) != parts:
+            die("topic %s exists with %d partitions, not %d"
+                % (name, len(have[name].partitions), parts))
+    if new:
+        for name, f in admin.create_topics(new, request_timeout=timeout).items():
+            try:
+                f.result(timeout)
+            except Exception as e:  # KafkaException carrying the broker's error
+                if e.args and getattr(e.args[0], "code", lambda: None)() == \
+                        KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue
+                die("cannot create topic %s: %s" % (name, e))
+    deadline = time.monotonic() + timeout
+    want = dict(topics)
+    while True:
+        md = admin.list_topics(timeout=10).topics
+        ready = [n for n, parts in want.items() if n in md and md[n].error is None
+                 and len(md[n].partitions) == parts
+                 and all(p.leader >= 0 for p in md[n].partitions.values())]
+        if len(ready) == len(want):
+            return [n for n, _ in topics if n not in have]
+        if time.monotonic() > deadline:
+            die("topics without a leader after %d s: %s" % (timeout, sorted(set(want) - set(ready))))
+        time.sleep(0.1)
+
+
+def config_pairs(items):
+    pairs = []
+    for kv in items or []:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            die("--config %s: expected KEY=VALUE" % kv)
+        pairs.append((k, v))
+    return pairs
+
+
+def cmd_create_topics(a):
+    """Creates the topics the topology file FILE declares (partitions from the file) that the
+    broker lacks, with --replication and --config KEY=VALUE for each; for a real broker, where
+    producing to a missing topic would create it with the broker's default partition count."""
+    made = create_topics(a.addr, declared_topics(a.file), a.replication, config_pairs(a.config))
+    print("created %s" % (", ".join(made) if made else "no topic: all exist"))
+
+
+def cmd_create_topic(a):
+    """Creates TOPIC with PARTITIONS partitions, --replication and --config KEY=VALUE."""
+    made = create_topics(a.addr, [(a.topic, a.partitions)], a.replication, config_pairs(a.config))
+    print("created %s" % (", ".join(made) if made else "no topic: %s exists" % a.topic))
+
+
 def cmd_topics(a):
     """Prints the broker's topics, one a line (a request for all topics creates none)."""
     c = consumer(a.addr)
@@ -334,7 +422,7 @@ def main():
 
     def command(fn, *positional):
         """A subcommand named after cmd_NAME, with positional arguments (NAME or NAME:int)."""
-        s = sub.add_parser(fn.__name__[len("cmd_"):])
+        s = sub.add_parser(fn.__name__[len("cmd_"):].replace("_", "-"))
         for arg in positional:
             name, _, kind = arg.partition(":")
             s.add_argument(name, type=int if kind == "int" else str)
@@ -356,6 +444,11 @@ def main():
     s.add_argument("--stop-file", required=True)
     s.add_argument("--count-file", required=True)
     s.add_argument("--limit", type=float, default=60)
+    for s in (command(cmd_create_topics, "addr", "file"),
+              command(cmd_create_topic, "addr", "topic", "partitions:int")):
+        s.add_argument("--replication", type=int, default=-1,
+                       help="replication factor (default: the broker's)")
+        s.add_argument("--config", action="append", metavar="KEY=VALUE")
     command(cmd_topics, "addr")
     command(cmd_watermarks, "addr", "topic")
     s = command(cmd_wait, "addr", "topic", "n:int")
