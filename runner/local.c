@@ -2,6 +2,7 @@
 #include "local.h"
 #include "source.h"
 
+#include <assert.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +50,9 @@ int32_t sr_partition_for_key(const char *key, size_t keylen, int32_t partitions)
 
 static int topic_index(const sr_local *l, const sr_topic *t)
 {
-    for (int i = 0; i < l->topo->ntopics; i++)
-        if (l->topo->topics[i] == t) return i;
-    return -1;
+    assert(t->index >= 0 && t->index < l->topo->ntopics && l->topo->topics[t->index] == t);
+    (void)l;
+    return t->index;
 }
 
 sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int nonly,

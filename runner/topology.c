@@ -4,8 +4,12 @@
 #include "expr.h"
 #include "kafka.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <libgen.h>
+#include <search.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,18 +69,50 @@ static const char *scalar_or_null(sr_check *ck, const sr_ynode *n, const char *w
     return n->text;
 }
 
+/* ---- name indexes ------------------------------------------------------------------------
+ * Topics and deployments are found by name in libc's balanced trees (tsearch), so that loading
+ * and checking a file with many topics stays O(n log n). The trees hold pointers to the topic
+ * or deployment itself, whose first member is its name: one comparison serves both, and a
+ * lookup key is the address of a `const char *`. */
+_Static_assert(offsetof(sr_topic, name) == 0, "the name index reads a topic's first member");
+_Static_assert(offsetof(sr_deployment, name) == 0,
+               "the name index reads a deployment's first member");
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void *name_find(void *const *tree, const char *name)
+{
+    void *const *hit = tfind(&name, tree, by_name);
+    return hit ? *hit : NULL;
+}
+
+/* Adds item (a topic or deployment) under its name; returns the item already there, or NULL. */
+static void *name_add(void **tree, void *item)
+{
+    void **hit = tsearch(item, tree, by_name);
+    if (!hit) {
+        fprintf(stderr, "streamrun: out of memory\n");
+        abort();
+    }
+    return *hit == item ? NULL : *hit;
+}
+
+static void name_nofree(void *item)
+{
+    (void)item; /* the trees do not own their items */
+}
+
 sr_topic *sr_topology_topic(const sr_topology *t, const char *name)
 {
-    for (int i = 0; i < t->ntopics; i++)
-        if (strcmp(t->topics[i]->name, name) == 0) return t->topics[i];
-    return NULL;
+    return name_find(&t->topic_names, name);
 }
 
 const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *name)
 {
-    for (int i = 0; i < t->ndeps; i++)
-        if (strcmp(t->deps[i].name, name) == 0) return &t->deps[i];
-    return NULL;
+    return name_find(&t->dep_names, name);
 }
 
 /* ---- topics -------------------------------------------------------------------------- */
@@ -124,14 +160,17 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
                    "'%s' is not a valid topic name: Kafka topic names are 1 to 249 letters, "
                    "digits, '.', '_' or '-' (and not '.' or '..')",
                    s);
-        sr_topic *dup = sr_topology_topic(t, s);
+        sr_topic *tp = sr_xcalloc(1, sizeof(*tp));
+        tp->name = sr_xstrdup(s);
+        sr_topic *dup = name_add(&t->topic_names, tp);
         if (dup) {
             sr_err(ck->dg, ck->file, name->mark, "duplicate topic '%s' (first declared on line %d)",
                    s, dup->mark.line);
+            free(tp->name);
+            free(tp);
             continue;
         }
-        sr_topic *tp = sr_xcalloc(1, sizeof(*tp));
-        tp->name = sr_xstrdup(s);
+        tp->index = t->ntopics;
         tp->declared = true;
         tp->file = ck->file;
         tp->mark = name->mark;
@@ -379,6 +418,14 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
 
 /* ---- deployments ------------------------------------------------------------------------ */
 
+/* qsort order of pointers to the entries of a list of topics: by topic, then by position. */
+static int cmp_topic_ref(const void *a, const void *b)
+{
+    sr_topic *const *x = *(sr_topic *const *const *)a, *const *y = *(sr_topic *const *const *)b;
+    if (*x != *y) return (*x)->index < (*y)->index ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
 static int topic_list(sr_check *ck, const sr_ynode *n, const char *label, const char *what,
                       sr_topic ***out, int *nout)
 {
@@ -394,24 +441,38 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *label, const 
             return -1;
         }
     }
-    *out = sr_xcalloc((size_t)count + 1, sizeof(sr_topic *));
-    int rc = 0;
+    sr_topic **all = sr_xcalloc((size_t)count + 1, sizeof(sr_topic *));
+    const sr_ynode **where = sr_xcalloc((size_t)count + 1, sizeof(*where));
+    int rc = 0, nall = 0;
     for (int i = 0; i < count; i++) {
         sr_param p = {.type = SR_P_TOPIC, .name = what};
         sr_topic *t = NULL;
         if (sr_param_parse_one(&p, items[i], &t, ck) == 0) {
-            for (int j = 0; j < *nout; j++) {
-                if ((*out)[j] == t) {
-                    sr_err(ck->dg, ck->file, items[i]->mark, "topic '%s' is listed twice in '%s'",
-                           t->name, what);
-                    t = NULL;
-                }
-            }
-            if (t) (*out)[(*nout)++] = t;
+            where[nall] = items[i];
+            all[nall++] = t;
         } else {
             rc = -1;
         }
     }
+    /* a topic listed twice: sorted by topic then position, each repeat follows its first */
+    sr_topic ***byname = sr_xcalloc((size_t)nall + 1, sizeof(*byname));
+    for (int i = 0; i < nall; i++) byname[i] = &all[i];
+    qsort(byname, (size_t)nall, sizeof(*byname), cmp_topic_ref);
+    bool *repeat = sr_xcalloc((size_t)nall + 1, sizeof(bool));
+    for (int i = 1; i < nall; i++)
+        if (*byname[i] == *byname[i - 1]) repeat[byname[i] - all] = true;
+    *out = sr_xcalloc((size_t)nall + 1, sizeof(sr_topic *));
+    for (int i = 0; i < nall; i++) {
+        if (repeat[i])
+            sr_err(ck->dg, ck->file, where[i]->mark, "topic '%s' is listed twice in '%s'",
+                   all[i]->name, what);
+        else
+            (*out)[(*nout)++] = all[i];
+    }
+    free(repeat);
+    free(byname);
+    free(where);
+    free(all);
     return rc;
 }
 
@@ -522,13 +583,10 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     if (s) {
         d->name = sr_xstrdup(s);
         d->mark = name->mark;
-        for (int i = 0; i < ck->topo->ndeps; i++) {
-            if (ck->topo->deps[i].name && strcmp(ck->topo->deps[i].name, s) == 0) {
-                sr_err(ck->dg, ck->file, name->mark, "duplicate deployment '%s' (first on line %d)",
-                       s, ck->topo->deps[i].mark.line);
-                break;
-            }
-        }
+        const sr_deployment *dup = name_add(&ck->topo->dep_names, d);
+        if (dup)
+            sr_err(ck->dg, ck->file, name->mark, "duplicate deployment '%s' (first on line %d)", s,
+                   dup->mark.line);
     } else {
         d->name = sr_xstrdup("?");
     }
@@ -586,73 +644,174 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
                "deployment '%s' does nothing: it has no pipeline steps and no 'output'", d->name);
 }
 
-/* ---- cycles ------------------------------------------------------------------------------ */
+/* ---- cycles ------------------------------------------------------------------------------
+ * A graph of deployments: an edge a -> b when a writes a topic b reads. Built from the topics
+ * each deployment writes (its outputs and its steps' topic parameters) and, per topic, the
+ * deployments that read it; searched depth first without recursion, so that neither many
+ * deployments nor a long chain of them costs more than O(edges log edges) or deep stack. */
 
-static bool writes(const sr_deployment *d, const sr_topic *t);
+typedef struct reader {
+    int dep; /* index into deps[] */
+    int k;   /* position of the topic in that deployment's inputs */
+} reader;
 
-static bool writes(const sr_deployment *d, const sr_topic *t)
+typedef struct cyc_frame {
+    int node;
+    reader *edges; /* to deployment `dep` through its input `k`, by dep */
+    int n, next;
+} cyc_frame;
+
+static int cmp_reader(const void *a, const void *b)
 {
-    for (int i = 0; i < d->noutputs; i++)
-        if (d->outputs[i] == t) return true;
-    for (int i = 0; i < d->nops; i++) {
-        const sr_op *op = &d->ops[i];
-        if (op->type && op->type->writes && op->type->writes(op, t)) return true;
-    }
-    return false;
+    const reader *x = a, *y = b;
+    if (x->dep != y->dep) return x->dep < y->dep ? -1 : 1;
+    return (x->k > y->k) - (x->k < y->k);
 }
 
-/* DFS over deployments: an edge a -> b when a writes a topic b reads. stack[] holds the
- * deployments on the current path, vias[] the topic each one writes to the next. */
-static bool dfs(const sr_topology *t, int i, int *state, int *stack, const sr_topic **vias,
-                int depth, sr_check *ck)
+/* Appends to *w the topics op names in its topic parameters (also inside lists). */
+static void param_topics(const sr_param *params, const void *conf, sr_buf *w)
 {
-    state[i] = 1;
-    stack[depth] = i;
-    const sr_deployment *a = &t->deps[i];
-    for (int j = 0; j < t->ndeps; j++) {
-        const sr_deployment *b = &t->deps[j];
-        const sr_topic *via = NULL;
-        for (int k = 0; k < b->ninputs && !via; k++)
-            if (writes(a, b->inputs[k])) via = b->inputs[k];
-        if (!via) continue;
-        vias[depth] = via;
-        if (state[j] == 1) {
-            char path[512];
-            size_t len = 0;
-            int from = 0;
-            while (stack[from] != j) from++;
-            for (int s = from; s <= depth && len < sizeof(path) - 64; s++)
-                len += (size_t)snprintf(path + len, sizeof(path) - len, "%s -> %s -> ",
-                                        t->deps[stack[s]].name, vias[s]->name);
-            snprintf(path + len, sizeof(path) - len, "%s", b->name);
-            if (from == depth)
-                sr_err(ck->dg, ck->file, b->mark,
-                       "deployment '%s' reads topic '%s', which it writes itself: records would "
-                       "go round forever",
-                       b->name, via->name);
-            else
-                sr_err(ck->dg, ck->file, b->mark,
-                       "deployments form a cycle through topics: %s (deployment -> topic -> "
-                       "deployment); records would go round forever",
-                       path);
-            return true;
+    for (const sr_param *p = params; p && p->name; p++) {
+        if (p->type == SR_P_TOPIC) {
+            const sr_topic *t = *(const sr_topic *const *)((const char *)conf + p->off);
+            if (t) sr_buf_put(w, &t, sizeof(t));
+        } else if (p->type == SR_P_LIST) {
+            const sr_list *l = (const sr_list *)((const char *)conf + p->off);
+            for (int i = 0; i < l->n; i++)
+                param_topics(p->sub, (const char *)l->items + (size_t)i * p->sub_size, w);
         }
-        if (state[j] == 0 && dfs(t, j, state, stack, vias, depth + 1, ck)) return true;
     }
-    state[i] = 2;
-    return false;
+}
+
+/* The edges out of deployment a, one per deployment it feeds, through the first input of
+ * that deployment a writes (the order in which the cycle error names them). */
+static reader *edges_of(const sr_deployment *a, reader *const *readers, const int *nreaders, int *n)
+{
+    sr_buf w = {0};
+    for (int i = 0; i < a->noutputs; i++) sr_buf_put(&w, &a->outputs[i], sizeof(sr_topic *));
+    for (int i = 0; i < a->nops; i++) {
+        const sr_op *op = &a->ops[i];
+        if (!op->type || !op->type->writes || !op->conf) continue;
+        size_t from = w.len;
+        param_topics(op->type->params, op->conf, &w);
+        /* only the topics the operator says it writes */
+        size_t keep = from;
+        for (size_t off = from; off < w.len; off += sizeof(sr_topic *)) {
+            const sr_topic *tp;
+            memcpy(&tp, w.d + off, sizeof(tp));
+            if (op->type->writes(op, tp)) {
+                memcpy(w.d + keep, &tp, sizeof(tp));
+                keep += sizeof(tp);
+            }
+        }
+        w.len = keep;
+    }
+    size_t nw = w.len / sizeof(sr_topic *), count = 0;
+    for (size_t i = 0; i < nw; i++) {
+        const sr_topic *tp;
+        memcpy(&tp, w.d + i * sizeof(tp), sizeof(tp));
+        count += (size_t)nreaders[tp->index];
+    }
+    reader *e = sr_xcalloc(count + 1, sizeof(reader));
+    size_t ne = 0;
+    for (size_t i = 0; i < nw; i++) {
+        const sr_topic *tp;
+        memcpy(&tp, w.d + i * sizeof(tp), sizeof(tp));
+        for (int r = 0; r < nreaders[tp->index]; r++) e[ne++] = readers[tp->index][r];
+    }
+    sr_buf_free(&w);
+    qsort(e, ne, sizeof(reader), cmp_reader);
+    size_t out = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (out == 0 || e[out - 1].dep != e[i].dep) e[out++] = e[i];
+    *n = (int)out;
+    return e;
+}
+
+static void report_cycle(sr_check *ck, const cyc_frame *frames, int from, int depth,
+                         const sr_topic *const *vias, const sr_deployment *b)
+{
+    const sr_topology *t = ck->topo;
+    if (from == depth) {
+        sr_err(ck->dg, ck->file, b->mark,
+               "deployment '%s' reads topic '%s', which it writes itself: records would go round "
+               "forever",
+               b->name, vias[depth]->name);
+        return;
+    }
+    sr_buf path = {0};
+    for (int s = from; s <= depth; s++) {
+        if (s - from == 16 && depth - s > 4) { /* a long cycle: its start and its end */
+            sr_buf_printf(&path, "... (%d more) -> ", depth - s - 3);
+            s = depth - 3;
+        }
+        sr_buf_printf(&path, "%s -> %s -> ", t->deps[frames[s].node].name, vias[s]->name);
+    }
+    sr_buf_puts(&path, b->name);
+    sr_err(ck->dg, ck->file, b->mark,
+           "deployments form a cycle through topics: %s (deployment -> topic -> deployment); "
+           "records would go round forever",
+           sr_buf_cstr(&path));
+    sr_buf_free(&path);
 }
 
 static void check_cycles(sr_check *ck)
 {
     sr_topology *t = ck->topo;
-    int *state = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int));
-    int *stack = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int));
+    /* per topic, the deployments reading it */
+    int *nreaders = sr_xcalloc((size_t)t->ntopics + 1, sizeof(int));
+    reader **readers = sr_xcalloc((size_t)t->ntopics + 1, sizeof(reader *));
+    for (int j = 0; j < t->ndeps; j++)
+        for (int k = 0; k < t->deps[j].ninputs; k++) nreaders[t->deps[j].inputs[k]->index]++;
+    for (int i = 0; i < t->ntopics; i++) {
+        readers[i] = sr_xcalloc((size_t)nreaders[i] + 1, sizeof(reader));
+        nreaders[i] = 0;
+    }
+    for (int j = 0; j < t->ndeps; j++)
+        for (int k = 0; k < t->deps[j].ninputs; k++) {
+            int ti = t->deps[j].inputs[k]->index;
+            readers[ti][nreaders[ti]++] = (reader){j, k};
+        }
+    int *state = sr_xcalloc((size_t)t->ndeps + 1, sizeof(int)); /* 0 new, 1 on path, 2 done */
+    cyc_frame *frames = sr_xcalloc((size_t)t->ndeps + 1, sizeof(cyc_frame));
     const sr_topic **vias = sr_xcalloc((size_t)t->ndeps + 1, sizeof(*vias));
-    for (int i = 0; i < t->ndeps; i++)
-        if (state[i] == 0 && dfs(t, i, state, stack, vias, 0, ck)) break;
+    int depth = -1;
+    bool found = false;
+    for (int i = 0; i < t->ndeps && !found; i++) {
+        if (state[i]) continue;
+        state[i] = 1;
+        frames[++depth] = (cyc_frame){.node = i};
+        frames[depth].edges = edges_of(&t->deps[i], readers, nreaders, &frames[depth].n);
+        while (depth >= 0 && !found) {
+            cyc_frame *f = &frames[depth];
+            if (f->next == f->n) {
+                state[f->node] = 2;
+                free(f->edges);
+                depth--;
+                continue;
+            }
+            reader e = f->edges[f->next++];
+            vias[depth] = t->deps[e.dep].inputs[e.k];
+            if (state[e.dep] == 1) {
+                int from = 0;
+                while (frames[from].node != e.dep) from++;
+                report_cycle(ck, frames, from, depth, vias, &t->deps[e.dep]);
+                found = true;
+            } else if (state[e.dep] == 0) {
+                assert(depth + 1 < t->ndeps);
+                state[e.dep] = 1;
+                frames[++depth] = (cyc_frame){.node = e.dep};
+                frames[depth].edges =
+                    edges_of(&t->deps[e.dep], readers, nreaders, &frames[depth].n);
+            }
+        }
+    }
+    for (; depth >= 0; depth--) free(frames[depth].edges);
+    for (int i = 0; i < t->ntopics; i++) free(readers[i]);
+    free(readers);
+    free(nreaders);
     free(state);
-    free(stack);
+    free(frames);
     free(vias);
 }
 
@@ -789,6 +948,8 @@ static void free_deployment(sr_deployment *d)
 void sr_topology_free(sr_topology *t)
 {
     if (!t) return;
+    tdestroy(t->topic_names, name_nofree);
+    tdestroy(t->dep_names, name_nofree);
     for (int i = 0; i < t->ndeps; i++) free_deployment(&t->deps[i]);
     free(t->deps);
     for (int i = 0; i < t->ntopics; i++) {

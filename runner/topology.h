@@ -5,8 +5,9 @@
 #include "operator.h"
 
 struct sr_topic {
-    char *name;
+    char *name; /* first: the name index (topology.c) compares the first member */
     int partitions;
+    int index;     /* position in the topology's topics[] */
     bool declared; /* listed under topics: (else only referred to) */
     const sr_srcfile *file;
     sr_mark mark;
@@ -26,7 +27,7 @@ typedef struct sr_source {
 } sr_source;
 
 typedef struct sr_deployment {
-    char *name;
+    char *name; /* first: the name index (topology.c) compares the first member */
     const sr_srcfile *file;
     sr_mark mark;
     sr_topic **inputs;
@@ -56,6 +57,8 @@ typedef struct sr_topology {
     sr_ydoc doc;       /* kept for test cases and diagnostics */
     sr_diag *owned_dg; /* when set, the diagnostics list that owns the source text; freed with t */
     const sr_ynode *tests; /* the tests: sequence, or NULL */
+    void *topic_names;     /* tsearch(3) tree of topics by name */
+    void *dep_names;       /* tsearch(3) tree of named deployments by name */
 } sr_topology;
 
 /* Loads, substitutes variables, parses and checks path. On success *out is
@@ -66,6 +69,7 @@ typedef struct sr_topology {
 int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg);
 void sr_topology_free(sr_topology *t);
 
+/* The topic or deployment named name, or NULL; O(log n). */
 sr_topic *sr_topology_topic(const sr_topology *t, const char *name);
 const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *name);
 

@@ -45,6 +45,12 @@ add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh 
 add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
+# validate stays fast with 50,000 topics and deployments (it was quadratic, and recursed once per
+# deployment of a chain): the time limit is far above what it takes, even with sanitizers.
+add_test(NAME validate-many-topics
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/many_topics.sh $<TARGET_FILE:streamrun>)
+set_tests_properties(validate-many-topics PROPERTIES TIMEOUT 120)
+
 # compose/ cannot run here (no Docker engine): check it against the Compose Specification.
 add_test(NAME compose COMMAND ${SR_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/compose/check_compose.py
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
