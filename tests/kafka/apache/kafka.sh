@@ -321,11 +321,12 @@ cmd_start() {
     for ((n = 1; n <= nodes; n++)); do
         write_config "$n" "$nodes" "$voters" "${ports[$((2 * n - 2))]}" "${ports[$((2 * n - 1))]}"
     done
+    # a random id, base64url: it may start with '-', hence --cluster-id=ID in one word below
     cluster=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
     local fmt_pids=()
     for ((n = 1; n <= nodes; n++)); do
         java_cmd "$n"
-        timeout 120 "${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$cluster" \
+        timeout 120 "${JAVA_CMD[@]}" kafka.tools.StorageTool format --cluster-id="$cluster" \
             -c "$DIR/node$n/server.properties" >"$DIR/node$n/format.log" 2>&1 &
         fmt_pids+=($!)
     done
