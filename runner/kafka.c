@@ -29,10 +29,11 @@ typedef struct dep_run {
     rd_kafka_queue_t *queue;
     rd_kafka_topic_t **rkts; /* per topology topic, created on first output */
     sr_task *tasks[MAX_PARTITIONS];
-    /* per input topic and partition: next offset to commit, -1 when nothing processed */
-    int64_t *next[16];
-    int64_t *end[16]; /* exit-at-end: high watermark at start, -1 unknown */
-    int64_t *eof[16]; /* offset at which the partition was last seen at its end, -1 never */
+    /* per input topic (dep->ninputs of them) and partition (its declared count): next offset
+     * to commit, -1 when nothing processed */
+    int64_t **next;
+    int64_t **end; /* exit-at-end: high watermark at start, -1 unknown */
+    int64_t **eof; /* offset at which the partition was last seen at its end, -1 never */
     bool assigned, ends_known;
     int nassigned;
     sr_task_stats done; /* counters of dropped tasks */
@@ -468,7 +469,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++) {
             int ti = input_index(dr->dep, parts->elems[i].topic);
             int p = parts->elems[i].partition;
-            if (ti >= 0 && ti < 16 && p < dr->dep->inputs[ti]->partitions) dr->next[ti][p] = -1;
+            if (ti >= 0 && p < dr->dep->inputs[ti]->partitions) dr->next[ti][p] = -1;
             if (p < MAX_PARTITIONS) drop_task(dr, p);
         }
         rd_kafka_assign(rk, NULL);
@@ -505,7 +506,7 @@ static void snapshot_ends(dep_run *dr)
 static int64_t reached(const dep_run *dr, const rd_kafka_topic_partition_t *e)
 {
     int ti = input_index(dr->dep, e->topic);
-    if (ti < 0 || ti >= 16 || e->partition >= dr->dep->inputs[ti]->partitions) return -1;
+    if (ti < 0 || e->partition >= dr->dep->inputs[ti]->partitions) return -1;
     int64_t eof = __atomic_load_n(&dr->eof[ti][e->partition], __ATOMIC_RELAXED);
     return e->offset > eof ? e->offset : eof;
 }
@@ -1063,7 +1064,11 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dr->dep = d;
         pthread_mutex_init(&dr->lock, NULL);
         dr->rkts = sr_xcalloc((size_t)t->ntopics + 1, sizeof(rd_kafka_topic_t *));
-        for (int k = 0; k < d->ninputs && k < 16; k++) {
+        size_t nin = (size_t)d->ninputs + 1;
+        dr->next = sr_xcalloc(nin, sizeof(int64_t *));
+        dr->end = sr_xcalloc(nin, sizeof(int64_t *));
+        dr->eof = sr_xcalloc(nin, sizeof(int64_t *));
+        for (int k = 0; k < d->ninputs; k++) {
             dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->eof[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
@@ -1140,11 +1145,14 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         if (dr->queue) rd_kafka_queue_destroy(dr->queue);
         if (dr->consumer) rd_kafka_destroy(dr->consumer);
         if (dr->producer) rd_kafka_destroy(dr->producer);
-        for (int k = 0; k < 16; k++) {
+        for (int k = 0; dr->next && k < dr->dep->ninputs; k++) {
             free(dr->next[k]);
             free(dr->end[k]);
             free(dr->eof[k]);
         }
+        free(dr->next);
+        free(dr->end);
+        free(dr->eof);
         pthread_mutex_destroy(&dr->lock);
     }
     free(r.deps);
