@@ -5,6 +5,7 @@
 #include "source.h"
 #include "task.h"
 
+#include <assert.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,8 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PARTITIONS 4096
-#define BATCH          1000
+#define BATCH 1000
 
 typedef struct runner runner;
 struct worker;
@@ -28,7 +28,10 @@ typedef struct dep_run {
     rd_kafka_t *consumer, *producer;
     rd_kafka_queue_t *queue;
     rd_kafka_topic_t **rkts; /* per topology topic, created on first output */
-    sr_task *tasks[MAX_PARTITIONS];
+    /* per partition number: its task, NULL when not assigned; ntasks is the largest partition
+     * count of the inputs (1 for a source), so every partition the file declares has a slot */
+    sr_task **tasks;
+    int ntasks;
     /* per input topic (dep->ninputs of them) and partition (its declared count): next offset
      * to commit, -1 when nothing processed */
     int64_t **next;
@@ -50,7 +53,7 @@ typedef struct dep_run {
     /* processing threads (see "workers" below); owner[p]: the worker of partition p */
     int nworkers;
     struct worker *workers;
-    uint8_t owner[MAX_PARTITIONS];
+    uint8_t *owner; /* ntasks of them */
     double t_first, t_last;
 } dep_run;
 
@@ -379,6 +382,14 @@ static int input_index(const sr_deployment *d, const char *topic)
     return -1;
 }
 
+/* The input index of topic when partition p is one the file declares for it (so that it has
+ * slots in next/end/eof and a task), else -1. */
+static int input_slot(const dep_run *dr, const char *topic, int32_t p)
+{
+    int ti = input_index(dr->dep, topic);
+    return ti >= 0 && p >= 0 && p < dr->dep->inputs[ti]->partitions ? ti : -1;
+}
+
 static void quiesce(dep_run *dr);
 static void assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *parts);
 
@@ -441,8 +452,20 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     dep_run *dr = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
-            int p = parts->elems[i].partition;
-            if (p >= MAX_PARTITIONS || dr->tasks[p]) continue;
+            int p = parts->elems[i].partition, ti = input_index(dr->dep, parts->elems[i].topic);
+            if (ti >= 0 && input_slot(dr, parts->elems[i].topic, p) < 0) {
+                /* ensure_topics checked the counts at the start: the topic grew since */
+                fatal(dr->r,
+                      "%s: input %s has a partition %d, but %s declares %d partitions: records "
+                      "there would not be processed (the topic grew while running: declare its "
+                      "partition count, then restart)",
+                      dr->dep->name, parts->elems[i].topic, p, dr->r->topo->path,
+                      dr->dep->inputs[ti]->partitions);
+                continue;
+            }
+            if (ti < 0) continue;
+            assert(p < dr->ntasks);
+            if (dr->tasks[p]) continue;
             sr_task *t = sr_xcalloc(1, sizeof(sr_task));
             sr_task_init(t, dr->r->topo, dr->dep, p);
             pthread_mutex_lock(&dr->lock);
@@ -467,10 +490,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                     "their next owner reads again what was processed since the last commit\n",
                     dr->dep->name);
         for (int i = 0; i < parts->cnt; i++) {
-            int ti = input_index(dr->dep, parts->elems[i].topic);
             int p = parts->elems[i].partition;
-            if (ti >= 0 && p < dr->dep->inputs[ti]->partitions) dr->next[ti][p] = -1;
-            if (p < MAX_PARTITIONS) drop_task(dr, p);
+            int ti = input_slot(dr, parts->elems[i].topic, p);
+            if (ti < 0) continue;
+            dr->next[ti][p] = -1;
+            drop_task(dr, p);
         }
         rd_kafka_assign(rk, NULL);
         dr->assigned = false;
@@ -478,25 +502,29 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-/* exit-at-end: the end offsets every assigned partition had when we started. */
+/* exit-at-end: the end offsets every assigned partition had when we started. One ListOffsets
+ * request per leader for all of them (a query per partition would take minutes for thousands). */
 static void snapshot_ends(dep_run *dr)
 {
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(dr->consumer, &a) || !a) return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(a->cnt ? a->cnt : 1);
     for (int i = 0; i < a->cnt; i++) {
-        int ti = input_index(dr->dep, a->elems[i].topic);
-        int64_t lo, hi;
+        int ti = input_slot(dr, a->elems[i].topic, a->elems[i].partition);
         if (ti < 0 || dr->end[ti][a->elems[i].partition] >= 0) continue;
-        if (rd_kafka_query_watermark_offsets(dr->consumer, a->elems[i].topic, a->elems[i].partition,
-                                             &lo, &hi, 5000) != 0) {
-            rd_kafka_topic_partition_list_destroy(a);
-            return; /* try again later */
-        }
-        /* the end a partition had when first seen: a rebalance does not move it */
-        dr->end[ti][a->elems[i].partition] = hi;
+        /* a timestamp of -1 asks for the latest offset: the high watermark */
+        rd_kafka_topic_partition_list_add(l, a->elems[i].topic, a->elems[i].partition)->offset =
+            RD_KAFKA_OFFSET_END;
     }
     rd_kafka_topic_partition_list_destroy(a);
-    dr->ends_known = true;
+    bool ok = l->cnt == 0 || rd_kafka_offsets_for_times(dr->consumer, l, 5000) == 0;
+    for (int i = 0; ok && i < l->cnt; i++) ok = !l->elems[i].err && l->elems[i].offset >= 0;
+    /* the end a partition had when first seen: a rebalance does not move it */
+    for (int i = 0; ok && i < l->cnt; i++)
+        dr->end[input_slot(dr, l->elems[i].topic, l->elems[i].partition)][l->elems[i].partition] =
+            l->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    dr->ends_known = ok; /* else: try again later */
 }
 
 /* true when every assigned partition's position has reached its end */
@@ -505,8 +533,8 @@ static void snapshot_ends(dep_run *dr)
  * already at its end delivers no message, so has no position. -1: not known. */
 static int64_t reached(const dep_run *dr, const rd_kafka_topic_partition_t *e)
 {
-    int ti = input_index(dr->dep, e->topic);
-    if (ti < 0 || e->partition >= dr->dep->inputs[ti]->partitions) return -1;
+    int ti = input_slot(dr, e->topic, e->partition);
+    if (ti < 0) return -1;
     int64_t eof = __atomic_load_n(&dr->eof[ti][e->partition], __ATOMIC_RELAXED);
     return e->offset > eof ? e->offset : eof;
 }
@@ -518,9 +546,9 @@ static bool at_end(dep_run *dr)
     rd_kafka_position(dr->consumer, a);
     bool done = true;
     for (int i = 0; i < a->cnt && done; i++) {
-        int ti = input_index(dr->dep, a->elems[i].topic);
-        if (ti < 0) continue;
         int p = a->elems[i].partition;
+        int ti = input_slot(dr, a->elems[i].topic, p);
+        if (ti < 0) continue;
         int64_t end = dr->end[ti][p];
         if (end <= 0) continue; /* empty partition */
         if (reached(dr, &a->elems[i]) < end) done = false;
@@ -555,9 +583,8 @@ static sr_task *accept_message(dep_run *dr, rd_kafka_message_t *m)
 {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            int ti = m->rkt ? input_index(dr->dep, rd_kafka_topic_name(m->rkt)) : -1;
-            if (ti >= 0 && m->partition < dr->dep->inputs[ti]->partitions)
-                __atomic_store_n(&dr->eof[ti][m->partition], m->offset, __ATOMIC_RELAXED);
+            int ti = m->rkt ? input_slot(dr, rd_kafka_topic_name(m->rkt), m->partition) : -1;
+            if (ti >= 0) __atomic_store_n(&dr->eof[ti][m->partition], m->offset, __ATOMIC_RELAXED);
             return NULL;
         }
         if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
@@ -574,9 +601,9 @@ static sr_task *accept_message(dep_run *dr, rd_kafka_message_t *m)
         return NULL;
     }
     int p = m->partition;
-    sr_task *t = p < MAX_PARTITIONS ? dr->tasks[p] : NULL;
+    if (input_slot(dr, rd_kafka_topic_name(m->rkt), p) < 0) return NULL; /* see on_rebalance */
+    sr_task *t = dr->tasks[p];
     if (!t) return NULL; /* not ours any more: it will be redelivered to the new owner */
-    if (input_index(dr->dep, rd_kafka_topic_name(m->rkt)) < 0) return NULL;
     if (dr->t_first == 0) dr->t_first = mono();
     return t;
 }
@@ -819,12 +846,14 @@ static void quiesce(dep_run *dr)
 /* Spreads the assigned partition numbers over the workers, in turn. */
 static void assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *parts)
 {
-    uint8_t seen[MAX_PARTITIONS] = {0};
+    uint8_t *seen = sr_xcalloc((size_t)dr->ntasks, 1);
     for (int i = 0; i < parts->cnt; i++)
-        if (parts->elems[i].partition < MAX_PARTITIONS) seen[parts->elems[i].partition] = 1;
+        if (input_slot(dr, parts->elems[i].topic, parts->elems[i].partition) >= 0)
+            seen[parts->elems[i].partition] = 1;
     int next = 0;
-    for (int p = 0; p < MAX_PARTITIONS; p++)
+    for (int p = 0; p < dr->ntasks; p++)
         if (seen[p]) dr->owner[p] = (uint8_t)(next++ % dr->nworkers);
+    free(seen);
 }
 
 static void start_workers(dep_run *dr)
@@ -1034,7 +1063,7 @@ static void dep_stats(dep_run *dr, sr_up_stats *s)
     s->dead = dr->done.dead;
     s->filtered = dr->done.filtered;
     s->dropped_errors = dr->dropped_errors;
-    for (int p = 0; p < MAX_PARTITIONS; p++) {
+    for (int p = 0; p < dr->ntasks; p++) {
         const sr_task *t = dr->tasks[p];
         if (!t) continue;
         s->in += t->stats.in;
@@ -1068,6 +1097,11 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dr->next = sr_xcalloc(nin, sizeof(int64_t *));
         dr->end = sr_xcalloc(nin, sizeof(int64_t *));
         dr->eof = sr_xcalloc(nin, sizeof(int64_t *));
+        dr->ntasks = 1;
+        for (int k = 0; k < d->ninputs; k++)
+            if (d->inputs[k]->partitions > dr->ntasks) dr->ntasks = d->inputs[k]->partitions;
+        dr->tasks = sr_xcalloc((size_t)dr->ntasks, sizeof(sr_task *));
+        dr->owner = sr_xcalloc((size_t)dr->ntasks, 1);
         for (int k = 0; k < d->ninputs; k++) {
             dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
@@ -1138,7 +1172,9 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
     if (r.fatal) snprintf(err, errsize, "%s", r.fatal_msg);
     for (int i = 0; i < r.ndeps; i++) {
         dep_run *dr = &r.deps[i];
-        for (int p = 0; p < MAX_PARTITIONS; p++) drop_task(dr, p);
+        for (int p = 0; p < dr->ntasks; p++) drop_task(dr, p);
+        free(dr->tasks);
+        free(dr->owner);
         for (int k = 0; k < t->ntopics; k++)
             if (dr->rkts[k]) rd_kafka_topic_destroy(dr->rkts[k]);
         free(dr->rkts);
