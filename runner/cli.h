@@ -26,7 +26,9 @@ struct sr_topology;
 int sr_tests_check(const struct sr_topology *t, sr_diag *dg);
 
 /* Loads path, prints its diagnostics to stderr (text) and returns the
- * topology, or NULL when it has errors. */
-struct sr_topology *sr_cli_load(const char *path);
+ * topology, or NULL when it has errors. With refuse_unsafe, kafka: properties
+ * that could run code are errors too (sr_topology_refuse_unsafe): for
+ * commands that hand the properties to librdkafka. */
+struct sr_topology *sr_cli_load(const char *path, bool refuse_unsafe);
 
 #endif

@@ -43,7 +43,7 @@ int sr_cmd_broker(int argc, char **argv)
         return SR_EXIT_USAGE;
     }
     sr_topology *t = NULL;
-    if (topo_file && !(t = sr_cli_load(topo_file))) return SR_EXIT_INVALID;
+    if (topo_file && !(t = sr_cli_load(topo_file, false))) return SR_EXIT_INVALID;
     char err[512];
     sr_broker *b;
     if (sr_broker_start(&b, nbrokers, err, sizeof(err)) != 0) {

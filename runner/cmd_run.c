@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-sr_topology *sr_cli_load(const char *path)
+sr_topology *sr_cli_load(const char *path, bool refuse_unsafe)
 {
     /* the diagnostics list owns the file's text, which the topology's nodes point into: it
      * lives as long as the topology */
@@ -18,6 +18,7 @@ sr_topology *sr_cli_load(const char *path)
     sr_diag_init(dg);
     sr_topology *t = NULL;
     int rc = sr_topology_load(&t, path, dg);
+    if (t && refuse_unsafe && sr_topology_refuse_unsafe(t, dg)) rc = -1;
     sr_diag_print(dg, stderr, false, isatty(2));
     if (rc != 0 || !t) {
         sr_topology_free(t);
@@ -33,7 +34,7 @@ sr_topology *sr_cli_load(const char *path)
 
 int sr_cmd_validate(int argc, char **argv)
 {
-    bool json = false;
+    bool json = false, allow_unsafe = false;
     const char *files[256];
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
@@ -45,6 +46,8 @@ int sr_cmd_validate(int argc, char **argv)
                 fprintf(stderr, "streamrun validate: --format must be text or json\n");
                 return SR_EXIT_USAGE;
             }
+        } else if (strcmp(argv[i], "--allow-unsafe-kafka-properties") == 0) {
+            allow_unsafe = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "streamrun validate: unknown option '%s'\n", argv[i]);
             return SR_EXIT_USAGE;
@@ -53,7 +56,8 @@ int sr_cmd_validate(int argc, char **argv)
         }
     }
     if (nfiles == 0) {
-        fprintf(stderr, "usage: streamrun validate FILE... [--format text|json]\n");
+        fprintf(stderr, "usage: streamrun validate FILE... [--format text|json] "
+                        "[--allow-unsafe-kafka-properties]\n");
         return SR_EXIT_USAGE;
     }
     sr_diag dg;
@@ -65,6 +69,7 @@ int sr_cmd_validate(int argc, char **argv)
         struct stat st;
         if (stat(files[i], &st) != 0) io = 1;
         if (sr_topology_load(&t, files[i], &dg) == 0) sr_tests_check(t, &dg);
+        if (t && !allow_unsafe) sr_topology_refuse_unsafe(t, &dg);
         if (dg.nerrors > before) bad++;
         sr_topology_free(t);
     }
@@ -347,7 +352,7 @@ int sr_cmd_run(int argc, char **argv)
                 "[--envelope]\n");
         return SR_EXIT_USAGE;
     }
-    sr_topology *t = sr_cli_load(file);
+    sr_topology *t = sr_cli_load(file, false); /* run makes no Kafka client */
     if (!t) return SR_EXIT_INVALID;
     int rc = SR_EXIT_OK;
     for (int i = 0; i < nonly; i++) {

@@ -33,7 +33,7 @@ int sr_cmd_up(int argc, char **argv)
     const char *file = NULL, *broker = NULL;
     const char *only[64];
     int nonly = 0;
-    bool exit_at_end = false;
+    bool exit_at_end = false, allow_unsafe = false;
     int commit_ms = 1000;
     /* default: one worker per core this process may run on */
     cpu_set_t cpus;
@@ -48,6 +48,8 @@ int sr_cmd_up(int argc, char **argv)
             only[nonly++] = argv[++i];
         else if (strcmp(a, "--exit-at-end") == 0)
             exit_at_end = true;
+        else if (strcmp(a, "--allow-unsafe-kafka-properties") == 0)
+            allow_unsafe = true;
         else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
             char *end;
             long w = strtol(argv[++i], &end, 10);
@@ -66,7 +68,8 @@ int sr_cmd_up(int argc, char **argv)
             commit_ms = (int)ms;
         } else if (a[0] == '-' || file) {
             fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
-                            "[--exit-at-end] [--commit-interval 1s] [--workers N]\n");
+                            "[--exit-at-end] [--commit-interval 1s] [--workers N] "
+                            "[--allow-unsafe-kafka-properties]\n");
             return SR_EXIT_USAGE;
         } else
             file = a;
@@ -76,7 +79,7 @@ int sr_cmd_up(int argc, char **argv)
                 "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n");
         return SR_EXIT_USAGE;
     }
-    sr_topology *t = sr_cli_load(file);
+    sr_topology *t = sr_cli_load(file, !allow_unsafe);
     if (!t) return SR_EXIT_INVALID;
     for (int i = 0; i < nonly; i++) {
         if (!sr_topology_deployment(t, only[i])) {

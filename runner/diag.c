@@ -3,6 +3,7 @@
 
 #include "arena.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ void sr_diag_free(sr_diag *dg)
         free(dg->files[i]);
     }
     free(dg->files);
+    free(dg->hidden);
     memset(dg, 0, sizeof(*dg));
 }
 
@@ -153,13 +155,34 @@ static bool find_line(const sr_srcfile *f, int line, const char **start, size_t 
     return true;
 }
 
-static void print_source(FILE *out, const sr_diag_entry *e, bool color)
+void sr_diag_hide(sr_diag *dg, const sr_srcfile *f, sr_mark m)
+{
+    assert(f && m.line >= 1);
+    dg->hidden = sr_xrealloc(dg->hidden, (size_t)(dg->nhidden + 1) * sizeof(*dg->hidden));
+    dg->hidden[dg->nhidden++] = (sr_diag_hidden){f, m};
+}
+
+/* true when byte col (1-based) of line of f is hidden */
+static bool is_hidden(const sr_diag *dg, const sr_srcfile *f, int line, size_t col)
+{
+    for (int i = 0; i < dg->nhidden; i++) {
+        const sr_diag_hidden *h = &dg->hidden[i];
+        size_t len = h->mark.len > 0 ? (size_t)h->mark.len : 1;
+        if (h->file == f && h->mark.line == line && col >= (size_t)h->mark.col &&
+            col < (size_t)h->mark.col + len)
+            return true;
+    }
+    return false;
+}
+
+static void print_source(FILE *out, const sr_diag *dg, const sr_diag_entry *e, bool color)
 {
     const char *src;
     size_t n;
     if (!find_line(e->file, e->mark.line, &src, &n)) return;
     fprintf(out, "%5d | ", e->mark.line);
-    fwrite(src, 1, n, out);
+    for (size_t i = 0; i < n; i++)
+        fputc(is_hidden(dg, e->file, e->mark.line, i + 1) ? '*' : src[i], out);
     fputc('\n', out);
     if (e->mark.col < 1) return;
 
@@ -176,7 +199,7 @@ static void print_source(FILE *out, const sr_diag_entry *e, bool color)
     fputc('\n', out);
 }
 
-static void print_entry(FILE *out, const sr_diag_entry *e, bool color)
+static void print_entry(FILE *out, const sr_diag *dg, const sr_diag_entry *e, bool color)
 {
     if (!e->file)
         fputs("streamrun: ", out);
@@ -190,7 +213,7 @@ static void print_entry(FILE *out, const sr_diag_entry *e, bool color)
         fprintf(out, "%s%s:%s %s\n", sev_color(e->sev), sev_word(e->sev), C_RESET, e->msg);
     else
         fprintf(out, "%s: %s\n", sev_word(e->sev), e->msg);
-    if (e->file && e->mark.line >= 1) print_source(out, e, color);
+    if (e->file && e->mark.line >= 1) print_source(out, dg, e, color);
 }
 
 /* ---- JSON output -------------------------------------------------------------- */
@@ -237,7 +260,7 @@ void sr_diag_print(sr_diag *dg, FILE *out, bool json, bool color)
         print_json(out, dg);
         return;
     }
-    for (int i = 0; i < dg->n; i++) print_entry(out, &dg->v[i], color);
+    for (int i = 0; i < dg->n; i++) print_entry(out, dg, &dg->v[i], color);
 }
 
 /* ---- suggestions -------------------------------------------------------------- */

@@ -28,6 +28,12 @@ typedef struct sr_diag_entry {
     char *msg;
 } sr_diag_entry;
 
+/* Text of a file that quoted source lines show as asterisks (a value that may be a secret). */
+typedef struct sr_diag_hidden {
+    const sr_srcfile *file;
+    sr_mark mark;
+} sr_diag_hidden;
+
 /* Collects diagnostics; nothing is printed until sr_diag_print(). Errors are
  * gathered, not thrown: checking goes on after the first one so that a user
  * sees all of them at once. */
@@ -37,6 +43,8 @@ typedef struct sr_diag {
     int nerrors, nwarnings;
     sr_srcfile **files;
     int nfiles;
+    sr_diag_hidden *hidden;
+    int nhidden;
 } sr_diag;
 
 void sr_diag_init(sr_diag *dg);
@@ -49,6 +57,10 @@ void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, c
 void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
                   va_list ap);
 #define sr_err(dg, f, ...) sr_diag_add((dg), SR_ERROR, (f), __VA_ARGS__)
+
+/* Source lines that dg's diagnostics quote show the text at m of f (a value that may be a
+ * secret) as asterisks; f must outlive dg's printing. */
+void sr_diag_hide(sr_diag *dg, const sr_srcfile *f, sr_mark m);
 
 /* Sorts by file and position, then prints
  *   file:line:col: error: message

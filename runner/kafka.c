@@ -101,14 +101,72 @@ static bool stopping(const runner *r)
     return r->fatal || (r->o->stop && *r->o->stop);
 }
 
+static const char *prop_range(const char *name);
+
+/* librdkafka's message e about the value of property name, without the value: it may be a
+ * secret, and librdkafka quotes some values ('Invalid value "..." for configuration property').
+ * A message that holds the value is replaced by one that names what the property takes. */
+static void conf_error(char *err, size_t errsize, const char *prefix, const char *name,
+                       const char *value, const char *e)
+{
+    if (!*value || !strstr(e, value)) {
+        snprintf(err, errsize, "%s %s: %s", prefix, name, e);
+        return;
+    }
+    const char *range = prop_range(name);
+    snprintf(err, errsize, "%s %s: librdkafka refuses the value%s%s", prefix, name,
+             range ? "; it takes one of: " : "", range ? range : "");
+}
+
 int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize)
 {
     char e[256];
     if (rd_kafka_conf_set(conf, name, value, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-        snprintf(err, errsize, "kafka property %.100s=%.100s: %s", name, value, e);
+        conf_error(err, errsize, "kafka property", name, value, e);
         return -1;
     }
     return 0;
+}
+
+/* Properties with which the file can make the process run code or write files of its choosing,
+ * refused unless the user allows them (see sr_kafka_unsafe_property). */
+static const struct {
+    const char *name, *why;
+} unsafe_props[] = {
+    {"plugin.library.paths", "loads shared libraries into the process, which runs their code"},
+    {"sasl.kerberos.kinit.cmd", "is a shell command that librdkafka runs"},
+    {"ssl.engine.location", "loads an OpenSSL engine library into the process, which runs it"},
+    {"ssl.providers", "loads OpenSSL provider modules into the process, which runs them"},
+    {"offset.store.path", "makes librdkafka write files where it says"},
+};
+
+/* Characters a Kerberos principal or keytab path needs, none of which the shell interprets. */
+static bool shell_inert(const char *v)
+{
+    for (; *v; v++)
+        if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') ||
+              strchr("@._/+=:,-", *v)))
+            return false;
+    return true;
+}
+
+bool sr_kafka_secret_property(const char *name)
+{
+    return strstr(name, "password") || strstr(name, "secret") || strstr(name, ".pem") ||
+           strcmp(name, "sasl.oauthbearer.config") == 0;
+}
+
+const char *sr_kafka_unsafe_property(const char *name, const char *value)
+{
+    for (size_t i = 0; i < sizeof(unsafe_props) / sizeof(unsafe_props[0]); i++)
+        if (strcmp(name, unsafe_props[i].name) == 0) return unsafe_props[i].why;
+    /* librdkafka substitutes both into sasl.kerberos.kinit.cmd, which `sh -c` runs */
+    if ((strcmp(name, "sasl.kerberos.principal") == 0 ||
+         strcmp(name, "sasl.kerberos.keytab") == 0) &&
+        !shell_inert(value))
+        return "goes into the kinit command line that librdkafka runs through the shell, and "
+               "this value has characters other than letters, digits and @._/+=:,-";
+    return NULL;
 }
 
 /* The scope of librdkafka's properties, so that a `kafka:` property goes only to the clients it
@@ -116,7 +174,8 @@ int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err
  * librdkafka prints has a C/P column: it is read once. */
 static struct {
     char **names;
-    char *scopes; /* 'C' consumer, 'P' producer, '*' both */
+    char *scopes;  /* 'C' consumer, 'P' producer, '*' both */
+    char **ranges; /* the values an enumerated property takes, "a, b, c"; NULL for others */
     int n;
 } props;
 static pthread_once_t props_once = PTHREAD_ONCE_INIT;
@@ -132,16 +191,24 @@ static void props_load(void)
     int cap = 0;
     for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
-        char name[128], scope;
+        char name[128], scope, range[512] = "";
         /* "name   |  C  | range | ..." */
-        if (sscanf(line, "%127[a-z0-9._-] | %c |", name, &scope) != 2) continue;
+        if (sscanf(line, "%127[a-z0-9._-] | %c | %511[^|]", name, &scope, range) < 2) continue;
         if (scope != 'C' && scope != 'P' && scope != '*') continue;
         if (props.n == cap) {
             cap = cap ? cap * 2 : 256;
             props.names = sr_xrealloc(props.names, sizeof(char *) * (size_t)cap);
             props.scopes = sr_xrealloc(props.scopes, (size_t)cap);
+            props.ranges = sr_xrealloc(props.ranges, sizeof(char *) * (size_t)cap);
         }
+        size_t rl = strlen(range);
+        while (rl && range[rl - 1] == ' ') range[--rl] = 0;
         props.names[props.n] = sr_xstrdup(name);
+        /* a list of choices, not a numeric range "0 .. 100" */
+        props.ranges[props.n] = rl && strchr(range, ',') && !strstr(range, " .. ") &&
+                                        !(range[0] >= '0' && range[0] <= '9')
+                                    ? sr_xstrdup(range)
+                                    : NULL;
         props.scopes[props.n++] = scope;
     }
     free(text);
@@ -180,7 +247,7 @@ int sr_kafka_check_property(const char *name, const char *value, char *err, size
         return -1;
     }
     if (res != RD_KAFKA_CONF_OK) {
-        snprintf(err, errsize, "librdkafka property %s: %s", name, e);
+        conf_error(err, errsize, "librdkafka property", name, value, e);
         return -1;
     }
     if (strcmp(name, "partition.assignment.strategy") == 0 && strcmp(value, "range") != 0) {
@@ -191,6 +258,15 @@ int sr_kafka_check_property(const char *name, const char *value, char *err, size
         return -1;
     }
     return 0;
+}
+
+/* The choices librdkafka lists for property name, or NULL. */
+static const char *prop_range(const char *name)
+{
+    pthread_once(&props_once, props_load);
+    for (int i = 0; i < props.n; i++)
+        if (strcmp(props.names[i], name) == 0) return props.ranges[i];
+    return NULL;
 }
 
 /* true unless librdkafka says the property is for the other kind of client only */

@@ -49,11 +49,22 @@ int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *m
  * value, and partition.assignment.strategy must stay range (tasks are per partition number, so
  * co-partitioned inputs must land on one member; and assignments are eager). Returns 0, or -1
  * with a message in err and *at_name set when the name is at fault (with a close known name,
- * if any, in the message). */
+ * if any, in the message). The message never holds the value (it may be a secret). */
 int sr_kafka_check_property(const char *name, const char *value, char *err, size_t errsize,
                             bool *at_name);
 
-/* Sets a librdkafka property, reporting failures with the property name. */
+/* Why property name=value lets a topology file run code or write files (loads libraries, runs
+ * a shell command...), or NULL when it does not. `validate` and `up` refuse such a property
+ * unless the user allows it (--allow-unsafe-kafka-properties). The reason never quotes the
+ * value. Returns a static string. */
+const char *sr_kafka_unsafe_property(const char *name, const char *value);
+
+/* true when property name holds a secret (a password, a private key...): diagnostics that quote
+ * the file's lines hide its value. */
+bool sr_kafka_secret_property(const char *name);
+
+/* Sets a librdkafka property, reporting failures with the property name; err never holds the
+ * value (it may be a secret). */
 int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize);
 
 #endif

@@ -557,7 +557,27 @@ static void load_kafka(sr_check *ck, const sr_ynode *n, sr_strmap *m)
         bool at_name;
         if (sr_kafka_check_property(k->text, v->text, e, sizeof(e), &at_name) != 0)
             sr_err(ck->dg, ck->file, at_name ? k->mark : v->mark, "%s", e);
+        const char *why = sr_kafka_unsafe_property(k->text, v->text);
+        if (why || sr_kafka_secret_property(k->text)) sr_diag_hide(ck->dg, ck->file, v->mark);
+        if (why) {
+            sr_topology *t = ck->topo;
+            t->unsafe = sr_xrealloc(t->unsafe, sizeof(sr_unsafe_prop) * (size_t)(t->nunsafe + 1));
+            t->unsafe[t->nunsafe++] = (sr_unsafe_prop){k->text, k->mark, v->mark, why};
+        }
     }
+}
+
+int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg)
+{
+    for (int i = 0; i < t->nunsafe; i++) {
+        const sr_unsafe_prop *u = &t->unsafe[i];
+        sr_err(dg, t->doc.file, u->name_mark,
+               "kafka property %s %s; refused unless --allow-unsafe-kafka-properties is given "
+               "(under `up` a topology file is code: allow this only for a file you trust)",
+               u->name, u->why);
+        sr_diag_hide(dg, t->doc.file, u->value_mark);
+    }
+    return t->nunsafe;
 }
 
 static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
@@ -959,6 +979,7 @@ void sr_topology_free(sr_topology *t)
     free(t->topics);
     sr_param ps[2] = {{.type = SR_P_STRMAP, .name = "kafka"}, {0}};
     sr_params_free(ps, &t->kafka);
+    free(t->unsafe);
     free(t->broker);
     free(t->name);
     free(t->version);

@@ -43,6 +43,13 @@ typedef struct sr_deployment {
     sr_schema out_schema; /* fields known at the end of the pipeline */
 } sr_deployment;
 
+/* A `kafka:` property with which the file could run code (sr_kafka_unsafe_property). */
+typedef struct sr_unsafe_prop {
+    const char *name; /* the file's text, as long as the topology */
+    sr_mark name_mark, value_mark;
+    const char *why; /* static */
+} sr_unsafe_prop;
+
 typedef struct sr_topology {
     char *path;
     char *dir; /* directory of path, for relative file names */
@@ -56,9 +63,11 @@ typedef struct sr_topology {
     char *broker;      /* kafka `bootstrap.servers`, if given */
     sr_ydoc doc;       /* kept for test cases and diagnostics */
     sr_diag *owned_dg; /* when set, the diagnostics list that owns the source text; freed with t */
-    const sr_ynode *tests; /* the tests: sequence, or NULL */
-    void *topic_names;     /* tsearch(3) tree of topics by name */
-    void *dep_names;       /* tsearch(3) tree of named deployments by name */
+    const sr_ynode *tests;  /* the tests: sequence, or NULL */
+    void *topic_names;      /* tsearch(3) tree of topics by name */
+    void *dep_names;        /* tsearch(3) tree of named deployments by name */
+    sr_unsafe_prop *unsafe; /* file-wide and deployments' kafka: properties, in file order */
+    int nunsafe;
 } sr_topology;
 
 /* Loads, substitutes variables, parses and checks path. On success *out is
@@ -68,6 +77,11 @@ typedef struct sr_topology {
  * tests), or NULL. */
 int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg);
 void sr_topology_free(sr_topology *t);
+
+/* Adds an error to dg for each kafka: property of t that could run code (t->unsafe): what it
+ * does, and the flag that allows it; the quoted source line hides the value. For `validate` and
+ * `up`, which refuse them unless the user allows them. Returns the number of errors added. */
+int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg);
 
 /* The topic or deployment named name, or NULL; O(log n). */
 sr_topic *sr_topology_topic(const sr_topology *t, const char *name);

@@ -101,6 +101,22 @@ check "test compares the captured lines" has "$work/stdout" '1 passed, 0 failed'
 check "test overwrote no file" test "$(cat "$work/w/victim.jsonl")" = 'keep me'
 check "test created no file" test -z "$(find "$work/w" -name 'created*')"
 
+# kafka: properties that could run code are refused by validate and up unless allowed, and no
+# message quotes their values (nor a password's)
+printf 'kafka: {plugin.library.paths: /nonexistent/lib-v1.so, sasl.password: pw-v2}\ntopics: [a]\ndeployments:\n  - {name: x, input: a, pipeline: [print]}\n' > "$work/unsafe.yaml"
+lacks() { ! grep -q -- "$2" "$1" || { echo "  '$2' in $1:"; cat "$1"; return 1; }; }
+check "validate refuses plugin.library.paths" expect_exit 1 "$bin" validate "$work/unsafe.yaml"
+check "validate names the flag" has "$work/stderr" "plugin.library.paths loads shared libraries .*refused unless --allow-unsafe-kafka-properties"
+check "validate hides the value" lacks "$work/stderr" "lib-v1"
+check "validate hides the password" lacks "$work/stderr" "pw-v2"
+check "validate allows it with the flag" expect_exit 0 "$bin" validate "$work/unsafe.yaml" --allow-unsafe-kafka-properties
+check "up refuses it before any client" expect_exit 1 "$bin" up "$work/unsafe.yaml" --broker 127.0.0.1:9 --exit-at-end
+check "up names the flag" has "$work/stderr" "refused unless --allow-unsafe-kafka-properties"
+check "up hides the value" lacks "$work/stderr" "lib-v1"
+check "up hides the password" lacks "$work/stderr" "pw-v2"
+check "up with the flag loads the file" expect_exit 2 "$bin" up "$work/unsafe.yaml" --only nope --allow-unsafe-kafka-properties
+check "up with the flag gets past the check" has "$work/stderr" "no deployment named 'nope'"
+
 # graph: bad format is a usage error
 check "graph bad format" expect_exit 2 "$bin" graph $P --format svg
 
