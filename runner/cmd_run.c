@@ -134,19 +134,15 @@ void sr_write_envelope(sr_buf *b, sr_arena *scratch, const char *base, const sr_
         sr_buf_puts(b, ",\"headers\":{");
         const char *h = base + o->hdr_off;
         for (uint32_t i = 0; i < o->nhdr; i++) {
-            uint32_t nlen;
-            int32_t vlen;
-            memcpy(&nlen, h, 4);
+            sr_header x;
+            h = sr_header_next(h, &x);
             if (i) sr_buf_putc(b, ',');
-            sr_json_write_str(b, h + 4, nlen);
-            h += 4 + nlen;
-            memcpy(&vlen, h, 4);
+            sr_json_write_str(b, x.name, x.nlen);
             sr_buf_putc(b, ':');
-            if (vlen < 0)
-                sr_buf_puts(b, "null");
+            if (x.val)
+                sr_json_write_str(b, x.val, x.vlen);
             else
-                sr_json_write_str(b, h + 4, (size_t)vlen);
-            h += 4 + (vlen < 0 ? 0 : vlen);
+                sr_buf_puts(b, "null");
         }
         sr_buf_putc(b, '}');
     }

@@ -128,14 +128,10 @@ static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool i
     r->headers.names = sr_xcalloc(o->nhdr + 1, sizeof(char *));
     r->headers.vals = sr_xcalloc(o->nhdr + 1, sizeof(char *));
     for (uint32_t i = 0; i < o->nhdr; i++) {
-        uint32_t nlen;
-        int32_t vlen;
-        memcpy(&nlen, h, 4);
-        r->headers.names[i] = sr_xstrndup(h + 4, nlen);
-        h += 4 + nlen;
-        memcpy(&vlen, h, 4);
-        r->headers.vals[i] = vlen < 0 ? NULL : sr_xstrndup(h + 4, (size_t)vlen);
-        h += 4 + (vlen < 0 ? 0 : vlen);
+        sr_header x;
+        h = sr_header_next(h, &x);
+        r->headers.names[i] = sr_xstrndup(x.name, x.nlen);
+        r->headers.vals[i] = x.val ? sr_xstrndup(x.val, x.vlen) : NULL;
     }
     r->headers.n = (int)o->nhdr;
     sr_buf b = {0};
@@ -311,10 +307,11 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
         return false;
     }
     if (ts) t = tv;
-    sr_header hdr[32];
+    sr_header *hdr = NULL;
     uint32_t nh = 0;
     if (h && h->kind == SR_Y_MAP) {
-        for (int i = 0; i + 1 < h->nkids && nh < 32; i += 2) {
+        hdr = sr_arena_alloc(a, sizeof(sr_header) * (size_t)(h->nkids / 2 + 1));
+        for (int i = 0; i + 1 < h->nkids; i += 2) {
             hdr[nh].name = h->kids[i]->text;
             hdr[nh].nlen = (uint32_t)h->kids[i]->len;
             hdr[nh].val = sr_yis_null(h->kids[i + 1]) ? NULL : h->kids[i + 1]->text;

@@ -394,14 +394,9 @@ static void produce_outputs(dep_run *dr, sr_task *t)
             hdrs = rd_kafka_headers_new(o->nhdr);
             const char *h = t->obuf.d + o->hdr_off;
             for (uint32_t k = 0; k < o->nhdr; k++) {
-                uint32_t nlen;
-                int32_t vlen;
-                memcpy(&nlen, h, 4);
-                const char *name = h + 4;
-                h += 4 + nlen;
-                memcpy(&vlen, h, 4);
-                rd_kafka_header_add(hdrs, name, nlen, vlen < 0 ? NULL : h + 4, vlen < 0 ? 0 : vlen);
-                h += 4 + (vlen < 0 ? 0 : vlen);
+                sr_header x;
+                h = sr_header_next(h, &x);
+                rd_kafka_header_add(hdrs, x.name, x.nlen, x.val, x.vlen);
             }
         }
         const void *key = o->key_len < 0 ? NULL : t->obuf.d + o->key_off;

@@ -157,23 +157,12 @@ static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool 
     int ti = topic_index(l, topic);
     int64_t offset = ti >= 0 ? l->offsets[ti][partition % topic->partitions]++ : 0;
     if (l->sink) l->sink(l->ud, topic, partition, input, base, o);
-    /* headers back into an array for the origin */
-    sr_header hdrs[64];
-    uint32_t nh = 0;
+    /* headers back into an array for the origin, all of them (deliver recurses through the
+     * downstream deployments: each call has its own) */
+    sr_header few[16], *hdrs = o->nhdr <= 16 ? few : sr_xmalloc(sizeof(sr_header) * o->nhdr);
+    uint32_t nh = o->nhdr;
     const char *h = base + o->hdr_off;
-    for (uint32_t i = 0; i < o->nhdr && nh < 64; i++) {
-        uint32_t nlen;
-        int32_t vlen;
-        memcpy(&nlen, h, 4);
-        hdrs[nh].name = h + 4;
-        hdrs[nh].nlen = nlen;
-        h += 4 + nlen;
-        memcpy(&vlen, h, 4);
-        hdrs[nh].val = vlen < 0 ? NULL : h + 4;
-        hdrs[nh].vlen = vlen < 0 ? 0 : (uint32_t)vlen;
-        h += 4 + (vlen < 0 ? 0 : vlen);
-        nh++;
-    }
+    for (uint32_t i = 0; i < nh; i++) h = sr_header_next(h, &hdrs[i]);
     for (int i = 0; i < l->topo->ndeps; i++) {
         dep_state *ds = &l->deps[i];
         if (!ds->selected) continue;
@@ -196,6 +185,7 @@ static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool 
         sr_task_feed(t, &org, NULL);
         flush(l, t);
     }
+    if (hdrs != few) free(hdrs);
 }
 
 void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
@@ -217,14 +207,8 @@ void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_
     o.key_len = key ? (int32_t)keylen : -1;
     if (key) sr_buf_put(&b, key, keylen);
     o.hdr_off = b.len;
-    for (uint32_t i = 0; i < nhdr; i++) {
-        uint32_t n = hdr[i].nlen;
-        int32_t v = hdr[i].val ? (int32_t)hdr[i].vlen : -1;
-        sr_buf_put(&b, &n, 4);
-        sr_buf_put(&b, hdr[i].name, n);
-        sr_buf_put(&b, &v, 4);
-        if (hdr[i].val) sr_buf_put(&b, hdr[i].val, hdr[i].vlen);
-    }
+    for (uint32_t i = 0; i < nhdr; i++)
+        sr_header_put(&b, hdr[i].name, hdr[i].nlen, hdr[i].val, hdr[i].vlen);
     o.nhdr = nhdr;
     o.hdr_len = b.len - o.hdr_off;
     sr_buf_reserve(&b, 1);

@@ -49,7 +49,7 @@ static sr_out *new_out(sr_task *t)
     return o;
 }
 
-static void put_header(sr_buf *b, const char *name, size_t nlen, const char *val, size_t vlen)
+void sr_header_put(sr_buf *b, const char *name, size_t nlen, const char *val, size_t vlen)
 {
     uint32_t n = (uint32_t)nlen;
     int32_t v = val ? (int32_t)vlen : -1;
@@ -87,7 +87,7 @@ int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_
         put_key(t, o, NULL, 0, true);
     o->hdr_off = t->obuf.len;
     for (uint32_t i = 0; i < r->nhdr; i++)
-        put_header(&t->obuf, r->hdr[i].name, r->hdr[i].nlen, r->hdr[i].val, r->hdr[i].vlen);
+        sr_header_put(&t->obuf, r->hdr[i].name, r->hdr[i].nlen, r->hdr[i].val, r->hdr[i].vlen);
     o->nhdr = r->nhdr;
     o->hdr_len = t->obuf.len - o->hdr_off;
     return 0;
@@ -134,10 +134,10 @@ void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, cons
     put_key(t, out, o->key, o->keylen, o->key == NULL);
     out->hdr_off = t->obuf.len;
     for (uint32_t i = 0; i < o->nhdr; i++)
-        put_header(&t->obuf, o->hdr[i].name, o->hdr[i].nlen, o->hdr[i].val, o->hdr[i].vlen);
+        sr_header_put(&t->obuf, o->hdr[i].name, o->hdr[i].nlen, o->hdr[i].val, o->hdr[i].vlen);
     uint32_t n = o->nhdr;
     char num[32];
-#define HDR(name, val, len) (put_header(&t->obuf, name, strlen(name), val, len), n++)
+#define HDR(name, val, len) (sr_header_put(&t->obuf, name, strlen(name), val, len), n++)
     HDR("streamrun.error", reason, strlen(reason));
     HDR("streamrun.operator", where, strlen(where));
     HDR("streamrun.deployment", t->dep->name, strlen(t->dep->name));

@@ -4,6 +4,8 @@
 
 #include "topology.h"
 
+#include <string.h>
+
 /* An output the task staged during the current batch: key, value and
  * headers are in the task's output buffer (offsets), ready to produce. */
 typedef struct sr_out {
@@ -100,6 +102,26 @@ int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
 /* After the runner has taken the staged outputs: drops them and resets the
  * batch arena. */
 void sr_task_batch_done(sr_task *t);
+
+/* Appends one header as sr_out holds them: u32 name length, name, i32 value length (-1: no
+ * value), value. */
+void sr_header_put(sr_buf *b, const char *name, size_t nlen, const char *val, size_t vlen);
+
+/* Reads the header at h (as sr_header_put lays it out) into *out, which borrows from h; returns
+ * where the next one starts. */
+static inline const char *sr_header_next(const char *h, sr_header *out)
+{
+    uint32_t nlen;
+    int32_t vlen;
+    memcpy(&nlen, h, 4);
+    out->name = h + 4;
+    out->nlen = nlen;
+    h += 4 + nlen;
+    memcpy(&vlen, h, 4);
+    out->val = vlen < 0 ? NULL : h + 4;
+    out->vlen = vlen < 0 ? 0 : (uint32_t)vlen;
+    return h + 4 + (vlen < 0 ? 0 : vlen);
+}
 
 /* Record key as text, for partitioning and for output. */
 static inline const char *sr_out_key(const sr_task *t, const sr_out *o)
