@@ -404,6 +404,13 @@ static json_t *deployment_schema(void)
     json_t *reps = described("number of instances", typed("integer"));
     set(reps, "minimum", json_integer(1));
     set(props, "replicas", reps);
+    json_t *proc = described("at-least-once: outputs are flushed, then the input offsets "
+                             "committed; exactly-once: each commit interval is one Kafka "
+                             "transaction holding the outputs, dead letters and input offsets "
+                             "(needs Apache Kafka, not the embedded broker)",
+                             enum_schema("at-least-once|exactly-once"));
+    set(proc, "default", str("at-least-once"));
+    set(props, "processing", proc);
     json_t *o = described("a deployment: reads topics or a file, runs a pipeline, writes topics",
                           types("object", NULL));
     set(o, "properties", props);

@@ -28,6 +28,39 @@ static void trap_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+static bool selected(const sr_deployment *d, const char *const *only, int nonly)
+{
+    bool sel = nonly == 0;
+    for (int k = 0; k < nonly; k++) sel |= strcmp(only[k], d->name) == 0;
+    return sel;
+}
+
+/* The embedded broker (librdkafka's mock cluster) accepts transactions but does not honour them:
+ * read_committed readers see records of open and aborted transactions, and the offsets sent with
+ * a transaction are not committed with it. Reports, at its `processing:` line, each selected
+ * deployment that asks for exactly-once there; returns how many did. */
+static int refuse_exactly_once(const sr_topology *t, const char *const *only, int nonly,
+                               const char *broker)
+{
+    sr_diag dg;
+    sr_diag_init(&dg);
+    for (int i = 0; i < t->ndeps; i++) {
+        const sr_deployment *d = &t->deps[i];
+        if (d->processing != SR_EXACTLY_ONCE || !selected(d, only, nonly)) continue;
+        sr_err(&dg, d->file, d->processing_mark,
+               "deployment '%s' asks for processing: exactly-once, but the broker%s%s is the "
+               "embedded broker (librdkafka's mock cluster), which does not honour transactions: "
+               "it shows records of open and aborted transactions to read_committed readers and "
+               "does not commit the offsets sent with a transaction, so exactly-once could not "
+               "be kept; run it on Apache Kafka (--broker HOST:PORT), or use at-least-once here",
+               d->name, broker ? " at " : "", broker ? broker : "");
+    }
+    int n = dg.nerrors;
+    sr_diag_print(&dg, stderr, false, isatty(2));
+    sr_diag_free(&dg);
+    return n;
+}
+
 int sr_cmd_up(int argc, char **argv)
 {
     const char *file = NULL, *broker = NULL;
@@ -93,6 +126,10 @@ int sr_cmd_up(int argc, char **argv)
     sr_broker *embedded = NULL;
     bool mock = false;
     if (!broker) broker = t->broker;
+    if (!broker && refuse_exactly_once(t, only, nonly, NULL)) {
+        sr_topology_free(t);
+        return SR_EXIT_USAGE;
+    }
     if (!broker) {
         if (sr_broker_start(&embedded, 1, err, sizeof(err)) != 0) {
             fprintf(stderr, "streamrun up: %s\n", err);
@@ -111,6 +148,8 @@ int sr_cmd_up(int argc, char **argv)
                 fprintf(stderr, "streamrun up: %s\n", err), rc = SR_EXIT_USAGE;
     } else if (sr_kafka_ensure_topics(t, broker, &mock, err, sizeof(err)) != 0) {
         fprintf(stderr, "streamrun up: %s\n", err);
+        rc = SR_EXIT_USAGE;
+    } else if (mock && refuse_exactly_once(t, only, nonly, broker)) {
         rc = SR_EXIT_USAGE;
     }
     if (rc == SR_EXIT_OK) {
@@ -189,13 +228,15 @@ static void print_record(sr_buf *b, sr_arena *a, const rd_kafka_message_t *m)
 int sr_cmd_tap(int argc, char **argv)
 {
     const char *topic = NULL, *broker = getenv("STREAMRUN_BROKER");
-    bool from_beginning = false;
+    bool from_beginning = false, uncommitted = false;
     long long count = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--broker") == 0 && i + 1 < argc)
             broker = argv[++i];
         else if (strcmp(argv[i], "--from-beginning") == 0)
             from_beginning = true;
+        else if (strcmp(argv[i], "--read-uncommitted") == 0)
+            uncommitted = true;
         else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
             count = atoll(argv[++i]);
         else if (argv[i][0] != '-' && !topic)
@@ -207,7 +248,8 @@ int sr_cmd_tap(int argc, char **argv)
     }
     if (!topic || !broker || count == 0) {
         fprintf(stderr,
-                "usage: streamrun tap TOPIC --broker HOST:PORT [--from-beginning] [--count N]\n"
+                "usage: streamrun tap TOPIC --broker HOST:PORT [--from-beginning] [--count N] "
+                "[--read-uncommitted]\n"
                 "       (or set STREAMRUN_BROKER instead of --broker)\n");
         return SR_EXIT_USAGE;
     }
@@ -218,7 +260,9 @@ int sr_cmd_tap(int argc, char **argv)
     if (sr_kafka_conf_set(conf, "bootstrap.servers", broker, err, sizeof(err)) ||
         sr_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) ||
         sr_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) ||
-        sr_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, sizeof(err))) {
+        sr_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, sizeof(err)) ||
+        sr_kafka_conf_set(conf, "isolation.level",
+                          uncommitted ? "read_uncommitted" : "read_committed", err, sizeof(err))) {
         fprintf(stderr, "streamrun tap: %s\n", err);
         rd_kafka_conf_destroy(conf);
         return SR_EXIT_USAGE;

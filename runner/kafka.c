@@ -6,12 +6,16 @@
 #include "task.h"
 
 #include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,10 +41,19 @@ typedef struct dep_run {
     int64_t **next;
     int64_t **end; /* exit-at-end: high watermark at start, -1 unknown */
     int64_t **eof; /* offset at which the partition was last seen at its end, -1 never */
+    /* exactly-once only (else NULL), shaped as next: the offset of the first record processed
+     * since the last committed transaction (where an aborted one rewinds to), -1 when none */
+    int64_t **base;
     bool assigned, ends_known;
     int nassigned;
     sr_task_stats done; /* counters of dropped tasks */
     uint64_t dropped_errors, offset_resets;
+    /* exactly-once (dep->processing): the producer is transactional, a transaction is open
+     * between commits; txn_broken is set by any thread whose produce call failed in it */
+    bool eos, txn_open;
+    int txn_broken, txn_failures; /* failures in a row, without a commit in between */
+    int slot_fd;                  /* the lock that keeps transactional.id unique on this host */
+    char txn_id[300];
     /* delivery reports */
     pthread_mutex_t lock;
     uint64_t delivered, failed;
@@ -224,6 +237,8 @@ int sr_kafka_check_property(const char *name, const char *value, char *err, size
         {"enable.auto.commit", "streamrun commits only what was processed and delivered"},
         {"enable.auto.offset.store", "streamrun commits only what was processed and delivered"},
         {"enable.partition.eof", "--exit-at-end and the lag need the end-of-partition events"},
+        {"transactional.id", "processing: exactly-once gives each member its own, unique and "
+                             "stable across restarts on a host"},
     };
     for (size_t i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
         if (strcmp(name, managed[i].name) == 0) {
@@ -303,14 +318,15 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 /* Defaults, then the file's kafka: block, then the deployment's; each property only for the
  * clients it applies to. */
-static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consumer, char *err,
-                                  size_t errsize)
+static rd_kafka_conf_t *make_conf(dep_run *dr, bool consumer, char *err, size_t errsize)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    runner *r = dr->r;
+    const sr_deployment *d = dr->dep;
     const sr_up_opts *o = r->o;
     struct kv {
         const char *k, *v;
-    } defs[16];
+    } defs[20];
     int n = 0;
     defs[n++] = (struct kv){"bootstrap.servers", o->bootstraps};
     defs[n++] = (struct kv){"client.id", d->name};
@@ -322,6 +338,9 @@ static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consum
         defs[n++] = (struct kv){"auto.offset.reset", "earliest"};
         defs[n++] = (struct kv){"partition.assignment.strategy", "range"};
         defs[n++] = (struct kv){"enable.partition.eof", "true"};
+        /* librdkafka's default too, said here: records of open or aborted transactions (of
+         * exactly-once deployments upstream) are never read */
+        defs[n++] = (struct kv){"isolation.level", "read_committed"};
         /* the local prefetch queue: librdkafka's 64 MiB default would be most of the process's
          * memory; 8 MiB is ~20 ms of input at full speed, refilled as it drains (watch_fetcher) */
         defs[n++] = (struct kv){"queued.max.messages.kbytes", "8192"};
@@ -335,7 +354,14 @@ static rd_kafka_conf_t *make_conf(runner *r, const sr_deployment *d, bool consum
         defs[n++] = (struct kv){"compression.codec", "lz4"};
         defs[n++] = (struct kv){"linger.ms", "5"};
         defs[n++] = (struct kv){"partitioner", "murmur2_random"};
+        if (dr->eos) {
+            defs[n++] = (struct kv){"transactional.id", dr->txn_id};
+            /* how long the broker keeps the transaction of a member that died with it open
+             * (read_committed readers wait for it): Kafka Streams' value under exactly-once */
+            defs[n++] = (struct kv){"transaction.timeout.ms", "10000"};
+        }
     }
+    assert(n <= (int)(sizeof(defs) / sizeof(defs[0])));
     for (int i = 0; i < n; i++)
         if (sr_kafka_conf_set(conf, defs[i].k, defs[i].v, err, errsize)) goto fail;
     const sr_strmap *maps[2] = {&r->topo->kafka, &d->kafka};
@@ -357,6 +383,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     dep_run *dr = opaque;
     pthread_mutex_lock(&dr->lock);
+    /* an aborted transaction's messages come back purged: the abort says why */
+    if (dr->eos &&
+        (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)) {
+        pthread_mutex_unlock(&dr->lock);
+        return;
+    }
     if (m->err) {
         if (dr->failed++ == 0)
             snprintf(dr->fail_reason, sizeof(dr->fail_reason), "delivery to %s [%d] failed: %s",
@@ -416,8 +448,17 @@ static void produce_outputs(dep_run *dr, sr_task *t)
                 continue;
             }
             if (hdrs) rd_kafka_headers_destroy(hdrs);
-            fatal(dr->r, "%s: cannot produce to %s: %s", dr->dep->name, o->topic->name,
-                  rd_kafka_err2str(err));
+            if (dr->eos && err != RD_KAFKA_RESP_ERR__FATAL &&
+                err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                /* the transaction is in an abortable state: the commit aborts and rewinds */
+                __atomic_store_n(&dr->txn_broken, 1, __ATOMIC_RELEASE);
+                break;
+            }
+            char why[512] = "";
+            if (err == RD_KAFKA_RESP_ERR__FATAL)
+                rd_kafka_fatal_error(dr->producer, why, sizeof(why));
+            fatal(dr->r, "%s: cannot produce to %s: %s%s%s", dr->dep->name, o->topic->name,
+                  rd_kafka_err2str(err), why[0] ? ": " : "", why);
             break;
         }
     }
@@ -464,15 +505,10 @@ static int input_slot(const dep_run *dr, const char *topic, int32_t p)
 static void quiesce(dep_run *dr);
 static void assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *parts);
 
-/* Waits until the workers have done all they were given, flushes the producer, then commits
- * what was processed. */
-static int commit(dep_run *dr)
+/* The offsets to commit: per input partition, the one after the last record processed since the
+ * last commit. The caller destroys the list. */
+static rd_kafka_topic_partition_list_t *processed_offsets(const dep_run *dr)
 {
-    quiesce(dr);
-    /* after a failure (this deployment's or another's) outputs may have been skipped: nothing
-     * processed since the last commit may be committed now */
-    if (dr->r->fatal) return -1;
-    if (flush_producer(dr) != 0) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int i = 0; i < dr->dep->ninputs; i++) {
         for (int p = 0; p < dr->dep->inputs[i]->partitions; p++) {
@@ -481,6 +517,246 @@ static int commit(dep_run *dr)
                 dr->next[i][p];
         }
     }
+    return l;
+}
+
+/* After a commit, or an aborted transaction: nothing is processed since. */
+static void forget_processed(dep_run *dr)
+{
+    for (int i = 0; i < dr->dep->ninputs; i++)
+        for (int p = 0; p < dr->dep->inputs[i]->partitions; p++) {
+            dr->next[i][p] = -1;
+            if (dr->base) dr->base[i][p] = -1; /* exactly-once only */
+        }
+}
+
+/* ---- exactly-once ------------------------------------------------------------------------ */
+
+/* Each commit interval is one transaction of the deployment's transactional producer: the
+ * outputs and dead letters produced in it, and the input offsets sent to it with the consumer's
+ * group metadata (send_offsets_to_transaction), so that the group coordinator takes them only
+ * from a member of the current generation: a member whose partitions moved on (a zombie) cannot
+ * commit. A transaction that fails is aborted — its records are never seen by read_committed
+ * readers — and the tasks rewind to the last committed offsets and process those records again.
+ * A fatal error (the producer fenced) stops the run. All of it runs on the consumer thread, with
+ * the workers idle (quiesce). */
+
+#define TXN_TIMEOUT_MS 30000 /* the longest a transactional call blocks before it is retried */
+#define TXN_FAILURES   5     /* transactions failing in a row before the run stops */
+
+/* Picks this member's transactional.id, "<group>-<host>-<n>", n the lowest number that no other
+ * `up` on this host holds for the group: a lock file in the run-time directory, which the kernel
+ * releases when the process dies. A restarted member so takes the id of the one it replaces, and
+ * init_transactions aborts that one's open transaction at once (otherwise read_committed readers
+ * wait transaction.timeout.ms for it); members alive together never share an id, which would
+ * fence one of them. Returns 0, or -1 with err. */
+static int claim_txn_id(dep_run *dr, char *err, size_t errsize)
+{
+    const char *dir = getenv("XDG_RUNTIME_DIR");
+    if (!dir || !*dir) dir = "/tmp";
+    char host[256] = "";
+    if (gethostname(host, sizeof(host)) != 0 || !host[0]) snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = 0;
+    char safe[101]; /* the group in a file name */
+    size_t k = 0;
+    for (const char *c = dr->dep->group; *c && k < sizeof(safe) - 1; c++)
+        safe[k++] = (char)(isalnum((unsigned char)*c) || *c == '.' || *c == '-' ? *c : '_');
+    safe[k] = 0;
+    for (int n = 0; n < 1000; n++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/streamrun-%u-txn-%s-%d.lock", dir, (unsigned)getuid(),
+                 safe, n);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            snprintf(err, errsize, "cannot create the member lock %.300s: %s", path,
+                     strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            dr->slot_fd = fd;
+            snprintf(dr->txn_id, sizeof(dr->txn_id), "%s-%s-%d", dr->dep->group, host, n);
+            return 0;
+        }
+        int e = errno;
+        close(fd);
+        if (e != EWOULDBLOCK) {
+            snprintf(err, errsize, "cannot lock %.300s: %s", path, strerror(e));
+            return -1;
+        }
+    }
+    snprintf(err, errsize, "1000 members of group '%s' run on this host already", dr->dep->group);
+    return -1;
+}
+
+/* Runs CALL (an expression giving an rd_kafka_error_t *) into E again while it fails with a
+ * retriable error (a timeout, a coordinator moving), at most 3 times in all. */
+#define TXN_RETRY(dr, e, call)                                                                     \
+    for (int tries_ = 0;; tries_++) {                                                              \
+        (e) = (call);                                                                              \
+        if (!(e) || !rd_kafka_error_is_retriable(e) || tries_ == 2 || (dr)->r->fatal) break;       \
+        rd_kafka_error_destroy(e);                                                                 \
+    }
+
+static void txn_begin(dep_run *dr)
+{
+    if (dr->r->fatal) return;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(dr->producer);
+    if (e) {
+        fatal(dr->r, "%s: cannot begin a transaction: %s", dr->dep->name, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return;
+    }
+    dr->txn_open = true;
+}
+
+/* Counts of the tasks as they were at the last commit (restore) or as they are (keep). */
+static void task_stats_mark(dep_run *dr, bool restore)
+{
+    pthread_mutex_lock(&dr->lock);
+    for (int p = 0; p < dr->ntasks; p++) {
+        sr_task *t = dr->tasks[p];
+        if (!t) continue;
+        if (restore)
+            t->stats = t->stats_committed;
+        else
+            t->stats_committed = t->stats;
+    }
+    pthread_mutex_unlock(&dr->lock);
+}
+
+/* Seeks every input partition processed since the last commit back to the first record
+ * processed: the consumer then delivers those records again (librdkafka drops what it had
+ * fetched past them). A partition that cannot be rewound would skip records: that stops the
+ * run. */
+static void rewind_tasks(dep_run *dr)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int i = 0; i < dr->dep->ninputs; i++)
+        for (int p = 0; p < dr->dep->inputs[i]->partitions; p++)
+            if (dr->base[i][p] >= 0)
+                rd_kafka_topic_partition_list_add(l, dr->dep->inputs[i]->name, p)->offset =
+                    dr->base[i][p];
+    if (l->cnt) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(dr->consumer, l, TXN_TIMEOUT_MS);
+        if (e) {
+            fatal(dr->r, "%s: cannot rewind the inputs after an aborted transaction: %s",
+                  dr->dep->name, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        for (int i = 0; i < l->cnt && !dr->r->fatal; i++)
+            if (l->elems[i].err)
+                fatal(dr->r,
+                      "%s: cannot rewind %s [%d] to offset %lld after an aborted "
+                      "transaction: %s",
+                      dr->dep->name, l->elems[i].topic, l->elems[i].partition,
+                      (long long)l->elems[i].offset, rd_kafka_err2str(l->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Aborts the open transaction (why: what failed), then rewinds the tasks to their last committed
+ * offsets to process the records again, unless the partitions are being given up (rewind false:
+ * their next owner does it). Returns -1. */
+static int txn_abort(dep_run *dr, bool rewind, const char *why)
+{
+    fprintf(stderr, "streamrun: %s: transaction aborted (%s); %s\n", dr->dep->name, why,
+            rewind ? "processing again from the last committed offsets"
+                   : "the partitions' next owner processes again from the last committed offsets");
+    rd_kafka_error_t *e;
+    TXN_RETRY(dr, e, rd_kafka_abort_transaction(dr->producer, TXN_TIMEOUT_MS));
+    if (e) {
+        fatal(dr->r, "%s: cannot abort the transaction: %s", dr->dep->name,
+              rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    dr->txn_open = false;
+    pthread_mutex_lock(&dr->lock);
+    dr->failed = 0; /* those deliveries were in the aborted transaction */
+    pthread_mutex_unlock(&dr->lock);
+    __atomic_store_n(&dr->txn_broken, 0, __ATOMIC_RELEASE);
+    task_stats_mark(dr, true);
+    if (rewind) rewind_tasks(dr);
+    forget_processed(dr);
+    if (++dr->txn_failures >= TXN_FAILURES) {
+        fatal(dr->r, "%s: %d transactions in a row failed, the last: %s", dr->dep->name,
+              dr->txn_failures, why);
+        return -1;
+    }
+    if (rewind) usleep((useconds_t)dr->txn_failures * 200 * 1000); /* let the cause pass */
+    txn_begin(dr);
+    return -1;
+}
+
+/* Commits the open transaction with the offsets processed in it; on failure aborts it (see
+ * txn_abort). Returns 0 when committed, or when nothing was processed (the transaction stays
+ * open), else -1. */
+static int txn_commit(dep_run *dr, bool rewind)
+{
+    assert(dr->eos && dr->txn_open);
+    if (__atomic_load_n(&dr->txn_broken, __ATOMIC_ACQUIRE))
+        return txn_abort(dr, rewind, "a record could not be produced in it");
+    rd_kafka_topic_partition_list_t *l = processed_offsets(dr);
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return 0;
+    }
+    const char *step = "sending the input offsets to it";
+    rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(dr->consumer);
+    rd_kafka_error_t *e;
+    TXN_RETRY(dr, e, rd_kafka_send_offsets_to_transaction(dr->producer, l, g, TXN_TIMEOUT_MS));
+    rd_kafka_consumer_group_metadata_destroy(g);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (!e) {
+        step = "committing it";
+        TXN_RETRY(dr, e, rd_kafka_commit_transaction(dr->producer, TXN_TIMEOUT_MS));
+    }
+    if (!e) {
+        dr->txn_open = false;
+        dr->txn_failures = 0;
+        task_stats_mark(dr, false);
+        forget_processed(dr);
+        txn_begin(dr);
+        return 0;
+    }
+    char why[640];
+    snprintf(why, sizeof(why), "%s failed: %s", step, rd_kafka_error_string(e));
+    bool is_fatal = rd_kafka_error_is_fatal(e);
+    rd_kafka_error_destroy(e);
+    if (is_fatal) {
+        fatal(dr->r,
+              "%s: %s; the producer cannot go on (fenced: a newer member took over its "
+              "transactional.id or its partitions), so this member stops; what it processed "
+              "since its last commit is processed again by their owner",
+              dr->dep->name, why);
+        return -1;
+    }
+    return txn_abort(dr, rewind, why);
+}
+
+/* At the end of the run: aborts the open transaction — empty after a last commit, or holding
+ * what must not be committed after a failure — so that readers need not wait for its timeout. */
+static void txn_end(dep_run *dr)
+{
+    if (!dr->eos || !dr->txn_open || rd_kafka_fatal_error(dr->producer, NULL, 0)) return;
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(dr->producer, TXN_TIMEOUT_MS);
+    if (e) rd_kafka_error_destroy(e);
+    dr->txn_open = false;
+}
+
+/* Waits until the workers have done all they were given, then commits what was processed:
+ * at-least-once flushes the producer and commits the offsets; exactly-once commits the
+ * transaction (revoking: the partitions are being given up, so a failed one is not redone
+ * here). */
+static int commit(dep_run *dr, bool revoking)
+{
+    quiesce(dr);
+    /* after a failure (this deployment's or another's) outputs may have been skipped: nothing
+     * processed since the last commit may be committed now */
+    if (dr->r->fatal) return -1;
+    if (dr->eos) return txn_commit(dr, !revoking);
+    if (flush_producer(dr) != 0) return -1;
+    rd_kafka_topic_partition_list_t *l = processed_offsets(dr);
     int rc = 0;
     if (l->cnt) {
         rd_kafka_resp_err_t err = rd_kafka_commit(dr->consumer, l, 0);
@@ -491,8 +767,7 @@ static int commit(dep_run *dr)
                     dr->dep->name, rd_kafka_err2str(err));
             rc = -1;
         } else {
-            for (int i = 0; i < dr->dep->ninputs; i++)
-                for (int p = 0; p < dr->dep->inputs[i]->partitions; p++) dr->next[i][p] = -1;
+            forget_processed(dr);
         }
     }
     rd_kafka_topic_partition_list_destroy(l);
@@ -554,8 +829,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* finish what was processed: produce, flush, commit; then drop the tasks. Offsets
          * that could not be committed are forgotten: the partitions are no longer ours, and
          * committing them later with a stale generation would fail the group's rejoin again and
-         * again. Their next owner processes those records again (at-least-once). */
-        if (commit(dr) != 0)
+         * again. Their next owner processes those records again (at-least-once). Exactly-once:
+         * partitions lost (this member was dropped from the group, a zombie) may have a new
+         * owner already: the transaction is aborted, not committed. */
+        if (dr->eos && rd_kafka_assignment_lost(rk)) {
+            quiesce(dr);
+            if (!dr->r->fatal)
+                txn_abort(dr, false,
+                          "the partitions were lost: this member had left the group (its session "
+                          "timed out), so they may have another owner already");
+        } else if (commit(dr, true) != 0)
             fprintf(stderr,
                     "streamrun: %s: the offsets of the revoked partitions were not committed: "
                     "their next owner reads again what was processed since the last commit\n",
@@ -565,6 +848,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             int ti = input_slot(dr, parts->elems[i].topic, p);
             if (ti < 0) continue;
             dr->next[ti][p] = -1;
+            if (dr->base) dr->base[ti][p] = -1;
             drop_task(dr, p);
         }
         rd_kafka_assign(rk, NULL);
@@ -717,6 +1001,7 @@ static void feed_message(dep_run *dr, sr_task *t, rd_kafka_message_t *m)
     /* the outputs are serialised already: the record's memory is reused at once, so the arena
      * stays the size of one record (hot in cache) instead of growing with the batch */
     sr_arena_reset(&t->arena);
+    if (dr->eos && dr->base[ti][p] < 0) dr->base[ti][p] = m->offset;
     dr->next[ti][p] = m->offset + 1;
 }
 
@@ -979,7 +1264,7 @@ static void run_inputs(dep_run *dr)
 {
     runner *r = dr->r;
     char err[512];
-    rd_kafka_conf_t *conf = make_conf(r, dr->dep, true, err, sizeof(err));
+    rd_kafka_conf_t *conf = make_conf(dr, true, err, sizeof(err));
     if (!conf) {
         fatal(r, "%s: %s", dr->dep->name, err);
         return;
@@ -1024,7 +1309,7 @@ static void run_inputs(dep_run *dr)
         for (ssize_t i = 0; i < n; i++) tasks[i] = accept_message(dr, msgs[i]);
         if (n > 0) dispatch(dr, msgs, tasks, (size_t)n);
         if (mono() - last_commit >= r->o->commit_interval_ms / 1000.0) {
-            commit(dr);
+            commit(dr, false);
             last_commit = mono();
         }
         if (r->o->exit_at_end && dr->assigned) {
@@ -1033,17 +1318,18 @@ static void run_inputs(dep_run *dr)
         }
     }
     /* graceful end: finish what was handed out, flush, commit, leave the group */
-    if (!r->fatal && commit(dr) != 0)
+    if (!r->fatal && commit(dr, false) != 0)
         fprintf(stderr,
                 "streamrun: %s: the last commit failed: the records since the previous "
-                "commit will be processed again after a restart (at-least-once)\n",
+                "commit will be processed again after a restart\n",
                 dr->dep->name);
     quiesce(dr);
     /* with --exit-at-end the time runs until the last output is delivered */
     if (r->o->exit_at_end && dr->t_first > 0 && !r->fatal) dr->t_last = mono();
     stop_workers(dr);
     __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
-    rd_kafka_consumer_close(dr->consumer);
+    rd_kafka_consumer_close(dr->consumer); /* a revocation: commits nothing more */
+    txn_end(dr);
 }
 
 /* ---- sources ------------------------------------------------------------------------------ */
@@ -1099,7 +1385,12 @@ static void *dep_main(void *arg)
 {
     dep_run *dr = arg;
     char err[512];
-    rd_kafka_conf_t *conf = make_conf(dr->r, dr->dep, false, err, sizeof(err));
+    if (dr->eos && claim_txn_id(dr, err, sizeof(err)) != 0) {
+        fatal(dr->r, "%s: exactly-once: %s", dr->dep->name, err);
+        __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    rd_kafka_conf_t *conf = make_conf(dr, false, err, sizeof(err));
     if (!conf) {
         fatal(dr->r, "%s: %s", dr->dep->name, err);
         __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
@@ -1112,6 +1403,20 @@ static void *dep_main(void *arg)
         fatal(dr->r, "%s: cannot create the producer: %s", dr->dep->name, err);
         __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
         return NULL;
+    }
+    if (dr->eos) {
+        /* fences an earlier producer with this transactional.id and aborts its transaction */
+        rd_kafka_error_t *e;
+        TXN_RETRY(dr, e, rd_kafka_init_transactions(dr->producer, TXN_TIMEOUT_MS));
+        if (e) {
+            fatal(dr->r,
+                  "%s: exactly-once: cannot initialise transactions (transactional.id %s): %s",
+                  dr->dep->name, dr->txn_id, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+            return NULL;
+        }
+        txn_begin(dr);
     }
     if (dr->dep->source)
         run_source(dr);
@@ -1162,12 +1467,15 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dep_run *dr = &r.deps[r.ndeps++];
         dr->r = &r;
         dr->dep = d;
+        dr->eos = d->processing == SR_EXACTLY_ONCE && d->ninputs > 0;
+        dr->slot_fd = -1;
         pthread_mutex_init(&dr->lock, NULL);
         dr->rkts = sr_xcalloc((size_t)t->ntopics + 1, sizeof(rd_kafka_topic_t *));
         size_t nin = (size_t)d->ninputs + 1;
         dr->next = sr_xcalloc(nin, sizeof(int64_t *));
         dr->end = sr_xcalloc(nin, sizeof(int64_t *));
         dr->eof = sr_xcalloc(nin, sizeof(int64_t *));
+        if (dr->eos) dr->base = sr_xcalloc(nin, sizeof(int64_t *));
         dr->ntasks = 1;
         for (int k = 0; k < d->ninputs; k++)
             if (d->inputs[k]->partitions > dr->ntasks) dr->ntasks = d->inputs[k]->partitions;
@@ -1179,6 +1487,10 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             dr->eof[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             for (int p = 0; p < d->inputs[k]->partitions; p++)
                 dr->next[k][p] = dr->end[k][p] = dr->eof[k][p] = -1;
+            if (dr->eos) {
+                dr->base[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+                for (int p = 0; p < d->inputs[k]->partitions; p++) dr->base[k][p] = -1;
+            }
         }
     }
     double t0 = mono();
@@ -1252,12 +1564,15 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         if (dr->queue) rd_kafka_queue_destroy(dr->queue);
         if (dr->consumer) rd_kafka_destroy(dr->consumer);
         if (dr->producer) rd_kafka_destroy(dr->producer);
+        if (dr->slot_fd >= 0) close(dr->slot_fd);
         for (int k = 0; dr->next && k < dr->dep->ninputs; k++) {
             free(dr->next[k]);
+            if (dr->base) free(dr->base[k]);
             free(dr->end[k]);
             free(dr->eof[k]);
         }
         free(dr->next);
+        free(dr->base);
         free(dr->end);
         free(dr->eof);
         pthread_mutex_destroy(&dr->lock);

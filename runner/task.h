@@ -49,6 +49,8 @@ struct sr_task {
     sr_out *outs;
     size_t nouts, capouts;
     sr_task_stats stats;
+    sr_task_stats stats_committed; /* the runner's: stats at the last commit (an aborted
+                                      transaction's records are counted again when redone) */
     /* records with no dead-letter topic to go to: counted and logged */
     uint64_t dropped_errors;
     int log_budget;            /* rate limit for error logs */

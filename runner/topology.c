@@ -19,9 +19,9 @@ static const char *const top_keys[] = {"metadata", "topics", "deployments", "kaf
 static const char *const meta_keys[] = {"name", "version", "description", NULL};
 static const char *const topic_keys[] = {"name",   "partitions",  "replicationFactor",
                                          "config", "description", NULL};
-static const char *const dep_keys[] = {"name",          "description", "input",    "output",
-                                       "consumerGroup", "deadLetter",  "pipeline", "source",
-                                       "kafka",         "replicas",    NULL};
+static const char *const dep_keys[] = {"name",          "description", "input",      "output",
+                                       "consumerGroup", "deadLetter",  "pipeline",   "source",
+                                       "kafka",         "replicas",    "processing", NULL};
 static const char *const source_keys[] = {"file", "format", "key", "timestamp", "rate", NULL};
 
 static int count_keys(const char *const *keys)
@@ -645,6 +645,22 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     }
     const sr_ynode *k = sr_ymap_get(n, "kafka");
     if (k) load_kafka(ck, k, &d->kafka);
+    const sr_ynode *pr = sr_ymap_get(n, "processing");
+    if (pr) {
+        sr_param p = {
+            .type = SR_P_ENUM, .name = "processing", .choices = "at-least-once|exactly-once"};
+        int mode = 0;
+        if (sr_param_parse_one(&p, pr, &mode, ck) == 0) {
+            d->processing = mode == 1 ? SR_EXACTLY_ONCE : SR_AT_LEAST_ONCE;
+            d->processing_mark = pr->mark;
+        }
+        if (d->processing == SR_EXACTLY_ONCE && src)
+            sr_err(ck->dg, ck->file, pr->mark,
+                   "%s: processing: exactly-once needs input topics: a 'source' file is replayed "
+                   "from its start on every run, so there are no input offsets to commit with "
+                   "the outputs",
+                   label);
+    }
     const sr_ynode *r = sr_ymap_get(n, "replicas");
     long long reps;
     if (r && (!sr_yscalar_int(r, &reps) || reps < 1))

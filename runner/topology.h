@@ -26,6 +26,12 @@ typedef struct sr_source {
     sr_mark mark;
 } sr_source;
 
+/* How a deployment's outputs and input offsets reach Kafka (see sr_up_run). */
+typedef enum {
+    SR_AT_LEAST_ONCE, /* flush the outputs, then commit the offsets */
+    SR_EXACTLY_ONCE   /* outputs, dead letters and offsets in one transaction per commit */
+} sr_processing;
+
 typedef struct sr_deployment {
     char *name; /* first: the name index (topology.c) compares the first member */
     const sr_srcfile *file;
@@ -39,8 +45,10 @@ typedef struct sr_deployment {
     sr_source *source;
     sr_op *ops; /* chain head: ops[0] .. ops[nops-1], linked by next */
     int nops;
-    sr_strmap kafka;      /* librdkafka properties, passed through */
-    sr_schema out_schema; /* fields known at the end of the pipeline */
+    sr_strmap kafka; /* librdkafka properties, passed through */
+    sr_processing processing;
+    sr_mark processing_mark; /* of the `processing:` value; line 0 when not given */
+    sr_schema out_schema;    /* fields known at the end of the pipeline */
 } sr_deployment;
 
 /* A `kafka:` property with which the file could run code (sr_kafka_unsafe_property). */

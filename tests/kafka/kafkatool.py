@@ -40,15 +40,15 @@ def replica_key(i, j):
 # ---- clients ----------------------------------------------------------------------------------
 
 
-def consumer(addr):
-    return Consumer({
+def consumer(addr, **conf):
+    return Consumer(dict({
         "bootstrap.servers": addr,
         "group.id": "kafkatool-%d" % os.getpid(),
         "enable.auto.commit": False,
         "enable.partition.eof": False,
         "fetch.wait.max.ms": 10,
         "log.connection.close": False,
-    })
+    }, **conf))
 
 
 def partitions_of(c, topic):
@@ -319,8 +319,10 @@ def decode(b):
 def cmd_read(a):
     """Dumps TOPIC up to its high watermarks as envelope lines: key, value (when the bytes are
     JSON), raw (the bytes as text), raw_b64, headers ([name, value] in order), partition,
-    offset, timestamp."""
-    c = consumer(a.addr)
+    offset, timestamp. --isolation read_committed (the default) skips records of aborted
+    transactions, and waits for open ones to end; a partition is read when its end-of-partition
+    event comes at the high watermark (transaction markers and aborted records give no message)."""
+    c = consumer(a.addr, **{"isolation.level": a.isolation, "enable.partition.eof": True})
     wm = watermarks(c, a.topic)
     want = {p: hi for p, lo, hi in wm if hi > lo}
     c.assign([TopicPartition(a.topic, p, lo) for p, lo, hi in wm if hi > lo])
@@ -335,6 +337,8 @@ def cmd_read(a):
             if m.error():
                 if m.error().code() != KafkaError._PARTITION_EOF:
                     die("reading %s: %s" % (a.topic, m.error()))
+                if m.partition() in want and m.offset() >= want[m.partition()]:
+                    pos[m.partition()] = want[m.partition()]
                 continue
             if m.offset() >= want.get(m.partition(), 0):
                 continue
@@ -455,6 +459,8 @@ def main():
     s.add_argument("--timeout", type=int, default=60)
     s = command(cmd_read, "addr", "topic", "out")
     s.add_argument("--timeout", type=int, default=60)
+    s.add_argument("--isolation", choices=["read_committed", "read_uncommitted"],
+                   default="read_committed")
     s = command(cmd_expect, "ref", "file", "n:int", "out")
     s.add_argument("--first", type=int, default=0)
     s = command(cmd_compare, "expected", "got")
