@@ -1,26 +1,35 @@
 # Kafka integration and fault tests, numbered like librdkafka's (label "kafka"): the scripts
-# drive `streamrun broker` and `streamrun up` on loopback, producing and reading with
-# SR_PYTHON (Debian's python3) and python3-confluent-kafka; the C programs run sr_up_run in
-# process against the embedded broker and inject faults into it. Run them alone with
-# `ctest -L kafka`. They run one at a time, alone: group rebalances on the embedded broker are
-# timed, and on 2 cores other tests running beside them can starve a member past its session.
+# drive `streamrun up` on loopback, producing and reading with SR_PYTHON (Debian's python3) and
+# python3-confluent-kafka. Each script runs twice: on the embedded broker (`streamrun broker`,
+# label "kafka-embedded") and on Apache Kafka (tests/kafka/apache/kafka.sh, label
+# "kafka-apache"); lib.sh's start_broker picks by SR_KAFKA_BROKER. The C programs run sr_up_run
+# in process and inject faults into the embedded broker (librdkafka's mock cluster), so they run
+# on it alone. Run them with `ctest -L kafka` (or one of the two labels). They run one at a
+# time, alone: group rebalances are timed, and on 2 cores other tests running beside them can
+# starve a member past its session.
 file(GLOB KAFKA_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/0*.sh)
 foreach(script ${KAFKA_SCRIPTS})
   get_filename_component(name ${script} NAME_WE)
-  add_test(NAME kafka/${name}
-           COMMAND bash ${script} $<TARGET_FILE:streamrun> ${SR_PYTHON}
-           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-  set_tests_properties(kafka/${name} PROPERTIES LABELS kafka TIMEOUT 120 RUN_SERIAL TRUE)
+  foreach(kind embedded apache)
+    add_test(NAME kafka-${kind}/${name}
+             COMMAND bash ${script} $<TARGET_FILE:streamrun> ${SR_PYTHON}
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(kafka-${kind}/${name} PROPERTIES LABELS "kafka;kafka-${kind}"
+                         ENVIRONMENT SR_KAFKA_BROKER=${kind} TIMEOUT 180 RUN_SERIAL TRUE)
+  endforeach()
+  set_tests_properties(kafka-apache/${name} PROPERTIES FIXTURES_REQUIRED kafka-apache
+                       SKIP_RETURN_CODE 77)
 endforeach()
 file(GLOB KAFKA_PROGRAMS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/0*.c)
 foreach(src ${KAFKA_PROGRAMS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(kafka-${name} ${src})
   target_link_libraries(kafka-${name} PRIVATE srcore)
-  add_test(NAME kafka/${name}
+  add_test(NAME kafka-embedded/${name}
            COMMAND kafka-${name} ${CMAKE_CURRENT_LIST_DIR}/faults.yaml
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-  set_tests_properties(kafka/${name} PROPERTIES LABELS kafka TIMEOUT 120 RUN_SERIAL TRUE)
+  set_tests_properties(kafka-embedded/${name} PROPERTIES LABELS "kafka;kafka-embedded"
+                       TIMEOUT 120 RUN_SERIAL TRUE)
 endforeach()
 # Apache Kafka (tests/kafka/apache/kafka.sh, label "kafka-apache"): the fixture fetches the broker
 # with Maven into the cache outside the tree (a no-op once the cache is complete); without Java or

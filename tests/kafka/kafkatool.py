@@ -277,6 +277,41 @@ def cmd_create_topic(a):
     print("created %s" % (", ".join(made) if made else "no topic: %s exists" % a.topic))
 
 
+def cmd_topic_config(a):
+    """Sets TOPIC's configs KEY=VALUE... (AlterConfigs: the topic's other dynamic configs go
+    back to the broker's defaults); for Apache Kafka (the embedded broker has no such request)."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    admin = AdminClient({"bootstrap.servers": a.addr, "log.connection.close": False})
+    res = ConfigResource(ConfigResource.Type.TOPIC, a.topic,
+                         set_config=dict(config_pairs(a.config)))
+    for f in admin.alter_configs([res], request_timeout=30).values():
+        try:
+            f.result(30)
+        except Exception as e:
+            die("cannot set the configs of %s: %s" % (a.topic, e))
+    print("%s: %s" % (a.topic, ", ".join(a.config)))
+
+
+def cmd_wait_trimmed(a):
+    """Waits until TOPIC's partitions have lost more than N records in all (the sum of their low
+    watermarks), as retention deletes old segments; prints the watermarks."""
+    c = consumer(a.addr)
+    deadline = time.monotonic() + a.timeout
+    while True:
+        wm = watermarks(c, a.topic)
+        if sum(lo for _, lo, _ in wm) > a.n:
+            break
+        if time.monotonic() > deadline:
+            c.close()
+            die("%s lost only %d records after %d s (offsets %s), expected more than %d"
+                % (a.topic, sum(lo for _, lo, _ in wm), a.timeout,
+                   [(lo, hi) for _, lo, hi in wm], a.n))
+        time.sleep(0.2)
+    c.close()
+    print("%s lost %d records (offsets %s)" % (a.topic, sum(lo for _, lo, _ in wm),
+                                                [(lo, hi) for _, lo, hi in wm]))
+
+
 def cmd_topics(a):
     """Prints the broker's topics, one a line (a request for all topics creates none)."""
     c = consumer(a.addr)
@@ -453,6 +488,10 @@ def main():
         s.add_argument("--replication", type=int, default=-1,
                        help="replication factor (default: the broker's)")
         s.add_argument("--config", action="append", metavar="KEY=VALUE")
+    s = command(cmd_topic_config, "addr", "topic")
+    s.add_argument("config", nargs="+", metavar="KEY=VALUE")
+    s = command(cmd_wait_trimmed, "addr", "topic", "n:int")
+    s.add_argument("--timeout", type=int, default=60)
     command(cmd_topics, "addr")
     command(cmd_watermarks, "addr", "topic")
     s = command(cmd_wait, "addr", "topic", "n:int")

@@ -1,5 +1,6 @@
-# lib.sh — sourced by the Kafka test scripts: a work directory, an embedded broker on loopback,
-# `streamrun up` runs with a time limit, summary checks, and cleanup of every process started.
+# lib.sh — sourced by the Kafka test scripts: a work directory, a broker on loopback (the embedded
+# one or Apache Kafka, by SR_KAFKA_BROKER), `streamrun up` runs with a time limit, summary checks,
+# and cleanup of every process started.
 #
 # A script sources it with `source "$(dirname "$0")/lib.sh" "$@"`; its arguments are the
 # streamrun binary and, optionally, the python3 with confluent_kafka (default /usr/bin/python3).
@@ -13,6 +14,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PHONE=$ROOT/pipelines/phone-normalization.yaml
 TELEMETRY=$ROOT/pipelines/data/phone-telemetry.jsonl
+KAFKA_SH=$HERE/apache/kafka.sh
+BROKER_KIND=${SR_KAFKA_BROKER:-embedded}
 cd "$ROOT"
 
 fail() {
@@ -35,7 +38,16 @@ cleanup() {
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    if [ "$st" != 0 ]; then
+    if [ -f "$WORK/kafka/nodes" ]; then
+        if [ "$st" != 0 ] && [ "$st" != 77 ]; then
+            echo "---- Apache Kafka's broker.log (last 20 lines)"
+            tail -20 "$WORK/kafka/node1/broker.log"
+        fi
+        local keep=()
+        [ "${KEEP:-0}" != 1 ] || keep=(--keep)
+        "$KAFKA_SH" stop --dir "$WORK/kafka" "${keep[@]}" || true
+    fi
+    if [ "$st" != 0 ] && [ "$st" != 77 ]; then
         for f in "$WORK"/*.log; do
             [ -f "$f" ] || continue
             echo "---- $(basename "$f") (last 20 lines)"
@@ -52,8 +64,24 @@ kt() {
     timeout 150 "$PYTHON" "$HERE/kafkatool.py" "$@"
 }
 
-# start_broker ARGS...: `streamrun broker ARGS` in the background; sets ADDR.
+# start_broker FILE: a broker on loopback with FILE's topics; sets ADDR. SR_KAFKA_BROKER (set by
+# kafka.cmake) picks it: "embedded" (the default), `streamrun broker FILE` in the background; or
+# "apache", one Apache Kafka node started by apache/kafka.sh in $WORK/kafka (stopped by cleanup,
+# or by the script's watchdog when this shell dies), where the topics are created with their
+# declared partitions (kafkatool create-topics) before anything is produced — producing to a
+# missing topic would create it with the broker's default of 1 partition. Exits 77 (skipped)
+# when Java or Maven is missing, outside CI.
 start_broker() {
+    case $BROKER_KIND in
+    embedded) start_embedded "$@" ;;
+    apache) start_apache "$@" ;;
+    *) fail "SR_KAFKA_BROKER=$BROKER_KIND: expected embedded or apache" ;;
+    esac
+    case $ADDR in 127.0.0.1:*) ;; *) fail "the broker is not on loopback: $ADDR" ;; esac
+    echo "broker ($BROKER_KIND): $ADDR"
+}
+
+start_embedded() {
     timeout 300 "$STREAMRUN" broker "$@" --address-file "$WORK/addr" 2>"$WORK/broker.log" &
     BROKER_PID=$!
     for _ in $(seq 200); do
@@ -63,11 +91,26 @@ start_broker() {
     done
     [ -s "$WORK/addr" ] || fail "the broker wrote no address in 10 s"
     ADDR=$(head -1 "$WORK/addr")
-    case $ADDR in 127.0.0.1:*) ;; *) fail "the broker is not on loopback: $ADDR" ;; esac
+}
+
+start_apache() {
+    local rc=0
+    KAFKA_PYTHON=$PYTHON "$KAFKA_SH" start --dir "$WORK/kafka" --owner $$ --lifetime 600 \
+        >/dev/null 2>"$WORK/kafka-start.log" || rc=$?
+    if [ "$rc" = 77 ]; then
+        cat "$WORK/kafka-start.log" >&2
+        exit 77
+    fi
+    [ "$rc" = 0 ] || fail "Apache Kafka did not start: $(tail -5 "$WORK/kafka-start.log")"
+    ADDR=$(cat "$WORK/kafka/bootstrap")
+    kt create-topics "$ADDR" "$1" >/dev/null
 }
 
 broker_alive() {
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker died"
+    case $BROKER_KIND in
+    embedded) kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker died" ;;
+    *) "$KAFKA_SH" status --dir "$WORK/kafka" >/dev/null || fail "the broker died" ;;
+    esac
 }
 
 # up LOG LIMIT ARGS...: runs `streamrun up ARGS --broker $ADDR` for at most LIMIT seconds with
