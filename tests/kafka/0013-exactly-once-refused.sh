@@ -2,7 +2,9 @@
 # 0013 — `processing: exactly-once` on the embedded broker: `validate` accepts the file; `up`
 # refuses it, with no broker given (before starting the embedded one) and with --broker at a
 # standalone embedded broker, exit 2 and the reason at the `processing:` line; a deployment of
-# the same file that does not ask for it still runs (--only).
+# the same file that does not ask for it still runs (--only). It is about the embedded broker
+# alone (on Apache Kafka, exactly-once runs), so it runs on that one only:
+# brokers: embedded
 source "$(dirname "$0")/lib.sh" "$@"
 
 sed -e 's/^    consumerGroup: data-normalisation-v1$/&\n    processing: exactly-once/' "$PHONE" \
