@@ -5,9 +5,10 @@
 # `streamrun tap` prints the same records, and refuses (without creating it) a topic that does
 # not exist. It runs with --workers 3: a deployment's partitions are processed on three threads,
 # whatever the number of cores (the default is one worker per core; 0003 runs with one).
+# On Apache Kafka no topic exists before `up`, which creates them with the file's partition counts.
 source "$(dirname "$0")/lib.sh" "$@"
 
-start_broker "$PHONE"
+start_broker "$PHONE" --no-topics
 reference "$PHONE" "$WORK/ref"
 up up 60 "$PHONE" --exit-at-end --workers 3
 [ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
@@ -31,6 +32,11 @@ total=$(grep -E "^total: " "$WORK/up.log" || true)
     fail "expected 'total: $tin in, $tout out, $tdead dead-lettered, N.NNN s', got '$total'"
 echo "summary ok: $total"
 
+for t in raw-data:4 table-data:4 errors:1; do
+    n=$(kt watermarks "$ADDR" "${t%:*}" | "$PYTHON" -c 'import json, sys; print(len(json.load(sys.stdin)["high"]))')
+    [ "$n" = "${t#*:}" ] || fail "topic ${t%:*} has $n partitions, the file declares ${t#*:}"
+done
+echo "topics ok: raw-data 4, table-data 4 and errors 1 partitions"
 kt read "$ADDR" table-data "$WORK/table-data.jsonl"
 kt compare "$WORK/ref/table-data.jsonl" "$WORK/table-data.jsonl" --exact
 kt read "$ADDR" raw-data "$WORK/raw-data.jsonl"

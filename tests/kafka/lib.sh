@@ -69,8 +69,9 @@ kt() {
 # "apache", one Apache Kafka node started by apache/kafka.sh in $WORK/kafka (stopped by cleanup,
 # or by the script's watchdog when this shell dies), where the topics are created with their
 # declared partitions (kafkatool create-topics) before anything is produced — producing to a
-# missing topic would create it with the broker's default of 1 partition. Exits 77 (skipped)
-# when Java or Maven is missing, outside CI.
+# missing topic would create it with the broker's default of 1 partition. `start_broker FILE
+# --no-topics` leaves creating them to `up` on Apache Kafka (the embedded broker always creates
+# them from FILE). Exits 77 (skipped) when Java or Maven is missing, outside CI.
 start_broker() {
     case $BROKER_KIND in
     embedded) start_embedded "$@" ;;
@@ -82,7 +83,7 @@ start_broker() {
 }
 
 start_embedded() {
-    timeout 300 "$STREAMRUN" broker "$@" --address-file "$WORK/addr" 2>"$WORK/broker.log" &
+    timeout 300 "$STREAMRUN" broker "$1" --address-file "$WORK/addr" 2>"$WORK/broker.log" &
     BROKER_PID=$!
     for _ in $(seq 200); do
         [ -s "$WORK/addr" ] && break
@@ -103,7 +104,7 @@ start_apache() {
     fi
     [ "$rc" = 0 ] || fail "Apache Kafka did not start: $(tail -5 "$WORK/kafka-start.log")"
     ADDR=$(cat "$WORK/kafka/bootstrap")
-    kt create-topics "$ADDR" "$1" >/dev/null
+    [ "${2:-}" = --no-topics ] || kt create-topics "$ADDR" "$1" >/dev/null
 }
 
 broker_alive() {
