@@ -48,10 +48,7 @@ static int explode_process(sr_task *t, const sr_op *op, sr_record *r)
     const struct explode *e = op->conf;
     sr_value arr;
     if (sr_expr_eval(e->field, t, op, r, &arr)) return -1;
-    if (arr.type == SR_NULL) {
-        t->stats.filtered++;
-        return 0;
-    }
+    if (arr.type == SR_NULL) return 0; /* nothing to explode: see sr_task_stats */
     if (arr.type != SR_ARR)
         return sr_task_fail(t, op, "'%s' must be an array, not %s", sr_expr_text(e->field),
                             sr_type_name((sr_type)arr.type));
@@ -86,7 +83,6 @@ static int explode_process(sr_task *t, const sr_op *op, sr_record *r)
         }
         if (sr_emit(t, op, &child)) return -1;
     }
-    if (arr.len == 0) t->stats.filtered++;
     return 0;
 }
 

@@ -57,17 +57,14 @@ static int route_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct route *rt = op->conf;
     const struct route_case *c = rt->cases.items;
-    bool matched = false;
     for (int i = 0; i < rt->cases.n; i++) {
         int ok = c[i].when ? sr_expr_test(c[i].when, t, op, r) : 1;
         if (ok < 0) return -1;
         if (!ok) continue;
         if (sr_task_output(t, op, c[i].to, r)) return -1;
-        matched = true;
         if (rt->mode == 0) break;
     }
-    if (!matched) t->stats.filtered++;
-    return 0;
+    return 0; /* no case matched: counted as filtered (sr_task_stats) */
 }
 
 static bool route_writes(const sr_op *op, const sr_topic *topic)

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "local.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,9 +401,9 @@ int sr_cmd_run(int argc, char **argv)
         sr_local_get_stats(l, d, &st);
         total_in += st.in;
         if (quiet) continue;
-        fprintf(stderr, "%s: %llu in, %llu out, %llu filtered, %llu dead-lettered", d->name,
-                (unsigned long long)st.in, (unsigned long long)st.out,
-                (unsigned long long)st.filtered, (unsigned long long)st.dead);
+        assert(st.in == st.delivered + st.filtered + st.dead);
+        fprintf(stderr, "%s: ", d->name);
+        sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
         if (st.dropped_errors)
             fprintf(stderr, " (%llu failed with no deadLetter topic: not written anywhere)",
                     (unsigned long long)st.dropped_errors);

@@ -168,9 +168,9 @@ int sr_cmd_up(int argc, char **argv)
             fprintf(stderr, "streamrun up: stopped: %s\n", err);
             rc = 3;
         } else {
-            fprintf(stderr, "total: %llu in, %llu out, %llu dead-lettered, %.3f s\n",
-                    (unsigned long long)st.in, (unsigned long long)st.out,
-                    (unsigned long long)(st.dead), st.secs);
+            fprintf(stderr, "total: ");
+            sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
+            fprintf(stderr, ", %.3f s\n", st.secs);
         }
     }
     sr_broker_stop(embedded);

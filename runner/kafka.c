@@ -1531,9 +1531,8 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dep_run *dr = &r.deps[i];
         sr_up_stats s;
         dep_stats(dr, &s);
-        fprintf(stderr, "%s: %llu in, %llu out, %llu filtered, %llu dead-lettered", dr->dep->name,
-                (unsigned long long)s.in, (unsigned long long)s.out, (unsigned long long)s.filtered,
-                (unsigned long long)s.dead);
+        fprintf(stderr, "%s: ", dr->dep->name);
+        sr_print_counts(stderr, s.in, s.filtered, s.dead, s.out);
         if (s.dropped_errors)
             fprintf(stderr, " (%llu failed with no deadLetter topic)",
                     (unsigned long long)s.dropped_errors);

@@ -269,6 +269,7 @@ void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stat
             if (!ds->live[p]) continue;
             const sr_task *t = &ds->tasks[p];
             st->in += t->stats.in;
+            st->delivered += t->stats.delivered;
             st->out += t->stats.out;
             st->dead += t->stats.dead;
             st->filtered += t->stats.filtered;

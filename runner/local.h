@@ -14,8 +14,9 @@ typedef struct sr_local sr_local;
 typedef void (*sr_local_sink)(void *ud, const sr_topic *topic, int32_t partition, bool input,
                               const char *base, const sr_out *o);
 
+/* A deployment's counts over all its tasks (sr_task_stats says what each means). */
 typedef struct sr_local_stats {
-    uint64_t in, out, dead, filtered, dropped_errors;
+    uint64_t in, delivered, filtered, dead, out, dropped_errors;
 } sr_local_stats;
 
 /* Creates a runner over topo for the deployments named in only[] (all when

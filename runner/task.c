@@ -3,6 +3,7 @@
 #include "task.h"
 #include "source.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,6 +98,7 @@ int sr_emit(sr_task *t, const sr_op *op, sr_record *r)
 {
     const sr_op *next = op ? op->next : (t->dep->nops ? &t->dep->ops[0] : NULL);
     if (next) return next->type->process(t, next, r);
+    t->reached_end = true;
     if (op && (op->type->flags & SR_OP_TERMINAL)) return 0;
     for (int i = 0; i < t->dep->noutputs; i++)
         if (sr_task_output(t, op, t->dep->outputs[i], r) != 0) return -1;
@@ -182,6 +184,7 @@ int sr_task_feed(sr_task *t, const sr_origin *o, const sr_value *value)
     r.nhdr = o->nhdr;
     t->err_op = NULL;
     t->err[0] = 0;
+    t->reached_end = false;
     if (sr_emit(t, NULL, &r) != 0) {
         /* all or nothing: withdraw what this input produced, dead-letter the input */
         t->nouts = mark_n;
@@ -190,6 +193,12 @@ int sr_task_feed(sr_task *t, const sr_origin *o, const sr_value *value)
         return 1;
     }
     t->stats.out += t->nouts - mark_n;
+    /* route and to write topics without reaching the end of the pipeline */
+    if (t->reached_end || t->nouts > mark_n)
+        t->stats.delivered++;
+    else
+        t->stats.filtered++;
+    assert(t->stats.in == t->stats.delivered + t->stats.filtered + t->stats.dead);
     return 0;
 }
 
@@ -261,4 +270,12 @@ int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
     int rc = out(t, op, r);
     pthread_mutex_unlock(&output_lock);
     return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
+}
+
+void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out)
+{
+    assert(filtered + dead <= in);
+    fprintf(fp, "%llu in (%llu delivered, %llu filtered, %llu dead-lettered), %llu out",
+            (unsigned long long)in, (unsigned long long)(in - filtered - dead),
+            (unsigned long long)filtered, (unsigned long long)dead, (unsigned long long)out);
 }

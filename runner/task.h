@@ -4,6 +4,7 @@
 
 #include "topology.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* An output the task staged during the current batch: key, value and
@@ -30,9 +31,23 @@ typedef struct sr_file_sink {
     void *ud;
 } sr_file_sink;
 
+/* What became of a task's inputs. Every input is counted once in `in` and once in exactly one
+ * of delivered, filtered and dead, so in == delivered + filtered + dead:
+ * - delivered: it made at least one record that reached the end of the pipeline (written to a
+ *   topic, or the end of a pipeline that has no output);
+ * - filtered: it failed nowhere but nothing it made got through (a filter, a route no case of
+ *   which matched, an explode of an empty array);
+ * - dead: it failed (dead-lettered, or counted in dropped_errors without a deadLetter topic).
+ * `out` counts the records written to topics (dead letters apart); one input may make several
+ * (explode, route with mode all), so out may exceed in. */
 typedef struct sr_task_stats {
-    uint64_t in, out, dead, filtered;
+    uint64_t in, delivered, filtered, dead;
+    uint64_t out;
 } sr_task_stats;
+
+/* Prints counts as the summaries of run and up do: "N in (D delivered, F filtered, X
+ * dead-lettered), O out", with delivered = in - filtered - dead. */
+void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out);
 
 struct sr_task {
     const sr_topology *topo;
@@ -51,6 +66,7 @@ struct sr_task {
     sr_task_stats stats;
     sr_task_stats stats_committed; /* the runner's: stats at the last commit (an aborted
                                       transaction's records are counted again when redone) */
+    bool reached_end; /* a record of the current input got to the end of the pipeline */
     /* records with no dead-letter topic to go to: counted and logged */
     uint64_t dropped_errors;
     int log_budget;            /* rate limit for error logs */

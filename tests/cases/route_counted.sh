@@ -10,7 +10,7 @@ printf '%s\n' '{"temp":100}' '{"temp":20}' '{"temp":-40}' |
   "$bin" run tests/cases/route.yaml --only no-default --in in-nodefault=- --out "$work" \
     >"$work/stdout" 2>"$work/stderr"
 rc=$?
-want='no-default: 3 in, 2 out, 1 filtered, 0 dead-lettered'
+want='no-default: 3 in (2 delivered, 1 filtered, 0 dead-lettered), 2 out'
 if [ "$rc" != 0 ] || ! grep -qF -- "$want" "$work/stderr" ||
   [ "$(cat "$work/hot.jsonl")" != '{"temp":100,"f":212.0}' ] ||
   [ "$(cat "$work/cold.jsonl")" != '{"temp":-40,"f":-40.0}' ]; then

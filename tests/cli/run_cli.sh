@@ -30,8 +30,25 @@ check "one output row" test "$(wc -l < "$work/o1/table-data.jsonl")" = 1
 check "dead letter keeps the bytes" has "$work/o1/errors.jsonl" '"value":"not json"'
 check "dead letter reason" has "$work/o1/errors.jsonl" '"streamrun.error":"invalid JSON at byte 1'
 check "dead letter source" has "$work/o1/errors.jsonl" '"streamrun.source.topic":"raw-data"'
-check "summary" has "$work/stderr" 'data-normalization: 2 in, 1 out, 0 filtered, 1 dead-lettered'
+check "summary" has "$work/stderr" 'data-normalization: 2 in (1 delivered, 0 filtered, 1 dead-lettered), 1 out'
 check "raw-replay did not run" test ! -e "$work/o1/raw-data.jsonl"
+
+# the summary adds up per input: in = delivered + filtered + dead-lettered, whatever an explode
+# makes of one input; out counts the records written
+cat > "$work/explode.yaml" <<EOF
+topics: [in, out, errors]
+deployments:
+  - name: exploding
+    input: in
+    deadLetter: errors
+    pipeline:
+      - explode: {field: xs, as: x}
+      - filter: x > 1
+    output: out
+EOF
+printf '%s\n' '{"xs":[1,2,3]}' '{"xs":[0,1]}' '{"xs":[]}' '{"xs":"no"}' > "$work/explode.jsonl"
+check "run explode" expect_exit 0 "$bin" run "$work/explode.yaml" --in in="$work/explode.jsonl" --out "$work/o7"
+check "summary adds up per input" has "$work/stderr" 'exploding: 4 in (1 delivered, 2 filtered, 1 dead-lettered), 2 out'
 
 # envelopes in and out: key and timestamp kept
 printf '{"key":"dev-9","timestamp":1700000000000,"value":%s,"headers":{"h":"v"}}\n' "$msg" > "$work/env.jsonl"

@@ -14,8 +14,8 @@ up up 60 "$PHONE" --exit-at-end --workers 3
 [ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
 echo "streamrun up: $SECS s"
 
-# each deployment's "N in, N out, N filtered, N dead-lettered" is the in-process run's
-tin=0 tout=0 tdead=0
+# each deployment's "N in (N delivered, N filtered, N dead-lettered), N out" is the in-process run's
+tin=0 tdel=0 tfil=0 tdead=0 tout=0
 for dep in raw-replay data-normalization; do
     want=$(grep -E "^$dep: " "$WORK/reference.log") || fail "no $dep line from streamrun run"
     got=$(summary up "$dep")
@@ -23,13 +23,16 @@ for dep in raw-replay data-normalization; do
     "$want, "*" s"*) echo "summary ok: $got" ;;
     *) fail "summary of $dep: expected '$want, ... s', got '${got:-nothing}'" ;;
     esac
-    read -r n_in n_out n_dead < <(echo "$want" |
-        sed -E 's/^[^:]+: ([0-9]+) in, ([0-9]+) out, [0-9]+ filtered, ([0-9]+) dead-lettered$/\1 \2 \3/')
-    tin=$((tin + n_in)) tout=$((tout + n_out)) tdead=$((tdead + n_dead))
+    read -r n_in n_del n_fil n_dead n_out < <(echo "$want" | sed -E \
+        's/^[^:]+: ([0-9]+) in \(([0-9]+) delivered, ([0-9]+) filtered, ([0-9]+) dead-lettered\), ([0-9]+) out$/\1 \2 \3 \4 \5/')
+    [ $((n_del + n_fil + n_dead)) = "$n_in" ] || fail "$dep: the counts do not add up to $n_in in"
+    tin=$((tin + n_in)) tdel=$((tdel + n_del)) tfil=$((tfil + n_fil)) tdead=$((tdead + n_dead))
+    tout=$((tout + n_out))
 done
 total=$(grep -E "^total: " "$WORK/up.log" || true)
-[[ $total =~ ^total:\ $tin\ in,\ $tout\ out,\ $tdead\ dead-lettered,\ [0-9]+\.[0-9]{3}\ s$ ]] ||
-    fail "expected 'total: $tin in, $tout out, $tdead dead-lettered, N.NNN s', got '$total'"
+want="total: $tin in ($tdel delivered, $tfil filtered, $tdead dead-lettered), $tout out"
+[[ $total == "$want, "* && $total =~ ,\ [0-9]+\.[0-9]{3}\ s$ ]] ||
+    fail "expected '$want, N.NNN s', got '$total'"
 echo "summary ok: $total"
 
 for t in raw-data:4 table-data:4 errors:1; do

@@ -29,10 +29,10 @@ reference "$PHONE" "$WORK/ref" --only data-normalization --in "raw-data=$WORK/go
 
 up up 60 "$PHONE" --only data-normalization --exit-at-end
 [ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
-read -r ref_in ref_out ref_filtered < <(grep -E '^data-normalization: ' "$WORK/reference.log" |
-    sed -E 's/^[^:]+: ([0-9]+) in, ([0-9]+) out, ([0-9]+) filtered, 0 dead-lettered$/\1 \2 \3/')
+read -r ref_in ref_delivered ref_filtered ref_out < <(grep -E '^data-normalization: ' \
+    "$WORK/reference.log" | sed -E 's/^[^:]+: ([0-9]+) in \(([0-9]+) delivered, ([0-9]+) filtered, 0 dead-lettered\), ([0-9]+) out$/\1 \2 \3 \4/')
 [ "$ref_in" = 200 ] || fail "the reference run read $ref_in records, expected 200"
-expect_summary up data-normalization $((ref_in + 4)) "$ref_out" "$ref_filtered" 4
+expect_summary up data-normalization $((ref_in + 4)) "$ref_delivered" "$ref_filtered" 4 "$ref_out"
 
 kt read "$ADDR" raw-data "$WORK/raw-data.jsonl"
 kt read "$ADDR" errors "$WORK/errors.jsonl"

@@ -15,7 +15,7 @@ reference "$PHONE" "$WORK/ref" --only data-normalization --in "raw-data=$WORK/li
 # (a) empty input
 up empty 60 "$PHONE" --only data-normalization --exit-at-end
 [ "$RC" = 0 ] || fail "(a) exited with status $RC on an empty input"
-expect_summary empty data-normalization 0 0 0 0
+expect_summary empty data-normalization 0 0 0 0 0
 awk -v s="$SECS" -v p="$PROMPT" 'BEGIN {exit !(s < p)}' ||
     fail "(a) took $SECS s on an empty input (limit $PROMPT s: a group join and the end offsets)"
 echo "(a) empty input: exit 0 after $SECS s"

@@ -21,7 +21,8 @@ wait "$UP_PID" || rc=$?
 [ "$rc" = 0 ] || fail "after SIGTERM, streamrun up exited with status $rc"
 broker_alive
 first=$(summary first data-normalization)
-grep -qE '^total: [0-9]+ in, [0-9]+ out, 0 dead-lettered, [0-9.]+ s$' "$WORK/first.log" ||
+grep -qE '^total: [0-9]+ in \([0-9]+ delivered, [0-9]+ filtered, 0 dead-lettered\), [0-9]+ out, [0-9.]+ s$' \
+    "$WORK/first.log" ||
     fail "no 'total: ...' summary line after SIGTERM"
 x=$(count_in first data-normalization)
 echo "stopped by SIGTERM: exit 0, $first"

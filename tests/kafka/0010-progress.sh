@@ -24,7 +24,7 @@ tr '\r' '\n' <"$WORK/tty.log" >"$WORK/tty-lines.log"
 grep -qF "$want" "$WORK/tty-lines.log" ||
     fail "no progress line '$want' on the terminal in 60 s (last: $(grep -F ' records in' \
         "$WORK/tty-lines.log" | tail -1))"
-grep -qE "^data-normalization: $N in, " "$WORK/tty-lines.log" ||
+grep -qE "^data-normalization: $N in \(" "$WORK/tty-lines.log" ||
     fail "no summary after SIGTERM on the terminal"
 echo "on a terminal: '$(grep -E 'records in, [0-9]+/s, lag [0-9]+' "$WORK/tty-lines.log" |
     grep -v "^$N records in" | tail -1 | sed 's/ *$//')' ... '$want'"

@@ -28,7 +28,7 @@ done
 up run1 60 "$WORK/many.yaml" --exit-at-end
 [ "$RC" = 0 ] || fail "the first run exited with status $RC"
 ! grep -n "runtime error" "$WORK/run1.log" || fail "the first run reported undefined behaviour"
-expect_summary run1 merge $NIN $NIN 0 0
+expect_summary run1 merge $NIN $NIN 0 0 $NIN
 kt read "$ADDR" out "$WORK/out.jsonl"
 "$PYTHON" - "$WORK/out.jsonl" "$NIN" <<'PY'
 import json, sys
@@ -43,5 +43,5 @@ PY
 
 up run2 60 "$WORK/many.yaml" --exit-at-end
 [ "$RC" = 0 ] || fail "the second run exited with status $RC"
-expect_summary run2 merge 0 0 0 0
+expect_summary run2 merge 0 0 0 0 0
 echo "PASS"

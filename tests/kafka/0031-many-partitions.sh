@@ -27,7 +27,7 @@ kt produce "$ADDR" in "$WORK/in.jsonl"
 
 up run1 100 "$WORK/wide.yaml" --exit-at-end
 [ "$RC" = 0 ] || fail "the first run exited with status $RC"
-expect_summary run1 copy 4 4 0 0
+expect_summary run1 copy 4 4 0 0 4
 kt read "$ADDR" out "$WORK/out.jsonl"
 "$PYTHON" - "$WORK/out.jsonl" <<'PY'
 import json, sys
@@ -41,5 +41,5 @@ PY
 
 up run2 100 "$WORK/wide.yaml" --exit-at-end
 [ "$RC" = 0 ] || fail "the second run exited with status $RC"
-expect_summary run2 copy 0 0 0 0
+expect_summary run2 copy 0 0 0 0 0
 echo "PASS"

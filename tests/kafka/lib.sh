@@ -163,9 +163,10 @@ wait_members() {
     echo "member b: $(summary b data-normalization)"
 }
 
-# summary LOG DEPLOYMENT: the deployment's summary line "NAME: N in, N out, ..." from LOG.
+# summary LOG DEPLOYMENT: the deployment's summary line from LOG,
+# "NAME: N in (N delivered, N filtered, N dead-lettered), N out, ...".
 summary() {
-    grep -E "^$2: [0-9]+ in, " "$WORK/$1.log" | tail -1 || true
+    grep -E "^$2: [0-9]+ in \\(" "$WORK/$1.log" | tail -1 || true
 }
 
 # count_in LOG DEPLOYMENT: N of "N in" on the deployment's summary line (fails without one).
@@ -173,14 +174,15 @@ count_in() {
     local line
     line=$(summary "$1" "$2")
     [ -n "$line" ] || fail "no summary line for $2 in $1.log"
-    echo "$line" | sed -E 's/^[^:]+: ([0-9]+) in,.*/\1/'
+    echo "$line" | sed -E 's/^[^:]+: ([0-9]+) in .*/\1/'
 }
 
-# expect_summary LOG DEPLOYMENT IN OUT FILTERED DEAD: the deployment's summary line says so.
+# expect_summary LOG DEPLOYMENT IN DELIVERED FILTERED DEAD OUT: the deployment's summary line
+# says so (the inputs, what became of them, and the records written).
 expect_summary() {
     local line want
     line=$(summary "$1" "$2")
-    want="$2: $3 in, $4 out, $5 filtered, $6 dead-lettered"
+    want="$2: $3 in ($4 delivered, $5 filtered, $6 dead-lettered), $7 out"
     case $line in
     "$want, "*) echo "summary ok: $want" ;;
     *) fail "$1.log: expected the summary '$want, ...', got '${line:-nothing}'" ;;
