@@ -18,13 +18,13 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-int sr_cmd_broker(int argc, char **argv)
+/* `broker` with topics[] room for one --topic per argument. */
+static int broker_main(int argc, char **argv, const char **topics)
 {
     const char *addr_file = NULL, *topo_file = NULL;
-    const char *topics[256];
     int ntopics = 0, nbrokers = 1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc && ntopics < 256)
+        if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc)
             topics[ntopics++] = argv[++i];
         else if (strcmp(argv[i], "--address-file") == 0 && i + 1 < argc)
             addr_file = argv[++i];
@@ -57,11 +57,10 @@ int sr_cmd_broker(int argc, char **argv)
                                    sizeof(err)))
             fprintf(stderr, "streamrun broker: %s\n", err), rc = SR_EXIT_USAGE;
     for (int i = 0; i < ntopics && rc == SR_EXIT_OK; i++) {
-        char name[256];
         const char *colon = strrchr(topics[i], ':');
         int parts = colon ? atoi(colon + 1) : 1;
-        snprintf(name, sizeof(name), "%.*s",
-                 colon ? (int)(colon - topics[i]) : (int)strlen(topics[i]), topics[i]);
+        char *name =
+            sr_xstrndup(topics[i], colon ? (size_t)(colon - topics[i]) : strlen(topics[i]));
         if (!name[0] || parts < 1) {
             fprintf(stderr, "streamrun broker: --topic takes NAME:PARTITIONS, not '%s'\n",
                     topics[i]);
@@ -70,6 +69,7 @@ int sr_cmd_broker(int argc, char **argv)
             fprintf(stderr, "streamrun broker: %s\n", err);
             rc = SR_EXIT_USAGE;
         }
+        free(name);
     }
     if (rc == SR_EXIT_OK && addr_file) {
         FILE *fp = fopen(addr_file, "w");
@@ -96,5 +96,13 @@ int sr_cmd_broker(int argc, char **argv)
     }
     sr_broker_stop(b);
     sr_topology_free(t);
+    return rc;
+}
+
+int sr_cmd_broker(int argc, char **argv)
+{
+    const char **topics = sr_xcalloc((size_t)argc, sizeof(*topics));
+    int rc = broker_main(argc, argv, topics);
+    free(topics);
     return rc;
 }

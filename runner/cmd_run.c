@@ -36,7 +36,7 @@ sr_topology *sr_cli_load(const char *path, bool refuse_unsafe)
 int sr_cmd_validate(int argc, char **argv)
 {
     bool json = false, allow_unsafe = false;
-    const char *files[256];
+    const char **files = sr_xcalloc((size_t)argc, sizeof(*files)); /* every argument at most */
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
@@ -45,20 +45,23 @@ int sr_cmd_validate(int argc, char **argv)
                 json = true;
             else if (strcmp(f, "text") != 0) {
                 fprintf(stderr, "streamrun validate: --format must be text or json\n");
+                free(files);
                 return SR_EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--allow-unsafe-kafka-properties") == 0) {
             allow_unsafe = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "streamrun validate: unknown option '%s'\n", argv[i]);
+            free(files);
             return SR_EXIT_USAGE;
-        } else if (nfiles < 256) {
+        } else {
             files[nfiles++] = argv[i];
         }
     }
     if (nfiles == 0) {
         fprintf(stderr, "usage: streamrun validate FILE... [--format text|json] "
                         "[--allow-unsafe-kafka-properties]\n");
+        free(files);
         return SR_EXIT_USAGE;
     }
     sr_diag dg;
@@ -83,23 +86,19 @@ int sr_cmd_validate(int argc, char **argv)
             fprintf(stderr, "%d file%s valid\n", nfiles, nfiles == 1 ? "" : "s");
     }
     sr_diag_free(&dg);
+    free(files);
     if (io) return SR_EXIT_USAGE;
     return bad ? SR_EXIT_INVALID : SR_EXIT_OK;
 }
 
 /* ---- run -------------------------------------------------------------------------------- */
 
-typedef struct out_file {
-    const sr_topic *topic;
-    FILE *fp;
-} out_file;
-
 typedef struct run_ctx {
     const sr_topology *topo;
     const char *dir;
     bool envelope;
-    out_file files[256];
-    int nfiles;
+    FILE **files; /* per topic (by index): its DIR/TOPIC.jsonl once written */
+    bool *tried;  /* per topic: opening was tried (files[i] NULL after an error) */
     sr_arena scratch;
     sr_buf line;
     int io_error;
@@ -152,11 +151,11 @@ void sr_write_envelope(sr_buf *b, sr_arena *scratch, const char *base, const sr_
 
 static FILE *out_for(run_ctx *c, const sr_topic *topic)
 {
-    for (int i = 0; i < c->nfiles; i++)
-        if (c->files[i].topic == topic) return c->files[i].fp;
-    if (c->nfiles == 256) return NULL;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.jsonl", c->dir, topic->name);
+    if (c->tried[topic->index]) return c->files[topic->index];
+    c->tried[topic->index] = true;
+    sr_buf pb = {0};
+    sr_buf_printf(&pb, "%s/%s.jsonl", c->dir, topic->name);
+    const char *path = sr_buf_cstr(&pb);
     FILE *fp = fopen(path, "w");
     if (!fp) {
         fprintf(stderr, "streamrun: cannot write '%s': %s\n", path, strerror(errno));
@@ -164,7 +163,8 @@ static FILE *out_for(run_ctx *c, const sr_topic *topic)
     } else {
         setvbuf(fp, NULL, _IOFBF, 1 << 16);
     }
-    c->files[c->nfiles++] = (out_file){topic, fp};
+    sr_buf_free(&pb);
+    c->files[topic->index] = fp;
     return fp;
 }
 
@@ -236,6 +236,14 @@ static int read_envelope(sr_arena *a, sr_buf *val, const char *line, size_t len,
         *hdr = sr_arena_alloc(a, sizeof(sr_header) * (h->len + 1));
         for (uint32_t i = 0; i < h->len; i++) {
             const sr_member *m = &h->u.o[i];
+            if (memchr(m->key, 0, m->klen)) {
+                snprintf(err, errsize,
+                         "header name \"%s\\u0000...\" holds a NUL character: Kafka clients read "
+                         "header names as C strings (librdkafka's header API), so it cannot be "
+                         "carried",
+                         m->key);
+                return -1;
+            }
             sr_value s = m->v.type == SR_NULL ? m->v : sr_value_to_str(a, &m->v);
             (*hdr)[i] = (sr_header){m->key, m->klen, s.type == SR_NULL ? NULL : s.u.s,
                                     s.type == SR_NULL ? 0 : s.len};
@@ -316,16 +324,18 @@ static int feed_file(sr_local *l, const sr_topic *topic, const char *path, bool 
 int sr_cmd_run(int argc, char **argv)
 {
     const char *file = NULL, *dir = "out";
-    const char *only[64];
-    int nonly = 0;
-    const char *ins[64];
-    int nins = 0;
+    /* --only and --in: at most one per argument */
+    const char **only = sr_xcalloc((size_t)argc, sizeof(*only));
+    const char **ins = sr_xcalloc((size_t)argc, sizeof(*ins));
+    const sr_topic **in_topics = sr_xcalloc((size_t)argc, sizeof(*in_topics));
+    int nonly = 0, nins = 0, rc = SR_EXIT_OK;
     bool envelope = false, quiet = false;
-    for (int i = 1; i < argc; i++) {
+    sr_topology *t = NULL;
+    for (int i = 1; i < argc && rc == SR_EXIT_OK; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--only") == 0 && i + 1 < argc && nonly < 64)
+        if (strcmp(a, "--only") == 0 && i + 1 < argc)
             only[nonly++] = argv[++i];
-        else if (strcmp(a, "--in") == 0 && i + 1 < argc && nins < 64)
+        else if (strcmp(a, "--in") == 0 && i + 1 < argc)
             ins[nins++] = argv[++i];
         else if (strcmp(a, "--out") == 0 && i + 1 < argc)
             dir = argv[++i];
@@ -335,63 +345,63 @@ int sr_cmd_run(int argc, char **argv)
             quiet = true;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "streamrun run: unknown or incomplete option '%s'\n", a);
-            return SR_EXIT_USAGE;
+            rc = SR_EXIT_USAGE;
         } else if (!file)
             file = a;
         else {
             fprintf(stderr, "streamrun run: one topology file at a time ('%s' is extra)\n", a);
-            return SR_EXIT_USAGE;
+            rc = SR_EXIT_USAGE;
         }
     }
-    if (!file) {
+    if (rc == SR_EXIT_OK && !file) {
         fprintf(stderr,
                 "usage: streamrun run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] "
                 "[--envelope]\n");
-        return SR_EXIT_USAGE;
+        rc = SR_EXIT_USAGE;
     }
-    sr_topology *t = sr_cli_load(file, false); /* run makes no Kafka client */
-    if (!t) return SR_EXIT_INVALID;
-    int rc = SR_EXIT_OK;
+    if (rc != SR_EXIT_OK) goto done;
+    t = sr_cli_load(file, false); /* run makes no Kafka client */
+    if (!t) {
+        rc = SR_EXIT_INVALID;
+        goto done;
+    }
     for (int i = 0; i < nonly; i++) {
         if (!sr_topology_deployment(t, only[i])) {
             fprintf(stderr, "streamrun run: no deployment named '%s' in %s\n", only[i], file);
             rc = SR_EXIT_USAGE;
         }
     }
-    const sr_topic *in_topics[64];
-    const char *in_paths[64];
     for (int i = 0; i < nins; i++) {
         const char *eq = strchr(ins[i], '=');
-        char name[256];
-        snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - ins[i]) : 0, ins[i]);
-        in_topics[i] = eq ? sr_topology_topic(t, name) : NULL;
-        in_paths[i] = eq ? eq + 1 : NULL;
+        char *name = eq ? sr_xstrndup(ins[i], (size_t)(eq - ins[i])) : NULL;
+        in_topics[i] = name ? sr_topology_topic(t, name) : NULL;
         if (!eq)
             fprintf(stderr, "streamrun run: --in takes TOPIC=PATH, not '%s'\n", ins[i]),
                 rc = SR_EXIT_USAGE;
         else if (!in_topics[i])
             fprintf(stderr, "streamrun run: --in: no topic named '%s' in %s\n", name, file),
                 rc = SR_EXIT_USAGE;
+        free(name);
     }
     if (rc == SR_EXIT_OK && mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "streamrun run: cannot create '%s': %s\n", dir, strerror(errno));
         rc = SR_EXIT_USAGE;
     }
-    if (rc != SR_EXIT_OK) {
-        sr_topology_free(t);
-        return rc;
-    }
+    if (rc != SR_EXIT_OK) goto done;
     run_ctx c = {.topo = t, .dir = dir, .envelope = envelope};
+    c.files = sr_xcalloc((size_t)t->ntopics + 1, sizeof(FILE *));
+    c.tried = sr_xcalloc((size_t)t->ntopics + 1, sizeof(bool));
     sr_arena_init(&c.scratch, 64 * 1024);
     sr_local *l = sr_local_new(t, only, nonly, run_sink, &c);
     double t0 = mono_s();
     uint64_t fed = 0;
     if (sr_local_run_sources(l) != 0) rc = SR_EXIT_USAGE;
     for (int i = 0; i < nins; i++)
-        if (feed_file(l, in_topics[i], in_paths[i], envelope, &fed) != 0) rc = SR_EXIT_USAGE;
+        if (feed_file(l, in_topics[i], strchr(ins[i], '=') + 1, envelope, &fed) != 0)
+            rc = SR_EXIT_USAGE;
     double secs = mono_s() - t0;
-    for (int i = 0; i < c.nfiles; i++)
-        if (c.files[i].fp && fclose(c.files[i].fp) != 0) c.io_error = 1;
+    for (int i = 0; i < t->ntopics; i++)
+        if (c.files[i] && fclose(c.files[i]) != 0) c.io_error = 1;
     if (c.io_error) rc = SR_EXIT_USAGE;
     uint64_t total_in = 0;
     for (int i = 0; i < t->ndeps; i++) {
@@ -416,6 +426,12 @@ int sr_cmd_run(int argc, char **argv)
     sr_local_free(l);
     sr_arena_free(&c.scratch);
     sr_buf_free(&c.line);
+    free(c.files);
+    free(c.tried);
+done:
     sr_topology_free(t);
+    free(only);
+    free(ins);
+    free(in_topics);
     return rc;
 }

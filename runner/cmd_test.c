@@ -52,8 +52,9 @@ typedef struct got_rec {
     char *val;
     size_t vlen;
     int64_t ts;
-    char *env; /* envelope JSON, for messages */
-    sr_strmap headers;
+    char *env;      /* envelope JSON, for messages */
+    sr_header *hdr; /* names and values malloc'd, with their lengths (they may hold NUL) */
+    uint32_t nhdr;
 } got_rec;
 
 typedef struct got_topic {
@@ -100,6 +101,15 @@ static void test_file_line(void *ud, const char *path, const char *text, size_t 
     f->lens[f->n++] = len;
 }
 
+/* A malloc'd copy of n bytes that may hold NUL, NUL-terminated for messages. */
+static char *dup_bytes(const char *p, size_t n)
+{
+    char *d = sr_xmalloc(n + 1);
+    memcpy(d, p, n);
+    d[n] = 0;
+    return d;
+}
+
 static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
                       const char *base, const sr_out *o)
 {
@@ -125,15 +135,14 @@ static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool i
     r->vlen = o->val_len;
     r->ts = o->ts;
     const char *h = base + o->hdr_off;
-    r->headers.names = sr_xcalloc(o->nhdr + 1, sizeof(char *));
-    r->headers.vals = sr_xcalloc(o->nhdr + 1, sizeof(char *));
+    r->hdr = sr_xcalloc(o->nhdr + 1, sizeof(sr_header));
     for (uint32_t i = 0; i < o->nhdr; i++) {
         sr_header x;
         h = sr_header_next(h, &x);
-        r->headers.names[i] = sr_xstrndup(x.name, x.nlen);
-        r->headers.vals[i] = x.val ? sr_xstrndup(x.val, x.vlen) : NULL;
+        r->hdr[i] = (sr_header){dup_bytes(x.name, x.nlen), x.nlen,
+                                x.val ? dup_bytes(x.val, x.vlen) : NULL, x.vlen};
     }
-    r->headers.n = (int)o->nhdr;
+    r->nhdr = o->nhdr;
     sr_buf b = {0};
     sr_write_envelope(&b, &c->scratch, base, o);
     r->env = sr_xstrndup(b.d, b.len);
@@ -149,12 +158,11 @@ static void free_got(test_ctx *c)
             free(r->key);
             free(r->val);
             free(r->env);
-            for (int h = 0; h < r->headers.n; h++) {
-                free(r->headers.names[h]);
-                free(r->headers.vals[h]);
+            for (uint32_t h = 0; h < r->nhdr; h++) {
+                free((char *)r->hdr[h].name);
+                free((char *)r->hdr[h].val);
             }
-            free(r->headers.names);
-            free(r->headers.vals);
+            free(r->hdr);
         }
         free(c->topics[i].recs);
     }
@@ -243,6 +251,14 @@ static bool check_record_keys(test_run *tr, const sr_ynode *item)
         ok = false;
     }
     for (int i = 0; h && h->kind == SR_Y_MAP && i + 1 < h->nkids; i += 2) {
+        const sr_ynode *name = h->kids[i];
+        if (sr_yis_scalar(name) && memchr(name->text, 0, name->len)) {
+            sr_err(tr->dg, tr->file, name->mark,
+                   "header name '%s\\0...' holds a NUL character: Kafka clients read header "
+                   "names as C strings (librdkafka's header API), so it cannot be carried",
+                   name->text);
+            ok = false;
+        }
         if (!sr_yis_scalar(h->kids[i + 1])) {
             sr_err(tr->dg, tr->file, h->kids[i + 1]->mark,
                    "header '%s' must be text or null, not a %s",
@@ -330,13 +346,12 @@ static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
 {
     sr_topic *t = sr_yis_scalar(n) ? sr_topology_topic(tr->topo, n->text) : NULL;
     if (!t) {
-        const char *cands[256];
-        int nc = 0;
-        for (int i = 0; i < tr->topo->ntopics && nc < 256; i++)
-            cands[nc++] = tr->topo->topics[i]->name;
-        const char *sug = sr_yis_scalar(n) ? sr_suggest(n->text, cands, nc) : NULL;
+        const char **cands = sr_xcalloc((size_t)tr->topo->ntopics + 1, sizeof(*cands));
+        for (int i = 0; i < tr->topo->ntopics; i++) cands[i] = tr->topo->topics[i]->name;
+        const char *sug = sr_yis_scalar(n) ? sr_suggest(n->text, cands, tr->topo->ntopics) : NULL;
         sr_err(tr->dg, tr->file, n->mark, "unknown topic '%s'%s%s%s", n->text ? n->text : "?",
                sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        free(cands);
     }
     return t;
 }
@@ -378,20 +393,33 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
     if (h && h->kind == SR_Y_MAP) {
         /* expected headers must be present with these values; others may exist */
         for (int j = 0; j + 1 < h->nkids; j += 2) {
-            const char *name = h->kids[j]->text, *want = h->kids[j + 1]->text;
-            const char *have = NULL;
-            bool found = false;
-            for (int x = 0; x < got->headers.n; x++) {
-                if (strcmp(got->headers.names[x], name) == 0) {
-                    have = got->headers.vals[x];
-                    found = true;
-                }
+            const sr_ynode *name = h->kids[j], *want = h->kids[j + 1];
+            const sr_header *have = NULL; /* the last of that name, as header() reads it */
+            for (uint32_t x = 0; x < got->nhdr; x++)
+                if (got->hdr[x].nlen == name->len &&
+                    memcmp(got->hdr[x].name, name->text, name->len) == 0)
+                    have = &got->hdr[x];
+            bool want_null = sr_yis_null(want);
+            if (!have)
+                fail(tr, "%s: header '%s' is missing", where, name->text);
+            else if (want_null ? have->val != NULL
+                               : !have->val || have->vlen != want->len ||
+                                     memcmp(have->val, want->text, want->len) != 0) {
+                /* shown as JSON strings, so that control characters and NUL are visible */
+                sr_buf w = {0}, g = {0};
+                if (want_null)
+                    sr_buf_puts(&w, "null");
+                else
+                    sr_json_write_str(&w, want->text, want->len);
+                if (have->val)
+                    sr_json_write_str(&g, have->val, have->vlen);
+                else
+                    sr_buf_puts(&g, "null");
+                fail(tr, "%s: header '%s': expected %s, got %s", where, name->text, sr_buf_cstr(&w),
+                     sr_buf_cstr(&g));
+                sr_buf_free(&w);
+                sr_buf_free(&g);
             }
-            if (!found)
-                fail(tr, "%s: header '%s' is missing", where, name);
-            else if (!have || strcmp(have, want) != 0)
-                fail(tr, "%s: header '%s': expected \"%s\", got \"%s\"", where, name, want,
-                     have ? have : "null");
         }
     }
 }
@@ -455,16 +483,18 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     *malformed = false;
     int errs = tr->dg->nerrors;
     /* which deployments: named, or every deployment that reads topics */
-    const char *only[64];
     int nonly = 0;
     const sr_ynode *deps = sr_ymap_get(tc, "deployments");
     if (!deps) deps = sr_ymap_get(tc, "deployment");
+    /* room for every name listed, or every deployment */
+    size_t room = (size_t)tr->topo->ndeps + (deps && deps->kind == SR_Y_SEQ ? deps->nkids : 1);
+    const char **only = sr_arena_alloc(&a, sizeof(char *) * room);
     if (deps) {
         const sr_ynode *one[1] = {deps};
         const sr_ynode *const *list =
             deps->kind == SR_Y_SEQ ? (const sr_ynode *const *)deps->kids : one;
         int n = deps->kind == SR_Y_SEQ ? deps->nkids : 1;
-        for (int i = 0; i < n && nonly < 64; i++) {
+        for (int i = 0; i < n; i++) {
             if (!sr_yis_scalar(list[i]) || !sr_topology_deployment(tr->topo, list[i]->text)) {
                 sr_err(tr->dg, tr->file, list[i]->mark, "unknown deployment '%s'",
                        list[i]->text ? list[i]->text : "?");
@@ -473,7 +503,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
             only[nonly++] = list[i]->text;
         }
     } else {
-        for (int i = 0; i < tr->topo->ndeps && nonly < 64; i++)
+        for (int i = 0; i < tr->topo->ndeps; i++)
             if (!tr->topo->deps[i].source) only[nonly++] = tr->topo->deps[i].name;
     }
     sr_local *l = tr->check_only
@@ -691,14 +721,13 @@ int sr_tests_check(const sr_topology *t, sr_diag *dg)
 
 int sr_cmd_test(int argc, char **argv)
 {
-    const char *files[256];
-    int nfiles = 0;
+    char **files = argv + 1; /* every argument is a file */
+    int nfiles = argc - 1;
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "streamrun test: unknown option '%s'\n", argv[i]);
             return SR_EXIT_USAGE;
         }
-        if (nfiles < 256) files[nfiles++] = argv[i];
     }
     if (nfiles == 0) {
         fprintf(stderr, "usage: streamrun test FILE...\n");

@@ -61,10 +61,10 @@ static int refuse_exactly_once(const sr_topology *t, const char *const *only, in
     return n;
 }
 
-int sr_cmd_up(int argc, char **argv)
+/* `up` with only[] room for one name per argument. */
+static int up_main(int argc, char **argv, const char **only)
 {
     const char *file = NULL, *broker = NULL;
-    const char *only[64];
     int nonly = 0;
     bool exit_at_end = false, allow_unsafe = false;
     int commit_ms = 1000;
@@ -77,7 +77,7 @@ int sr_cmd_up(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--broker") == 0 && i + 1 < argc)
             broker = argv[++i];
-        else if (strcmp(a, "--only") == 0 && i + 1 < argc && nonly < 64)
+        else if (strcmp(a, "--only") == 0 && i + 1 < argc)
             only[nonly++] = argv[++i];
         else if (strcmp(a, "--exit-at-end") == 0)
             exit_at_end = true;
@@ -175,6 +175,14 @@ int sr_cmd_up(int argc, char **argv)
     }
     sr_broker_stop(embedded);
     sr_topology_free(t);
+    return rc;
+}
+
+int sr_cmd_up(int argc, char **argv)
+{
+    const char **only = sr_xcalloc((size_t)argc, sizeof(*only));
+    int rc = up_main(argc, argv, only);
+    free(only);
     return rc;
 }
 

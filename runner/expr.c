@@ -318,7 +318,7 @@ static enode *parse_args(parser *p, enode *call, uint32_t start)
             enode *a = parse_expr(p);
             if (!a) return NULL;
             if (n == 64) {
-                perr(p, a->off, a->len, "too many arguments");
+                perr(p, a->off, a->len, "too many arguments: a call takes at most 64");
                 return NULL;
             }
             args[n++] = a;

@@ -45,6 +45,10 @@ add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh 
 add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
+# No silent limits on the command line and in the in-process runner: any number of files,
+# --in, --only, --topic, output topics, headers and deployments in a test case.
+add_test(NAME cli-limits COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/limits.sh $<TARGET_FILE:streamrun>)
+
 # validate stays fast with 50,000 topics and deployments (it was quadratic, and recursed once per
 # deployment of a chain): the time limit is far above what it takes, even with sanitizers.
 add_test(NAME validate-many-topics

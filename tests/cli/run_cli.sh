@@ -1,23 +1,8 @@
 #!/usr/bin/env bash
 # Command-line behaviour: run over files (values and envelopes, dead letters), exit codes, usage
 # errors, validate --format json, test failures. Prints "N passed, N failed".
-set -uo pipefail
-bin=$(realpath "$1")
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fail=$((fail + 1)); fi
-}
-expect_exit() { # expect_exit CODE CMD...
-  local want=$1; shift
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local got=$?
-  [ "$got" = "$want" ] || { echo "  exit $got, wanted $want: $*"; cat "$work/stderr"; return 1; }
-}
-has() { grep -q -- "$2" "$1" || { echo "  '$2' not in $1:"; cat "$1"; return 1; }; }
 
 P=pipelines/phone-normalization.yaml
 msg='{"deviceId":"d1","payload":[{"name":"accelerometer","time":1715254407928940000,"values":{"x":30,"y":-20,"z":5.5}}]}'
@@ -157,5 +142,4 @@ check "test with 40 headers" expect_exit 0 "$bin" test "$work/hdrs-test.yaml"
 # graph: bad format is a usage error
 check "graph bad format" expect_exit 2 "$bin" graph $P --format svg
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish
