@@ -76,7 +76,9 @@ typedef struct fixture {
     const char *addr;
     sr_topology *topo;
     int partitions; /* of `in` and `out` */
+    int workers;    /* for the run: 0 is 1 */
     pthread_t run_thread;
+    int finished; /* set when sr_up_run has returned */
     volatile sig_atomic_t stop;
     sr_up_opts opts;
     sr_up_stats stats;
@@ -113,6 +115,7 @@ static inline void *run_main(void *arg)
 {
     fixture *fx = arg;
     fx->run_rc = sr_up_run(fx->topo, &fx->opts, &fx->stats, fx->run_err, sizeof(fx->run_err));
+    __atomic_store_n(&fx->finished, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -123,7 +126,10 @@ static inline void run_start(fixture *fx)
                             .embedded = true,
                             .exit_at_end = false,
                             .commit_interval_ms = 500,
+                            .workers = fx->workers,
                             .stop = &fx->stop};
+    fx->stop = 0;
+    fx->finished = 0;
     if (pthread_create(&fx->run_thread, NULL, run_main, fx)) fail("pthread_create");
 }
 
@@ -147,7 +153,7 @@ static inline void fixture_stop(fixture *fx)
 
 typedef struct feeder {
     const char *addr;
-    int n, chunk, interval_ms;
+    int first, n, chunk, interval_ms; /* ids first .. first+n-1 */
     pthread_t thread;
     pthread_mutex_t lock;
     int delivered, failed, produced;
@@ -181,8 +187,8 @@ static inline void *feeder_main(void *arg)
     if (!p) fail("input producer: %s", err);
     for (int i = 0; i < f->n; i++) {
         char key[16], val[64];
-        snprintf(key, sizeof(key), "k%06d", i);
-        int vlen = snprintf(val, sizeof(val), "{\"id\":%d}", i);
+        snprintf(key, sizeof(key), "k%06d", f->first + i);
+        int vlen = snprintf(val, sizeof(val), "{\"id\":%d}", f->first + i);
         rd_kafka_resp_err_t e;
         while ((e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC("in"), RD_KAFKA_V_KEY(key, strlen(key)),
                                       RD_KAFKA_V_VALUE(val, (size_t)vlen),
@@ -203,16 +209,24 @@ static inline void *feeder_main(void *arg)
     return NULL;
 }
 
-/* Produces ids 0 .. n-1 to `in`, chunk of them every interval_ms, in a thread. */
-static inline void feeder_start(feeder *f, const char *addr, int n, int chunk, int interval_ms)
+/* Produces ids first .. first+n-1 to `in`, chunk of them every interval_ms, in a thread. */
+static inline void feeder_start_at(feeder *f, const char *addr, int first, int n, int chunk,
+                                   int interval_ms)
 {
     memset(f, 0, sizeof(*f));
     f->addr = addr;
+    f->first = first;
     f->n = n;
     f->chunk = chunk;
     f->interval_ms = interval_ms;
     pthread_mutex_init(&f->lock, NULL);
     if (pthread_create(&f->thread, NULL, feeder_main, f)) fail("pthread_create");
+}
+
+/* Produces ids 0 .. n-1 (see feeder_start_at). */
+static inline void feeder_start(feeder *f, const char *addr, int n, int chunk, int interval_ms)
+{
+    feeder_start_at(f, addr, 0, n, chunk, interval_ms);
 }
 
 /* Waits for the feeder; every input must have been delivered. */
