@@ -124,8 +124,10 @@ void sr_write_envelope(sr_buf *b, sr_arena *scratch, const char *base, const sr_
     sr_value v;
     char err[64];
     size_t pos;
-    if (o->val_len &&
-        sr_json_parse(scratch, base + o->val_off, o->val_len, &v, err, sizeof(err), &pos) == 0)
+    if (o->val_null)
+        sr_buf_puts(b, "null");
+    else if (o->val_len &&
+             sr_json_parse(scratch, base + o->val_off, o->val_len, &v, err, sizeof(err), &pos) == 0)
         sr_buf_put(b, base + o->val_off, o->val_len);
     else
         sr_json_write_str(b, base + o->val_off, o->val_len);

@@ -63,6 +63,7 @@ typedef struct dep_run {
     int64_t queue_limit, queue_limit_msgs;
     uint64_t seen_bytes, seen_msgs;
     bool queue_was_full;
+    size_t max_msg_bytes; /* the producer's message.max.bytes: what a task may stage */
     /* processing threads (see "workers" below); owner[p]: the worker of partition p */
     int nworkers;
     struct worker *workers;
@@ -435,12 +436,12 @@ static void produce_outputs(dep_run *dr, sr_task *t)
         size_t keylen = o->key_len < 0 ? 0 : (size_t)o->key_len;
         int32_t part = o->partition < 0 ? RD_KAFKA_PARTITION_UA : o->partition;
         for (;;) {
-            rd_kafka_resp_err_t err =
-                rd_kafka_producev(dr->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(part),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_VALUE((void *)(t->obuf.d + o->val_off), o->val_len),
-                                  RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_TIMESTAMP(o->ts),
-                                  RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                dr->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(part),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_VALUE(o->val_null ? NULL : (void *)(t->obuf.d + o->val_off), o->val_len),
+                RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_TIMESTAMP(o->ts), RD_KAFKA_V_HEADERS(hdrs),
+                RD_KAFKA_V_END);
             if (!err) break;
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(dr->producer, 50);
@@ -814,6 +815,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             if (dr->tasks[p]) continue;
             sr_task *t = sr_xcalloc(1, sizeof(sr_task));
             sr_task_init(t, dr->r->topo, dr->dep, p);
+            t->max_msg_bytes = dr->max_msg_bytes;
             pthread_mutex_lock(&dr->lock);
             dr->tasks[p] = t;
             pthread_mutex_unlock(&dr->lock);
@@ -990,6 +992,7 @@ static void feed_message(dep_run *dr, sr_task *t, rd_kafka_message_t *m)
         .offset = m->offset,
         .raw = m->payload ? m->payload : "",
         .rawlen = m->len,
+        .tombstone = m->payload == NULL,
         .key = m->key,
         .keylen = m->key_len,
         .ts = ts >= 0 ? ts : wall_ms(),
@@ -1346,6 +1349,7 @@ static void run_source(dep_run *dr)
     }
     sr_task *t = dr->tasks[0] = sr_xcalloc(1, sizeof(sr_task));
     sr_task_init(t, r->topo, dr->dep, 0);
+    t->max_msg_bytes = dr->max_msg_bytes;
     sr_arena scratch;
     sr_arena_init(&scratch, 64 * 1024);
     double start = mono();
@@ -1398,6 +1402,10 @@ static void *dep_main(void *arg)
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, dr);
+    char mmb[32];
+    size_t mmbsize = sizeof(mmb);
+    if (rd_kafka_conf_get(conf, "message.max.bytes", mmb, &mmbsize) == RD_KAFKA_CONF_OK)
+        dr->max_msg_bytes = (size_t)atoll(mmb);
     dr->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!dr->producer) {
         fatal(dr->r, "%s: cannot create the producer: %s", dr->dep->name, err);

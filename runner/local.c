@@ -176,6 +176,7 @@ static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool 
             .offset = offset,
             .raw = base + o->val_off,
             .rawlen = o->val_len,
+            .tombstone = o->val_null,
             .key = o->key_len < 0 ? NULL : base + o->key_off,
             .keylen = o->key_len < 0 ? 0 : (size_t)o->key_len,
             .ts = o->ts,

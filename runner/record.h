@@ -20,6 +20,7 @@ typedef struct sr_origin {
     int64_t offset;
     const char *raw; /* value bytes as received */
     size_t rawlen;
+    bool tombstone;  /* the value is null (a Kafka tombstone): raw is "" */
     const char *key; /* NULL: no key */
     size_t keylen;
     int64_t ts; /* ms since epoch */

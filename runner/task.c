@@ -50,6 +50,18 @@ static sr_out *new_out(sr_task *t)
     return o;
 }
 
+/* What a produced record takes beyond its key, value and headers' bytes (librdkafka counts
+ * under 50 for the record and 10 for each header's lengths), with room to spare. */
+#define RECORD_OVERHEAD 256
+#define HEADER_OVERHEAD 10
+
+static size_t headers_size(const sr_header *h, uint32_t n)
+{
+    size_t s = 0;
+    for (uint32_t i = 0; i < n; i++) s += h[i].nlen + h[i].vlen + HEADER_OVERHEAD;
+    return s;
+}
+
 void sr_header_put(sr_buf *b, const char *name, size_t nlen, const char *val, size_t vlen)
 {
     uint32_t n = (uint32_t)nlen;
@@ -91,6 +103,14 @@ int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_
         sr_header_put(&t->obuf, r->hdr[i].name, r->hdr[i].nlen, r->hdr[i].val, r->hdr[i].vlen);
     o->nhdr = r->nhdr;
     o->hdr_len = t->obuf.len - o->hdr_off;
+    size_t size = o->val_len + (o->key_len > 0 ? (size_t)o->key_len : 0) + o->hdr_len;
+    if (t->max_msg_bytes && size + RECORD_OVERHEAD > t->max_msg_bytes) {
+        t->nouts--;
+        t->obuf.len = mark;
+        return sr_task_fail(t, op,
+                            "the output to %s takes %zu bytes, more than message.max.bytes (%zu)",
+                            topic->name, size, t->max_msg_bytes);
+    }
     return 0;
 }
 
@@ -127,20 +147,54 @@ void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, cons
         log_error(t, o, where, reason);
         return;
     }
+    size_t vlen = o->rawlen, klen = o->keylen;
+    uint32_t nin = o->nhdr;
+    char why[1024];
+    snprintf(why, sizeof(why), "%s", reason);
+    bool cut = false;
+    if (t->max_msg_bytes) {
+        /* the streamrun.* headers, the longer reason and streamrun.source.size included */
+        size_t meta = RECORD_OVERHEAD + 8 * (HEADER_OVERHEAD + 32) + strlen(reason) + 256 +
+                      strlen(where) + strlen(t->dep->name) + (o->topic ? strlen(o->topic) : 0) +
+                      (o->file ? strlen(o->file) : 0);
+        size_t budget = t->max_msg_bytes > meta ? t->max_msg_bytes - meta : 0;
+        size_t hin = headers_size(o->hdr, o->nhdr);
+        if (vlen + klen + hin > budget) {
+            cut = true;
+            char more[160] = "";
+            if (klen + hin > budget) { /* the value alone cannot make room */
+                nin = 0;
+                hin = 0;
+                snprintf(more, sizeof(more), "; the input's %u headers are left out", o->nhdr);
+                if (klen > budget) {
+                    klen = budget;
+                    snprintf(more + strlen(more), sizeof(more) - strlen(more),
+                             "; its key holds the first %zu of %zu bytes", klen, o->keylen);
+                }
+            }
+            size_t room = budget - klen - hin;
+            vlen = vlen < room ? vlen : room;
+            snprintf(why, sizeof(why),
+                     "%s (the dead letter is cut to fit message.max.bytes, %zu: its value holds "
+                     "the first %zu of %zu bytes%s)",
+                     reason, t->max_msg_bytes, vlen, o->rawlen, more);
+        }
+    }
     sr_out *out = new_out(t);
     out->topic = t->dep->dead_letter;
     out->ts = o->ts;
     out->val_off = t->obuf.len;
-    sr_buf_put(&t->obuf, o->raw, o->rawlen);
-    out->val_len = o->rawlen;
-    put_key(t, out, o->key, o->keylen, o->key == NULL);
+    sr_buf_put(&t->obuf, o->raw, vlen);
+    out->val_len = vlen;
+    out->val_null = o->tombstone;
+    put_key(t, out, o->key, klen, o->key == NULL);
     out->hdr_off = t->obuf.len;
-    for (uint32_t i = 0; i < o->nhdr; i++)
+    for (uint32_t i = 0; i < nin; i++)
         sr_header_put(&t->obuf, o->hdr[i].name, o->hdr[i].nlen, o->hdr[i].val, o->hdr[i].vlen);
-    uint32_t n = o->nhdr;
+    uint32_t n = nin;
     char num[32];
 #define HDR(name, val, len) (sr_header_put(&t->obuf, name, strlen(name), val, len), n++)
-    HDR("streamrun.error", reason, strlen(reason));
+    HDR("streamrun.error", why, strlen(why));
     HDR("streamrun.operator", where, strlen(where));
     HDR("streamrun.deployment", t->dep->name, strlen(t->dep->name));
     if (o->topic) {
@@ -155,6 +209,10 @@ void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, cons
         snprintf(num, sizeof(num), "%ld", o->line);
         HDR("streamrun.source.line", num, strlen(num));
     }
+    if (cut) {
+        snprintf(num, sizeof(num), "%zu", o->rawlen);
+        HDR("streamrun.source.size", num, strlen(num));
+    }
 #undef HDR
     out->nhdr = n;
     out->hdr_len = t->obuf.len - out->hdr_off;
@@ -168,6 +226,10 @@ int sr_task_feed(sr_task *t, const sr_origin *o, const sr_value *value)
     sr_record r = {0};
     if (value) {
         r.value = *value;
+    } else if (o->tombstone) {
+        sr_task_dead_letter(t, o, "input",
+                            "the record has no value (a tombstone: its value is null)");
+        return 1;
     } else {
         char err[160];
         size_t pos = 0;

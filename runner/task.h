@@ -20,6 +20,7 @@ typedef struct sr_out {
     size_t hdr_off; /* headers as (u32 nlen, name, i32 vlen, val)* */
     uint32_t nhdr;
     size_t hdr_len;
+    bool val_null; /* a null value (the dead letter of a tombstone); val_len is 0 */
 } sr_out;
 
 /* Where operators that write files (write) put their lines instead of the file system: under
@@ -72,6 +73,9 @@ struct sr_task {
     int log_budget;            /* rate limit for error logs */
     void *user;                /* the runner's */
     const sr_file_sink *files; /* NULL: write steps write their files; else captured (borrowed) */
+    /* what one produced record may take (the producer's message.max.bytes), 0: no limit. An
+     * output over it fails its input; a dead letter over it is cut to fit (sr_task_dead_letter) */
+    size_t max_msg_bytes;
 };
 
 void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition);
@@ -91,7 +95,12 @@ int sr_task_feed(sr_task *t, const sr_origin *origin, const sr_value *value);
 struct sr_readrec;
 int sr_task_feed_row(sr_task *t, const sr_source *src, const struct sr_readrec *rec,
                      sr_arena *scratch, int64_t now_ms);
-/* Records an input that failed before it became a record (bad CSV row...). */
+/* Records an input that failed (also before it became a record: a bad CSV row...): stages its
+ * dead letter (the original value, key and headers, plus streamrun.* headers with the reason and
+ * the source), or counts and logs it when the deployment has no deadLetter topic. A dead letter
+ * over max_msg_bytes is cut to fit, never dropped: the value first (streamrun.source.size then
+ * holds the original size), then the input's headers, then the key; the reason says what was
+ * cut. A tombstone's dead letter has a null value. */
 void sr_task_dead_letter(sr_task *t, const sr_origin *origin, const char *op, const char *reason);
 
 /* Sets the current input's error: "operator: message". Returns -1. */

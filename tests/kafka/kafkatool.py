@@ -83,9 +83,11 @@ class Delivery:
         return cb
 
 
-def producer(addr, compression, big=False):
+def producer(addr, compression, big=False, max_bytes=None):
     conf = {"bootstrap.servers": addr, "compression.codec": compression, "acks": "all",
             "enable.idempotence": True, "log.connection.close": False, "linger.ms": 20}
+    if max_bytes:
+        conf["message.max.bytes"] = max_bytes
     if big:  # large batches: the embedded broker keeps at most 100,000 batches per partition
         conf.update({"linger.ms": 200, "batch.size": 1000000, "batch.num.messages": 100000,
                      "queue.buffering.max.messages": 1000000,
@@ -112,13 +114,17 @@ def cmd_lines(a):
 
 
 def cmd_produce(a):
-    """Produces an envelope file: key, value (JSON) or raw (text, sent as is), headers,
-    partition; --report writes where each record went, in file order."""
+    """Produces an envelope file: key, value (JSON), raw (text, sent as is) or "tombstone": true
+    (a null value), headers, partition; --report writes where each record went, in file order;
+    --max-bytes raises the producer's message.max.bytes."""
     recs = [json.loads(ln) for ln in open(a.file) if ln.strip()]
-    p = producer(a.addr, a.compression)
+    p = producer(a.addr, a.compression, max_bytes=a.max_bytes)
     d = Delivery(len(recs))
     for i, r in enumerate(recs):
-        value = r["raw"].encode() if "raw" in r else json.dumps(r["value"]).encode()
+        if r.get("tombstone"):
+            value = None
+        else:
+            value = r["raw"].encode() if "raw" in r else json.dumps(r["value"]).encode()
         kw = {"key": r.get("key"), "value": value, "on_delivery": d.callback(i)}
         if "headers" in r:
             kw["headers"] = [(k, None if v is None else v.encode()) for k, v in r["headers"]]
@@ -353,10 +359,11 @@ def decode(b):
 
 def cmd_read(a):
     """Dumps TOPIC up to its high watermarks as envelope lines: key, value (when the bytes are
-    JSON), raw (the bytes as text), raw_b64, headers ([name, value] in order), partition,
-    offset, timestamp. --isolation read_committed (the default) skips records of aborted
-    transactions, and waits for open ones to end; a partition is read when its end-of-partition
-    event comes at the high watermark (transaction markers and aborted records give no message)."""
+    JSON), raw (the bytes as text), raw_b64, tombstone (true for a null value), headers
+    ([name, value] in order), partition, offset, timestamp. --isolation read_committed (the
+    default) skips records of aborted transactions, and waits for open ones to end; a partition is
+    read when its end-of-partition event comes at the high watermark (transaction markers and
+    aborted records give no message)."""
     c = consumer(a.addr, **{"isolation.level": a.isolation, "enable.partition.eof": True})
     wm = watermarks(c, a.topic)
     want = {p: hi for p, lo, hi in wm if hi > lo}
@@ -381,6 +388,8 @@ def cmd_read(a):
             rec = {"key": decode(m.key()), "partition": m.partition(), "offset": m.offset(),
                    "timestamp": m.timestamp()[1]}
             raw = m.value() or b""
+            if m.value() is None:
+                rec["tombstone"] = True
             try:
                 rec["value"] = json.loads(raw)
             except ValueError:
@@ -472,6 +481,7 @@ def main():
     s = command(cmd_produce, "addr", "topic", "file")
     s.add_argument("--compression", default="none")
     s.add_argument("--report")
+    s.add_argument("--max-bytes", type=int)
     s = command(cmd_load, "addr", "topic", "file", "n:int")
     s.add_argument("--first", type=int, default=0)
     s.add_argument("--compression", default="zstd")
