@@ -108,24 +108,111 @@ static void grow_members(parser *ps)
     ps->mcap = cap;
 }
 
-/* Position of the first quote, backslash or control byte at or after p. */
-static inline const char *scan_plain(const char *p, const char *end)
+/* 0x80 when one of s[0..n) is a byte >= 0x80, else 0: a word at a time, the
+ * last two words overlapping, so that a short run costs two loads. */
+static inline unsigned any_high(const char *s, size_t n)
+{
+    const uint64_t top = 0x8080808080808080ull;
+    uint64_t x = 0, y = 0;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&y, s + i, 8);
+            x |= y;
+        }
+        memcpy(&y, s + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        y = a | b;
+    } else {
+        for (size_t i = 0; i < n; i++) y |= (unsigned char)s[i];
+    }
+    return (x | y) & top ? 0x80 : 0;
+}
+
+/* Position of the first quote, backslash or control byte at or after p. Unless
+ * high is NULL, makes *high non-zero when a byte >= 0x80 may be among those
+ * passed over (bytes just past the stop may do it too): only then is UTF-8
+ * checked. */
+static inline const char *scan_plain(const char *p, const char *end, unsigned *high)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i ctl = _mm_set1_epi8(0x1f);
+    unsigned hi = 0;
     while (end - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash));
         /* x <= 0x1f unsigned: max(x, 0x1f) == 0x1f */
         hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+        if (high) hi |= (unsigned)_mm_movemask_epi8(x); /* the top bit of each byte */
         unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-        if (mask) return p + __builtin_ctz(mask);
+        if (mask) {
+            if (high) *high |= hi;
+            return p + __builtin_ctz(mask);
+        }
         p += 16;
     }
+    if (high) *high |= hi;
 #endif
+    const char *tail = p;
     while (p < end && !str_stop[(unsigned char)*p]) p++;
+    if (high) *high |= any_high(tail, (size_t)(p - tail));
     return p;
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+size_t sr_utf8_invalid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        /* ASCII eight bytes at a time */
+        if (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                p += 8;
+                continue;
+            }
+        }
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        /* RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF */
+        size_t need;
+        unsigned lo = 0x80, hi = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            if (c == 0xe0) lo = 0xa0;
+            if (c == 0xed) hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            if (c == 0xf0) lo = 0x90;
+            if (c == 0xf4) hi = 0x8f;
+        } else {
+            break;
+        }
+        if ((size_t)(end - p) <= need || p[1] < lo || p[1] > hi) break;
+        size_t k = 2;
+        while (k <= need && (p[k] & 0xc0) == 0x80) k++;
+        if (k <= need) break;
+        p += need + 1;
+    }
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+/* Fails at the first byte of s[0..n) that is not UTF-8. */
+static int check_utf8(parser *ps, const char *s, size_t n)
+{
+    size_t bad = sr_utf8_invalid(s, n);
+    if (bad == n) return 0;
+    return fail(ps, s + bad, "invalid UTF-8 in string");
 }
 
 static int hex4(const char *p, unsigned *out)
@@ -169,11 +256,12 @@ static char *put_utf8(char *d, unsigned cp)
 /* Slow path for a string with escapes: s is just after the opening quote, q
  * at the first backslash. Finds the closing quote, then decodes into the
  * arena (the decoded text is never longer than the escaped one). */
-static int parse_escaped(parser *ps, const char *s, const char *q, const char **str, size_t *n)
+static int parse_escaped(parser *ps, const char *s, const char *q, unsigned high, const char **str,
+                         size_t *n)
 {
     const char *p = q, *end = ps->end;
     for (;;) {
-        p = scan_plain(p, end);
+        p = scan_plain(p, end, &high);
         if (p == end) return fail(ps, s - 1, "unterminated string");
         if (*p == '"') break;
         if (*p == '\\') {
@@ -184,6 +272,8 @@ static int parse_escaped(parser *ps, const char *s, const char *q, const char **
         return fail(ps, p, "control character in string");
     }
     const char *close = p;
+    /* escapes are ASCII: checking the raw text checks every byte not escaped */
+    if (high && check_utf8(ps, s, (size_t)(close - s))) return -1;
     char *buf = sr_arena_alloc(ps->a, (size_t)(close - s));
     char *d = buf;
     memcpy(d, s, (size_t)(q - s));
@@ -234,15 +324,17 @@ static int parse_escaped(parser *ps, const char *s, const char *q, const char **
 static inline int parse_string(parser *ps, const char **str, size_t *n)
 {
     const char *s = ps->p + 1;
-    const char *p = scan_plain(s, ps->end);
+    unsigned high = 0;
+    const char *p = scan_plain(s, ps->end, &high);
     if (p < ps->end && *p == '"') {
+        if (high && check_utf8(ps, s, (size_t)(p - s))) return -1;
         *str = s;
         *n = (size_t)(p - s);
         ps->p = p + 1;
     } else if (p == ps->end) {
         return fail(ps, s - 1, "unterminated string");
     } else if (*p == '\\') {
-        if (parse_escaped(ps, s, p, str, n)) return -1;
+        if (parse_escaped(ps, s, p, high, str, n)) return -1;
     } else {
         return fail(ps, p, "control character in string");
     }
@@ -384,12 +476,86 @@ static int parse_array(parser *ps, int depth)
     return 0;
 }
 
+/* ---- duplicate keys -------------------------------------------------------- */
+
+/* A repeated key keeps its first place and takes its last value, as jq,
+ * Python and JavaScript read it. The first members of an object are checked as
+ * they come, with a 64-bit filter of key hashes; past DEDUP_INLINE members,
+ * the whole object is sorted by key once it is complete. */
+#define DEDUP_INLINE 32
+
+/* A bit of the filter for a key: from its length and first byte (a key from
+ * the parser has a readable byte at k[0] even when empty: the closing quote). */
+static inline uint64_t key_bit(const char *k, uint32_t n)
+{
+    return 1ull << (((unsigned)(unsigned char)k[0] * 8 + n) & 63);
+}
+
+/* The member just parsed (the last one) repeats an earlier key of the object
+ * that starts at base, unless none matches: its value goes there and it is
+ * dropped. */
+static void merge_repeat(parser *ps, uint32_t base)
+{
+    uint32_t last = ps->mn - 1;
+    const sr_member *m = &ps->ms[last];
+    for (uint32_t j = base; j < last; j++) {
+        if (ps->ms[j].klen == m->klen && memcmp(ps->ms[j].key, m->key, m->klen) == 0) {
+            ps->ms[j].v = m->v;
+            ps->mn--;
+            return;
+        }
+    }
+}
+
+typedef struct keyref {
+    const char *key;
+    uint32_t klen, at; /* at: index from the object's first member */
+} keyref;
+
+static int keyref_cmp(const void *x, const void *y)
+{
+    const keyref *a = x, *b = y;
+    uint32_t n = a->klen < b->klen ? a->klen : b->klen;
+    int c = memcmp(a->key, b->key, n);
+    if (c) return c;
+    if (a->klen != b->klen) return a->klen < b->klen ? -1 : 1;
+    return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Merges the repeated keys of the object at ms[base..mn) in O(n log n). */
+static void merge_repeats_sorted(parser *ps, uint32_t base)
+{
+    uint32_t n = ps->mn - base;
+    keyref *r = sr_xmalloc((size_t)n * sizeof(*r));
+    for (uint32_t i = 0; i < n; i++)
+        r[i] = (keyref){ps->ms[base + i].key, ps->ms[base + i].klen, i};
+    qsort(r, n, sizeof(*r), keyref_cmp);
+    bool any = false;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && r[j].klen == r[i].klen && memcmp(r[j].key, r[i].key, r[i].klen) == 0) j++;
+        if (j - i > 1) {
+            any = true;
+            ps->ms[base + r[i].at].v = ps->ms[base + r[j - 1].at].v;
+            for (uint32_t k = i + 1; k < j; k++) ps->ms[base + r[k].at].key = NULL;
+        }
+        i = j;
+    }
+    free(r);
+    if (!any) return;
+    uint32_t w = base;
+    for (uint32_t i = base; i < ps->mn; i++)
+        if (ps->ms[i].key) ps->ms[w++] = ps->ms[i];
+    ps->mn = w;
+}
+
 static int parse_object(parser *ps, int depth)
 {
     if (depth > MAX_DEPTH) return fail(ps, ps->p, "nesting too deep (limit 512)");
     ps->p++;
     skip_ws(ps);
     uint32_t base = ps->mn;
+    uint64_t seen = 0; /* key_bit()s of the first DEDUP_INLINE members */
     if (ps->p < ps->end && *ps->p == '}') {
         ps->p++;
     } else {
@@ -408,7 +574,10 @@ static int parse_object(parser *ps, int depth)
             uint32_t idx = ps->mn++;
             ps->ms[idx].key = key;
             ps->ms[idx].klen = (uint32_t)klen;
+            uint64_t bit = key_bit(key, (uint32_t)klen), again = seen & bit;
+            seen |= bit;
             if (parse_child(ps, depth, true, idx)) return -1;
+            if (again && idx - base < DEDUP_INLINE) merge_repeat(ps, base);
             skip_ws(ps);
             if (ps->p == ps->end) return fail(ps, ps->p, "unexpected end of input in object");
             char c = *ps->p++;
@@ -417,6 +586,7 @@ static int parse_object(parser *ps, int depth)
             skip_ws(ps);
         }
     }
+    if (ps->mn - base > DEDUP_INLINE) merge_repeats_sorted(ps, base);
     uint32_t n = ps->mn - base;
     ps->rn = n;
     ps->rp = NULL;
@@ -487,6 +657,36 @@ static inline void copy_bytes(char *d, const char *s, size_t n)
     }
 }
 
+/* copy_bytes for a run of a string, returning what the words it loaded OR to:
+ * the top bit of a byte is set in the result when it is set in a byte copied
+ * (the test for UTF-8 to check, at no extra load). */
+static inline uint64_t copy_run(char *d, const char *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, n);
+        return any_high(s, n) ? 0x80 : 0;
+    }
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+        return x | y;
+    }
+    if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+        return x | y;
+    }
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) h |= (unsigned char)(d[i] = s[i]);
+    return h;
+}
+
 /* 0: copy as is; otherwise the letter after the backslash ('u': \u00XX). */
 /* clang-format off */
 static const char esc_char[256] = {
@@ -496,7 +696,48 @@ static const char esc_char[256] = {
 };
 /* clang-format on */
 
-void sr_json_write_str(sr_buf *b, const char *s, size_t n)
+/* s[0..n) with every byte that is not part of valid UTF-8 replaced by U+FFFD,
+ * in a new heap string of *outn bytes. */
+static char *utf8_repair(const char *s, size_t n, size_t *outn)
+{
+    char *r = sr_xmalloc(3 * n + 1), *d = r;
+    size_t i = 0;
+    while (i < n) {
+        size_t ok = sr_utf8_invalid(s + i, n - i);
+        memcpy(d, s + i, ok);
+        d += ok;
+        i += ok;
+        if (i < n) {
+            memcpy(d, "\xef\xbf\xbd", 3);
+            d += 3;
+            i++;
+        }
+    }
+    *outn = (size_t)(d - r);
+    return r;
+}
+
+/* The output from b->d[start] on is JSON text whose strings may hold bytes
+ * that are not UTF-8 (a key, a header or a dead letter's bytes, which did not
+ * come from the parser): each such byte becomes U+FFFD. Outside strings JSON
+ * text is ASCII, so repairing the text repairs the strings. Out of line: the
+ * writer's hot path stays small. */
+static __attribute__((noinline)) void repair_written(sr_buf *b, size_t start)
+{
+    size_t n = b->len - start;
+    if (sr_utf8_invalid(b->d + start, n) == n) return;
+    size_t rn;
+    char *r = utf8_repair(b->d + start, n, &rn);
+    b->len = start;
+    sr_buf_put(b, r, rn);
+    free(r);
+}
+
+#define TOP_BITS 0x8080808080808080ull
+
+/* Writes s[0..n) quoted and escaped; ORs into *high what the bytes copied OR
+ * to (see copy_run), for the caller's UTF-8 check. */
+static void write_str(sr_buf *b, const char *s, size_t n, uint64_t *high)
 {
     static const char hex[] = "0123456789abcdef";
     if (n == 0) {
@@ -504,14 +745,15 @@ void sr_json_write_str(sr_buf *b, const char *s, size_t n)
         return;
     }
     const char *p = s, *e = s + n;
+    uint64_t h = 0;
     if (b->len + n + 3 > b->cap) sr_buf_reserve(b, n + 2);
     char *d = b->d + b->len;
     *d++ = '"';
     for (;;) {
         /* The bytes that need escaping are exactly those the parser stops at. */
         const char *run = p;
-        p = scan_plain(p, e);
-        copy_bytes(d, run, (size_t)(p - run));
+        p = scan_plain(p, e, NULL);
+        h |= copy_run(d, run, (size_t)(p - run));
         d += p - run;
         if (p == e) break;
         /* Room for this escape, the rest of the input and the quote. */
@@ -531,6 +773,15 @@ void sr_json_write_str(sr_buf *b, const char *s, size_t n)
     }
     *d++ = '"';
     b->len = (size_t)(d - b->d);
+    *high |= h;
+}
+
+void sr_json_write_str(sr_buf *b, const char *s, size_t n)
+{
+    size_t start = b->len;
+    uint64_t high = 0;
+    write_str(b, s, n, &high);
+    if (high & TOP_BITS) repair_written(b, start);
 }
 
 void sr_write_double(sr_buf *b, double d)
@@ -577,7 +828,7 @@ static void write_int(sr_buf *b, int64_t i)
     put_n(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-static int write_value(sr_buf *b, const sr_value *v)
+static int write_value(sr_buf *b, const sr_value *v, uint64_t *high)
 {
     switch (v->type) {
     case SR_MISSING:
@@ -594,12 +845,12 @@ static int write_value(sr_buf *b, const sr_value *v)
         if (!isfinite(v->u.d)) return -1;
         sr_write_double(b, v->u.d);
         return 0;
-    case SR_STR: sr_json_write_str(b, v->u.s, v->len); return 0;
+    case SR_STR: write_str(b, v->u.s, v->len, high); return 0;
     case SR_ARR:
         put_c(b, '[');
         for (uint32_t i = 0; i < v->len; i++) {
             if (i) put_c(b, ',');
-            if (write_value(b, &v->u.a[i])) return -1;
+            if (write_value(b, &v->u.a[i], high)) return -1;
         }
         put_c(b, ']');
         return 0;
@@ -608,9 +859,9 @@ static int write_value(sr_buf *b, const sr_value *v)
         for (uint32_t i = 0; i < v->len; i++) {
             const sr_member *m = &v->u.o[i];
             if (i) put_c(b, ',');
-            sr_json_write_str(b, m->key, m->klen);
+            write_str(b, m->key, m->klen, high);
             put_c(b, ':');
-            if (write_value(b, &m->v)) return -1;
+            if (write_value(b, &m->v, high)) return -1;
         }
         put_c(b, '}');
         return 0;
@@ -621,7 +872,12 @@ static int write_value(sr_buf *b, const sr_value *v)
 int sr_json_write(sr_buf *b, const sr_value *v)
 {
     size_t start = b->len;
-    if (write_value(b, v) == 0) return 0;
-    b->len = start;
-    return -1;
+    uint64_t high = 0;
+    if (write_value(b, v, &high) != 0) {
+        b->len = start;
+        return -1;
+    }
+    /* output is always UTF-8, whatever the strings held */
+    if (high & TOP_BITS) repair_written(b, start);
+    return 0;
 }

@@ -95,8 +95,9 @@ const char *sr_type_name(sr_type t); /* "null", "boolean", "number", ... */
 sr_value sr_num_norm(const sr_value *v);
 double sr_num_double(const sr_value *v);
 
-/* Objects keep their members in order, duplicates included (lookup finds
- * the first). UTF-8 in strings is passed through, not validated.
+/* Objects keep their members in order. The parser merges a repeated key (it
+ * keeps its first place and its last value); sr_obj_append can repeat a key,
+ * and lookup then finds the first.
  * Objects: lookup is a linear scan (records have few fields and the scan
  * beats hashing below ~30). sr_obj_set() replaces an existing member or
  * appends, growing the member array in the arena. sr_obj_del() keeps order. */
@@ -115,20 +116,26 @@ int sr_value_cmp(const sr_value *x, const sr_value *y);
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+/* Offset of the first byte of s[0..n) that is not part of valid UTF-8 (RFC
+ * 3629: no overlong forms, surrogates or code points past U+10FFFF), or n. */
+size_t sr_utf8_invalid(const char *s, size_t n);
+
 /* Parses exactly one JSON value from buf[0..len) (surrounding whitespace
- * allowed) into *out. Strings without escapes and number texts point into
- * buf, which must outlive *out; everything else is allocated from *a.
- * Returns 0, or -1 with a message and the byte offset of the error in
- * err/errpos. */
+ * allowed) into *out. Strings must be valid UTF-8 (an error at the first
+ * byte that is not); a repeated object key keeps its first place and takes
+ * its last value, as in jq, Python and JavaScript. Strings without escapes and number texts point
+ * into buf, which must outlive *out; everything else is allocated from *a. Returns 0, or -1 with a
+ * message and the byte offset of the error in err/errpos. */
 int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char *err,
                   size_t errsize, size_t *errpos);
 
-/* Appends the JSON text of v. Numbers in SR_NUM form are written as they
- * were read; doubles in the shortest form that reads back the same. Returns
+/* Appends the JSON text of v. Strings are written as UTF-8: a byte that is
+ * not part of valid UTF-8 is written as U+FFFD. Numbers in SR_NUM form are
+ * written as they were read; doubles in the shortest form that reads back the same. Returns
  * 0, or -1 when v holds a NaN or infinity (not representable in JSON), in
  * which case b is left as it was. */
 int sr_json_write(sr_buf *b, const sr_value *v);
-void sr_json_write_str(sr_buf *b, const char *s, size_t n); /* quoted, escaped */
+void sr_json_write_str(sr_buf *b, const char *s, size_t n); /* quoted, escaped, UTF-8 */
 /* Writes a double as the shortest round-trip decimal; "1.0" style for whole
  * numbers so a double stays a double. */
 void sr_write_double(sr_buf *b, double d);

@@ -142,4 +142,27 @@ check "test with 40 headers" expect_exit 0 "$bin" test "$work/hdrs-test.yaml"
 # graph: bad format is a usage error
 check "graph bad format" expect_exit 2 "$bin" graph $P --format svg
 
+# JSON input: invalid UTF-8 in a string is a dead letter naming the byte; a repeated key keeps its
+# last value (as jq, Python and JavaScript); every line written is valid UTF-8 JSON
+mkdir -p "$work/j"
+cat > "$work/j/p.yaml" <<EOF
+topics: [in, out, dead]
+deployments:
+  - name: d
+    input: in
+    deadLetter: dead
+    pipeline:
+      - filter: a == 2
+    output: out
+EOF
+printf '{"a":1,"b":0,"a":2}\n{"a":2,"s":"caf\xe9"}\n{"a":2,"s":"\xc3\xa9"}\n' > "$work/j/in.jsonl"
+check "run utf-8 and repeats" expect_exit 0 "$bin" run "$work/j/p.yaml" --in in="$work/j/in.jsonl" --out "$work/j/o"
+check "repeated key: last value, first place" has "$work/j/o/out.jsonl" '^{"a":2,"b":0}$'
+check "valid UTF-8 passes" has "$work/j/o/out.jsonl" '^{"a":2,"s":"é"}$'
+check "invalid UTF-8 dead-lettered" has "$work/j/o/dead.jsonl" '"streamrun.error":"invalid JSON at byte 16: invalid UTF-8 in string"'
+check "dead letter is valid UTF-8 JSON" /usr/bin/python3 -c "
+import json
+lines = open('$work/j/o/dead.jsonl', 'rb').read().decode('utf-8').splitlines()
+assert len(lines) == 1 and json.loads(lines[0])['value'] == '{\"a\":2,\"s\":\"caf\ufffd\"}', lines"
+
 finish

@@ -90,7 +90,6 @@ static void test_round_trips(void)
         "-0",
         "[1,-0,0.5,1e10,1E-5,-1.5e+300,2.50,123456789012345678901234567890]",
         "{\"a\":{\"b\":{\"c\":[1,2,{\"d\":null}]}},\"e\":\"f\"}",
-        "{\"a\":1,\"a\":2}",
         "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\"",
         "\"a\\\"b\\\\c\\n\\t\\r\\b\\f\\u0001\\u001f\"",
     };
@@ -202,6 +201,93 @@ static void test_errors(void)
     /* Length is honoured: the text after len is not looked at. */
     CHECK(sr_json_parse(&A, "12345", 2, &v, NULL, 0, NULL) == 0 && v.len == 2);
     CHECK(sr_json_parse(&A, "\"ab\"", 3, &v, NULL, 0, NULL) == -1);
+}
+
+static void test_utf8(void)
+{
+    /* valid: the first and last code point of each length, around the surrogates */
+    const char *good[] = {"\"\xc2\x80 \xdf\xbf\"",         "\"\xe0\xa0\x80 \xef\xbf\xbf\"",
+                          "\"\xed\x9f\xbf \xee\x80\x80\"", "\"\xf0\x90\x80\x80\"",
+                          "\"\xf4\x8f\xbf\xbf\"",          "{\"caf\xc3\xa9\":\"\xe2\x82\xac\\n\"}"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CHECK_STR(rewrite(good[i]), good[i]);
+
+    /* invalid, each at its byte offset */
+    CHECK_ERR("\"\x80\"", "invalid UTF-8 in string", 1);             /* stray continuation */
+    CHECK_ERR("\"ab\xc0\x80\"", "invalid UTF-8 in string", 3);       /* overlong NUL */
+    CHECK_ERR("\"\xc1\xbf\"", "invalid UTF-8 in string", 1);         /* overlong */
+    CHECK_ERR("\"\xe0\x9f\xbf\"", "invalid UTF-8 in string", 1);     /* overlong */
+    CHECK_ERR("\"\xed\xa0\x80\"", "invalid UTF-8 in string", 1);     /* surrogate U+D800 */
+    CHECK_ERR("\"\xf0\x8f\xbf\xbf\"", "invalid UTF-8 in string", 1); /* overlong */
+    CHECK_ERR("\"\xf4\x90\x80\x80\"", "invalid UTF-8 in string", 1); /* past U+10FFFF */
+    CHECK_ERR("\"\xf5\x80\x80\x80\"", "invalid UTF-8 in string", 1);
+    CHECK_ERR("\"\xff\"", "invalid UTF-8 in string", 1);
+    CHECK_ERR("\"\xe2\x82\"", "invalid UTF-8 in string", 1); /* cut short by the quote */
+    CHECK_ERR("\"\xe2\x82"
+              "a\"",
+              "invalid UTF-8 in string", 1);
+    CHECK_ERR("\"\xf0\x9f\x98\"", "invalid UTF-8 in string", 1);
+    /* past the 16-byte vector scan, after escapes, in keys, inside containers */
+    CHECK_ERR("\"0123456789abcdef0123\xff\"", "invalid UTF-8 in string", 21);
+    CHECK_ERR("\"\\n\xe9t\xc3\xa9\"", "invalid UTF-8 in string", 3);
+    CHECK_ERR("\"0123456789abcdef\\t\xe9\"", "invalid UTF-8 in string", 19);
+    CHECK_ERR("{\"k\xe9y\":1}", "invalid UTF-8 in string", 3);
+    CHECK_ERR("[1,{\"a\":[\"ok\",\"\xc3\"]}]", "invalid UTF-8 in string", 15);
+    CHECK(sr_utf8_invalid("abc", 3) == 3 && sr_utf8_invalid("a\xc3", 2) == 1);
+    CHECK(sr_utf8_invalid("abcdefgh\xc3\xa9ijklmnop\x80", 19) == 18);
+
+    /* the writer never writes invalid UTF-8: such bytes become U+FFFD */
+    sr_buf b = {0};
+    sr_json_write_str(&b,
+                      "a\xff"
+                      "b",
+                      3);
+    CHECK_STR(sr_buf_cstr(&b), "\"a\xef\xbf\xbd"
+                               "b\"");
+    b.len = 0;
+    sr_json_write_str(&b, "\xe2\x82\n0123456789abcdef\xc3\xa9\"", 22);
+    CHECK_STR(sr_buf_cstr(&b), "\"\xef\xbf\xbd\xef\xbf\xbd\\n0123456789abcdef\xc3\xa9\\\"\"");
+    b.len = 0;
+    sr_buf_puts(&b, "[");
+    sr_json_write_str(&b, "\xed\xa0\x80", 3);
+    CHECK_STR(sr_buf_cstr(&b), "[\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    sr_value v;
+    CHECK(parse(sr_buf_cstr(&b) + 1, &v) == 0); /* and it reads back */
+    sr_buf_free(&b);
+}
+
+static void test_duplicate_keys(void)
+{
+    /* the last value, in the first place */
+    CHECK_STR(rewrite("{\"a\":1,\"b\":2,\"a\":3}"), "{\"a\":3,\"b\":2}");
+    CHECK_STR(
+        rewrite("{\"a\":1,\"a\":{\"x\":1,\"x\":[2]},\"a\":{\"y\":0,\"y\":[1,{\"z\":1,\"z\":2}]}}"),
+        "{\"a\":{\"y\":[1,{\"z\":2}]}}");
+    CHECK_STR(rewrite("{\"\":1,\"\":2}"), "{\"\":2}");
+    CHECK_STR(rewrite("{\"a\\u0062\":1,\"ab\":2}"), "{\"ab\":2}"); /* the same key, escaped */
+    sr_value v;
+    CHECK(parse("{\"a\":1,\"a\":2}", &v) == 0 && v.len == 1);
+    CHECK(sr_obj_get(&v, "a", 1)->u.s[0] == '2');
+
+    /* large objects: the repeats past the first 32 members, and many repeats */
+    sr_buf in = {0}, want = {0};
+    sr_buf_puts(&in, "{");
+    sr_buf_puts(&want, "{");
+    for (int i = 0; i < 100; i++) {
+        sr_buf_printf(&in, "%s\"k%d\":%d", i ? "," : "", i, i);
+        sr_buf_printf(&want, "%s\"k%d\":%d", i ? "," : "", i, i % 10 == 0 ? -i : i);
+    }
+    for (int i = 90; i >= 0; i -= 10) sr_buf_printf(&in, ",\"k%d\":%d", i, -i);
+    sr_buf_puts(&in, "}");
+    sr_buf_puts(&want, "}");
+    CHECK_STR(rewrite(sr_buf_cstr(&in)), sr_buf_cstr(&want));
+    in.len = 0;
+    sr_buf_puts(&in, "{");
+    for (int i = 0; i < 100000; i++) sr_buf_printf(&in, "%s\"k%d\":%d", i ? "," : "", i % 3, i);
+    sr_buf_puts(&in, "}");
+    CHECK_STR(rewrite(sr_buf_cstr(&in)), "{\"k0\":99999,\"k1\":99997,\"k2\":99998}");
+    sr_buf_free(&in);
+    sr_buf_free(&want);
 }
 
 static void test_depth(void)
@@ -546,6 +632,8 @@ int main(void)
     test_round_trips();
     test_strings();
     test_errors();
+    test_utf8();
+    test_duplicate_keys();
     test_depth();
     test_large();
     test_numbers();
