@@ -1,6 +1,7 @@
 /* source.c — reads records from JSON-lines files and from CSV files with a header row. */
 #include "source.h"
 
+#include <assert.h>
 #include <csv.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,9 +21,14 @@ struct sr_reader {
     FILE *f;
     char *path;
     sr_format fmt;
-    char *line; /* getline buffer */
-    size_t linecap;
-    long lineno; /* number of the last physical line handed out */
+    /* Read buffer: buf[head..tail) is read but not handed out yet; it grows up
+     * to SR_MAX_LINE + 1 bytes, never past. */
+    char *buf;
+    size_t cap, head, tail;
+    bool eof;
+    int read_errno; /* the read error that stopped the reader, or 0 */
+    bool too_long;  /* the reader stopped at a line longer than SR_MAX_LINE */
+    long lineno;    /* number of the last physical line handed out */
 
     /* CSV only. */
     struct csv_parser p;
@@ -48,8 +54,46 @@ struct sr_reader {
 
 typedef enum { LINE_OK, LINE_EOF, LINE_ERR } line_status;
 
+/* Reads more of the file into the buffer, keeping buf[head..tail). Returns
+ * LINE_OK (with at least one more byte, or eof set) or LINE_ERR with
+ * read_errno set. fread's short count is the end of the file only when the
+ * stream says so: a failed read or allocation is never taken for it. */
+static line_status fill(sr_reader *r)
+{
+    if (r->head > 0) {
+        memmove(r->buf, r->buf + r->head, r->tail - r->head);
+        r->tail -= r->head;
+        r->head = 0;
+    }
+    if (r->tail == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64 * 1024;
+        if (cap > SR_MAX_LINE + 1) cap = SR_MAX_LINE + 1;
+        assert(cap > r->tail);
+        char *b = realloc(r->buf, cap);
+        if (!b) {
+            r->read_errno = ENOMEM;
+            return LINE_ERR;
+        }
+        r->buf = b;
+        r->cap = cap;
+    }
+    errno = 0;
+    size_t want = r->cap - r->tail;
+    size_t got = fread(r->buf + r->tail, 1, want, r->f);
+    r->tail += got;
+    if (got < want) {
+        if (ferror(r->f) || !feof(r->f)) {
+            r->read_errno = errno ? errno : EIO;
+            return LINE_ERR;
+        }
+        r->eof = true;
+    }
+    return LINE_OK;
+}
+
 /* Hands out the next physical line without its '\n' (*had_nl says whether it
- * had one). The bytes stay valid until the next call. */
+ * had one). The bytes stay valid until the next call. A line longer than
+ * SR_MAX_LINE stops the reader (too_long) rather than growing without bound. */
 static line_status next_line(sr_reader *r, const char **s, size_t *n, bool *had_nl)
 {
     if (r->replay_pos < r->replay.len) {
@@ -64,14 +108,33 @@ static line_status next_line(sr_reader *r, const char **s, size_t *n, bool *had_
         return LINE_OK;
     }
     r->replay.len = r->replay_pos = 0;
+    if (r->read_errno || r->too_long) return LINE_ERR;
 
-    errno = 0;
-    ssize_t got = getline(&r->line, &r->linecap, r->f);
-    if (got < 0) return ferror(r->f) ? LINE_ERR : LINE_EOF;
-    size_t len = (size_t)got;
-    const char *p = r->line;
-    *had_nl = len > 0 && p[len - 1] == '\n';
-    if (*had_nl) len--;
+    size_t scanned = 0; /* bytes after head known to hold no '\n' */
+    const char *nl = NULL;
+    for (;;) {
+        if (r->tail > r->head + scanned)
+            nl = memchr(r->buf + r->head + scanned, '\n', r->tail - r->head - scanned);
+        if (nl) break;
+        scanned = r->tail - r->head;
+        if (scanned > SR_MAX_LINE) {
+            r->too_long = true;
+            r->lineno++;
+            return LINE_ERR;
+        }
+        if (r->eof) break;
+        if (fill(r) != LINE_OK) return LINE_ERR;
+    }
+    const char *p = r->buf + r->head;
+    size_t len = nl ? (size_t)(nl - p) : r->tail - r->head;
+    if (!nl && len == 0) return LINE_EOF;
+    if (len > SR_MAX_LINE) { /* the '\n' came just past the limit */
+        r->too_long = true;
+        r->lineno++;
+        return LINE_ERR;
+    }
+    *had_nl = nl != NULL;
+    r->head += len + (nl ? 1 : 0);
     r->lineno++;
     if (r->lineno == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
         p += 3;
@@ -84,7 +147,17 @@ static line_status next_line(sr_reader *r, const char **s, size_t *n, bool *had_
 
 static int io_error(sr_reader *r, char *err, size_t errsize)
 {
-    snprintf(err, errsize, "%s: read error: %s", r->path, strerror(errno ? errno : EIO));
+    if (r->too_long)
+        snprintf(err, errsize,
+                 "%s:%ld: line longer than %u bytes, the most a source file's line may hold "
+                 "(is it a text file?); stopping here",
+                 r->path, r->lineno, (unsigned)SR_MAX_LINE);
+    else if (r->lineno == 0)
+        snprintf(err, errsize, "%s: read error: %s", r->path,
+                 strerror(r->read_errno ? r->read_errno : EIO));
+    else
+        snprintf(err, errsize, "%s: read error after line %ld: %s; stopping here", r->path,
+                 r->lineno, strerror(r->read_errno ? r->read_errno : EIO));
     return -1;
 }
 
@@ -243,7 +316,7 @@ static row_status csv_read_row(sr_reader *r, char *reason, size_t rsize)
             csv_parse(&r->p, "\n", 1, csv_on_cell, csv_on_row, r) != 1) {
             long last = r->lineno;
             if (csv_error(&r->p) != CSV_EPARSE) {
-                errno = ENOMEM;
+                r->read_errno = ENOMEM;
                 return ROW_ERR;
             }
             if (last == r->row_line)
@@ -394,6 +467,12 @@ static int csv_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_
                  (unsigned)UINT32_MAX);
         return 1;
     }
+    /* quotes and separators are ASCII: checking the row checks every cell */
+    size_t bad = sr_utf8_invalid(rec->raw, rawlen);
+    if (bad < rawlen) {
+        snprintf(rec->reason, sizeof(rec->reason), "invalid UTF-8 at byte %zu of the row", bad + 1);
+        return 1;
+    }
 
     const char *text = sr_arena_strndup(a, r->cellbuf.d, r->cellbuf.len);
     sr_member *m = sr_arena_alloc(a, r->ncols * sizeof(*m));
@@ -437,6 +516,13 @@ int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, 
             sr_reader_close(r);
             return -1;
         }
+        size_t hlen = csv_rawlen(r), bad = st == ROW_OK ? sr_utf8_invalid(r->row.d, hlen) : hlen;
+        if (bad < hlen) {
+            snprintf(err, errsize, "%s:%ld: header row: invalid UTF-8 at byte %zu", path,
+                     r->row_line, bad + 1);
+            sr_reader_close(r);
+            return -1;
+        }
         /* An empty file has no header and no rows: it reads as no records. */
         if (st == ROW_OK) csv_take_header(r);
     }
@@ -456,7 +542,7 @@ void sr_reader_close(sr_reader *r)
     if (!r) return;
     if (r->f) fclose(r->f);
     free(r->path);
-    free(r->line);
+    free(r->buf);
     if (r->p_init) csv_free(&r->p);
     for (size_t i = 0; i < r->ncols; i++) free(r->names[i]);
     free(r->names);

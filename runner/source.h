@@ -6,6 +6,12 @@
 
 typedef struct sr_reader sr_reader;
 
+/* The longest line a source file may have, in bytes (16 MiB, sixteen times
+ * Kafka's default message.max.bytes). A longer line stops the reader with an
+ * error: it is taken for a file that is not text (or /dev/zero), not read
+ * into memory without bound. */
+#define SR_MAX_LINE (16u << 20)
+
 /* One item read from a file. When ok, value is the record (an object for
  * CSV; any JSON value for JSON lines), allocated from the arena passed to
  * sr_reader_next, or borrowing raw. When !ok, reason says why the row could
@@ -27,7 +33,9 @@ typedef struct sr_readrec {
  * text), true/false as booleans, an empty unquoted cell as null, anything
  * else a string. Returns 0, or -1 with a message in err. */
 int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, size_t errsize);
-/* Returns 1 with *rec filled, 0 at end of file, -1 on an I/O error (err). */
+/* Returns 1 with *rec filled, 0 at end of file, or -1 (err: the file name,
+ * the line and why) on a read error or a line longer than SR_MAX_LINE; after
+ * -1 every call returns -1. An error is never taken for the end of the file. */
 int sr_reader_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_t errsize);
 void sr_reader_close(sr_reader *r);
 

@@ -165,4 +165,16 @@ import json
 lines = open('$work/j/o/dead.jsonl', 'rb').read().decode('utf-8').splitlines()
 assert len(lines) == 1 and json.loads(lines[0])['value'] == '{\"a\":2,\"s\":\"caf\ufffd\"}', lines"
 
+# source files: a line past the maximum (16 MiB) stops the run with an error naming the file and
+# line, instead of reading without bound (/dev/zero grew to 2 GB, then read as no records, exit 0)
+cat > "$work/j/zero.yaml" <<EOF
+topics: [out]
+deployments:
+  - name: z
+    source: {file: /dev/zero, format: jsonl}
+    output: out
+EOF
+check "endless line is an error" expect_exit 2 timeout 60 "$bin" run "$work/j/zero.yaml" --out "$work/j/oz"
+check "endless line message" has "$work/stderr" '/dev/zero:1: line longer than 16777216 bytes'
+
 finish

@@ -2,9 +2,36 @@
 #include "source.h"
 #include "test.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* Fault injection: this test is linked with --wrap=fread,--wrap=getline (tests/CMakeLists.txt),
+ * so the reader's reads come here. When io_fault is N > 0, the Nth read from now fails as
+ * getline does when it cannot grow its buffer: -1 (0 items) with errno ENOMEM and neither the
+ * error nor the end-of-file flag set on the stream. */
+static int io_fault;
+
+size_t __real_fread(void *ptr, size_t size, size_t n, FILE *f);
+ssize_t __real_getline(char **line, size_t *cap, FILE *f);
+
+static bool fault_now(void)
+{
+    if (io_fault == 0 || --io_fault > 0) return false;
+    errno = ENOMEM;
+    return true;
+}
+
+size_t __wrap_fread(void *ptr, size_t size, size_t n, FILE *f)
+{
+    return fault_now() ? 0 : __real_fread(ptr, size, n, f);
+}
+
+ssize_t __wrap_getline(char **line, size_t *cap, FILE *f)
+{
+    return fault_now() ? -1 : __real_getline(line, cap, f);
+}
 
 #define MAXREC 64
 
@@ -284,6 +311,95 @@ static void test_csv_errors(sr_arena *a)
     CHECK_STR(g[2].json, "{\"a\":3,\"b\":4}");
 }
 
+/* A read that fails is an error with the file's name, never the end of the file: the records
+ * after it are not silently lost. */
+static void test_read_error(sr_arena *a)
+{
+    sr_buf text = {0};
+    for (int i = 1; i <= 5000; i++) sr_buf_printf(&text, "{\"n\":%d,\"pad\":\"%040d\"}\n", i, i);
+    const char *path = write_file("big.jsonl", text.d, text.len);
+    char err[512] = "";
+    io_fault = 2; /* the first read goes through, the second fails */
+    int n = read_all(path, SR_FMT_JSONL, a, err, sizeof(err));
+    io_fault = 0;
+    CHECK(n == -2);
+    CHECK(strstr(err, path) == err);
+    CHECK(strstr(err, ": read error after line ") != NULL);
+    CHECK(strstr(err, strerror(ENOMEM)) != NULL);
+    sr_buf_free(&text);
+
+    /* the same for CSV */
+    text = (sr_buf){0};
+    sr_buf_puts(&text, "n,pad\n");
+    for (int i = 1; i <= 5000; i++) sr_buf_printf(&text, "%d,%040d\n", i, i);
+    path = write_file("big.csv", text.d, text.len);
+    io_fault = 2;
+    n = read_all(path, SR_FMT_CSV, a, err, sizeof(err));
+    io_fault = 0;
+    CHECK(n == -2);
+    CHECK(strstr(err, ": read error after line ") != NULL);
+    sr_buf_free(&text);
+    sr_arena_reset(a);
+}
+
+/* CSV cells are strings as they are: one that is not UTF-8 makes its row a dead letter. */
+static void test_csv_utf8(sr_arena *a)
+{
+    char err[512] = "";
+    const char *path = WRITE("latin1.csv", "name,n\ncaf\xc3\xa9,1\n\"caf\xe9\",2\nok,3\n");
+    int n = read_all(path, SR_FMT_CSV, a, err, sizeof(err));
+    CHECK(n == 3);
+    CHECK(g[0].ok);
+    CHECK_STR(g[0].json, "{\"name\":\"caf\xc3\xa9\",\"n\":1}");
+    CHECK(!g[1].ok && g[1].line == 3);
+    CHECK_STR(g[1].reason, "invalid UTF-8 at byte 5 of the row");
+    CHECK(g[2].ok && g[2].line == 4);
+    path = WRITE("latin1-header.csv", "n\xe9,x\n1,2\n");
+    CHECK(read_all(path, SR_FMT_CSV, a, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "latin1-header.csv:1: header row: invalid UTF-8 at byte 2") != NULL);
+    sr_arena_reset(a);
+}
+
+/* A line may hold SR_MAX_LINE bytes; a longer one stops the reader with an error naming the
+ * file and the line, instead of growing without bound (/dev/zero grew to 2 GB). */
+static void test_long_line(sr_arena *a)
+{
+    size_t big = SR_MAX_LINE;
+    char *text = malloc(2 * big + 64);
+    size_t n = 0;
+    n += (size_t)sprintf(text + n, "{\"a\":1}\n\"");
+    memset(text + n, 'x', big - 2); /* a JSON string of exactly SR_MAX_LINE bytes */
+    n += big - 2;
+    n += (size_t)sprintf(text + n, "\"\n{\"a\":3}\n");
+    memset(text + n, 'y', big + 1); /* then a line one byte too long */
+    n += big + 1;
+    n += (size_t)sprintf(text + n, "\n{\"a\":4}\n");
+    const char *path = write_file("long.jsonl", text, n);
+    free(text);
+    char err[512] = "";
+    int rc = read_all(path, SR_FMT_JSONL, a, err, sizeof(err));
+    CHECK(rc == -2);
+    CHECK(g[0].ok && g[1].ok && g[2].ok && g[2].line == 3 && !g[3].line);
+    CHECK(g[1].rawlen == big && g[1].value.type == SR_STR);
+    char want[PATH_MAX + 200];
+    snprintf(want, sizeof(want),
+             "%s:4: line longer than %u bytes, the most a source file's line may hold (is it a "
+             "text file?); stopping here",
+             path, (unsigned)SR_MAX_LINE);
+    CHECK_STR(err, want);
+    sr_arena_reset(a);
+
+    /* a last line without a newline, of exactly the limit, is read */
+    text = malloc(big);
+    memset(text, ' ', big);
+    text[0] = '7';
+    path = write_file("long-last.jsonl", text, big);
+    free(text);
+    rc = read_all(path, SR_FMT_JSONL, a, err, sizeof(err));
+    CHECK(rc == 1 && g[0].ok && g[0].value.type == SR_NUM);
+    sr_arena_reset(a);
+}
+
 static void test_real_data(sr_arena *a)
 {
     const char *dir = getenv("SR_TEST_DATA");
@@ -359,6 +475,9 @@ int main(void)
     test_csv_multiline(&a);
     test_csv_errors(&a);
     sr_arena_reset(&a);
+    test_csv_utf8(&a);
+    test_read_error(&a);
+    test_long_line(&a);
     test_real_data(&a);
 
     sr_arena_free(&a);
