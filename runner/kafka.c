@@ -317,6 +317,24 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
             ts.tv_nsec / 1000000, fac, rk ? rd_kafka_name(rk) : "", buf);
 }
 
+/* librdkafka refuses a consumer whose fetch.max.bytes is below message.max.bytes: when the file
+ * raises message.max.bytes but leaves fetch.max.bytes to streamrun's default, that default follows
+ * it. 0, or -1 with err set. */
+static int fetch_fits_messages(rd_kafka_conf_t *conf, const sr_strmap *const maps[2], char *err,
+                               size_t errsize)
+{
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < maps[m]->n; i++)
+            if (strcmp(maps[m]->names[i], "fetch.max.bytes") == 0) return 0;
+    char fetch[32], msg[32];
+    size_t fl = sizeof(fetch), ml = sizeof(msg);
+    if (rd_kafka_conf_get(conf, "fetch.max.bytes", fetch, &fl) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_get(conf, "message.max.bytes", msg, &ml) != RD_KAFKA_CONF_OK)
+        return 0;
+    if (atoll(msg) <= atoll(fetch)) return 0;
+    return sr_kafka_conf_set(conf, "fetch.max.bytes", msg, err, errsize);
+}
+
 /* Defaults, then the file's kafka: block, then the deployment's; each property only for the
  * clients it applies to. */
 static rd_kafka_conf_t *make_conf(dep_run *dr, bool consumer, char *err, size_t errsize)
@@ -345,6 +363,11 @@ static rd_kafka_conf_t *make_conf(dep_run *dr, bool consumer, char *err, size_t 
         /* the local prefetch queue: librdkafka's 64 MiB default would be most of the process's
          * memory; 8 MiB is ~20 ms of input at full speed, refilled as it drains (watch_fetcher) */
         defs[n++] = (struct kv){"queued.max.messages.kbytes", "8192"};
+        /* one fetch response overshoots that queue by its size once decompressed: librdkafka's
+         * 50 MiB default (8 partitions x 1 MiB from Apache Kafka, zstd) made 99 MB of RSS where
+         * 1 MiB makes 38 MB at the same speed; raised to message.max.bytes below if that is set
+         * higher (librdkafka requires it) */
+        defs[n++] = (struct kv){"fetch.max.bytes", "1048576"};
         if (o->embedded) {
             defs[n++] = (struct kv){"fetch.wait.max.ms", "10"};
             defs[n++] = (struct kv){"session.timeout.ms", "6000"};
@@ -371,6 +394,7 @@ static rd_kafka_conf_t *make_conf(dep_run *dr, bool consumer, char *err, size_t 
             if (prop_applies(maps[m]->names[i], consumer) &&
                 sr_kafka_conf_set(conf, maps[m]->names[i], maps[m]->vals[i], err, errsize))
                 goto fail;
+    if (consumer && fetch_fits_messages(conf, maps, err, errsize)) goto fail;
     rd_kafka_conf_set_log_cb(conf, on_log);
     return conf;
 fail:
