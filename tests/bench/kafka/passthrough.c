@@ -10,7 +10,8 @@
  *   fastest    uncompressed, linger.ms 20, batch.size 1 MB, batch.num.messages 10,000 (what
  *              measured fastest here);
  *   streamrun  the producer and consumer defaults of `streamrun up` (idempotent, lz4,
- *              linger.ms 5, murmur2_random; an 8 MiB local queue): the like-for-like baseline.
+ *              linger.ms 5, murmur2_random; an 8 MiB local queue, 1 MiB fetches): the
+ *              like-for-like baseline.
  * Both produce with acks=all (librdkafka's default) and the idempotent producer, as streamrun
  * does.
  *
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
     }
     if (like) {
         conf_set(cc, "queued.max.messages.kbytes", "8192");
+        conf_set(cc, "fetch.max.bytes", "1048576");
     } else {
         /* prefetch freely: librdkafka 2.0.2 stops fetching a partition whose local queue is
          * full and looks again only when its broker thread next wakes, up to 1 s later */

@@ -24,8 +24,9 @@
 #
 # msgs/s = N ÷ (first consumed message → all output delivered and the input offsets committed),
 # timed inside each peer; for streamrun, from the seconds on its own summary line if it prints
-# one, else its wall time. CPU s and peak RSS come from /usr/bin/time -v (the peer's process only:
-# the broker's CPU is not in it). Compare numbers only within one run: this machine's speed drifts.
+# one, else its wall time. CPU s and peak RSS (MB) come from /usr/bin/time -v (the peer's process
+# only); broker CPU is what the broker process used while the peer ran (/proc). Compare numbers
+# only within one run: this machine's speed drifts.
 # streamrun runs a copy of the pipeline whose topics declare the broker's partition counts
 # (raw-data:PARTITIONS, table-data:8): `streamrun up` refuses a mismatch, the file says 4.
 # Exit status: 0 when every peer that ran had its output verified, 1 otherwise; the streamrun
@@ -159,7 +160,7 @@ echo "input: $n messages from $input, $keys keys, raw-data:$partitions"
 rows=$("$python" "$here/verify.py" count "$input" "$n")
 echo "reference: $rows output rows expected from the normalisation"
 
-declare -A rate cpu rss verified how
+declare -A rate cpu bcpu rss verified how
 peers=()
 
 # broker_alive WHEN: fails loudly, with the broker's log and exit status, if it is gone.
@@ -183,18 +184,27 @@ wanted() {
     [[ "$peers_wanted" == *" $1 "* ]]
 }
 
-# run_peer NAME CMD...: runs one peer under /usr/bin/time -v; sets $rc, fills cpu and rss.
+# broker_ticks: the CPU time the broker process has used so far, in clock ticks
+broker_ticks() {
+    awk '{print $14 + $15}' "/proc/$broker_pid/stat" 2>/dev/null || echo 0
+}
+
+# run_peer NAME CMD...: runs one peer under /usr/bin/time -v; sets $rc, fills cpu, rss and
+# bcpu (the broker's CPU seconds meanwhile).
 run_peer() {
-    local name=$1
+    local name=$1 ticks
     shift
     peers+=("$name")
     echo
     echo "== $name: $*"
+    ticks=$(broker_ticks)
     set +e
     timeout "$peer_timeout" /usr/bin/time -v -o "$work/$name.time" "$@" \
         >"$work/$name.out" 2>"$work/$name.err"
     rc=$?
     set -e
+    bcpu[$name]=$(awk -v a="$ticks" -v b="$(broker_ticks)" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {printf "%.2f", (b - a) / hz}')
     cat "$work/$name.out"
     tail -5 "$work/$name.err" | sed 's/^/  stderr: /'
     [ "$rc" = 124 ] && echo "  TIMED OUT after $peer_timeout s"
@@ -322,7 +332,7 @@ fi
 
 echo
 echo "== results: N = $n input messages on raw-data:$partitions, one $broker_kind broker"
-printf '%-44s %10s %8s %13s %9s\n' peer msgs/s "CPU s" "peak RSS MB" verified
+printf '%-42s %9s %7s %10s %8s %9s\n' peer msgs/s "CPU s" "broker CPU" "RSS MB" verified
 label() {
     case $1 in
     passthrough) echo "(a) C passthrough, fastest settings" ;;
@@ -334,8 +344,8 @@ label() {
 }
 status=0
 for p in "${peers[@]}"; do
-    printf '%-44s %10s %8s %13s %9s\n' "$(label "$p")" "${rate[$p]}" "${cpu[$p]}" "${rss[$p]}" \
-        "${verified[$p]}"
+    printf '%-42s %9s %7s %10s %8s %9s\n' "$(label "$p")" "${rate[$p]}" "${cpu[$p]}" \
+        "${bcpu[$p]}" "${rss[$p]}" "${verified[$p]}"
     [ "${verified[$p]}" = yes ] || status=1
 done
 for p in "${peers[@]}"; do echo "timing of $p: ${how[$p]}"; done
