@@ -56,3 +56,9 @@ add_test(NAME kafka-apache/cluster
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(kafka-apache/cluster PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 300
                      FIXTURES_REQUIRED kafka-apache SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+add_test(NAME kafka-apache/fetch-memory
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/apache/fetch-memory-test.sh $<TARGET_FILE:streamrun>
+                 ${SR_PYTHON}
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(kafka-apache/fetch-memory PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 900
+                     FIXTURES_REQUIRED kafka-apache SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
