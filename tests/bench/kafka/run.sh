@@ -18,9 +18,11 @@
 #        demo_stream.json if present, else pipelines/data/phone-telemetry.jsonl), PARTITIONS (of
 #        raw-data: 8, or on the embedded broker 16 for phone-telemetry.jsonl), KEYS (64 synthetic
 #        device ids), PEER_TIMEOUT (300 s), PEERS (which to run, default "passthrough like
-#        python streamrun eos"), KEEP=1 keeps the work directory (logs, /usr/bin/time -v
-#        reports), STREAMRUN_KAFKA adds a `kafka:` map of librdkafka properties to streamrun's
-#        deployment, e.g. '{queued.max.messages.kbytes: 1024}'.
+#        python streamrun eos"), ROUNDS (1: how many times each peer runs, in turns, each round
+#        into its own output topics; the Python loop runs in the first only), KEEP=1 keeps the
+#        work directory (logs, /usr/bin/time -v reports), STREAMRUN_KAFKA adds a `kafka:` map of
+#        librdkafka properties to streamrun's deployment, e.g. '{queued.max.messages.kbytes:
+#        1024}'.
 #
 # msgs/s = N ÷ (first consumed message → all output delivered and the input offsets committed),
 # timed inside each peer; for streamrun, from the seconds on its own summary line if it prints
@@ -29,6 +31,8 @@
 # only within one run: this machine's speed drifts.
 # streamrun runs a copy of the pipeline whose topics declare the broker's partition counts
 # (raw-data:PARTITIONS, table-data:8): `streamrun up` refuses a mismatch, the file says 4.
+# With ROUNDS > 1 every run is listed, and the summary gives each peer's median and the median
+# of the per-round ratios (peers of one round run back to back, so their ratio is the fairest).
 # Exit status: 0 when every peer that ran had its output verified, 1 otherwise; the streamrun
 # targets (>= 0.8 of the passthrough's msgs/s, <= 50 MB peak RSS, exactly-once <= 10 % slower
 # than at-least-once) are reported, not enforced.
@@ -60,6 +64,7 @@ python=${PYTHON:-/usr/bin/python3}
 keys=${KEYS:-64}
 peer_timeout=${PEER_TIMEOUT:-300}
 peers_wanted=" ${PEERS:-passthrough like python streamrun eos} "
+rounds=${ROUNDS:-1}
 input=${INPUT:-}
 if [ -z "$input" ]; then
     if [ -f ../shared/data/demo_stream.json ]; then input=../shared/data/demo_stream.json
@@ -77,6 +82,7 @@ fail() {
     exit 1
 }
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "N must be a positive integer, not '$n'"
+[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || fail "ROUNDS must be from 1 to 99, not '$rounds'"
 case $broker_kind in embedded | apache) ;; *) fail "--broker takes embedded or apache, not '$broker_kind'" ;; esac
 [ "$partitions" -ge 8 ] || fail "raw-data needs at least 8 partitions"
 [ -x "$streamrun" ] ||
@@ -94,13 +100,22 @@ kafka_sh=tests/kafka/apache/kafka.sh
 # messages alone are more), so there their output is verified as far as it was kept: every record
 # read back is one of the reference's, and those missing are exactly those the broker dropped (its
 # low watermarks); the passthrough itself fails unless every message was acknowledged.
-topics=("raw-data:$partitions" table-data:8 errors:1 out-passthrough:8 out-like:8 out-python:8
-    table-data-eos:8 errors-eos:1)
+# round R's output topics are suffixed -rR (none for the first)
+sfx() {
+    [ "$1" = 1 ] || echo "-r$1"
+}
+topics=("raw-data:$partitions" out-python:8)
+for ((r = 1; r <= rounds; r++)); do
+    x=$(sfx $r)
+    topics+=("table-data$x:8" "errors$x:1" "out-passthrough$x:8" "out-like$x:8"
+        "table-data-eos$x:8" "errors-eos$x:1")
+done
 
 work=$(mktemp -d)
 broker_pid=
 cleanup() {
-    if [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null; then
+    if [ "$broker_kind" = embedded ] && [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null
+    then
         kill -TERM "$broker_pid" 2>/dev/null || true
         wait "$broker_pid" 2>/dev/null || true
     fi
@@ -141,7 +156,8 @@ else
         cat "$work/kafka.err" >&2
         fail "Apache Kafka did not start"
     }
-    broker_pid=$(cat "$work/kafka/node1/pid" 2>/dev/null || true)
+    # the node runs under timeout: its pid file names timeout, whose child is the JVM
+    broker_pid=$(pgrep -P "$(cat "$work/kafka/node1/pid")" | head -1 || true)
     "$python" - "$addr" "${topics[@]}" <<'EOF' || fail "cannot create the topics"
 import sys
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -160,7 +176,7 @@ echo "input: $n messages from $input, $keys keys, raw-data:$partitions"
 rows=$("$python" "$here/verify.py" count "$input" "$n")
 echo "reference: $rows output rows expected from the normalisation"
 
-declare -A rate cpu bcpu rss verified how
+declare -A rate cpu bcpu rss verified how kinds
 peers=()
 
 # broker_alive WHEN: fails loudly, with the broker's log and exit status, if it is gone.
@@ -183,6 +199,7 @@ broker_alive() {
 wanted() {
     [[ "$peers_wanted" == *" $1 "* ]]
 }
+round=1 # the round being run: peers are named NAME or, after the first, NAME#R
 
 # broker_ticks: the CPU time the broker process has used so far, in clock ticks
 broker_ticks() {
@@ -195,6 +212,7 @@ run_peer() {
     local name=$1 ticks
     shift
     peers+=("$name")
+    kinds[${name%#*}]=1
     echo
     echo "== $name: $*"
     ticks=$(broker_ticks)
@@ -244,22 +262,15 @@ embedded_env=0
 
 # passthrough NAME TOPIC PROFILE: one run of passthrough.c
 passthrough() {
-    EMBEDDED=$embedded_env run_peer "$1" "$work/passthrough" "$addr" raw-data "$2" "$n" \
-        "bench-$1-$group_suffix" "$3"
-    if [ "$rc" = 0 ]; then rate[$1]=$(result_rate "$1"); fi
+    local name=$1 x
+    x=$(sfx $round)
+    [ "$round" = 1 ] || name=$1#$round
+    EMBEDDED=$embedded_env run_peer "$name" "$work/passthrough" "$addr" raw-data "$2$x" "$n" \
+        "bench-$1-$round-$group_suffix" "$3"
+    if [ "$rc" = 0 ]; then rate[$name]=$(result_rate "$name"); fi
     how[$1]="timed inside the process, first consumed message → final flush and commit"
-    check "$1" "$2" passthrough
+    check "$name" "$2$x" passthrough
 }
-wanted passthrough && passthrough passthrough out-passthrough fastest
-wanted like && passthrough like out-like streamrun
-
-if wanted python; then
-    run_peer python "$python" "$here/python_loop.py" "$addr" raw-data out-python "$n" \
-        "bench-python-$group_suffix"
-    if [ "$rc" = 0 ]; then rate[python]=$(result_rate python); fi
-    how[python]="timed inside the process, first consumed message → all output delivered"
-    check python out-python rows
-fi
 
 # `streamrun up` refuses a topic whose partition count differs from the file's, and the file
 # declares 4 for raw-data and table-data: run a copy whose topics match the broker's (its
@@ -269,6 +280,9 @@ fi
 pipeline=pipelines/phone-normalization.yaml
 # make_copy OUT PROCESSING OUTPUT DEADLETTER GROUP
 make_copy() {
+    local extra=
+    [ "$3" = table-data ] || extra="\\n  - {name: $3, partitions: 8}"
+    [ "$4" = errors ] || extra="$extra\\n  - {name: $4, partitions: 1}"
     awk -v kafka="${STREAMRUN_KAFKA:-}" -v proc="$2" '{print}
         /^  - name: data-normalization$/ {
             if (kafka != "") print "    kafka: " kafka
@@ -276,7 +290,7 @@ make_copy() {
         }' "$pipeline" |
         sed -e "s/{name: raw-data, partitions: [0-9]*}/{name: raw-data, partitions: $partitions}/" \
             -e "s/{name: table-data, partitions: [0-9]*}/{name: table-data, partitions: 8}/" \
-            -e "s/{name: errors}/{name: errors, partitions: 1}\n  - {name: table-data-eos, partitions: 8}\n  - {name: errors-eos, partitions: 1}/" \
+            -e "s/{name: errors}/{name: errors, partitions: 1}$extra/" \
             -e "s/^\(    consumerGroup: \).*/\1$5/" \
             -e "s/^    output: table-data$/    output: $3/" \
             -e "s/^    deadLetter: errors$/    deadLetter: $4/" >"$1"
@@ -284,17 +298,21 @@ make_copy() {
 
 # streamrun_peer NAME PROCESSING OUTPUT DEADLETTER
 streamrun_peer() {
-    local name=$1 copy=$work/phone-normalization-$1.yaml summary secs
-    make_copy "$copy" "$2" "$3" "$4" "bench-$name-$group_suffix"
-    echo
-    echo "streamrun runs a copy of $pipeline with these lines changed or added:"
-    diff "$pipeline" "$copy" | sed -n 's/^> /  /p' || true
+    local name=$1 x summary secs copy
+    x=$(sfx $round)
+    [ "$round" = 1 ] || name=$1#$round
+    copy=$work/phone-normalization-$1-$round.yaml
+    make_copy "$copy" "$2" "$3$x" "$4$x" "bench-$1-$round-$group_suffix"
+    if [ "$round" = 1 ]; then
+        echo
+        echo "streamrun runs a copy of $pipeline with these lines changed or added:"
+        diff "$pipeline" "$copy" | sed -n 's/^> /  /p' || true
+    fi
     TELEMETRY_FILE=$PWD/pipelines/data/phone-telemetry.jsonl \
         run_peer "$name" "$streamrun" up "$copy" --only data-normalization --exit-at-end \
         --broker "$addr"
     if [ "$rc" != 0 ]; then
         echo "  FAILED: streamrun up exited with status $rc"
-        how[$name]="failed"
         return
     fi
     # its summary: the last line that gives a duration in seconds ("... 1.234 s ...")
@@ -303,19 +321,19 @@ streamrun_peer() {
     secs=$(echo "$summary" | grep -oE '[0-9]+(\.[0-9]+)? s([^a-z]|$)' | tail -1 |
         grep -oE '^[0-9.]+' || true)
     if [ -n "$secs" ] && awk -v s="$secs" 'BEGIN {exit !(s > 0)}'; then
-        how[$name]="its summary: $secs s"
+        how[$1]="its summary line (first consumed message → final flush and commit)"
     else
         secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {
                    k = split($2, t, ":"); s = 0; for (i = 1; i <= k; i++) s = s * 60 + t[i]; print s
                }' "$work/$name.time")
-        how[$name]="wall time of the process (includes start-up and group join): $secs s"
+        how[$1]="wall time of the process (includes start-up and group join)"
     fi
     rate[$name]=$(awk -v n="$n" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
-    check "$name" "$3" rows
-    "$work/read" "$addr" "$4" 2>&1 >/dev/null | sed 's/^read /  dead-letter topic /'
+    check "$name" "$3$x" rows
+    "$work/read" "$addr" "$4$x" 2>&1 >/dev/null | sed 's/^read /  dead-letter topic /'
 }
 
-wanted streamrun && streamrun_peer streamrun "" table-data errors
+eos_ok=no
 if wanted eos; then
     if [ "$broker_kind" = embedded ]; then
         echo
@@ -326,15 +344,33 @@ if wanted eos; then
         echo
         echo "== eos: not run: this streamrun has no 'processing: exactly-once'"
     else
-        streamrun_peer eos exactly-once table-data-eos errors-eos
+        eos_ok=yes
     fi
 fi
 
+for ((round = 1; round <= rounds; round++)); do
+    if [ "$rounds" -gt 1 ]; then
+        echo
+        echo "======== round $round of $rounds"
+    fi
+    wanted passthrough && passthrough passthrough out-passthrough fastest
+    wanted like && passthrough like out-like streamrun
+    if wanted python && [ "$round" = 1 ]; then
+        run_peer python "$python" "$here/python_loop.py" "$addr" raw-data out-python "$n" \
+            "bench-python-$group_suffix"
+        if [ "$rc" = 0 ]; then rate[python]=$(result_rate python); fi
+        how[python]="timed inside the process, first consumed message → all output delivered"
+        check python out-python rows
+    fi
+    wanted streamrun && streamrun_peer streamrun "" table-data errors
+    [ "$eos_ok" = yes ] && streamrun_peer eos exactly-once table-data-eos errors-eos
+done
+
 echo
-echo "== results: N = $n input messages on raw-data:$partitions, one $broker_kind broker"
-printf '%-42s %9s %7s %10s %8s %9s\n' peer msgs/s "CPU s" "broker CPU" "RSS MB" verified
+echo "== results: N = $n input messages on raw-data:$partitions, one $broker_kind broker" \
+    "($rounds round$([ "$rounds" = 1 ] || echo s))"
 label() {
-    case $1 in
+    case ${1%#*} in
     passthrough) echo "(a) C passthrough, fastest settings" ;;
     like) echo "(a') C passthrough, streamrun's settings" ;;
     python) echo "(b) Python confluent-kafka loop" ;;
@@ -343,34 +379,80 @@ label() {
     esac
 }
 status=0
+printf '%-42s %5s %9s %7s %10s %8s %9s\n' peer round msgs/s "CPU s" "broker CPU" "RSS MB" verified
 for p in "${peers[@]}"; do
-    printf '%-42s %9s %7s %10s %8s %9s\n' "$(label "$p")" "${rate[$p]}" "${cpu[$p]}" \
+    r=1
+    [[ "$p" == *"#"* ]] && r=${p#*#}
+    printf '%-42s %5s %9s %7s %10s %8s %9s\n' "$(label "$p")" "$r" "${rate[$p]}" "${cpu[$p]}" \
         "${bcpu[$p]}" "${rss[$p]}" "${verified[$p]}"
     [ "${verified[$p]}" = yes ] || status=1
 done
-for p in "${peers[@]}"; do echo "timing of $p: ${how[$p]}"; done
-# ratio A B TEXT: prints TEXT A/B when both were measured
-measured() {
-    [ -n "${rate[$1]:-}" ] && [ "${rate[$1]}" != "-" ]
+for k in passthrough like python streamrun eos; do
+    if [ -n "${kinds[$k]:-}" ]; then echo "timing of $k: ${how[$k]:-failed}"; fi
+done
+
+# name R: the peer K's name in round R
+name() {
+    if [ "$2" = 1 ]; then echo "$1"; else echo "$1#$2"; fi
 }
-if measured streamrun && measured passthrough; then
-    awk -v s="${rate[streamrun]}" -v p="${rate[passthrough]}" -v r="${rss[streamrun]}" 'BEGIN {
-        ratio = s / p
-        printf "streamrun/passthrough msgs/s: %.2f (target >= 0.80: %s)\n", ratio,
-               (ratio >= 0.8) ? "met" : "NOT met"
-        printf "streamrun peak RSS: %s MB (target <= 50 MB: %s)\n", r,
-               (r + 0 <= 50) ? "met" : "NOT met"
+# values K: K's msgs/s over the rounds, one a line (the measured ones)
+values() {
+    local r v
+    for ((r = 1; r <= rounds; r++)); do
+        v=${rate[$(name "$1" $r)]:-}
+        [ -n "$v" ] && [ "$v" != "-" ] && echo "$v"
+    done
+    return 0
+}
+# ratios A B: A's msgs/s over B's in each round where both were measured, one a line
+ratios() {
+    local r a b
+    for ((r = 1; r <= rounds; r++)); do
+        a=${rate[$(name "$1" $r)]:-}
+        b=${rate[$(name "$2" $r)]:-}
+        [ -n "$a" ] && [ "$a" != "-" ] && [ -n "$b" ] && [ "$b" != "-" ] &&
+            awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f\n", a / b}'
+    done
+    return 0
+}
+median() {
+    sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+if [ "$rounds" -gt 1 ]; then
+    for k in passthrough like streamrun eos; do
+        [ -n "${kinds[$k]:-}" ] || continue
+        printf '%-42s median %9s msgs/s over %s\n' "$(label "$k")" "$(values $k | median)" \
+            "$(values $k | tr '\n' ' ')"
+    done
+fi
+# report A B TEXT: TEXT, the median per-round ratio A/B and every ratio
+report() {
+    local m
+    m=$(ratios "$1" "$2" | median)
+    [ -n "$m" ] || return 0
+    printf '%s: %.2f' "$3" "$m"
+    [ "$rounds" = 1 ] || printf ' (median; per round: %s)' "$(ratios "$1" "$2" | tr '\n' ' ' |
+        sed 's/ $//')"
+    echo
+    M=$m
+}
+M=
+report streamrun passthrough "streamrun/passthrough msgs/s"
+if [ -n "$M" ]; then
+    peak=$(for ((r = 1; r <= rounds; r++)); do echo "${rss[$(name streamrun $r)]:-0}"; done |
+        sort -g | tail -1)
+    awk -v m="$M" -v r="$peak" 'BEGIN {
+        printf "  target >= 0.80: %s\n", (m >= 0.8) ? "met" : "NOT met"
+        printf "streamrun peak RSS: %s MB (target <= 50 MB: %s)\n", r, (r + 0 <= 50) ? "met" : "NOT met"
     }'
 fi
-if measured streamrun && measured like; then
-    awk -v s="${rate[streamrun]}" -v p="${rate[like]}" 'BEGIN {
-        printf "streamrun/passthrough with streamrun'"'"'s settings: %.2f\n", s / p }'
-fi
-if measured eos && measured streamrun; then
-    awk -v e="${rate[eos]}" -v a="${rate[streamrun]}" 'BEGIN {
-        cost = 1 - e / a
-        printf "exactly-once/at-least-once msgs/s: %.2f (%.0f %% slower; target <= 10 %%: %s)\n",
-               e / a, cost * 100, (cost <= 0.10) ? "met" : "NOT met"
+report streamrun like "streamrun/passthrough with streamrun's settings"
+M=
+report eos streamrun "exactly-once/at-least-once msgs/s"
+if [ -n "$M" ]; then
+    awk -v m="$M" 'BEGIN {
+        printf "  exactly-once is %.0f %% slower (target <= 10 %%: %s)\n", (1 - m) * 100,
+               (1 - m <= 0.10) ? "met" : "NOT met"
     }'
 fi
 exit $status
