@@ -292,6 +292,11 @@ static int feed_file(sr_local *l, const sr_topic *topic, const char *path, bool 
     while ((n = getline(&line, &cap, fp)) >= 0) {
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        /* a UTF-8 byte order mark opening the file is not part of the record, as in sources */
+        if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            n -= 3;
+            memmove(line, line + 3, (size_t)n);
+        }
         size_t i = 0;
         while (i < (size_t)n && (line[i] == ' ' || line[i] == '\t')) i++;
         if (i == (size_t)n) continue;

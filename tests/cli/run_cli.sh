@@ -177,4 +177,14 @@ EOF
 check "endless line is an error" expect_exit 2 timeout 60 "$bin" run "$work/j/zero.yaml" --out "$work/j/oz"
 check "endless line message" has "$work/stderr" '/dev/zero:1: line longer than 16777216 bytes'
 
+# --in: a UTF-8 byte order mark opening the file is dropped, as from source files (it made the
+# first record invalid JSON); one later in the file is data
+printf '\xef\xbb\xbf{"a":2,"n":1}\n\xef\xbb\xbf{"a":2,"n":2}\n' > "$work/j/bom.jsonl"
+check "run --in with a BOM" expect_exit 0 "$bin" run "$work/j/p.yaml" --in in="$work/j/bom.jsonl" --out "$work/j/ob"
+check "BOM dropped from the first line" has "$work/j/ob/out.jsonl" '^{"a":2,"n":1}$'
+check "a BOM inside the file is data" has "$work/j/ob/dead.jsonl" '"streamrun.source.offset":"1"'
+printf '\xef\xbb\xbf{"key":"k","value":{"a":2}}\n' > "$work/j/bom-env.jsonl"
+check "run --in --envelope with a BOM" expect_exit 0 "$bin" run "$work/j/p.yaml" --in in="$work/j/bom-env.jsonl" --out "$work/j/obe" --envelope
+check "BOM dropped from the first envelope" has "$work/j/obe/out.jsonl" '^{"key":"k","value":{"a":2}'
+
 finish
