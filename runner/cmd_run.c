@@ -1,6 +1,7 @@
 /* cmd_run.c — `streamrun validate` and `streamrun run`: check files, run deployments over files. */
 #include "cli.h"
 #include "local.h"
+#include "source.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -275,41 +276,35 @@ static double mono_s(void)
 static int feed_file(sr_local *l, const sr_topic *topic, const char *path, bool envelope,
                      uint64_t *count)
 {
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!fp) {
-        fprintf(stderr, "streamrun run: cannot read '%s': %s\n", path, strerror(errno));
+    /* the source-file reader: its line limit, read errors and BOM handling */
+    char ioerr[512];
+    sr_reader *rd;
+    if (sr_reader_open(&rd, path, SR_FMT_JSONL, ioerr, sizeof(ioerr)) != 0) {
+        fprintf(stderr, "streamrun run: %s\n", ioerr);
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    const char *line;
+    size_t n;
     long lineno = 0;
-    int bad = 0;
+    int bad = 0, got;
     sr_arena a;
     sr_arena_init(&a, 64 * 1024);
     sr_buf val = {0};
     int64_t now = wall_ms();
-    while ((n = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
+    while ((got = sr_reader_line(rd, &line, &n, &lineno, ioerr, sizeof(ioerr))) == 1) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        /* a UTF-8 byte order mark opening the file is not part of the record, as in sources */
-        if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-            n -= 3;
-            memmove(line, line + 3, (size_t)n);
-        }
         size_t i = 0;
-        while (i < (size_t)n && (line[i] == ' ' || line[i] == '\t')) i++;
-        if (i == (size_t)n) continue;
+        while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+        if (i == n) continue;
         if (!envelope) {
-            sr_local_produce(l, topic, NULL, 0, line, (size_t)n, now, NULL, 0);
+            sr_local_produce(l, topic, NULL, 0, line, n, now, NULL, 0);
         } else {
             sr_value key;
             int64_t ts = now;
             sr_header *hdr = NULL;
             uint32_t nhdr = 0;
             char err[256];
-            if (read_envelope(&a, &val, line, (size_t)n, &key, &ts, &hdr, &nhdr, err,
-                              sizeof(err))) {
+            if (read_envelope(&a, &val, line, n, &key, &ts, &hdr, &nhdr, err, sizeof(err))) {
                 fprintf(stderr, "%s:%ld: error: %s\n", path, lineno, err);
                 bad++;
             } else {
@@ -321,10 +316,13 @@ static int feed_file(sr_local *l, const sr_topic *topic, const char *path, bool 
         }
         (*count)++;
     }
-    free(line);
+    if (got < 0) { /* never taken for the end of the input: what follows would be lost */
+        fprintf(stderr, "streamrun run: %s\n", ioerr);
+        bad++;
+    }
+    sr_reader_close(rd);
     sr_buf_free(&val);
     sr_arena_free(&a);
-    if (fp != stdin) fclose(fp);
     return bad ? -1 : 0;
 }
 

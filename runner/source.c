@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A quoted field may run over several lines, but one that is still open after
  * this many bytes is taken to be a stray quote rather than a real cell. */
@@ -56,8 +57,8 @@ typedef enum { LINE_OK, LINE_EOF, LINE_ERR } line_status;
 
 /* Reads more of the file into the buffer, keeping buf[head..tail). Returns
  * LINE_OK (with at least one more byte, or eof set) or LINE_ERR with
- * read_errno set. fread's short count is the end of the file only when the
- * stream says so: a failed read or allocation is never taken for it. */
+ * read_errno set: a failed read is never taken for the end of the file. With
+ * read(2) rather than stdio, a pipe's lines are handed out as they arrive. */
 static line_status fill(sr_reader *r)
 {
     if (r->head > 0) {
@@ -77,17 +78,19 @@ static line_status fill(sr_reader *r)
         r->buf = b;
         r->cap = cap;
     }
-    errno = 0;
-    size_t want = r->cap - r->tail;
-    size_t got = fread(r->buf + r->tail, 1, want, r->f);
-    r->tail += got;
-    if (got < want) {
-        if (ferror(r->f) || !feof(r->f)) {
-            r->read_errno = errno ? errno : EIO;
-            return LINE_ERR;
-        }
-        r->eof = true;
+    ssize_t got;
+    do {
+        errno = 0;
+        got = read(fileno(r->f), r->buf + r->tail, r->cap - r->tail);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        r->read_errno = errno ? errno : EIO;
+        return LINE_ERR;
     }
+    if (got == 0)
+        r->eof = true;
+    else
+        r->tail += (size_t)got;
     return LINE_OK;
 }
 
@@ -493,7 +496,7 @@ static int csv_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_
 int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, size_t errsize)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
         snprintf(err, errsize, "cannot open %s: %s", path, strerror(errno));
         return -1;
@@ -537,10 +540,21 @@ int sr_reader_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_t
     return jsonl_next(r, a, rec, err, errsize);
 }
 
+int sr_reader_line(sr_reader *r, const char **s, size_t *n, long *line, char *err, size_t errsize)
+{
+    assert(r->fmt != SR_FMT_CSV);
+    bool had_nl;
+    line_status st = next_line(r, s, n, &had_nl);
+    if (st == LINE_EOF) return 0;
+    if (st == LINE_ERR) return io_error(r, err, errsize);
+    *line = r->lineno;
+    return 1;
+}
+
 void sr_reader_close(sr_reader *r)
 {
     if (!r) return;
-    if (r->f) fclose(r->f);
+    if (r->f && r->f != stdin) fclose(r->f);
     free(r->path);
     free(r->buf);
     if (r->p_init) csv_free(&r->p);

@@ -28,7 +28,7 @@ typedef struct sr_readrec {
     char reason[256];
 } sr_readrec;
 
-/* Opens path. For CSV the first row is the header; cells become fields by
+/* Opens path ("-" is standard input). For CSV the first row is the header; cells become fields by
  * header name, numbers where a cell is a number (integers stay exact, as
  * text), true/false as booleans, an empty unquoted cell as null, anything
  * else a string. Returns 0, or -1 with a message in err. */
@@ -37,6 +37,12 @@ int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, 
  * the line and why) on a read error or a line longer than SR_MAX_LINE; after
  * -1 every call returns -1. An error is never taken for the end of the file. */
 int sr_reader_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_t errsize);
+/* For a reader opened with SR_FMT_JSONL: the next physical line as it is, for
+ * callers that parse lines themselves (`run --in`), with the same limits and
+ * errors as sr_reader_next (a BOM opening the file dropped). Returns 1 with
+ * s[0..*n) valid until the next call and *line its number, 0 at end of file,
+ * -1 with err. */
+int sr_reader_line(sr_reader *r, const char **s, size_t *n, long *line, char *err, size_t errsize);
 void sr_reader_close(sr_reader *r);
 
 #endif

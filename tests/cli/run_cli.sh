@@ -187,4 +187,13 @@ printf '\xef\xbb\xbf{"key":"k","value":{"a":2}}\n' > "$work/j/bom-env.jsonl"
 check "run --in --envelope with a BOM" expect_exit 0 "$bin" run "$work/j/p.yaml" --in in="$work/j/bom-env.jsonl" --out "$work/j/obe" --envelope
 check "BOM dropped from the first envelope" has "$work/j/obe/out.jsonl" '^{"key":"k","value":{"a":2}'
 
+# --in reads like a source file: a read error or an endless line stops the run (a directory was
+# read as an empty file, exit 0); standard input still streams
+check "--in a directory is an error" expect_exit 2 "$bin" run "$work/j/p.yaml" --in in="$work/j" --out "$work/j/od"
+check "--in directory message" has "$work/stderr" "$work/j: read error: Is a directory"
+check "--in endless line is an error" expect_exit 2 timeout 60 "$bin" run "$work/j/p.yaml" --in in=/dev/zero --out "$work/j/od"
+check "--in endless line message" has "$work/stderr" '/dev/zero:1: line longer than 16777216 bytes'
+check "--in from standard input" expect_exit 0 bash -c "printf '{\"a\":2}\n' | '$bin' run '$work/j/p.yaml' --in in=- --out '$work/j/os'"
+check "standard input read" has "$work/j/os/out.jsonl" '^{"a":2}$'
+
 finish

@@ -7,20 +7,26 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Fault injection: this test is linked with --wrap=fread,--wrap=getline (tests/CMakeLists.txt),
- * so the reader's reads come here. When io_fault is N > 0, the Nth read from now fails as
- * getline does when it cannot grow its buffer: -1 (0 items) with errno ENOMEM and neither the
- * error nor the end-of-file flag set on the stream. */
+/* Fault injection: this test is linked with --wrap=read,--wrap=fread,--wrap=getline
+ * (tests/CMakeLists.txt), so the reader's reads come here. When io_fault is N > 0, the Nth read
+ * from now fails with EIO, and a getline or fread without setting the stream's error or
+ * end-of-file flag (as getline does when it cannot grow its buffer). */
 static int io_fault;
 
+ssize_t __real_read(int fd, void *buf, size_t n);
 size_t __real_fread(void *ptr, size_t size, size_t n, FILE *f);
 ssize_t __real_getline(char **line, size_t *cap, FILE *f);
 
 static bool fault_now(void)
 {
     if (io_fault == 0 || --io_fault > 0) return false;
-    errno = ENOMEM;
+    errno = EIO;
     return true;
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+    return fault_now() ? -1 : __real_read(fd, buf, n);
 }
 
 size_t __wrap_fread(void *ptr, size_t size, size_t n, FILE *f)
@@ -325,7 +331,7 @@ static void test_read_error(sr_arena *a)
     CHECK(n == -2);
     CHECK(strstr(err, path) == err);
     CHECK(strstr(err, ": read error after line ") != NULL);
-    CHECK(strstr(err, strerror(ENOMEM)) != NULL);
+    CHECK(strstr(err, strerror(EIO)) != NULL);
     sr_buf_free(&text);
 
     /* the same for CSV */
