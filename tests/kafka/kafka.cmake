@@ -62,3 +62,17 @@ add_test(NAME kafka-apache/fetch-memory
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(kafka-apache/fetch-memory PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 900
                      FIXTURES_REQUIRED kafka-apache SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+# The Kafka benchmark (tests/bench/kafka/run.sh), small, so that it keeps working: every peer's
+# output verified on each broker (exactly-once on Apache Kafka); its rates mean nothing here.
+add_test(NAME kafka-embedded/bench
+         COMMAND env STREAMRUN=$<TARGET_FILE:streamrun> PYTHON=${SR_PYTHON}
+                 PEERS=passthrough\ like\ python\ streamrun bash tests/bench/kafka/run.sh 3000
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(kafka-embedded/bench PROPERTIES LABELS "kafka;kafka-embedded" TIMEOUT 300
+                     RUN_SERIAL TRUE)
+add_test(NAME kafka-apache/bench
+         COMMAND env STREAMRUN=$<TARGET_FILE:streamrun> PYTHON=${SR_PYTHON} KAFKA_PYTHON=${SR_PYTHON}
+                 PEERS=passthrough\ streamrun\ eos bash tests/bench/kafka/run.sh --broker apache 3000
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(kafka-apache/bench PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 600
+                     FIXTURES_REQUIRED kafka-apache SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
