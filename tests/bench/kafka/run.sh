@@ -410,12 +410,13 @@ done
 name() {
     if [ "$2" = 1 ]; then echo "$1"; else echo "$1#$2"; fi
 }
-# values K: K's msgs/s over the rounds, one a line (the measured ones)
+# values K [ARRAY]: K's msgs/s (or cpu, bcpu, rss) over the rounds, one a line (those measured)
 values() {
     local r v
+    local -n a=${2:-rate}
     for ((r = 1; r <= rounds; r++)); do
-        v=${rate[$(name "$1" $r)]:-}
-        [ -n "$v" ] && [ "$v" != "-" ] && echo "$v"
+        v=${a[$(name "$1" $r)]:-}
+        [ -n "$v" ] && [ "$v" != "-" ] && [ "$v" != "?" ] && echo "$v"
     done
     return 0
 }
@@ -434,10 +435,13 @@ median() {
     sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 if [ "$rounds" -gt 1 ]; then
+    echo "medians over the rounds (peak RSS: the largest):"
+    printf '%-42s %9s %7s %10s %8s   %s\n' peer msgs/s "CPU s" "broker CPU" "RSS MB" "msgs/s of each round"
     for k in passthrough like streamrun eos; do
         [ -n "${kinds[$k]:-}" ] || continue
-        printf '%-42s median %9s msgs/s over %s\n' "$(label "$k")" "$(values $k | median)" \
-            "$(values $k | tr '\n' ' ')"
+        printf '%-42s %9.0f %7.2f %10.2f %8s   %s\n' "$(label "$k")" "$(values $k | median)" \
+            "$(values $k cpu | median)" "$(values $k bcpu | median)" \
+            "$(values $k rss | sort -g | tail -1)" "$(values $k | tr '\n' ' ')"
     done
 fi
 # report A B TEXT: TEXT, the median per-round ratio A/B and every ratio
