@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +27,11 @@ void sr_diag_free(sr_diag *dg)
     for (int i = 0; i < dg->nfiles; i++) {
         free(dg->files[i]->path);
         free(dg->files[i]->text);
+        free(dg->files[i]->lines);
         free(dg->files[i]);
     }
+    free(dg->byline);
+    free(dg->next);
     free(dg->files);
     free(dg->hidden);
     memset(dg, 0, sizeof(*dg));
@@ -39,6 +43,14 @@ const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, si
     f->path = sr_xstrdup(path);
     f->text = text;
     f->len = len;
+    /* where each line starts, so that quoting a line costs nothing however many errors */
+    int n = 1;
+    for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+    f->lines = sr_xmalloc((size_t)n * sizeof(*f->lines));
+    f->lines[0] = 0;
+    f->nlines = 1;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\n') f->lines[f->nlines++] = i + 1;
     dg->files = sr_xrealloc(dg->files, (size_t)(dg->nfiles + 1) * sizeof(*dg->files));
     dg->files[dg->nfiles++] = f;
     return f;
@@ -112,6 +124,67 @@ static void sort_entries(sr_diag *dg)
     qsort(items, (size_t)dg->n, sizeof(*items), cmp_items);
     for (int i = 0; i < dg->n; i++) dg->v[i] = items[i].e;
     free(items);
+    dg->nindexed = 0; /* entries moved: the index by line is rebuilt when next asked */
+}
+
+/* ---- errors by line --------------------------------------------------------------
+ * An open-addressing table of (file, line) -> the last error entry there; entries of one line
+ * are chained through next[]. */
+
+struct sr_diag_line {
+    const sr_srcfile *file; /* NULL: an empty slot */
+    int line;
+    int head;
+};
+
+static size_t line_slot(const sr_diag *dg, const sr_srcfile *f, int line)
+{
+    size_t h = ((size_t)(uintptr_t)f >> 4) * 31u + (size_t)line * 2654435761u;
+    size_t mask = (size_t)dg->capbyline - 1, i = h & mask;
+    while (dg->byline[i].file && (dg->byline[i].file != f || dg->byline[i].line != line))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Indexes the error entries added since the last call (all of them after a sort). */
+static void index_lines(sr_diag *dg)
+{
+    if (dg->nindexed == 0 && dg->capbyline)
+        memset(dg->byline, 0, (size_t)dg->capbyline * sizeof(*dg->byline));
+    if (dg->nindexed == dg->n) return;
+    if (dg->capnext < dg->cap) {
+        dg->next = sr_xrealloc(dg->next, (size_t)dg->cap * sizeof(int));
+        dg->capnext = dg->cap;
+    }
+    if ((size_t)dg->n * 2 > (size_t)dg->capbyline) { /* grow: at most half full */
+        int cap = dg->capbyline ? dg->capbyline : 64;
+        while ((size_t)dg->n * 2 > (size_t)cap) cap *= 2;
+        free(dg->byline);
+        dg->byline = sr_xcalloc((size_t)cap, sizeof(*dg->byline));
+        dg->capbyline = cap;
+        dg->nindexed = 0;
+    }
+    for (int i = dg->nindexed; i < dg->n; i++) {
+        const sr_diag_entry *e = &dg->v[i];
+        dg->next[i] = -1;
+        if (e->sev != SR_ERROR || !e->file) continue;
+        size_t s = line_slot(dg, e->file, e->mark.line);
+        if (!dg->byline[s].file) dg->byline[s] = (struct sr_diag_line){e->file, e->mark.line, -1};
+        dg->next[i] = dg->byline[s].head;
+        dg->byline[s].head = i;
+    }
+    dg->nindexed = dg->n;
+}
+
+bool sr_diag_error_within(sr_diag *dg, const sr_srcfile *f, sr_mark m)
+{
+    index_lines(dg);
+    if (!dg->capbyline) return false;
+    size_t s = line_slot(dg, f, m.line);
+    int end = m.col + (m.len > 0 ? m.len : 1);
+    for (int i = dg->byline[s].file ? dg->byline[s].head : -1; i >= 0; i = dg->next[i])
+        if (dg->v[i].mark.col >= m.col && dg->v[i].mark.col < end) return true;
+    return false;
 }
 
 /* ---- text output -------------------------------------------------------------- */
@@ -141,10 +214,15 @@ static bool find_line(const sr_srcfile *f, int line, const char **start, size_t 
 {
     if (!f || !f->text || line < 1) return false;
     const char *p = f->text, *end = f->text + f->len;
-    for (int l = 1; l < line; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) return false;
-        p = nl + 1;
+    if (f->lines) {
+        if (line > f->nlines) return false;
+        p += f->lines[line - 1];
+    } else {
+        for (int l = 1; l < line; l++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) return false;
+            p = nl + 1;
+        }
     }
     if (p == end) return false; /* past the final newline, or an empty text */
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -260,7 +338,21 @@ void sr_diag_print(sr_diag *dg, FILE *out, bool json, bool color)
         print_json(out, dg);
         return;
     }
-    for (int i = 0; i < dg->n; i++) print_entry(out, dg, &dg->v[i], color);
+    /* composed in memory and written 64 KiB at a time: stderr is unbuffered, and a quoted line
+     * is put character by character */
+    for (int i = 0; i < dg->n;) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        int from = i;
+        for (; mem && i < dg->n && ftell(mem) < 65536; i++) print_entry(mem, dg, &dg->v[i], color);
+        if (mem && fclose(mem) == 0) {
+            fwrite(text, 1, len, out);
+        } else { /* out of memory: straight to out */
+            for (i = from; i < dg->n; i++) print_entry(out, dg, &dg->v[i], color);
+        }
+        free(text);
+    }
 }
 
 /* ---- suggestions -------------------------------------------------------------- */

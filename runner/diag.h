@@ -17,6 +17,8 @@ typedef struct sr_srcfile {
     char *path;
     char *text;
     size_t len;
+    size_t *lines; /* offset of each line's start (lines[0] is line 1), or NULL */
+    int nlines;
 } sr_srcfile;
 
 typedef enum { SR_ERROR, SR_WARNING, SR_NOTE } sr_severity;
@@ -45,6 +47,10 @@ typedef struct sr_diag {
     int nfiles;
     sr_diag_hidden *hidden;
     int nhidden;
+    /* errors by (file, line), for sr_diag_error_within: built as it is asked (diag.c) */
+    struct sr_diag_line *byline;
+    int *next; /* per entry: the next error of its line, or -1 */
+    int capbyline, capnext, nindexed;
 } sr_diag;
 
 void sr_diag_init(sr_diag *dg);
@@ -61,6 +67,10 @@ void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, 
 /* Source lines that dg's diagnostics quote show the text at m of f (a value that may be a
  * secret) as asterisks; f must outlive dg's printing. */
 void sr_diag_hide(sr_diag *dg, const sr_srcfile *f, sr_mark m);
+
+/* Whether an error was added at a place of f within m (on m's line, from m.col for m.len bytes,
+ * at least one). Costs the number of errors on that line, not all of them. */
+bool sr_diag_error_within(sr_diag *dg, const sr_srcfile *f, sr_mark m);
 
 /* Sorts by file and position, then prints
  *   file:line:col: error: message

@@ -179,15 +179,7 @@ void sr_no_field(sr_check *ck, sr_mark m, const char *name)
 
 bool sr_reported_in(const sr_check *ck, const sr_ynode *n)
 {
-    const sr_diag *dg = ck->dg;
-    int end = n->mark.col + (n->mark.len > 0 ? n->mark.len : 1);
-    for (int i = 0; i < dg->n; i++) {
-        const sr_diag_entry *e = &dg->v[i];
-        if (e->sev == SR_ERROR && e->file == ck->file && e->mark.line == n->mark.line &&
-            e->mark.col >= n->mark.col && e->mark.col < end)
-            return true;
-    }
-    return false;
+    return sr_diag_error_within(ck->dg, ck->file, n->mark);
 }
 
 /* A scalar that is a plain name (no spaces); quoted or plain. */

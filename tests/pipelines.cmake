@@ -50,10 +50,11 @@ add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARG
 add_test(NAME cli-limits COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/limits.sh $<TARGET_FILE:streamrun>)
 
 # validate stays fast with 50,000 topics and deployments (it was quadratic, and recursed once per
-# deployment of a chain): the time limit is far above what it takes, even with sanitizers.
+# deployment of a chain): each validate must take under 30 s of CPU (about 1 s here, even with
+# sanitizers); the time limit is for a loaded machine.
 add_test(NAME validate-many-topics
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/many_topics.sh $<TARGET_FILE:streamrun>)
-set_tests_properties(validate-many-topics PROPERTIES TIMEOUT 120)
+set_tests_properties(validate-many-topics PROPERTIES TIMEOUT 600)
 
 # compose/ cannot run here (no Docker engine): check it against the Compose Specification.
 add_test(NAME compose COMMAND ${SR_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/compose/check_compose.py
