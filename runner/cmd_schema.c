@@ -3,10 +3,12 @@
 #include "cli.h"
 #include "expr.h"
 #include "operator.h"
+#include "topic_config.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +341,56 @@ static json_t *topic_name_schema(void)
     return o;
 }
 
+/* The value a Kafka topic config takes, from topic_config.c's table. */
+static json_t *topic_config_value(const sr_topic_config *c)
+{
+    json_t *o = NULL;
+    switch (c->type) {
+    case SR_TC_INT:
+    case SR_TC_LONG:
+    case SR_TC_DOUBLE: {
+        o = typed(c->type == SR_TC_DOUBLE ? "number" : "integer");
+        if (c->min != LLONG_MIN) set(o, "minimum", json_integer(c->min));
+        if (c->max != LLONG_MAX) set(o, "maximum", json_integer(c->max));
+        if (c->also) o = json_pack("{s:[o{s:i}]}", "anyOf", o, "const", (json_int_t)c->also);
+        break;
+    }
+    case SR_TC_BOOL:
+        o = types("boolean", "string", NULL);
+        set(o, "pattern", str("^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$|" VAR_PATTERN));
+        break;
+    case SR_TC_ENUM: o = enum_schema(c->values); break;
+    case SR_TC_LIST: {
+        /* one or more of the values, separated by commas */
+        char alt[256], pat[700];
+        snprintf(alt, sizeof(alt), "(%s)", c->values);
+        snprintf(pat, sizeof(pat), "^ *%s *( *, *%s *)*$|%s", alt, alt, VAR_PATTERN);
+        o = types("string", NULL);
+        set(o, "pattern", str(pat));
+        break;
+    }
+    case SR_TC_REPLICAS:
+        o = types("string", NULL);
+        set(o, "pattern", str("^(\\*|[0-9]+:[0-9]+( *, *[0-9]+:[0-9]+)*)$|" VAR_PATTERN));
+        break;
+    }
+    return described(c->doc, o);
+}
+
+/* config: of a topic: the topic-level configs Kafka knows, no others. */
+static json_t *topic_config_schema(void)
+{
+    json_t *props = json_object();
+    int n;
+    const sr_topic_config *cs = sr_topic_configs(&n);
+    for (int i = 0; i < n; i++) set(props, cs[i].name, topic_config_value(&cs[i]));
+    json_t *o = types("object", NULL);
+    set(o, "minProperties", json_integer(1));
+    set(o, "properties", props);
+    set(o, "additionalProperties", json_false());
+    return o;
+}
+
 static json_t *topic_schema(void)
 {
     json_t *props = json_object();
@@ -348,10 +400,16 @@ static json_t *topic_schema(void)
     set(parts, "maximum", json_integer(100000));
     set(parts, "default", json_integer(1));
     set(props, "partitions", parts);
-    json_t *rf = described("replication factor when the topic is created", typed("integer"));
+    json_t *rf =
+        described("replication factor when the topic is created; checked against an existing topic",
+                  typed("integer"));
     set(rf, "minimum", json_integer(1));
+    set(rf, "maximum", json_integer(32767));
     set(props, "replicationFactor", rf);
-    set(props, "config", described("topic configuration (e.g. retention.ms)", strmap_schema()));
+    set(props, "config",
+        described("Kafka topic configs (retention.ms, cleanup.policy, min.insync.replicas...), "
+                  "set when the topic is created and checked against an existing one",
+                  topic_config_schema()));
     set(props, "description", described("what the topic carries", types("string", NULL)));
     json_t *full = types("object", NULL);
     set(full, "properties", props);
@@ -647,6 +705,56 @@ static void op_forms(FILE *out, const sr_operator_type *t)
               out);
 }
 
+/* The values a topic config takes, as the README's table says them. */
+static void topic_config_values(FILE *out, const sr_topic_config *c)
+{
+    switch (c->type) {
+    case SR_TC_INT:
+    case SR_TC_LONG:
+    case SR_TC_DOUBLE:
+        fputs(c->type == SR_TC_DOUBLE ? "number" : "whole number", out);
+        if (c->unit) fprintf(out, " of %s", c->unit);
+        if (c->min != LLONG_MIN && c->max == LLONG_MAX)
+            fprintf(out, ", %lld or more", c->min);
+        else if (c->min != LLONG_MIN)
+            fprintf(out, ", %lld to %lld", c->min, c->max);
+        if (c->also) fprintf(out, ", or %lld", c->also);
+        if (c->special) fprintf(out, " (%s)", c->special);
+        break;
+    case SR_TC_BOOL: fputs("`true` or `false`", out); break;
+    case SR_TC_ENUM:
+    case SR_TC_LIST:
+        for (const char *v = c->values; *v;) {
+            size_t len = strcspn(v, "|");
+            fprintf(out, "%s`%.*s`", v == c->values ? "" : ", ", (int)len, v);
+            v += len + (v[len] == '|');
+        }
+        if (c->type == SR_TC_LIST) fputs(", or several separated by commas", out);
+        break;
+    case SR_TC_REPLICAS: fputs("`*`, or `PARTITION:BROKER` pairs separated by commas", out); break;
+    }
+}
+
+/* The topic configs `validate` knows, as a Markdown table. */
+static void topic_configs_table(FILE *out)
+{
+    fputs("\n## Topic configs\n\nKafka's topic-level configs, as a topic sets them under "
+          "`config:` (see [Topics](#topics)). `validate` checks names and "
+          "values against this table, taken from Apache Kafka 4's documentation.\n\n",
+          out);
+    fputs("| Config | Values | What it sets |\n", out);
+    fputs("| --- | --- | --- |\n", out);
+    int n;
+    const sr_topic_config *cs = sr_topic_configs(&n);
+    for (int i = 0; i < n; i++) {
+        fprintf(out, "| `%s` | ", cs[i].name);
+        topic_config_values(out, &cs[i]);
+        fputs(" | ", out);
+        cell(out, cs[i].doc);
+        fputs(" |\n", out);
+    }
+}
+
 int sr_cmd_docs(int argc, char **argv)
 {
     if (argc > 1) {
@@ -683,5 +791,6 @@ int sr_cmd_docs(int argc, char **argv)
         code(out, f->example, true);
         fputs(" |\n", out);
     }
+    topic_configs_table(out);
     return finish("docs");
 }

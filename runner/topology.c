@@ -3,6 +3,7 @@
 #include "topology.h"
 #include "expr.h"
 #include "kafka.h"
+#include "topic_config.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -127,6 +128,83 @@ static bool valid_topic_name(const char *s)
     return true;
 }
 
+/* Checks a topic config's value against another's, where Kafka would refuse the pair. */
+static void check_config_pair(sr_check *ck, const sr_topic *tp, const char *lo_name,
+                              const char *hi_name)
+{
+    long long lo, hi;
+    int ilo = -1, ihi = -1;
+    for (int i = 0; i < tp->config.n; i++) {
+        if (strcmp(tp->config.names[i], lo_name) == 0) ilo = i;
+        if (strcmp(tp->config.names[i], hi_name) == 0) ihi = i;
+    }
+    if (ilo < 0 || ihi < 0 || !sr_topic_config_integer(tp->config.vals[ilo], &lo) ||
+        !sr_topic_config_integer(tp->config.vals[ihi], &hi) || lo <= hi)
+        return;
+    sr_err(ck->dg, ck->file, tp->config_marks[ilo],
+           "topic '%s': %s (%lld) must not be above %s (%lld), or Kafka refuses the topic",
+           tp->name, lo_name, lo, hi_name, hi);
+}
+
+/* replicationFactor and config: of a topic mapping n, checked as Kafka will take them. */
+static void load_topic_settings(sr_check *ck, const sr_ynode *n, sr_topic *tp)
+{
+    const sr_ynode *rf = sr_ymap_get(n, "replicationFactor");
+    char got[64];
+    if (rf) {
+        long long v;
+        tp->replication_mark = rf->mark;
+        if (!sr_yscalar_int(rf, &v) || v < 1 || v > 32767)
+            sr_err(ck->dg, ck->file, rf->mark,
+                   "topic '%s': 'replicationFactor' must be a whole number from 1 to 32767, not "
+                   "%s",
+                   tp->name, sr_ydesc(rf, got, sizeof(got)));
+        else
+            tp->replication = (int)v;
+    }
+    const sr_ynode *conf = sr_ymap_get(n, "config");
+    if (!conf) return;
+    sr_param p = {.type = SR_P_STRMAP, .name = "config"};
+    char what[300];
+    snprintf(what, sizeof(what), "topic '%s'", tp->name);
+    const char *outer = ck->what;
+    ck->what = what;
+    sr_param_parse_one(&p, conf, &tp->config, ck);
+    ck->what = outer;
+    tp->config_marks = sr_xcalloc((size_t)tp->config.n + 1, sizeof(sr_mark));
+    /* the entries keep the mapping's order, without those refused above: one walk finds them */
+    int j = 0;
+    for (int i = 0; i < tp->config.n; i++) {
+        const char *name = tp->config.names[i];
+        while (j + 1 < conf->nkids &&
+               !(sr_yis_scalar(conf->kids[j]) && strcmp(conf->kids[j]->text, name) == 0))
+            j += 2;
+        assert(j + 1 < conf->nkids);
+        const sr_ynode *k = conf->kids[j], *v = conf->kids[j + 1];
+        j += 2;
+        tp->config_marks[i] = v->mark;
+        if (sr_reported_in(ck, v)) continue; /* an unset ${VAR}, say: said already */
+        char e[512];
+        bool at_name;
+        if (strlen(v->text) != v->len)
+            sr_err(ck->dg, ck->file, v->mark, "topic '%s': the value of %s contains a NUL byte",
+                   tp->name, name);
+        else if (sr_topic_config_check(name, tp->config.vals[i], e, sizeof(e), &at_name) != 0)
+            sr_err(ck->dg, ck->file, at_name ? k->mark : v->mark, "topic '%s': %s", tp->name, e);
+    }
+    /* what Kafka checks across configs, and against the replication factor */
+    for (int i = 0; i < tp->config.n; i++) {
+        long long isr;
+        if (strcmp(tp->config.names[i], "min.insync.replicas") == 0 && tp->replication &&
+            sr_topic_config_integer(tp->config.vals[i], &isr) && isr > tp->replication)
+            sr_err(ck->dg, ck->file, tp->config_marks[i],
+                   "topic '%s': min.insync.replicas (%lld) is above its replicationFactor (%d): "
+                   "no write with acks=all could succeed; lower it, or raise replicationFactor",
+                   tp->name, isr, tp->replication);
+    }
+    check_config_pair(ck, tp, "min.compaction.lag.ms", "max.compaction.lag.ms");
+}
+
 static void load_topics(sr_check *ck, const sr_ynode *seq)
 {
     sr_topology *t = ck->topo;
@@ -175,9 +253,11 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
         tp->file = ck->file;
         tp->mark = name->mark;
         tp->partitions = 1;
+        tp->partitions_mark = tp->replication_mark = tp->mark;
         if (parts) {
             long long v;
             char got[64];
+            tp->partitions_mark = parts->mark;
             if (!sr_yscalar_int(parts, &v) || v < 1 || v > 100000)
                 sr_err(ck->dg, ck->file, parts->mark,
                        "topic '%s': 'partitions' must be a whole number from 1 to 100000, not %s",
@@ -185,27 +265,7 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
             else
                 tp->partitions = (int)v;
         }
-        const sr_ynode *rf = sr_ymap_get(n, "replicationFactor");
-        long long v;
-        char got[64];
-        if (rf && (!sr_yscalar_int(rf, &v) || v < 1 || v > 32767))
-            sr_err(ck->dg, ck->file, rf->mark,
-                   "topic '%s': 'replicationFactor' must be a whole number from 1 to 32767, not %s",
-                   s, sr_ydesc(rf, got, sizeof(got)));
-        const sr_ynode *conf = sr_ymap_get(n, "config");
-        if (conf) {
-            /* checked only: topic settings are passed to Kafka when the topic is created */
-            sr_param p = {.type = SR_P_STRMAP, .name = "config"};
-            sr_param ps[2] = {p, {0}};
-            sr_strmap m = {0};
-            char what[300];
-            snprintf(what, sizeof(what), "topic '%s'", s);
-            const char *outer = ck->what;
-            ck->what = what;
-            sr_param_parse_one(&p, conf, &m, ck);
-            ck->what = outer;
-            sr_params_free(ps, &m);
-        }
+        if (n->kind == SR_Y_MAP) load_topic_settings(ck, n, tp);
         t->topics[t->ntopics++] = tp;
     }
 }
@@ -988,12 +1048,14 @@ void sr_topology_free(sr_topology *t)
     tdestroy(t->dep_names, name_nofree);
     for (int i = 0; i < t->ndeps; i++) free_deployment(&t->deps[i]);
     free(t->deps);
+    sr_param ps[2] = {{.type = SR_P_STRMAP, .name = "kafka"}, {0}};
     for (int i = 0; i < t->ntopics; i++) {
         free(t->topics[i]->name);
+        sr_params_free(ps, &t->topics[i]->config);
+        free(t->topics[i]->config_marks);
         free(t->topics[i]);
     }
     free(t->topics);
-    sr_param ps[2] = {{.type = SR_P_STRMAP, .name = "kafka"}, {0}};
     sr_params_free(ps, &t->kafka);
     free(t->unsafe);
     free(t->broker);

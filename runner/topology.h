@@ -7,10 +7,15 @@
 struct sr_topic {
     char *name; /* first: the name index (topology.c) compares the first member */
     int partitions;
-    int index;     /* position in the topology's topics[] */
-    bool declared; /* listed under topics: (else only referred to) */
+    int index;             /* position in the topology's topics[] */
+    int replication;       /* replicationFactor, or 0 when not declared (the cluster's default) */
+    sr_strmap config;      /* Kafka topic configs as declared (checked against topic_config.h) */
+    sr_mark *config_marks; /* where each config's value is, config.n of them */
+    bool declared;         /* listed under topics: (else only referred to) */
     const sr_srcfile *file;
-    sr_mark mark;
+    sr_mark mark;             /* the name */
+    sr_mark partitions_mark;  /* the partitions value, or the name when not declared */
+    sr_mark replication_mark; /* the replicationFactor value, or the name */
 };
 
 typedef enum { SR_FMT_JSONL, SR_FMT_CSV } sr_format;

@@ -47,6 +47,18 @@ BAD = [
         "deployments[0].pipeline[0]",
     ),
     ("partitions: 0", "partitions: 2", "partitions: 0", "topics[0]"),
+    (
+        "unknown topic config",
+        "partitions: 2}",
+        "partitions: 2, config: {retention.msec: 1}}",
+        "topics[0].config",
+    ),
+    (
+        "topic config value Kafka refuses",
+        "partitions: 2}",
+        "partitions: 2, config: {cleanup.policy: compacted}}",
+        "topics[0].config.cleanup.policy",
+    ),
     ("unknown top-level key", "topics:", "topic: []\ntopics:", ""),
     ("deployment without input or source", "    input: raw\n", "", "deployments[0]"),
 ]
