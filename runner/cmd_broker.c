@@ -1,6 +1,7 @@
 /* cmd_broker.c — `streamrun broker`: the embedded Kafka-protocol broker, standalone. */
 #include "broker.h"
 #include "cli.h"
+#include "kafka_admin.h"
 #include "topology.h"
 
 #include <errno.h>
@@ -56,6 +57,8 @@ static int broker_main(int argc, char **argv, const char **topics)
         if (sr_broker_create_topic(b, t->topics[i]->name, t->topics[i]->partitions, err,
                                    sizeof(err)))
             fprintf(stderr, "streamrun broker: %s\n", err), rc = SR_EXIT_USAGE;
+    if (rc == SR_EXIT_OK && t && sr_kafka_embedded_unapplied(t, err, sizeof(err)))
+        fprintf(stderr, "streamrun broker: %s\n", err);
     for (int i = 0; i < ntopics && rc == SR_EXIT_OK; i++) {
         const char *colon = strrchr(topics[i], ':');
         int parts = colon ? atoi(colon + 1) : 1;

@@ -3,6 +3,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "kafka.h"
+#include "kafka_admin.h"
 #include "local.h"
 
 #include <librdkafka/rdkafka.h>
@@ -146,12 +147,20 @@ static int up_main(int argc, char **argv, const char **only)
             if (sr_broker_create_topic(embedded, t->topics[i]->name, t->topics[i]->partitions, err,
                                        sizeof(err)))
                 fprintf(stderr, "streamrun up: %s\n", err), rc = SR_EXIT_USAGE;
-    } else if (sr_kafka_ensure_topics(t, broker, &mock, err, sizeof(err)) != 0) {
-        fprintf(stderr, "streamrun up: %s\n", err);
-        rc = SR_EXIT_USAGE;
-    } else if (mock && refuse_exactly_once(t, only, nonly, broker)) {
-        rc = SR_EXIT_USAGE;
+    } else {
+        sr_diag dg;
+        sr_diag_init(&dg);
+        if (sr_kafka_ensure_topics(t, broker, &mock, &dg, err, sizeof(err)) != 0) {
+            sr_diag_print(&dg, stderr, false, isatty(2));
+            fprintf(stderr, "streamrun up: %s\n", err);
+            rc = SR_EXIT_USAGE;
+        }
+        sr_diag_free(&dg);
+        if (rc == SR_EXIT_OK && mock && refuse_exactly_once(t, only, nonly, broker))
+            rc = SR_EXIT_USAGE;
     }
+    if (rc == SR_EXIT_OK && (embedded || mock) && sr_kafka_embedded_unapplied(t, err, sizeof(err)))
+        fprintf(stderr, "streamrun up: %s\n", err);
     if (rc == SR_EXIT_OK) {
         trap_signals();
         sr_up_opts o = {.bootstraps = broker,

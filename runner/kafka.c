@@ -295,6 +295,11 @@ static bool prop_applies(const char *name, bool consumer)
     return true; /* unknown: rd_kafka_conf_set() says so */
 }
 
+bool sr_kafka_prop_applies(const char *name, bool consumer)
+{
+    return prop_applies(name, consumer);
+}
+
 /* librdkafka's log lines, printed as its own logger prints them, except one: with
  * auto.offset.reset=earliest, a fetch that fails with OFFSET_OUT_OF_RANGE (records lost to
  * retention, or to the embedded broker's size cap, before they were read) resets the partition
@@ -1612,97 +1617,5 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
     pthread_mutex_destroy(&r.lock);
     sum.secs = sum.secs ? sum.secs : mono() - t0;
     if (total) *total = sum;
-    return rc;
-}
-
-/* ---- topics ------------------------------------------------------------------------------- */
-
-int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *mock, char *err,
-                           size_t errsize)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char e[512];
-    if (sr_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, errsize)) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    for (int i = 0; i < t->kafka.n; i++)
-        if (prop_applies(t->kafka.names[i], false))
-            rd_kafka_conf_set(conf, t->kafka.names[i], t->kafka.vals[i], e, sizeof(e));
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
-    if (!rk) {
-        snprintf(err, errsize, "cannot create a Kafka client: %s", e);
-        return -1;
-    }
-    int rc = 0;
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
-    if (me) {
-        snprintf(err, errsize, "cannot reach the Kafka cluster at %s: %s", bootstraps,
-                 rd_kafka_err2str(me));
-        rd_kafka_destroy(rk);
-        return -1;
-    }
-    /* librdkafka's mock cluster (a `streamrun broker`) names itself mockCluster... */
-    char *cid = rd_kafka_clusterid(rk, 5000);
-    *mock = cid && strncmp(cid, "mockCluster", 11) == 0;
-    if (cid) rd_kafka_mem_free(rk, cid);
-    rd_kafka_NewTopic_t *create[256];
-    int ncreate = 0;
-    for (int i = 0; i < t->ntopics && rc == 0; i++) {
-        const sr_topic *tp = t->topics[i];
-        int have = -1;
-        for (int k = 0; k < md->topic_cnt; k++)
-            if (strcmp(md->topics[k].topic, tp->name) == 0 && !md->topics[k].err)
-                have = md->topics[k].partition_cnt;
-        if (have >= 0 && have != tp->partitions) {
-            snprintf(
-                err, errsize,
-                "topic '%s' exists with %d partition%s, but %s declares %d (Kafka cannot "
-                "shrink a topic, and growing it moves keys between partitions: change the file, "
-                "or recreate the topic)",
-                tp->name, have, have == 1 ? "" : "s", t->path, tp->partitions);
-            rc = -1;
-        } else if (have < 0 && *mock) {
-            snprintf(
-                err, errsize,
-                "topic '%s' does not exist on the embedded broker at %s, which cannot create "
-                "topics over the network: start it with the file (streamrun broker %s) or with "
-                "--topic %s:%d",
-                tp->name, bootstraps, t->path, tp->name, tp->partitions);
-            rc = -1;
-        } else if (have < 0 && ncreate < 256) {
-            create[ncreate++] = rd_kafka_NewTopic_new(tp->name, tp->partitions, -1, e, sizeof(e));
-        }
-    }
-    rd_kafka_metadata_destroy(md);
-    if (rc == 0 && ncreate) {
-        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, create, (size_t)ncreate, NULL, q);
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
-        const rd_kafka_CreateTopics_result_t *res =
-            ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
-        if (!res) {
-            snprintf(err, errsize, "creating topics: %s",
-                     ev ? rd_kafka_event_error_string(ev) : "timed out");
-            rc = -1;
-        } else {
-            size_t n;
-            const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
-            for (size_t i = 0; i < n && rc == 0; i++) {
-                rd_kafka_resp_err_t te = rd_kafka_topic_result_error(tr[i]);
-                if (te && te != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-                    snprintf(err, errsize, "cannot create topic '%s': %s",
-                             rd_kafka_topic_result_name(tr[i]),
-                             rd_kafka_topic_result_error_string(tr[i]));
-                    rc = -1;
-                }
-            }
-        }
-        if (ev) rd_kafka_event_destroy(ev);
-        rd_kafka_queue_destroy(q);
-    }
-    for (int i = 0; i < ncreate; i++) rd_kafka_NewTopic_destroy(create[i]);
-    rd_kafka_destroy(rk);
     return rc;
 }

@@ -37,14 +37,6 @@ typedef struct sr_up_stats {
 int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *st, char *err,
               size_t errsize);
 
-/* Makes sure every topic of t exists on the cluster at bootstraps with its
- * declared partition count: creates missing ones (Admin API), and reports a
- * topic whose partition count differs. Sets *mock when the cluster is an
- * embedded broker (librdkafka's mock cluster), whose clients need shorter
- * timeouts. Returns 0 or -1 with err. */
-int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *mock, char *err,
-                           size_t errsize);
-
 /* Checks a `kafka:` property as `up` will set it: librdkafka must know the name and accept the
  * value, and partition.assignment.strategy must stay range (tasks are per partition number, so
  * co-partitioned inputs must land on one member; and assignments are eager). Returns 0, or -1
@@ -52,6 +44,10 @@ int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *m
  * if any, in the message). The message never holds the value (it may be a secret). */
 int sr_kafka_check_property(const char *name, const char *value, char *err, size_t errsize,
                             bool *at_name);
+
+/* Whether librdkafka takes property name for a consumer (consumer) or a producer: true unless
+ * it lists the property for the other kind of client only. */
+bool sr_kafka_prop_applies(const char *name, bool consumer);
 
 /* Why property name=value lets a topology file run code or write files (loads libraries, runs
  * a shell command...), or NULL when it does not. `validate` and `up` refuse such a property
