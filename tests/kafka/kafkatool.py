@@ -404,6 +404,31 @@ def cmd_read(a):
     print("read %d records from %s" % (n, a.topic))
 
 
+def admin_client(addr):
+    from confluent_kafka.admin import AdminClient
+    return AdminClient({"bootstrap.servers": addr, "log.connection.close": False})
+
+
+def cmd_describe(a):
+    """Prints TOPIC as the cluster has it, as JSON: partitions, replication (the smallest
+    replica count of its partitions), and every config with its value and whether it is set
+    on the topic (DescribeConfigs; AdminClient, so not for the embedded broker)."""
+    from confluent_kafka.admin import ConfigResource, ConfigSource
+    admin = admin_client(a.addr)
+    t = admin.list_topics(timeout=10).topics.get(a.topic)
+    if t is None or t.error is not None:
+        die("topic %s: %s" % (a.topic, t.error if t else "absent"))
+    res = ConfigResource(ConfigResource.Type.TOPIC, a.topic)
+    entries = admin.describe_configs([res], request_timeout=30)[res].result(30)
+    print(json.dumps({
+        "partitions": len(t.partitions),
+        "replication": min(len(p.replicas) for p in t.partitions.values()),
+        "configs": {n: e.value for n, e in sorted(entries.items())},
+        "set": sorted(n for n, e in entries.items()
+                      if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value),
+    }, sort_keys=True))
+
+
 def canonical(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -504,6 +529,7 @@ def main():
     s.add_argument("--timeout", type=int, default=60)
     command(cmd_topics, "addr")
     command(cmd_watermarks, "addr", "topic")
+    command(cmd_describe, "addr", "topic")
     s = command(cmd_wait, "addr", "topic", "n:int")
     s.add_argument("--timeout", type=int, default=60)
     s = command(cmd_read, "addr", "topic", "out")
