@@ -15,6 +15,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 PHONE=$ROOT/pipelines/phone-normalization.yaml
 TELEMETRY=$ROOT/pipelines/data/phone-telemetry.jsonl
 KAFKA_SH=$HERE/apache/kafka.sh
+# Apache Kafka's JVM without the optimising compiler: it starts with half the CPU time, and the
+# tests' loads are small
+export KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:--Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 BROKER_KIND=${SR_KAFKA_BROKER:-embedded}
 cd "$ROOT"
 
@@ -64,18 +67,28 @@ kt() {
     timeout 150 "$PYTHON" "$HERE/kafkatool.py" "$@"
 }
 
-# start_broker FILE: a broker on loopback with FILE's topics; sets ADDR. SR_KAFKA_BROKER (set by
-# kafka.cmake) picks it: "embedded" (the default), `streamrun broker FILE` in the background; or
-# "apache", one Apache Kafka node started by apache/kafka.sh in $WORK/kafka (stopped by cleanup,
-# or by the script's watchdog when this shell dies), where the topics are created with their
-# declared partitions (kafkatool create-topics) before anything is produced — producing to a
-# missing topic would create it with the broker's default of 1 partition. `start_broker FILE
-# --no-topics` leaves creating them to `up` on Apache Kafka (the embedded broker always creates
-# them from FILE). Exits 77 (skipped) when Java or Maven is missing, outside CI.
+# start_broker FILE [--no-topics] [--set KEY=VALUE]...: a broker on loopback with FILE's topics;
+# sets ADDR. SR_KAFKA_BROKER (set by kafka.cmake) picks it: "embedded" (the default),
+# `streamrun broker FILE` in the background; or "apache", one Apache Kafka node started by
+# apache/kafka.sh in $WORK/kafka (stopped by cleanup, or by the script's watchdog when this shell
+# dies), where the topics are created with their declared partitions (kafkatool create-topics)
+# before anything is produced — producing to a missing topic would create it with the broker's
+# default of 1 partition. On Apache Kafka only: --no-topics leaves creating them to `up` (the
+# embedded broker always creates them from FILE), and --set adds a broker setting. Exits 77
+# (skipped) when Java or Maven is missing, outside CI.
 start_broker() {
+    local file=${1:?start_broker FILE} topics=1 sets=()
+    shift
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --no-topics) topics=0; shift ;;
+        --set) sets+=(--set "$2"); shift 2 ;;
+        *) fail "start_broker: unknown argument '$1'" ;;
+        esac
+    done
     case $BROKER_KIND in
-    embedded) start_embedded "$@" ;;
-    apache) start_apache "$@" ;;
+    embedded) start_embedded "$file" ;;
+    apache) start_apache "$file" "$topics" "${sets[@]}" ;;
     *) fail "SR_KAFKA_BROKER=$BROKER_KIND: expected embedded or apache" ;;
     esac
     case $ADDR in 127.0.0.1:*) ;; *) fail "the broker is not on loopback: $ADDR" ;; esac
@@ -94,9 +107,11 @@ start_embedded() {
     ADDR=$(head -1 "$WORK/addr")
 }
 
+# start_apache FILE CREATE_TOPICS(0|1) [--set KEY=VALUE]...
 start_apache() {
-    local rc=0
-    KAFKA_PYTHON=$PYTHON "$KAFKA_SH" start --dir "$WORK/kafka" --owner $$ --lifetime 600 \
+    local file=$1 topics=$2 rc=0
+    shift 2
+    KAFKA_PYTHON=$PYTHON "$KAFKA_SH" start --dir "$WORK/kafka" --owner $$ --lifetime 600 "$@" \
         >/dev/null 2>"$WORK/kafka-start.log" || rc=$?
     if [ "$rc" = 77 ]; then
         cat "$WORK/kafka-start.log" >&2
@@ -104,7 +119,7 @@ start_apache() {
     fi
     [ "$rc" = 0 ] || fail "Apache Kafka did not start: $(tail -5 "$WORK/kafka-start.log")"
     ADDR=$(cat "$WORK/kafka/bootstrap")
-    [ "${2:-}" = --no-topics ] || kt create-topics "$ADDR" "$1" >/dev/null
+    [ "$topics" = 0 ] || kt create-topics "$ADDR" "$file" >/dev/null
 }
 
 broker_alive() {

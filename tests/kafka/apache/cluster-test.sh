@@ -2,7 +2,8 @@
 # cluster-test.sh — kafka.sh's own test: a complete cache is reused without mvn; a 3-node
 # cluster keeps accepting acks=all writes to a topic with replication 3 and min.insync.replicas 2
 # while one node is killed, takes the node back, and `stop` leaves no process and no directory;
-# a cluster whose --owner exits is stopped by its watchdog.
+# a compacted topic with a small segment.ms is compacted within seconds; a cluster whose --owner
+# exits is stopped by its watchdog.
 #
 # usage: cluster-test.sh [PYTHON3]; exits 77 (skipped) when Java or Maven is missing outside CI.
 set -euo pipefail
@@ -10,6 +11,7 @@ PYTHON=${1:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 KAFKA=$HERE/kafka.sh
 export KAFKA_PYTHON=$PYTHON
+export KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:--Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 WORK=$(mktemp -d)
 
 fail() {
@@ -92,10 +94,33 @@ echo "stopped in $((SECONDS - t0)) s"
 [ ! -e "$WORK/c3" ] || fail "stop left $WORK/c3"
 for p in $pids; do ! kill -0 "$p" 2>/dev/null || fail "process $p outlived stop"; done
 
-# 3. the watchdog: the cluster goes when its owner does
+# 3. one node: compaction within seconds, then the watchdog: the cluster goes when its owner does
 sleep 300 &
 OWNER=$!
-"$KAFKA" start --dir "$WORK/c1" --owner "$OWNER" --lifetime 300 >/dev/null
+addr=$("$KAFKA" start --dir "$WORK/c1" --owner "$OWNER" --lifetime 300)
+kt create-topic "$addr" c 1 --config cleanup.policy=compact --config segment.ms=100
+for round in 0 1 2 3 4; do
+    for k in $(seq 0 9); do
+        printf '{"key": "k%d", "value": {"round": %d}}\n' "$k" "$round"
+    done >"$WORK/round.jsonl"
+    kt produce "$addr" c "$WORK/round.jsonl" >/dev/null
+    sleep 0.3 # past segment.ms: the next round's first record rolls a new segment
+done
+for _ in $(seq 60); do
+    kt read "$addr" c "$WORK/c.jsonl" >/dev/null
+    [ "$(wc -l <"$WORK/c.jsonl")" -gt 20 ] || break
+    sleep 0.5
+done
+n=$(wc -l <"$WORK/c.jsonl")
+[ "$n" -le 20 ] || fail "c still holds $n of the 50 records after 30 s: no compaction"
+"$PYTHON" - "$WORK/c.jsonl" <<'PY' || fail "compaction lost the latest value of a key"
+import json, sys
+last = {}
+for r in map(json.loads, open(sys.argv[1])):
+    last[r["key"]] = r["value"]["round"]
+sys.exit(0 if last == {"k%d" % k: 4 for k in range(10)} else 1)
+PY
+echo "compaction: c holds $n of the 50 records, the latest of each key among them"
 pids=$(pids_of "$WORK/c1")
 kill "$OWNER"
 for _ in $(seq 60); do
