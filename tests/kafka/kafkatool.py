@@ -211,28 +211,40 @@ def substitute(text):
     return re.sub(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}", one, text)
 
 
+def config_value(v):
+    """A YAML scalar as Kafka writes a config value (true, not True)."""
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
 def declared_topics(path):
-    """(name, partitions) of each topic under the topology file's `topics:`."""
+    """(name, partitions, replicationFactor or None, {config: value}) of each topic under the
+    topology file's `topics:`."""
     import yaml  # python3-yaml, only needed here
     doc = yaml.safe_load(substitute(open(path).read())) or {}
     out = []
     for t in doc.get("topics") or []:
         if isinstance(t, dict):
-            out.append((str(t["name"]), int(t.get("partitions", 1))))
+            rf = t.get("replicationFactor")
+            out.append((str(t["name"]), int(t.get("partitions", 1)),
+                        None if rf is None else int(rf),
+                        {str(k): config_value(v) for k, v in (t.get("config") or {}).items()}))
         else:
-            out.append((str(t), 1))
+            out.append((str(t), 1, None, {}))
     return out
 
 
 def create_topics(addr, topics, replication, configs, timeout=60):
-    """Creates the topics [(name, partitions)] that are missing; an existing one must have its
-    partition count. Returns once the metadata shows every partition with a leader."""
+    """Creates the topics [(name, partitions, replication or None, {config: value})] that are
+    missing, with REPLICATION where a topic gives none (-1: the broker's default) and CONFIGS
+    added to each; an existing one must have its partition count. Returns the names created once
+    the metadata shows every partition with a leader."""
     from confluent_kafka.admin import AdminClient, NewTopic
     admin = AdminClient({"bootstrap.servers": addr, "log.connection.close": False})
     have = admin.list_topics(timeout=10).topics
-    new = [NewTopic(name, parts, replication, config=dict(configs))
-           for name, parts in topics if name not in have]
-    for name, parts in topics:
+    new = [NewTopic(name, parts, replication if rf is None else rf,
+                    config=dict(list(conf.items()) + list(configs)))
+           for name, parts, rf, conf in topics if name not in have]
+    for name, parts, _, _ in topics:
         if name in have and len(have[name].partitions) != parts:
             die("topic %s exists with %d partitions, not %d"
                 % (name, len(have[name].partitions), parts))
@@ -246,14 +258,14 @@ def create_topics(addr, topics, replication, configs, timeout=60):
                     continue
                 die("cannot create topic %s: %s" % (name, e))
     deadline = time.monotonic() + timeout
-    want = dict(topics)
+    want = {name: parts for name, parts, _, _ in topics}
     while True:
         md = admin.list_topics(timeout=10).topics
         ready = [n for n, parts in want.items() if n in md and md[n].error is None
                  and len(md[n].partitions) == parts
                  and all(p.leader >= 0 for p in md[n].partitions.values())]
         if len(ready) == len(want):
-            return [n for n, _ in topics if n not in have]
+            return [t[0] for t in topics if t[0] not in have]
         if time.monotonic() > deadline:
             die("topics without a leader after %d s: %s" % (timeout, sorted(set(want) - set(ready))))
         time.sleep(0.1)
@@ -270,16 +282,18 @@ def config_pairs(items):
 
 
 def cmd_create_topics(a):
-    """Creates the topics the topology file FILE declares (partitions from the file) that the
-    broker lacks, with --replication and --config KEY=VALUE for each; for a real broker, where
-    producing to a missing topic would create it with the broker's default partition count."""
+    """Creates the topics the topology file FILE declares that the broker lacks, as `up` would:
+    partitions, replicationFactor (else --replication) and config: from the file, plus --config
+    KEY=VALUE for each; for a real broker, where producing to a missing topic would create it
+    with the broker's default partition count."""
     made = create_topics(a.addr, declared_topics(a.file), a.replication, config_pairs(a.config))
     print("created %s" % (", ".join(made) if made else "no topic: all exist"))
 
 
 def cmd_create_topic(a):
     """Creates TOPIC with PARTITIONS partitions, --replication and --config KEY=VALUE."""
-    made = create_topics(a.addr, [(a.topic, a.partitions)], a.replication, config_pairs(a.config))
+    made = create_topics(a.addr, [(a.topic, a.partitions, None, {})], a.replication,
+                         config_pairs(a.config))
     print("created %s" % (", ".join(made) if made else "no topic: %s exists" % a.topic))
 
 

@@ -71,8 +71,8 @@ kt() {
 # sets ADDR. SR_KAFKA_BROKER (set by kafka.cmake) picks it: "embedded" (the default),
 # `streamrun broker FILE` in the background; or "apache", one Apache Kafka node started by
 # apache/kafka.sh in $WORK/kafka (stopped by cleanup, or by the script's watchdog when this shell
-# dies), where the topics are created with their declared partitions (kafkatool create-topics)
-# before anything is produced — producing to a missing topic would create it with the broker's
+# dies), where the file's topics are created as `up` would create them (partitions,
+# replicationFactor, config:; kafkatool create-topics) before anything is produced — producing to a missing topic would create it with the broker's
 # default of 1 partition. On Apache Kafka only: --no-topics leaves creating them to `up` (the
 # embedded broker always creates them from FILE), and --set adds a broker setting. Exits 77
 # (skipped) when Java or Maven is missing, outside CI.
