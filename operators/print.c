@@ -17,7 +17,9 @@ struct print {
 
 static const sr_param print_params[] = {
     {SR_P_ENUM, "format", "json", offsetof(struct print, format),
-     "json: one JSON value per line; table: aligned columns", 0, "json|table"},
+     "json: one JSON value per line; table: aligned columns, those of the first record's first 16 "
+     "fields, each cut to 20 characters (a '~' marks a cut)",
+     0, "json|table"},
     {SR_P_BOOL, "metadata", "false", offsetof(struct print, metadata),
      "also print key, timestamp, partition and offset"},
     {SR_P_ENUM, "stream", "stdout", offsetof(struct print, stream), "where to print", 0,
