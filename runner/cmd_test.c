@@ -74,6 +74,7 @@ typedef struct got_file {
 typedef struct test_ctx {
     got_topic *topics;
     int ntopics;
+    int *slot; /* per topic (by index): 1 + its place in topics[], or 0 */
     got_file *files;
     int nfiles;
     sr_file_sink file_sink; /* write steps write here, never to the file system */
@@ -115,14 +116,13 @@ static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool i
 {
     test_ctx *c = ud;
     if (input) return;
-    got_topic *g = NULL;
-    for (int i = 0; i < c->ntopics; i++)
-        if (c->topics[i].topic == topic) g = &c->topics[i];
+    got_topic *g = c->slot[topic->index] ? &c->topics[c->slot[topic->index] - 1] : NULL;
     if (!g) {
         c->topics = sr_xrealloc(c->topics, sizeof(got_topic) * (size_t)(c->ntopics + 1));
         g = &c->topics[c->ntopics++];
         memset(g, 0, sizeof(*g));
         g->topic = topic;
+        c->slot[topic->index] = c->ntopics;
     }
     if (g->n == g->cap) {
         g->cap = g->cap ? g->cap * 2 : 8;
@@ -478,7 +478,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
 {
     sr_arena a;
     sr_arena_init(&a, 64 * 1024);
-    test_ctx ctx = {0};
+    test_ctx ctx = {.slot = sr_xcalloc((size_t)tr->topo->ntopics + 1, sizeof(int))};
     sr_arena_init(&ctx.scratch, 16 * 1024);
     *malformed = false;
     int errs = tr->dg->nerrors;
@@ -562,6 +562,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                "test case '%s' needs 'expect': a mapping of topics to the records expected on them",
                label);
     } else {
+        bool *listed = sr_arena_alloc(&a, (size_t)tr->topo->ntopics + 1); /* by topic index */
+        memset(listed, 0, (size_t)tr->topo->ntopics + 1);
         for (int i = 0; i + 1 < exp->nkids; i += 2) {
             sr_topic *topic = topic_ref(tr, exp->kids[i]);
             const sr_ynode *want = exp->kids[i + 1];
@@ -571,9 +573,9 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                        "expected records for '%s' must be a list ([] for none)", topic->name);
                 continue;
             }
-            const got_topic *g = NULL;
-            for (int k = 0; k < ctx.ntopics; k++)
-                if (ctx.topics[k].topic == topic) g = &ctx.topics[k];
+            listed[topic->index] = true;
+            const got_topic *g =
+                ctx.slot[topic->index] ? &ctx.topics[ctx.slot[topic->index] - 1] : NULL;
             int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
             bool wellformed = true;
             for (int k = 0; k < nwant; k++) {
@@ -596,11 +598,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         }
         /* every topic written must be expected: nothing passes unnoticed */
         for (int k = 0; k < ctx.ntopics; k++) {
-            bool listed = false;
-            for (int i = 0; i < exp->nkids; i += 2)
-                listed |= sr_yis_scalar(exp->kids[i]) &&
-                          strcmp(exp->kids[i]->text, ctx.topics[k].topic->name) == 0;
-            if (!listed) {
+            if (!listed[ctx.topics[k].topic->index]) {
                 fail(tr, "%d unexpected record%s on topic '%s' (add it under expect:)",
                      ctx.topics[k].n, ctx.topics[k].n == 1 ? "" : "s", ctx.topics[k].topic->name);
                 for (int r = 0; r < ctx.topics[k].n && r < 5; r++)
@@ -613,6 +611,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     *malformed = tr->dg->nerrors > errs;
     sr_local_free(l);
     free_got(&ctx);
+    free(ctx.slot);
     sr_arena_free(&ctx.scratch);
     sr_arena_free(&a);
     return !*malformed;

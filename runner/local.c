@@ -28,6 +28,11 @@ struct sr_local {
     /* per topic: next offset per partition, round-robin cursor */
     int64_t **offsets;
     int32_t *rr;
+    /* per topic: the selected deployments that read it, in file order */
+    int **readers;
+    int *nreaders;
+    struct frame *frames; /* the delivery walk's stack (see run_frames) */
+    int nframes, capframes;
 };
 
 static int64_t wall_ms(void)
@@ -67,7 +72,6 @@ sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int non
         dep_state *ds = &l->deps[i];
         ds->dep = &topo->deps[i];
         ds->selected = nonly == 0;
-        for (int k = 0; k < nonly; k++) ds->selected |= strcmp(only[k], ds->dep->name) == 0;
         int parts = 1;
         for (int k = 0; k < ds->dep->ninputs; k++)
             if (ds->dep->inputs[k]->partitions > parts) parts = ds->dep->inputs[k]->partitions;
@@ -75,10 +79,30 @@ sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int non
         ds->tasks = sr_xcalloc((size_t)parts, sizeof(sr_task));
         ds->live = sr_xcalloc((size_t)parts, sizeof(bool));
     }
+    for (int k = 0; k < nonly; k++) { /* by name, in O(log n) each */
+        const sr_deployment *d = sr_topology_deployment(topo, only[k]);
+        if (d) l->deps[d - topo->deps].selected = true;
+    }
     l->offsets = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int64_t *));
     l->rr = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int32_t));
     for (int i = 0; i < topo->ntopics; i++)
         l->offsets[i] = sr_xcalloc((size_t)topo->topics[i]->partitions, sizeof(int64_t));
+    l->readers = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int *));
+    l->nreaders = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int));
+    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+        for (int i = 0; i < topo->ntopics; i++) {
+            if (pass == 1) l->readers[i] = sr_xcalloc((size_t)l->nreaders[i] + 1, sizeof(int));
+            l->nreaders[i] = 0;
+        }
+        for (int i = 0; i < topo->ndeps; i++) {
+            if (!l->deps[i].selected) continue;
+            for (int k = 0; k < topo->deps[i].ninputs; k++) {
+                int ti = topic_index(l, topo->deps[i].inputs[k]);
+                if (pass == 1) l->readers[ti][l->nreaders[ti]] = i;
+                l->nreaders[ti]++;
+            }
+        }
+    }
     return l;
 }
 
@@ -92,8 +116,14 @@ void sr_local_free(sr_local *l)
         free(ds->tasks);
         free(ds->live);
     }
-    for (int i = 0; i < l->topo->ntopics; i++) free(l->offsets[i]);
+    for (int i = 0; i < l->topo->ntopics; i++) {
+        free(l->offsets[i]);
+        free(l->readers[i]);
+    }
     free(l->offsets);
+    free(l->readers);
+    free(l->nreaders);
+    free(l->frames);
     free(l->rr);
     free(l->deps);
     free(l);
@@ -112,9 +142,8 @@ void sr_local_capture_files(sr_local *l, const sr_file_sink *sink)
 
 bool sr_local_selected(const sr_local *l, const sr_deployment *d)
 {
-    for (int i = 0; i < l->topo->ndeps; i++)
-        if (l->deps[i].dep == d) return l->deps[i].selected;
-    return false;
+    assert(d >= l->topo->deps && d < l->topo->deps + l->topo->ndeps);
+    return l->deps[d - l->topo->deps].selected;
 }
 
 static sr_task *task_for(sr_local *l, dep_state *ds, int32_t p)
@@ -129,64 +158,121 @@ static sr_task *task_for(sr_local *l, dep_state *ds, int32_t p)
     return &ds->tasks[p];
 }
 
-static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool input,
-                    const char *base, const sr_out *o);
+/* ---- delivery ------------------------------------------------------------------------------
+ * A record written to a topic goes to each selected deployment that reads it, and what that
+ * deployment makes goes on at once, depth first, so that the output order follows the input
+ * order. The walk keeps its own stack of frames on the heap: a chain of deployments as long as
+ * a file may declare costs memory, not C stack (recursing once per deployment overflowed it). */
 
-/* Hands a task's staged outputs on, then resets its batch. */
-static void flush(sr_local *l, sr_task *t)
+struct frame {
+    bool flushing; /* handing on a task's outputs (t, next); else a record to its readers */
+    sr_task *t;
+    size_t next;
+    const sr_topic *topic; /* the record: on topic, partition, offset; bytes at base */
+    int32_t partition;
+    int ti;
+    int64_t offset;
+    const char *base;
+    const sr_out *o;
+    sr_header *hdrs; /* its headers decoded for the readers' origin (malloc'd), or NULL */
+    int reader;      /* next index into the topic's readers */
+};
+
+static struct frame *push_frame(sr_local *l)
 {
-    size_t n = t->nouts;
-    for (size_t i = 0; i < n; i++) {
-        const sr_out *o = &t->outs[i];
-        int32_t parts = o->topic->partitions, p = o->partition;
-        if (p < 0) {
-            if (o->key_len >= 0) {
-                p = sr_partition_for_key(t->obuf.d + o->key_off, (size_t)o->key_len, parts);
-            } else {
-                p = t->partition % parts; /* no key: stay on the input partition */
-            }
-        }
-        deliver(l, o->topic, p, false, t->obuf.d, o);
+    if (l->nframes == l->capframes) {
+        l->capframes = l->capframes ? l->capframes * 2 : 16;
+        l->frames = sr_xrealloc(l->frames, sizeof(struct frame) * (size_t)l->capframes);
     }
-    sr_task_batch_done(t);
+    struct frame *f = &l->frames[l->nframes++];
+    memset(f, 0, sizeof(*f));
+    return f;
 }
 
-static void deliver(sr_local *l, const sr_topic *topic, int32_t partition, bool input,
-                    const char *base, const sr_out *o)
+/* The partition an output of t goes to: its own, by key, or (no key) t's input partition. */
+static int32_t out_partition(const sr_task *t, const sr_out *o)
+{
+    int32_t parts = o->topic->partitions;
+    if (o->partition >= 0) return o->partition;
+    if (o->key_len >= 0)
+        return sr_partition_for_key(t->obuf.d + o->key_off, (size_t)o->key_len, parts);
+    return t->partition % parts;
+}
+
+/* Writes o (bytes at base, which must stay until the frames are run) to topic: the sink sees
+ * it now, its readers when the frames are run. */
+static void push_record(sr_local *l, const sr_topic *topic, int32_t partition, bool input,
+                        const char *base, const sr_out *o)
 {
     int ti = topic_index(l, topic);
-    int64_t offset = ti >= 0 ? l->offsets[ti][partition % topic->partitions]++ : 0;
+    int64_t offset = l->offsets[ti][partition % topic->partitions]++;
     if (l->sink) l->sink(l->ud, topic, partition, input, base, o);
-    /* headers back into an array for the origin, all of them (deliver recurses through the
-     * downstream deployments: each call has its own) */
-    sr_header few[16], *hdrs = o->nhdr <= 16 ? few : sr_xmalloc(sizeof(sr_header) * o->nhdr);
-    uint32_t nh = o->nhdr;
+    if (l->nreaders[ti] == 0) return;
+    sr_header *hdrs = o->nhdr ? sr_xmalloc(sizeof(sr_header) * o->nhdr) : NULL;
     const char *h = base + o->hdr_off;
-    for (uint32_t i = 0; i < nh; i++) h = sr_header_next(h, &hdrs[i]);
-    for (int i = 0; i < l->topo->ndeps; i++) {
-        dep_state *ds = &l->deps[i];
-        if (!ds->selected) continue;
-        bool reads = false;
-        for (int k = 0; k < ds->dep->ninputs; k++) reads |= ds->dep->inputs[k] == topic;
-        if (!reads) continue;
-        sr_task *t = task_for(l, ds, partition);
+    for (uint32_t i = 0; i < o->nhdr; i++) h = sr_header_next(h, &hdrs[i]);
+    struct frame *f = push_frame(l);
+    *f = (struct frame){.topic = topic,
+                        .partition = partition,
+                        .ti = ti,
+                        .offset = offset,
+                        .base = base,
+                        .o = o,
+                        .hdrs = hdrs};
+}
+
+/* Runs the frames above depth `floor` to the end. */
+static void run_frames(sr_local *l, int floor)
+{
+    while (l->nframes > floor) {
+        struct frame *f = &l->frames[l->nframes - 1]; /* pushing may move it: not kept */
+        if (f->flushing) {
+            sr_task *t = f->t;
+            if (f->next < t->nouts) {
+                const sr_out *o = &t->outs[f->next++];
+                push_record(l, o->topic, out_partition(t, o), false, t->obuf.d, o);
+            } else {
+                sr_task_batch_done(t);
+                l->nframes--;
+            }
+            continue;
+        }
+        if (f->reader == l->nreaders[f->ti]) {
+            free(f->hdrs);
+            l->nframes--;
+            continue;
+        }
+        dep_state *ds = &l->deps[l->readers[f->ti][f->reader++]];
+        sr_task *t = task_for(l, ds, f->partition);
+        const sr_out *o = f->o;
         sr_origin org = {
-            .topic = topic->name,
-            .partition = partition,
-            .offset = offset,
-            .raw = base + o->val_off,
+            .topic = f->topic->name,
+            .partition = f->partition,
+            .offset = f->offset,
+            .raw = f->base + o->val_off,
             .rawlen = o->val_len,
             .tombstone = o->val_null,
-            .key = o->key_len < 0 ? NULL : base + o->key_off,
+            .key = o->key_len < 0 ? NULL : f->base + o->key_off,
             .keylen = o->key_len < 0 ? 0 : (size_t)o->key_len,
             .ts = o->ts,
-            .hdr = hdrs,
-            .nhdr = nh,
+            .hdr = f->hdrs,
+            .nhdr = o->nhdr,
         };
         sr_task_feed(t, &org, NULL);
-        flush(l, t);
+        struct frame *g = push_frame(l); /* what t made goes on before the next reader */
+        g->flushing = true;
+        g->t = t;
     }
-    if (hdrs != few) free(hdrs);
+}
+
+/* Hands a task's staged outputs on (and everything they lead to), then resets its batch. */
+static void flush(sr_local *l, sr_task *t)
+{
+    int floor = l->nframes;
+    struct frame *f = push_frame(l);
+    f->flushing = true;
+    f->t = t;
+    run_frames(l, floor);
 }
 
 void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
@@ -213,7 +299,9 @@ void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_
     o.nhdr = nhdr;
     o.hdr_len = b.len - o.hdr_off;
     sr_buf_reserve(&b, 1);
-    deliver(l, topic, p, true, b.d, &o);
+    int floor = l->nframes;
+    push_record(l, topic, p, true, b.d, &o);
+    run_frames(l, floor);
     sr_buf_free(&b);
 }
 
@@ -263,18 +351,16 @@ int sr_local_run_sources(sr_local *l)
 void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stats *st)
 {
     memset(st, 0, sizeof(*st));
-    for (int i = 0; i < l->topo->ndeps; i++) {
-        const dep_state *ds = &l->deps[i];
-        if (ds->dep != d) continue;
-        for (int p = 0; p < ds->ntasks; p++) {
-            if (!ds->live[p]) continue;
-            const sr_task *t = &ds->tasks[p];
-            st->in += t->stats.in;
-            st->delivered += t->stats.delivered;
-            st->out += t->stats.out;
-            st->dead += t->stats.dead;
-            st->filtered += t->stats.filtered;
-            st->dropped_errors += t->dropped_errors;
-        }
+    assert(d >= l->topo->deps && d < l->topo->deps + l->topo->ndeps);
+    const dep_state *ds = &l->deps[d - l->topo->deps];
+    for (int p = 0; p < ds->ntasks; p++) {
+        if (!ds->live[p]) continue;
+        const sr_task *t = &ds->tasks[p];
+        st->in += t->stats.in;
+        st->delivered += t->stats.delivered;
+        st->out += t->stats.out;
+        st->dead += t->stats.dead;
+        st->filtered += t->stats.filtered;
+        st->dropped_errors += t->dropped_errors;
     }
 }
