@@ -71,7 +71,8 @@ add_test(NAME kafka-embedded/bench
 set_tests_properties(kafka-embedded/bench PROPERTIES LABELS "kafka;kafka-embedded" TIMEOUT 300
                      RUN_SERIAL TRUE)
 add_test(NAME kafka-apache/bench
-         COMMAND env STREAMRUN=$<TARGET_FILE:streamrun> PYTHON=${SR_PYTHON} KAFKA_PYTHON=${SR_PYTHON}
+         COMMAND env STREAMRUN=$<TARGET_FILE:streamrun> PYTHON=${SR_PYTHON}
+                 KAFKA_PYTHON=${SR_PYTHON} WARMUP=0
                  PEERS=passthrough\ streamrun\ eos bash tests/bench/kafka/run.sh --broker apache 3000
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(kafka-apache/bench PROPERTIES LABELS "kafka;kafka-apache" TIMEOUT 600

@@ -19,7 +19,9 @@
 #        raw-data: 8, or on the embedded broker 16 for phone-telemetry.jsonl), KEYS (64 synthetic
 #        device ids), PEER_TIMEOUT (300 s), PEERS (which to run, default "passthrough like
 #        python streamrun eos"), ROUNDS (1: how many times each peer runs, in turns, each round
-#        into its own output topics; the Python loop runs in the first only), KEEP=1 keeps the
+#        into its own output topics; the Python loop runs in the first only), WARMUP (1 on
+#        Apache Kafka, 0 on the embedded broker: a round 0 of every peer but the Python loop,
+#        listed but not counted, while the broker's JVM compiles its hot paths), KEEP=1 keeps the
 #        work directory (logs, /usr/bin/time -v reports), STREAMRUN_KAFKA adds a `kafka:` map of
 #        librdkafka properties to streamrun's deployment, e.g. '{queued.max.messages.kbytes:
 #        1024}'.
@@ -65,6 +67,7 @@ keys=${KEYS:-64}
 peer_timeout=${PEER_TIMEOUT:-300}
 peers_wanted=" ${PEERS:-passthrough like python streamrun eos} "
 rounds=${ROUNDS:-1}
+warmup=${WARMUP:-}
 input=${INPUT:-}
 if [ -z "$input" ]; then
     if [ -f ../shared/data/demo_stream.json ]; then input=../shared/data/demo_stream.json
@@ -83,6 +86,10 @@ fail() {
 }
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "N must be a positive integer, not '$n'"
 [[ "$rounds" =~ ^[1-9][0-9]?$ ]] || fail "ROUNDS must be from 1 to 99, not '$rounds'"
+if [ -z "$warmup" ]; then
+    if [ "$broker_kind" = apache ]; then warmup=1; else warmup=0; fi
+fi
+[[ "$warmup" =~ ^[01]$ ]] || fail "WARMUP is 0 or 1, not '$warmup'"
 case $broker_kind in embedded | apache) ;; *) fail "--broker takes embedded or apache, not '$broker_kind'" ;; esac
 [ "$partitions" -ge 8 ] || fail "raw-data needs at least 8 partitions"
 [ -x "$streamrun" ] ||
@@ -105,7 +112,7 @@ sfx() {
     [ "$1" = 1 ] || echo "-r$1"
 }
 topics=("raw-data:$partitions" out-python:8)
-for ((r = 1; r <= rounds; r++)); do
+for ((r = 1 - warmup; r <= rounds; r++)); do
     x=$(sfx $r)
     topics+=("table-data$x:8" "errors$x:1" "out-passthrough$x:8" "out-like$x:8"
         "table-data-eos$x:8" "errors-eos$x:1")
@@ -352,8 +359,11 @@ if wanted eos; then
     fi
 fi
 
-for ((round = 1; round <= rounds; round++)); do
-    if [ "$rounds" -gt 1 ]; then
+for ((round = 1 - warmup; round <= rounds; round++)); do
+    if [ "$round" = 0 ]; then
+        echo
+        echo "======== round 0: warm-up, not counted"
+    elif [ "$rounds" -gt 1 ]; then
         echo
         echo "======== round $round of $rounds"
     fi
@@ -383,7 +393,7 @@ done
 
 echo
 echo "== results: N = $n input messages on raw-data:$partitions, one $broker_kind broker" \
-    "($rounds round$([ "$rounds" = 1 ] || echo s))"
+    "($rounds round$([ "$rounds" = 1 ] || echo s)$([ "$warmup" = 0 ] || echo ' after a warm-up round 0'))"
 label() {
     case ${1%#*} in
     passthrough) echo "(a) C passthrough, fastest settings" ;;
