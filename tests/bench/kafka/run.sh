@@ -24,7 +24,7 @@
 #        listed but not counted, while the broker's JVM compiles its hot paths), KEEP=1 keeps the
 #        work directory (logs, /usr/bin/time -v reports), STREAMRUN_KAFKA adds a `kafka:` map of
 #        librdkafka properties to streamrun's deployment, e.g. '{queued.max.messages.kbytes:
-#        1024}'.
+#        1024}', STREAMRUN_ARGS more arguments for `streamrun up` (e.g. '--workers 1').
 #
 # msgs/s = N ÷ (first consumed message → all output delivered and the input offsets committed),
 # timed inside each peer; for streamrun, from the seconds on its own summary line if it prints
@@ -321,7 +321,7 @@ streamrun_peer() {
     fi
     TELEMETRY_FILE=$PWD/pipelines/data/phone-telemetry.jsonl \
         run_peer "$name" "$streamrun" up "$copy" --only data-normalization --exit-at-end \
-        --broker "$addr"
+        --broker "$addr" ${STREAMRUN_ARGS:-}
     if [ "$rc" != 0 ]; then
         echo "  FAILED: streamrun up exited with status $rc"
         return
