@@ -692,6 +692,7 @@ static int txn_abort(dep_run *dr, bool rewind, const char *why)
     fprintf(stderr, "streamrun: %s: transaction aborted (%s); %s\n", dr->dep->name, why,
             rewind ? "processing again from the last committed offsets"
                    : "the partitions' next owner processes again from the last committed offsets");
+    task_stats_mark(dr, true); /* aborted or not, nothing of it is committed */
     rd_kafka_error_t *e;
     TXN_RETRY(dr, e, rd_kafka_abort_transaction(dr->producer, TXN_TIMEOUT_MS));
     if (e) {
@@ -705,7 +706,6 @@ static int txn_abort(dep_run *dr, bool rewind, const char *why)
     dr->failed = 0; /* those deliveries were in the aborted transaction */
     pthread_mutex_unlock(&dr->lock);
     __atomic_store_n(&dr->txn_broken, 0, __ATOMIC_RELEASE);
-    task_stats_mark(dr, true);
     if (rewind) rewind_tasks(dr);
     forget_processed(dr);
     if (++dr->txn_failures >= TXN_FAILURES) {
@@ -754,6 +754,7 @@ static int txn_commit(dep_run *dr, bool rewind)
     bool is_fatal = rd_kafka_error_is_fatal(e);
     rd_kafka_error_destroy(e);
     if (is_fatal) {
+        task_stats_mark(dr, true);
         fatal(dr->r,
               "%s: %s; the producer cannot go on (fenced: a newer member took over its "
               "transactional.id or its partitions), so this member stops; what it processed "
@@ -782,8 +783,11 @@ static int commit(dep_run *dr, bool revoking)
 {
     quiesce(dr);
     /* after a failure (this deployment's or another's) outputs may have been skipped: nothing
-     * processed since the last commit may be committed now */
-    if (dr->r->fatal) return -1;
+     * processed since the last commit may be committed now (exactly-once: nor counted) */
+    if (dr->r->fatal) {
+        if (dr->eos) task_stats_mark(dr, true);
+        return -1;
+    }
     if (dr->eos) return txn_commit(dr, !revoking);
     if (flush_producer(dr) != 0) return -1;
     rd_kafka_topic_partition_list_t *l = processed_offsets(dr);
