@@ -349,8 +349,9 @@ def cmd_watermarks(a):
 
 
 def cmd_wait(a):
-    """Waits until TOPIC holds at least N records (sum of high watermarks)."""
-    c = consumer(a.addr)
+    """Waits until TOPIC holds at least N records (sum of high watermarks; with --isolation
+    read_committed, the default, of last stable offsets: open transactions' records not yet)."""
+    c = consumer(a.addr, **{"isolation.level": a.isolation})
     deadline = time.monotonic() + a.timeout
     parts = partitions_of(c, a.topic)
     while True:
@@ -546,6 +547,8 @@ def main():
     command(cmd_describe, "addr", "topic")
     s = command(cmd_wait, "addr", "topic", "n:int")
     s.add_argument("--timeout", type=int, default=60)
+    s.add_argument("--isolation", choices=["read_committed", "read_uncommitted"],
+                   default="read_committed")
     s = command(cmd_read, "addr", "topic", "out")
     s.add_argument("--timeout", type=int, default=60)
     s.add_argument("--isolation", choices=["read_committed", "read_uncommitted"],
