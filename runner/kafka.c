@@ -815,6 +815,9 @@ static void drop_task(dep_run *dr, int p)
     sr_task *t = dr->tasks[p];
     if (!t) return;
     pthread_mutex_lock(&dr->lock);
+    /* exactly-once counts what was committed: a task is dropped after its last commit, or after
+     * a failure that committed nothing more */
+    if (dr->eos) t->stats = t->stats_committed;
     dr->done.in += t->stats.in;
     dr->done.out += t->stats.out;
     dr->done.dead += t->stats.dead;
@@ -1457,6 +1460,8 @@ static void *dep_main(void *arg)
             __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
             return NULL;
         }
+        fprintf(stderr, "streamrun: %s: exactly-once, transactional.id %s\n", dr->dep->name,
+                dr->txn_id);
         txn_begin(dr);
     }
     if (dr->dep->source)

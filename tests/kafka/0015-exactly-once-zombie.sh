@@ -38,6 +38,11 @@ up b 150 "$WORK/zombie.yaml" --only data-normalization --exit-at-end
 [ "$RC" = 0 ] || fail "member b exited with status $RC"
 grep -q ': assigned 4 partitions' "$WORK/b.log" || fail "member b did not take all 4 partitions"
 echo "$(date +%T) member b: $(summary b data-normalization)"
+id_a=$(sed -n 's/.*exactly-once, transactional.id //p' "$WORK/a.log")
+id_b=$(sed -n 's/.*exactly-once, transactional.id //p' "$WORK/b.log")
+echo "transactional.id: a $id_a, b $id_b"
+[ -n "$id_a" ] && [ -n "$id_b" ] && [ "$id_a" != "$id_b" ] ||
+    fail "members alive together must have transactional.ids of their own"
 
 kill -CONT "$PID_A"
 kill -TERM "$PID_A"
