@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # brokers: apache
-# 0015 — a zombie under processing: exactly-once. Member A processes with a long commit interval,
+# 0016 — a zombie under processing: exactly-once. Member A processes with a long commit interval,
 # so it holds an open transaction with outputs in it; it is stopped (SIGSTOP) past its session
 # timeout; member B takes over the partitions, processes every input and commits (--exit-at-end);
 # then A is continued and asked to stop (SIGCONT, SIGTERM), so it tries to commit at once with the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # brokers: apache
-# 0014 — SIGKILL at random moments under load, restarting each time (KILLS times, default 3 to
+# 0015 — SIGKILL at random moments under load, restarting each time (KILLS times, default 3 to
 # keep the test under two minutes with sanitizers; KILLS=20 as the issue asks), then one run with --exit-at-end:
 # - processing: exactly-once: the output, read with read_committed, is exactly that of a clean
 #   `streamrun run` of the same inputs (0 lost, 0 duplicated);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # brokers: apache
-# 0016 — members going 1 → 3 → 1 under load with processing: exactly-once: member 1 processes
+# 0017 — members going 1 → 3 → 1 under load with processing: exactly-once: member 1 processes
 # raw-data (8 partitions); members 2 and 3 join while it does (the group rebalances: member 1
 # commits its transaction on revocation); then member 2 stops with SIGTERM (it commits and
 # leaves) and member 3 is killed with SIGKILL (its open transaction is aborted by the broker, its
