@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 
 def die(msg):
@@ -348,15 +348,62 @@ def cmd_watermarks(a):
                       "total": sum(hi - lo for _, lo, hi in wm)}))
 
 
+def partition_metadata(addr, topics):
+    """{(topic, partition): PartitionMetadata} of TOPICS, as a broker's metadata has them."""
+    c = consumer(addr)
+    md = c.list_topics(timeout=10).topics
+    c.close()
+    out = {}
+    for t in topics:
+        if t not in md or md[t].error is not None:
+            die("topic %s: %s" % (t, md[t].error if t in md else "absent"))
+        for p, pm in md[t].partitions.items():
+            out[(t, p)] = pm
+    return out
+
+
+def cmd_leaders(a):
+    """Prints one line per broker leading partitions of TOPIC...: "BROKER TOPIC[P] ...", the
+    broker that leads the most first (a partition without a leader: broker -1)."""
+    led = {}
+    for (t, p), pm in sorted(partition_metadata(a.addr, a.topics).items()):
+        led.setdefault(pm.leader, []).append("%s[%d]" % (t, p))
+    for broker, parts in sorted(led.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        print("%d %s" % (broker, " ".join(parts)))
+
+
+def cmd_wait_isr(a):
+    """Waits until every partition of TOPIC... has a leader and N in-sync replicas (a restarted
+    broker has caught up and rejoined them)."""
+    deadline = time.monotonic() + a.timeout
+    while True:
+        short = {"%s[%d]" % tp: (pm.leader, sorted(pm.isrs))
+                 for tp, pm in sorted(partition_metadata(a.addr, a.topics).items())
+                 if pm.leader < 0 or len(pm.isrs) < a.n}
+        if not short:
+            break
+        if time.monotonic() > deadline:
+            die("after %d s, partitions with fewer than %d in-sync replicas (leader, isr): %s"
+                % (a.timeout, a.n, short))
+        time.sleep(0.2)
+    print("every partition of %s has %d in-sync replicas" % (", ".join(a.topics), a.n))
+
+
 def cmd_wait(a):
     """Waits until TOPIC holds at least N records (sum of high watermarks; with --isolation
     read_committed, the default, of last stable offsets: open transactions' records not yet)."""
     c = consumer(a.addr, **{"isolation.level": a.isolation})
     deadline = time.monotonic() + a.timeout
     parts = partitions_of(c, a.topic)
+    total = 0
     while True:
-        total = sum(c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=10)[1]
-                    for p in parts)
+        try:
+            total = sum(c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=10)[1]
+                        for p in parts)
+        except KafkaException as e:  # a leader moving (a new topic, a broker down): try again
+            if not e.args[0].retriable() and e.args[0].code() != \
+                    KafkaError.NOT_LEADER_FOR_PARTITION:
+                raise
         if total >= a.n:
             break
         if time.monotonic() > deadline:
@@ -545,6 +592,11 @@ def main():
     command(cmd_topics, "addr")
     command(cmd_watermarks, "addr", "topic")
     command(cmd_describe, "addr", "topic")
+    s = command(cmd_leaders, "addr")
+    s.add_argument("topics", nargs="+", metavar="TOPIC")
+    s = command(cmd_wait_isr, "addr", "n:int")
+    s.add_argument("topics", nargs="+", metavar="TOPIC")
+    s.add_argument("--timeout", type=int, default=60)
     s = command(cmd_wait, "addr", "topic", "n:int")
     s.add_argument("--timeout", type=int, default=60)
     s.add_argument("--isolation", choices=["read_committed", "read_uncommitted"],

@@ -43,8 +43,10 @@ cleanup() {
     done
     if [ -f "$WORK/kafka/nodes" ]; then
         if [ "$st" != 0 ] && [ "$st" != 77 ]; then
-            echo "---- Apache Kafka's broker.log (last 20 lines)"
-            tail -20 "$WORK/kafka/node1/broker.log"
+            for f in "$WORK"/kafka/node*/broker.log; do
+                echo "---- Apache Kafka's $(basename "$(dirname "$f")")/broker.log (last 20 lines)"
+                tail -20 "$f"
+            done
         fi
         local keep=()
         [ "${KEEP:-0}" != 1 ] || keep=(--keep)
@@ -67,15 +69,17 @@ kt() {
     timeout 150 "$PYTHON" "$HERE/kafkatool.py" "$@"
 }
 
-# start_broker FILE [--no-topics] [--set KEY=VALUE]...: a broker on loopback with FILE's topics;
-# sets ADDR. SR_KAFKA_BROKER (set by kafka.cmake) picks it: "embedded" (the default),
-# `streamrun broker FILE` in the background; or "apache", one Apache Kafka node started by
-# apache/kafka.sh in $WORK/kafka (stopped by cleanup, or by the script's watchdog when this shell
-# dies), where the file's topics are created as `up` would create them (partitions,
-# replicationFactor, config:; kafkatool create-topics) before anything is produced — producing to a missing topic would create it with the broker's
-# default of 1 partition. On Apache Kafka only: --no-topics leaves creating them to `up` (the
-# embedded broker always creates them from FILE), and --set adds a broker setting. Exits 77
-# (skipped) when Java or Maven is missing, outside CI.
+# start_broker FILE [--no-topics] [--set KEY=VALUE]... [--brokers 3]: a broker on loopback with
+# FILE's topics; sets ADDR. SR_KAFKA_BROKER (set by kafka.cmake) picks it: "embedded" (the
+# default), `streamrun broker FILE` in the background; or "apache", one Apache Kafka node started
+# by apache/kafka.sh in $WORK/kafka (stopped by cleanup, or by the script's watchdog when this
+# shell dies), where the file's topics are created as `up` would create them (partitions,
+# replicationFactor, config:; kafkatool create-topics) before anything is produced — producing to
+# a missing topic would create it with the broker's default of 1 partition. On Apache Kafka only:
+# --no-topics leaves creating them to `up` (the embedded broker always creates them from FILE),
+# --set adds a broker setting, and --brokers 3 starts a 3-node cluster (ADDR lists the three;
+# `kafka.sh kill-broker N --dir $WORK/kafka` stops node N). Exits 77 (skipped) when Java or Maven
+# is missing, outside CI.
 start_broker() {
     local file=${1:?start_broker FILE} topics=1 sets=()
     shift
@@ -83,6 +87,7 @@ start_broker() {
         case $1 in
         --no-topics) topics=0; shift ;;
         --set) sets+=(--set "$2"); shift 2 ;;
+        --brokers) sets+=(--brokers "$2"); shift 2 ;;
         *) fail "start_broker: unknown argument '$1'" ;;
         esac
     done
@@ -107,7 +112,7 @@ start_embedded() {
     ADDR=$(head -1 "$WORK/addr")
 }
 
-# start_apache FILE CREATE_TOPICS(0|1) [--set KEY=VALUE]...
+# start_apache FILE CREATE_TOPICS(0|1) [kafka.sh start option]...
 start_apache() {
     local file=$1 topics=$2 rc=0
     shift 2
