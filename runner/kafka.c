@@ -663,9 +663,13 @@ static void rewind_tasks(dep_run *dr)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int i = 0; i < dr->dep->ninputs; i++)
         for (int p = 0; p < dr->dep->inputs[i]->partitions; p++)
-            if (dr->base[i][p] >= 0)
+            if (dr->base[i][p] >= 0) {
                 rd_kafka_topic_partition_list_add(l, dr->dep->inputs[i]->name, p)->offset =
                     dr->base[i][p];
+                /* not at its end any more (--exit-at-end, the lag): the seek moves the
+                 * position back, and the end seen before does not count */
+                __atomic_store_n(&dr->eof[i][p], -1, __ATOMIC_RELAXED);
+            }
     if (l->cnt) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(dr->consumer, l, TXN_TIMEOUT_MS);
         if (e) {
@@ -1353,15 +1357,26 @@ static void run_inputs(dep_run *dr)
         }
         if (r->o->exit_at_end && dr->assigned) {
             if (!dr->ends_known && upstream_done(dr)) snapshot_ends(dr);
-            if (dr->ends_known && at_end(dr)) break;
+            /* exactly-once: the end is reached when the last transaction is committed; an
+             * aborted one rewinds the inputs, to be processed again */
+            if (dr->ends_known && at_end(dr) && (!dr->eos || commit(dr, false) == 0)) break;
         }
     }
     /* graceful end: finish what was handed out, flush, commit, leave the group */
-    if (!r->fatal && commit(dr, false) != 0)
-        fprintf(stderr,
-                "streamrun: %s: the last commit failed: the records since the previous "
-                "commit will be processed again after a restart\n",
-                dr->dep->name);
+    if (!r->fatal && commit(dr, false) != 0) {
+        /* --exit-at-end says the inputs were processed to their end: not true of an aborted
+         * last transaction */
+        if (dr->eos && r->o->exit_at_end)
+            fatal(r,
+                  "%s: the last transaction failed: the records since the previous commit are "
+                  "not committed; a restart processes them again",
+                  dr->dep->name);
+        else
+            fprintf(stderr,
+                    "streamrun: %s: the last commit failed: the records since the previous "
+                    "commit will be processed again after a restart\n",
+                    dr->dep->name);
+    }
     quiesce(dr);
     /* with --exit-at-end the time runs until the last output is delivered */
     if (r->o->exit_at_end && dr->t_first > 0 && !r->fatal) dr->t_last = mono();
