@@ -4,8 +4,8 @@
 #
 # A script sources it with `source "$(dirname "$0")/lib.sh" "$@"`; its arguments are the
 # streamrun binary and, optionally, the python3 with confluent_kafka (default /usr/bin/python3).
-# KEEP=1 keeps the work directory. Every process is started under `timeout`, so that none
-# outlives the test even when the script itself is killed.
+# KEEP=1 keeps the work directory. Every process is started under `timeout -k`, so that none
+# outlives the test even when the script itself is killed, or ignores SIGTERM.
 set -euo pipefail
 
 STREAMRUN=$(realpath "${1:?usage: $0 STREAMRUN [PYTHON3]}")
@@ -31,15 +31,39 @@ fail() {
 
 WORK=$(mktemp -d)
 
+# running PID: the process runs (a zombie, exited but not yet waited for, does not).
+running() {
+    local s
+    s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    case $s in Z*) return 1 ;; *) return 0 ;; esac
+}
+
 # Stops the background jobs of this shell that are still running, each by its process id and
-# the latest first (`up` runs and producers before the broker they use), then removes the work
-# directory.
+# the latest first (`up` runs and producers before the broker they use): SIGTERM, which `timeout
+# -k 10` turns into SIGKILL 10 s later (SIGKILL from here after 15 s). A process that had to be
+# killed fails the test, saying which, rather than hanging it until ctest's timeout. Then stops
+# Apache Kafka and removes the work directory.
 cleanup() {
-    local st=$? pids
+    local st=$? pids pid i what rc
     pids=$(jobs -p | tac)
     for pid in $pids; do
+        running "$pid" || continue
+        what=$(ps -o args= --ppid "$pid" | head -1 | cut -c1-160)
         kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        for ((i = 0; i < 150; i++)); do
+            running "$pid" || break
+            sleep 0.1
+        done
+        if running "$pid"; then
+            pkill -KILL -P "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rc=0
+        wait "$pid" 2>/dev/null || rc=$?
+        if [ "$rc" = 137 ]; then
+            echo "FAIL: did not stop on SIGTERM within 10 s, killed: ${what:-process $pid}" >&2
+            [ "$st" != 0 ] || st=1
+        fi
     done
     if [ -f "$WORK/kafka/nodes" ]; then
         if [ "$st" != 0 ] && [ "$st" != 77 ]; then
@@ -60,13 +84,14 @@ cleanup() {
         done
     fi
     if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+    exit "$st"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 kt() {
-    timeout 150 "$PYTHON" "$HERE/kafkatool.py" "$@"
+    timeout -k 10 150 "$PYTHON" "$HERE/kafkatool.py" "$@"
 }
 
 # start_broker FILE [--no-topics] [--set KEY=VALUE]... [--brokers 3]: a broker on loopback with
@@ -101,7 +126,7 @@ start_broker() {
 }
 
 start_embedded() {
-    timeout 300 "$STREAMRUN" broker "$1" --address-file "$WORK/addr" 2>"$WORK/broker.log" &
+    timeout -k 10 300 "$STREAMRUN" broker "$1" --address-file "$WORK/addr" 2>"$WORK/broker.log" &
     BROKER_PID=$!
     for _ in $(seq 200); do
         [ -s "$WORK/addr" ] && break
@@ -142,10 +167,10 @@ up() {
     local t0 t1
     t0=$(date +%s.%N)
     RC=0
-    timeout "$limit" "$STREAMRUN" up "$@" --broker "$ADDR" 2>"$WORK/$log.log" || RC=$?
+    timeout -k 10 "$limit" "$STREAMRUN" up "$@" --broker "$ADDR" 2>"$WORK/$log.log" || RC=$?
     t1=$(date +%s.%N)
     SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
-    [ "$RC" != 124 ] || fail "streamrun up $* did not finish in $limit s"
+    case $RC in 124 | 137) fail "streamrun up $* did not finish in $limit s" ;; esac
     broker_alive
 }
 
@@ -153,7 +178,7 @@ up() {
 up_bg() {
     local log=$1 limit=$2
     shift 2
-    timeout "$limit" "$STREAMRUN" up "$@" --broker "$ADDR" 2>"$WORK/$log.log" &
+    timeout -k 10 "$limit" "$STREAMRUN" up "$@" --broker "$ADDR" 2>"$WORK/$log.log" &
     UP_PID=$!
 }
 
