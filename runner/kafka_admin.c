@@ -329,14 +329,29 @@ static void check_configs(admin *a, const bool *want)
         rd_kafka_AdminOptions_new(a->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
     rd_kafka_AdminOptions_set_request_timeout(opt, ADMIN_TIMEOUT_MS, e, sizeof(e));
     rd_kafka_queue_t *q = rd_kafka_queue_new(a->rk);
-    rd_kafka_DescribeConfigs(a->rk, rs, (size_t)n, opt, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ADMIN_TIMEOUT_MS + 5000);
-    const rd_kafka_DescribeConfigs_result_t *res =
-        ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
-    size_t nr = 0;
-    const rd_kafka_ConfigResource_t **rr = res && !rd_kafka_event_error(ev)
-                                               ? rd_kafka_DescribeConfigs_result_resources(res, &nr)
-                                               : NULL;
+    rd_kafka_event_t *ev;
+    size_t nr;
+    const rd_kafka_ConfigResource_t **rr;
+    /* A broker learns of a topic created a moment ago through the metadata log, later than its
+     * controller: the request may land on one that does not know it yet (seen on a 3-broker
+     * cluster right after CreateTopics). Asked again until none answers so, for a while. */
+    for (double t0 = mono_ms();;) {
+        rd_kafka_DescribeConfigs(a->rk, rs, (size_t)n, opt, q);
+        ev = rd_kafka_queue_poll(q, ADMIN_TIMEOUT_MS + 5000);
+        const rd_kafka_DescribeConfigs_result_t *res =
+            ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
+        nr = 0;
+        rr = res && !rd_kafka_event_error(ev) ? rd_kafka_DescribeConfigs_result_resources(res, &nr)
+                                              : NULL;
+        bool unknown = false;
+        for (size_t k = 0; k < nr; k++)
+            if (rd_kafka_ConfigResource_error(rr[k]) == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                unknown = true;
+        if (!unknown || mono_ms() - t0 > LEADERS_WAIT_MS) break;
+        rd_kafka_event_destroy(ev);
+        struct timespec ts = {0, 200 * 1000000};
+        nanosleep(&ts, NULL);
+    }
     /* the results by name, for lookups in O(log n) */
     const rd_kafka_ConfigResource_t **sorted = sr_xcalloc(nr + 1, sizeof(*sorted));
     if (nr) memcpy(sorted, rr, nr * sizeof(*sorted));
