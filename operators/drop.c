@@ -1,5 +1,5 @@
 /* drop.c — removes the listed fields. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* explode.c — turns an array into one record per element. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

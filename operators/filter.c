@@ -1,5 +1,5 @@
 /* filter.c — keeps the records for which a condition is true. */
-#include "expr.h"
+#include "load/expr.h"
 
 struct filter {
     sr_expr *where;

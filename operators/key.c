@@ -1,5 +1,5 @@
 /* key.c — sets the record key from an expression. */
-#include "expr.h"
+#include "load/expr.h"
 
 struct key {
     sr_expr *expr;

@@ -1,5 +1,5 @@
 /* pivot.c — {name: n, values: {k: v}} becomes {n-k: v}: readings into columns. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* print.c — prints records to the console as JSON lines or as a table, and passes them on. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <stdio.h>
 #include <stdlib.h>

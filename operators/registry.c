@@ -1,5 +1,5 @@
 /* registry.c — the table of built-in operators; it also feeds the schema and the docs. */
-#include "operator.h"
+#include "load/operator.h"
 
 #include <string.h>
 

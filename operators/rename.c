@@ -1,5 +1,5 @@
 /* rename.c — renames fields, keeping their place in the record. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

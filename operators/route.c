@@ -1,5 +1,5 @@
 /* route.c — sends each record to the topic of the first (or every) matching case. */
-#include "expr.h"
+#include "load/expr.h"
 
 struct route_case {
     sr_expr *when;

@@ -1,5 +1,5 @@
 /* select.c — keeps only the listed fields, in the listed order. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

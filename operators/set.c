@@ -1,5 +1,5 @@
 /* set.c — computes fields from expressions; each sees the fields set before it. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* timestamp.c — sets the record's event time from an expression. */
-#include "expr.h"
+#include "load/expr.h"
 
 struct timestamp {
     sr_expr *expr;

@@ -1,5 +1,5 @@
 /* to.c — writes records to a topic; the end of a pipeline. */
-#include "expr.h"
+#include "load/expr.h"
 
 struct to {
     sr_topic *topic;

@@ -1,5 +1,5 @@
 /* write.c — writes records to a file as JSON lines, and passes them on. */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <errno.h>
 #include <stdio.h>

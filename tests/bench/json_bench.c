@@ -4,7 +4,7 @@
  *            runner/value.c runner/arena.c -ljansson -lyajl -lm -o /tmp/json_bench
  * Run:   /tmp/json_bench [file.jsonl] [messages]
  */
-#include "value.h"
+#include "base/value.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* fuzz_expr.c — libFuzzer target: parse, type-check and evaluate any expression against a record.
  */
-#include "expr.h"
+#include "load/expr.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* fuzz_topology.c — libFuzzer target: the topology loader must never crash on any input. */
-#include "topology.h"
+#include "load/topology.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,10 +3,10 @@
 #ifndef KAFKA_FAULTS_H
 #define KAFKA_FAULTS_H
 
-#include "broker.h"
-#include "diag.h"
-#include "kafka.h"
-#include "topology.h"
+#include "kafka/broker.h"
+#include "base/diag.h"
+#include "kafka/kafka.h"
+#include "load/topology.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>

@@ -1,5 +1,5 @@
 /* test_diag.c — unit tests for diagnostics: carets, ordering, JSON output and suggestions. */
-#include "diag.h"
+#include "base/diag.h"
 #include "test.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* test_expr_cases.c — runs the data-driven expression cases in tests/expr/expressions.test. */
-#include "expr.h"
-#include "record.h"
-#include "task.h"
+#include "load/expr.h"
+#include "base/record.h"
+#include "exec/task.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* test_json.c — unit tests for the JSON parser/writer and the sr_value helpers. */
 #include "test.h"
-#include "value.h"
+#include "base/value.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* test_numconv.c — number text to double must equal strtod's correctly rounded result, on the
  * fast paths too: random 1- to 19-digit decimals, exponents, and exact halfway cases. */
 #include "test.h"
-#include "value.h"
+#include "base/value.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* test_source.c — unit tests for the JSON-lines and CSV file readers. */
-#include "source.h"
+#include "exec/source.h"
 #include "test.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* test_topic_config.c — unit tests for the Kafka topic config table: the comparison `up` makes
  * between a declared value and the one a cluster reports, and values at the edges of a range. */
 #include "test.h"
-#include "topic_config.h"
+#include "load/topic_config.h"
 
 static bool ok(const char *name, const char *value)
 {

@@ -1,6 +1,6 @@
 /* test_yaml.c — unit tests for the YAML loader: marks, scalars, ${VAR} and the errors found. */
-#include "ynode.h"
-#include "arena.h"
+#include "load/ynode.h"
+#include "base/arena.h"
 #include "test.h"
 
 #include <stdlib.h>

@@ -1,0 +1,409 @@
+/* diag.c — collects diagnostics and prints them with source lines and carets, or as JSON. */
+#include "base/diag.h"
+
+#include "base/arena.h"
+
+#include <assert.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define C_RESET "\033[0m"
+#define C_ERROR "\033[1;31m"
+#define C_WARN  "\033[1;35m"
+#define C_NOTE  "\033[1;36m"
+#define C_CARET "\033[1;32m"
+
+void sr_diag_init(sr_diag *dg)
+{
+    memset(dg, 0, sizeof(*dg));
+}
+
+void sr_diag_free(sr_diag *dg)
+{
+    for (int i = 0; i < dg->n; i++) free(dg->v[i].msg);
+    free(dg->v);
+    for (int i = 0; i < dg->nfiles; i++) {
+        free(dg->files[i]->path);
+        free(dg->files[i]->text);
+        free(dg->files[i]->lines);
+        free(dg->files[i]);
+    }
+    free(dg->byline);
+    free(dg->next);
+    free(dg->files);
+    free(dg->hidden);
+    memset(dg, 0, sizeof(*dg));
+}
+
+const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, size_t len)
+{
+    sr_srcfile *f = sr_xmalloc(sizeof(*f));
+    f->path = sr_xstrdup(path);
+    f->text = text;
+    f->len = len;
+    /* where each line starts, so that quoting a line costs nothing however many errors */
+    int n = 1;
+    for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+    f->lines = sr_xmalloc((size_t)n * sizeof(*f->lines));
+    f->lines[0] = 0;
+    f->nlines = 1;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\n') f->lines[f->nlines++] = i + 1;
+    dg->files = sr_xrealloc(dg->files, (size_t)(dg->nfiles + 1) * sizeof(*dg->files));
+    dg->files[dg->nfiles++] = f;
+    return f;
+}
+
+void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
+                  va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) n = 0;
+    char *msg = sr_xmalloc((size_t)n + 1);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+
+    if (dg->n == dg->cap) {
+        dg->cap = dg->cap ? dg->cap * 2 : 16;
+        dg->v = sr_xrealloc(dg->v, (size_t)dg->cap * sizeof(*dg->v));
+    }
+    dg->v[dg->n++] = (sr_diag_entry){.sev = sev, .file = f, .mark = m, .msg = msg};
+    if (sev == SR_ERROR) dg->nerrors++;
+    if (sev == SR_WARNING) dg->nwarnings++;
+}
+
+void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sr_diag_vadd(dg, sev, f, m, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- sorting ------------------------------------------------------------------ */
+
+typedef struct sort_item {
+    sr_diag_entry e;
+    int file_order; /* -1: no file; registration order otherwise */
+    int seq;        /* position when added: keeps the sort stable */
+} sort_item;
+
+static int file_order(const sr_diag *dg, const sr_srcfile *f)
+{
+    if (!f) return -1;
+    for (int i = 0; i < dg->nfiles; i++)
+        if (dg->files[i] == f) return i;
+    return dg->nfiles; /* a file some other list owns: after ours */
+}
+
+static int cmp_int(int a, int b)
+{
+    return (a > b) - (a < b);
+}
+
+static int cmp_items(const void *pa, const void *pb)
+{
+    const sort_item *a = pa, *b = pb;
+    int c = cmp_int(a->file_order, b->file_order);
+    if (!c) c = cmp_int(a->e.mark.line, b->e.mark.line);
+    if (!c) c = cmp_int(a->e.mark.col, b->e.mark.col);
+    if (!c) c = cmp_int(a->seq, b->seq);
+    return c;
+}
+
+static void sort_entries(sr_diag *dg)
+{
+    if (dg->n < 2) return;
+    sort_item *items = sr_xmalloc((size_t)dg->n * sizeof(*items));
+    for (int i = 0; i < dg->n; i++)
+        items[i] = (sort_item){dg->v[i], file_order(dg, dg->v[i].file), i};
+    qsort(items, (size_t)dg->n, sizeof(*items), cmp_items);
+    for (int i = 0; i < dg->n; i++) dg->v[i] = items[i].e;
+    free(items);
+    dg->nindexed = 0; /* entries moved: the index by line is rebuilt when next asked */
+}
+
+/* ---- errors by line --------------------------------------------------------------
+ * An open-addressing table of (file, line) -> the last error entry there; entries of one line
+ * are chained through next[]. */
+
+struct sr_diag_line {
+    const sr_srcfile *file; /* NULL: an empty slot */
+    int line;
+    int head;
+};
+
+static size_t line_slot(const sr_diag *dg, const sr_srcfile *f, int line)
+{
+    size_t h = ((size_t)(uintptr_t)f >> 4) * 31u + (size_t)line * 2654435761u;
+    size_t mask = (size_t)dg->capbyline - 1, i = h & mask;
+    while (dg->byline[i].file && (dg->byline[i].file != f || dg->byline[i].line != line))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Indexes the error entries added since the last call (all of them after a sort). */
+static void index_lines(sr_diag *dg)
+{
+    if (dg->nindexed == 0 && dg->capbyline)
+        memset(dg->byline, 0, (size_t)dg->capbyline * sizeof(*dg->byline));
+    if (dg->nindexed == dg->n) return;
+    if (dg->capnext < dg->cap) {
+        dg->next = sr_xrealloc(dg->next, (size_t)dg->cap * sizeof(int));
+        dg->capnext = dg->cap;
+    }
+    if ((size_t)dg->n * 2 > (size_t)dg->capbyline) { /* grow: at most half full */
+        int cap = dg->capbyline ? dg->capbyline : 64;
+        while ((size_t)dg->n * 2 > (size_t)cap) cap *= 2;
+        free(dg->byline);
+        dg->byline = sr_xcalloc((size_t)cap, sizeof(*dg->byline));
+        dg->capbyline = cap;
+        dg->nindexed = 0;
+    }
+    for (int i = dg->nindexed; i < dg->n; i++) {
+        const sr_diag_entry *e = &dg->v[i];
+        dg->next[i] = -1;
+        if (e->sev != SR_ERROR || !e->file) continue;
+        size_t s = line_slot(dg, e->file, e->mark.line);
+        if (!dg->byline[s].file) dg->byline[s] = (struct sr_diag_line){e->file, e->mark.line, -1};
+        dg->next[i] = dg->byline[s].head;
+        dg->byline[s].head = i;
+    }
+    dg->nindexed = dg->n;
+}
+
+bool sr_diag_error_within(sr_diag *dg, const sr_srcfile *f, sr_mark m)
+{
+    index_lines(dg);
+    if (!dg->capbyline) return false;
+    size_t s = line_slot(dg, f, m.line);
+    int end = m.col + (m.len > 0 ? m.len : 1);
+    for (int i = dg->byline[s].file ? dg->byline[s].head : -1; i >= 0; i = dg->next[i])
+        if (dg->v[i].mark.col >= m.col && dg->v[i].mark.col < end) return true;
+    return false;
+}
+
+/* ---- text output -------------------------------------------------------------- */
+
+static const char *sev_word(sr_severity sev)
+{
+    switch (sev) {
+    case SR_ERROR: return "error";
+    case SR_WARNING: return "warning";
+    case SR_NOTE: return "note";
+    }
+    return "error";
+}
+
+static const char *sev_color(sr_severity sev)
+{
+    switch (sev) {
+    case SR_ERROR: return C_ERROR;
+    case SR_WARNING: return C_WARN;
+    case SR_NOTE: return C_NOTE;
+    }
+    return C_ERROR;
+}
+
+/* Finds 1-based line number `line` in f; false when the file has no such line. */
+static bool find_line(const sr_srcfile *f, int line, const char **start, size_t *len)
+{
+    if (!f || !f->text || line < 1) return false;
+    const char *p = f->text, *end = f->text + f->len;
+    if (f->lines) {
+        if (line > f->nlines) return false;
+        p += f->lines[line - 1];
+    } else {
+        for (int l = 1; l < line; l++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) return false;
+            p = nl + 1;
+        }
+    }
+    if (p == end) return false; /* past the final newline, or an empty text */
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *e = nl ? nl : end;
+    if (e > p && e[-1] == '\r') e--;
+    *start = p;
+    *len = (size_t)(e - p);
+    return true;
+}
+
+void sr_diag_hide(sr_diag *dg, const sr_srcfile *f, sr_mark m)
+{
+    assert(f && m.line >= 1);
+    dg->hidden = sr_xrealloc(dg->hidden, (size_t)(dg->nhidden + 1) * sizeof(*dg->hidden));
+    dg->hidden[dg->nhidden++] = (sr_diag_hidden){f, m};
+}
+
+/* true when byte col (1-based) of line of f is hidden */
+static bool is_hidden(const sr_diag *dg, const sr_srcfile *f, int line, size_t col)
+{
+    for (int i = 0; i < dg->nhidden; i++) {
+        const sr_diag_hidden *h = &dg->hidden[i];
+        size_t len = h->mark.len > 0 ? (size_t)h->mark.len : 1;
+        if (h->file == f && h->mark.line == line && col >= (size_t)h->mark.col &&
+            col < (size_t)h->mark.col + len)
+            return true;
+    }
+    return false;
+}
+
+static void print_source(FILE *out, const sr_diag *dg, const sr_diag_entry *e, bool color)
+{
+    const char *src;
+    size_t n;
+    if (!find_line(e->file, e->mark.line, &src, &n)) return;
+    fprintf(out, "%5d | ", e->mark.line);
+    for (size_t i = 0; i < n; i++)
+        fputc(is_hidden(dg, e->file, e->mark.line, i + 1) ? '*' : src[i], out);
+    fputc('\n', out);
+    if (e->mark.col < 1) return;
+
+    fputs("      | ", out);
+    size_t col0 = (size_t)e->mark.col - 1;
+    for (size_t i = 0; i < col0; i++) fputc(i < n && src[i] == '\t' ? '\t' : ' ', out);
+    size_t len = e->mark.len > 0 ? (size_t)e->mark.len : 0;
+    size_t room = col0 < n ? n - col0 : 0;
+    if (len > room) len = room;
+    if (color) fputs(C_CARET, out);
+    fputc('^', out);
+    for (size_t i = 1; i < len; i++) fputc('~', out);
+    if (color) fputs(C_RESET, out);
+    fputc('\n', out);
+}
+
+static void print_entry(FILE *out, const sr_diag *dg, const sr_diag_entry *e, bool color)
+{
+    if (!e->file)
+        fputs("streamrun: ", out);
+    else if (e->mark.line < 1)
+        fprintf(out, "%s: ", e->file->path);
+    else if (e->mark.col < 1)
+        fprintf(out, "%s:%d: ", e->file->path, e->mark.line);
+    else
+        fprintf(out, "%s:%d:%d: ", e->file->path, e->mark.line, e->mark.col);
+    if (color)
+        fprintf(out, "%s%s:%s %s\n", sev_color(e->sev), sev_word(e->sev), C_RESET, e->msg);
+    else
+        fprintf(out, "%s: %s\n", sev_word(e->sev), e->msg);
+    if (e->file && e->mark.line >= 1) print_source(out, dg, e, color);
+}
+
+/* ---- JSON output -------------------------------------------------------------- */
+
+/* A JSON string for s; bytes that are not valid UTF-8 become '?'. */
+static json_t *json_str(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j) return j;
+    char *t = sr_xstrdup(s);
+    for (char *p = t; *p; p++)
+        if ((unsigned char)*p >= 0x80) *p = '?';
+    j = json_string(t);
+    free(t);
+    return j;
+}
+
+static void print_json(FILE *out, const sr_diag *dg)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < dg->n; i++) {
+        const sr_diag_entry *e = &dg->v[i];
+        json_t *file = e->file ? json_str(e->file->path) : json_null();
+        json_t *o = json_pack("{s:o,s:i,s:i,s:i,s:s,s:o}", "file", file, "line", e->mark.line,
+                              "column", e->mark.col, "length", e->mark.len, "severity",
+                              sev_word(e->sev), "message", json_str(e->msg));
+        if (o) json_array_append_new(arr, o);
+    }
+    char *s = json_dumps(arr, JSON_COMPACT);
+    if (s) {
+        fputs(s, out);
+        free(s);
+    } else {
+        fputs("[]", out);
+    }
+    fputc('\n', out);
+    json_decref(arr);
+}
+
+void sr_diag_print(sr_diag *dg, FILE *out, bool json, bool color)
+{
+    sort_entries(dg);
+    if (json) {
+        print_json(out, dg);
+        return;
+    }
+    /* composed in memory and written 64 KiB at a time: stderr is unbuffered, and a quoted line
+     * is put character by character */
+    for (int i = 0; i < dg->n;) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        int from = i;
+        for (; mem && i < dg->n && ftell(mem) < 65536; i++) print_entry(mem, dg, &dg->v[i], color);
+        if (mem && fclose(mem) == 0) {
+            fwrite(text, 1, len, out);
+        } else { /* out of memory: straight to out */
+            for (i = from; i < dg->n; i++) print_entry(out, dg, &dg->v[i], color);
+        }
+        free(text);
+    }
+}
+
+/* ---- suggestions -------------------------------------------------------------- */
+
+static int tolower_ascii(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Optimal string alignment distance, ignoring ASCII case. */
+static size_t osa_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    size_t w = m + 1;
+    size_t *d = sr_xmalloc((n + 1) * w * sizeof(*d));
+    for (size_t i = 0; i <= n; i++) d[i * w] = i;
+    for (size_t j = 0; j <= m; j++) d[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int ca = tolower_ascii(a[i - 1]), cb = tolower_ascii(b[j - 1]);
+            size_t cost = ca != cb;
+            size_t best = d[(i - 1) * w + j] + 1;
+            if (d[i * w + j - 1] + 1 < best) best = d[i * w + j - 1] + 1;
+            if (d[(i - 1) * w + j - 1] + cost < best) best = d[(i - 1) * w + j - 1] + cost;
+            if (i > 1 && j > 1 && ca == tolower_ascii(b[j - 2]) && tolower_ascii(a[i - 2]) == cb &&
+                d[(i - 2) * w + j - 2] + 1 < best)
+                best = d[(i - 2) * w + j - 2] + 1;
+            d[i * w + j] = best;
+        }
+    }
+    size_t r = d[n * w + m];
+    free(d);
+    return r;
+}
+
+const char *sr_suggest(const char *s, const char *const *cands, int n)
+{
+    if (!s) return NULL;
+    size_t limit = strlen(s) / 3;
+    if (limit < 1) limit = 1;
+    const char *best = NULL;
+    size_t best_d = limit + 1;
+    for (int i = 0; i < n; i++) {
+        if (!cands[i] || strcmp(cands[i], s) == 0) continue;
+        size_t la = strlen(s), lb = strlen(cands[i]);
+        if ((la > lb ? la - lb : lb - la) >= best_d) continue; /* cannot be closer */
+        size_t d = osa_distance(s, cands[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}

@@ -1,0 +1,553 @@
+/* value.c — constructors, number normalisation, object/array editing, equality and ordering. */
+#include "base/value.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sr_value sr_str_dup(sr_arena *a, const char *s, size_t n)
+{
+    if (n == 0) return sr_str("", 0);
+    char *d = sr_arena_alloc(a, n);
+    memcpy(d, s, n);
+    return sr_str(d, n);
+}
+
+sr_value sr_obj_new(sr_arena *a, uint32_t cap)
+{
+    sr_value v = {.type = SR_OBJ, .cap = cap};
+    v.u.o = cap ? sr_arena_alloc(a, (size_t)cap * sizeof(sr_member)) : NULL;
+    return v;
+}
+
+sr_value sr_arr_new(sr_arena *a, uint32_t cap)
+{
+    sr_value v = {.type = SR_ARR, .cap = cap};
+    v.u.a = cap ? sr_arena_alloc(a, (size_t)cap * sizeof(sr_value)) : NULL;
+    return v;
+}
+
+const char *sr_type_name(sr_type t)
+{
+    switch (t) {
+    case SR_MISSING: return "missing";
+    case SR_NULL: return "null";
+    case SR_BOOL: return "boolean";
+    case SR_NUM:
+    case SR_INT:
+    case SR_DBL: return "number";
+    case SR_STR: return "string";
+    case SR_ARR: return "array";
+    case SR_OBJ: return "object";
+    }
+    return "unknown";
+}
+
+/* ---- numbers ------------------------------------------------------------- */
+
+/* Integer literal (optional '-', digits only) that fits int64 exactly. */
+static bool text_to_i64(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    if (i == n) return false;
+    uint64_t u = 0;
+    const uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) return false;
+        if (u > (lim - d) / 10) return false;
+        u = u * 10 + d;
+    }
+    /* -2^63 has no positive counterpart: negate in unsigned arithmetic. */
+    *out = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return true;
+}
+
+static double text_to_double(const char *s, size_t n)
+{
+    char tmp[128];
+    char *z = n < sizeof(tmp) ? tmp : sr_xmalloc(n + 1);
+    memcpy(z, s, n);
+    z[n] = 0;
+    double d = strtod(z, NULL);
+    if (z != tmp) free(z);
+    return d;
+}
+
+static int bitlen128(unsigned __int128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64);
+    return hi ? 128 - __builtin_clzll(hi) : (uint64_t)x ? 64 - __builtin_clzll((uint64_t)x) : 0;
+}
+
+/* 10^k for k <= 22 as exact 128-bit integers (10^22 < 2^74). */
+static unsigned __int128 pow10_128(int k)
+{
+    static unsigned __int128 t[23];
+    static int ready; /* idempotent: racing threads write the same values */
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        unsigned __int128 p = 1;
+        for (int i = 0; i < 23; i++, p *= 10) t[i] = p;
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+    return t[k];
+}
+
+/* m / 10^k correctly rounded, by checking a nearby candidate with exact 128-bit
+ * products instead of dividing: d = M * 2^E is the nearest double to m / 10^k
+ * when |m * 2^-E - M * 10^k| is below half of 10^k (half an ulp, scaled). The
+ * candidate is a positive normal double (m >= 2^53, 10^k < 2^74): its mantissa
+ * and exponent are read from its bits, and a step of one ulp is one unit there.
+ * Returns false when the products do not fit (the caller divides instead). */
+static bool wide_quotient_checked(uint64_t m, unsigned __int128 p, double *out)
+{
+    double d = (double)m / (double)p;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    for (int step = 0; step < 4; step++) {
+        uint64_t M = (bits & (((uint64_t)1 << 52) - 1)) | ((uint64_t)1 << 52);
+        int E = (int)((bits >> 52) & 0x7ff) - 1075; /* d = M * 2^E */
+        if (E > 0 || -E > 63) return false;
+        unsigned __int128 A = (unsigned __int128)m << -E;
+        unsigned __int128 B = (unsigned __int128)M * p;
+        unsigned __int128 diff = A > B ? A - B : B - A;
+        /* half the gap to the neighbour on the exact value's side: below a power of two
+         * that gap is half as wide */
+        bool narrow = M == ((uint64_t)1 << 52) && A < B;
+        unsigned __int128 twice = diff << (narrow ? 2 : 1);
+        if (twice < p || (twice == p && (M & 1) == 0)) {
+            memcpy(out, &bits, sizeof(bits));
+            return true;
+        }
+        bits = A > B ? bits + 1 : bits - 1; /* one ulp toward the exact value */
+    }
+    return false;
+}
+
+/* m * 10^e10 correctly rounded to a double, for a 54-to-64-bit mantissa (the
+ * 17- to 19-digit decimals Clinger's path cannot take): exact 128-bit integer
+ * arithmetic, then round half to even. Returns false when the numbers do not
+ * fit in 128 bits (the caller then uses strtod). */
+static bool wide_decimal(uint64_t m, int e10, double *out)
+{
+    unsigned __int128 p = pow10_128(e10 < 0 ? -e10 : e10);
+    unsigned __int128 q;
+    int shift;   /* value = q * 2^-shift, before rounding */
+    bool sticky; /* bits lost below q */
+    if (e10 >= 0) {
+        if (bitlen128(p) + 64 > 127) return false;
+        q = (unsigned __int128)m * p;
+        shift = 0;
+        sticky = false;
+    } else if (wide_quotient_checked(m, p, out)) {
+        return true;
+    } else {
+        /* scale m up so that the quotient keeps at least 55 bits */
+        shift = 56 + bitlen128(p) - (64 - __builtin_clzll(m));
+        if (shift < 0) shift = 0;
+        if ((64 - __builtin_clzll(m)) + shift > 127) return false;
+        unsigned __int128 num = (unsigned __int128)m << shift;
+        q = num / p;
+        sticky = num % p != 0;
+    }
+    int extra = bitlen128(q) - 53;
+    uint64_t mant;
+    if (extra > 0) {
+        unsigned __int128 rest = q & ((((unsigned __int128)1) << extra) - 1);
+        unsigned __int128 half = ((unsigned __int128)1) << (extra - 1);
+        mant = (uint64_t)(q >> extra);
+        if (rest > half || (rest == half && (sticky || (mant & 1)))) mant++;
+    } else {
+        if (sticky) return false; /* cannot happen with 55 bits kept; stay safe */
+        extra = 0;
+        mant = (uint64_t)q;
+    }
+    *out = ldexp((double)mant, extra - shift);
+    return true;
+}
+
+/* Eight ASCII digits at s as their value, or -1 if any of them is not a digit:
+ * all eight at once in one 64-bit word (bytes in memory order, little-endian). */
+static int64_t eight_digits(const char *s)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, s, 8);
+    /* a byte is a digit when it is >= '0' and adding 0x46 does not carry into bit 7 */
+    if ((((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL) != 0)
+        return -1;
+    x -= 0x3030303030303030ULL;
+    x = x * 10 + (x >> 8); /* pairs: byte 2i holds digits 2i, 2i+1 as a number 0..99 */
+    x = (((x & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+         (((x >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    return (int64_t)x;
+#else
+    int64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+#endif
+}
+
+/* Accumulates the digits at s[*i..n) into *m (eight at a time while they last), counting
+ * significant ones in *digits and fraction ones in *e10 when frac. Returns false past 19. */
+static bool take_digits(const char *s, size_t n, size_t *i, uint64_t *m, int *digits, int *e10,
+                        bool frac)
+{
+    size_t k = *i;
+    if (frac && *m == 0) /* leading zeros of a fraction are not significant */
+        for (; k < n && s[k] == '0'; k++) (*e10)--;
+    for (; k + 8 <= n && *digits + 8 <= 19; k += 8) {
+        int64_t v = eight_digits(s + k);
+        if (v < 0) break;
+        *m = *m * 100000000 + (uint64_t)v;
+        if (*m) *digits += 8; /* "0" then 8 digits: the integer part's zero is not counted */
+        if (frac) *e10 -= 8;
+    }
+    for (; k < n && s[k] >= '0' && s[k] <= '9'; k++) {
+        if (*m == 0 && s[k] == '0') {
+            if (frac) (*e10)--;
+            continue;
+        }
+        if (++*digits > 19) return false;
+        *m = *m * 10 + (uint64_t)(s[k] - '0');
+        if (frac) (*e10)--;
+    }
+    *i = k;
+    return true;
+}
+
+/* Clinger's fast path: a decimal with at most 19 significant digits whose
+ * mantissa fits in 53 bits and whose power of ten is at most 22 in size is
+ * one correctly rounded multiplication or division of two exact doubles;
+ * wider mantissas go to wide_decimal(), the rest to strtod. The text is a
+ * valid JSON number (the parser checked it). */
+static bool fast_double(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = i < n && s[i] == '-';
+    if (neg) i++;
+    uint64_t m = 0;
+    int digits = 0, e10 = 0;
+    if (!take_digits(s, n, &i, &m, &digits, &e10, false)) return false;
+    if (i < n && s[i] == '.') {
+        i++;
+        if (!take_digits(s, n, &i, &m, &digits, &e10, true)) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        int x = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (x > 100000) return false;
+            x = x * 10 + (s[i] - '0');
+        }
+        e10 += eneg ? -x : x;
+    }
+    if (i != n || e10 < -22 || e10 > 22) return false;
+    double d;
+    if (m <= ((uint64_t)1 << 53)) {
+        d = (double)m;
+        d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+    } else if (!wide_decimal(m, e10, &d)) {
+        return false;
+    }
+    *out = neg ? -d : d;
+    return true;
+}
+
+sr_value sr_num_norm(const sr_value *v)
+{
+    if (v->type != SR_NUM) return *v;
+    int64_t i;
+    if (text_to_i64(v->u.s, v->len, &i)) return sr_int(i);
+    double d;
+    if (fast_double(v->u.s, v->len, &d)) return sr_dbl(d);
+    return sr_dbl(text_to_double(v->u.s, v->len));
+}
+
+/* Non-numbers give NaN. */
+double sr_num_double(const sr_value *v)
+{
+    switch (v->type) {
+    case SR_INT: return (double)v->u.i;
+    case SR_DBL: return v->u.d;
+    case SR_NUM: {
+        sr_value n = sr_num_norm(v);
+        return n.type == SR_INT ? (double)n.u.i : n.u.d;
+    }
+    default: return NAN;
+    }
+}
+
+/* Exact comparison of an int64 with a double (no rounding of i to double).
+ * NaN sorts below every other number. */
+static int cmp_int_dbl(int64_t i, double d)
+{
+    if (isnan(d)) return 1;
+    if (d >= 9223372036854775808.0) return -1; /* 2^63 */
+    if (d < -9223372036854775808.0) return 1;
+    double t = trunc(d);
+    int64_t ti = (int64_t)t;
+    if (i != ti) return i < ti ? -1 : 1;
+    if (d > t) return -1;
+    if (d < t) return 1;
+    return 0;
+}
+
+static int cmp_dbl(double x, double y)
+{
+    bool nx = isnan(x), ny = isnan(y);
+    if (nx || ny) return nx && ny ? 0 : nx ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_num(const sr_value *x, const sr_value *y)
+{
+    sr_value a = sr_num_norm(x), b = sr_num_norm(y);
+    if (a.type == SR_INT && b.type == SR_INT) return a.u.i < b.u.i ? -1 : a.u.i > b.u.i;
+    if (a.type == SR_INT) return cmp_int_dbl(a.u.i, b.u.d);
+    if (b.type == SR_INT) return -cmp_int_dbl(b.u.i, a.u.d);
+    return cmp_dbl(a.u.d, b.u.d);
+}
+
+/* ---- objects and arrays -------------------------------------------------- */
+
+sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen)
+{
+    if (obj->type != SR_OBJ) return NULL;
+    sr_member *m = obj->u.o;
+    if (klen == 0) {
+        for (uint32_t i = 0; i < obj->len; i++)
+            if (m[i].klen == 0) return &m[i].v;
+        return NULL;
+    }
+    /* the length and the last byte first: keys that share a prefix ("accelerometer-x",
+     * "accelerometer-y") differ there, and most misses stop before memcmp */
+    const char last = key[klen - 1];
+    for (uint32_t i = 0; i < obj->len; i++)
+        if (m[i].klen == klen && m[i].key[klen - 1] == last && memcmp(m[i].key, key, klen) == 0)
+            return &m[i].v;
+    return NULL;
+}
+
+void sr_obj_set(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v)
+{
+    sr_value *old = sr_obj_get(obj, key, klen);
+    if (old) {
+        *old = v;
+        return;
+    }
+    sr_obj_append(a, obj, key, klen, v);
+}
+
+void sr_obj_append(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v)
+{
+    if (obj->len == obj->cap) {
+        uint32_t cap = obj->cap ? obj->cap * 2 : 4;
+        sr_member *m = sr_arena_alloc(a, (size_t)cap * sizeof(*m));
+        if (obj->len) memcpy(m, obj->u.o, (size_t)obj->len * sizeof(*m));
+        obj->u.o = m;
+        obj->cap = cap;
+    }
+    sr_member *m = &obj->u.o[obj->len++];
+    m->key = key;
+    m->klen = (uint32_t)klen;
+    m->v = v;
+}
+
+bool sr_obj_del(sr_value *obj, const char *key, size_t klen)
+{
+    sr_value *v = sr_obj_get(obj, key, klen);
+    if (!v) return false;
+    sr_member *m = (sr_member *)((char *)v - offsetof(sr_member, v));
+    size_t after = (size_t)(obj->u.o + obj->len - (m + 1));
+    memmove(m, m + 1, after * sizeof(*m));
+    obj->len--;
+    return true;
+}
+
+void sr_arr_push(sr_arena *a, sr_value *arr, sr_value v)
+{
+    if (arr->len == arr->cap) {
+        uint32_t cap = arr->cap ? arr->cap * 2 : 4;
+        sr_value *e = sr_arena_alloc(a, (size_t)cap * sizeof(*e));
+        if (arr->len) memcpy(e, arr->u.a, (size_t)arr->len * sizeof(*e));
+        arr->u.a = e;
+        arr->cap = cap;
+    }
+    arr->u.a[arr->len++] = v;
+}
+
+/* ---- equality and ordering ----------------------------------------------- */
+
+static bool key_eq(const sr_member *m, const sr_member *n)
+{
+    return m->klen == n->klen && (m->klen == 0 || memcmp(m->key, n->key, m->klen) == 0);
+}
+
+/* NaN is not equal to itself, as in IEEE arithmetic. */
+bool sr_value_equal(const sr_value *x, const sr_value *y)
+{
+    if (sr_is_number(x) && sr_is_number(y)) {
+        if (x->type == SR_NUM && y->type == SR_NUM && x->len == y->len &&
+            memcmp(x->u.s, y->u.s, x->len) == 0)
+            return true;
+        sr_value a = sr_num_norm(x), b = sr_num_norm(y);
+        if (a.type == SR_INT && b.type == SR_INT) return a.u.i == b.u.i;
+        if (a.type == SR_DBL && b.type == SR_DBL) return a.u.d == b.u.d;
+        if (a.type == SR_INT) return !isnan(b.u.d) && cmp_int_dbl(a.u.i, b.u.d) == 0;
+        return !isnan(a.u.d) && cmp_int_dbl(b.u.i, a.u.d) == 0;
+    }
+    if (x->type != y->type) return false;
+    switch (x->type) {
+    case SR_MISSING:
+    case SR_NULL: return true;
+    case SR_BOOL: return x->u.b == y->u.b;
+    case SR_STR: return x->len == y->len && (x->len == 0 || memcmp(x->u.s, y->u.s, x->len) == 0);
+    case SR_ARR:
+        if (x->len != y->len) return false;
+        for (uint32_t i = 0; i < x->len; i++)
+            if (!sr_value_equal(&x->u.a[i], &y->u.a[i])) return false;
+        return true;
+    case SR_OBJ:
+        if (x->len != y->len) return false;
+        for (uint32_t i = 0; i < x->len; i++) {
+            const sr_member *m = &x->u.o[i];
+            /* Same key order is the common case; otherwise search. */
+            const sr_value *w =
+                key_eq(m, &y->u.o[i]) ? &y->u.o[i].v : sr_obj_get(y, m->key, m->klen);
+            if (!w || !sr_value_equal(&m->v, w)) return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+static int type_rank(uint8_t t)
+{
+    switch (t) {
+    case SR_MISSING: return 0;
+    case SR_NULL: return 1;
+    case SR_BOOL: return 2;
+    case SR_NUM:
+    case SR_INT:
+    case SR_DBL: return 3;
+    case SR_STR: return 4;
+    case SR_ARR: return 5;
+    default: return 6;
+    }
+}
+
+static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c < 0 ? -1 : 1;
+    return an < bn ? -1 : an > bn;
+}
+
+static int cmp_key(const sr_member *m, const sr_member *n)
+{
+    return cmp_bytes(m->key, m->klen, n->key, n->klen);
+}
+
+/* The member with the smallest key greater than prev (any key when prev is NULL). */
+static const sr_member *next_key(const sr_value *o, const sr_member *prev)
+{
+    const sr_member *best = NULL;
+    for (uint32_t i = 0; i < o->len; i++) {
+        const sr_member *m = &o->u.o[i];
+        if (prev && cmp_key(m, prev) <= 0) continue;
+        if (!best || cmp_key(m, best) < 0) best = m;
+    }
+    return best;
+}
+
+/* Objects: by size, then by their sorted key lists, then by values in key
+ * order; so member order does not matter, as for sr_value_equal(). */
+static int cmp_obj(const sr_value *x, const sr_value *y)
+{
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    const sr_member *a = NULL, *b = NULL;
+    for (;;) {
+        a = next_key(x, a);
+        b = next_key(y, b);
+        if (!a || !b) break;
+        int c = cmp_key(a, b);
+        if (c) return c;
+    }
+    if (a || b) return a ? 1 : -1;
+    for (a = next_key(x, NULL); a; a = next_key(x, a)) {
+        const sr_value *w = sr_obj_get(y, a->key, a->klen);
+        if (!w) return 1;
+        int c = sr_value_cmp(&a->v, w);
+        if (c) return c;
+    }
+    return 0;
+}
+
+int sr_value_cmp(const sr_value *x, const sr_value *y)
+{
+    int rx = type_rank(x->type), ry = type_rank(y->type);
+    if (rx != ry) return rx < ry ? -1 : 1;
+    switch (x->type) {
+    case SR_BOOL: return (int)x->u.b - (int)y->u.b;
+    case SR_NUM:
+    case SR_INT:
+    case SR_DBL: return cmp_num(x, y);
+    case SR_STR: return cmp_bytes(x->u.s, x->len, y->u.s, y->len);
+    case SR_ARR: {
+        uint32_t n = x->len < y->len ? x->len : y->len;
+        for (uint32_t i = 0; i < n; i++) {
+            int c = sr_value_cmp(&x->u.a[i], &y->u.a[i]);
+            if (c) return c;
+        }
+        return x->len < y->len ? -1 : x->len > y->len;
+    }
+    case SR_OBJ: return cmp_obj(x, y);
+    default: return 0;
+    }
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+sr_value sr_value_to_str(sr_arena *a, const sr_value *v)
+{
+    switch (v->type) {
+    case SR_STR: return *v;
+    case SR_NUM: return sr_str(v->u.s, v->len);
+    case SR_BOOL: return v->u.b ? sr_str("true", 4) : sr_str("false", 5);
+    case SR_MISSING:
+    case SR_NULL: return sr_str("null", 4);
+    case SR_INT: {
+        char tmp[24];
+        int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v->u.i);
+        return sr_str_dup(a, tmp, (size_t)n);
+    }
+    default: {
+        sr_buf b = {0};
+        if (v->type == SR_DBL)
+            sr_write_double(&b, v->u.d);
+        else if (sr_json_write(&b, v) != 0)
+            sr_buf_puts(&b, "null"); /* holds a NaN or infinity */
+        sr_value s = sr_str_dup(a, b.d, b.len);
+        sr_buf_free(&b);
+        return s;
+    }
+    }
+}

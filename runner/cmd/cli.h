@@ -1,0 +1,34 @@
+/* cli.h — the subcommands of the streamrun command line. */
+#ifndef SR_CLI_H
+#define SR_CLI_H
+
+#include "base/diag.h"
+
+#define SR_VERSION "0.1.0"
+
+/* Stable exit codes. */
+enum { SR_EXIT_OK = 0, SR_EXIT_INVALID = 1, SR_EXIT_USAGE = 2 };
+
+/* Each takes argv[0] = the command name, and returns an exit code. */
+int sr_cmd_validate(int argc, char **argv);
+int sr_cmd_run(int argc, char **argv);
+int sr_cmd_test(int argc, char **argv);
+int sr_cmd_graph(int argc, char **argv);
+int sr_cmd_schema(int argc, char **argv);
+int sr_cmd_docs(int argc, char **argv);
+int sr_cmd_broker(int argc, char **argv);
+int sr_cmd_up(int argc, char **argv);
+int sr_cmd_tap(int argc, char **argv);
+
+/* Checks the structure of t's test cases (in the file, and in the file beside
+ * it named NAME.tests.yaml) without running them. Returns 0 or -1. */
+struct sr_topology;
+int sr_tests_check(const struct sr_topology *t, sr_diag *dg);
+
+/* Loads path, prints its diagnostics to stderr (text) and returns the
+ * topology, or NULL when it has errors. With refuse_unsafe, kafka: properties
+ * that could run code are errors too (sr_topology_refuse_unsafe): for
+ * commands that hand the properties to librdkafka. */
+struct sr_topology *sr_cli_load(const char *path, bool refuse_unsafe);
+
+#endif

@@ -1,0 +1,767 @@
+/* cmd_test.c — `streamrun test`: runs a file's test cases in-process and compares outputs. */
+#include "cmd/cli.h"
+#include "exec/local.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- YAML values to record values ---------------------------------------------------- */
+
+/* Converts a YAML node to a value in a: quoted scalars are strings, plain
+ * scalars follow YAML's null/bool/number rules (numbers keep their text, so
+ * large integers stay exact). */
+static sr_value yaml_value(sr_arena *a, const sr_ynode *n)
+{
+    switch (n->kind) {
+    case SR_Y_MAP: {
+        sr_value o = sr_obj_new(a, (uint32_t)(n->nkids / 2));
+        for (int i = 0; i + 1 < n->nkids; i += 2)
+            sr_obj_set(a, &o, n->kids[i]->text ? n->kids[i]->text : "",
+                       n->kids[i]->text ? n->kids[i]->len : 0, yaml_value(a, n->kids[i + 1]));
+        return o;
+    }
+    case SR_Y_SEQ: {
+        sr_value arr = sr_arr_new(a, (uint32_t)n->nkids);
+        for (int i = 0; i < n->nkids; i++) sr_arr_push(a, &arr, yaml_value(a, n->kids[i]));
+        return arr;
+    }
+    case SR_Y_SCALAR: break;
+    }
+    if (!n->quoted) {
+        bool b;
+        if (sr_yis_null(n)) return sr_null();
+        if (sr_yscalar_bool(n, &b)) return sr_bool(b);
+        sr_value num;
+        char err[32];
+        size_t pos;
+        if (sr_json_parse(a, n->text, n->len, &num, err, sizeof(err), &pos) == 0 &&
+            num.type == SR_NUM)
+            return num;
+    }
+    return sr_str(n->text, n->len);
+}
+
+/* ---- collected outputs ------------------------------------------------------------------ */
+
+typedef struct got_rec {
+    char *key; /* NULL: no key */
+    char *val;
+    size_t vlen;
+    int64_t ts;
+    char *env;      /* envelope JSON, for messages */
+    sr_header *hdr; /* names and values malloc'd, with their lengths (they may hold NUL) */
+    uint32_t nhdr;
+} got_rec;
+
+typedef struct got_topic {
+    const sr_topic *topic;
+    got_rec *recs;
+    int n, cap;
+} got_topic;
+
+/* What write steps would have written to one file: its lines, in order. */
+typedef struct got_file {
+    char *path;
+    char **lines;
+    size_t *lens;
+    int n, cap;
+} got_file;
+
+typedef struct test_ctx {
+    got_topic *topics;
+    int ntopics;
+    int *slot; /* per topic (by index): 1 + its place in topics[], or 0 */
+    got_file *files;
+    int nfiles;
+    sr_file_sink file_sink; /* write steps write here, never to the file system */
+    sr_arena scratch;
+} test_ctx;
+
+static void test_file_line(void *ud, const char *path, const char *text, size_t len)
+{
+    test_ctx *c = ud;
+    got_file *f = NULL;
+    for (int i = 0; i < c->nfiles && !f; i++)
+        if (strcmp(c->files[i].path, path) == 0) f = &c->files[i];
+    if (!f) {
+        c->files = sr_xrealloc(c->files, sizeof(got_file) * (size_t)(c->nfiles + 1));
+        f = &c->files[c->nfiles++];
+        memset(f, 0, sizeof(*f));
+        f->path = sr_xstrdup(path);
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 8;
+        f->lines = sr_xrealloc(f->lines, sizeof(char *) * (size_t)f->cap);
+        f->lens = sr_xrealloc(f->lens, sizeof(size_t) * (size_t)f->cap);
+    }
+    f->lines[f->n] = sr_xstrndup(text, len);
+    f->lens[f->n++] = len;
+}
+
+/* A malloc'd copy of n bytes that may hold NUL, NUL-terminated for messages. */
+static char *dup_bytes(const char *p, size_t n)
+{
+    char *d = sr_xmalloc(n + 1);
+    memcpy(d, p, n);
+    d[n] = 0;
+    return d;
+}
+
+static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
+                      const char *base, const sr_out *o)
+{
+    test_ctx *c = ud;
+    if (input) return;
+    got_topic *g = c->slot[topic->index] ? &c->topics[c->slot[topic->index] - 1] : NULL;
+    if (!g) {
+        c->topics = sr_xrealloc(c->topics, sizeof(got_topic) * (size_t)(c->ntopics + 1));
+        g = &c->topics[c->ntopics++];
+        memset(g, 0, sizeof(*g));
+        g->topic = topic;
+        c->slot[topic->index] = c->ntopics;
+    }
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 8;
+        g->recs = sr_xrealloc(g->recs, sizeof(got_rec) * (size_t)g->cap);
+    }
+    got_rec *r = &g->recs[g->n++];
+    memset(r, 0, sizeof(*r));
+    r->key = o->key_len < 0 ? NULL : sr_xstrndup(base + o->key_off, (size_t)o->key_len);
+    r->val = sr_xstrndup(base + o->val_off, o->val_len);
+    r->vlen = o->val_len;
+    r->ts = o->ts;
+    const char *h = base + o->hdr_off;
+    r->hdr = sr_xcalloc(o->nhdr + 1, sizeof(sr_header));
+    for (uint32_t i = 0; i < o->nhdr; i++) {
+        sr_header x;
+        h = sr_header_next(h, &x);
+        r->hdr[i] = (sr_header){dup_bytes(x.name, x.nlen), x.nlen,
+                                x.val ? dup_bytes(x.val, x.vlen) : NULL, x.vlen};
+    }
+    r->nhdr = o->nhdr;
+    sr_buf b = {0};
+    sr_write_envelope(&b, &c->scratch, base, o);
+    r->env = sr_xstrndup(b.d, b.len);
+    sr_buf_free(&b);
+    sr_arena_reset(&c->scratch);
+}
+
+static void free_got(test_ctx *c)
+{
+    for (int i = 0; i < c->ntopics; i++) {
+        for (int k = 0; k < c->topics[i].n; k++) {
+            got_rec *r = &c->topics[i].recs[k];
+            free(r->key);
+            free(r->val);
+            free(r->env);
+            for (uint32_t h = 0; h < r->nhdr; h++) {
+                free((char *)r->hdr[h].name);
+                free((char *)r->hdr[h].val);
+            }
+            free(r->hdr);
+        }
+        free(c->topics[i].recs);
+    }
+    free(c->topics);
+    c->topics = NULL;
+    c->ntopics = 0;
+    for (int i = 0; i < c->nfiles; i++) {
+        for (int k = 0; k < c->files[i].n; k++) free(c->files[i].lines[k]);
+        free(c->files[i].lines);
+        free(c->files[i].lens);
+        free(c->files[i].path);
+    }
+    free(c->files);
+    c->files = NULL;
+    c->nfiles = 0;
+}
+
+/* ---- one test case -------------------------------------------------------------------------- */
+
+typedef struct test_run {
+    const sr_topology *topo;
+    const sr_srcfile *file; /* where the test cases are */
+    sr_diag *dg;
+    sr_buf report; /* failure details */
+    int failures;
+    bool check_only; /* validate the cases' structure without running them */
+} test_run;
+
+static void fail(test_run *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(test_run *tr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sr_buf_printf(&tr->report, "    %s\n", msg);
+    tr->failures++;
+}
+
+static const char *const record_keys[] = {"key", "value", "timestamp", "headers",
+                                          "raw", "topic", "advance",   NULL};
+
+static bool check_record_keys(test_run *tr, const sr_ynode *item)
+{
+    bool ok = true;
+    for (int i = 0; i < item->nkids; i += 2) {
+        const sr_ynode *k = item->kids[i];
+        bool known = false;
+        for (int j = 0; record_keys[j]; j++)
+            known |= sr_yis_scalar(k) && strcmp(k->text, record_keys[j]) == 0;
+        if (!known) {
+            const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, record_keys, 7) : NULL;
+            sr_err(tr->dg, tr->file, k->mark,
+                   "test record: unknown key '%s'%s%s%s (expected key, value, "
+                   "timestamp, headers, raw, topic or advance)",
+                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+                   sug ? "'?" : "");
+            ok = false;
+        }
+    }
+    if (!ok) return false;
+    /* the parts must have the right shapes, in inputs and expectations alike */
+    const sr_ynode *k = sr_ymap_get(item, "key"), *ts = sr_ymap_get(item, "timestamp");
+    const sr_ynode *h = sr_ymap_get(item, "headers"), *raw = sr_ymap_get(item, "raw");
+    long long v;
+    if (k && !sr_yis_scalar(k)) {
+        sr_err(tr->dg, tr->file, k->mark,
+               "a record's key must be a single value (text or a number), "
+               "or null, not a %s",
+               sr_ykind_name(k));
+        ok = false;
+    }
+    if (ts && !sr_yscalar_int(ts, &v)) {
+        sr_err(tr->dg, tr->file, ts->mark,
+               "timestamp must be a whole number of ms since the epoch");
+        ok = false;
+    }
+    if (raw && !sr_yis_scalar(raw)) {
+        sr_err(tr->dg, tr->file, raw->mark, "raw must be text (the record's bytes)");
+        ok = false;
+    }
+    if (h && h->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, h->mark, "headers must be a mapping of names to text");
+        ok = false;
+    }
+    for (int i = 0; h && h->kind == SR_Y_MAP && i + 1 < h->nkids; i += 2) {
+        const sr_ynode *name = h->kids[i];
+        if (sr_yis_scalar(name) && memchr(name->text, 0, name->len)) {
+            sr_err(tr->dg, tr->file, name->mark,
+                   "header name '%s\\0...' holds a NUL character: Kafka clients read header "
+                   "names as C strings (librdkafka's header API), so it cannot be carried",
+                   name->text);
+            ok = false;
+        }
+        if (!sr_yis_scalar(h->kids[i + 1])) {
+            sr_err(tr->dg, tr->file, h->kids[i + 1]->mark,
+                   "header '%s' must be text or null, not a %s",
+                   h->kids[i]->text ? h->kids[i]->text : "?", sr_ykind_name(h->kids[i + 1]));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Produces one input item; returns false on a malformed item (reported). */
+static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const sr_ynode *item,
+                         int64_t *clock, sr_arena *a)
+{
+    if (item->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, item->mark,
+               "a test record is a mapping {key, value, timestamp, headers} "
+               "or {raw: text}");
+        return false;
+    }
+    if (!check_record_keys(tr, item)) return false;
+    const sr_ynode *adv = sr_ymap_get(item, "advance");
+    if (adv) {
+        int64_t ms;
+        if (!sr_yis_scalar(adv) || !sr_parse_duration(adv->text, &ms)) {
+            sr_err(tr->dg, tr->file, adv->mark,
+                   "advance must be a duration such as 10s or 500ms, not '%s'",
+                   sr_yis_scalar(adv) ? adv->text : sr_ykind_name(adv));
+            return false;
+        }
+        *clock += ms;
+        if (l) sr_local_set_clock(l, *clock);
+        return true;
+    }
+    const sr_ynode *k = sr_ymap_get(item, "key"), *v = sr_ymap_get(item, "value");
+    const sr_ynode *ts = sr_ymap_get(item, "timestamp"), *h = sr_ymap_get(item, "headers");
+    const sr_ynode *raw = sr_ymap_get(item, "raw");
+    if (!v == !raw) {
+        sr_err(tr->dg, tr->file, item->mark,
+               "a test record needs exactly one of 'value' (JSON) or 'raw' "
+               "(bytes)");
+        return false;
+    }
+    sr_buf val = {0};
+    if (v) {
+        sr_value x = yaml_value(a, v);
+        sr_json_write(&val, &x);
+    } else {
+        sr_buf_put(&val, raw->text, raw->len);
+    }
+    sr_value key = sr_null();
+    if (k && !sr_yis_null(k)) {
+        sr_value x = yaml_value(a, k);
+        key = sr_value_to_str(a, &x);
+    }
+    int64_t t = *clock;
+    long long tv;
+    if (ts && !sr_yscalar_int(ts, &tv)) {
+        sr_err(tr->dg, tr->file, ts->mark,
+               "timestamp must be a whole number of ms since the epoch");
+        sr_buf_free(&val);
+        return false;
+    }
+    if (ts) t = tv;
+    sr_header *hdr = NULL;
+    uint32_t nh = 0;
+    if (h && h->kind == SR_Y_MAP) {
+        hdr = sr_arena_alloc(a, sizeof(sr_header) * (size_t)(h->nkids / 2 + 1));
+        for (int i = 0; i + 1 < h->nkids; i += 2) {
+            hdr[nh].name = h->kids[i]->text;
+            hdr[nh].nlen = (uint32_t)h->kids[i]->len;
+            hdr[nh].val = sr_yis_null(h->kids[i + 1]) ? NULL : h->kids[i + 1]->text;
+            hdr[nh].vlen = hdr[nh].val ? (uint32_t)h->kids[i + 1]->len : 0;
+            nh++;
+        }
+    }
+    if (l)
+        sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
+                         key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, t, hdr, nh);
+    sr_buf_free(&val);
+    return true;
+}
+
+static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
+{
+    sr_topic *t = sr_yis_scalar(n) ? sr_topology_topic(tr->topo, n->text) : NULL;
+    if (!t) {
+        const char **cands = sr_xcalloc((size_t)tr->topo->ntopics + 1, sizeof(*cands));
+        for (int i = 0; i < tr->topo->ntopics; i++) cands[i] = tr->topo->topics[i]->name;
+        const char *sug = sr_yis_scalar(n) ? sr_suggest(n->text, cands, tr->topo->ntopics) : NULL;
+        sr_err(tr->dg, tr->file, n->mark, "unknown topic '%s'%s%s%s", n->text ? n->text : "?",
+               sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        free(cands);
+    }
+    return t;
+}
+
+/* Compares one expected record (YAML) with what was written. */
+static void compare_record(test_run *tr, const char *topic, int i, const sr_ynode *exp,
+                           const got_rec *got, sr_arena *a)
+{
+    char where[300];
+    snprintf(where, sizeof(where), "%s[%d] (line %d)", topic, i, exp->mark.line);
+    const sr_ynode *k = sr_ymap_get(exp, "key"), *v = sr_ymap_get(exp, "value");
+    const sr_ynode *ts = sr_ymap_get(exp, "timestamp"), *h = sr_ymap_get(exp, "headers");
+    const sr_ynode *raw = sr_ymap_get(exp, "raw");
+    if (k) {
+        if (sr_yis_null(k) ? got->key != NULL : (!got->key || strcmp(got->key, k->text) != 0)) {
+            fail(tr, "%s: key: expected %s, got %s%s%s", where, sr_yis_null(k) ? "null" : k->text,
+                 got->key ? "\"" : "", got->key ? got->key : "null", got->key ? "\"" : "");
+        }
+    }
+    if (v) {
+        sr_value want = yaml_value(a, v), have;
+        char err[128];
+        size_t pos;
+        if (sr_json_parse(a, got->val, got->vlen, &have, err, sizeof(err), &pos) != 0 ||
+            !sr_value_equal(&want, &have)) {
+            sr_buf w = {0};
+            sr_json_write(&w, &want);
+            fail(tr, "%s: value differs\n      expected: %s\n      got:      %.*s", where,
+                 sr_buf_cstr(&w), (int)got->vlen, got->val);
+            sr_buf_free(&w);
+        }
+    }
+    if (raw && (raw->len != got->vlen || memcmp(raw->text, got->val, got->vlen) != 0))
+        fail(tr, "%s: raw value differs\n      expected: %s\n      got:      %.*s", where,
+             raw->text, (int)got->vlen, got->val);
+    long long tv;
+    if (ts && sr_yscalar_int(ts, &tv) && tv != got->ts)
+        fail(tr, "%s: timestamp: expected %lld, got %lld", where, tv, (long long)got->ts);
+    if (h && h->kind == SR_Y_MAP) {
+        /* expected headers must be present with these values; others may exist */
+        for (int j = 0; j + 1 < h->nkids; j += 2) {
+            const sr_ynode *name = h->kids[j], *want = h->kids[j + 1];
+            const sr_header *have = NULL; /* the last of that name, as header() reads it */
+            for (uint32_t x = 0; x < got->nhdr; x++)
+                if (got->hdr[x].nlen == name->len &&
+                    memcmp(got->hdr[x].name, name->text, name->len) == 0)
+                    have = &got->hdr[x];
+            bool want_null = sr_yis_null(want);
+            if (!have)
+                fail(tr, "%s: header '%s' is missing", where, name->text);
+            else if (want_null ? have->val != NULL
+                               : !have->val || have->vlen != want->len ||
+                                     memcmp(have->val, want->text, want->len) != 0) {
+                /* shown as JSON strings, so that control characters and NUL are visible */
+                sr_buf w = {0}, g = {0};
+                if (want_null)
+                    sr_buf_puts(&w, "null");
+                else
+                    sr_json_write_str(&w, want->text, want->len);
+                if (have->val)
+                    sr_json_write_str(&g, have->val, have->vlen);
+                else
+                    sr_buf_puts(&g, "null");
+                fail(tr, "%s: header '%s': expected %s, got %s", where, name->text, sr_buf_cstr(&w),
+                     sr_buf_cstr(&g));
+                sr_buf_free(&w);
+                sr_buf_free(&g);
+            }
+        }
+    }
+}
+
+/* Compares the lines a test case expects in files (path as the write step names it: a list of
+ * JSON values, one per line) with what its write steps would have written. A file not listed
+ * is not compared. */
+static void compare_files(test_run *tr, const sr_ynode *files, const test_ctx *c, sr_arena *a)
+{
+    if (files->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, files->mark,
+               "files must map file paths (as the write steps name them) to the lines expected "
+               "in them");
+        return;
+    }
+    for (int i = 0; i + 1 < files->nkids; i += 2) {
+        const sr_ynode *path = files->kids[i], *want = files->kids[i + 1];
+        if (!sr_yis_scalar(path) || sr_yis_null(path)) {
+            sr_err(tr->dg, tr->file, path->mark, "a file path must be text");
+            continue;
+        }
+        if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
+            sr_err(tr->dg, tr->file, want->mark,
+                   "expected lines of '%s' must be a list of JSON values ([] for none)",
+                   path->text);
+            continue;
+        }
+        if (tr->check_only) continue;
+        const got_file *g = NULL;
+        for (int k = 0; k < c->nfiles && !g; k++)
+            if (strcmp(c->files[k].path, path->text) == 0) g = &c->files[k];
+        int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
+        for (int k = 0; k < nwant && k < ngot; k++) {
+            sr_value w = yaml_value(a, want->kids[k]), have;
+            char err[128];
+            size_t pos;
+            if (sr_json_parse(a, g->lines[k], g->lens[k], &have, err, sizeof(err), &pos) != 0 ||
+                !sr_value_equal(&w, &have)) {
+                sr_buf b = {0};
+                sr_json_write(&b, &w);
+                fail(tr,
+                     "file %s line %d (line %d): differs\n      expected: %s\n      got:      %s",
+                     path->text, k + 1, want->kids[k]->mark.line, sr_buf_cstr(&b), g->lines[k]);
+                sr_buf_free(&b);
+            }
+        }
+        if (nwant != ngot) {
+            fail(tr, "file %s: expected %d line%s, got %d", path->text, nwant,
+                 nwant == 1 ? "" : "s", ngot);
+            for (int k = nwant; k < ngot; k++) fail(tr, "  unexpected: %s", g->lines[k]);
+        }
+    }
+}
+
+static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *malformed)
+{
+    sr_arena a;
+    sr_arena_init(&a, 64 * 1024);
+    test_ctx ctx = {.slot = sr_xcalloc((size_t)tr->topo->ntopics + 1, sizeof(int))};
+    sr_arena_init(&ctx.scratch, 16 * 1024);
+    *malformed = false;
+    int errs = tr->dg->nerrors;
+    /* which deployments: named, or every deployment that reads topics */
+    int nonly = 0;
+    const sr_ynode *deps = sr_ymap_get(tc, "deployments");
+    if (!deps) deps = sr_ymap_get(tc, "deployment");
+    /* room for every name listed, or every deployment */
+    size_t room = (size_t)tr->topo->ndeps + (deps && deps->kind == SR_Y_SEQ ? deps->nkids : 1);
+    const char **only = sr_arena_alloc(&a, sizeof(char *) * room);
+    if (deps) {
+        const sr_ynode *one[1] = {deps};
+        const sr_ynode *const *list =
+            deps->kind == SR_Y_SEQ ? (const sr_ynode *const *)deps->kids : one;
+        int n = deps->kind == SR_Y_SEQ ? deps->nkids : 1;
+        for (int i = 0; i < n; i++) {
+            if (!sr_yis_scalar(list[i]) || !sr_topology_deployment(tr->topo, list[i]->text)) {
+                sr_err(tr->dg, tr->file, list[i]->mark, "unknown deployment '%s'",
+                       list[i]->text ? list[i]->text : "?");
+                continue;
+            }
+            only[nonly++] = list[i]->text;
+        }
+    } else {
+        for (int i = 0; i < tr->topo->ndeps; i++)
+            if (!tr->topo->deps[i].source) only[nonly++] = tr->topo->deps[i].name;
+    }
+    sr_local *l = tr->check_only
+                      ? NULL
+                      : sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
+    ctx.file_sink = (sr_file_sink){test_file_line, &ctx};
+    if (l) sr_local_capture_files(l, &ctx.file_sink);
+    int64_t clock = 0;
+    const sr_ynode *ck = sr_ymap_get(tc, "clock");
+    long long cv;
+    if (ck && (!sr_yscalar_int(ck, &cv) || cv < 0))
+        sr_err(tr->dg, tr->file, ck->mark, "clock must be a whole number of ms since the epoch");
+    else if (ck)
+        clock = cv;
+    if (l) sr_local_set_clock(l, clock);
+    const sr_ynode *in = sr_ymap_get(tc, "input");
+    if (!in) {
+        sr_err(tr->dg, tr->file, tc->mark, "test case '%s' has no 'input'", label);
+    } else if (in->kind == SR_Y_MAP) {
+        for (int i = 0; i + 1 < in->nkids; i += 2) {
+            sr_topic *topic = topic_ref(tr, in->kids[i]);
+            const sr_ynode *items = in->kids[i + 1];
+            if (!topic) continue;
+            if (items->kind != SR_Y_SEQ) {
+                sr_err(tr->dg, tr->file, items->mark,
+                       "input for topic '%s' must be a list of records", topic->name);
+                continue;
+            }
+            for (int k = 0; k < items->nkids; k++)
+                produce_item(tr, l, topic, items->kids[k], &clock, &a);
+        }
+    } else if (in->kind == SR_Y_SEQ) {
+        for (int k = 0; k < in->nkids; k++) {
+            const sr_ynode *item = in->kids[k];
+            const sr_ynode *tn = item->kind == SR_Y_MAP ? sr_ymap_get(item, "topic") : NULL;
+            if (item->kind == SR_Y_MAP && sr_ymap_get(item, "advance")) {
+                produce_item(tr, l, NULL, item, &clock, &a);
+                continue;
+            }
+            if (!tn) {
+                sr_err(tr->dg, tr->file, item->mark,
+                       "in a list of inputs, each record names its 'topic'");
+                continue;
+            }
+            sr_topic *topic = topic_ref(tr, tn);
+            if (topic) produce_item(tr, l, topic, item, &clock, &a);
+        }
+    } else {
+        sr_err(tr->dg, tr->file, in->mark,
+               "input must map topics to lists of records, or list records");
+    }
+    /* compare */
+    const sr_ynode *exp = sr_ymap_get(tc, "expect");
+    if (!exp || exp->kind != SR_Y_MAP) {
+        sr_err(tr->dg, tr->file, exp ? exp->mark : tc->mark,
+               "test case '%s' needs 'expect': a mapping of topics to the records expected on them",
+               label);
+    } else {
+        bool *listed = sr_arena_alloc(&a, (size_t)tr->topo->ntopics + 1); /* by topic index */
+        memset(listed, 0, (size_t)tr->topo->ntopics + 1);
+        for (int i = 0; i + 1 < exp->nkids; i += 2) {
+            sr_topic *topic = topic_ref(tr, exp->kids[i]);
+            const sr_ynode *want = exp->kids[i + 1];
+            if (!topic) continue;
+            if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
+                sr_err(tr->dg, tr->file, want->mark,
+                       "expected records for '%s' must be a list ([] for none)", topic->name);
+                continue;
+            }
+            listed[topic->index] = true;
+            const got_topic *g =
+                ctx.slot[topic->index] ? &ctx.topics[ctx.slot[topic->index] - 1] : NULL;
+            int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
+            bool wellformed = true;
+            for (int k = 0; k < nwant; k++) {
+                if (want->kids[k]->kind != SR_Y_MAP) {
+                    sr_err(tr->dg, tr->file, want->kids[k]->mark,
+                           "an expected record is a mapping {key, value, timestamp, headers}");
+                    wellformed = false;
+                } else if (!check_record_keys(tr, want->kids[k])) {
+                    wellformed = false;
+                }
+            }
+            if (tr->check_only || !wellformed) continue;
+            for (int k = 0; k < nwant && k < ngot; k++)
+                compare_record(tr, topic->name, k, want->kids[k], &g->recs[k], &a);
+            if (nwant != ngot) {
+                fail(tr, "%s: expected %d record%s, got %d", topic->name, nwant,
+                     nwant == 1 ? "" : "s", ngot);
+                for (int k = nwant; k < ngot; k++) fail(tr, "  unexpected: %s", g->recs[k].env);
+            }
+        }
+        /* every topic written must be expected: nothing passes unnoticed */
+        for (int k = 0; k < ctx.ntopics; k++) {
+            if (!listed[ctx.topics[k].topic->index]) {
+                fail(tr, "%d unexpected record%s on topic '%s' (add it under expect:)",
+                     ctx.topics[k].n, ctx.topics[k].n == 1 ? "" : "s", ctx.topics[k].topic->name);
+                for (int r = 0; r < ctx.topics[k].n && r < 5; r++)
+                    fail(tr, "  %s", ctx.topics[k].recs[r].env);
+            }
+        }
+    }
+    const sr_ynode *files = sr_ymap_get(tc, "files");
+    if (files) compare_files(tr, files, &ctx, &a);
+    *malformed = tr->dg->nerrors > errs;
+    sr_local_free(l);
+    free_got(&ctx);
+    free(ctx.slot);
+    sr_arena_free(&ctx.scratch);
+    sr_arena_free(&a);
+    return !*malformed;
+}
+
+/* ---- files ------------------------------------------------------------------------------------
+ */
+
+static char *beside_path(const char *path)
+{
+    size_t n = strlen(path);
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) dot = path + n;
+    char *p = sr_xmalloc(n + 16);
+    snprintf(p, n + 16, "%.*s.tests.yaml", (int)(dot - path), path);
+    return p;
+}
+
+static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int *passed,
+                      int *failed)
+{
+    if (tests->kind != SR_Y_SEQ) {
+        sr_err(tr->dg, tr->file, tests->mark, "tests must be a list of test cases");
+        (*failed)++;
+        return;
+    }
+    for (int i = 0; i < tests->nkids; i++) {
+        const sr_ynode *tc = tests->kids[i];
+        if (tc->kind != SR_Y_MAP) {
+            sr_err(tr->dg, tr->file, tc->mark,
+                   "a test case is a mapping with name, input and expect");
+            (*failed)++;
+            continue;
+        }
+        static const char *const keys[] = {"name",   "deployments", "deployment",  "clock", "input",
+                                           "expect", "files",       "description", NULL};
+        for (int k = 0; k < tc->nkids; k += 2) {
+            bool ok = false;
+            for (int j = 0; keys[j]; j++)
+                ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
+            if (!ok) {
+                const char *sug =
+                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 8) : NULL;
+                sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
+                       tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
+                       sug ? sug : "", sug ? "'?" : "");
+            }
+        }
+        const sr_ynode *name = sr_ymap_get(tc, "name");
+        char label[256];
+        snprintf(label, sizeof(label), "%s", name && name->text ? name->text : "");
+        if (!label[0]) snprintf(label, sizeof(label), "case %d (line %d)", i + 1, tc->mark.line);
+        tr->report.len = 0;
+        tr->failures = 0;
+        bool malformed;
+        run_case(tr, tc, label, &malformed);
+        if (tr->check_only) continue;
+        if (malformed) {
+            printf("ERROR %s: %s (the test case is malformed, see above)\n", path, label);
+            (*failed)++;
+        } else if (tr->failures) {
+            printf("FAIL  %s: %s\n%s", path, label, sr_buf_cstr(&tr->report));
+            (*failed)++;
+        } else {
+            printf("PASS  %s: %s\n", path, label);
+            (*passed)++;
+        }
+        fflush(stdout);
+    }
+}
+
+/* Runs (or checks) the cases in t and in the file beside it. Returns the path of
+ * the file beside it (malloc'd) for messages. */
+static char *run_all_cases(test_run *tr, const char *path, int *passed, int *failed)
+{
+    if (tr->topo->tests) run_cases(tr, path, tr->topo->tests, passed, failed);
+    char *beside = beside_path(path);
+    struct stat st;
+    if (stat(beside, &st) == 0) {
+        sr_ydoc doc = {0};
+        if (sr_ydoc_load(&doc, beside, tr->dg) == 0 && doc.root) {
+            const sr_ynode *tests =
+                doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
+            tr->file = doc.file;
+            if (tests)
+                run_cases(tr, beside, tests, passed, failed);
+            else
+                sr_err(tr->dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
+        } else {
+            (*failed)++;
+        }
+        sr_ydoc_free(&doc);
+    }
+    return beside;
+}
+
+int sr_tests_check(const sr_topology *t, sr_diag *dg)
+{
+    int before = dg->nerrors, passed = 0, failed = 0;
+    test_run tr = {.topo = t, .file = t->doc.file, .dg = dg, .check_only = true};
+    free(run_all_cases(&tr, t->path, &passed, &failed));
+    sr_buf_free(&tr.report);
+    return dg->nerrors > before ? -1 : 0;
+}
+
+int sr_cmd_test(int argc, char **argv)
+{
+    char **files = argv + 1; /* every argument is a file */
+    int nfiles = argc - 1;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "streamrun test: unknown option '%s'\n", argv[i]);
+            return SR_EXIT_USAGE;
+        }
+    }
+    if (nfiles == 0) {
+        fprintf(stderr, "usage: streamrun test FILE...\n");
+        return SR_EXIT_USAGE;
+    }
+    int passed = 0, failed = 0, rc = SR_EXIT_OK;
+    for (int f = 0; f < nfiles; f++) {
+        /* one diagnostics list for the file and its cases: it owns the source texts */
+        sr_diag dg;
+        sr_diag_init(&dg);
+        sr_topology *t = NULL;
+        if (sr_topology_load(&t, files[f], &dg) != 0) {
+            sr_diag_print(&dg, stderr, false, isatty(2));
+            sr_diag_free(&dg);
+            sr_topology_free(t);
+            printf("ERROR %s: the topology file has errors\n", files[f]);
+            failed++;
+            continue;
+        }
+        test_run tr = {.topo = t, .file = t->doc.file, .dg = &dg};
+        int before = passed + failed;
+        char *beside = run_all_cases(&tr, files[f], &passed, &failed);
+        if (passed + failed == before) {
+            fprintf(stderr,
+                    "streamrun test: %s has no test cases (add tests: to it, or write %s)\n",
+                    files[f], beside);
+            rc = SR_EXIT_INVALID;
+        }
+        free(beside);
+        sr_diag_print(&dg, stderr, false, isatty(2));
+        if (dg.nerrors) rc = SR_EXIT_INVALID;
+        sr_diag_free(&dg);
+        sr_buf_free(&tr.report);
+        sr_topology_free(t);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? SR_EXIT_INVALID : rc;
+}

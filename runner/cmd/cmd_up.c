@@ -1,0 +1,337 @@
+/* cmd_up.c — `streamrun up` (run on Kafka or the embedded broker) and `streamrun tap` (follow a
+ * topic). */
+#include "kafka/broker.h"
+#include "cmd/cli.h"
+#include "kafka/kafka.h"
+#include "kafka/kafka_admin.h"
+#include "exec/local.h"
+
+#include <librdkafka/rdkafka.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void trap_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static bool selected(const sr_deployment *d, const char *const *only, int nonly)
+{
+    bool sel = nonly == 0;
+    for (int k = 0; k < nonly; k++) sel |= strcmp(only[k], d->name) == 0;
+    return sel;
+}
+
+/* The embedded broker (librdkafka's mock cluster) accepts transactions but does not honour them:
+ * read_committed readers see records of open and aborted transactions, and the offsets sent with
+ * a transaction are not committed with it. Reports, at its `processing:` line, each selected
+ * deployment that asks for exactly-once there; returns how many did. */
+static int refuse_exactly_once(const sr_topology *t, const char *const *only, int nonly,
+                               const char *broker)
+{
+    sr_diag dg;
+    sr_diag_init(&dg);
+    for (int i = 0; i < t->ndeps; i++) {
+        const sr_deployment *d = &t->deps[i];
+        if (d->processing != SR_EXACTLY_ONCE || !selected(d, only, nonly)) continue;
+        sr_err(&dg, d->file, d->processing_mark,
+               "deployment '%s' asks for processing: exactly-once, but the broker%s%s is the "
+               "embedded broker (librdkafka's mock cluster), which does not honour transactions: "
+               "it shows records of open and aborted transactions to read_committed readers and "
+               "does not commit the offsets sent with a transaction, so exactly-once could not "
+               "be kept; run it on Apache Kafka (--broker HOST:PORT), or use at-least-once here",
+               d->name, broker ? " at " : "", broker ? broker : "");
+    }
+    int n = dg.nerrors;
+    sr_diag_print(&dg, stderr, false, isatty(2));
+    sr_diag_free(&dg);
+    return n;
+}
+
+/* `up` with only[] room for one name per argument. */
+static int up_main(int argc, char **argv, const char **only)
+{
+    const char *file = NULL, *broker = NULL;
+    int nonly = 0;
+    bool exit_at_end = false, allow_unsafe = false;
+    int commit_ms = 1000;
+    /* default: one worker per core this process may run on */
+    cpu_set_t cpus;
+    long ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus)
+                                                               : sysconf(_SC_NPROCESSORS_ONLN);
+    int workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--broker") == 0 && i + 1 < argc)
+            broker = argv[++i];
+        else if (strcmp(a, "--only") == 0 && i + 1 < argc)
+            only[nonly++] = argv[++i];
+        else if (strcmp(a, "--exit-at-end") == 0)
+            exit_at_end = true;
+        else if (strcmp(a, "--allow-unsafe-kafka-properties") == 0)
+            allow_unsafe = true;
+        else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
+            char *end;
+            long w = strtol(argv[++i], &end, 10);
+            if (*end || w < 1 || w > 16) {
+                fprintf(stderr, "streamrun up: --workers takes a number from 1 to 16\n");
+                return SR_EXIT_USAGE;
+            }
+            workers = (int)w;
+        } else if (strcmp(a, "--commit-interval") == 0 && i + 1 < argc) {
+            int64_t ms;
+            if (!sr_parse_duration(argv[++i], &ms) || ms < 1 || ms > 3600000) {
+                fprintf(stderr,
+                        "streamrun up: --commit-interval takes a duration such as 1s or 200ms\n");
+                return SR_EXIT_USAGE;
+            }
+            commit_ms = (int)ms;
+        } else if (a[0] == '-' || file) {
+            fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
+                            "[--exit-at-end] [--commit-interval 1s] [--workers N] "
+                            "[--allow-unsafe-kafka-properties]\n");
+            return SR_EXIT_USAGE;
+        } else
+            file = a;
+    }
+    if (!file) {
+        fprintf(stderr,
+                "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n");
+        return SR_EXIT_USAGE;
+    }
+    sr_topology *t = sr_cli_load(file, !allow_unsafe);
+    if (!t) return SR_EXIT_INVALID;
+    for (int i = 0; i < nonly; i++) {
+        if (!sr_topology_deployment(t, only[i])) {
+            fprintf(stderr, "streamrun up: no deployment named '%s' in %s\n", only[i], file);
+            sr_topology_free(t);
+            return SR_EXIT_USAGE;
+        }
+    }
+    char err[1024];
+    int rc = SR_EXIT_OK;
+    sr_broker *embedded = NULL;
+    bool mock = false;
+    if (!broker) broker = t->broker;
+    if (!broker && refuse_exactly_once(t, only, nonly, NULL)) {
+        sr_topology_free(t);
+        return SR_EXIT_USAGE;
+    }
+    if (!broker) {
+        if (sr_broker_start(&embedded, 1, err, sizeof(err)) != 0) {
+            fprintf(stderr, "streamrun up: %s\n", err);
+            sr_topology_free(t);
+            return SR_EXIT_USAGE;
+        }
+        broker = sr_broker_bootstraps(embedded);
+        fprintf(stderr,
+                "streamrun: no broker given: started the embedded broker at %s (librdkafka's mock "
+                "cluster; data lives in this process's memory only; kcat and other clients can "
+                "connect)\n",
+                broker);
+        for (int i = 0; i < t->ntopics && rc == SR_EXIT_OK; i++)
+            if (sr_broker_create_topic(embedded, t->topics[i]->name, t->topics[i]->partitions, err,
+                                       sizeof(err)))
+                fprintf(stderr, "streamrun up: %s\n", err), rc = SR_EXIT_USAGE;
+    } else {
+        sr_diag dg;
+        sr_diag_init(&dg);
+        if (sr_kafka_ensure_topics(t, broker, &mock, &dg, err, sizeof(err)) != 0) {
+            sr_diag_print(&dg, stderr, false, isatty(2));
+            fprintf(stderr, "streamrun up: %s\n", err);
+            rc = SR_EXIT_USAGE;
+        }
+        sr_diag_free(&dg);
+        if (rc == SR_EXIT_OK && mock && refuse_exactly_once(t, only, nonly, broker))
+            rc = SR_EXIT_USAGE;
+    }
+    if (rc == SR_EXIT_OK && (embedded || mock) && sr_kafka_embedded_unapplied(t, err, sizeof(err)))
+        fprintf(stderr, "streamrun up: %s\n", err);
+    if (rc == SR_EXIT_OK) {
+        trap_signals();
+        sr_up_opts o = {.bootstraps = broker,
+                        .embedded = embedded != NULL || mock,
+                        .only = only,
+                        .nonly = nonly,
+                        .exit_at_end = exit_at_end,
+                        .commit_interval_ms = commit_ms,
+                        .progress = isatty(2) != 0,
+                        .workers = workers,
+                        .stop = &stop_flag};
+        sr_up_stats st;
+        if (sr_up_run(t, &o, &st, err, sizeof(err)) != 0) {
+            fprintf(stderr, "streamrun up: stopped: %s\n", err);
+            rc = 3;
+        } else {
+            fprintf(stderr, "total: ");
+            sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
+            fprintf(stderr, ", %.3f s\n", st.secs);
+        }
+    }
+    sr_broker_stop(embedded);
+    sr_topology_free(t);
+    return rc;
+}
+
+int sr_cmd_up(int argc, char **argv)
+{
+    const char **only = sr_xcalloc((size_t)argc, sizeof(*only));
+    int rc = up_main(argc, argv, only);
+    free(only);
+    return rc;
+}
+
+/* ---- tap ----------------------------------------------------------------------------------------
+ */
+
+static void print_record(sr_buf *b, sr_arena *a, const rd_kafka_message_t *m)
+{
+    b->len = 0;
+    sr_buf_puts(b, "{\"topic\":");
+    sr_json_write_str(b, rd_kafka_topic_name(m->rkt), strlen(rd_kafka_topic_name(m->rkt)));
+    sr_buf_printf(b, ",\"partition\":%d,\"offset\":%lld", m->partition, (long long)m->offset);
+    rd_kafka_timestamp_type_t tt;
+    sr_buf_printf(b, ",\"timestamp\":%lld,\"key\":", (long long)rd_kafka_message_timestamp(m, &tt));
+    if (m->key)
+        sr_json_write_str(b, m->key, m->key_len);
+    else
+        sr_buf_puts(b, "null");
+    sr_buf_puts(b, ",\"value\":");
+    sr_value v;
+    char e[64];
+    size_t pos;
+    if (!m->payload)
+        sr_buf_puts(b, "null");
+    else if (sr_json_parse(a, m->payload, m->len, &v, e, sizeof(e), &pos) == 0)
+        sr_buf_put(b, m->payload, m->len);
+    else
+        sr_json_write_str(b, m->payload, m->len);
+    rd_kafka_headers_t *hdrs;
+    if (rd_kafka_message_headers(m, &hdrs) == 0 && hdrs && rd_kafka_header_cnt(hdrs)) {
+        sr_buf_puts(b, ",\"headers\":{");
+        const char *name;
+        const void *val;
+        size_t vlen;
+        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &vlen) == 0; i++) {
+            if (i) sr_buf_putc(b, ',');
+            sr_json_write_str(b, name, strlen(name));
+            sr_buf_putc(b, ':');
+            if (val)
+                sr_json_write_str(b, val, vlen);
+            else
+                sr_buf_puts(b, "null");
+        }
+        sr_buf_putc(b, '}');
+    }
+    sr_buf_puts(b, "}\n");
+    fwrite(b->d, 1, b->len, stdout);
+    sr_arena_reset(a);
+}
+
+int sr_cmd_tap(int argc, char **argv)
+{
+    const char *topic = NULL, *broker = getenv("STREAMRUN_BROKER");
+    bool from_beginning = false, uncommitted = false;
+    long long count = -1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--broker") == 0 && i + 1 < argc)
+            broker = argv[++i];
+        else if (strcmp(argv[i], "--from-beginning") == 0)
+            from_beginning = true;
+        else if (strcmp(argv[i], "--read-uncommitted") == 0)
+            uncommitted = true;
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+            count = atoll(argv[++i]);
+        else if (argv[i][0] != '-' && !topic)
+            topic = argv[i];
+        else {
+            topic = NULL;
+            break;
+        }
+    }
+    if (!topic || !broker || count == 0) {
+        fprintf(stderr,
+                "usage: streamrun tap TOPIC --broker HOST:PORT [--from-beginning] [--count N] "
+                "[--read-uncommitted]\n"
+                "       (or set STREAMRUN_BROKER instead of --broker)\n");
+        return SR_EXIT_USAGE;
+    }
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char group[64];
+    snprintf(group, sizeof(group), "streamrun-tap-%d", (int)getpid());
+    if (sr_kafka_conf_set(conf, "bootstrap.servers", broker, err, sizeof(err)) ||
+        sr_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) ||
+        sr_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) ||
+        sr_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, sizeof(err)) ||
+        sr_kafka_conf_set(conf, "isolation.level",
+                          uncommitted ? "read_uncommitted" : "read_committed", err, sizeof(err))) {
+        fprintf(stderr, "streamrun tap: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return SR_EXIT_USAGE;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!rk) {
+        fprintf(stderr, "streamrun tap: %s\n", err);
+        return SR_EXIT_USAGE;
+    }
+    /* the metadata of every topic, then ours: a request naming the topic would create it on
+     * brokers that create topics on demand (the embedded broker always does) */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+    const struct rd_kafka_metadata_topic *mt = NULL;
+    for (int i = 0; !me && i < md->topic_cnt; i++)
+        if (strcmp(md->topics[i].topic, topic) == 0) mt = &md->topics[i];
+    int rc = SR_EXIT_OK;
+    if (me || !mt || mt->err) {
+        fprintf(stderr, "streamrun tap: cannot read topic '%s' at %s: %s\n", topic, broker,
+                rd_kafka_err2str(me   ? me
+                                 : mt ? mt->err
+                                      : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+        rc = SR_EXIT_USAGE;
+    } else {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+        for (int p = 0; p < mt->partition_cnt; p++)
+            rd_kafka_topic_partition_list_add(l, topic, mt->partitions[p].id)->offset =
+                from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+        rd_kafka_assign(rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        trap_signals();
+        sr_buf b = {0};
+        sr_arena a;
+        sr_arena_init(&a, 64 * 1024);
+        long long seen = 0;
+        while (!stop_flag && (count < 0 || seen < count)) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+            if (!m) continue;
+            if (!m->err) {
+                print_record(&b, &a, m);
+                seen++;
+            } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                fprintf(stderr, "streamrun tap: %s\n", rd_kafka_message_errstr(m));
+            }
+            rd_kafka_message_destroy(m);
+        }
+        fflush(stdout);
+        sr_buf_free(&b);
+        sr_arena_free(&a);
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/* main.c — the streamrun command line. */
+#include "cmd/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: streamrun COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
+          "           [--allow-unsafe-kafka-properties]\n"
+          "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope] [--quiet]\n"
+          "                                         run deployments in-process over files\n"
+          "  test FILE...                           run the files' test cases, no broker\n"
+          "  up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n"
+          "          [--commit-interval 1s] [--workers N] [--allow-unsafe-kafka-properties]\n"
+          "                                         run deployments on Kafka (with no broker\n"
+          "                                         given: on an embedded one)\n"
+          "  broker [FILE] [--topic NAME:PARTITIONS]... [--address-file PATH] [--brokers N]\n"
+          "                                         run the embedded Kafka-protocol broker\n"
+          "  tap TOPIC --broker HOST:PORT [--from-beginning] [--count N]\n"
+          "                                         print a topic's records as JSON lines\n"
+          "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
+          "  schema                                 print the topology file's JSON Schema\n"
+          "  docs                                   print the operator and function reference\n"
+          "  version                                print the version\n"
+          "\n"
+          "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error,\n"
+          "            3 the Kafka runtime stopped on a failure (a delivery that finally failed)\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SR_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    argc -= 1;
+    argv += 1;
+    if (strcmp(cmd, "validate") == 0) return sr_cmd_validate(argc, argv);
+    if (strcmp(cmd, "run") == 0) return sr_cmd_run(argc, argv);
+    if (strcmp(cmd, "test") == 0) return sr_cmd_test(argc, argv);
+    if (strcmp(cmd, "graph") == 0) return sr_cmd_graph(argc, argv);
+    if (strcmp(cmd, "schema") == 0) return sr_cmd_schema(argc, argv);
+    if (strcmp(cmd, "docs") == 0) return sr_cmd_docs(argc, argv);
+    if (strcmp(cmd, "broker") == 0) return sr_cmd_broker(argc, argv);
+    if (strcmp(cmd, "up") == 0) return sr_cmd_up(argc, argv);
+    if (strcmp(cmd, "tap") == 0) return sr_cmd_tap(argc, argv);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("streamrun %s\n", SR_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    static const char *const cmds[] = {"validate", "run",   "test",   "up",   "broker",
+                                       "tap",      "graph", "schema", "docs", "version"};
+    const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
+    fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
+            sug ? sug : "", sug ? "'?" : "");
+    usage(stderr);
+    return SR_EXIT_USAGE;
+}

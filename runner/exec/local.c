@@ -1,0 +1,366 @@
+/* local.c — the in-process runner behind `streamrun run` and `streamrun test`. */
+#include "exec/local.h"
+#include "exec/source.h"
+
+#include <assert.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct dep_state {
+    const sr_deployment *dep;
+    bool selected;
+    sr_task *tasks; /* one per partition, created on first use */
+    bool *live;
+    int ntasks;
+} dep_state;
+
+struct sr_local {
+    const sr_topology *topo;
+    dep_state *deps;
+    sr_local_sink sink;
+    void *ud;
+    int64_t clock;
+    bool fixed_clock;          /* clock set by sr_local_set_clock: a test clock */
+    const sr_file_sink *files; /* for every task: NULL, or where file writes go */
+    /* per topic: next offset per partition, round-robin cursor */
+    int64_t **offsets;
+    int32_t *rr;
+    /* per topic: the selected deployments that read it, in file order */
+    int **readers;
+    int *nreaders;
+    struct frame *frames; /* the delivery walk's stack (see run_frames) */
+    int nframes, capframes;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(const sr_local *l)
+{
+    return l->fixed_clock ? l->clock : wall_ms();
+}
+
+int32_t sr_partition_for_key(const char *key, size_t keylen, int32_t partitions)
+{
+    if (partitions <= 1) return 0;
+    return rd_kafka_msg_partitioner_murmur2(NULL, key, keylen, partitions, NULL, NULL);
+}
+
+static int topic_index(const sr_local *l, const sr_topic *t)
+{
+    assert(t->index >= 0 && t->index < l->topo->ntopics && l->topo->topics[t->index] == t);
+    (void)l;
+    return t->index;
+}
+
+sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int nonly,
+                       sr_local_sink sink, void *ud)
+{
+    sr_local *l = sr_xcalloc(1, sizeof(*l));
+    l->topo = topo;
+    l->sink = sink;
+    l->ud = ud;
+    l->deps = sr_xcalloc((size_t)topo->ndeps + 1, sizeof(dep_state));
+    for (int i = 0; i < topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        ds->dep = &topo->deps[i];
+        ds->selected = nonly == 0;
+        int parts = 1;
+        for (int k = 0; k < ds->dep->ninputs; k++)
+            if (ds->dep->inputs[k]->partitions > parts) parts = ds->dep->inputs[k]->partitions;
+        ds->ntasks = parts;
+        ds->tasks = sr_xcalloc((size_t)parts, sizeof(sr_task));
+        ds->live = sr_xcalloc((size_t)parts, sizeof(bool));
+    }
+    for (int k = 0; k < nonly; k++) { /* by name, in O(log n) each */
+        const sr_deployment *d = sr_topology_deployment(topo, only[k]);
+        if (d) l->deps[d - topo->deps].selected = true;
+    }
+    l->offsets = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int64_t *));
+    l->rr = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int32_t));
+    for (int i = 0; i < topo->ntopics; i++)
+        l->offsets[i] = sr_xcalloc((size_t)topo->topics[i]->partitions, sizeof(int64_t));
+    l->readers = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int *));
+    l->nreaders = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int));
+    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+        for (int i = 0; i < topo->ntopics; i++) {
+            if (pass == 1) l->readers[i] = sr_xcalloc((size_t)l->nreaders[i] + 1, sizeof(int));
+            l->nreaders[i] = 0;
+        }
+        for (int i = 0; i < topo->ndeps; i++) {
+            if (!l->deps[i].selected) continue;
+            for (int k = 0; k < topo->deps[i].ninputs; k++) {
+                int ti = topic_index(l, topo->deps[i].inputs[k]);
+                if (pass == 1) l->readers[ti][l->nreaders[ti]] = i;
+                l->nreaders[ti]++;
+            }
+        }
+    }
+    return l;
+}
+
+void sr_local_free(sr_local *l)
+{
+    if (!l) return;
+    for (int i = 0; i < l->topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        for (int p = 0; p < ds->ntasks; p++)
+            if (ds->live[p]) sr_task_destroy(&ds->tasks[p]);
+        free(ds->tasks);
+        free(ds->live);
+    }
+    for (int i = 0; i < l->topo->ntopics; i++) {
+        free(l->offsets[i]);
+        free(l->readers[i]);
+    }
+    free(l->offsets);
+    free(l->readers);
+    free(l->nreaders);
+    free(l->frames);
+    free(l->rr);
+    free(l->deps);
+    free(l);
+}
+
+void sr_local_set_clock(sr_local *l, int64_t ms)
+{
+    l->clock = ms;
+    l->fixed_clock = true;
+}
+
+void sr_local_capture_files(sr_local *l, const sr_file_sink *sink)
+{
+    l->files = sink;
+}
+
+bool sr_local_selected(const sr_local *l, const sr_deployment *d)
+{
+    assert(d >= l->topo->deps && d < l->topo->deps + l->topo->ndeps);
+    return l->deps[d - l->topo->deps].selected;
+}
+
+static sr_task *task_for(sr_local *l, dep_state *ds, int32_t p)
+{
+    if (p >= ds->ntasks) p %= ds->ntasks;
+    if (!ds->live[p]) {
+        sr_task_init(&ds->tasks[p], l->topo, ds->dep, p);
+        ds->tasks[p].files = l->files;
+        ds->live[p] = true;
+    }
+    ds->tasks[p].now_ms = now_ms(l);
+    return &ds->tasks[p];
+}
+
+/* ---- delivery ------------------------------------------------------------------------------
+ * A record written to a topic goes to each selected deployment that reads it, and what that
+ * deployment makes goes on at once, depth first, so that the output order follows the input
+ * order. The walk keeps its own stack of frames on the heap: a chain of deployments as long as
+ * a file may declare costs memory, not C stack (recursing once per deployment overflowed it). */
+
+struct frame {
+    bool flushing; /* handing on a task's outputs (t, next); else a record to its readers */
+    sr_task *t;
+    size_t next;
+    const sr_topic *topic; /* the record: on topic, partition, offset; bytes at base */
+    int32_t partition;
+    int ti;
+    int64_t offset;
+    const char *base;
+    const sr_out *o;
+    sr_header *hdrs; /* its headers decoded for the readers' origin (malloc'd), or NULL */
+    int reader;      /* next index into the topic's readers */
+};
+
+static struct frame *push_frame(sr_local *l)
+{
+    if (l->nframes == l->capframes) {
+        l->capframes = l->capframes ? l->capframes * 2 : 16;
+        l->frames = sr_xrealloc(l->frames, sizeof(struct frame) * (size_t)l->capframes);
+    }
+    struct frame *f = &l->frames[l->nframes++];
+    memset(f, 0, sizeof(*f));
+    return f;
+}
+
+/* The partition an output of t goes to: its own, by key, or (no key) t's input partition. */
+static int32_t out_partition(const sr_task *t, const sr_out *o)
+{
+    int32_t parts = o->topic->partitions;
+    if (o->partition >= 0) return o->partition;
+    if (o->key_len >= 0)
+        return sr_partition_for_key(t->obuf.d + o->key_off, (size_t)o->key_len, parts);
+    return t->partition % parts;
+}
+
+/* Writes o (bytes at base, which must stay until the frames are run) to topic: the sink sees
+ * it now, its readers when the frames are run. */
+static void push_record(sr_local *l, const sr_topic *topic, int32_t partition, bool input,
+                        const char *base, const sr_out *o)
+{
+    int ti = topic_index(l, topic);
+    int64_t offset = l->offsets[ti][partition % topic->partitions]++;
+    if (l->sink) l->sink(l->ud, topic, partition, input, base, o);
+    if (l->nreaders[ti] == 0) return;
+    sr_header *hdrs = o->nhdr ? sr_xmalloc(sizeof(sr_header) * o->nhdr) : NULL;
+    const char *h = base + o->hdr_off;
+    for (uint32_t i = 0; i < o->nhdr; i++) h = sr_header_next(h, &hdrs[i]);
+    struct frame *f = push_frame(l);
+    *f = (struct frame){.topic = topic,
+                        .partition = partition,
+                        .ti = ti,
+                        .offset = offset,
+                        .base = base,
+                        .o = o,
+                        .hdrs = hdrs};
+}
+
+/* Runs the frames above depth `floor` to the end. */
+static void run_frames(sr_local *l, int floor)
+{
+    while (l->nframes > floor) {
+        struct frame *f = &l->frames[l->nframes - 1]; /* pushing may move it: not kept */
+        if (f->flushing) {
+            sr_task *t = f->t;
+            if (f->next < t->nouts) {
+                const sr_out *o = &t->outs[f->next++];
+                push_record(l, o->topic, out_partition(t, o), false, t->obuf.d, o);
+            } else {
+                sr_task_batch_done(t);
+                l->nframes--;
+            }
+            continue;
+        }
+        if (f->reader == l->nreaders[f->ti]) {
+            free(f->hdrs);
+            l->nframes--;
+            continue;
+        }
+        dep_state *ds = &l->deps[l->readers[f->ti][f->reader++]];
+        sr_task *t = task_for(l, ds, f->partition);
+        const sr_out *o = f->o;
+        sr_origin org = {
+            .topic = f->topic->name,
+            .partition = f->partition,
+            .offset = f->offset,
+            .raw = f->base + o->val_off,
+            .rawlen = o->val_len,
+            .tombstone = o->val_null,
+            .key = o->key_len < 0 ? NULL : f->base + o->key_off,
+            .keylen = o->key_len < 0 ? 0 : (size_t)o->key_len,
+            .ts = o->ts,
+            .hdr = f->hdrs,
+            .nhdr = o->nhdr,
+        };
+        sr_task_feed(t, &org, NULL);
+        struct frame *g = push_frame(l); /* what t made goes on before the next reader */
+        g->flushing = true;
+        g->t = t;
+    }
+}
+
+/* Hands a task's staged outputs on (and everything they lead to), then resets its batch. */
+static void flush(sr_local *l, sr_task *t)
+{
+    int floor = l->nframes;
+    struct frame *f = push_frame(l);
+    f->flushing = true;
+    f->t = t;
+    run_frames(l, floor);
+}
+
+void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
+                      const char *val, size_t vlen, int64_t ts, const sr_header *hdr, uint32_t nhdr)
+{
+    int ti = topic_index(l, topic);
+    int32_t p;
+    if (key)
+        p = sr_partition_for_key(key, keylen, topic->partitions);
+    else
+        p = ti >= 0 ? l->rr[ti]++ % topic->partitions : 0;
+    /* lay the record out like a task output */
+    sr_buf b = {0};
+    sr_out o = {.topic = topic, .partition = p, .ts = ts};
+    o.val_off = 0;
+    sr_buf_put(&b, val, vlen);
+    o.val_len = vlen;
+    o.key_off = b.len;
+    o.key_len = key ? (int32_t)keylen : -1;
+    if (key) sr_buf_put(&b, key, keylen);
+    o.hdr_off = b.len;
+    for (uint32_t i = 0; i < nhdr; i++)
+        sr_header_put(&b, hdr[i].name, hdr[i].nlen, hdr[i].val, hdr[i].vlen);
+    o.nhdr = nhdr;
+    o.hdr_len = b.len - o.hdr_off;
+    sr_buf_reserve(&b, 1);
+    int floor = l->nframes;
+    push_record(l, topic, p, true, b.d, &o);
+    run_frames(l, floor);
+    sr_buf_free(&b);
+}
+
+/* ---- file sources -------------------------------------------------------------------- */
+
+static int run_source(sr_local *l, dep_state *ds)
+{
+    const sr_source *src = ds->dep->source;
+    char err[512];
+    sr_reader *rd;
+    if (sr_reader_open(&rd, src->resolved, src->format, err, sizeof(err)) != 0) {
+        fprintf(stderr, "streamrun: %s: %s\n", ds->dep->name, err);
+        return -1;
+    }
+    sr_task *t = task_for(l, ds, 0);
+    sr_arena scratch;
+    sr_arena_init(&scratch, 64 * 1024);
+    int rc = 0;
+    for (;;) {
+        sr_readrec rec;
+        int r = sr_reader_next(rd, &scratch, &rec, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "streamrun: %s: %s\n", ds->dep->name, err);
+            rc = -1;
+            break;
+        }
+        if (r == 0) break;
+        sr_task_feed_row(t, src, &rec, &scratch, now_ms(l));
+        flush(l, t);
+        sr_arena_reset(&scratch);
+    }
+    sr_arena_free(&scratch);
+    sr_reader_close(rd);
+    return rc;
+}
+
+int sr_local_run_sources(sr_local *l)
+{
+    int rc = 0;
+    for (int i = 0; i < l->topo->ndeps; i++) {
+        dep_state *ds = &l->deps[i];
+        if (ds->selected && ds->dep->source && run_source(l, ds) != 0) rc = -1;
+    }
+    return rc;
+}
+
+void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    assert(d >= l->topo->deps && d < l->topo->deps + l->topo->ndeps);
+    const dep_state *ds = &l->deps[d - l->topo->deps];
+    for (int p = 0; p < ds->ntasks; p++) {
+        if (!ds->live[p]) continue;
+        const sr_task *t = &ds->tasks[p];
+        st->in += t->stats.in;
+        st->delivered += t->stats.delivered;
+        st->out += t->stats.out;
+        st->dead += t->stats.dead;
+        st->filtered += t->stats.filtered;
+        st->dropped_errors += t->dropped_errors;
+    }
+}

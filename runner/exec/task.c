@@ -1,0 +1,343 @@
+/* task.c — one instance of a deployment's operator chain: feeding records, staging outputs, dead
+ * letters. */
+#include "exec/task.h"
+#include "exec/source.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition)
+{
+    memset(t, 0, sizeof(*t));
+    t->topo = topo;
+    t->dep = dep;
+    t->partition = partition;
+    sr_arena_init(&t->arena, 256 * 1024);
+    t->log_budget = 10;
+}
+
+void sr_task_destroy(sr_task *t)
+{
+    sr_arena_free(&t->arena);
+    sr_buf_free(&t->obuf);
+    free(t->outs);
+    memset(t, 0, sizeof(*t));
+}
+
+int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->err, sizeof(t->err), fmt, ap);
+    va_end(ap);
+    t->err_op = op;
+    return -1;
+}
+
+static sr_out *new_out(sr_task *t)
+{
+    if (t->nouts == t->capouts) {
+        t->capouts = t->capouts ? t->capouts * 2 : 256;
+        t->outs = sr_xrealloc(t->outs, sizeof(sr_out) * t->capouts);
+    }
+    sr_out *o = &t->outs[t->nouts++];
+    memset(o, 0, sizeof(*o));
+    o->partition = -1;
+    return o;
+}
+
+/* What a produced record takes beyond its key, value and headers' bytes (librdkafka counts
+ * under 50 for the record and 10 for each header's lengths), with room to spare. */
+#define RECORD_OVERHEAD 256
+#define HEADER_OVERHEAD 10
+
+static size_t headers_size(const sr_header *h, uint32_t n)
+{
+    size_t s = 0;
+    for (uint32_t i = 0; i < n; i++) s += h[i].nlen + h[i].vlen + HEADER_OVERHEAD;
+    return s;
+}
+
+void sr_header_put(sr_buf *b, const char *name, size_t nlen, const char *val, size_t vlen)
+{
+    uint32_t n = (uint32_t)nlen;
+    int32_t v = val ? (int32_t)vlen : -1;
+    sr_buf_put(b, &n, sizeof(n));
+    sr_buf_put(b, name, nlen);
+    sr_buf_put(b, &v, sizeof(v));
+    if (val) sr_buf_put(b, val, vlen);
+}
+
+static void put_key(sr_task *t, sr_out *o, const char *key, size_t len, bool null)
+{
+    o->key_off = t->obuf.len;
+    o->key_len = null ? -1 : (int32_t)len;
+    if (!null) sr_buf_put(&t->obuf, key, len);
+    sr_buf_putc(&t->obuf, 0); /* keys are also used as C strings */
+}
+
+int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_record *r)
+{
+    size_t mark = t->obuf.len;
+    sr_out *o = new_out(t);
+    o->topic = topic;
+    o->ts = r->ts;
+    o->val_off = t->obuf.len;
+    if (sr_json_write(&t->obuf, &r->value) != 0) {
+        t->nouts--;
+        t->obuf.len = mark;
+        return sr_task_fail(t, op,
+                            "the record cannot be written as JSON: it holds NaN or infinity");
+    }
+    o->val_len = t->obuf.len - o->val_off;
+    if (r->key.type == SR_STR)
+        put_key(t, o, r->key.u.s, r->key.len, false);
+    else
+        put_key(t, o, NULL, 0, true);
+    o->hdr_off = t->obuf.len;
+    for (uint32_t i = 0; i < r->nhdr; i++)
+        sr_header_put(&t->obuf, r->hdr[i].name, r->hdr[i].nlen, r->hdr[i].val, r->hdr[i].vlen);
+    o->nhdr = r->nhdr;
+    o->hdr_len = t->obuf.len - o->hdr_off;
+    size_t size = o->val_len + (o->key_len > 0 ? (size_t)o->key_len : 0) + o->hdr_len;
+    if (t->max_msg_bytes && size + RECORD_OVERHEAD > t->max_msg_bytes) {
+        t->nouts--;
+        t->obuf.len = mark;
+        return sr_task_fail(t, op,
+                            "the output to %s takes %zu bytes, more than message.max.bytes (%zu)",
+                            topic->name, size, t->max_msg_bytes);
+    }
+    return 0;
+}
+
+int sr_emit(sr_task *t, const sr_op *op, sr_record *r)
+{
+    const sr_op *next = op ? op->next : (t->dep->nops ? &t->dep->ops[0] : NULL);
+    if (next) return next->type->process(t, next, r);
+    t->reached_end = true;
+    if (op && (op->type->flags & SR_OP_TERMINAL)) return 0;
+    for (int i = 0; i < t->dep->noutputs; i++)
+        if (sr_task_output(t, op, t->dep->outputs[i], r) != 0) return -1;
+    return 0;
+}
+
+static void log_error(sr_task *t, const sr_origin *o, const char *where, const char *reason)
+{
+    if (t->log_budget <= 0) return;
+    t->log_budget--;
+    char at[256];
+    if (o->file)
+        snprintf(at, sizeof(at), "%s:%ld", o->file, o->line);
+    else
+        snprintf(at, sizeof(at), "%s[%d]@%lld", o->topic ? o->topic : "?", o->partition,
+                 (long long)o->offset);
+    fprintf(stderr, "streamrun: %s: record %s failed in %s: %s%s\n", t->dep->name, at, where,
+            reason, t->log_budget == 0 ? " (further record errors are counted, not logged)" : "");
+}
+
+void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, const char *reason)
+{
+    t->stats.dead++;
+    if (!t->dep->dead_letter) {
+        t->dropped_errors++;
+        log_error(t, o, where, reason);
+        return;
+    }
+    size_t vlen = o->rawlen, klen = o->keylen;
+    uint32_t nin = o->nhdr;
+    char why[1024];
+    snprintf(why, sizeof(why), "%s", reason);
+    bool cut = false;
+    if (t->max_msg_bytes) {
+        /* the streamrun.* headers, the longer reason and streamrun.source.size included */
+        size_t meta = RECORD_OVERHEAD + 8 * (HEADER_OVERHEAD + 32) + strlen(reason) + 256 +
+                      strlen(where) + strlen(t->dep->name) + (o->topic ? strlen(o->topic) : 0) +
+                      (o->file ? strlen(o->file) : 0);
+        size_t budget = t->max_msg_bytes > meta ? t->max_msg_bytes - meta : 0;
+        size_t hin = headers_size(o->hdr, o->nhdr);
+        if (vlen + klen + hin > budget) {
+            cut = true;
+            char more[160] = "";
+            if (klen + hin > budget) { /* the value alone cannot make room */
+                nin = 0;
+                hin = 0;
+                snprintf(more, sizeof(more), "; the input's %u headers are left out", o->nhdr);
+                if (klen > budget) {
+                    klen = budget;
+                    snprintf(more + strlen(more), sizeof(more) - strlen(more),
+                             "; its key holds the first %zu of %zu bytes", klen, o->keylen);
+                }
+            }
+            size_t room = budget - klen - hin;
+            vlen = vlen < room ? vlen : room;
+            snprintf(why, sizeof(why),
+                     "%s (the dead letter is cut to fit message.max.bytes, %zu: its value holds "
+                     "the first %zu of %zu bytes%s)",
+                     reason, t->max_msg_bytes, vlen, o->rawlen, more);
+        }
+    }
+    sr_out *out = new_out(t);
+    out->topic = t->dep->dead_letter;
+    out->ts = o->ts;
+    out->val_off = t->obuf.len;
+    sr_buf_put(&t->obuf, o->raw, vlen);
+    out->val_len = vlen;
+    out->val_null = o->tombstone;
+    put_key(t, out, o->key, klen, o->key == NULL);
+    out->hdr_off = t->obuf.len;
+    for (uint32_t i = 0; i < nin; i++)
+        sr_header_put(&t->obuf, o->hdr[i].name, o->hdr[i].nlen, o->hdr[i].val, o->hdr[i].vlen);
+    uint32_t n = nin;
+    char num[32];
+#define HDR(name, val, len) (sr_header_put(&t->obuf, name, strlen(name), val, len), n++)
+    HDR("streamrun.error", why, strlen(why));
+    HDR("streamrun.operator", where, strlen(where));
+    HDR("streamrun.deployment", t->dep->name, strlen(t->dep->name));
+    if (o->topic) {
+        HDR("streamrun.source.topic", o->topic, strlen(o->topic));
+        snprintf(num, sizeof(num), "%d", o->partition);
+        HDR("streamrun.source.partition", num, strlen(num));
+        snprintf(num, sizeof(num), "%lld", (long long)o->offset);
+        HDR("streamrun.source.offset", num, strlen(num));
+    }
+    if (o->file) {
+        HDR("streamrun.source.file", o->file, strlen(o->file));
+        snprintf(num, sizeof(num), "%ld", o->line);
+        HDR("streamrun.source.line", num, strlen(num));
+    }
+    if (cut) {
+        snprintf(num, sizeof(num), "%zu", o->rawlen);
+        HDR("streamrun.source.size", num, strlen(num));
+    }
+#undef HDR
+    out->nhdr = n;
+    out->hdr_len = t->obuf.len - out->hdr_off;
+}
+
+int sr_task_feed(sr_task *t, const sr_origin *o, const sr_value *value)
+{
+    t->origin = o;
+    t->stats.in++;
+    size_t mark_n = t->nouts, mark_len = t->obuf.len;
+    sr_record r = {0};
+    if (value) {
+        r.value = *value;
+    } else if (o->tombstone) {
+        sr_task_dead_letter(t, o, "input",
+                            "the record has no value (a tombstone: its value is null)");
+        return 1;
+    } else {
+        char err[160];
+        size_t pos = 0;
+        if (sr_json_parse(&t->arena, o->raw, o->rawlen, &r.value, err, sizeof(err), &pos) != 0) {
+            char reason[256];
+            snprintf(reason, sizeof(reason), "invalid JSON at byte %zu: %s", pos + 1, err);
+            sr_task_dead_letter(t, o, "input", reason);
+            return 1;
+        }
+    }
+    r.key = o->key ? sr_str(o->key, o->keylen) : sr_null();
+    r.ts = o->ts;
+    r.hdr = o->hdr;
+    r.nhdr = o->nhdr;
+    t->err_op = NULL;
+    t->err[0] = 0;
+    t->reached_end = false;
+    if (sr_emit(t, NULL, &r) != 0) {
+        /* all or nothing: withdraw what this input produced, dead-letter the input */
+        t->nouts = mark_n;
+        t->obuf.len = mark_len;
+        sr_task_dead_letter(t, o, t->err_op ? t->err_op->label : "output", t->err);
+        return 1;
+    }
+    t->stats.out += t->nouts - mark_n;
+    /* route and to write topics without reaching the end of the pipeline */
+    if (t->reached_end || t->nouts > mark_n)
+        t->stats.delivered++;
+    else
+        t->stats.filtered++;
+    assert(t->stats.in == t->stats.delivered + t->stats.filtered + t->stats.dead);
+    return 0;
+}
+
+void sr_task_batch_done(sr_task *t)
+{
+    t->nouts = 0;
+    t->obuf.len = 0;
+    sr_arena_reset(&t->arena);
+}
+
+int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r)
+{
+    if (r->value.type == SR_OBJ) return 0;
+    return sr_task_fail(t, op, "the record must be a JSON object, not %s",
+                        sr_type_name((sr_type)r->value.type));
+}
+
+int sr_task_feed_row(sr_task *t, const sr_source *src, const sr_readrec *rec, sr_arena *scratch,
+                     int64_t now_ms)
+{
+    sr_origin org = {.raw = rec->raw,
+                     .rawlen = rec->rawlen,
+                     .ts = now_ms,
+                     .file = src->path,
+                     .line = rec->line,
+                     .partition = -1,
+                     .offset = -1};
+    t->now_ms = now_ms;
+    if (!rec->ok) {
+        t->origin = &org;
+        t->stats.in++;
+        sr_task_dead_letter(t, &org, "source", rec->reason);
+        return 1;
+    }
+    const sr_value *v = &rec->value;
+    if (src->key && v->type == SR_OBJ) {
+        sr_value *kv = sr_obj_get(v, src->key, strlen(src->key));
+        if (kv && kv->type != SR_NULL) {
+            sr_value ks = sr_value_to_str(scratch, kv);
+            org.key = ks.u.s;
+            org.keylen = ks.len;
+        }
+    }
+    if (src->timestamp && v->type == SR_OBJ) {
+        sr_value *tv = sr_obj_get(v, src->timestamp, strlen(src->timestamp));
+        if (tv && sr_is_number(tv)) org.ts = (int64_t)sr_num_double(tv);
+    }
+    return sr_task_feed(t, &org, v);
+}
+
+int sr_record_json(sr_buf *b, const sr_record *r, bool metadata)
+{
+    if (metadata) {
+        sr_buf_puts(b, "{\"key\":");
+        sr_json_write(b, &r->key);
+        sr_buf_printf(b, ",\"timestamp\":%lld,\"value\":", (long long)r->ts);
+    }
+    int rc = sr_json_write(b, &r->value);
+    if (metadata) sr_buf_putc(b, '}');
+    return rc;
+}
+
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
+                       int (*out)(sr_task *t, const sr_op *op, sr_record *r))
+{
+    pthread_mutex_lock(&output_lock);
+    int rc = out(t, op, r);
+    pthread_mutex_unlock(&output_lock);
+    return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
+}
+
+void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out)
+{
+    assert(filtered + dead <= in);
+    fprintf(fp, "%llu in (%llu delivered, %llu filtered, %llu dead-lettered), %llu out",
+            (unsigned long long)in, (unsigned long long)(in - filtered - dead),
+            (unsigned long long)filtered, (unsigned long long)dead, (unsigned long long)out);
+}

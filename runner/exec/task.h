@@ -1,0 +1,159 @@
+/* task.h — one instance of a deployment's operator chain for one input partition. */
+#ifndef SR_TASK_H
+#define SR_TASK_H
+
+#include "load/topology.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* An output the task staged during the current batch: key, value and
+ * headers are in the task's output buffer (offsets), ready to produce. */
+typedef struct sr_out {
+    const sr_topic *topic;
+    int32_t partition; /* -1: chosen by key */
+    int64_t ts;
+    size_t key_off;
+    int32_t key_len; /* -1: null key */
+    size_t val_off;
+    size_t val_len;
+    size_t hdr_off; /* headers as (u32 nlen, name, i32 vlen, val)* */
+    uint32_t nhdr;
+    size_t hdr_len;
+    bool val_null; /* a null value (the dead letter of a tombstone); val_len is 0 */
+} sr_out;
+
+/* Where operators that write files (write) put their lines instead of the file system: under
+ * `streamrun test`, a capture in memory, so that testing a topology writes no file. line() is
+ * called under the output lock of sr_output_and_emit, with one line's text (no newline); the
+ * text is valid during the call only. */
+typedef struct sr_file_sink {
+    void (*line)(void *ud, const char *path, const char *text, size_t len);
+    void *ud;
+} sr_file_sink;
+
+/* What became of a task's inputs. Every input is counted once in `in` and once in exactly one
+ * of delivered, filtered and dead, so in == delivered + filtered + dead:
+ * - delivered: it made at least one record that reached the end of the pipeline (written to a
+ *   topic, or the end of a pipeline that has no output);
+ * - filtered: it failed nowhere but nothing it made got through (a filter, a route no case of
+ *   which matched, an explode of an empty array);
+ * - dead: it failed (dead-lettered, or counted in dropped_errors without a deadLetter topic).
+ * `out` counts the records written to topics (dead letters apart); one input may make several
+ * (explode, route with mode all), so out may exceed in. */
+typedef struct sr_task_stats {
+    uint64_t in, delivered, filtered, dead;
+    uint64_t out;
+} sr_task_stats;
+
+/* Prints counts as the summaries of run and up do: "N in (D delivered, F filtered, X
+ * dead-lettered), O out", with delivered = in - filtered - dead. */
+void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out);
+
+struct sr_task {
+    const sr_topology *topo;
+    const sr_deployment *dep;
+    int32_t partition;
+    sr_arena arena;          /* scratch for the current record (or batch) */
+    const sr_origin *origin; /* input being processed */
+    int64_t now_ms;          /* clock for now(): wall clock, or the test clock */
+    /* error of the current input */
+    const sr_op *err_op;
+    char err[512];
+    /* outputs staged in this batch */
+    sr_buf obuf;
+    sr_out *outs;
+    size_t nouts, capouts;
+    sr_task_stats stats;
+    sr_task_stats stats_committed; /* the runner's: stats at the last commit (an aborted
+                                      transaction's records are counted again when redone) */
+    bool reached_end; /* a record of the current input got to the end of the pipeline */
+    /* records with no dead-letter topic to go to: counted and logged */
+    uint64_t dropped_errors;
+    int log_budget;            /* rate limit for error logs */
+    void *user;                /* the runner's */
+    const sr_file_sink *files; /* NULL: write steps write their files; else captured (borrowed) */
+    /* what one produced record may take (the producer's message.max.bytes), 0: no limit. An
+     * output over it fails its input; a dead letter over it is cut to fit (sr_task_dead_letter) */
+    size_t max_msg_bytes;
+};
+
+void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition);
+void sr_task_destroy(sr_task *t);
+
+/* Feeds one input record: parses origin->raw as JSON (or takes `value` when
+ * not NULL, e.g. a CSV row already built), runs the chain, and stages the
+ * outputs. A record that fails anywhere is dead-lettered with the reason,
+ * and whatever it had produced is withdrawn. Returns 0 if processed, 1 if
+ * dead-lettered. Never fails the run. */
+int sr_task_feed(sr_task *t, const sr_origin *origin, const sr_value *value);
+/* Feeds one row read from a source file (struct sr_readrec, source.h): a row
+ * that could not be read is dead-lettered with its file and line; otherwise
+ * its key and event time come from the source's key and timestamp fields
+ * (the event time defaults to now_ms). Key text goes to scratch, which must
+ * live until the task's outputs are taken. Returns what sr_task_feed does. */
+struct sr_readrec;
+int sr_task_feed_row(sr_task *t, const sr_source *src, const struct sr_readrec *rec,
+                     sr_arena *scratch, int64_t now_ms);
+/* Records an input that failed (also before it became a record: a bad CSV row...): stages its
+ * dead letter (the original value, key and headers, plus streamrun.* headers with the reason and
+ * the source), or counts and logs it when the deployment has no deadLetter topic. A dead letter
+ * over max_msg_bytes is cut to fit, never dropped: the value first (streamrun.source.size then
+ * holds the original size), then the input's headers, then the key; the reason says what was
+ * cut. A tombstone's dead letter has a null value. */
+void sr_task_dead_letter(sr_task *t, const sr_origin *origin, const char *op, const char *reason);
+
+/* Sets the current input's error: "operator: message". Returns -1. */
+int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Serialises r and stages it for topic. Returns 0, or -1 (sr_task_fail) when
+ * the value cannot be written as JSON. */
+int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_record *r);
+
+/* Appends r as one JSON line's text (no newline): the value, or with metadata
+ * {"key","timestamp","value"}. Returns 0, or -1 when the value holds NaN or
+ * infinity (b then holds what could be written). */
+int sr_record_json(sr_buf *b, const sr_record *r, bool metadata);
+
+/* For operators that write records somewhere and pass them on (print,
+ * write): runs out(t, op, r) under one process-wide lock — the tasks of a
+ * deployment may run on several threads — then, outside the lock, passes r
+ * on. Returns out's failure, or what the downstream returned. */
+int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
+                       int (*out)(sr_task *t, const sr_op *op, sr_record *r));
+
+/* Fails (returns -1) unless the record value is an object. */
+int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
+
+/* After the runner has taken the staged outputs: drops them and resets the
+ * batch arena. */
+void sr_task_batch_done(sr_task *t);
+
+/* Appends one header as sr_out holds them: u32 name length, name, i32 value length (-1: no
+ * value), value. */
+void sr_header_put(sr_buf *b, const char *name, size_t nlen, const char *val, size_t vlen);
+
+/* Reads the header at h (as sr_header_put lays it out) into *out, which borrows from h; returns
+ * where the next one starts. */
+static inline const char *sr_header_next(const char *h, sr_header *out)
+{
+    uint32_t nlen;
+    int32_t vlen;
+    memcpy(&nlen, h, 4);
+    out->name = h + 4;
+    out->nlen = nlen;
+    h += 4 + nlen;
+    memcpy(&vlen, h, 4);
+    out->val = vlen < 0 ? NULL : h + 4;
+    out->vlen = vlen < 0 ? 0 : (uint32_t)vlen;
+    return h + 4 + (vlen < 0 ? 0 : vlen);
+}
+
+/* Record key as text, for partitioning and for output. */
+static inline const char *sr_out_key(const sr_task *t, const sr_out *o)
+{
+    return o->key_len < 0 ? NULL : t->obuf.d + o->key_off;
+}
+
+#endif

@@ -1,0 +1,66 @@
+/* kafka.h — the Kafka runtime: deployments as consumer-group members with their own producer. */
+#ifndef SR_KAFKA_H
+#define SR_KAFKA_H
+
+#include "load/topology.h"
+
+#include <signal.h>
+
+typedef struct sr_up_opts {
+    const char *bootstraps;  /* bootstrap.servers */
+    bool embedded;           /* tune clients for the embedded broker (mock cluster) */
+    const char *const *only; /* deployment names to run; all when nonly is 0 */
+    int nonly;
+    bool exit_at_end;       /* stop when every input is consumed to its end offset at start */
+    int commit_interval_ms; /* default 1000 */
+    bool progress;          /* a progress line on stderr */
+    int workers; /* threads processing a deployment's partitions (1: the consumer's alone) */
+    volatile sig_atomic_t *stop; /* set to stop gracefully (signal handlers set it) */
+} sr_up_opts;
+
+typedef struct sr_up_stats {
+    uint64_t in, out, dead, filtered, dropped_errors;
+    uint64_t offset_resets; /* inputs reset by OFFSET_OUT_OF_RANGE: data was lost upstream */
+    double secs;
+} sr_up_stats;
+
+/* Runs the selected deployments of t until *o->stop, or, with exit_at_end,
+ * until they have consumed what their inputs held when they started (and
+ * sources have replayed their files). Every deployment with inputs is a
+ * member of its consumer group; on assignment a task is created for each
+ * input partition, on revocation it is flushed, committed and dropped.
+ * Delivery is at-least-once: outputs are produced and flushed before the
+ * input offsets are committed. Returns 0, or -1 with err set when a delivery
+ * finally failed or a client could not be created (nothing is committed past
+ * a failed delivery). Per-deployment statistics are printed on stderr;
+ * totals go to *st when st is not NULL. */
+int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *st, char *err,
+              size_t errsize);
+
+/* Checks a `kafka:` property as `up` will set it: librdkafka must know the name and accept the
+ * value, and partition.assignment.strategy must stay range (tasks are per partition number, so
+ * co-partitioned inputs must land on one member; and assignments are eager). Returns 0, or -1
+ * with a message in err and *at_name set when the name is at fault (with a close known name,
+ * if any, in the message). The message never holds the value (it may be a secret). */
+int sr_kafka_check_property(const char *name, const char *value, char *err, size_t errsize,
+                            bool *at_name);
+
+/* Whether librdkafka takes property name for a consumer (consumer) or a producer: true unless
+ * it lists the property for the other kind of client only. */
+bool sr_kafka_prop_applies(const char *name, bool consumer);
+
+/* Why property name=value lets a topology file run code or write files (loads libraries, runs
+ * a shell command...), or NULL when it does not. `validate` and `up` refuse such a property
+ * unless the user allows it (--allow-unsafe-kafka-properties). The reason never quotes the
+ * value. Returns a static string. */
+const char *sr_kafka_unsafe_property(const char *name, const char *value);
+
+/* true when property name holds a secret (a password, a private key...): diagnostics that quote
+ * the file's lines hide its value. */
+bool sr_kafka_secret_property(const char *name);
+
+/* Sets a librdkafka property, reporting failures with the property name; err never holds the
+ * value (it may be a secret). */
+int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize);
+
+#endif

@@ -1,0 +1,958 @@
+/* expr.c — expression lexer, parser and static type checker. */
+#include "load/expr_int.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NESTING 200 /* deepest nesting of parentheses, brackets and unary operators */
+
+/* ---- tokens ------------------------------------------------------------------ */
+
+typedef enum {
+    T_EOF,
+    T_NUM,
+    T_STR,
+    T_IDENT, /* plain name or keyword */
+    T_QNAME, /* `quoted name` */
+    T_META,  /* $name */
+    T_OP,    /* punctuation: text in op[] */
+    T_BAD,
+} tok_kind;
+
+typedef struct token {
+    tok_kind kind;
+    uint32_t off, len;
+    char op[3];
+} token;
+
+/* Where errors go: a diagnostics list with the YAML node, or a text buffer. */
+typedef struct parser {
+    sr_expr *e;
+    const char *s;
+    size_t n;
+    size_t pos;
+    token tok;
+    int nerr;
+    int depth; /* nesting of parse_expr/parse_unary calls, bounded */
+    /* error sinks */
+    sr_check *ck;
+    const sr_ynode *where;
+    char *errbuf;
+    size_t errsize;
+} parser;
+
+static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    p->nerr++;
+    if (p->ck) {
+        sr_mark m = sr_ysub_mark(p->where, off, len ? len : 1);
+        sr_err(p->ck->dg, p->ck->file, m, "%s", msg);
+    } else if (p->errbuf && p->nerr == 1) {
+        snprintf(p->errbuf, p->errsize, "col %u: %s", off + 1, msg);
+    }
+}
+
+/* "column N" (or "line L, column N") of expression offset off, in the file when
+ * the expression came from one, for messages that refer to another place. */
+static const char *where_is(const parser *p, uint32_t off, char *buf, size_t size)
+{
+    if (!p->ck) {
+        snprintf(buf, size, "column %u", off + 1);
+        return buf;
+    }
+    sr_mark at = sr_ysub_mark(p->where, off, 1), here = sr_ysub_mark(p->where, p->tok.off, 1);
+    if (at.line == here.line)
+        snprintf(buf, size, "column %d", at.col);
+    else
+        snprintf(buf, size, "line %d, column %d", at.line, at.col);
+    return buf;
+}
+
+static bool is_name_start(int c)
+{
+    return isalpha(c) || c == '_';
+}
+
+static bool is_name_char(int c)
+{
+    return isalnum(c) || c == '_';
+}
+
+static void next(parser *p)
+{
+    const char *s = p->s;
+    size_t i = p->pos;
+    while (i < p->n && isspace((unsigned char)s[i])) i++;
+    token *t = &p->tok;
+    memset(t, 0, sizeof(*t));
+    t->off = (uint32_t)i;
+    if (i >= p->n) {
+        t->kind = T_EOF;
+        p->pos = i;
+        return;
+    }
+    unsigned char c = (unsigned char)s[i];
+    if (isdigit(c) || (c == '.' && i + 1 < p->n && isdigit((unsigned char)s[i + 1]))) {
+        size_t j = i;
+        while (j < p->n && isdigit((unsigned char)s[j])) j++;
+        if (j < p->n && s[j] == '.' && j + 1 < p->n && isdigit((unsigned char)s[j + 1])) {
+            j++;
+            while (j < p->n && isdigit((unsigned char)s[j])) j++;
+        }
+        if (j < p->n && (s[j] == 'e' || s[j] == 'E')) {
+            size_t k = j + 1;
+            if (k < p->n && (s[k] == '+' || s[k] == '-')) k++;
+            if (k < p->n && isdigit((unsigned char)s[k])) {
+                while (k < p->n && isdigit((unsigned char)s[k])) k++;
+                j = k;
+            }
+        }
+        t->kind = T_NUM;
+        t->len = (uint32_t)(j - i);
+        p->pos = j;
+        return;
+    }
+    if (c == '"' || c == '\'') {
+        size_t j = i + 1;
+        while (j < p->n && s[j] != (char)c) {
+            if (s[j] == '\\' && j + 1 < p->n) j++;
+            j++;
+        }
+        if (j >= p->n) {
+            t->kind = T_BAD;
+            t->len = (uint32_t)(j - i);
+            perr(p, (uint32_t)i, 1, "unterminated string: expected a closing %c", c);
+            p->pos = p->n;
+            return;
+        }
+        t->kind = T_STR;
+        t->len = (uint32_t)(j + 1 - i);
+        p->pos = j + 1;
+        return;
+    }
+    if (c == '`') {
+        size_t j = i + 1;
+        while (j < p->n && s[j] != '`') j++;
+        if (j >= p->n) {
+            t->kind = T_BAD;
+            perr(p, (uint32_t)i, 1, "unterminated `name`: expected a closing backtick");
+            p->pos = p->n;
+            return;
+        }
+        if (j == i + 1) perr(p, (uint32_t)i, 2, "empty `name`");
+        t->kind = T_QNAME;
+        t->len = (uint32_t)(j + 1 - i);
+        p->pos = j + 1;
+        return;
+    }
+    if (is_name_start(c)) {
+        size_t j = i;
+        while (j < p->n && is_name_char((unsigned char)s[j])) j++;
+        t->kind = T_IDENT;
+        t->len = (uint32_t)(j - i);
+        p->pos = j;
+        return;
+    }
+    if (c == '$') {
+        size_t j = i + 1;
+        while (j < p->n && is_name_char((unsigned char)s[j])) j++;
+        t->kind = T_META;
+        t->len = (uint32_t)(j - i);
+        p->pos = j;
+        return;
+    }
+    static const char *two[] = {"==", "!=", "<=", ">=", "??", "&&", "||", NULL};
+    for (int k = 0; two[k]; k++) {
+        if (i + 1 < p->n && s[i] == two[k][0] && s[i + 1] == two[k][1]) {
+            t->kind = T_OP;
+            t->len = 2;
+            memcpy(t->op, two[k], 2);
+            p->pos = i + 2;
+            return;
+        }
+    }
+    if (strchr("+-*/%<>()[],.?:!", c)) {
+        t->kind = T_OP;
+        t->len = 1;
+        t->op[0] = (char)c;
+        p->pos = i + 1;
+        return;
+    }
+    if (c == '=') {
+        perr(p, (uint32_t)i, 1, "unexpected '='; did you mean '=='?");
+    } else if (c >= 0x20 && c < 0x7f) {
+        perr(p, (uint32_t)i, 1, "unexpected character '%c'", c);
+    } else {
+        perr(p, (uint32_t)i, 1, "unexpected byte 0x%02x", c);
+    }
+    t->kind = T_BAD;
+    t->len = 1;
+    p->pos = p->n; /* one lexical error per expression is enough */
+}
+
+static bool is_op(const parser *p, const char *op)
+{
+    return p->tok.kind == T_OP && strcmp(p->tok.op, op) == 0;
+}
+
+static bool is_kw(const parser *p, const char *kw)
+{
+    return p->tok.kind == T_IDENT && p->tok.len == strlen(kw) &&
+           memcmp(p->s + p->tok.off, kw, p->tok.len) == 0;
+}
+
+static void describe_tok(const parser *p, char *buf, size_t size)
+{
+    if (p->tok.kind == T_EOF)
+        snprintf(buf, size, "the end of the expression");
+    else
+        snprintf(buf, size, "'%.*s'", (int)(p->tok.len > 40 ? 40 : p->tok.len), p->s + p->tok.off);
+}
+
+/* ---- nodes ------------------------------------------------------------------- */
+
+static enode *mknode(parser *p, node_kind k, uint32_t off, uint32_t end, int nkids)
+{
+    enode *n = sr_arena_calloc(&p->e->pool, sizeof(*n));
+    n->kind = k;
+    n->off = off;
+    n->len = end > off ? end - off : 0;
+    n->height = 1;
+    n->nkids = nkids;
+    if (nkids) n->kids = sr_arena_calloc(&p->e->pool, sizeof(enode *) * (size_t)nkids);
+    return n;
+}
+
+/* Sets n's height from its kids, now attached. A tree past SR_MAX_HEIGHT is
+ * refused at the operator that made it too deep (off, len), so that checking
+ * and evaluating it, which recurse once per level, cannot overflow the stack.
+ * Returns n, or NULL after the error. */
+static enode *seal(parser *p, enode *n, uint32_t off, uint32_t len)
+{
+    for (int i = 0; i < n->nkids; i++) {
+        assert(n->kids[i] && n->kids[i]->height >= 1);
+        if (n->kids[i]->height + 1 > n->height) n->height = n->kids[i]->height + 1;
+    }
+    if (n->height <= SR_MAX_HEIGHT) return n;
+    perr(p, off, len,
+         "expression too deep: more than %d levels of operators (each operator of a chain such as "
+         "'a + b + c' is one level); split it over several steps",
+         SR_MAX_HEIGHT);
+    return NULL;
+}
+
+/* Appends a step to field path n, doubling its room as needed (a long path
+ * costs linear, not quadratic, memory). */
+static void path_push(parser *p, enode *n, path_seg seg)
+{
+    assert(n->kind == N_FIELD);
+    if (n->u.path.nsegs == n->u.path.cap) {
+        int cap = n->u.path.cap ? 2 * n->u.path.cap : 4;
+        path_seg *segs = sr_arena_alloc(&p->e->pool, sizeof(path_seg) * (size_t)cap);
+        memcpy(segs, n->u.path.segs, sizeof(path_seg) * (size_t)n->u.path.nsegs);
+        n->u.path.segs = segs;
+        n->u.path.cap = cap;
+    }
+    n->u.path.segs[n->u.path.nsegs++] = seg;
+}
+
+static uint32_t node_end(const enode *n)
+{
+    return n->off + n->len;
+}
+
+/* Decodes a quoted string literal token into the pool. */
+static bool decode_string(parser *p, const token *t, sr_value *out)
+{
+    const char *s = p->s + t->off + 1;
+    size_t n = t->len - 2;
+    char *d = sr_arena_alloc(&p->e->pool, n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c != '\\') {
+            d[j++] = c;
+            continue;
+        }
+        char e = s[++i];
+        switch (e) {
+        case 'n': d[j++] = '\n'; break;
+        case 't': d[j++] = '\t'; break;
+        case 'r': d[j++] = '\r'; break;
+        case '\\': d[j++] = '\\'; break;
+        case '"': d[j++] = '"'; break;
+        case '\'': d[j++] = '\''; break;
+        case '0': d[j++] = '\0'; break;
+        default:
+            perr(p, t->off + 1 + (uint32_t)i - 1, 2, "unknown escape '\\%c' in string", e);
+            return false;
+        }
+    }
+    d[j] = 0;
+    *out = sr_str(d, j);
+    return true;
+}
+
+static enode *parse_expr(parser *p);
+
+static enode *parse_args(parser *p, enode *call, uint32_t start)
+{
+    enode *args[64];
+    int n = 0;
+    next(p); /* ( */
+    if (!is_op(p, ")")) {
+        for (;;) {
+            enode *a = parse_expr(p);
+            if (!a) return NULL;
+            if (n == 64) {
+                perr(p, a->off, a->len, "too many arguments: a call takes at most 64");
+                return NULL;
+            }
+            args[n++] = a;
+            if (is_op(p, ",")) {
+                next(p);
+                continue;
+            }
+            break;
+        }
+    }
+    if (!is_op(p, ")")) {
+        char what[64];
+        describe_tok(p, what, sizeof(what));
+        perr(p, p->tok.off, p->tok.len, "expected ',' or ')' in the argument list, found %s", what);
+        return NULL;
+    }
+    uint32_t end = p->tok.off + 1;
+    next(p);
+    enode *c = mknode(p, N_CALL, start, end, n);
+    c->u.fn = call->u.fn;
+    for (int i = 0; i < n; i++) c->kids[i] = args[i];
+    return seal(p, c, start, (uint32_t)strlen(c->u.fn->doc.name));
+}
+
+static bool meta_from_name(const char *s, size_t n, meta_kind *m)
+{
+    static const struct {
+        const char *name;
+        meta_kind kind;
+    } metas[] = {{"key", M_KEY},
+                 {"timestamp", M_TIMESTAMP},
+                 {"partition", M_PARTITION},
+                 {"offset", M_OFFSET},
+                 {"topic", M_TOPIC}};
+    for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++) {
+        if (strlen(metas[i].name) == n && memcmp(metas[i].name, s, n) == 0) {
+            *m = metas[i].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+static enode *parse_primary(parser *p)
+{
+    token t = p->tok;
+    const char *s = p->s + t.off;
+    switch (t.kind) {
+    case T_NUM: {
+        enode *n = mknode(p, N_LIT, t.off, t.off + t.len, 0);
+        sr_value raw = {
+            .type = SR_NUM, .len = t.len, .u.s = sr_arena_strndup(&p->e->pool, s, t.len)};
+        sr_value v = sr_num_norm(&raw);
+        if (v.type == SR_DBL && memchr(s, '.', t.len) == NULL && memchr(s, 'e', t.len) == NULL &&
+            memchr(s, 'E', t.len) == NULL) {
+            perr(p, t.off, t.len, "integer literal '%.*s' does not fit in 64 bits", (int)t.len, s);
+        } else if (v.type == SR_DBL && !isfinite(v.u.d)) {
+            perr(p, t.off, t.len, "number literal '%.*s' is out of range", (int)t.len, s);
+        }
+        n->u.lit = v;
+        n->type = SR_T_NUM;
+        next(p);
+        return n;
+    }
+    case T_STR: {
+        enode *n = mknode(p, N_LIT, t.off, t.off + t.len, 0);
+        if (!decode_string(p, &t, &n->u.lit)) return NULL;
+        n->type = SR_T_STR;
+        next(p);
+        return n;
+    }
+    case T_QNAME:
+    case T_IDENT: {
+        if (t.kind == T_IDENT) {
+            if (is_kw(p, "true") || is_kw(p, "false")) {
+                enode *n = mknode(p, N_LIT, t.off, t.off + t.len, 0);
+                n->u.lit = sr_bool(s[0] == 't');
+                n->type = SR_T_BOOL;
+                next(p);
+                return n;
+            }
+            if (is_kw(p, "null")) {
+                enode *n = mknode(p, N_LIT, t.off, t.off + t.len, 0);
+                n->u.lit = sr_null();
+                n->type = SR_T_NULL;
+                next(p);
+                return n;
+            }
+            if (is_kw(p, "and") || is_kw(p, "or")) {
+                perr(p, t.off, t.len, "expected an expression before '%.*s'", (int)t.len, s);
+                return NULL;
+            }
+        }
+        const char *name = t.kind == T_QNAME ? s + 1 : s;
+        uint32_t nlen = t.kind == T_QNAME ? t.len - 2 : t.len;
+        next(p);
+        if (t.kind == T_IDENT && is_op(p, "(")) {
+            const func *f = sr_func_find(name, nlen);
+            if (!f) {
+                const char *cands[128];
+                int nc = 0;
+                for (const func *g = sr_funcs; g->doc.name && nc < 128; g++)
+                    cands[nc++] = g->doc.name;
+                char want[64];
+                snprintf(want, sizeof(want), "%.*s", (int)(nlen > 60 ? 60 : nlen), name);
+                const char *sug = sr_suggest(want, cands, nc);
+                if (sug)
+                    perr(p, t.off, t.len, "unknown function '%s'; did you mean '%s'?", want, sug);
+                else
+                    perr(p, t.off, t.len, "unknown function '%s'", want);
+                return NULL;
+            }
+            enode tmp = {.u.fn = f};
+            return parse_args(p, &tmp, t.off);
+        }
+        enode *n = mknode(p, N_FIELD, t.off, t.off + t.len, 0);
+        n->u.path.segs = sr_arena_calloc(&p->e->pool, sizeof(path_seg));
+        n->u.path.segs[0].name = sr_arena_strndup(&p->e->pool, name, nlen);
+        n->u.path.segs[0].nlen = nlen;
+        n->u.path.nsegs = n->u.path.cap = 1;
+        return n;
+    }
+    case T_META: {
+        meta_kind m;
+        if (!meta_from_name(s + 1, t.len - 1, &m)) {
+            static const char *names[] = {"$key", "$timestamp", "$partition", "$offset", "$topic"};
+            char want[64];
+            snprintf(want, sizeof(want), "%.*s", (int)(t.len > 60 ? 60 : t.len), s);
+            const char *sug = sr_suggest(want, names, 5);
+            if (sug)
+                perr(p, t.off, t.len, "unknown record metadata '%s'; did you mean '%s'?", want,
+                     sug);
+            else
+                perr(p, t.off, t.len,
+                     "unknown record metadata '%s' (expected $key, $timestamp, $partition, "
+                     "$offset or $topic)",
+                     want);
+            return NULL;
+        }
+        enode *n = mknode(p, N_META, t.off, t.off + t.len, 0);
+        n->u.meta = m;
+        n->type = (m == M_KEY || m == M_TOPIC) ? SR_T_ANY : SR_T_NUM;
+        next(p);
+        return n;
+    }
+    case T_OP:
+        if (is_op(p, "(")) {
+            if (p->depth + 1 > MAX_NESTING) { /* point at the '(' itself */
+                perr(p, t.off, 1, "expression nested more than %d levels deep", MAX_NESTING);
+                return NULL;
+            }
+            next(p);
+            enode *inner = parse_expr(p);
+            if (!inner) return NULL;
+            if (!is_op(p, ")")) {
+                char what[64], buf[48];
+                describe_tok(p, what, sizeof(what));
+                perr(p, p->tok.off, p->tok.len, "expected ')' to close the '(' at %s, found %s",
+                     where_is(p, t.off, buf, sizeof(buf)), what);
+                return NULL;
+            }
+            /* widen the span to cover the parentheses */
+            inner->len = p->tok.off + 1 - inner->off;
+            if (inner->off > t.off) {
+                inner->len += inner->off - t.off;
+                inner->off = t.off;
+            }
+            next(p);
+            return inner;
+        }
+        /* fall through */
+    default: {
+        if (t.kind == T_BAD) return NULL;
+        char what[64];
+        describe_tok(p, what, sizeof(what));
+        perr(p, t.off, t.len, "expected an expression, found %s", what);
+        return NULL;
+    }
+    }
+}
+
+static enode *parse_postfix(parser *p)
+{
+    enode *n = parse_primary(p);
+    while (n) {
+        if (is_op(p, ".")) {
+            uint32_t dot = p->tok.off;
+            next(p);
+            if (p->tok.kind != T_IDENT && p->tok.kind != T_QNAME) {
+                char what[64];
+                describe_tok(p, what, sizeof(what));
+                perr(p, p->tok.off, p->tok.len, "expected a field name after '.', found %s", what);
+                return NULL;
+            }
+            const char *name = p->s + p->tok.off + (p->tok.kind == T_QNAME);
+            uint32_t nlen = p->tok.len - (p->tok.kind == T_QNAME ? 2 : 0);
+            uint32_t end = p->tok.off + p->tok.len;
+            next(p);
+            if (n->kind == N_FIELD) { /* extend the path */
+                path_push(p, n, (path_seg){sr_arena_strndup(&p->e->pool, name, nlen), nlen, 0});
+                n->len = end - n->off;
+            } else {
+                enode *g = mknode(p, N_GET, n->off, end, 1);
+                g->kids[0] = n;
+                g->u.get.name = sr_arena_strndup(&p->e->pool, name, nlen);
+                g->u.get.nlen = nlen;
+                n = seal(p, g, dot, 1);
+            }
+        } else if (is_op(p, "[")) {
+            uint32_t open = p->tok.off;
+            next(p);
+            enode *idx = parse_expr(p);
+            if (!idx) return NULL;
+            if (!is_op(p, "]")) {
+                char what[64], buf[48];
+                describe_tok(p, what, sizeof(what));
+                perr(p, p->tok.off, p->tok.len, "expected ']' to close the '[' at %s, found %s",
+                     where_is(p, open, buf, sizeof(buf)), what);
+                return NULL;
+            }
+            uint32_t end = p->tok.off + 1;
+            next(p);
+            if (n->kind == N_FIELD && idx->kind == N_LIT &&
+                (idx->u.lit.type == SR_INT || idx->u.lit.type == SR_STR)) {
+                path_seg seg = {0};
+                if (idx->u.lit.type == SR_INT) {
+                    seg.index = idx->u.lit.u.i;
+                } else {
+                    seg.name = idx->u.lit.u.s;
+                    seg.nlen = idx->u.lit.len;
+                }
+                path_push(p, n, seg);
+                n->len = end - n->off;
+            } else {
+                enode *x = mknode(p, N_INDEX, n->off, end, 2);
+                x->kids[0] = n;
+                x->kids[1] = idx;
+                n = seal(p, x, open, 1);
+            }
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+enum { PREC_CMP = 4 }; /* precedence of the comparisons in binops[] */
+
+static enode *parse_binary(parser *p, int min_prec);
+
+/* Unary '-' and '!' bind tightest; the keyword 'not' applies to a whole
+ * comparison, as in Python and SQL: 'not x > 1' is 'not (x > 1)'. */
+static enode *parse_unary(parser *p)
+{
+    token t = p->tok;
+    if (is_op(p, "-") || is_op(p, "!") || is_kw(p, "not")) {
+        if (p->depth + 1 > MAX_NESTING) {
+            perr(p, t.off, t.len, "expression nested more than %d levels deep", MAX_NESTING);
+            return NULL;
+        }
+        next(p);
+        p->depth++;
+        enode *k = t.kind == T_IDENT ? parse_binary(p, PREC_CMP) : parse_unary(p);
+        p->depth--;
+        if (!k) return NULL;
+        bool neg = t.op[0] == '-';
+        /* fold -literal into a literal */
+        if (neg && k->kind == N_LIT && (k->u.lit.type == SR_INT || k->u.lit.type == SR_DBL)) {
+            if (k->u.lit.type == SR_DBL) {
+                k->u.lit.u.d = -k->u.lit.u.d;
+            } else if (k->u.lit.u.i != INT64_MIN) {
+                k->u.lit.u.i = -k->u.lit.u.i;
+            }
+            k->len = node_end(k) - t.off;
+            k->off = t.off;
+            return k;
+        }
+        enode *n = mknode(p, neg ? N_NEG : N_NOT, t.off, node_end(k), 1);
+        n->kids[0] = k;
+        return seal(p, n, t.off, t.len);
+    }
+    return parse_postfix(p);
+}
+
+typedef struct binop {
+    const char *tok; /* operator or keyword */
+    node_kind kind;
+    int prec;
+} binop;
+
+static const binop binops[] = {
+    {"??", N_COALESCE, 1}, {"or", N_OR, 2}, {"||", N_OR, 2}, {"and", N_AND, 3},
+    {"&&", N_AND, 3},      {"==", N_EQ, 4}, {"!=", N_NE, 4}, {"<", N_LT, 4},
+    {"<=", N_LE, 4},       {">", N_GT, 4},  {">=", N_GE, 4}, {"+", N_ADD, 5},
+    {"-", N_SUB, 5},       {"*", N_MUL, 6}, {"/", N_DIV, 6}, {"%", N_MOD, 6},
+};
+
+static const binop *peek_binop(const parser *p)
+{
+    for (size_t i = 0; i < sizeof(binops) / sizeof(binops[0]); i++) {
+        const binop *b = &binops[i];
+        if (isalpha((unsigned char)b->tok[0]) ? is_kw(p, b->tok) : is_op(p, b->tok)) return b;
+    }
+    return NULL;
+}
+
+static enode *parse_binary(parser *p, int min_prec)
+{
+    enode *l = parse_unary(p);
+    while (l) {
+        const binop *b = peek_binop(p);
+        if (!b || b->prec < min_prec) break;
+        token optok = p->tok;
+        next(p);
+        /* comparisons do not chain; everything else is left-associative */
+        enode *r = parse_binary(p, b->prec + 1);
+        if (!r) return NULL;
+        if (b->prec == PREC_CMP) {
+            const binop *b2 = peek_binop(p);
+            if (b2 && b2->prec == PREC_CMP) {
+                perr(p, p->tok.off, p->tok.len,
+                     "comparisons do not chain: write 'a < b and b < c' instead of 'a < b < c'");
+                return NULL;
+            }
+        }
+        enode *n = mknode(p, b->kind, l->off, node_end(r), 2);
+        n->kids[0] = l;
+        n->kids[1] = r;
+        l = seal(p, n, optok.off, optok.len);
+    }
+    return l;
+}
+
+static enode *parse_expr_nested(parser *p);
+
+/* Every nested construct passes through here or parse_unary: bound the depth
+ * so that a hostile expression cannot overflow the stack. */
+static enode *parse_expr(parser *p)
+{
+    if (++p->depth > MAX_NESTING) {
+        perr(p, p->tok.off, p->tok.len, "expression nested more than %d levels deep", MAX_NESTING);
+        p->depth--;
+        return NULL;
+    }
+    enode *n = parse_expr_nested(p);
+    p->depth--;
+    return n;
+}
+
+static enode *parse_expr_nested(parser *p)
+{
+    enode *c = parse_binary(p, 1);
+    if (!c || !is_op(p, "?")) return c;
+    token q = p->tok;
+    next(p);
+    enode *a = parse_expr(p);
+    if (!a) return NULL;
+    if (!is_op(p, ":")) {
+        char what[64];
+        describe_tok(p, what, sizeof(what));
+        perr(p, p->tok.off, p->tok.len, "expected ':' in 'condition ? a : b', found %s", what);
+        return NULL;
+    }
+    next(p);
+    enode *b = parse_expr(p);
+    if (!b) return NULL;
+    enode *n = mknode(p, N_COND, c->off, node_end(b), 3);
+    n->kids[0] = c;
+    n->kids[1] = a;
+    n->kids[2] = b;
+    return seal(p, n, q.off, q.len);
+}
+
+/* ---- static types -------------------------------------------------------------- */
+
+const char *sr_stype_name(sr_stype t)
+{
+    static const char *names[] = {"any", "null", "boolean", "number", "string", "array", "object"};
+    return names[t];
+}
+
+static const char *op_text(node_kind k)
+{
+    for (size_t i = 0; i < sizeof(binops) / sizeof(binops[0]); i++)
+        if (binops[i].kind == k) return binops[i].tok;
+    return "?";
+}
+
+static sr_stype join(sr_stype a, sr_stype b)
+{
+    if (a == b) return a;
+    if (a == SR_T_NULL) return b == SR_T_ANY ? SR_T_ANY : b;
+    if (b == SR_T_NULL) return a;
+    return SR_T_ANY;
+}
+
+static bool num_ok(sr_stype t)
+{
+    return t == SR_T_ANY || t == SR_T_NUM;
+}
+
+static bool bool_ok(sr_stype t)
+{
+    return t == SR_T_ANY || t == SR_T_BOOL || t == SR_T_NULL;
+}
+
+static void check_field(parser *p, enode *n)
+{
+    if (!p->ck || !p->ck->schema.closed) return;
+    const char *name = n->u.path.segs[0].name;
+    if (sr_schema_has(&p->ck->schema, name)) return;
+    const sr_schema *s = &p->ck->schema;
+    const char *sug = sr_suggest(name, (const char *const *)s->names, s->n);
+    char known[300] = "";
+    size_t kl = 0;
+    for (int i = 0; i < s->n && kl < sizeof(known) - 40; i++)
+        kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", s->names[i]);
+    uint32_t len = n->u.path.segs[0].nlen + (p->s[n->off] == '`' ? 2 : 0);
+    if (sug)
+        perr(p, n->off, len, "field '%s' does not exist here; did you mean '%s'? (fields: %s)",
+             name, sug, known);
+    else
+        perr(p, n->off, len, "field '%s' does not exist here (fields: %s)", name, known);
+}
+
+/* A call's own argument check; out of line so that the types array is not in
+ * the frame of every level of typecheck's recursion. */
+static __attribute__((noinline)) void check_call(parser *p, const enode *n)
+{
+    sr_stype types[64];
+    assert(n->nkids <= 64); /* the parser refuses more arguments */
+    for (int i = 0; i < n->nkids; i++) types[i] = n->kids[i]->type;
+    const char *msg = n->u.fn->check(n, types, n->nkids);
+    if (msg) perr(p, n->off, n->len, "%s", msg);
+}
+
+/* Recurses once per level: the parser has bounded the height (SR_MAX_HEIGHT). */
+static void typecheck(parser *p, enode *n)
+{
+    for (int i = 0; i < n->nkids; i++) typecheck(p, n->kids[i]);
+    sr_stype a = n->nkids > 0 ? n->kids[0]->type : SR_T_ANY;
+    sr_stype b = n->nkids > 1 ? n->kids[1]->type : SR_T_ANY;
+    switch (n->kind) {
+    case N_LIT:
+    case N_META: break;
+    case N_FIELD:
+        n->type = SR_T_ANY;
+        check_field(p, n);
+        break;
+    case N_GET:
+        if (a != SR_T_ANY && a != SR_T_OBJ)
+            perr(p, n->off, n->len, "cannot take a field of a %s", sr_stype_name(a));
+        n->type = SR_T_ANY;
+        break;
+    case N_INDEX:
+        if (a != SR_T_ANY && a != SR_T_OBJ && a != SR_T_ARR)
+            perr(p, n->off, n->len, "cannot index a %s", sr_stype_name(a));
+        if (b != SR_T_ANY && b != SR_T_NUM && b != SR_T_STR)
+            perr(p, n->kids[1]->off, n->kids[1]->len,
+                 "an index must be a number or a string, not %s", sr_stype_name(b));
+        n->type = SR_T_ANY;
+        break;
+    case N_NEG:
+        if (!num_ok(a))
+            perr(p, n->off, n->len, "unary '-' needs a number, not %s", sr_stype_name(a));
+        n->type = SR_T_NUM;
+        break;
+    case N_NOT:
+        if (!bool_ok(a))
+            perr(p, n->off, n->len, "'%s' needs a boolean, not %s",
+                 p->s[n->off] == '!' ? "!" : "not", sr_stype_name(a));
+        n->type = SR_T_BOOL;
+        break;
+    case N_ADD:
+        if ((a == SR_T_STR || a == SR_T_ANY) && (b == SR_T_STR || b == SR_T_ANY) &&
+            (a == SR_T_STR || b == SR_T_STR)) {
+            n->type = SR_T_STR;
+            break;
+        }
+        /* fall through */
+    case N_SUB:
+    case N_MUL:
+    case N_DIV:
+    case N_MOD:
+        if (!num_ok(a) || !num_ok(b)) {
+            const enode *bad = !num_ok(a) ? n->kids[0] : n->kids[1];
+            /* '+' also joins strings: next to a string, blame the other operand */
+            if (n->kind == N_ADD && a == SR_T_STR && b != SR_T_STR && !num_ok(b)) bad = n->kids[1];
+            perr(p, bad->off, bad->len, "operator '%s' needs numbers%s, not %s", op_text(n->kind),
+                 n->kind == N_ADD ? " (or two strings)" : "", sr_stype_name(bad->type));
+        }
+        n->type = (n->kind == N_ADD && (a == SR_T_ANY && b == SR_T_ANY)) ? SR_T_ANY : SR_T_NUM;
+        break;
+    case N_EQ:
+    case N_NE:
+        if (a != SR_T_ANY && b != SR_T_ANY && a != SR_T_NULL && b != SR_T_NULL && a != b)
+            perr(p, n->off, n->len, "comparing a %s with a %s is always %s", sr_stype_name(a),
+                 sr_stype_name(b), n->kind == N_EQ ? "false" : "true");
+        n->type = SR_T_BOOL;
+        break;
+    case N_LT:
+    case N_LE:
+    case N_GT:
+    case N_GE:
+        for (int i = 0; i < 2; i++) {
+            sr_stype t = n->kids[i]->type;
+            if (t != SR_T_ANY && t != SR_T_NUM && t != SR_T_STR)
+                perr(p, n->kids[i]->off, n->kids[i]->len,
+                     "operator '%s' compares numbers or strings, not %s", op_text(n->kind),
+                     sr_stype_name(t));
+        }
+        if ((a == SR_T_NUM && b == SR_T_STR) || (a == SR_T_STR && b == SR_T_NUM))
+            perr(p, n->off, n->len, "cannot order a %s against a %s", sr_stype_name(a),
+                 sr_stype_name(b));
+        n->type = SR_T_BOOL;
+        break;
+    case N_AND:
+    case N_OR: {
+        /* name the operator as written: and/&&, or/|| */
+        const char *op = op_text(n->kind);
+        size_t at = node_end(n->kids[0]);
+        while (at < p->n && isspace((unsigned char)p->s[at])) at++;
+        if (at < p->n && (p->s[at] == '&' || p->s[at] == '|')) op = p->s[at] == '&' ? "&&" : "||";
+        for (int i = 0; i < 2; i++) {
+            if (!bool_ok(n->kids[i]->type))
+                perr(p, n->kids[i]->off, n->kids[i]->len, "'%s' needs booleans, not %s", op,
+                     sr_stype_name(n->kids[i]->type));
+        }
+        n->type = SR_T_BOOL;
+        break;
+    }
+    case N_COALESCE: n->type = join(a, b); break;
+    case N_COND:
+        if (!bool_ok(a))
+            perr(p, n->kids[0]->off, n->kids[0]->len, "a condition must be a boolean, not %s",
+                 sr_stype_name(a));
+        n->type = join(n->kids[1]->type, n->kids[2]->type);
+        break;
+    case N_CALL: {
+        const func *f = n->u.fn;
+        if (n->nkids < f->min || (f->max >= 0 && n->nkids > f->max)) {
+            char want[48];
+            if (f->max == f->min)
+                snprintf(want, sizeof(want), "%d argument%s", f->min, f->min == 1 ? "" : "s");
+            else if (f->max < 0)
+                snprintf(want, sizeof(want), "at least %d argument%s", f->min,
+                         f->min == 1 ? "" : "s");
+            else
+                snprintf(want, sizeof(want), "%d to %d arguments", f->min, f->max);
+            perr(p, n->off, n->len, "%s() takes %s, got %d", f->doc.name, want, n->nkids);
+            n->type = f->ret;
+            break;
+        }
+        n->type = f->ret;
+        if (f->check) check_call(p, n);
+        break;
+    }
+    }
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+
+static sr_expr *compile(parser *p, const char *text, size_t len)
+{
+    sr_expr *e = sr_xcalloc(1, sizeof(*e));
+    sr_arena_init(&e->pool, 1024);
+    e->text = sr_xstrndup(text, len);
+    e->len = len;
+    p->e = e;
+    p->s = e->text;
+    p->n = len;
+    p->pos = 0;
+    p->depth = -1; /* the expression itself is not nested */
+    next(p);
+    if (p->tok.kind == T_EOF) {
+        perr(p, 0, 0, "empty expression");
+    } else {
+        e->root = parse_expr(p);
+        if (e->root && p->tok.kind != T_EOF && p->nerr == 0) {
+            char what[64];
+            describe_tok(p, what, sizeof(what));
+            perr(p, p->tok.off, p->tok.len,
+                 "expected an operator or the end of the expression, found %s", what);
+        }
+        if (e->root && p->nerr == 0) typecheck(p, e->root);
+    }
+    if (p->nerr) {
+        sr_expr_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck)
+{
+    parser p = {.ck = ck, .where = n};
+    if (!sr_yis_scalar(n)) {
+        sr_err(ck->dg, ck->file, n->mark, "expected an expression (a string), found a %s",
+               sr_ykind_name(n));
+        return NULL;
+    }
+    return compile(&p, n->text, n->len);
+}
+
+sr_expr *sr_expr_compile_text(const char *text, size_t len, char *err, size_t errsize)
+{
+    parser p = {.errbuf = err, .errsize = errsize};
+    if (err && errsize) err[0] = 0;
+    return compile(&p, text, len);
+}
+
+void sr_expr_free(sr_expr *e)
+{
+    if (!e) return;
+    sr_arena_free(&e->pool);
+    free(e->text);
+    free(e);
+}
+
+sr_stype sr_expr_type(const sr_expr *e)
+{
+    return e->root->type;
+}
+
+const char *sr_expr_text(const sr_expr *e)
+{
+    return e->text;
+}
+
+const char *sr_expr_root_field(const sr_expr *e)
+{
+    const enode *n = e->root;
+    if (n->kind != N_FIELD) return NULL;
+    for (int i = 0; i < n->u.path.nsegs; i++)
+        if (!n->u.path.segs[i].name) return NULL;
+    return n->u.path.segs[0].name;
+}

@@ -1,0 +1,55 @@
+/* expr.h — the expression language: parsed and type-checked once, evaluated per record. */
+#ifndef SR_EXPR_H
+#define SR_EXPR_H
+
+#include "load/topology.h"
+#include "exec/task.h"
+
+/* Static types found at load time. ANY is a field whose type is not known
+ * until a record arrives; operators then check at run time. */
+typedef enum {
+    SR_T_ANY = 0,
+    SR_T_NULL,
+    SR_T_BOOL,
+    SR_T_NUM,
+    SR_T_STR,
+    SR_T_ARR,
+    SR_T_OBJ,
+} sr_stype;
+
+const char *sr_stype_name(sr_stype t);
+
+/* Compiles the expression in scalar n (its text) for the pipeline position
+ * described by ck (known fields). Errors go to ck->dg at their exact place.
+ * Returns NULL on error. The caller frees with sr_expr_free. */
+sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck);
+/* Compiles plain text without a file: errors are formatted into err as
+ * "col N: message". For tests, tools and fuzzing. */
+sr_expr *sr_expr_compile_text(const char *text, size_t len, char *err, size_t errsize);
+void sr_expr_free(sr_expr *e);
+
+sr_stype sr_expr_type(const sr_expr *e);
+const char *sr_expr_text(const sr_expr *e);
+/* When the whole expression is a field path of plain names (a.b.c), the
+ * first name, else NULL. */
+const char *sr_expr_root_field(const sr_expr *e);
+
+/* Evaluates e against record r in task t. Result memory is from t->arena.
+ * Returns 0 with *out set (SR_MISSING only where the expression allows it,
+ * e.g. a bare field reference evaluated by has()), or -1 with the reason in
+ * t->err (via sr_task_fail with op). */
+int sr_expr_eval(const sr_expr *e, sr_task *t, const sr_op *op, const sr_record *r, sr_value *out);
+
+/* Evaluates e as a condition: true, false, or -1 on error (a non-boolean
+ * result is an error; null counts as false). */
+int sr_expr_test(const sr_expr *e, sr_task *t, const sr_op *op, const sr_record *r);
+
+/* Function table, for docs and "did you mean". */
+typedef struct sr_func_doc {
+    const char *name, *signature, *doc, *example;
+} sr_func_doc;
+/* The i-th built-in function's documentation, for i < sr_func_count(). */
+const sr_func_doc *sr_func_doc_at(int i);
+int sr_func_count(void);
+
+#endif

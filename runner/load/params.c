@@ -1,0 +1,549 @@
+/* params.c — parameter tables: parsing and checking operator settings, and field schemas. */
+#include "load/expr.h"
+#include "load/topology.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- schemas --------------------------------------------------------------------- */
+
+void sr_schema_set_open(sr_schema *s)
+{
+    sr_schema_free(s);
+}
+
+bool sr_schema_has(const sr_schema *s, const char *name)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], name) == 0) return true;
+    return false;
+}
+
+void sr_schema_add(sr_schema *s, const char *name)
+{
+    if (sr_schema_has(s, name)) return;
+    s->names = sr_xrealloc(s->names, sizeof(char *) * (size_t)(s->n + 1));
+    s->names[s->n++] = sr_xstrdup(name);
+}
+
+void sr_schema_del(sr_schema *s, const char *name)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (strcmp(s->names[i], name) == 0) {
+            free(s->names[i]);
+            memmove(&s->names[i], &s->names[i + 1], sizeof(char *) * (size_t)(s->n - i - 1));
+            s->n--;
+            return;
+        }
+    }
+}
+
+void sr_schema_copy(sr_schema *dst, const sr_schema *src)
+{
+    sr_schema_free(dst);
+    dst->closed = src->closed;
+    for (int i = 0; i < src->n; i++) sr_schema_add(dst, src->names[i]);
+}
+
+void sr_schema_free(sr_schema *s)
+{
+    for (int i = 0; i < s->n; i++) free(s->names[i]);
+    free(s->names);
+    s->names = NULL;
+    s->n = 0;
+    s->closed = false;
+}
+
+/* ---- durations -------------------------------------------------------------------- */
+
+bool sr_parse_duration(const char *s, int64_t *ms)
+{
+    char *end;
+    if (!*s || !(isdigit((unsigned char)*s) || *s == '.')) return false;
+    double v = strtod(s, &end);
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"", 1},        {"ms", 1},      {"s", 1000},    {"m", 60000},
+                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) == 0) {
+            double r = v * units[i].ms;
+            if (r < 0 || r > 9.2e18) return false;
+            *ms = (int64_t)r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+#define AT(conf, off, type) ((type *)((char *)(conf) + (off)))
+
+const char *sr_ydesc(const sr_ynode *n, char *buf, size_t size)
+{
+    if (!n || sr_yis_null(n))
+        snprintf(buf, size, "null");
+    else if (n->kind == SR_Y_MAP)
+        snprintf(buf, size, "a mapping");
+    else if (n->kind == SR_Y_SEQ)
+        snprintf(buf, size, "a list");
+    else {
+        /* one line of at most 40 bytes: messages stay on one line */
+        size_t len = strcspn(n->text, "\r\n");
+        bool cut = len < n->len || len > 40;
+        if (len > 37 && cut) len = 37;
+        snprintf(buf, size, "'%.*s%s'", (int)len, n->text, cut ? "..." : "");
+    }
+    return buf;
+}
+
+/* Reports an error about the settings being parsed, prefixed with what they belong to. */
+static void cerr(sr_check *ck, sr_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void cerr(sr_check *ck, sr_mark m, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sr_err(ck->dg, ck->file, m, "%s%s%s", ck->what ? ck->what : "", ck->what ? ": " : "", msg);
+}
+
+/* "a|b|c" as "a, b or c". */
+static const char *choices_text(const char *choices, char *buf, size_t size)
+{
+    size_t n = 0, bars = 0;
+    for (const char *c = choices; *c; c++) bars += *c == '|';
+    buf[0] = 0;
+    for (const char *c = choices; *c && n + 8 < size; c++) {
+        if (*c != '|') {
+            buf[n++] = *c;
+        } else {
+            const char *sep = --bars ? ", " : " or ";
+            n += (size_t)snprintf(buf + n, size - n, "%s", sep);
+        }
+    }
+    buf[n < size ? n : size - 1] = 0;
+    return buf;
+}
+
+static const char *ptype_desc(const sr_param *p, char *buf, size_t size)
+{
+    switch (p->type) {
+    case SR_P_STR: return "a string";
+    case SR_P_INT: return "a whole number";
+    case SR_P_NUM: return "a number";
+    case SR_P_BOOL: return "true or false";
+    case SR_P_ENUM: return choices_text(p->choices, buf, size);
+    case SR_P_DURATION: return "a duration such as 500ms, 10s, 5m or 1h";
+    case SR_P_EXPR: return "an expression";
+    case SR_P_FIELD: return "a field name";
+    case SR_P_FIELDS: return "a field name or a list of field names";
+    case SR_P_TOPIC: return "a topic name";
+    case SR_P_EXPRMAP: return "a mapping of field names to expressions";
+    case SR_P_STRMAP: return "a mapping such as {name: value}";
+    case SR_P_LIST: return "a non-empty list";
+    }
+    return "?";
+}
+
+static int wrong(sr_check *ck, const sr_param *p, const sr_ynode *n)
+{
+    char want[256], got[64];
+    cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, ptype_desc(p, want, sizeof(want)),
+         sr_ydesc(n, got, sizeof(got)));
+    return -1;
+}
+
+void sr_no_field(sr_check *ck, sr_mark m, const char *name)
+{
+    const sr_schema *sc = &ck->schema;
+    const char *sug = sr_suggest(name, (const char *const *)sc->names, sc->n);
+    char known[300] = "";
+    size_t kl = 0;
+    for (int i = 0; i < sc->n && kl < sizeof(known) - 40; i++)
+        kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", sc->names[i]);
+    if (sug)
+        cerr(ck, m, "field '%s' does not exist here; did you mean '%s'? (fields: %s)", name, sug,
+             known);
+    else
+        cerr(ck, m, "field '%s' does not exist here (fields: %s)", name, known);
+}
+
+bool sr_reported_in(const sr_check *ck, const sr_ynode *n)
+{
+    return sr_diag_error_within(ck->dg, ck->file, n->mark);
+}
+
+/* A scalar that is a plain name (no spaces); quoted or plain. */
+static bool is_name(const sr_ynode *n)
+{
+    return sr_yis_scalar(n) && n->len > 0 && !sr_yis_null(n);
+}
+
+static int parse_enum(const sr_param *p, const sr_ynode *n, int *out, sr_check *ck)
+{
+    if (!sr_yis_scalar(n)) return wrong(ck, p, n);
+    /* YAML's null (null, Null, NULL, ~) names a choice called "null" */
+    const char *text = sr_yis_null(n) ? "null" : n->text;
+    size_t tlen = strlen(text);
+    const char *c = p->choices;
+    for (int i = 0; *c; i++) {
+        const char *bar = strchr(c, '|');
+        size_t len = bar ? (size_t)(bar - c) : strlen(c);
+        if (len == tlen && memcmp(c, text, len) == 0) {
+            *out = i;
+            return 0;
+        }
+        if (!bar) break;
+        c = bar + 1;
+    }
+    char buf[256], want[256], got[64];
+    snprintf(buf, sizeof(buf), "%s", p->choices);
+    const char *cands[16];
+    int nc = 0;
+    for (char *tok = strtok(buf, "|"); tok && nc < 16; tok = strtok(NULL, "|")) cands[nc++] = tok;
+    const char *sug = sr_suggest(n->text, cands, nc);
+    choices_text(p->choices, want, sizeof(want));
+    sr_ydesc(n, got, sizeof(got));
+    if (sug)
+        cerr(ck, n->mark, "'%s' must be %s, not %s; did you mean '%s'?", p->name, want, got, sug);
+    else
+        cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, want, got);
+    return -1;
+}
+
+static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_check *ck);
+
+int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_check *ck)
+{
+    char got[64];
+    switch (p->type) {
+    case SR_P_STR:
+        if (!sr_yis_scalar(n) || sr_yis_null(n)) return wrong(ck, p, n);
+        *AT(conf, p->off, char *) = sr_xstrdup(n->text);
+        return 0;
+    case SR_P_FIELD:
+        if (!is_name(n)) return wrong(ck, p, n);
+        *AT(conf, p->off, char *) = sr_xstrdup(n->text);
+        return 0;
+    case SR_P_INT: {
+        long long v;
+        if (!sr_yscalar_int(n, &v)) return wrong(ck, p, n);
+        *AT(conf, p->off, int64_t) = v;
+        return 0;
+    }
+    case SR_P_NUM: {
+        double v;
+        if (!sr_yscalar_double(n, &v)) return wrong(ck, p, n);
+        *AT(conf, p->off, double) = v;
+        return 0;
+    }
+    case SR_P_BOOL: {
+        bool v;
+        if (!sr_yscalar_bool(n, &v)) return wrong(ck, p, n);
+        *AT(conf, p->off, bool) = v;
+        return 0;
+    }
+    case SR_P_ENUM: return parse_enum(p, n, AT(conf, p->off, int), ck);
+    case SR_P_DURATION: {
+        int64_t ms;
+        if (!sr_yis_scalar(n) || !sr_parse_duration(n->text, &ms)) return wrong(ck, p, n);
+        *AT(conf, p->off, int64_t) = ms;
+        return 0;
+    }
+    case SR_P_EXPR: {
+        if (sr_reported_in(ck, n)) return -1; /* e.g. an unset ${VAR}: one error is enough */
+        sr_expr *e = sr_expr_compile(n, ck);
+        if (!e) return -1;
+        *AT(conf, p->off, sr_expr *) = e;
+        return 0;
+    }
+    case SR_P_FIELDS: {
+        sr_strv *v = AT(conf, p->off, sr_strv);
+        const sr_ynode *items[1] = {n};
+        const sr_ynode *const *list = items;
+        int count = 1;
+        if (n->kind == SR_Y_SEQ) {
+            list = (const sr_ynode *const *)n->kids;
+            count = n->nkids;
+        } else if (!is_name(n)) {
+            return wrong(ck, p, n);
+        }
+        int rc = 0;
+        v->v = sr_xcalloc((size_t)count + 1, sizeof(char *));
+        v->len = sr_xcalloc((size_t)count + 1, sizeof(size_t));
+        v->marks = sr_xcalloc((size_t)count + 1, sizeof(sr_mark));
+        for (int i = 0; i < count; i++) {
+            if (!is_name(list[i])) {
+                cerr(ck, list[i]->mark, "'%s' must list field names, not %s", p->name,
+                     sr_ydesc(list[i], got, sizeof(got)));
+                rc = -1;
+                continue;
+            }
+            v->marks[v->n] = list[i]->mark;
+            v->len[v->n] = strlen(list[i]->text);
+            v->v[v->n++] = sr_xstrdup(list[i]->text);
+        }
+        if (count == 0) {
+            cerr(ck, n->mark, "'%s' must list at least one field", p->name);
+            rc = -1;
+        }
+        return rc;
+    }
+    case SR_P_TOPIC: return parse_topic(p, n, AT(conf, p->off, sr_topic *), ck);
+    case SR_P_EXPRMAP:
+    case SR_P_STRMAP: {
+        if (n->kind != SR_Y_MAP || n->nkids == 0) {
+            char want[64];
+            cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, ptype_desc(p, want, sizeof(want)),
+                 n->kind == SR_Y_MAP ? "an empty mapping" : sr_ydesc(n, got, sizeof(got)));
+            return -1;
+        }
+        int count = n->nkids / 2, rc = 0;
+        char **names = sr_xcalloc((size_t)count, sizeof(char *));
+        void **vals = sr_xcalloc((size_t)count, sizeof(void *));
+        int k = 0;
+        for (int i = 0; i < count; i++) {
+            const sr_ynode *key = n->kids[2 * i], *val = n->kids[2 * i + 1];
+            if (!is_name(key)) {
+                cerr(ck, key->mark, "'%s': a key must be a %s name, not %s", p->name,
+                     p->type == SR_P_EXPRMAP ? "field" : "plain", sr_ydesc(key, got, sizeof(got)));
+                rc = -1;
+                continue;
+            }
+            if (p->type == SR_P_EXPRMAP) {
+                sr_expr *e = sr_reported_in(ck, val) ? NULL : sr_expr_compile(val, ck);
+                if (!e) {
+                    rc = -1;
+                    continue;
+                }
+                /* later entries see earlier ones */
+                if (ck->schema.closed) sr_schema_add(&ck->schema, key->text);
+                vals[k] = e;
+            } else {
+                if (!sr_yis_scalar(val) || sr_yis_null(val)) {
+                    cerr(ck, val->mark,
+                         "'%s': the value of '%s' must be a single value (text or a number), "
+                         "not %s",
+                         p->name, key->text, sr_ydesc(val, got, sizeof(got)));
+                    rc = -1;
+                    continue;
+                }
+                vals[k] = sr_xstrdup(val->text);
+            }
+            names[k++] = sr_xstrdup(key->text);
+        }
+        if (p->type == SR_P_EXPRMAP) {
+            sr_exprmap *m = AT(conf, p->off, sr_exprmap);
+            m->names = names;
+            m->len = sr_xcalloc((size_t)k + 1, sizeof(size_t));
+            for (int i = 0; i < k; i++) m->len[i] = strlen(names[i]);
+            m->exprs = (sr_expr **)vals;
+            m->n = k;
+        } else {
+            sr_strmap *m = AT(conf, p->off, sr_strmap);
+            m->names = names;
+            m->vals = (char **)vals;
+            m->n = k;
+        }
+        return rc;
+    }
+    case SR_P_LIST: {
+        if (n->kind != SR_Y_SEQ || n->nkids == 0) {
+            cerr(ck, n->mark, "'%s' must be a non-empty list, not %s", p->name,
+                 n->kind == SR_Y_SEQ ? "an empty list" : sr_ydesc(n, got, sizeof(got)));
+            return -1;
+        }
+        sr_list *l = AT(conf, p->off, sr_list);
+        l->items = sr_xcalloc((size_t)n->nkids, p->sub_size);
+        l->marks = sr_xcalloc((size_t)n->nkids, sizeof(sr_mark));
+        l->n = n->nkids;
+        int rc = 0;
+        const char *outer = ck->what;
+        for (int i = 0; i < n->nkids; i++) {
+            void *item = (char *)l->items + (size_t)i * p->sub_size;
+            char what[160];
+            snprintf(what, sizeof(what), "%s%sitem %d of '%s'", outer ? outer : "",
+                     outer ? ", " : "", i + 1, p->name);
+            l->marks[i] = n->kids[i]->mark;
+            if (sr_params_parse(p->sub, n->kids[i], item, ck, what)) rc = -1;
+        }
+        ck->what = outer;
+        return rc;
+    }
+    }
+    return -1;
+}
+
+static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_check *ck)
+{
+    if (!is_name(n)) return wrong(ck, p, n);
+    sr_topic *t = sr_topology_topic(ck->topo, n->text);
+    if (!t) {
+        /* an unset ${VAR} or a broken topics section is already reported: one error is enough */
+        if (sr_reported_in(ck, n) || ck->no_topics) return -1;
+        const char *cands[256];
+        int nc = 0;
+        for (int i = 0; i < ck->topo->ntopics && nc < 256; i++)
+            cands[nc++] = ck->topo->topics[i]->name;
+        const char *sug = sr_suggest(n->text, cands, nc);
+        char got[64];
+        sr_ydesc(n, got, sizeof(got));
+        if (sug)
+            sr_err(ck->dg, ck->file, n->mark, "unknown topic %s; did you mean '%s'?", got, sug);
+        else
+            sr_err(ck->dg, ck->file, n->mark, "unknown topic %s (declare it under 'topics:')", got);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+static bool param_set_default(const sr_param *p, void *conf)
+{
+    if (!p->def) return false;
+    switch (p->type) {
+    case SR_P_STR:
+    case SR_P_FIELD: *AT(conf, p->off, char *) = sr_xstrdup(p->def); return true;
+    case SR_P_INT: *AT(conf, p->off, int64_t) = strtoll(p->def, NULL, 10); return true;
+    case SR_P_NUM: *AT(conf, p->off, double) = strtod(p->def, NULL); return true;
+    case SR_P_BOOL: *AT(conf, p->off, bool) = strcmp(p->def, "true") == 0; return true;
+    case SR_P_ENUM: {
+        const char *c = p->choices;
+        int i = 0;
+        size_t dl = strlen(p->def);
+        while (c) {
+            if (strncmp(c, p->def, dl) == 0 && (c[dl] == '|' || c[dl] == 0)) break;
+            c = strchr(c, '|');
+            if (c) c++;
+            i++;
+        }
+        *AT(conf, p->off, int) = c ? i : 0;
+        return true;
+    }
+    case SR_P_DURATION: return sr_parse_duration(p->def, AT(conf, p->off, int64_t));
+    default: return false;
+    }
+}
+
+int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_check *ck,
+                    const char *what)
+{
+    const char *outer = ck->what;
+    ck->what = what;
+    char got[64];
+    if (!map || map->kind != SR_Y_MAP) {
+        sr_mark m = {0, 0, 0};
+        if (map) m = map->mark;
+        cerr(ck, m, "expected a mapping of settings, not %s", sr_ydesc(map, got, sizeof(got)));
+        ck->what = outer;
+        return -1;
+    }
+    int rc = 0;
+    const char *names[64];
+    int nn = 0;
+    for (const sr_param *p = params; p->name; p++) names[nn++] = p->name;
+    /* what misspelt keys were meant to be: a required key is then not reported missing too */
+    const char *meant[64];
+    int nmeant = 0;
+    /* unknown keys first, in file order */
+    for (int i = 0; i < map->nkids; i += 2) {
+        const sr_ynode *k = map->kids[i];
+        bool known = false;
+        for (int j = 0; j < nn; j++) known |= sr_yis_scalar(k) && strcmp(k->text, names[j]) == 0;
+        if (known) continue;
+        const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, names, nn) : NULL;
+        char list[300] = "";
+        size_t ll = 0;
+        for (int j = 0; j < nn && ll < sizeof(list) - 40; j++)
+            ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "", names[j]);
+        if (sug && !sr_ymap_get(map, sug)) {
+            cerr(ck, k->mark, "unknown key %s; did you mean '%s'?", sr_ydesc(k, got, sizeof(got)),
+                 sug);
+            if (nmeant < 64) meant[nmeant++] = sug;
+        } else {
+            cerr(ck, k->mark, "unknown key %s (expected%s%s)", sr_ydesc(k, got, sizeof(got)),
+                 nn > 1 ? " one of: " : ": ", list);
+        }
+        rc = -1;
+    }
+    /* then each parameter in table order, so expressions see earlier settings */
+    for (const sr_param *p = params; p->name; p++) {
+        const sr_ynode *v = sr_ymap_get(map, p->name);
+        /* `missing: null` means the choice "null" where there is one, not the default */
+        bool null_choice = v && sr_yis_null(v) && v->len && p->type == SR_P_ENUM &&
+                           strstr(p->choices, "null") != NULL;
+        if (!v || (sr_yis_null(v) && !null_choice)) {
+            if (param_set_default(p, conf)) continue;
+            bool misspelt = false;
+            for (int j = 0; j < nmeant; j++) misspelt |= meant[j] == p->name;
+            if ((p->flags & SR_PF_REQUIRED) && !misspelt) {
+                cerr(ck, map->mark, "missing required key '%s' (%s)", p->name, p->doc);
+                rc = -1;
+            }
+            continue;
+        }
+        ck->what = what;
+        if (sr_param_parse_one(p, v, conf, ck)) rc = -1;
+    }
+    ck->what = outer;
+    return rc;
+}
+
+void sr_params_free(const sr_param *params, void *conf)
+{
+    if (!conf) return;
+    for (const sr_param *p = params; p->name; p++) {
+        switch (p->type) {
+        case SR_P_STR:
+        case SR_P_FIELD: free(*AT(conf, p->off, char *)); break;
+        case SR_P_EXPR: sr_expr_free(*AT(conf, p->off, sr_expr *)); break;
+        case SR_P_FIELDS: {
+            sr_strv *v = AT(conf, p->off, sr_strv);
+            for (int i = 0; i < v->n; i++) free(v->v[i]);
+            free(v->v);
+            free(v->len);
+            free(v->marks);
+            break;
+        }
+        case SR_P_EXPRMAP: {
+            sr_exprmap *m = AT(conf, p->off, sr_exprmap);
+            for (int i = 0; i < m->n; i++) {
+                free(m->names[i]);
+                sr_expr_free(m->exprs[i]);
+            }
+            free(m->names);
+            free(m->len);
+            free(m->exprs);
+            break;
+        }
+        case SR_P_STRMAP: {
+            sr_strmap *m = AT(conf, p->off, sr_strmap);
+            for (int i = 0; i < m->n; i++) {
+                free(m->names[i]);
+                free(m->vals[i]);
+            }
+            free(m->names);
+            free(m->vals);
+            break;
+        }
+        case SR_P_LIST: {
+            sr_list *l = AT(conf, p->off, sr_list);
+            for (int i = 0; i < l->n; i++)
+                sr_params_free(p->sub, (char *)l->items + (size_t)i * p->sub_size);
+            free(l->items);
+            free(l->marks);
+            break;
+        }
+        default: break;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+/* topology.h — a checked topology: topics, deployments and their operator chains. */
+#ifndef SR_TOPOLOGY_H
+#define SR_TOPOLOGY_H
+
+#include "load/operator.h"
+
+struct sr_topic {
+    char *name; /* first: the name index (topology.c) compares the first member */
+    int partitions;
+    int index;             /* position in the topology's topics[] */
+    int replication;       /* replicationFactor, or 0 when not declared (the cluster's default) */
+    sr_strmap config;      /* Kafka topic configs as declared (checked against topic_config.h) */
+    sr_mark *config_marks; /* where each config's value is, config.n of them */
+    bool declared;         /* listed under topics: (else only referred to) */
+    const sr_srcfile *file;
+    sr_mark mark;             /* the name */
+    sr_mark partitions_mark;  /* the partitions value, or the name when not declared */
+    sr_mark replication_mark; /* the replicationFactor value, or the name */
+};
+
+typedef enum { SR_FMT_JSONL, SR_FMT_CSV } sr_format;
+
+/* A replay source: a file whose records a deployment reads instead of a topic. */
+typedef struct sr_source {
+    char *path;     /* as written */
+    char *resolved; /* relative to the topology file's directory */
+    sr_format format;
+    char *key;       /* field whose value becomes the key, or NULL */
+    char *timestamp; /* field holding event time in ms, or NULL */
+    double rate;     /* records per second, 0 = as fast as possible */
+    sr_mark mark;
+} sr_source;
+
+/* How a deployment's outputs and input offsets reach Kafka (see sr_up_run). */
+typedef enum {
+    SR_AT_LEAST_ONCE, /* flush the outputs, then commit the offsets */
+    SR_EXACTLY_ONCE   /* outputs, dead letters and offsets in one transaction per commit */
+} sr_processing;
+
+typedef struct sr_deployment {
+    char *name; /* first: the name index (topology.c) compares the first member */
+    const sr_srcfile *file;
+    sr_mark mark;
+    sr_topic **inputs;
+    int ninputs;
+    sr_topic **outputs;
+    int noutputs;
+    char *group;
+    sr_topic *dead_letter;
+    sr_source *source;
+    sr_op *ops; /* chain head: ops[0] .. ops[nops-1], linked by next */
+    int nops;
+    sr_strmap kafka; /* librdkafka properties, passed through */
+    sr_processing processing;
+    sr_mark processing_mark; /* of the `processing:` value; line 0 when not given */
+    sr_schema out_schema;    /* fields known at the end of the pipeline */
+} sr_deployment;
+
+/* A `kafka:` property with which the file could run code (sr_kafka_unsafe_property). */
+typedef struct sr_unsafe_prop {
+    const char *name; /* the file's text, as long as the topology */
+    sr_mark name_mark, value_mark;
+    const char *why; /* static */
+} sr_unsafe_prop;
+
+typedef struct sr_topology {
+    char *path;
+    char *dir; /* directory of path, for relative file names */
+    char *name;
+    char *version;
+    sr_topic **topics;
+    int ntopics;
+    sr_deployment *deps;
+    int ndeps;
+    sr_strmap kafka;   /* top-level kafka: block */
+    char *broker;      /* kafka `bootstrap.servers`, if given */
+    sr_ydoc doc;       /* kept for test cases and diagnostics */
+    sr_diag *owned_dg; /* when set, the diagnostics list that owns the source text; freed with t */
+    const sr_ynode *tests;  /* the tests: sequence, or NULL */
+    void *topic_names;      /* tsearch(3) tree of topics by name */
+    void *dep_names;        /* tsearch(3) tree of named deployments by name */
+    sr_unsafe_prop *unsafe; /* file-wide and deployments' kafka: properties, in file order */
+    int nunsafe;
+} sr_topology;
+
+/* Loads, substitutes variables, parses and checks path. On success *out is
+ * a topology the caller frees with sr_topology_free. All problems are added
+ * to dg (every one, not only the first); returns -1 if any is an error, in
+ * which case *out is still set when the file could be parsed (for graph and
+ * tests), or NULL. */
+int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg);
+void sr_topology_free(sr_topology *t);
+
+/* Adds an error to dg for each kafka: property of t that could run code (t->unsafe): what it
+ * does, and the flag that allows it; the quoted source line hides the value. For `validate` and
+ * `up`, which refuse them unless the user allows them. Returns the number of errors added. */
+int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg);
+
+/* The topic or deployment named name, or NULL; O(log n). */
+sr_topic *sr_topology_topic(const sr_topology *t, const char *name);
+const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *name);
+
+/* Context handed to operator check functions. */
+struct sr_check {
+    sr_diag *dg;
+    const sr_srcfile *file;
+    sr_topology *topo;
+    sr_deployment *dep;
+    sr_schema schema; /* fields known where the current operator reads */
+    const char *what; /* what the settings being parsed belong to, e.g. "filter (step 2)" */
+    bool no_topics;   /* the topics section could not be read: unknown names are not reported */
+};
+
+/* Parses the parameters of one table from a YAML mapping into conf. Reports
+ * unknown keys (with a suggestion), missing required keys and wrong types.
+ * Returns 0, or -1 when something was reported. */
+int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_check *ck,
+                    const char *what);
+/* Parses a single value for param p into conf (used for short forms). */
+int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_check *ck);
+void sr_params_free(const sr_param *params, void *conf);
+/* Reports that field name is not among the fields known at m (ck->schema, closed), with a
+ * suggestion and the list of known fields. */
+void sr_no_field(sr_check *ck, sr_mark m, const char *name);
+/* Whether an error was already reported inside scalar n (such as an unset ${VAR}), so that
+ * a check of its value would only repeat it. */
+bool sr_reported_in(const sr_check *ck, const sr_ynode *n);
+/* Describes n for a "must be X, not Y" message: 'text' for a scalar (shortened when long),
+ * "a mapping", "a list" or "null". Returns buf. */
+const char *sr_ydesc(const sr_ynode *n, char *buf, size_t size);
+/* Parses "10s", "500ms", "2m", "1h", "1d" or a number of ms. */
+bool sr_parse_duration(const char *s, int64_t *ms);
+
+#endif
