@@ -12,9 +12,9 @@ static const sr_param drop_params[] = {{SR_P_FIELDS, "fields", NULL, offsetof(st
                                         SR_PF_REQUIRED},
                                        {0}};
 
-static int drop_check(sr_op *op, sr_check *ck)
+static int drop_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct drop *d = op->conf;
+    struct drop *d = conf;
     for (int i = 0; i < d->fields.n; i++) sr_schema_del(&ck->schema, d->fields.v[i]);
     return 0;
 }

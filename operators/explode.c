@@ -19,9 +19,9 @@ static const sr_param explode_params[] = {
      "element the record"},
     {0}};
 
-static int explode_check(sr_op *op, sr_check *ck)
+static int explode_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct explode *e = op->conf;
+    struct explode *e = conf;
     sr_stype t = sr_expr_type(e->field);
     if (t != SR_T_ANY && t != SR_T_ARR && t != SR_T_NULL) {
         sr_err(ck->dg, ck->file, op->vmark,
@@ -58,24 +58,24 @@ static int explode_process(sr_task *t, const sr_op *op, sr_record *r)
         sr_record child = *r;
         sr_value el = arr.u.a[i];
         if (e->as) {
-            sr_value copy = sr_obj_new(&t->arena, parent.len + 1);
+            sr_value copy = sr_obj_new(sr_task_arena(t), parent.len + 1);
             memcpy(copy.u.o, parent.u.o, sizeof(sr_member) * parent.len);
             copy.len = parent.len;
-            sr_obj_set(&t->arena, &copy, e->as, strlen(e->as), el);
+            sr_obj_set(sr_task_arena(t), &copy, e->as, strlen(e->as), el);
             child.value = copy;
         } else if (e->keep.n) {
             if (el.type != SR_OBJ)
                 return sr_task_fail(t, op,
                                     "element %u must be an object to keep parent fields, not %s", i,
                                     sr_type_name((sr_type)el.type));
-            sr_value copy = sr_obj_new(&t->arena, el.len + (uint32_t)e->keep.n);
+            sr_value copy = sr_obj_new(sr_task_arena(t), el.len + (uint32_t)e->keep.n);
             memcpy(copy.u.o, el.u.o, sizeof(sr_member) * el.len);
             copy.len = el.len;
             for (int k = 0; k < e->keep.n; k++) {
                 size_t len = e->keep.len[k];
                 sr_value *pv = sr_obj_get(&parent, e->keep.v[k], len);
                 if (!pv) return sr_task_fail(t, op, "field '%s' to keep is missing", e->keep.v[k]);
-                sr_obj_set(&t->arena, &copy, e->keep.v[k], len, *pv);
+                sr_obj_set(sr_task_arena(t), &copy, e->keep.v[k], len, *pv);
             }
             child.value = copy;
         } else {

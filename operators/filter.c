@@ -10,9 +10,9 @@ static const sr_param filter_params[] = {
      "condition; records for which it is true pass, false or null are dropped", SR_PF_REQUIRED},
     {0}};
 
-static int filter_check(sr_op *op, sr_check *ck)
+static int filter_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct filter *f = op->conf;
+    struct filter *f = conf;
     sr_stype t = sr_expr_type(f->where);
     if (t != SR_T_ANY && t != SR_T_BOOL && t != SR_T_NULL) {
         sr_err(ck->dg, ck->file, op->vmark,

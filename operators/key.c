@@ -17,7 +17,7 @@ static int key_process(sr_task *t, const sr_op *op, sr_record *r)
     const struct key *k = op->conf;
     sr_value v;
     if (sr_expr_eval(k->expr, t, op, r, &v)) return -1;
-    r->key = v.type == SR_NULL ? sr_null() : sr_value_to_str(&t->arena, &v);
+    r->key = v.type == SR_NULL ? sr_null() : sr_value_to_str(sr_task_arena(t), &v);
     return sr_emit(t, op, r);
 }
 

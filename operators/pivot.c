@@ -21,9 +21,9 @@ static const sr_param pivot_params[] = {
      "between the name and the member name"},
     {0}};
 
-static int pivot_check(sr_op *op, sr_check *ck)
+static int pivot_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct pivot *p = op->conf;
+    struct pivot *p = conf;
     int rc = 0;
     p->name_len = strlen(p->name);
     p->values_len = strlen(p->values);
@@ -56,21 +56,21 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
         return sr_task_fail(t, op, "field '%s' must be an object, not %s", p->values,
                             sr_type_name((sr_type)vals->type));
     size_t seplen = p->separator_len;
-    sr_value out = sr_obj_new(&t->arena, vals->len + (uint32_t)p->keep.n);
+    sr_value out = sr_obj_new(sr_task_arena(t), vals->len + (uint32_t)p->keep.n);
     for (uint32_t i = 0; i < vals->len; i++) {
         const sr_member *m = &vals->u.o[i];
         size_t klen = name->len + seplen + m->klen;
-        char *k = sr_arena_alloc(&t->arena, klen);
+        char *k = sr_arena_alloc(sr_task_arena(t), klen);
         memcpy(k, name->u.s, name->len);
         memcpy(k + name->len, p->separator, seplen);
         memcpy(k + name->len + seplen, m->key, m->klen);
-        sr_obj_append(&t->arena, &out, k, klen, m->v); /* distinct as the member names are */
+        sr_obj_append(sr_task_arena(t), &out, k, klen, m->v); /* distinct as the member names are */
     }
     for (int i = 0; i < p->keep.n; i++) {
         size_t len = p->keep.len[i];
         sr_value *v = sr_obj_get(&r->value, p->keep.v[i], len);
         if (!v) return sr_task_fail(t, op, "field '%s' to keep is missing", p->keep.v[i]);
-        sr_obj_set(&t->arena, &out, p->keep.v[i], len, *v);
+        sr_obj_set(sr_task_arena(t), &out, p->keep.v[i], len, *v);
     }
     r->value = out;
     return sr_emit(t, op, r);

@@ -5,14 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The configuration. The console it prints to is shared by every task of the process: printing
+ * happens under the output lock of sr_output_and_emit, so that lines never interleave. */
 struct print {
     int format; /* 0 json, 1 table */
     bool metadata;
     int stream; /* 0 stdout, 1 stderr */
-    /* table layout, fixed by the first record printed */
+};
+
+#define MAX_COLS 16 /* a table shows the first 16 fields: more are not printed (documented) */
+
+/* Per task: the table layout, fixed by the first record this task prints (each task prints its
+ * own header once). */
+struct print_state {
     int ncols;
-    char *cols[16];
+    char *cols[MAX_COLS];
+    size_t lens[MAX_COLS];
     bool header_done;
+    sr_buf line; /* reused for every record */
 };
 
 static const sr_param print_params[] = {
@@ -45,47 +55,49 @@ static void cell(sr_buf *b, const sr_value *v, int width)
 
 static int print_out(sr_task *t, const sr_op *op, sr_record *r)
 {
-    struct print *p = op->conf;
+    const struct print *p = op->conf;
+    struct print_state *st = sr_op_state(t, op);
     FILE *out = p->stream ? stderr : stdout;
-    sr_buf b = {0};
+    sr_buf *b = &st->line;
+    b->len = 0;
     if (p->format == 0) {
-        if (sr_record_json(&b, r, p->metadata) != 0)
-            sr_buf_puts(&b, " <value with NaN or infinity>");
+        if (sr_record_json(b, r, p->metadata) != 0) sr_buf_puts(b, " <value with NaN or infinity>");
     } else {
-        if (!p->header_done && r->value.type == SR_OBJ) {
-            p->ncols = (int)(r->value.len < 16 ? r->value.len : 16);
-            for (int i = 0; i < p->ncols; i++)
-                p->cols[i] = sr_xstrndup(r->value.u.o[i].key, r->value.u.o[i].klen);
-            sr_buf b2 = {0};
-            if (p->metadata) sr_buf_puts(&b2, "key                  timestamp     ");
-            for (int i = 0; i < p->ncols; i++) {
-                sr_value h = sr_str(p->cols[i], strlen(p->cols[i]));
-                cell(&b2, &h, 20);
+        if (!st->header_done && r->value.type == SR_OBJ) {
+            st->ncols = (int)(r->value.len < MAX_COLS ? r->value.len : MAX_COLS);
+            for (int i = 0; i < st->ncols; i++) {
+                st->cols[i] = sr_xstrndup(r->value.u.o[i].key, r->value.u.o[i].klen);
+                st->lens[i] = r->value.u.o[i].klen;
             }
-            fprintf(out, "%s\n", sr_buf_cstr(&b2));
-            sr_buf_free(&b2);
-            p->header_done = true;
+            if (p->metadata) sr_buf_puts(b, "key                  timestamp     ");
+            for (int i = 0; i < st->ncols; i++) {
+                sr_value h = sr_str(st->cols[i], st->lens[i]);
+                cell(b, &h, 20);
+            }
+            fprintf(out, "%s\n", sr_buf_cstr(b));
+            b->len = 0;
+            st->header_done = true;
         }
         if (p->metadata) {
-            cell(&b, &r->key, 20);
-            sr_buf_printf(&b, "%-13lld ", (long long)r->ts);
+            cell(b, &r->key, 20);
+            sr_buf_printf(b, "%-13lld ", (long long)r->ts);
         }
-        if (r->value.type == SR_OBJ && p->ncols) {
-            for (int i = 0; i < p->ncols; i++)
-                cell(&b, sr_obj_get(&r->value, p->cols[i], strlen(p->cols[i])), 20);
+        if (r->value.type == SR_OBJ && st->ncols) {
+            for (int i = 0; i < st->ncols; i++)
+                cell(b, sr_obj_get(&r->value, st->cols[i], st->lens[i]), 20);
         } else {
-            sr_json_write(&b, &r->value);
+            sr_json_write(b, &r->value);
         }
     }
-    fprintf(out, "%s\n", sr_buf_cstr(&b));
-    sr_buf_free(&b);
+    fprintf(out, "%s\n", sr_buf_cstr(b));
     return 0;
 }
 
-static void print_destroy(sr_op *op)
+static void print_close(sr_task *t, const sr_op *op, void *state)
 {
-    struct print *p = op->conf;
-    for (int i = 0; i < p->ncols; i++) free(p->cols[i]);
+    struct print_state *st = state;
+    for (int i = 0; i < st->ncols; i++) free(st->cols[i]);
+    sr_buf_free(&st->line);
 }
 
 static int print_process(sr_task *t, const sr_op *op, sr_record *r)
@@ -100,6 +112,7 @@ const sr_operator_type sr_op_print = {
     .params = print_params,
     .primary = "format",
     .conf_size = sizeof(struct print),
+    .state_size = sizeof(struct print_state),
     .process = print_process,
-    .destroy = print_destroy,
+    .close = print_close,
 };

@@ -15,9 +15,9 @@ static const sr_param rename_params[] = {
      "a field the record lacks: error (dead-letter) or skip", 0, "error|skip"},
     {0}};
 
-static int rename_check(sr_op *op, sr_check *ck)
+static int rename_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct rename *rn = op->conf;
+    struct rename *rn = conf;
     int rc = 0;
     for (int i = 0; i < rn->fields.n; i++) {
         if (ck->schema.closed && rn->missing == 0 &&
@@ -44,7 +44,7 @@ static int rename_process(sr_task *t, const sr_op *op, sr_record *r)
         if (rn->missing == 0 && !sr_obj_get(in, rn->fields.names[i], strlen(rn->fields.names[i])))
             return sr_task_fail(t, op, "field '%s' is missing", rn->fields.names[i]);
     }
-    sr_value out = sr_obj_new(&t->arena, in->len);
+    sr_value out = sr_obj_new(sr_task_arena(t), in->len);
     for (uint32_t k = 0; k < in->len; k++) {
         const sr_member *m = &in->u.o[k];
         int from = -1, to = -1;
@@ -58,9 +58,9 @@ static int rename_process(sr_task *t, const sr_op *op, sr_record *r)
         }
         if (from >= 0) {
             const char *name = rn->fields.vals[from];
-            sr_obj_set(&t->arena, &out, name, strlen(name), m->v);
+            sr_obj_set(sr_task_arena(t), &out, name, strlen(name), m->v);
         } else if (to < 0 || !sr_obj_get(in, rn->fields.names[to], strlen(rn->fields.names[to]))) {
-            sr_obj_set(&t->arena, &out, m->key, m->klen,
+            sr_obj_set(sr_task_arena(t), &out, m->key, m->klen,
                        m->v); /* untouched, or its taker is absent */
         }
     }

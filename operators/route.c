@@ -26,9 +26,9 @@ static const sr_param route_params[] = {
      "first: the first matching case only; all: every matching case", 0, "first|all"},
     {0}};
 
-static int route_check(sr_op *op, sr_check *ck)
+static int route_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct route *rt = op->conf;
+    struct route *rt = conf;
     struct route_case *c = rt->cases.items;
     int rc = 0;
     for (int i = 0; i < rt->cases.n; i++) {

@@ -15,9 +15,9 @@ static const sr_param select_params[] = {
      "a listed field the record lacks: error (dead-letter), null, or skip", 0, "error|null|skip"},
     {0}};
 
-static int select_check(sr_op *op, sr_check *ck)
+static int select_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct select *s = op->conf;
+    struct select *s = conf;
     int rc = 0;
     if (ck->schema.closed && s->missing == 0) {
         for (int i = 0; i < s->fields.n; i++) {
@@ -36,7 +36,7 @@ static int select_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct select *s = op->conf;
     if (sr_need_object(t, op, r)) return -1;
-    sr_value out = sr_obj_new(&t->arena, (uint32_t)s->fields.n);
+    sr_value out = sr_obj_new(sr_task_arena(t), (uint32_t)s->fields.n);
     for (int i = 0; i < s->fields.n; i++) {
         const char *name = s->fields.v[i];
         size_t len = s->fields.len[i];
@@ -44,10 +44,10 @@ static int select_process(sr_task *t, const sr_op *op, sr_record *r)
         if (!v) {
             if (s->missing == 0) return sr_task_fail(t, op, "field '%s' is missing", name);
             if (s->missing == 2) continue;
-            sr_obj_set(&t->arena, &out, name, len, sr_null());
+            sr_obj_set(sr_task_arena(t), &out, name, len, sr_null());
             continue;
         }
-        sr_obj_set(&t->arena, &out, name, len, *v);
+        sr_obj_set(sr_task_arena(t), &out, name, len, *v);
     }
     r->value = out;
     return sr_emit(t, op, r);

@@ -19,7 +19,7 @@ static int set_process(sr_task *t, const sr_op *op, sr_record *r)
     for (int i = 0; i < s->fields.n; i++) {
         sr_value v;
         if (sr_expr_eval(s->fields.exprs[i], t, op, r, &v)) return -1;
-        sr_obj_set(&t->arena, &r->value, s->fields.names[i], s->fields.len[i], v);
+        sr_obj_set(sr_task_arena(t), &r->value, s->fields.names[i], s->fields.len[i], v);
     }
     return sr_emit(t, op, r);
 }

@@ -13,9 +13,9 @@ static const sr_param timestamp_params[] = {
      "s|ms|us|ns"},
     {0}};
 
-static int timestamp_check(sr_op *op, sr_check *ck)
+static int timestamp_check(sr_op *op, void *conf, sr_check *ck)
 {
-    struct timestamp *ts = op->conf;
+    struct timestamp *ts = conf;
     sr_stype t = sr_expr_type(ts->expr);
     if (t != SR_T_ANY && t != SR_T_NUM) {
         sr_err(ck->dg, ck->file, op->vmark,
@@ -37,7 +37,7 @@ static int timestamp_process(sr_task *t, const sr_op *op, sr_record *r)
                             sr_type_name((sr_type)v.type));
     v = sr_num_norm(&v);
     if (v.type == SR_INT ? v.u.i < 0 : v.u.d < 0) {
-        sr_value txt = sr_value_to_str(&t->arena, &v);
+        sr_value txt = sr_value_to_str(sr_task_arena(t), &v);
         static const char *const units[] = {"s", "ms", "us", "ns"};
         return sr_task_fail(t, op, "timestamp %.*s %s is before 1970", (int)txt.len, txt.u.s,
                             units[ts->unit]);

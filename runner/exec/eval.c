@@ -1,4 +1,5 @@
 /* eval.c — evaluating compiled expressions against a record. */
+#include "exec/task.h"
 #include "load/expr_int.h"
 
 #include <assert.h>

@@ -1,4 +1,5 @@
 /* funcs.c — the built-in functions of the expression language, with their docs. */
+#include "exec/task.h"
 #include "load/expr_int.h"
 
 #include <ctype.h>

@@ -18,14 +18,53 @@ void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep,
     t->partition = partition;
     sr_arena_init(&t->arena, 256 * 1024);
     t->log_budget = 10;
+    /* open every step, in chain order: a step's open may rely on those before it */
+    t->nstate = dep->nops;
+    t->state = sr_xcalloc((size_t)dep->nops + 1, sizeof(void *));
+    for (int i = 0; i < dep->nops; i++) {
+        const sr_op *op = &dep->ops[i];
+        assert(op->slot == i);
+        if (op->type->state_size) t->state[i] = sr_xcalloc(1, op->type->state_size);
+        if (op->type->open) op->type->open(t, op, t->state[i]);
+    }
 }
 
 void sr_task_destroy(sr_task *t)
 {
+    assert(t->nstate == t->dep->nops);
+    for (int i = t->nstate - 1; i >= 0; i--) { /* reverse order: later steps first */
+        const sr_op *op = &t->dep->ops[i];
+        if (op->type->close) op->type->close(t, op, t->state[i]);
+        free(t->state[i]);
+    }
+    free(t->state);
     sr_arena_free(&t->arena);
     sr_buf_free(&t->obuf);
     free(t->outs);
     memset(t, 0, sizeof(*t));
+}
+
+sr_arena *sr_task_arena(sr_task *t)
+{
+    return &t->arena;
+}
+
+void *sr_op_state(sr_task *t, const sr_op *op)
+{
+    assert(op >= t->dep->ops && op < t->dep->ops + t->dep->nops); /* a step of t's chain */
+    assert(op->slot == op - t->dep->ops && op->slot < t->nstate);
+    assert(!op->type->state_size == !t->state[op->slot]);
+    return t->state[op->slot];
+}
+
+int32_t sr_task_partition(const sr_task *t)
+{
+    return t->partition;
+}
+
+const sr_file_sink *sr_task_files(const sr_task *t)
+{
+    return t->files;
 }
 
 int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)

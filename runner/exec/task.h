@@ -1,6 +1,11 @@
-/* task.h — one instance of a deployment's operator chain for one input partition. */
+/* task.h — one instance of a deployment's operator chain for one input partition: the runners'
+ * side of a task. Operators see tasks only through load/operator.h. */
 #ifndef SR_TASK_H
 #define SR_TASK_H
+
+#ifdef SR_OPERATOR_SOURCE
+#error "operators use the interface of load/operator.h, not the task's insides (exec/task.h)"
+#endif
 
 #include "load/topology.h"
 
@@ -22,15 +27,6 @@ typedef struct sr_out {
     size_t hdr_len;
     bool val_null; /* a null value (the dead letter of a tombstone); val_len is 0 */
 } sr_out;
-
-/* Where operators that write files (write) put their lines instead of the file system: under
- * `streamrun test`, a capture in memory, so that testing a topology writes no file. line() is
- * called under the output lock of sr_output_and_emit, with one line's text (no newline); the
- * text is valid during the call only. */
-typedef struct sr_file_sink {
-    void (*line)(void *ud, const char *path, const char *text, size_t len);
-    void *ud;
-} sr_file_sink;
 
 /* What became of a task's inputs. Every input is counted once in `in` and once in exactly one
  * of delivered, filtered and dead, so in == delivered + filtered + dead:
@@ -76,9 +72,16 @@ struct sr_task {
     /* what one produced record may take (the producer's message.max.bytes), 0: no limit. An
      * output over it fails its input; a dead letter over it is cut to fit (sr_task_dead_letter) */
     size_t max_msg_bytes;
+    /* per-task operator state, by sr_op.slot (NULL for steps without state_size) */
+    void **state;
+    int nstate; /* dep->nops when opened */
 };
 
+/* Makes t the task of dep for partition and opens every step of dep's chain in order (their
+ * state, open()). @locality the thread that will own t (or before t is handed to it). */
 void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep, int32_t partition);
+/* Closes every step of t's chain in reverse order (close(), then their state is freed) and
+ * frees t's buffers. Staged outputs not taken are dropped. @locality the thread that owns t. */
 void sr_task_destroy(sr_task *t);
 
 /* Feeds one input record: parses origin->raw as JSON (or takes `value` when
@@ -102,29 +105,6 @@ int sr_task_feed_row(sr_task *t, const sr_source *src, const struct sr_readrec *
  * holds the original size), then the input's headers, then the key; the reason says what was
  * cut. A tombstone's dead letter has a null value. */
 void sr_task_dead_letter(sr_task *t, const sr_origin *origin, const char *op, const char *reason);
-
-/* Sets the current input's error: "operator: message". Returns -1. */
-int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Serialises r and stages it for topic. Returns 0, or -1 (sr_task_fail) when
- * the value cannot be written as JSON. */
-int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_record *r);
-
-/* Appends r as one JSON line's text (no newline): the value, or with metadata
- * {"key","timestamp","value"}. Returns 0, or -1 when the value holds NaN or
- * infinity (b then holds what could be written). */
-int sr_record_json(sr_buf *b, const sr_record *r, bool metadata);
-
-/* For operators that write records somewhere and pass them on (print,
- * write): runs out(t, op, r) under one process-wide lock — the tasks of a
- * deployment may run on several threads — then, outside the lock, passes r
- * on. Returns out's failure, or what the downstream returned. */
-int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
-                       int (*out)(sr_task *t, const sr_op *op, sr_record *r));
-
-/* Fails (returns -1) unless the record value is an object. */
-int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
 
 /* After the runner has taken the staged outputs: drops them and resets the
  * batch arena. */

@@ -3,7 +3,6 @@
 #define SR_EXPR_H
 
 #include "load/topology.h"
-#include "exec/task.h"
 
 /* Static types found at load time. ANY is a field whose type is not known
  * until a record arrives; operators then check at run time. */
@@ -34,10 +33,10 @@ const char *sr_expr_text(const sr_expr *e);
  * first name, else NULL. */
 const char *sr_expr_root_field(const sr_expr *e);
 
-/* Evaluates e against record r in task t. Result memory is from t->arena.
+/* Evaluates e against record r in task t. Result memory is from sr_task_arena(t).
  * Returns 0 with *out set (SR_MISSING only where the expression allows it,
- * e.g. a bare field reference evaluated by has()), or -1 with the reason in
- * t->err (via sr_task_fail with op). */
+ * e.g. a bare field reference evaluated by has()), or -1 with the reason set
+ * by sr_task_fail with op. @locality the thread that owns t. */
 int sr_expr_eval(const sr_expr *e, sr_task *t, const sr_op *op, const sr_record *r, sr_value *out);
 
 /* Evaluates e as a condition: true, false, or -1 on error (a non-boolean

@@ -89,7 +89,24 @@ bool sr_schema_has(const sr_schema *s, const char *name);
 void sr_schema_copy(sr_schema *dst, const sr_schema *src);
 void sr_schema_free(sr_schema *s);
 
-/* ---- the operator interface ------------------------------------------------ */
+/* ---- the operator interface ------------------------------------------------
+ * An operator is a const vtable (sr_operator_type) and, per step of a pipeline, a configured
+ * node (sr_op). Its configuration (op->conf) is written while the topology is loaded (the
+ * parameters, then check()) and is read-only afterwards: the tasks of a deployment share it,
+ * possibly from several threads. Everything that changes while records flow lives in per-task
+ * state (state_size, open, close; sr_op_state), owned by one task and touched only by the thread
+ * that runs that task. What must be shared by all tasks of a process (one stdout, one output
+ * file) is reached from the configuration through a pointer, said so where it is declared, and
+ * guarded by a lock named there (see sr_output_and_emit).
+ *
+ * A task is one instance of a deployment's chain for one input partition. Its life:
+ *   open of every step, in chain order (when the task is created: assignment, first record)
+ *   process (a record)*                                      one at a time
+ *   close of every step, in reverse chain order (the task is dropped: revocation, shutdown)
+ * Every hook of a task runs on the thread that owns the task at that moment, never two at
+ * once, and none takes a lock (@locality the task's thread; @locks none), except the shared
+ * output of print and write (sr_output_and_emit). Hooks must not keep pointers to records or to
+ * the task's arena past their return: the arena is reset once the task's outputs are taken. */
 #define SR_OP_TERMINAL     1u /* a sink: nothing may follow it in a pipeline */
 #define SR_OP_PRIMARY_LIST 2u /* the short form is a list for the primary param */
 
@@ -101,26 +118,37 @@ typedef struct sr_operator_type {
     const char *primary; /* parameter the short form `- name: VALUE` fills */
     size_t conf_size;
     unsigned flags;
-    /* After parameters are parsed: cross-checks, and updates ck->schema to
-     * what follows this operator. Adds diagnostics; returns 0 or -1. */
-    int (*check)(sr_op *op, sr_check *ck);
+    /* Bytes of per-task state, zeroed before open(); 0: none (sr_op_state gives NULL). */
+    size_t state_size;
+    /* After parameters are parsed, at load time: cross-checks, and updates ck->schema to what
+     * follows this operator. conf is op->conf, writable here only (e.g. lengths computed once,
+     * or the process-wide part of the operator allocated). Adds diagnostics; returns 0 or -1. */
+    int (*check)(sr_op *op, void *conf, sr_check *ck);
+    /* The task was created (or assigned its partition): initialises state (state_size bytes,
+     * zeroed; NULL when state_size is 0). Cannot fail: allocation failures abort. */
+    void (*open)(sr_task *t, const sr_op *op, void *state);
     /* Processes one record; passes results on with sr_emit() (zero, one or
      * many times). Returns 0, or -1 with the reason set by sr_task_fail():
      * the runner then dead-letters the input record and drops everything
      * this input produced. */
     int (*process)(sr_task *t, const sr_op *op, sr_record *r);
+    /* The task is dropped: frees what open() and later hooks put in state (the block itself
+     * is the task's). Pending timers are dropped with the task. */
+    void (*close)(sr_task *t, const sr_op *op, void *state);
     /* Sinks: whether this operator writes topic t (for cycle checks and plans). */
     bool (*writes)(const sr_op *op, const sr_topic *t);
-    /* Frees what the configuration owns beyond the parameters. */
-    void (*destroy)(sr_op *op);
+    /* Frees what the configuration owns beyond the parameters (conf is op->conf), after
+     * every task that used it is destroyed. */
+    void (*destroy)(void *conf);
 } sr_operator_type;
 
 /* One node of a deployment's operator chain: a configured operator. */
 struct sr_op {
     const sr_operator_type *type;
-    void *conf;
-    sr_op *next; /* NULL: records go to the deployment's outputs */
-    int index;   /* 1-based step number in the pipeline, 0 for implicit steps */
+    const void *conf; /* read-only once loaded: shared by every task (see above) */
+    sr_op *next;      /* NULL: records go to the deployment's outputs */
+    int index;        /* 1-based step number in the pipeline, 0 for implicit steps */
+    int slot;         /* position in its deployment's ops[]: its state's index in a task */
     const sr_srcfile *file;
     sr_mark mark;   /* the operator's name */
     sr_mark vmark;  /* the value of its primary setting (the name when absent) */
@@ -132,8 +160,61 @@ extern const sr_operator_type *const sr_operators[];
 const sr_operator_type *sr_operator_find(const char *name);
 int sr_operator_count(void);
 
-/* Passes r to the next operator of op's chain, or to the deployment's
- * outputs when op is last. Returns what the downstream returned. */
+/* ---- what operators may do with their task --------------------------------
+ * Operators see a task only through these functions (they do not include exec/task.h). All of
+ * them: @locality the thread that owns t (inside one of t's hooks); @locks none, except where
+ * said. */
+
+/* Passes r to the next operator of op's chain, or to the deployment's outputs when op is
+ * last (op NULL: to the first operator). Returns what the downstream returned: 0, or -1 with
+ * the reason set (sr_task_fail). */
 int sr_emit(sr_task *t, const sr_op *op, sr_record *r);
+
+/* Sets the current input's error: "operator: message". Returns -1. */
+int sr_task_fail(sr_task *t, const sr_op *op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Serialises r and stages it for topic. Returns 0, or -1 (sr_task_fail) when
+ * the value cannot be written as JSON. */
+int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_record *r);
+
+/* Fails (returns -1) unless the record value is an object. */
+int sr_need_object(sr_task *t, const sr_op *op, const sr_record *r);
+
+/* Appends r as one JSON line's text (no newline): the value, or with metadata
+ * {"key","timestamp","value"}. Returns 0, or -1 when the value holds NaN or
+ * infinity (b then holds what could be written). */
+int sr_record_json(sr_buf *b, const sr_record *r, bool metadata);
+
+/* For operators that write records somewhere shared by every task of the process and pass
+ * them on (print: the console; write: its file): runs out(t, op, r) under the process-wide
+ * output lock — the tasks of a deployment may run on several threads — then, outside the
+ * lock, passes r on. out() may touch the process-wide part of op's configuration (@locks the
+ * output lock, held). Returns out's failure, or what the downstream returned. */
+int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
+                       int (*out)(sr_task *t, const sr_op *op, sr_record *r));
+
+/* Scratch memory for the current record (or batch, timer, end): freed once the task's outputs
+ * are taken. Records an operator makes or changes are built here. */
+sr_arena *sr_task_arena(sr_task *t);
+
+/* op's per-task state in t: the state_size bytes open() initialised, or NULL when op has no
+ * state. op must be a step of t's deployment (asserted). */
+void *sr_op_state(sr_task *t, const sr_op *op);
+
+/* The input partition t runs for (tasks of file sources: 0). */
+int32_t sr_task_partition(const sr_task *t);
+
+/* Where write steps put their lines instead of the file system: under `streamrun test`, a
+ * capture in memory, so that testing a topology writes no file. line() is called under the
+ * output lock of sr_output_and_emit, with one line's text (no newline); the text is valid
+ * during the call only. */
+typedef struct sr_file_sink {
+    void (*line)(void *ud, const char *path, const char *text, size_t len);
+    void *ud;
+} sr_file_sink;
+
+/* t's file sink (borrowed from the runner), or NULL: write to the file system. */
+const sr_file_sink *sr_task_files(const sr_task *t);
 
 #endif

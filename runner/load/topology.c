@@ -364,7 +364,8 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
     op->mark = key->mark;
     op->vmark = key->mark;
     op_label(op);
-    op->conf = sr_xcalloc(1, type->conf_size ? type->conf_size : 1);
+    void *conf = sr_xcalloc(1, type->conf_size ? type->conf_size : 1); /* writable until loaded */
+    op->conf = conf;
     char what[80];
     snprintf(what, sizeof(what), "%s", op->label);
     const sr_param *prim = NULL;
@@ -385,15 +386,15 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
     if (!val || sr_yis_null(val)) {
         /* `- print` or `- print:` : every setting takes its default */
         sr_ynode empty = {.kind = SR_Y_MAP, .mark = key->mark};
-        rc = sr_params_parse(type->params, &empty, op->conf, ck, what);
+        rc = sr_params_parse(type->params, &empty, conf, ck, what);
     } else if (long_form) {
         const sr_ynode *pv = prim ? sr_ymap_get(val, prim->name) : NULL;
         if (pv) op->vmark = pv->mark;
-        rc = sr_params_parse(type->params, val, op->conf, ck, what);
+        rc = sr_params_parse(type->params, val, conf, ck, what);
     } else if (prim) {
         /* short form: the value fills the primary setting, the others take defaults */
         op->vmark = val->mark;
-        rc = sr_param_parse_one(prim, val, op->conf, ck);
+        rc = sr_param_parse_one(prim, val, conf, ck);
         for (const sr_param *p = type->params; p->name; p++) {
             if (p == prim) continue;
             if (p->def) {
@@ -401,7 +402,7 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
                               .mark = key->mark,
                               .text = (char *)p->def,
                               .len = strlen(p->def)};
-                if (sr_param_parse_one(p, &d, op->conf, ck)) rc = -1;
+                if (sr_param_parse_one(p, &d, conf, ck)) rc = -1;
             } else if (p->flags & SR_PF_REQUIRED) {
                 sr_err(ck->dg, ck->file, key->mark, "%s: missing required key '%s' (%s)", what,
                        p->name, p->doc);
@@ -413,19 +414,21 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
                what, sr_ydesc(val, got, sizeof(got)), type->example);
         rc = -1;
     }
-    if (rc == 0 && type->check) rc = type->check(op, ck);
+    if (rc == 0 && type->check) rc = type->check(op, conf, ck);
     ck->what = outer;
     return rc;
 }
 
-/* Frees what load_step made of op and clears it. */
+/* Frees what load_step made of op and clears it. The configuration is read-only for the tasks,
+ * not for the loader that allocated it. */
 static void unload_step(sr_op *op)
 {
+    void *conf = (void *)op->conf;
     if (op->type) {
-        if (op->type->destroy) op->type->destroy(op);
-        sr_params_free(op->type->params, op->conf);
+        if (op->type->destroy) op->type->destroy(conf);
+        sr_params_free(op->type->params, conf);
     }
-    free(op->conf);
+    free(conf);
     memset(op, 0, sizeof(*op));
 }
 
@@ -473,7 +476,10 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
                "remove one of them",
                terminal->label);
     }
-    for (int i = 0; i + 1 < d->nops; i++) d->ops[i].next = &d->ops[i + 1];
+    for (int i = 0; i < d->nops; i++) {
+        d->ops[i].slot = i;
+        d->ops[i].next = i + 1 < d->nops ? &d->ops[i + 1] : NULL;
+    }
 }
 
 /* ---- deployments ------------------------------------------------------------------------ */
@@ -1017,12 +1023,7 @@ int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
 
 static void free_deployment(sr_deployment *d)
 {
-    for (int i = 0; i < d->nops; i++) {
-        sr_op *op = &d->ops[i];
-        if (op->type->destroy) op->type->destroy(op);
-        sr_params_free(op->type->params, op->conf);
-        free(op->conf);
-    }
+    for (int i = 0; i < d->nops; i++) unload_step(&d->ops[i]);
     free(d->ops);
     free(d->name);
     free(d->inputs);

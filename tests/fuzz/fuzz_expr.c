@@ -1,5 +1,6 @@
 /* fuzz_expr.c — libFuzzer target: parse, type-check and evaluate any expression against a record.
  */
+#include "exec/task.h"
 #include "load/expr.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* test_expr_limits.c — hostile expressions: long operator chains, postfix chains and nesting
  * are either evaluated or refused at load time, never left to overflow the stack. */
+#include "exec/task.h"
 #include "load/expr_int.h"
 #include "test.h"
 
