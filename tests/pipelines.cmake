@@ -28,7 +28,7 @@ endif()
 find_program(CLANG_FORMAT clang-format)
 if(CLANG_FORMAT)
   add_test(NAME format
-           COMMAND bash -c "${CLANG_FORMAT} --dry-run --Werror runner/*/*.c runner/*/*.h operators/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/kafka/*.c tests/kafka/*.h"
+           COMMAND bash -c "${CLANG_FORMAT} --dry-run --Werror runner/*/*.c runner/*/*.h operators/*.c tests/unit/*.c tests/unit/*.h tests/state/*.c tests/fuzz/*.c tests/kafka/*.c tests/kafka/*.h"
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endif()
 

@@ -1,6 +1,7 @@
 /* funcs.c — the built-in functions of the expression language, with their docs. */
 #include "exec/task.h"
 #include "load/expr_int.h"
+#include "state/agg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -297,14 +298,9 @@ static int f_bucket(ectx *cx, const enode *call, sr_value *a, int n, sr_value *o
         return sr_enode_fail(cx, ARG(3), "the number of buckets must be an integer of at least 1");
     double x = sr_num_double(&a[0]), lo = sr_num_double(&a[1]), hi = sr_num_double(&a[2]);
     if (!(hi > lo)) return sr_enode_fail(cx, call, "hi must be greater than lo");
-    int64_t k = a[3].u.i;
-    /* scale before dividing: (x - lo) / (hi - lo) * k rounds 29 / 100 * 100
-     * below 29, off by one bucket at exact bin edges; halve everything when
-     * a difference overflows, so that f is never NaN */
-    double f = (x - lo) * (double)k / (hi - lo);
-    if (!isfinite(f)) f = (x / 2 - lo / 2) / (hi / 2 - lo / 2) * (double)k;
-    f = floor(f);
-    int64_t b = f < 0 ? 0 : (f >= (double)k ? k - 1 : (int64_t)f);
+    if (isnan(x) || !isfinite(lo) || !isfinite(hi))
+        return sr_enode_fail(cx, call, "x, lo and hi must be finite numbers");
+    int64_t b = sr_bucket_index(x, lo, hi, a[3].u.i);
     *out = sr_int(b);
     return 0;
 }
