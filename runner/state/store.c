@@ -508,6 +508,59 @@ static void remove_slot(sr_store *s, size_t i)
     acct_free(s, n);
 }
 
+/* Gives tables back when few entries are left: an empty store frees them all; ent[] and index[]
+ * at most 1/8 used shrink to a quarter to a half used (far from the 3/4 that grows them again).
+ * Moves entries, so never during a walk; a smaller table that does not fit the budget is not
+ * made (the store keeps the larger one). */
+static void shrink(sr_store *s)
+{
+    size_t n = s->elen - s->eholes; /* tombstones included: every dirty node is an entry */
+    if (s->walking) return;
+    if (n == 0) {
+        assert(s->dlen == 0);
+        acct_free(s, s->ent);
+        acct_free(s, s->index);
+        acct_free(s, s->dirty);
+        s->ent = s->dirty = NULL;
+        s->index = NULL;
+        s->ecap = s->elen = s->eholes = s->icap = s->iused = s->dcap = 0;
+        return;
+    }
+    bool moved = false;
+    if (s->ecap > 8 && n < s->ecap / 8) {
+        size_t cap = 8;
+        while (cap < 2 * n) cap *= 2;
+        node **v = acct_alloc(s, cap * sizeof(*v), false, NULL, 0);
+        if (v) {
+            size_t j = 0;
+            for (size_t e = 0; e < s->elen; e++)
+                if (s->ent[e]) v[j++] = s->ent[e];
+            acct_free(s, s->ent);
+            s->ent = v;
+            s->ecap = cap;
+            s->elen = j;
+            s->eholes = 0;
+            moved = true;
+        }
+    }
+    if (s->icap > 8 && n < s->icap / 8) {
+        size_t cap = 8;
+        while (cap * 3 < n * 8) cap *= 2; /* at most 3/8 full */
+        slot *v = acct_alloc(s, cap * sizeof(*v), true, NULL, 0);
+        if (v) {
+            acct_free(s, s->index);
+            s->index = v;
+            s->icap = cap;
+            index_fill(s);
+            return;
+        }
+    }
+    if (moved) {
+        memset(s->index, 0, s->icap * sizeof(slot));
+        index_fill(s);
+    }
+}
+
 /* delete (mark) and restore of a deletion (!mark): 1 deleted, 0 absent, -1 error. */
 static int del(sr_store *s, const void *key, size_t klen, bool mark, char *err, size_t errsize)
 {
@@ -521,6 +574,7 @@ static int del(sr_store *s, const void *key, size_t klen, bool mark, char *err, 
     if (!mark && n->dpos == NOT_DIRTY) {
         remove_slot(s, i);
         s->live--;
+        shrink(s);
         return 1;
     }
     if (n->dpos == NOT_DIRTY && dirty_reserve(s, err, errsize) < 0) return -1;
@@ -601,12 +655,14 @@ int sr_store_drain(sr_store *s, sr_store_fn fn, void *opaque)
     memmove(s->dirty, s->dirty + d, left * sizeof(*s->dirty));
     for (size_t k = 0; k < left; k++) s->dirty[k]->dpos = (uint32_t)k;
     s->dlen = left;
-    /* a burst of changes does not keep its large dirty array for good */
+    /* a busy interval's dirty array stays for the next one, unless this one used less than a
+     * quarter of it */
     if (!left && s->dcap > 1024 && d < s->dcap / 4) {
         acct_free(s, s->dirty);
         s->dirty = NULL;
         s->dcap = 0;
     }
     s->draining = false;
+    shrink(s);
     return rc;
 }

@@ -52,9 +52,13 @@ size_t sr_mem_budget_used(const sr_mem_budget *b);
  * malloc's per-block header. Each allocation is reserved from the budget first; a put that
  * does not fit fails with a message naming the store, the budget and the usage, and leaves the
  * store unchanged. Nothing here aborts: an allocation that fails is an error message too.
+ * Tables double as they fill and shrink when at most an eighth of them is used (after a drain
+ * or a restored deletion); a store whose keys are all deleted and drained holds only its own
+ * few bytes.
  *
  * Iteration is in insertion order (independent of the hash seed): the order in which the
- * live keys were first put, or restored, since they were last absent.
+ * live keys were first put, or restored, since they were last absent; a key deleted and put
+ * again before the next drain keeps its place (its tombstone held it).
  *
  * Limits (refused with an error, not truncated): a key below 2 GiB, a value below 4 GiB, fewer
  * than 2^31 entries. Values are stored 8-byte aligned. */
@@ -69,6 +73,7 @@ sr_store *sr_store_new(const char *name, sr_mem_budget *budget, char *err, size_
  * the budget. Dirty changes not drained are lost. NULL is a no-op. @locality task thread */
 void sr_store_destroy(sr_store *s);
 
+/* The store's name (owned by the store). @locality any thread while the store lives */
 const char *sr_store_name(const sr_store *s);
 
 /* The value of key, or NULL when it is absent (an empty value is a non-NULL pointer with
@@ -95,10 +100,11 @@ int sr_store_delete(sr_store *s, const void *key, size_t klen, char *err, size_t
 int sr_store_restore(sr_store *s, const void *key, size_t klen, const void *val, size_t vlen,
                      char *err, size_t errsize);
 
-/* Live keys (tombstones not counted); dirty keys (tombstones counted). */
+/* Live keys (tombstones not counted); dirty keys (tombstones counted). @locality task thread */
 size_t sr_store_count(const sr_store *s);
 size_t sr_store_dirty_count(const sr_store *s);
-/* Bytes this store holds, as accounted to its budget (see Memory above). */
+/* Bytes this store holds, as accounted to its budget (see Memory above).
+ * @locality task thread */
 size_t sr_store_bytes(const sr_store *s);
 
 /* Called with one entry; key and val are borrowed for the duration of the call. val is NULL

@@ -449,6 +449,63 @@ static void test_budget(void)
     CHECK(sr_mem_budget_used(&b) == 0);
 }
 
+static void test_shrink(void)
+{
+    sr_mem_budget b;
+    sr_mem_budget_init(&b, SIZE_MAX);
+    sr_store *s = new_store("shrink", &b);
+    size_t empty = sr_store_bytes(s);
+    char k[16], v[16], buf[16], err[ERRSZ];
+    recs r = {.stop_at = -1};
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 10000; i++) {
+            snprintf(k, sizeof(k), "k%d", i);
+            snprintf(v, sizeof(v), "v%d", i + round);
+            CHECK(put(s, k, v) == 0);
+        }
+        sr_store_drain(s, collect, &r);
+        recs_free(&r);
+        size_t peak = sr_store_bytes(s);
+        /* delete 99 keys in 100, then drain: the tables shrink */
+        for (int i = 0; i < 10000; i++) {
+            snprintf(k, sizeof(k), "k%d", i);
+            if (i % 100) CHECK(del(s, k) == 1);
+        }
+        CHECK(sr_store_drain(s, collect, &r) == 0 && r.n == 9900);
+        recs_free(&r);
+        CHECK(sr_store_count(s) == 100);
+        /* the dirty array stays as large as the busy interval needed until an interval that
+         * uses less than a quarter of it */
+        CHECK(sr_store_drain(s, collect, &r) == 0 && r.n == 0);
+        CHECK(sr_store_bytes(s) < peak / 10);
+        /* restored deletions shrink too; what is left is whole */
+        for (int i = 0; i < 10000; i += 100) {
+            snprintf(k, sizeof(k), "k%d", i);
+            if (i % 3000) CHECK(sr_store_restore(s, k, strlen(k), NULL, 0, err, sizeof(err)) == 0);
+        }
+        CHECK(sr_store_count(s) == 4);
+        int wrong = 0;
+        for (int i = 0; i < 10000; i++) {
+            snprintf(k, sizeof(k), "k%d", i);
+            snprintf(v, sizeof(v), "v%d", i + round);
+            const char *got = get(s, k, buf, sizeof(buf));
+            wrong += i % 3000 ? got != NULL : !got || strcmp(got, v) != 0;
+        }
+        CHECK(wrong == 0);
+    }
+    /* all deleted and drained: the store is back to the bytes of an empty one */
+    CHECK(del(s, "k0") == 1 && del(s, "k3000") == 1 && del(s, "k6000") == 1 &&
+          del(s, "k9000") == 1);
+    CHECK(sr_store_bytes(s) > empty); /* tombstones until the drain */
+    sr_store_drain(s, collect, &r);
+    recs_free(&r);
+    CHECK(sr_store_count(s) == 0);
+    CHECK(sr_store_bytes(s) == empty);
+    CHECK(sr_mem_budget_used(&b) == empty);
+    sr_store_destroy(s);
+    CHECK(sr_mem_budget_used(&b) == 0);
+}
+
 /* ---- randomized against a reference ------------------------------------------------------- */
 
 #define NKEYS 1500
@@ -520,6 +577,7 @@ static void test_random(void)
     /* two stores with different hash seeds get the same operations: results and walk order
      * must agree exactly */
     sr_store *s = new_store("random", &b), *s2 = new_store("random2", &b);
+    size_t empty = sr_store_bytes(s);
     ref *r = calloc(1, sizeof(*r));
     unsigned char k[40], v[MAXV];
     char err[ERRSZ];
@@ -609,6 +667,7 @@ static void test_random(void)
     sr_store_drain(s, collect, &got);
     recs_free(&got);
     CHECK(sr_store_count(s) == 0 && sr_store_dirty_count(s) == 0);
+    CHECK(sr_store_bytes(s) == empty);
     memset(r->present, 0, sizeof(r->present));
     CHECK(same_content(s, r));
     free(r);
@@ -627,6 +686,7 @@ int main(void)
     test_restore();
     test_foreach_changes();
     test_budget();
+    test_shrink();
     test_random();
     return TEST_END();
 }
