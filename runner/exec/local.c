@@ -14,8 +14,15 @@ typedef struct dep_state {
     bool selected;
     sr_task *tasks; /* one per partition, created on first use */
     bool *live;
+    bool *timed; /* the task is in sr_local.timed */
     int ntasks;
 } dep_state;
+
+/* A task with wall-clock timers pending: ticked when the clock moves. */
+typedef struct timed_task {
+    int dep;
+    int part;
+} timed_task;
 
 struct sr_local {
     const sr_topology *topo;
@@ -33,6 +40,8 @@ struct sr_local {
     int *nreaders;
     struct frame *frames; /* the delivery walk's stack (see run_frames) */
     int nframes, capframes;
+    timed_task *timed; /* tasks that may have wall-clock timers, in the order they set them */
+    int ntimed, captimed;
 };
 
 static int64_t wall_ms(void)
@@ -78,6 +87,7 @@ sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int non
         ds->ntasks = parts;
         ds->tasks = sr_xcalloc((size_t)parts, sizeof(sr_task));
         ds->live = sr_xcalloc((size_t)parts, sizeof(bool));
+        ds->timed = sr_xcalloc((size_t)parts, sizeof(bool));
     }
     for (int k = 0; k < nonly; k++) { /* by name, in O(log n) each */
         const sr_deployment *d = sr_topology_deployment(topo, only[k]);
@@ -115,6 +125,7 @@ void sr_local_free(sr_local *l)
             if (ds->live[p]) sr_task_destroy(&ds->tasks[p]);
         free(ds->tasks);
         free(ds->live);
+        free(ds->timed);
     }
     for (int i = 0; i < l->topo->ntopics; i++) {
         free(l->offsets[i]);
@@ -124,15 +135,19 @@ void sr_local_free(sr_local *l)
     free(l->readers);
     free(l->nreaders);
     free(l->frames);
+    free(l->timed);
     free(l->rr);
     free(l->deps);
     free(l);
 }
 
+static void tick(sr_local *l);
+
 void sr_local_set_clock(sr_local *l, int64_t ms)
 {
     l->clock = ms;
     l->fixed_clock = true;
+    tick(l); /* wall-clock timers follow the test clock */
 }
 
 void sr_local_capture_files(sr_local *l, const sr_file_sink *sink)
@@ -221,6 +236,20 @@ static void push_record(sr_local *l, const sr_topic *topic, int32_t partition, b
                         .hdrs = hdrs};
 }
 
+/* Remembers t when it has wall-clock timers, so that tick() visits it (and only such tasks). */
+static void note_timed(sr_local *l, dep_state *ds, sr_task *t)
+{
+    int p = (int)(t - ds->tasks);
+    assert(p >= 0 && p < ds->ntasks && ds->live[p]);
+    if (ds->timed[p] || sr_task_next_tick(t) == INT64_MAX) return;
+    if (l->ntimed == l->captimed) {
+        l->captimed = l->captimed ? l->captimed * 2 : 16;
+        l->timed = sr_xrealloc(l->timed, sizeof(timed_task) * (size_t)l->captimed);
+    }
+    l->timed[l->ntimed++] = (timed_task){(int)(ds - l->deps), p};
+    ds->timed[p] = true;
+}
+
 /* Runs the frames above depth `floor` to the end. */
 static void run_frames(sr_local *l, int floor)
 {
@@ -259,6 +288,7 @@ static void run_frames(sr_local *l, int floor)
             .nhdr = o->nhdr,
         };
         sr_task_feed(t, &org, NULL);
+        note_timed(l, ds, t);
         struct frame *g = push_frame(l); /* what t made goes on before the next reader */
         g->flushing = true;
         g->t = t;
@@ -303,6 +333,33 @@ void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_
     push_record(l, topic, p, true, b.d, &o);
     run_frames(l, floor);
     sr_buf_free(&b);
+    tick(l);
+}
+
+/* ---- wall-clock timers ------------------------------------------------------------------------
+ * Between input records (never inside a delivery walk: a task's outputs may be on its way),
+ * every task with wall-clock timers due by the clock fires them, and what they emit is
+ * delivered at once. */
+static void tick(sr_local *l)
+{
+    if (l->nframes != 0 || l->ntimed == 0) return;
+    int64_t now = now_ms(l);
+    for (int i = 0; i < l->ntimed; i++) { /* the list may grow meanwhile: not kept */
+        dep_state *ds = &l->deps[l->timed[i].dep];
+        sr_task *t = &ds->tasks[l->timed[i].part];
+        if (sr_task_next_tick(t) > now) continue;
+        sr_task_tick(t, now);
+        flush(l, t);
+    }
+    int keep = 0; /* forget the tasks left with no timer */
+    for (int i = 0; i < l->ntimed; i++) {
+        dep_state *ds = &l->deps[l->timed[i].dep];
+        if (sr_task_next_tick(&ds->tasks[l->timed[i].part]) == INT64_MAX)
+            ds->timed[l->timed[i].part] = false;
+        else
+            l->timed[keep++] = l->timed[i];
+    }
+    l->ntimed = keep;
 }
 
 /* ---- file sources -------------------------------------------------------------------- */
@@ -330,8 +387,10 @@ static int run_source(sr_local *l, dep_state *ds)
         }
         if (r == 0) break;
         sr_task_feed_row(t, src, &rec, &scratch, now_ms(l));
+        note_timed(l, ds, t);
         flush(l, t);
         sr_arena_reset(&scratch);
+        tick(l);
     }
     sr_arena_free(&scratch);
     sr_reader_close(rd);
@@ -362,5 +421,6 @@ void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stat
         st->dead += t->stats.dead;
         st->filtered += t->stats.filtered;
         st->dropped_errors += t->dropped_errors;
+        st->emit_dead += t->stats.emit_dead;
     }
 }

@@ -16,7 +16,7 @@ typedef void (*sr_local_sink)(void *ud, const sr_topic *topic, int32_t partition
 
 /* A deployment's counts over all its tasks (sr_task_stats says what each means). */
 typedef struct sr_local_stats {
-    uint64_t in, delivered, filtered, dead, out, dropped_errors;
+    uint64_t in, delivered, filtered, dead, out, dropped_errors, emit_dead;
 } sr_local_stats;
 
 /* Creates a runner over topo for the deployments named in only[] (all when
@@ -27,7 +27,9 @@ sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int non
                        sr_local_sink sink, void *ud);
 void sr_local_free(sr_local *l);
 /* Fixes the clock used by now() and for records without a timestamp (a test
- * clock); without a call, the wall clock. */
+ * clock); without a call, the wall clock. Wall-clock timers due by then fire at once (their
+ * records are delivered before the call returns); they are also fired after each input record
+ * (sr_local_produce, file sources) by the clock in use. */
 void sr_local_set_clock(sr_local *l, int64_t now_ms);
 /* Sends what write steps would write to files to sink instead (borrowed: it must outlive l);
  * call before the first record. Without a call, write steps write their files. */

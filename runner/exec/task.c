@@ -18,6 +18,7 @@ void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep,
     t->partition = partition;
     sr_arena_init(&t->arena, 256 * 1024);
     t->log_budget = 10;
+    t->stream_time = SR_TIME_NONE;
     /* open every step, in chain order: a step's open may rely on those before it */
     t->nstate = dep->nops;
     t->state = sr_xcalloc((size_t)dep->nops + 1, sizeof(void *));
@@ -38,6 +39,9 @@ void sr_task_destroy(sr_task *t)
         free(t->state[i]);
     }
     free(t->state);
+    free(t->timers[SR_TIMER_EVENT].v); /* pending timers die with the task */
+    free(t->timers[SR_TIMER_WALL].v);
+    sr_buf_free(&t->hook_rec);
     sr_arena_free(&t->arena);
     sr_buf_free(&t->obuf);
     free(t->outs);
@@ -153,8 +157,11 @@ int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_
     return 0;
 }
 
+static int emit_from_hook(sr_task *t, const sr_op *op, sr_record *r);
+
 int sr_emit(sr_task *t, const sr_op *op, sr_record *r)
 {
+    if (op && op == t->hook_op) return emit_from_hook(t, op, r);
     const sr_op *next = op ? op->next : (t->dep->nops ? &t->dep->ops[0] : NULL);
     if (next) return next->type->process(t, next, r);
     t->reached_end = true;
@@ -171,6 +178,8 @@ static void log_error(sr_task *t, const sr_origin *o, const char *where, const c
     char at[256];
     if (o->file)
         snprintf(at, sizeof(at), "%s:%ld", o->file, o->line);
+    else if (!o->topic)
+        snprintf(at, sizeof(at), "%s", "made by a step (not an input)");
     else
         snprintf(at, sizeof(at), "%s[%d]@%lld", o->topic ? o->topic : "?", o->partition,
                  (long long)o->offset);
@@ -178,9 +187,9 @@ static void log_error(sr_task *t, const sr_origin *o, const char *where, const c
             reason, t->log_budget == 0 ? " (further record errors are counted, not logged)" : "");
 }
 
-void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, const char *reason)
+/* Stages o's dead letter (sr_task_dead_letter), or counts and logs it; counts nothing else. */
+static void stage_dead_letter(sr_task *t, const sr_origin *o, const char *where, const char *reason)
 {
-    t->stats.dead++;
     if (!t->dep->dead_letter) {
         t->dropped_errors++;
         log_error(t, o, where, reason);
@@ -257,7 +266,25 @@ void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, cons
     out->hdr_len = t->obuf.len - out->hdr_off;
 }
 
+void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, const char *reason)
+{
+    t->stats.dead++;
+    stage_dead_letter(t, o, where, reason);
+}
+
+static int fire_timers(sr_task *t, sr_timer_kind kind, int64_t upto);
+
+static int feed(sr_task *t, const sr_origin *o, const sr_value *value);
+
 int sr_task_feed(sr_task *t, const sr_origin *o, const sr_value *value)
+{
+    if (o->ts > t->stream_time) t->stream_time = o->ts; /* before: the record sees it */
+    int rc = feed(t, o, value);
+    (void)fire_timers(t, SR_TIMER_EVENT, t->stream_time); /* after the record, before its outputs */
+    return rc;
+}
+
+static int feed(sr_task *t, const sr_origin *o, const sr_value *value)
 {
     t->origin = o;
     t->stats.in++;
@@ -371,6 +398,184 @@ int sr_output_and_emit(sr_task *t, const sr_op *op, sr_record *r,
     int rc = out(t, op, r);
     pthread_mutex_unlock(&output_lock);
     return rc == 0 ? sr_emit(t, op, r) : rc; /* outside the lock: a later step may print too */
+}
+
+/* ---- time ----------------------------------------------------------------------------------- */
+
+int64_t sr_task_stream_time(const sr_task *t)
+{
+    return t->stream_time;
+}
+
+int64_t sr_task_now(const sr_task *t)
+{
+    return t->now_ms;
+}
+
+static bool fires_before(const sr_timer_entry *a, const sr_timer_entry *b)
+{
+    return a->tm.at != b->tm.at ? a->tm.at < b->tm.at : a->seq < b->seq;
+}
+
+static void sift_up(sr_timer_heap *h, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!fires_before(&h->v[i], &h->v[parent])) break;
+        sr_timer_entry tmp = h->v[i];
+        h->v[i] = h->v[parent];
+        h->v[parent] = tmp;
+        i = parent;
+    }
+}
+
+static void sift_down(sr_timer_heap *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && fires_before(&h->v[l], &h->v[m])) m = l;
+        if (r < h->n && fires_before(&h->v[r], &h->v[m])) m = r;
+        if (m == i) return;
+        sr_timer_entry tmp = h->v[i];
+        h->v[i] = h->v[m];
+        h->v[m] = tmp;
+        i = m;
+    }
+}
+
+static void assert_step_of(const sr_task *t, const sr_op *op)
+{
+    assert(op >= t->dep->ops && op < t->dep->ops + t->dep->nops);
+    (void)t;
+    (void)op;
+}
+
+void sr_timer_set(sr_task *t, const sr_op *op, sr_timer_kind kind, int64_t at, uint64_t id)
+{
+    assert_step_of(t, op);
+    assert(op->type->on_timer); /* nothing could receive it */
+    assert(kind == SR_TIMER_EVENT || kind == SR_TIMER_WALL);
+    sr_timer_heap *h = &t->timers[kind];
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 16;
+        h->v = sr_xrealloc(h->v, sizeof(sr_timer_entry) * h->cap);
+    }
+    h->v[h->n] = (sr_timer_entry){{kind, at, id}, t->timer_seq++, op};
+    sift_up(h, h->n++);
+}
+
+int sr_timer_cancel(sr_task *t, const sr_op *op, sr_timer_kind kind, uint64_t id)
+{
+    assert_step_of(t, op);
+    assert(kind == SR_TIMER_EVENT || kind == SR_TIMER_WALL);
+    sr_timer_heap *h = &t->timers[kind];
+    size_t keep = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (h->v[i].op != op || h->v[i].tm.id != id) h->v[keep++] = h->v[i];
+    int gone = (int)(h->n - keep);
+    h->n = keep;
+    if (gone)
+        for (size_t i = h->n / 2; i-- > 0;) sift_down(h, i); /* heapify what is left */
+    return gone;
+}
+
+/* A record op emits from a hook goes down the chain like any other. If it fails there, what it
+ * had produced is withdrawn and it is dead-lettered alone, with its value as op emitted it (kept
+ * as JSON before the steps after op change it). */
+static int emit_from_hook(sr_task *t, const sr_op *op, sr_record *r)
+{
+    assert(t->hook_op == op && t->hook_what);
+    size_t mark_n = t->nouts, mark_len = t->obuf.len;
+    sr_buf *keep = &t->hook_rec;
+    keep->len = 0;
+    (void)sr_json_write(keep, &r->value); /* NaN: what can be written; the output fails too */
+    sr_value key = r->key;
+    int64_t ts = r->ts;
+    const sr_header *hdr = r->hdr;
+    uint32_t nhdr = r->nhdr;
+    t->hook_op = NULL; /* the steps after op emit as usual */
+    t->err_op = NULL;
+    t->err[0] = 0;
+    int rc = sr_emit(t, op, r);
+    t->hook_op = op;
+    if (rc == 0) {
+        t->stats.out += t->nouts - mark_n;
+        return 0;
+    }
+    t->nouts = mark_n;
+    t->obuf.len = mark_len;
+    sr_origin o = {.raw = keep->d ? keep->d : "",
+                   .rawlen = keep->len,
+                   .key = key.type == SR_STR ? key.u.s : NULL,
+                   .keylen = key.type == SR_STR ? key.len : 0,
+                   .ts = ts,
+                   .hdr = hdr,
+                   .nhdr = nhdr,
+                   .partition = -1,
+                   .offset = -1};
+    char reason[sizeof(t->err) + 160];
+    snprintf(reason, sizeof(reason), "%s (a record %s emitted %s)", t->err, op->label,
+             t->hook_what);
+    t->stats.emit_dead++;
+    stage_dead_letter(t, &o, t->err_op ? t->err_op->label : "output", reason);
+    return 0;
+}
+
+/* Runs op's on_timer for tm, with no input record. A hook that fails is dead-lettered as a
+ * small JSON description of what it ran for. */
+static void run_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
+{
+    const sr_origin *input = t->origin;
+    t->origin = NULL; /* metadata of the emitted records: no input topic, partition, offset */
+    t->hook_op = op;
+    t->hook_what = tm->kind == SR_TIMER_EVENT ? "at an event-time timer" : "at a wall-clock timer";
+    t->err_op = NULL;
+    t->err[0] = 0;
+    int rc = op->type->on_timer(t, op, tm);
+    t->hook_op = NULL;
+    if (rc != 0) {
+        char desc[160];
+        snprintf(desc, sizeof(desc), "{\"timer\":{\"clock\":\"%s\",\"at\":%lld,\"id\":%llu}}",
+                 tm->kind == SR_TIMER_EVENT ? "event" : "wall", (long long)tm->at,
+                 (unsigned long long)tm->id);
+        sr_origin o = {.raw = desc,
+                       .rawlen = strlen(desc),
+                       .ts = tm->kind == SR_TIMER_EVENT ? tm->at : t->now_ms,
+                       .partition = -1,
+                       .offset = -1};
+        t->stats.emit_dead++;
+        stage_dead_letter(t, &o, op->label, t->err[0] ? t->err : "the timer failed");
+    }
+    t->hook_what = NULL;
+    t->origin = input;
+}
+
+/* Fires kind's timers due by upto, in order, including those set while firing; returns how
+ * many. */
+static int fire_timers(sr_task *t, sr_timer_kind kind, int64_t upto)
+{
+    sr_timer_heap *h = &t->timers[kind];
+    int fired = 0;
+    while (h->n && h->v[0].tm.at <= upto) {
+        sr_timer_entry e = h->v[0];
+        h->v[0] = h->v[--h->n];
+        sift_down(h, 0);
+        run_timer(t, e.op, &e.tm);
+        fired++;
+    }
+    return fired;
+}
+
+int sr_task_tick(sr_task *t, int64_t now_ms)
+{
+    t->now_ms = now_ms;
+    return fire_timers(t, SR_TIMER_WALL, now_ms);
+}
+
+int64_t sr_task_next_tick(const sr_task *t)
+{
+    const sr_timer_heap *h = &t->timers[SR_TIMER_WALL];
+    return h->n ? h->v[0].tm.at : INT64_MAX;
 }
 
 void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out)

@@ -40,11 +40,27 @@ typedef struct sr_out {
 typedef struct sr_task_stats {
     uint64_t in, delivered, filtered, dead;
     uint64_t out;
+    /* records a step emitted from a hook (on_timer...) that failed downstream, and hooks that
+     * failed: dead-lettered (or counted in dropped_errors without a deadLetter topic), outside
+     * in, as they come from no input */
+    uint64_t emit_dead;
 } sr_task_stats;
 
 /* Prints counts as the summaries of run and up do: "N in (D delivered, F filtered, X
  * dead-lettered), O out", with delivered = in - filtered - dead. */
 void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out);
+
+/* A task's timers on one clock: a binary min-heap by (at, seq). */
+typedef struct sr_timer_entry {
+    sr_timer tm;
+    uint64_t seq; /* order of setting: ties fire in it */
+    const sr_op *op;
+} sr_timer_entry;
+
+typedef struct sr_timer_heap {
+    sr_timer_entry *v;
+    size_t n, cap;
+} sr_timer_heap;
 
 struct sr_task {
     const sr_topology *topo;
@@ -75,6 +91,13 @@ struct sr_task {
     /* per-task operator state, by sr_op.slot (NULL for steps without state_size) */
     void **state;
     int nstate; /* dep->nops when opened */
+    /* time (operator.h): stream time, and the timers on each clock (by sr_timer_kind) */
+    int64_t stream_time;
+    sr_timer_heap timers[2];
+    uint64_t timer_seq;
+    const sr_op *hook_op;  /* the step whose on_timer runs now, else NULL */
+    const char *hook_what; /* what it runs for, for a dead letter's reason */
+    sr_buf hook_rec;       /* the record it emitted, as JSON, until it has gone through */
 };
 
 /* Makes t the task of dep for partition and opens every step of dep's chain in order (their
@@ -84,11 +107,12 @@ void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep,
  * frees t's buffers. Staged outputs not taken are dropped. @locality the thread that owns t. */
 void sr_task_destroy(sr_task *t);
 
-/* Feeds one input record: parses origin->raw as JSON (or takes `value` when
- * not NULL, e.g. a CSV row already built), runs the chain, and stages the
- * outputs. A record that fails anywhere is dead-lettered with the reason,
- * and whatever it had produced is withdrawn. Returns 0 if processed, 1 if
- * dead-lettered. Never fails the run. */
+/* Feeds one input record: moves stream time to its timestamp (when later), parses origin->raw
+ * as JSON (or takes `value` when not NULL, e.g. a CSV row already built), runs the chain, and
+ * stages the outputs. A record that fails anywhere is dead-lettered with the reason, and
+ * whatever it had produced is withdrawn. Then fires the event-time timers that are due, in
+ * order, staging what they emit too. Returns 0 if processed, 1 if dead-lettered. Never fails
+ * the run. @locality the thread that owns t. */
 int sr_task_feed(sr_task *t, const sr_origin *origin, const sr_value *value);
 /* Feeds one row read from a source file (struct sr_readrec, source.h): a row
  * that could not be read is dead-lettered with its file and line; otherwise
@@ -105,6 +129,16 @@ int sr_task_feed_row(sr_task *t, const sr_source *src, const struct sr_readrec *
  * holds the original size), then the input's headers, then the key; the reason says what was
  * cut. A tombstone's dead letter has a null value. */
 void sr_task_dead_letter(sr_task *t, const sr_origin *origin, const char *op, const char *reason);
+
+/* Moves t's wall clock to now_ms and fires the wall-clock timers due by then, in order; what
+ * they emit is staged as outputs, to be taken like a record's (then sr_task_batch_done).
+ * Returns the number of timers fired. The in-process runner (local.c) ticks after each input
+ * record and when the test clock moves; under `up`, the Kafka runtime calls it from the worker
+ * that owns the task, between batches. @locality the thread that owns t; @locks none. */
+int sr_task_tick(sr_task *t, int64_t now_ms);
+/* When t's earliest wall-clock timer is due, or INT64_MAX when it has none: a runner need not
+ * tick t before then. @locality the thread that owns t. */
+int64_t sr_task_next_tick(const sr_task *t);
 
 /* After the runner has taken the staged outputs: drops them and resets the
  * batch arena. */

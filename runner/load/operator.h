@@ -101,7 +101,7 @@ void sr_schema_free(sr_schema *s);
  *
  * A task is one instance of a deployment's chain for one input partition. Its life:
  *   open of every step, in chain order (when the task is created: assignment, first record)
- *   process (a record)*                                      one at a time
+ *   { process (a record) | on_timer (a timer fired) }*      interleaved, one at a time
  *   close of every step, in reverse chain order (the task is dropped: revocation, shutdown)
  * Every hook of a task runs on the thread that owns the task at that moment, never two at
  * once, and none takes a lock (@locality the task's thread; @locks none), except the shared
@@ -109,6 +109,8 @@ void sr_schema_free(sr_schema *s);
  * the task's arena past their return: the arena is reset once the task's outputs are taken. */
 #define SR_OP_TERMINAL     1u /* a sink: nothing may follow it in a pipeline */
 #define SR_OP_PRIMARY_LIST 2u /* the short form is a list for the primary param */
+
+typedef struct sr_timer sr_timer;
 
 typedef struct sr_operator_type {
     const char *name;
@@ -132,6 +134,14 @@ typedef struct sr_operator_type {
      * the runner then dead-letters the input record and drops everything
      * this input produced. */
     int (*process)(sr_task *t, const sr_op *op, sr_record *r);
+    /* A timer this step set has fired (sr_timer_set): an event-time timer once the task's
+     * stream time reached tm->at (after the record that moved it, before that record's outputs
+     * are taken), a wall-clock timer at the first tick at or after tm->at. May emit with
+     * sr_emit(t, op, r) (key, timestamp and value as the operator makes them, memory from
+     * sr_task_arena): such records are outputs of the task like any other, and one that fails
+     * downstream is dead-lettered on its own (see sr_emit). Returns 0, or -1 with
+     * sr_task_fail(): the failure is dead-lettered with a description of the timer. */
+    int (*on_timer)(sr_task *t, const sr_op *op, const sr_timer *tm);
     /* The task is dropped: frees what open() and later hooks put in state (the block itself
      * is the task's). Pending timers are dropped with the task. */
     void (*close)(sr_task *t, const sr_op *op, void *state);
@@ -167,7 +177,10 @@ int sr_operator_count(void);
 
 /* Passes r to the next operator of op's chain, or to the deployment's outputs when op is
  * last (op NULL: to the first operator). Returns what the downstream returned: 0, or -1 with
- * the reason set (sr_task_fail). */
+ * the reason set (sr_task_fail). From op's own on_timer, a record that fails downstream is
+ * dead-lettered on its own (its value as op emitted it, the reason, and which hook made it;
+ * counted in the task's emit_dead), what it had produced is withdrawn, and 0 is returned: the
+ * hook goes on with its other records. */
 int sr_emit(sr_task *t, const sr_op *op, sr_record *r);
 
 /* Sets the current input's error: "operator: message". Returns -1. */
@@ -216,5 +229,41 @@ typedef struct sr_file_sink {
 
 /* t's file sink (borrowed from the runner), or NULL: write to the file system. */
 const sr_file_sink *sr_task_files(const sr_task *t);
+
+/* ---- time -------------------------------------------------------------------
+ * A task has two clocks, both in ms since the epoch:
+ * - stream time: the largest event time (record timestamp) among the task's inputs so far
+ *   (the inputs of one partition), SR_TIME_NONE before the first; it only moves forward, and
+ *   moves before the record that carries it is processed. A step that takes its event time
+ *   from elsewhere (a field) keeps its own in its state.
+ * - the wall clock (sr_task_now): the runner's, or the test clock under `streamrun test`,
+ *   moved on by the runner's ticks (sr_task_tick) and before each record.
+ * A step sets timers on either clock; they belong to the task (dropped with it) and fire
+ * through the step's on_timer, in order of time, then of setting. */
+#define SR_TIME_NONE INT64_MIN
+
+typedef enum {
+    SR_TIMER_EVENT, /* fires once stream time >= at, after the record that moved it */
+    SR_TIMER_WALL   /* fires at the first tick with the wall clock >= at */
+} sr_timer_kind;
+
+struct sr_timer {
+    sr_timer_kind kind;
+    int64_t at;  /* ms: stream time or wall clock */
+    uint64_t id; /* the step's own: what the timer is for (a window's start...) */
+};
+
+/* t's stream time, or SR_TIME_NONE before its first input. */
+int64_t sr_task_stream_time(const sr_task *t);
+/* t's wall clock: the time now() gives. */
+int64_t sr_task_now(const sr_task *t);
+/* Sets a timer of op (which must have on_timer) on clock kind at time at, with id. Setting the
+ * same id twice makes two timers. A timer already due fires at the next firing point: after
+ * the current record (event time) or at the next tick (wall clock), never inside the call.
+ * O(log n) in the task's timers. */
+void sr_timer_set(sr_task *t, const sr_op *op, sr_timer_kind kind, int64_t at, uint64_t id);
+/* Cancels op's timers of kind with id; returns how many there were. O(n) in the task's timers
+ * of that kind. */
+int sr_timer_cancel(sr_task *t, const sr_op *op, sr_timer_kind kind, uint64_t id);
 
 #endif

@@ -44,16 +44,58 @@ static void probe_close(sr_task *t, const sr_op *op, void *state)
     nclose++;
 }
 
-/* Adds {"<name>": count of records this task's step has seen} and passes the record on. */
+static int64_t field_int(const sr_record *r, const char *name)
+{
+    const sr_value *v = sr_obj_get(&r->value, name, strlen(name));
+    return v && sr_is_number(v) ? (int64_t)sr_num_double(v) : -1;
+}
+
+/* Adds {"<name>": count of records this task's step has seen} and passes the record on. Step A
+ * also obeys the record: {"timer_at": T, "id": N} sets an event-time timer, {"wall_at": T,
+ * "id": N} a wall-clock one, {"cancel": N} cancels event-time timer N. */
 static int probe_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct probe_conf *c = op->conf;
     struct probe_state *st = sr_op_state(t, op);
     CHECK(st->partition == sr_task_partition(t));
     if (sr_need_object(t, op, r)) return -1;
+    if (!sr_obj_get(&r->value, "timer", 5)) /* an input: stream time moved before it */
+        CHECK(sr_task_stream_time(t) >= r->ts);
+    if (c->name[0] == 'A') {
+        int64_t id = field_int(r, "id");
+        if (field_int(r, "timer_at") >= 0)
+            sr_timer_set(t, op, SR_TIMER_EVENT, field_int(r, "timer_at"), (uint64_t)id);
+        if (field_int(r, "wall_at") >= 0)
+            sr_timer_set(t, op, SR_TIMER_WALL, field_int(r, "wall_at"), (uint64_t)id);
+        if (field_int(r, "cancel") >= 0)
+            CHECK(sr_timer_cancel(t, op, SR_TIMER_EVENT, (uint64_t)field_int(r, "cancel")) == 1);
+    }
     st->count++;
     sr_obj_set(sr_task_arena(t), &r->value, c->name, strlen(c->name), sr_int(st->count));
     return sr_emit(t, op, r);
+}
+
+/* Emits {"timer": name, "clock", "at", "id", "stream": stream time} with no key at time at.
+ * Timer 99 emits an array instead (the next step fails it); timer 98 fails. */
+static int probe_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
+{
+    const struct probe_conf *c = op->conf;
+    sr_arena *a = sr_task_arena(t);
+    if (tm->id == 98) return sr_task_fail(t, op, "timer %llu fails", (unsigned long long)tm->id);
+    sr_record r = {.key = sr_null(), .ts = tm->at};
+    if (tm->id == 99) {
+        r.value = sr_arr_new(a, 1);
+        sr_arr_push(a, &r.value, sr_int(99));
+        return sr_emit(t, op, &r);
+    }
+    r.value = sr_obj_new(a, 6);
+    sr_obj_set(a, &r.value, "timer", 5, sr_str(c->name, strlen(c->name)));
+    const char *clock = tm->kind == SR_TIMER_EVENT ? "event" : "wall";
+    sr_obj_set(a, &r.value, "clock", 5, sr_str(clock, strlen(clock)));
+    sr_obj_set(a, &r.value, "at", 2, sr_int(tm->at));
+    sr_obj_set(a, &r.value, "id", 2, sr_int((int64_t)tm->id));
+    sr_obj_set(a, &r.value, "stream", 6, sr_int(sr_task_stream_time(t)));
+    return sr_emit(t, op, &r);
 }
 
 static const sr_operator_type probe_type = {
@@ -62,6 +104,7 @@ static const sr_operator_type probe_type = {
     .state_size = sizeof(struct probe_state),
     .open = probe_open,
     .process = probe_process,
+    .on_timer = probe_on_timer,
     .close = probe_close,
 };
 
@@ -84,9 +127,18 @@ static void sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
 {
     fixture *fx = ud;
     if (input) return;
-    sr_buf_printf(&fx->out, "%s/%d %.*s %lld %.*s;", topic->name, partition,
+    sr_buf_printf(&fx->out, "%s/%d %.*s %lld %.*s", topic->name, partition,
                   o->key_len < 0 ? 4 : o->key_len, o->key_len < 0 ? "null" : base + o->key_off,
                   (long long)o->ts, (int)o->val_len, base + o->val_off);
+    const char *h = base + o->hdr_off; /* a dead letter's reason and where */
+    for (uint32_t i = 0; i < o->nhdr; i++) {
+        sr_header hd;
+        h = sr_header_next(h, &hd);
+        if ((hd.nlen == 15 && memcmp(hd.name, "streamrun.error", 15) == 0) ||
+            (hd.nlen == 18 && memcmp(hd.name, "streamrun.operator", 18) == 0))
+            sr_buf_printf(&fx->out, " [%.*s]", (int)hd.vlen, hd.val);
+    }
+    sr_buf_putc(&fx->out, ';');
 }
 
 /* Loads yaml; when probes, the first deployment's chain becomes probe A -> probe B. */
@@ -245,10 +297,140 @@ static void test_print_header_per_task(void)
     fixture_free(&fx);
 }
 
+/* Event-time timers fire after the record that moves stream time past them, in time order
+ * (then in order of setting), per partition; what they emit goes through the steps after and
+ * reaches the outputs, counted; a record a timer emits that fails downstream, and a timer that
+ * fails, are dead-lettered. Wall-clock timers fire when the (test) clock reaches them. */
+static void test_timers(void)
+{
+    fixture fx;
+    fixture_load(&fx,
+                 "topics:\n"
+                 "  - {name: in, partitions: 2}\n"
+                 "  - {name: out, partitions: 2}\n"
+                 "  - {name: errors}\n"
+                 "deployments:\n"
+                 "  - name: d\n"
+                 "    input: in\n"
+                 "    deadLetter: errors\n"
+                 "    pipeline:\n"
+                 "      - set: {x: 1}\n"
+                 "    output: out\n",
+                 true);
+    char k0[8], k1[8];
+    keys_for_partitions(k0, k1);
+    const sr_topic *in = sr_topology_topic(fx.topo, "in");
+    sr_local *l = sr_local_new(fx.topo, NULL, 0, sink, &fx);
+    sr_local_set_clock(l, 10000);
+    sr_buf want = {0};
+#define OUT0(ts, v) sr_buf_printf(&want, "out/0 %s %d %s;", k0, ts, v)
+#define OUT1(ts, v) sr_buf_printf(&want, "out/1 %s %d %s;", k1, ts, v)
+    produce(l, in, k0, 1000, "{\"timer_at\":3000,\"id\":1}");
+    OUT0(1000, "{\"timer_at\":3000,\"id\":1,\"A\":1,\"B\":1}");
+    produce(l, in, k0, 1000, "{\"timer_at\":2000,\"id\":2}");
+    OUT0(1000, "{\"timer_at\":2000,\"id\":2,\"A\":2,\"B\":2}");
+    produce(l, in, k0, 1000, "{\"timer_at\":2000,\"id\":3}");
+    OUT0(1000, "{\"timer_at\":2000,\"id\":3,\"A\":3,\"B\":3}");
+    /* due at once: fires after the record, before its outputs are taken */
+    produce(l, in, k0, 1000, "{\"timer_at\":1000,\"id\":4}");
+    OUT0(1000, "{\"timer_at\":1000,\"id\":4,\"A\":4,\"B\":4}");
+    sr_buf_puts(&want, "out/0 null 1000 "
+                       "{\"timer\":\"A\",\"clock\":\"event\",\"at\":1000,\"id\":4,\"stream\":1000,"
+                       "\"B\":5};");
+    /* partition 1's stream time is its own: partition 0's timers stay */
+    produce(l, in, k1, 5000, "{}");
+    OUT1(5000, "{\"A\":1,\"B\":1}");
+    /* past 2000: timers 2 then 3 (same time, order of setting), not 1 */
+    produce(l, in, k0, 2500, "{}");
+    OUT0(2500, "{\"A\":5,\"B\":6}");
+    sr_buf_puts(&want, "out/0 null 2000 "
+                       "{\"timer\":\"A\",\"clock\":\"event\",\"at\":2000,\"id\":2,\"stream\":2500,"
+                       "\"B\":7};");
+    sr_buf_puts(&want, "out/0 null 2000 "
+                       "{\"timer\":\"A\",\"clock\":\"event\",\"at\":2000,\"id\":3,\"stream\":2500,"
+                       "\"B\":8};");
+    /* an earlier record does not move stream time back; timer 1 is cancelled */
+    produce(l, in, k0, 2400, "{\"cancel\":1}");
+    OUT0(2400, "{\"cancel\":1,\"A\":6,\"B\":9}");
+    CHECK_STR(sr_buf_cstr(&fx.out), sr_buf_cstr(&want));
+    /* timer 99 emits a record step B fails: dead-lettered alone; timer 98 fails itself */
+    produce(l, in, k0, 4000, "{\"timer_at\":4000,\"id\":99}");
+    OUT0(4000, "{\"timer_at\":4000,\"id\":99,\"A\":7,\"B\":10}");
+    sr_buf_puts(&want, "errors/0 null 4000 [99] [the record must be a JSON object, not array (a "
+                       "record probe A (step 1) emitted at an event-time timer)] [probe B (step "
+                       "2)];");
+    produce(l, in, k0, 4000, "{\"timer_at\":4000,\"id\":98}");
+    OUT0(4000, "{\"timer_at\":4000,\"id\":98,\"A\":8,\"B\":11}");
+    sr_buf_puts(&want, "errors/0 null 4000 {\"timer\":{\"clock\":\"event\",\"at\":4000,\"id\":98}} "
+                       "[timer 98 fails] [probe A (step 1)];");
+    CHECK_STR(sr_buf_cstr(&fx.out), sr_buf_cstr(&want));
+    /* wall clock: fires when the test clock reaches 10500, not before */
+    produce(l, in, k1, 6000, "{\"wall_at\":10500,\"id\":7}");
+    OUT1(6000, "{\"wall_at\":10500,\"id\":7,\"A\":2,\"B\":2}");
+    sr_local_set_clock(l, 10499);
+    CHECK_STR(sr_buf_cstr(&fx.out), sr_buf_cstr(&want));
+    sr_local_set_clock(l, 10500);
+    sr_buf_puts(&want, "out/1 null 10500 "
+                       "{\"timer\":\"A\",\"clock\":\"wall\",\"at\":10500,\"id\":7,\"stream\":6000,"
+                       "\"B\":3};");
+    CHECK_STR(sr_buf_cstr(&fx.out), sr_buf_cstr(&want));
+    sr_local_set_clock(l, 20000); /* fired once */
+    CHECK_STR(sr_buf_cstr(&fx.out), sr_buf_cstr(&want));
+#undef OUT0
+#undef OUT1
+    sr_local_stats st;
+    sr_local_get_stats(l, fx.dep, &st);
+    CHECK(st.in == 10 && st.delivered == 10 && st.dead == 0);
+    CHECK(st.out == 10 + 4); /* the inputs' and the timers' */
+    CHECK(st.emit_dead == 2);
+    sr_local_free(l);
+    sr_buf_free(&want);
+    fixture_free(&fx);
+}
+
+/* Timers of one task fire in time order whatever the order they were set in (the heap). */
+static void test_timer_order(void)
+{
+    fixture fx;
+    fixture_load(&fx, two_partitions, true);
+    char k0[8], k1[8];
+    keys_for_partitions(k0, k1);
+    const sr_topic *in = sr_topology_topic(fx.topo, "in");
+    sr_local *l = sr_local_new(fx.topo, NULL, 0, sink, &fx);
+    sr_local_set_clock(l, 0);
+    unsigned x = 12345;
+    char val[64];
+    for (int i = 0; i < 200; i++) {
+        x = x * 1103515245u + 12345u;
+        snprintf(val, sizeof(val), "{\"timer_at\":%u,\"id\":%d}", 100 + (x >> 8) % 1000, 1000 + i);
+        produce(l, in, k0, 1, val);
+    }
+    fx.out.len = 0;
+    produce(l, in, k0, 5000, "{}");
+    /* the timers' outputs, after the record's: their "at" never goes down */
+    const char *p = sr_buf_cstr(&fx.out);
+    long last = -1;
+    int n = 0;
+    bool ordered = true;
+    while ((p = strstr(p, "\"at\":"))) {
+        long at = strtol(p + 5, NULL, 10);
+        if (at < last) ordered = false;
+        last = at;
+        n++;
+        p += 5;
+    }
+    CHECK(n == 200);
+    CHECK(ordered);
+    sr_local_free(l);
+    fixture_free(&fx);
+}
+
 int main(void)
 {
     test_state_per_task();
     test_print_header_per_task();
+    test_timers();
+    test_timer_order();
     sr_buf_free(&events);
     return TEST_END();
 }
