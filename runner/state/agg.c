@@ -583,6 +583,29 @@ sr_value sr_agg_result(const sr_agg *a, sr_arena *ar)
     return sr_null();
 }
 
+/* ---- memory ---------------------------------------------------------------------------- */
+
+size_t sr_agg_heap_bytes(const sr_agg *a)
+{
+    size_t n = 0;
+    switch (a->kind) {
+    case SR_AGG_MIN:
+    case SR_AGG_MAX: return deep_size(&a->u.mm.v);
+    case SR_AGG_FIRST:
+    case SR_AGG_LAST: return deep_size(&a->u.fl.o.v);
+    case SR_AGG_COLLECT:
+        n = (size_t)a->u.col.cap * sizeof(sr_tval);
+        for (uint32_t i = 0; i < a->u.col.len; i++) n += deep_size(&a->u.col.v[i].o.v);
+        return n;
+    case SR_AGG_MERGE:
+        n = (size_t)a->u.mrg.cap * sizeof(sr_agg_field);
+        for (uint32_t i = 0; i < a->u.mrg.len; i++)
+            n += a->u.mrg.f[i].klen + 1 + deep_size(&a->u.mrg.f[i].tv.o.v);
+        return n;
+    default: return 0;
+    }
+}
+
 /* ---- state as JSON --------------------------------------------------------------------- */
 
 static void put_i64(sr_buf *b, int64_t i)

@@ -150,6 +150,10 @@ int sr_agg_merge(sr_agg *into, const sr_agg *from, char *err, size_t errsize);
 /* The aggregate's value, allocated in ar (nothing borrowed from a). */
 sr_value sr_agg_result(const sr_agg *a, sr_arena *ar);
 
+/* Heap bytes a owns beyond sizeof(sr_agg) (copied strings and values, collected values,
+ * merge fields), for a store's memory budget. */
+size_t sr_agg_heap_bytes(const sr_agg *a);
+
 /* Appends the state of a as compact JSON to b. */
 void sr_agg_write(const sr_agg *a, sr_buf *b);
 /* Rebuilds in *a (initialised here with kind k and limit) the state that sr_agg_write wrote

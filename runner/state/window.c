@@ -86,6 +86,15 @@ int sr_sliding_window(int64_t t, int64_t size, sr_window *w, char *err, size_t e
     return 0;
 }
 
+int sr_sliding_owners(int64_t u, int64_t size, int64_t *lo, int64_t *hi, char *err, size_t errsize)
+{
+    sr_window w;
+    if (sr_sliding_window(u, size, &w, err, errsize)) return -1;
+    *lo = u;
+    *hi = u > INT64_MAX - 1 - size ? INT64_MAX - 1 : u + size;
+    return 0;
+}
+
 int sr_session_assign(const sr_window *sessions, size_t n, int64_t t, int64_t gap, bool *merge,
                       sr_window *out, char *err, size_t errsize)
 {

@@ -79,6 +79,12 @@ static inline bool sr_window_contains(sr_window w, int64_t u)
     return w.start <= u && u < w.end;
 }
 
+/* The sliding windows a record at u belongs to are those of the records at e with
+ * u <= e <= u + size: stores that range of e in *lo and *hi (hi saturates at INT64_MAX - 1, the
+ * largest time with a sliding window). For an out-of-order record: the windows of later records
+ * that it updates. Returns 0, or -1 with a reason when u < 0, u == INT64_MAX or size < 0. */
+int sr_sliding_owners(int64_t u, int64_t size, int64_t *lo, int64_t *hi, char *err, size_t errsize);
+
 /* Session placement. sessions[0..n) are the key's open sessions (half-open, any order,
  * pairwise more than gap apart as this function leaves them; if they are not, sessions
  * reached through the merged bounds are merged too). For a record at t, sets merge[i] true for

@@ -354,6 +354,24 @@ static void test_merge_and_restore_all_kinds(void)
     CHECK(sr_agg_kind_parse("median", 6, &parsed) == -1);
 }
 
+static void test_heap_bytes(void)
+{
+    sr_agg a;
+    sr_agg_init(&a, SR_AGG_SUM, 0);
+    add_all(&a, (const char *[]){"1", "2"}, (int64_t[]){1, 2}, 2, 0);
+    CHECK(sr_agg_heap_bytes(&a) == 0);
+    sr_agg_free(&a);
+    sr_agg_init(&a, SR_AGG_COLLECT, 100);
+    CHECK(sr_agg_heap_bytes(&a) == 0);
+    add_all(&a, (const char *[]){"\"abcdefghijklmnopq\""}, (int64_t[]){1}, 1, 0);
+    size_t one = sr_agg_heap_bytes(&a);
+    CHECK(one >= sizeof(sr_tval) + 17);
+    add_all(&a, (const char *[]){"[1,2,3]"}, (int64_t[]){2}, 1, 1);
+    CHECK(sr_agg_heap_bytes(&a) >= one + 3 * sizeof(sr_value));
+    sr_agg_free(&a);
+    CHECK(sr_agg_heap_bytes(&a) == 0);
+}
+
 static void test_malformed_state(void)
 {
     const char *bad[] = {"[]", "{}", "{\"n\":-1}", "{\"n\":1.5}"};
@@ -421,6 +439,7 @@ int main(void)
     test_integral();
     test_delta();
     test_merge_and_restore_all_kinds();
+    test_heap_bytes();
     test_malformed_state();
     test_bucket();
     sr_arena_free(&ar);

@@ -154,6 +154,24 @@ static void test_sliding(void)
           w.end == INT64_MAX);
 }
 
+static void test_sliding_owners(void)
+{
+    int64_t lo = -1, hi = -1;
+    char err[160];
+    /* a record at 95 is in the windows of records at 95..105 (size 10) */
+    CHECK(sr_sliding_owners(95, 10, &lo, &hi, err, sizeof(err)) == 0 && lo == 95 && hi == 105);
+    for (int64_t e = 80; e <= 120; e++) {
+        sr_window w;
+        CHECK(sr_sliding_window(e, 10, &w, err, sizeof(err)) == 0);
+        CHECK(sr_window_contains(w, 95) == (e >= lo && e <= hi));
+    }
+    CHECK(sr_sliding_owners(INT64_MAX - 5, 10, &lo, &hi, err, sizeof(err)) == 0);
+    CHECK(lo == INT64_MAX - 5 && hi == INT64_MAX - 1);
+    CHECK(sr_sliding_owners(3, INT64_MAX, &lo, &hi, err, sizeof(err)) == 0 && hi == INT64_MAX - 1);
+    CHECK(sr_sliding_owners(-1, 10, &lo, &hi, err, sizeof(err)) == -1);
+    CHECK(sr_sliding_owners(INT64_MAX, 10, &lo, &hi, err, sizeof(err)) == -1);
+}
+
 static void test_sessions(void)
 {
     char err[160];
@@ -225,6 +243,7 @@ int main(void)
     test_brute_force();
     test_count_windows();
     test_sliding();
+    test_sliding_owners();
     test_sessions();
     test_closing();
     return TEST_END();
