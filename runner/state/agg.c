@@ -316,8 +316,8 @@ static void tval_set(sr_tval *tv, const sr_value *x, int64_t t, int64_t seq)
 static void collect_insert(sr_agg *a, const sr_value *x, int64_t t, int64_t seq)
 {
     if (a->u.col.len == a->u.col.cap) {
-        a->u.col.cap = a->u.col.cap ? a->u.col.cap * 2 : 8;
-        if (a->u.col.cap > a->limit) a->u.col.cap = a->limit;
+        uint64_t cap = a->u.col.cap ? (uint64_t)a->u.col.cap * 2 : 8;
+        a->u.col.cap = (uint32_t)(cap < a->limit ? cap : a->limit);
         a->u.col.v = sr_xrealloc(a->u.col.v, a->u.col.cap * sizeof(sr_tval));
     }
     uint32_t i = a->u.col.len;
