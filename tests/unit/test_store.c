@@ -3,6 +3,7 @@
 #include "state/store.h"
 #include "test.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -506,6 +507,60 @@ static void test_shrink(void)
     CHECK(sr_mem_budget_used(&b) == 0);
 }
 
+/* Each thread fills its own store from a shared budget until refused, then empties half. */
+typedef struct filler {
+    sr_store *s;
+    int refused, rounds;
+} filler;
+
+static void *fill(void *arg)
+{
+    filler *f = arg;
+    char k[32], v[64] = {0}, err[ERRSZ];
+    recs r = {.stop_at = -1};
+    for (int round = 0; round < f->rounds; round++) {
+        int i = 0;
+        for (;; i++) {
+            snprintf(k, sizeof(k), "%d-%d", round, i);
+            if (sr_store_put(f->s, k, strlen(k), v, sizeof(v), err, sizeof(err)) < 0) break;
+        }
+        f->refused += strstr(err, "memory budget exceeded") != NULL;
+        for (int j = 0; j < i; j += 2) {
+            snprintf(k, sizeof(k), "%d-%d", round, j);
+            sr_store_delete(f->s, k, strlen(k), err, sizeof(err));
+        }
+        sr_store_drain(f->s, collect, &r);
+        recs_free(&r);
+    }
+    return NULL;
+}
+
+static void test_budget_threads(void)
+{
+    enum { T = 4 };
+    sr_mem_budget b;
+    sr_mem_budget_init(&b, 2 * 1024 * 1024);
+    filler f[T];
+    pthread_t th[T];
+    char name[16];
+    for (int t = 0; t < T; t++) { /* all stores first: the first thread fills the budget */
+        snprintf(name, sizeof(name), "task-%d", t);
+        f[t] = (filler){.s = new_store(name, &b), .rounds = 5};
+    }
+    for (int t = 0; t < T; t++) pthread_create(&th[t], NULL, fill, &f[t]);
+    size_t sum = 0;
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        CHECK(f[t].refused == f[t].rounds);
+        sum += sr_store_bytes(f[t].s);
+    }
+    /* the shared counter is exactly what the stores hold, and never passed the limit */
+    CHECK(sr_mem_budget_used(&b) == sum);
+    CHECK(sum <= b.limit);
+    for (int t = 0; t < T; t++) sr_store_destroy(f[t].s);
+    CHECK(sr_mem_budget_used(&b) == 0);
+}
+
 /* ---- randomized against a reference ------------------------------------------------------- */
 
 #define NKEYS 1500
@@ -687,6 +742,7 @@ int main(void)
     test_foreach_changes();
     test_budget();
     test_shrink();
+    test_budget_threads();
     test_random();
     return TEST_END();
 }
