@@ -436,6 +436,8 @@ static int topic_index(const sr_topology *t, const sr_topic *tp)
     return -1;
 }
 
+static bool producer_fenced(dep_run *dr);
+
 /* Produces a task's staged outputs, then resets its batch. A stop request does not cut this
  * short: the inputs behind these outputs are already marked processed and will be committed. */
 static void produce_outputs(dep_run *dr, sr_task *t)
@@ -478,9 +480,10 @@ static void produce_outputs(dep_run *dr, sr_task *t)
                 continue;
             }
             if (hdrs) rd_kafka_headers_destroy(hdrs);
-            if (dr->eos && err != RD_KAFKA_RESP_ERR__FATAL &&
-                err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                /* the transaction is in an abortable state: the commit aborts and rewinds */
+            if (dr->eos && err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
+                (err != RD_KAFKA_RESP_ERR__FATAL || producer_fenced(dr))) {
+                /* the transaction is in an abortable state, or the producer fenced: the commit
+                 * aborts and rewinds, or renews the producer (txn_recover) */
                 __atomic_store_n(&dr->txn_broken, 1, __ATOMIC_RELEASE);
                 break;
             }
@@ -568,8 +571,10 @@ static void forget_processed(dep_run *dr)
  * from a member of the current generation: a member whose partitions moved on (a zombie) cannot
  * commit. A transaction that fails is aborted — its records are never seen by read_committed
  * readers — and the tasks rewind to the last committed offsets and process those records again.
- * A fatal error (the producer fenced) stops the run. All of it runs on the consumer thread, with
- * the workers idle (quiesce). */
+ * A fenced producer (its epoch no longer the transactional.id's: a coordinator failover, or another
+ * producer with the id) is replaced and the tasks go back to the committed offsets (txn_recover);
+ * another fatal error stops the run. All of it runs on the consumer thread, with the workers idle
+ * (quiesce). */
 
 #define TXN_TIMEOUT_MS 30000 /* the longest a transactional call blocks before it is retried */
 #define TXN_FAILURES   5     /* transactions failing in a row before the run stops */
@@ -654,38 +659,167 @@ static void task_stats_mark(dep_run *dr, bool restore)
     pthread_mutex_unlock(&dr->lock);
 }
 
-/* Seeks every input partition processed since the last commit back to the first record
- * processed: the consumer then delivers those records again (librdkafka drops what it had
- * fetched past them). A partition that cannot be rewound would skip records: that stops the
- * run. */
-static void rewind_tasks(dep_run *dr)
+/* Seeks the input partitions of l to their offsets (what: why, for errors): the consumer then
+ * delivers those records again (librdkafka drops what it had fetched past them). A partition that
+ * cannot be sought would skip records: that stops the run. Destroys l. */
+static void seek_inputs(dep_run *dr, rd_kafka_topic_partition_list_t *l, const char *what)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
-    for (int i = 0; i < dr->dep->ninputs; i++)
-        for (int p = 0; p < dr->dep->inputs[i]->partitions; p++)
-            if (dr->base[i][p] >= 0) {
-                rd_kafka_topic_partition_list_add(l, dr->dep->inputs[i]->name, p)->offset =
-                    dr->base[i][p];
-                /* not at its end any more (--exit-at-end, the lag): the seek moves the
-                 * position back, and the end seen before does not count */
-                __atomic_store_n(&dr->eof[i][p], -1, __ATOMIC_RELAXED);
-            }
+    for (int i = 0; i < l->cnt; i++) {
+        int ti = input_slot(dr, l->elems[i].topic, l->elems[i].partition);
+        assert(ti >= 0);
+        /* not at its end any more (--exit-at-end, the lag): the seek moves the position back,
+         * and the end seen before does not count */
+        __atomic_store_n(&dr->eof[ti][l->elems[i].partition], -1, __ATOMIC_RELAXED);
+    }
     if (l->cnt) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(dr->consumer, l, TXN_TIMEOUT_MS);
         if (e) {
-            fatal(dr->r, "%s: cannot rewind the inputs after an aborted transaction: %s",
-                  dr->dep->name, rd_kafka_error_string(e));
+            fatal(dr->r, "%s: cannot rewind the inputs %s: %s", dr->dep->name, what,
+                  rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
         for (int i = 0; i < l->cnt && !dr->r->fatal; i++)
             if (l->elems[i].err)
-                fatal(dr->r,
-                      "%s: cannot rewind %s [%d] to offset %lld after an aborted "
-                      "transaction: %s",
-                      dr->dep->name, l->elems[i].topic, l->elems[i].partition,
-                      (long long)l->elems[i].offset, rd_kafka_err2str(l->elems[i].err));
+                fatal(dr->r, "%s: cannot rewind %s [%d] to offset %lld %s: %s", dr->dep->name,
+                      l->elems[i].topic, l->elems[i].partition, (long long)l->elems[i].offset, what,
+                      rd_kafka_err2str(l->elems[i].err));
     }
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The input partitions processed since the last commit, each with the offset of the first record
+ * processed since (where an aborted transaction rewinds to). */
+static rd_kafka_topic_partition_list_t *base_offsets(const dep_run *dr)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int i = 0; i < dr->dep->ninputs; i++)
+        for (int p = 0; p < dr->dep->inputs[i]->partitions; p++)
+            if (dr->base[i][p] >= 0)
+                rd_kafka_topic_partition_list_add(l, dr->dep->inputs[i]->name, p)->offset =
+                    dr->base[i][p];
+    return l;
+}
+
+/* Seeks every input partition processed since the last commit back to the first record
+ * processed since. */
+static void rewind_tasks(dep_run *dr)
+{
+    seek_inputs(dr, base_offsets(dr), "after an aborted transaction");
+}
+
+static int new_producer(dep_run *dr, char *err, size_t errsize);
+
+/* Whether the producer's fatal error is a fence: its epoch is no longer its transactional.id's
+ * latest — another producer initialised the id, or the transaction coordinator (a broker that
+ * died, or moved the coordination to another) aborted the open transaction and bumped the epoch. */
+static bool producer_fenced(dep_run *dr)
+{
+    rd_kafka_resp_err_t e = rd_kafka_fatal_error(dr->producer, NULL, 0);
+    return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+/* After a fence, seeks the partitions processed in the given-up transaction to the offsets the
+ * group has committed: the end of the last committed transaction (read after the new producer's
+ * init_transactions, which waits until the old transaction is ended, so they are stable). When
+ * they are those this member was committing, the commit had in fact gone through (its answer was
+ * lost): the counts stay, and nothing is processed again. Else the counts go back to the last
+ * commit's. rewind false: the partitions are being given up; only the counts are settled. */
+static void rewind_committed(dep_run *dr, bool rewind)
+{
+    rd_kafka_topic_partition_list_t *l = base_offsets(dr);
+    bool went_through = l->cnt > 0;
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(dr->consumer, l, TXN_TIMEOUT_MS);
+        if (e) {
+            fatal(dr->r, "%s: cannot read the group's committed offsets after a fence: %s",
+                  dr->dep->name, rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            return;
+        }
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *x = &l->elems[i];
+        int ti = input_slot(dr, x->topic, x->partition);
+        assert(ti >= 0);
+        if (x->err) {
+            fatal(dr->r, "%s: cannot read the committed offset of %s [%d] after a fence: %s",
+                  dr->dep->name, x->topic, x->partition, rd_kafka_err2str(x->err));
+            rd_kafka_topic_partition_list_destroy(l);
+            return;
+        }
+        /* none committed yet: where processing began */
+        if (x->offset < 0) x->offset = dr->base[ti][x->partition];
+        if (x->offset != dr->next[ti][x->partition]) went_through = false;
+    }
+    task_stats_mark(dr, !went_through);
+    if (went_through) {
+        fprintf(stderr,
+                "streamrun: %s: the group's offsets show that the last transaction was "
+                "committed\n",
+                dr->dep->name);
+        dr->txn_failures = 0;
+    }
+    if (rewind && !went_through)
+        seek_inputs(dr, l, "to the committed offsets after a fence");
+    else
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* A fenced producer can do nothing more. As Kafka Streams does (it takes a fence for partitions
+ * migrated), the transaction is given up — the coordinator aborts it, and none of its records is
+ * seen by read_committed readers —, a new producer takes the same transactional.id, and the tasks
+ * go back to the group's committed offsets (rewind_committed) to process the records again. Unless
+ * the run is stopping; and TXN_FAILURES fences or failures in a row stop it (two live members
+ * with one transactional.id would fence each other for ever; claim_txn_id keeps that from
+ * happening on one host). Returns -1.
+ * @locality the deployment's consumer thread, with the workers idle (quiesce) */
+static int txn_recover(dep_run *dr, bool rewind, const char *why)
+{
+    dr->txn_open = false;
+    if (stopping(dr->r)) {
+        task_stats_mark(dr, true);
+        fprintf(stderr,
+                "streamrun: %s: the producer was fenced (%s); stopping: what was processed since "
+                "the last commit is processed again by the partitions' next owner\n",
+                dr->dep->name, why);
+        return -1;
+    }
+    if (++dr->txn_failures >= TXN_FAILURES) {
+        task_stats_mark(dr, true);
+        fatal(dr->r, "%s: %d transactions in a row failed, the last: the producer was fenced (%s)",
+              dr->dep->name, dr->txn_failures, why);
+        return -1;
+    }
+    fprintf(stderr,
+            "streamrun: %s: the producer was fenced (%s); its transaction is given up, a new "
+            "producer takes transactional.id %s, and the inputs go back to the group's committed "
+            "offsets\n",
+            dr->dep->name, why, dr->txn_id);
+    /* what the old producer still holds belongs to the given-up transaction */
+    rd_kafka_purge(dr->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+                                     RD_KAFKA_PURGE_F_NON_BLOCKING);
+    for (int k = 0; k < dr->r->topo->ntopics; k++)
+        if (dr->rkts[k]) {
+            rd_kafka_topic_destroy(dr->rkts[k]);
+            dr->rkts[k] = NULL;
+        }
+    rd_kafka_destroy(dr->producer);
+    dr->producer = NULL;
+    pthread_mutex_lock(&dr->lock);
+    dr->failed = 0;
+    pthread_mutex_unlock(&dr->lock);
+    __atomic_store_n(&dr->txn_broken, 0, __ATOMIC_RELEASE);
+    char err[512];
+    if (new_producer(dr, err, sizeof(err)) != 0) {
+        task_stats_mark(dr, true);
+        fatal(dr->r, "%s: after a fence: %s", dr->dep->name, err);
+        return -1;
+    }
+    rewind_committed(dr, rewind);
+    forget_processed(dr);
+    txn_begin(dr);
+    return -1;
 }
 
 /* Aborts the open transaction (why: what failed), then rewinds the tasks to their last committed
@@ -699,6 +833,10 @@ static int txn_abort(dep_run *dr, bool rewind, const char *why)
     task_stats_mark(dr, true); /* aborted or not, nothing of it is committed */
     rd_kafka_error_t *e;
     TXN_RETRY(dr, e, rd_kafka_abort_transaction(dr->producer, TXN_TIMEOUT_MS));
+    if (e && producer_fenced(dr)) {
+        rd_kafka_error_destroy(e);
+        return txn_recover(dr, rewind, why);
+    }
     if (e) {
         fatal(dr->r, "%s: cannot abort the transaction: %s", dr->dep->name,
               rd_kafka_error_string(e));
@@ -757,12 +895,12 @@ static int txn_commit(dep_run *dr, bool rewind)
     snprintf(why, sizeof(why), "%s failed: %s", step, rd_kafka_error_string(e));
     bool is_fatal = rd_kafka_error_is_fatal(e);
     rd_kafka_error_destroy(e);
+    if (is_fatal && producer_fenced(dr)) return txn_recover(dr, rewind, why);
     if (is_fatal) {
         task_stats_mark(dr, true);
         fatal(dr->r,
-              "%s: %s; the producer cannot go on (fenced: a newer member took over its "
-              "transactional.id or its partitions), so this member stops; what it processed "
-              "since its last commit is processed again by their owner",
+              "%s: %s; the producer cannot go on, so this member stops; what it processed "
+              "since its last commit is processed again by the partitions' next owner",
               dr->dep->name, why);
         return -1;
     }
@@ -1436,6 +1574,40 @@ static void run_source(dep_run *dr)
     while (!r->o->exit_at_end && !stopping(r)) usleep(100 * 1000);
 }
 
+/* Creates the deployment's producer (dr->producer) and, under exactly-once, initialises its
+ * transactions: that fences an earlier producer with this transactional.id and aborts its open
+ * transaction. Returns 0, or -1 with err.
+ * @locality the deployment's thread, with its workers idle (quiesce) once they run */
+static int new_producer(dep_run *dr, char *err, size_t errsize)
+{
+    assert(!dr->producer);
+    char e[512];
+    rd_kafka_conf_t *conf = make_conf(dr, false, e, sizeof(e));
+    if (!conf) {
+        snprintf(err, errsize, "%s", e);
+        return -1;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, dr);
+    char mmb[32];
+    size_t mmbsize = sizeof(mmb);
+    if (rd_kafka_conf_get(conf, "message.max.bytes", mmb, &mmbsize) == RD_KAFKA_CONF_OK)
+        dr->max_msg_bytes = (size_t)atoll(mmb);
+    dr->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    if (!dr->producer) {
+        snprintf(err, errsize, "cannot create the producer: %.400s", e);
+        return -1;
+    }
+    if (!dr->eos) return 0;
+    rd_kafka_error_t *x;
+    TXN_RETRY(dr, x, rd_kafka_init_transactions(dr->producer, TXN_TIMEOUT_MS));
+    if (!x) return 0;
+    snprintf(err, errsize, "exactly-once: cannot initialise transactions (transactional.id %s): %s",
+             dr->txn_id, rd_kafka_error_string(x));
+    rd_kafka_error_destroy(x);
+    return -1;
+}
+
 static void *dep_main(void *arg)
 {
     dep_run *dr = arg;
@@ -1445,36 +1617,12 @@ static void *dep_main(void *arg)
         __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
         return NULL;
     }
-    rd_kafka_conf_t *conf = make_conf(dr, false, err, sizeof(err));
-    if (!conf) {
+    if (new_producer(dr, err, sizeof(err)) != 0) {
         fatal(dr->r, "%s: %s", dr->dep->name, err);
         __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
         return NULL;
     }
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, dr);
-    char mmb[32];
-    size_t mmbsize = sizeof(mmb);
-    if (rd_kafka_conf_get(conf, "message.max.bytes", mmb, &mmbsize) == RD_KAFKA_CONF_OK)
-        dr->max_msg_bytes = (size_t)atoll(mmb);
-    dr->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!dr->producer) {
-        fatal(dr->r, "%s: cannot create the producer: %s", dr->dep->name, err);
-        __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
-        return NULL;
-    }
     if (dr->eos) {
-        /* fences an earlier producer with this transactional.id and aborts its transaction */
-        rd_kafka_error_t *e;
-        TXN_RETRY(dr, e, rd_kafka_init_transactions(dr->producer, TXN_TIMEOUT_MS));
-        if (e) {
-            fatal(dr->r,
-                  "%s: exactly-once: cannot initialise transactions (transactional.id %s): %s",
-                  dr->dep->name, dr->txn_id, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
-            return NULL;
-        }
         fprintf(stderr, "streamrun: %s: exactly-once, transactional.id %s\n", dr->dep->name,
                 dr->txn_id);
         txn_begin(dr);

@@ -106,6 +106,16 @@ def finish(p, d, n, timeout=60):
 # ---- commands ---------------------------------------------------------------------------------
 
 
+def cmd_fence(a):
+    """init_transactions with TXN_ID, as a new instance of a transactional producer does: the
+    producer that had the id is fenced (its open transaction aborted, its epoch superseded)."""
+    p = Producer({"bootstrap.servers": a.addr, "transactional.id": a.txn_id,
+                  "log.connection.close": False})
+    p.init_transactions(60)
+    p.flush(10)
+    print("fenced %s" % a.txn_id)
+
+
 def cmd_lines(a):
     """Envelope file of FILE's lines keyed l000, l001...: the reference run's input."""
     with open(a.out, "w") as out:
@@ -362,6 +372,26 @@ def partition_metadata(addr, topics):
     return out
 
 
+def java_hash(text):
+    """Java's String.hashCode() of text (UTF-16 code units), as a signed 32-bit int."""
+    h = 0
+    data = text.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def cmd_coordinator(a):
+    """Prints the broker that coordinates transactional.id ID (--txn) or consumer group ID
+    (--group): the leader of the partition of __transaction_state or __consumer_offsets that
+    Kafka picks for it, abs(hashCode(ID)) % partitions."""
+    topic = "__transaction_state" if a.txn else "__consumer_offsets"
+    md = partition_metadata(a.addr, [topic])
+    h = java_hash(a.txn or a.group)
+    p = 0 if h == -(1 << 31) else abs(h) % len(md)
+    print(md[(topic, p)].leader)
+
+
 def cmd_leaders(a):
     """Prints one line per broker leading partitions of TOPIC...: "BROKER TOPIC[P] ...", the
     broker that leads the most first (a partition without a leader: broker -1)."""
@@ -565,6 +595,7 @@ def main():
         return s
 
     command(cmd_lines, "file", "out")
+    command(cmd_fence, "addr", "txn_id")
     s = command(cmd_produce, "addr", "topic", "file")
     s.add_argument("--compression", default="none")
     s.add_argument("--report")
@@ -592,6 +623,10 @@ def main():
     command(cmd_topics, "addr")
     command(cmd_watermarks, "addr", "topic")
     command(cmd_describe, "addr", "topic")
+    s = command(cmd_coordinator, "addr")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--txn")
+    g.add_argument("--group")
     s = command(cmd_leaders, "addr")
     s.add_argument("topics", nargs="+", metavar="TOPIC")
     s = command(cmd_wait_isr, "addr", "n:int")
