@@ -13,11 +13,7 @@ N=${N:-20000}
 
 # transaction.timeout.ms 120 s: the broker must not abort A's transaction by itself before A
 # tries to commit it (that path ends in a fenced producer instead, as a restart on A's id does)
-sed -e 's/^    consumerGroup: data-normalisation-v1$/&\n    processing: exactly-once/' \
-    -e 's/^    consumerGroup: data-normalisation-v1$/&\n    kafka: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, transaction.timeout.ms: 120000}/' \
-    "$PHONE" >"$WORK/zombie.yaml"
-[ "$(grep -c '^    processing: exactly-once$' "$WORK/zombie.yaml")" = 1 ] ||
-    fail "cannot make the test file"
+eos_phone "$PHONE" "$WORK/zombie.yaml" "transaction.timeout.ms: 120000"
 export TELEMETRY_FILE=$TELEMETRY
 
 start_broker "$WORK/zombie.yaml"

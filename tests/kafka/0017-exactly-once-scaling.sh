@@ -15,11 +15,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 N=${N:-30000}
 
 phone8 # the phone pipeline with raw-data on 8 partitions
-sed -e 's/^    consumerGroup: data-normalisation-v1$/&\n    processing: exactly-once/' \
-    -e 's/^    consumerGroup: data-normalisation-v1$/&\n    kafka: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}/' \
-    "$WORK/phone-8.yaml" >"$WORK/scale.yaml"
-[ "$(grep -c '^    processing: exactly-once$' "$WORK/scale.yaml")" = 1 ] ||
-    fail "cannot make the test file"
+eos_phone "$WORK/phone-8.yaml" "$WORK/scale.yaml"
 
 start_broker "$WORK/scale.yaml"
 kt lines "$TELEMETRY" "$WORK/lines.jsonl"
@@ -27,9 +23,7 @@ reference "$PHONE" "$WORK/ref" --only data-normalization --in "raw-data=$WORK/li
 kt load "$ADDR" raw-data "$TELEMETRY" "$N" --compression zstd
 # a record every 20 ms on top of the load, until the members have come and gone: every member has
 # records to process whenever it joins, however fast the first one got through the load
-timeout 170 "$PYTHON" "$HERE/kafkatool.py" trickle "$ADDR" raw-data "$TELEMETRY" --first "$N" \
-    --stop-file "$WORK/stop" --count-file "$WORK/trickled" --limit 150 2>"$WORK/trickle.log" &
-trickle=$!
+trickle_from "$N"
 
 # assigned LOG: waits until LOG reports an assignment of at least one partition
 assigned() {
@@ -69,7 +63,7 @@ wait "$m1" || rc=$?
 broker_alive
 grep -c ': assigned ' "$WORK/m1.log" | grep -qv '^1$' || fail "member 1 was never rebalanced"
 touch "$WORK/stop"
-wait "$trickle" || fail "the trickle producer failed"
+wait "$TRICKLE" || fail "the trickle producer failed"
 T=$(cat "$WORK/trickled")
 kt expect "$WORK/ref/table-data.jsonl" "$TELEMETRY" $((N + T)) "$WORK/expected.jsonl"
 up rest 120 "$WORK/scale.yaml" --only data-normalization --exit-at-end

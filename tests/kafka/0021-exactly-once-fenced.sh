@@ -15,20 +15,14 @@
 source "$(dirname "$0")/lib.sh" "$@"
 N=${N:-20000}
 
-sed -e 's/^    consumerGroup: data-normalisation-v1$/&\n    processing: exactly-once/' \
-    -e 's/^    consumerGroup: data-normalisation-v1$/&\n    kafka: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}/' \
-    "$PHONE" >"$WORK/fenced.yaml"
-[ "$(grep -c '^    processing: exactly-once$' "$WORK/fenced.yaml")" = 1 ] ||
-    fail "cannot make the test file"
+eos_phone "$PHONE" "$WORK/fenced.yaml"
 export TELEMETRY_FILE=$TELEMETRY
 
 start_broker "$WORK/fenced.yaml"
 kt lines "$TELEMETRY" "$WORK/lines.jsonl"
 reference "$PHONE" "$WORK/ref" --only data-normalization --in "raw-data=$WORK/lines.jsonl"
 kt load "$ADDR" raw-data "$TELEMETRY" "$N" --compression zstd
-timeout 170 "$PYTHON" "$HERE/kafkatool.py" trickle "$ADDR" raw-data "$TELEMETRY" --first "$N" \
-    --stop-file "$WORK/stop" --count-file "$WORK/trickled" --limit 150 2>"$WORK/trickle.log" &
-trickle=$!
+trickle_from "$N"
 
 up_bg a 170 "$WORK/fenced.yaml" --only data-normalization --commit-interval 500ms
 a=$UP_PID
@@ -62,7 +56,7 @@ wait "$a" || rc=$?
 [ "$rc" = 0 ] || fail "member a exited with status $rc after SIGTERM"
 grep 'producer was fenced\|committed offsets\|transaction aborted' "$WORK/a.log"
 touch "$WORK/stop"
-wait "$trickle" || fail "the trickle producer failed"
+wait "$TRICKLE" || fail "the trickle producer failed"
 T=$(cat "$WORK/trickled")
 kt expect "$WORK/ref/table-data.jsonl" "$TELEMETRY" $((N + T)) "$WORK/expected.jsonl"
 up rest 120 "$WORK/fenced.yaml" --only data-normalization --exit-at-end

@@ -234,6 +234,25 @@ expect_summary() {
     esac
 }
 
+# eos_phone SRC OUT [PROPS]: writes OUT, the phone pipeline file SRC with processing: exactly-once
+# and kafka: {session.timeout.ms: 6000, heartbeat.interval.ms: 500[, PROPS]} on data-normalization
+# (a 6 s session: rebalances within the tests' time).
+eos_phone() {
+    local props="session.timeout.ms: 6000, heartbeat.interval.ms: 500${3:+, $3}"
+    sed -e 's/^    consumerGroup: data-normalisation-v1$/&\n    processing: exactly-once/' \
+        -e "s/^    consumerGroup: data-normalisation-v1\$/&\n    kafka: {$props}/" "$1" >"$2"
+    [ "$(grep -c '^    processing: exactly-once$' "$2")" = 1 ] || fail "cannot make $2"
+}
+
+# trickle_from FIRST: in the background, a record of the telemetry every 20 ms into raw-data from
+# line FIRST on, until $WORK/stop exists (at most 150 s); sets TRICKLE (wait for it), and the
+# count goes to $WORK/trickled.
+trickle_from() {
+    timeout 170 "$PYTHON" "$HERE/kafkatool.py" trickle "$ADDR" raw-data "$TELEMETRY" --first "$1" \
+        --stop-file "$WORK/stop" --count-file "$WORK/trickled" --limit 150 2>"$WORK/trickle.log" &
+    TRICKLE=$!
+}
+
 # reference NAME OUTDIR ARGS...: `streamrun run FILE --envelope --out OUTDIR ARGS`, quietly.
 reference() {
     local file=$1 out=$2
