@@ -404,6 +404,7 @@ int sr_cmd_run(int argc, char **argv)
     for (int i = 0; i < nins; i++)
         if (feed_file(l, in_topics[i], strchr(ins[i], '=') + 1, envelope, &fed) != 0)
             rc = SR_EXIT_USAGE;
+    sr_local_end(l); /* steps emit what they still hold (on_end), before the files close */
     double secs = mono_s() - t0;
     for (int i = 0; i < t->ntopics; i++)
         if (c.files[i] && fclose(c.files[i]) != 0) c.io_error = 1;

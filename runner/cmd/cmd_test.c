@@ -555,6 +555,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         sr_err(tr->dg, tr->file, in->mark,
                "input must map topics to lists of records, or list records");
     }
+    if (l) sr_local_end(l); /* end of input: steps emit what they still hold (on_end) */
     /* compare */
     const sr_ynode *exp = sr_ymap_get(tc, "expect");
     if (!exp || exp->kind != SR_Y_MAP) {

@@ -42,6 +42,7 @@ struct sr_local {
     int nframes, capframes;
     timed_task *timed; /* tasks that may have wall-clock timers, in the order they set them */
     int ntimed, captimed;
+    bool ended; /* sr_local_end was called */
 };
 
 static int64_t wall_ms(void)
@@ -360,6 +361,89 @@ static void tick(sr_local *l)
             l->timed[keep++] = l->timed[i];
     }
     l->ntimed = keep;
+}
+
+/* ---- end of input -------------------------------------------------------------------------
+ * Every live task runs its steps' on_end, deployment after deployment, those that write a topic
+ * before those that read it, so that what an upstream step emits at the end still meets the
+ * downstream steps' on_end (deployments form no cycle: the checker refuses them). */
+
+/* The topics deployment d writes, its dead-letter topic included; *n of them (malloc'd). */
+static const sr_topic **written_by(const sr_deployment *d, int *n)
+{
+    const sr_topic **w;
+    *n = sr_deployment_writes(d, &w);
+    if (d->dead_letter) {
+        w = sr_xrealloc(w, sizeof(*w) * (size_t)(*n + 1));
+        w[(*n)++] = d->dead_letter;
+    }
+    return w;
+}
+
+/* The selected deployments, writers before their readers (Kahn's algorithm over the topics
+ * between them, O(deployments + edges)); what a cycle through dead-letter topics leaves comes
+ * last in file order. Returns how many were put in order[] (room for ndeps). */
+static int end_order(const sr_local *l, int *order)
+{
+    int n = l->topo->ndeps;
+    int *pending = sr_xcalloc((size_t)n + 1, sizeof(int)); /* writers not yet ended, per reader */
+    bool *placed = sr_xcalloc((size_t)n + 1, sizeof(bool));
+    for (int a = 0; a < n; a++) {
+        if (!l->deps[a].selected) continue;
+        int nw;
+        const sr_topic **w = written_by(&l->topo->deps[a], &nw);
+        for (int i = 0; i < nw; i++) {
+            int ti = topic_index(l, w[i]);
+            for (int r = 0; r < l->nreaders[ti]; r++)
+                if (l->readers[ti][r] != a) pending[l->readers[ti][r]]++;
+        }
+        free(w);
+    }
+    int count = 0;
+    for (int a = 0; a < n; a++) {
+        if (l->deps[a].selected && pending[a] == 0) {
+            order[count++] = a;
+            placed[a] = true;
+        }
+    }
+    for (int k = 0; k < count; k++) { /* order[] is the queue */
+        int nw;
+        const sr_topic **w = written_by(&l->topo->deps[order[k]], &nw);
+        for (int i = 0; i < nw; i++) {
+            int ti = topic_index(l, w[i]);
+            for (int r = 0; r < l->nreaders[ti]; r++) {
+                int b = l->readers[ti][r];
+                if (b == order[k] || --pending[b] > 0 || placed[b]) continue;
+                order[count++] = b;
+                placed[b] = true;
+            }
+        }
+        free(w);
+    }
+    for (int a = 0; a < n; a++) {
+        if (l->deps[a].selected && !placed[a]) order[count++] = a;
+    }
+    free(pending);
+    free(placed);
+    return count;
+}
+
+void sr_local_end(sr_local *l)
+{
+    assert(!l->ended && l->nframes == 0);
+    tick(l); /* wall-clock timers due by now fire first */
+    int *order = sr_xcalloc((size_t)l->topo->ndeps + 1, sizeof(int));
+    int n = end_order(l, order);
+    for (int k = 0; k < n; k++) {
+        dep_state *ds = &l->deps[order[k]];
+        for (int p = 0; p < ds->ntasks; p++) {
+            if (!ds->live[p]) continue;
+            sr_task_end(&ds->tasks[p]);
+            flush(l, &ds->tasks[p]);
+        }
+    }
+    free(order);
+    l->ended = true;
 }
 
 /* ---- file sources -------------------------------------------------------------------- */

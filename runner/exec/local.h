@@ -44,6 +44,11 @@ void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_
  * after printing an I/O error. */
 int sr_local_run_sources(sr_local *l);
 
+/* End of input: once every record was produced and every source run, gives each live task's
+ * steps their on_end (sr_task_end), writers' deployments before their readers', and delivers
+ * what they emit like any output. Call once, before the final counts are read. */
+void sr_local_end(sr_local *l);
+
 void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stats *st);
 bool sr_local_selected(const sr_local *l, const sr_deployment *d);
 

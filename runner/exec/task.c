@@ -521,30 +521,36 @@ static int emit_from_hook(sr_task *t, const sr_op *op, sr_record *r)
     return 0;
 }
 
-/* Runs op's on_timer for tm, with no input record. A hook that fails is dead-lettered as a
- * small JSON description of what it ran for. */
-static void run_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
+/* Runs op's on_timer for tm, or its on_end when tm is NULL, with no input record. A hook that
+ * fails is dead-lettered as a small JSON description of what it ran for. */
+static void run_hook(sr_task *t, const sr_op *op, const sr_timer *tm)
 {
     const sr_origin *input = t->origin;
     t->origin = NULL; /* metadata of the emitted records: no input topic, partition, offset */
     t->hook_op = op;
-    t->hook_what = tm->kind == SR_TIMER_EVENT ? "at an event-time timer" : "at a wall-clock timer";
+    t->hook_what = !tm                          ? "at the end of input"
+                   : tm->kind == SR_TIMER_EVENT ? "at an event-time timer"
+                                                : "at a wall-clock timer";
     t->err_op = NULL;
     t->err[0] = 0;
-    int rc = op->type->on_timer(t, op, tm);
+    int rc = tm ? op->type->on_timer(t, op, tm) : op->type->on_end(t, op);
     t->hook_op = NULL;
     if (rc != 0) {
         char desc[160];
-        snprintf(desc, sizeof(desc), "{\"timer\":{\"clock\":\"%s\",\"at\":%lld,\"id\":%llu}}",
-                 tm->kind == SR_TIMER_EVENT ? "event" : "wall", (long long)tm->at,
-                 (unsigned long long)tm->id);
+        if (tm)
+            snprintf(desc, sizeof(desc), "{\"timer\":{\"clock\":\"%s\",\"at\":%lld,\"id\":%llu}}",
+                     tm->kind == SR_TIMER_EVENT ? "event" : "wall", (long long)tm->at,
+                     (unsigned long long)tm->id);
+        else
+            snprintf(desc, sizeof(desc), "{\"end_of_input\":{\"stream_time\":%lld}}",
+                     (long long)(t->stream_time == SR_TIME_NONE ? -1 : t->stream_time));
         sr_origin o = {.raw = desc,
                        .rawlen = strlen(desc),
-                       .ts = tm->kind == SR_TIMER_EVENT ? tm->at : t->now_ms,
+                       .ts = tm && tm->kind == SR_TIMER_EVENT ? tm->at : t->now_ms,
                        .partition = -1,
                        .offset = -1};
         t->stats.emit_dead++;
-        stage_dead_letter(t, &o, op->label, t->err[0] ? t->err : "the timer failed");
+        stage_dead_letter(t, &o, op->label, t->err[0] ? t->err : "the hook failed");
     }
     t->hook_what = NULL;
     t->origin = input;
@@ -560,7 +566,7 @@ static int fire_timers(sr_task *t, sr_timer_kind kind, int64_t upto)
         sr_timer_entry e = h->v[0];
         h->v[0] = h->v[--h->n];
         sift_down(h, 0);
-        run_timer(t, e.op, &e.tm);
+        run_hook(t, e.op, &e.tm);
         fired++;
     }
     return fired;
@@ -570,6 +576,14 @@ int sr_task_tick(sr_task *t, int64_t now_ms)
 {
     t->now_ms = now_ms;
     return fire_timers(t, SR_TIMER_WALL, now_ms);
+}
+
+void sr_task_end(sr_task *t)
+{
+    for (int i = 0; i < t->dep->nops; i++) { /* in chain order: what one emits meets the next */
+        const sr_op *op = &t->dep->ops[i];
+        if (op->type->on_end) run_hook(t, op, NULL);
+    }
 }
 
 int64_t sr_task_next_tick(const sr_task *t)

@@ -140,6 +140,12 @@ int sr_task_tick(sr_task *t, int64_t now_ms);
  * tick t before then. @locality the thread that owns t. */
 int64_t sr_task_next_tick(const sr_task *t);
 
+/* End of input (`run` and `test`, once every input was fed): runs every step's on_end, in
+ * chain order; what they emit is staged as outputs, to be taken like a record's. Pending
+ * timers do not fire. Call once per task, before its final outputs are taken and before
+ * sr_task_destroy. @locality the thread that owns t. */
+void sr_task_end(sr_task *t);
+
 /* After the runner has taken the staged outputs: drops them and resets the
  * batch arena. */
 void sr_task_batch_done(sr_task *t);

@@ -102,6 +102,7 @@ void sr_schema_free(sr_schema *s);
  * A task is one instance of a deployment's chain for one input partition. Its life:
  *   open of every step, in chain order (when the task is created: assignment, first record)
  *   { process (a record) | on_timer (a timer fired) }*      interleaved, one at a time
+ *   on_end of every step, in chain order (end of input of `run`/`test` only; not under `up`)
  *   close of every step, in reverse chain order (the task is dropped: revocation, shutdown)
  * Every hook of a task runs on the thread that owns the task at that moment, never two at
  * once, and none takes a lock (@locality the task's thread; @locks none), except the shared
@@ -142,6 +143,11 @@ typedef struct sr_operator_type {
      * downstream is dead-lettered on its own (see sr_emit). Returns 0, or -1 with
      * sr_task_fail(): the failure is dead-lettered with a description of the timer. */
     int (*on_timer)(sr_task *t, const sr_op *op, const sr_timer *tm);
+    /* End of input (`run` and `test` only), before the final outputs are taken: the last
+     * chance to emit (e.g. windows still open). Called once per task, in chain order, so
+     * what a step emits here still goes through the on_end of the steps after it. Returns as
+     * on_timer does. */
+    int (*on_end)(sr_task *t, const sr_op *op);
     /* The task is dropped: frees what open() and later hooks put in state (the block itself
      * is the task's). Pending timers are dropped with the task. */
     void (*close)(sr_task *t, const sr_op *op, void *state);
@@ -177,8 +183,8 @@ int sr_operator_count(void);
 
 /* Passes r to the next operator of op's chain, or to the deployment's outputs when op is
  * last (op NULL: to the first operator). Returns what the downstream returned: 0, or -1 with
- * the reason set (sr_task_fail). From op's own on_timer, a record that fails downstream is
- * dead-lettered on its own (its value as op emitted it, the reason, and which hook made it;
+ * the reason set (sr_task_fail). From op's own on_timer or on_end, a record that fails downstream
+ * is dead-lettered on its own (its value as op emitted it, the reason, and which hook made it;
  * counted in the task's emit_dead), what it had produced is withdrawn, and 0 is returned: the
  * hook goes on with its other records. */
 int sr_emit(sr_task *t, const sr_op *op, sr_record *r);

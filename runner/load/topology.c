@@ -785,9 +785,7 @@ static void param_topics(const sr_param *params, const void *conf, sr_buf *w)
     }
 }
 
-/* The edges out of deployment a, one per deployment it feeds, through the first input of
- * that deployment a writes (the order in which the cycle error names them). */
-static reader *edges_of(const sr_deployment *a, reader *const *readers, const int *nreaders, int *n)
+int sr_deployment_writes(const sr_deployment *a, const sr_topic ***out)
 {
     sr_buf w = {0};
     for (int i = 0; i < a->noutputs; i++) sr_buf_put(&w, &a->outputs[i], sizeof(sr_topic *));
@@ -808,20 +806,23 @@ static reader *edges_of(const sr_deployment *a, reader *const *readers, const in
         }
         w.len = keep;
     }
-    size_t nw = w.len / sizeof(sr_topic *), count = 0;
-    for (size_t i = 0; i < nw; i++) {
-        const sr_topic *tp;
-        memcpy(&tp, w.d + i * sizeof(tp), sizeof(tp));
-        count += (size_t)nreaders[tp->index];
-    }
+    *out = (const sr_topic **)(void *)w.d; /* sr_buf memory is malloc'd: the caller frees it */
+    return (int)(w.len / sizeof(sr_topic *));
+}
+
+/* The edges out of deployment a, one per deployment it feeds, through the first input of
+ * that deployment a writes (the order in which the cycle error names them). */
+static reader *edges_of(const sr_deployment *a, reader *const *readers, const int *nreaders, int *n)
+{
+    const sr_topic **written;
+    size_t nw = (size_t)sr_deployment_writes(a, &written), count = 0;
+    for (size_t i = 0; i < nw; i++) count += (size_t)nreaders[written[i]->index];
     reader *e = sr_xcalloc(count + 1, sizeof(reader));
     size_t ne = 0;
-    for (size_t i = 0; i < nw; i++) {
-        const sr_topic *tp;
-        memcpy(&tp, w.d + i * sizeof(tp), sizeof(tp));
-        for (int r = 0; r < nreaders[tp->index]; r++) e[ne++] = readers[tp->index][r];
-    }
-    sr_buf_free(&w);
+    for (size_t i = 0; i < nw; i++)
+        for (int r = 0; r < nreaders[written[i]->index]; r++)
+            e[ne++] = readers[written[i]->index][r];
+    free(written);
     qsort(e, ne, sizeof(reader), cmp_reader);
     size_t out = 0;
     for (size_t i = 0; i < ne; i++)

@@ -96,6 +96,11 @@ void sr_topology_free(sr_topology *t);
  * `up`, which refuse them unless the user allows them. Returns the number of errors added. */
 int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg);
 
+/* The topics deployment d writes: its outputs, then those its steps write (route, to), in that
+ * order, repeats possible; not its dead-letter topic. Returns how many; *out is malloc'd (NULL
+ * for none), the caller frees it. */
+int sr_deployment_writes(const sr_deployment *d, const sr_topic ***out);
+
 /* The topic or deployment named name, or NULL; O(log n). */
 sr_topic *sr_topology_topic(const sr_topology *t, const char *name);
 const sr_deployment *sr_topology_deployment(const sr_topology *t, const char *name);

@@ -18,6 +18,7 @@ struct probe_state {
     int32_t partition; /* the task's, seen by open */
     int64_t count;     /* records this task's step has seen */
     char *mem;         /* something to free: LSan reports a close that never comes */
+    bool fail_end;     /* on_end fails */
 };
 
 static sr_buf events; /* "open A0;open B0;...": what the hooks did, in order */
@@ -59,7 +60,8 @@ static int probe_process(sr_task *t, const sr_op *op, sr_record *r)
     struct probe_state *st = sr_op_state(t, op);
     CHECK(st->partition == sr_task_partition(t));
     if (sr_need_object(t, op, r)) return -1;
-    if (!sr_obj_get(&r->value, "timer", 5)) /* an input: stream time moved before it */
+    if (!sr_obj_get(&r->value, "timer", 5) && !sr_obj_get(&r->value, "end", 3))
+        /* an input: stream time moved before it */
         CHECK(sr_task_stream_time(t) >= r->ts);
     if (c->name[0] == 'A') {
         int64_t id = field_int(r, "id");
@@ -69,6 +71,10 @@ static int probe_process(sr_task *t, const sr_op *op, sr_record *r)
             sr_timer_set(t, op, SR_TIMER_WALL, field_int(r, "wall_at"), (uint64_t)id);
         if (field_int(r, "cancel") >= 0)
             CHECK(sr_timer_cancel(t, op, SR_TIMER_EVENT, (uint64_t)field_int(r, "cancel")) == 1);
+        if (sr_obj_get(&r->value, "fail_end", 8)) { /* for this task only */
+            st->fail_end = true;
+            sr_obj_del(&r->value, "fail_end", 8);
+        }
     }
     st->count++;
     sr_obj_set(sr_task_arena(t), &r->value, c->name, strlen(c->name), sr_int(st->count));
@@ -98,6 +104,23 @@ static int probe_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
     return sr_emit(t, op, &r);
 }
 
+/* Emits {"end": name, "seen": records seen, "stream": stream time} with no key; a record with
+ * "fail_end" makes it fail instead. */
+static int probe_on_end(sr_task *t, const sr_op *op)
+{
+    const struct probe_conf *c = op->conf;
+    struct probe_state *st = sr_op_state(t, op);
+    sr_arena *a = sr_task_arena(t);
+    sr_buf_printf(&events, "end %s%d;", c->name, st->partition);
+    if (st->fail_end) return sr_task_fail(t, op, "asked to fail at the end");
+    sr_record r = {.key = sr_null(), .ts = sr_task_now(t)};
+    r.value = sr_obj_new(a, 4);
+    sr_obj_set(a, &r.value, "end", 3, sr_str(c->name, strlen(c->name)));
+    sr_obj_set(a, &r.value, "seen", 4, sr_int(st->count));
+    sr_obj_set(a, &r.value, "stream", 6, sr_int(sr_task_stream_time(t)));
+    return sr_emit(t, op, &r);
+}
+
 static const sr_operator_type probe_type = {
     .name = "probe",
     .conf_size = sizeof(struct probe_conf),
@@ -105,6 +128,7 @@ static const sr_operator_type probe_type = {
     .open = probe_open,
     .process = probe_process,
     .on_timer = probe_on_timer,
+    .on_end = probe_on_end,
     .close = probe_close,
 };
 
@@ -114,9 +138,10 @@ typedef struct fixture {
     sr_diag dg;
     sr_topology *topo;
     sr_deployment *dep;
-    sr_op *saved_ops; /* the loaded chain, put back before the topology is freed */
-    int saved_nops;
-    sr_op ops[2];
+    sr_op *saved_ops[2]; /* the loaded chains, put back before the topology is freed */
+    int saved_nops[2];
+    bool replaced[2];
+    sr_op ops[2][2];
     struct probe_conf conf[2];
     sr_buf out; /* outputs as "partition key value;" */
     char path[64];
@@ -141,7 +166,8 @@ static void sink(void *ud, const sr_topic *topic, int32_t partition, bool input,
     sr_buf_putc(&fx->out, ';');
 }
 
-/* Loads yaml; when probes, the first deployment's chain becomes probe A -> probe B. */
+/* Loads yaml; when probes, the chain of each deployment (two at most) becomes probe A ->
+ * probe B. */
 static void fixture_load(fixture *fx, const char *yaml, bool probes)
 {
     memset(fx, 0, sizeof(*fx));
@@ -156,27 +182,33 @@ static void fixture_load(fixture *fx, const char *yaml, bool probes)
     }
     fx->dep = &fx->topo->deps[0];
     if (!probes) return;
-    fx->saved_ops = fx->dep->ops;
-    fx->saved_nops = fx->dep->nops;
-    for (int i = 0; i < 2; i++) {
-        fx->conf[i].name = i == 0 ? "A" : "B";
-        fx->ops[i] = (sr_op){.type = &probe_type,
+    for (int i = 0; i < 2; i++) fx->conf[i].name = i == 0 ? "A" : "B";
+    for (int d = 0; d < fx->topo->ndeps && d < 2; d++) {
+        sr_deployment *dep = &fx->topo->deps[d];
+        fx->saved_ops[d] = dep->ops;
+        fx->saved_nops[d] = dep->nops;
+        fx->replaced[d] = true;
+        sr_op *ops = fx->ops[d];
+        for (int i = 0; i < 2; i++) {
+            ops[i] = (sr_op){.type = &probe_type,
                              .conf = &fx->conf[i],
-                             .next = i == 0 ? &fx->ops[1] : NULL,
+                             .next = i == 0 ? &ops[1] : NULL,
                              .index = i + 1,
                              .slot = i};
-        snprintf(fx->ops[i].label, sizeof(fx->ops[i].label), "probe %s (step %d)", fx->conf[i].name,
-                 i + 1);
+            snprintf(ops[i].label, sizeof(ops[i].label), "probe %s (step %d)", fx->conf[i].name,
+                     i + 1);
+        }
+        dep->ops = ops;
+        dep->nops = 2;
     }
-    fx->dep->ops = fx->ops;
-    fx->dep->nops = 2;
 }
 
 static void fixture_free(fixture *fx)
 {
-    if (fx->saved_ops) {
-        fx->dep->ops = fx->saved_ops;
-        fx->dep->nops = fx->saved_nops;
+    for (int d = 0; d < 2; d++) {
+        if (!fx->replaced[d]) continue;
+        fx->topo->deps[d].ops = fx->saved_ops[d];
+        fx->topo->deps[d].nops = fx->saved_nops[d];
     }
     sr_topology_free(fx->topo);
     sr_diag_free(&fx->dg);
@@ -425,12 +457,63 @@ static void test_timer_order(void)
     fixture_free(&fx);
 }
 
+/* End of input: every live task's steps run on_end in chain order, writers' deployments
+ * before their readers' (here the reader comes first in the file); what they emit is delivered
+ * like any output, and an on_end that fails is dead-lettered. */
+static void test_end(void)
+{
+    fixture fx;
+    fixture_load(&fx,
+                 "topics:\n"
+                 "  - {name: in, partitions: 2}\n"
+                 "  - {name: mid}\n"
+                 "  - {name: out}\n"
+                 "  - {name: errors}\n"
+                 "deployments:\n"
+                 "  - {name: reader, input: mid, output: out, deadLetter: errors}\n"
+                 "  - {name: writer, input: in, output: mid, deadLetter: errors}\n",
+                 true);
+    char k0[8], k1[8];
+    keys_for_partitions(k0, k1);
+    const sr_topic *in = sr_topology_topic(fx.topo, "in");
+    events.len = 0;
+    sr_local *l = sr_local_new(fx.topo, NULL, 0, sink, &fx);
+    sr_local_set_clock(l, 7000);
+    produce(l, in, k0, 100, "{}");
+    produce(l, in, k1, 200, "{\"fail_end\":true}");
+    produce(l, in, k0, 300, "{}");
+    fx.out.len = 0;
+    events.len = 0;
+    sr_local_end(l);
+    /* writer's partition 0: A's end record goes through B, then B's; both reach reader, whose
+     * steps count them, and reader's own ends come last. Writer's partition 1 fails in A. */
+    const char *want =
+        "mid/0 null 7000 {\"end\":\"A\",\"seen\":2,\"stream\":300,\"B\":3};"
+        "out/0 null 7000 {\"end\":\"A\",\"seen\":2,\"stream\":300,\"B\":4,\"A\":4};"
+        "mid/0 null 7000 {\"end\":\"B\",\"seen\":3,\"stream\":300};"
+        "out/0 null 7000 {\"end\":\"B\",\"seen\":3,\"stream\":300,\"A\":5,\"B\":5};"
+        "errors/0 null 7000 {\"end_of_input\":{\"stream_time\":200}} [asked to fail at the end] "
+        "[probe A (step 1)];"
+        "mid/0 null 7000 {\"end\":\"B\",\"seen\":1,\"stream\":200};"
+        "out/0 null 7000 {\"end\":\"B\",\"seen\":1,\"stream\":200,\"A\":6,\"B\":6};"
+        "out/0 null 7000 {\"end\":\"A\",\"seen\":6,\"stream\":7000,\"B\":7};"
+        "out/0 null 7000 {\"end\":\"B\",\"seen\":7,\"stream\":7000};";
+    CHECK_STR(sr_buf_cstr(&fx.out), want);
+    CHECK_STR(sr_buf_cstr(&events), "end A0;end B0;end A1;end B1;end A0;end B0;");
+    sr_local_stats st;
+    sr_local_get_stats(l, &fx.topo->deps[1], &st);
+    CHECK(st.in == 3 && st.out == 3 + 3 && st.emit_dead == 1);
+    sr_local_free(l);
+    fixture_free(&fx);
+}
+
 int main(void)
 {
     test_state_per_task();
     test_print_header_per_task();
     test_timers();
     test_timer_order();
+    test_end();
     sr_buf_free(&events);
     return TEST_END();
 }
