@@ -22,6 +22,8 @@ static void usage(FILE *out)
           "                                         run the embedded Kafka-protocol broker\n"
           "  tap TOPIC --broker HOST:PORT [--from-beginning] [--count N]\n"
           "                                         print a topic's records as JSON lines\n"
+          "  score PACKAGE [--in FILE]              score JSON lines (stdin by default) with a\n"
+          "                                         model package, one JSON line out per line in\n"
           "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
           "  schema                                 print the topology file's JSON Schema\n"
           "  docs                                   print the operator and function reference\n"
@@ -50,6 +52,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "broker") == 0) return sr_cmd_broker(argc, argv);
     if (strcmp(cmd, "up") == 0) return sr_cmd_up(argc, argv);
     if (strcmp(cmd, "tap") == 0) return sr_cmd_tap(argc, argv);
+    if (strcmp(cmd, "score") == 0) return sr_cmd_score(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("streamrun %s\n", SR_VERSION);
         return 0;
@@ -58,8 +61,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    static const char *const cmds[] = {"validate", "run",   "test",   "up",   "broker",
-                                       "tap",      "graph", "schema", "docs", "version"};
+    static const char *const cmds[] = {"validate", "run",    "test", "up",      "broker", "tap",
+                                       "graph",    "schema", "docs", "version", "score"};
     const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");

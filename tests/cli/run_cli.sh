@@ -196,4 +196,27 @@ check "--in endless line message" has "$work/stderr" '/dev/zero:1: line longer t
 check "--in from standard input" expect_exit 0 bash -c "printf '{\"a\":2}\n' | '$bin' run '$work/j/p.yaml' --in in=- --out '$work/j/os'"
 check "standard input read" has "$work/j/os/out.jsonl" '^{"a":2}$'
 
+# score: one JSON line out per record in; a record that does not match input_schema gets an error
+# line (stdout and stderr, with its line number) and exit 1 at the end; blank lines are skipped
+pk=tests/model/packages/split
+printf '\xef\xbb\xbf{"speed":0.09,"load":1}\n\n{"speed":0.1,"load":1,"other":"x"}\n{"speed":1e39,"load":1}\n{"speed":1,"load":2.5}\n{"speed":1}\nnope\n{"speed":2,"load":3}\n' > "$work/score.jsonl"
+check "score a bad record" expect_exit 1 "$bin" score $pk --in "$work/score.jsonl"
+check "score: one line per record" test "$(wc -l < "$work/stdout")" = 7
+check "score below the split" has_text "$work/stdout" '{"label":"slow","label_index":0,"probabilities":{"slow":0.75,"fast":0.25}}'
+check "score at the split goes right in float32" test "$(sed -n 2p "$work/stdout")" = '{"label":"fast","label_index":1,"probabilities":{"slow":0.0,"fast":1.0}}'
+check "score after the errors" test "$(sed -n 7p "$work/stdout")" = '{"label":"fast","label_index":1,"probabilities":{"slow":0.0,"fast":1.0}}'
+check "score: too large for float32" has_text "$work/stderr" "score.jsonl:4: error: 'speed' is 1e+39, too large for float32"
+check "score: not an INTEGER" has_text "$work/stderr" "score.jsonl:5: error: field 'load' must be an INTEGER, not a non-integer number"
+check "score: missing field" has_text "$work/stderr" "score.jsonl:6: error: missing field 'load' (INTEGER)"
+check "score: not JSON" has_text "$work/stderr" "score.jsonl:7: error: invalid JSON"
+check "score: error line on stdout" test "$(sed -n 5p "$work/stdout")" = '{"error":"missing field '"'"'load'"'"' (INTEGER)"}'
+check "score: summary" has_text "$work/stderr" "4 of 7 records could not be scored"
+check "score from standard input" expect_exit 0 bash -c "printf '{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5}\n' | '$bin' score tests/model/packages/alert"
+check "score a binary logistic" has_text "$work/stdout" '{"label":"normal","label_index":0,"probabilities":{"normal":0.75491498686762826,"alert":0.24508501313237172}}'
+check "score without a package" expect_exit 2 "$bin" score
+check "score an unknown option" expect_exit 2 "$bin" score $pk --out x
+check "score an unreadable input" expect_exit 2 "$bin" score $pk --in "$work"
+check "score an invalid package" expect_exit 1 "$bin" score tests/model/errors/004-tree-child-out-of-range --in /dev/null
+check "score an invalid package message" has_text "$work/stderr" "model.json:5:57: error: trees[0][0].right: expected an integer from 1 to 4, not 9"
+
 finish

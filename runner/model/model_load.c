@@ -1,0 +1,867 @@
+/* model_load.c — loading and checking a model package (config.json and the model file), with
+ * every problem reported at its file, line and column. */
+#include "model/model.h"
+
+#include "base/arena.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_FORMAT  "streamrun-model"
+#define MODEL_VERSION 1
+
+static const char *const kind_names[] = {"linear_regression", "logistic_regression",
+                                         "decision_tree", "random_forest", "gradient_boosting"};
+static const char *const type_names[] = {"STRING", "INTEGER", "DOUBLE"};
+
+const char *sr_field_type_name(sr_field_type t)
+{
+    return type_names[t];
+}
+
+const char *sr_model_kind_name(sr_model_kind k)
+{
+    return kind_names[k];
+}
+
+/* ---- where a JSON value is in its text -------------------------------------------------- */
+
+/* A path from the document's root to a value: each step an object key or an array index. */
+typedef struct jpath {
+    const struct jpath *up;
+    const char *key; /* NULL: index */
+    size_t index;
+    bool at_key; /* the place of the key itself, not of its value */
+} jpath;
+
+#define JKEY(parent, k)     (&(jpath){(parent), (k), 0, false})
+#define JIDX(parent, i)     (&(jpath){(parent), NULL, (i), false})
+#define JKEYNAME(parent, k) (&(jpath){(parent), (k), 0, true})
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+/* The end of the JSON value starting at s[i] (the text is valid JSON: jansson parsed it). */
+static size_t skip_value(const char *s, size_t n, size_t i)
+{
+    if (i >= n) return n;
+    if (s[i] == '"') {
+        for (i++; i < n && s[i] != '"'; i++)
+            if (s[i] == '\\') i++;
+        return i + 1 < n ? i + 1 : n;
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (c == '"') {
+                i = skip_value(s, n, i) - 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) return i + 1;
+            }
+        }
+        return n;
+    }
+    while (i < n && !strchr(",]} \t\r\n", s[i])) i++;
+    return i;
+}
+
+/* Whether the JSON string at s[i] decodes to key. */
+static bool key_equals(const char *s, size_t n, size_t i, const char *key)
+{
+    json_error_t e;
+    json_t *k = json_loadb(s + i, n - i, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &e);
+    bool eq = k && json_is_string(k) && strcmp(json_string_value(k), key) == 0;
+    json_decref(k);
+    return eq;
+}
+
+/* The offset of the value at p in s, or of the deepest part of p that exists. */
+static size_t locate_offset(const char *s, size_t n, const jpath *p)
+{
+    const jpath *steps[64];
+    int nsteps = 0;
+    for (; p; p = p->up) {
+        if (nsteps == 64) return 0; /* deeper than any package goes: the start of the file */
+        steps[nsteps++] = p;
+    }
+    size_t i = skip_ws(s, n, 0);
+    while (nsteps > 0) {
+        const jpath *st = steps[--nsteps];
+        if (i >= n || (st->key ? s[i] != '{' : s[i] != '[')) return i;
+        size_t at = i, idx = 0;
+        bool found = false;
+        i = skip_ws(s, n, i + 1);
+        while (i < n && s[i] != '}' && s[i] != ']') {
+            if (st->key) {
+                bool match = key_equals(s, n, i, st->key);
+                if (match && st->at_key) return i;
+                i = skip_ws(s, n, skip_value(s, n, i)); /* the key, then ':' */
+                i = skip_ws(s, n, i + 1);
+                if (match) {
+                    found = true;
+                    break;
+                }
+            } else if (idx++ == st->index) {
+                found = true;
+                break;
+            }
+            i = skip_ws(s, n, skip_value(s, n, i));
+            if (i < n && s[i] == ',') i = skip_ws(s, n, i + 1);
+        }
+        if (!found) return at;
+    }
+    return i;
+}
+
+static sr_mark locate(const sr_srcfile *f, const jpath *p)
+{
+    if (!f->text || f->len == 0) return (sr_mark){0, 0, 0};
+    size_t off = locate_offset(f->text, f->len, p);
+    if (off >= f->len) off = f->len - 1;
+    size_t end = skip_value(f->text, f->len, off);
+    int line = 1;
+    size_t start = 0;
+    for (size_t i = 0; i < off; i++)
+        if (f->text[i] == '\n') {
+            line++;
+            start = i + 1;
+        }
+    const char *nl = memchr(f->text + off, '\n', end - off);
+    int len = nl || end - off > 200 ? 1 : (int)(end - off);
+    return (sr_mark){line, (int)(off - start) + 1, len};
+}
+
+/* The path as the message names it: trees[0][3].left */
+static void path_string(const jpath *p, sr_buf *b)
+{
+    if (!p) return;
+    path_string(p->up, b);
+    if (p->key)
+        sr_buf_printf(b, "%s%s", p->up ? "." : "", p->key);
+    else
+        sr_buf_printf(b, "[%zu]", p->index);
+}
+
+/* ---- the loader's context --------------------------------------------------------------- */
+
+typedef struct loader {
+    sr_diag *dg;
+    const sr_srcfile *f;
+    sr_model *m;
+    size_t capnodes, nvalues, capvalues;
+    int before; /* dg's errors before this package */
+} loader;
+
+static void fail_at(loader *L, const jpath *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* An error about the value at p: "path: message". */
+static void fail_at(loader *L, const jpath *p, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sr_buf where = {0};
+    path_string(p, &where);
+    if (where.len)
+        sr_err(L->dg, L->f, locate(L->f, p), "%s: %s", sr_buf_cstr(&where), msg);
+    else
+        sr_err(L->dg, L->f, locate(L->f, p), "%s", msg);
+    sr_buf_free(&where);
+}
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "a list";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+/* Reports keys of obj (at p) not in allowed[], with a suggestion. */
+static void check_keys(loader *L, const json_t *obj, const jpath *p, const char *const *allowed,
+                       int nallowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        bool ok = false;
+        for (int i = 0; i < nallowed && !ok; i++) ok = strcmp(key, allowed[i]) == 0;
+        if (ok) continue;
+        const char *sug = sr_suggest(key, allowed, nallowed);
+        fail_at(L, JKEYNAME(p, key), "unknown key '%s'%s%s%s", key, sug ? "; did you mean '" : "",
+                sug ? sug : "", sug ? "'?" : "");
+    }
+}
+
+/* obj[key], or NULL with an error at obj when it is required and missing. */
+static json_t *member(loader *L, const json_t *obj, const jpath *p, const char *key, bool required,
+                      const char *expected)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v && required) fail_at(L, p, "missing '%s' (%s)", key, expected);
+    return v;
+}
+
+static bool get_int(loader *L, const json_t *v, const jpath *p, long long lo, long long hi,
+                    long long *out)
+{
+    if (!json_is_integer(v)) {
+        fail_at(L, p, "expected an integer from %lld to %lld, not %s", lo, hi, json_kind(v));
+        return false;
+    }
+    long long x = json_integer_value(v);
+    if (x < lo || x > hi) {
+        fail_at(L, p, "expected an integer from %lld to %lld, not %lld", lo, hi, x);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static bool get_number(loader *L, const json_t *v, const jpath *p, double *out)
+{
+    if (!json_is_number(v)) {
+        fail_at(L, p, "expected a number, not %s", json_kind(v));
+        return false;
+    }
+    *out = json_number_value(v);
+    if (!isfinite(*out)) {
+        fail_at(L, p, "expected a finite number");
+        return false;
+    }
+    return true;
+}
+
+/* A list of exactly n numbers into out[0..n). */
+static bool get_numbers(loader *L, const json_t *v, const jpath *p, size_t n, double *out)
+{
+    if (!json_is_array(v)) {
+        fail_at(L, p, "expected a list of %zu numbers, not %s", n, json_kind(v));
+        return false;
+    }
+    if (json_array_size(v) != n) {
+        fail_at(L, p, "expected %zu number%s, not %zu", n, n == 1 ? "" : "s", json_array_size(v));
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) ok &= get_number(L, json_array_get(v, i), JIDX(p, i), &out[i]);
+    return ok;
+}
+
+static bool get_enum(loader *L, const json_t *v, const jpath *p, const char *const *names, int n,
+                     int *out)
+{
+    char list[256] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
+    if (!json_is_string(v)) {
+        fail_at(L, p, "expected one of %s, not %s", list, json_kind(v));
+        return false;
+    }
+    const char *s = json_string_value(v);
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return true;
+        }
+    const char *sug = sr_suggest(s, names, n);
+    if (sug)
+        fail_at(L, p, "unknown '%s'; did you mean '%s'? (expected one of %s)", s, sug, list);
+    else
+        fail_at(L, p, "unknown '%s' (expected one of %s)", s, list);
+    return false;
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+/* Reads and parses path; registers its text with dg. NULL (reported) when it cannot. */
+static json_t *load_json(sr_diag *dg, const char *path, const sr_srcfile **file)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        sr_err(dg, sr_diag_add_file(dg, path, sr_xstrdup(""), 0), (sr_mark){0, 0, 0},
+               "cannot read: %s (a model package is a directory holding config.json and the "
+               "model file)",
+               strerror(errno));
+        return NULL;
+    }
+    sr_buf b = {0};
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) sr_buf_put(&b, chunk, got);
+    bool bad = ferror(fp);
+    int err = errno;
+    fclose(fp);
+    size_t len = b.len;
+    char *text = sr_xstrndup(len ? sr_buf_cstr(&b) : "", len);
+    sr_buf_free(&b);
+    *file = sr_diag_add_file(dg, path, text, len);
+    if (bad) {
+        sr_err(dg, *file, (sr_mark){0, 0, 0}, "cannot read: %s", strerror(err));
+        return NULL;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        sr_err(dg, *file, (sr_mark){je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, 1},
+               "invalid JSON: %s", je.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        loader L = {.dg = dg, .f = *file};
+        fail_at(&L, NULL, "expected an object, not %s", json_kind(root));
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- config.json ------------------------------------------------------------------------ */
+
+static void load_schema(loader *L, const json_t *v, const jpath *p)
+{
+    if (!json_is_object(v) || json_object_size(v) == 0) {
+        fail_at(L, p,
+                "expected an object of field: STRING | INTEGER | DOUBLE, in the model's input "
+                "order, not %s",
+                json_is_object(v) ? "an empty object" : json_kind(v));
+        return;
+    }
+    sr_model *m = L->m;
+    m->fields = sr_xcalloc(json_object_size(v), sizeof(*m->fields));
+    const char *key;
+    json_t *t;
+    json_object_foreach((json_t *)v, key, t)
+    {
+        int ty;
+        if (!get_enum(L, t, JKEY(p, key), type_names, 3, &ty)) continue;
+        m->fields[m->nfeatures].name = sr_xstrdup(key);
+        m->fields[m->nfeatures].type = (sr_field_type)ty;
+        m->nfeatures++;
+    }
+}
+
+/* output_labels: {"0": name, "1": name, ...} or [name, ...] */
+static void load_labels(loader *L, const json_t *v, const jpath *p)
+{
+    sr_model *m = L->m;
+    size_t n = json_is_object(v) ? json_object_size(v) : json_is_array(v) ? json_array_size(v) : 0;
+    if (n < 2) {
+        fail_at(L, p,
+                "expected class index: name for at least two classes ({\"0\": \"no\", \"1\": "
+                "\"yes\"} or [\"no\", \"yes\"]), not %s",
+                json_is_object(v) || json_is_array(v) ? "fewer than two" : json_kind(v));
+        return;
+    }
+    m->labels = sr_xcalloc(n, sizeof(*m->labels));
+    m->nclasses = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "%zu", i);
+        const jpath *q = json_is_object(v) ? JKEY(p, key) : JIDX(p, i);
+        json_t *name = json_is_object(v) ? json_object_get(v, key) : json_array_get(v, i);
+        if (!name) {
+            fail_at(L, p, "missing class index \"%s\" (the keys are 0 to %zu)", key, n - 1);
+            continue;
+        }
+        if (!json_is_string(name)) {
+            fail_at(L, q, "expected a class name (a string), not %s", json_kind(name));
+            continue;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (m->labels[j] && strcmp(m->labels[j], json_string_value(name)) == 0)
+                fail_at(L, q, "class name '%s' is also class %zu's", json_string_value(name), j);
+        m->labels[i] = sr_xstrdup(json_string_value(name));
+    }
+    if (json_is_object(v)) { /* keys that are not 0..n-1 */
+        const char *key;
+        json_t *t;
+        json_object_foreach((json_t *)v, key, t)
+        {
+            char *end;
+            errno = 0;
+            unsigned long i = strtoul(key, &end, 10);
+            char canon[32];
+            snprintf(canon, sizeof(canon), "%lu", i);
+            if (*end || errno || i >= n || strcmp(canon, key) != 0)
+                fail_at(L, JKEY(p, key), "'%s' is not a class index (expected 0 to %zu)", key,
+                        n - 1);
+        }
+    }
+}
+
+/* ---- model.json: linear models ---------------------------------------------------------- */
+
+static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logistic)
+{
+    sr_model *m = L->m;
+    static const char *const lin_keys[] = {"format",     "version", "kind",
+                                           "n_features", "coef",    "intercept"};
+    static const char *const log_keys[] = {"format", "version",   "kind",       "n_features",
+                                           "coef",   "intercept", "multi_class"};
+    if (logistic)
+        check_keys(L, doc, p, log_keys, 7);
+    else
+        check_keys(L, doc, p, lin_keys, 6);
+    json_t *coef = member(L, doc, p, "coef", true,
+                          logistic ? "a list of rows of n_features coefficients"
+                                   : "a list of n_features coefficients");
+    json_t *icpt = member(L, doc, p, "intercept", true,
+                          logistic ? "a list of one number per row" : "a number");
+    if (!coef || !icpt) return;
+    const jpath *pc = JKEY(p, "coef"), *pi = JKEY(p, "intercept");
+    size_t nf = (size_t)m->nfeatures;
+    if (!logistic) {
+        m->nrows = 1;
+        m->coef = sr_xcalloc(nf, sizeof(double));
+        m->intercept = sr_xcalloc(1, sizeof(double));
+        get_numbers(L, coef, pc, nf, m->coef);
+        get_number(L, icpt, pi, m->intercept);
+        m->noutputs = 1;
+        return;
+    }
+    static const char *const modes[] = {"ovr", "multinomial"};
+    int mode = 0;
+    json_t *mc = member(L, doc, p, "multi_class", true, "ovr or multinomial");
+    if (mc) get_enum(L, mc, JKEY(p, "multi_class"), modes, 2, &mode);
+    m->multinomial = mode == 1;
+    if (!json_is_array(coef) || json_array_size(coef) == 0) {
+        fail_at(L, pc, "expected a list of rows (one for two classes, else one per class), not %s",
+                json_is_array(coef) ? "an empty list" : json_kind(coef));
+        return;
+    }
+    size_t rows = json_array_size(coef);
+    int want = m->nclasses == 2 ? 1 : m->nclasses;
+    if ((int)rows != want || rows == 2) {
+        fail_at(L, pc,
+                "%zu rows for %d classes in config.json's output_labels (expected %d: one row for "
+                "two classes, else one per class)",
+                rows, m->nclasses, want);
+        return;
+    }
+    m->nrows = (int)rows;
+    m->coef = sr_xcalloc(rows * nf, sizeof(double));
+    m->intercept = sr_xcalloc(rows, sizeof(double));
+    for (size_t r = 0; r < rows; r++)
+        get_numbers(L, json_array_get(coef, r), JIDX(pc, r), nf, m->coef + r * nf);
+    get_numbers(L, icpt, pi, rows, m->intercept);
+    m->noutputs = m->nclasses;
+}
+
+/* ---- model.json: trees ------------------------------------------------------------------ */
+
+static int32_t add_values(loader *L, size_t n)
+{
+    if (L->nvalues + n > (size_t)INT32_MAX) return -1;
+    if (L->nvalues + n > L->capvalues) {
+        L->capvalues = (L->nvalues + n) * 2;
+        L->m->values = sr_xrealloc(L->m->values, L->capvalues * sizeof(double));
+    }
+    int32_t at = (int32_t)L->nvalues;
+    L->nvalues += n;
+    return at;
+}
+
+/* One tree: a list of nodes, the root first, each child after its parent. Leaves hold width
+ * values; with classes, they are class weights, normalised here to probabilities as
+ * scikit-learn's predict_proba does. Returns the root's index in m->nodes, or -1. */
+static int32_t load_tree(loader *L, const json_t *tree, const jpath *p, int width, bool classes)
+{
+    sr_model *m = L->m;
+    if (!json_is_array(tree) || json_array_size(tree) == 0) {
+        fail_at(L, p, "expected a tree: a list of nodes, the root first, not %s",
+                json_is_array(tree) ? "an empty list" : json_kind(tree));
+        return -1;
+    }
+    size_t n = json_array_size(tree);
+    if (m->nnodes + n > (size_t)INT32_MAX) {
+        fail_at(L, p, "too many nodes (at most %d in a model)", INT32_MAX);
+        return -1;
+    }
+    /* the nodes as the file has them; laid out for scoring below */
+    struct fnode {
+        int32_t feature, left, right;
+        double threshold;
+    } *nodes = sr_xcalloc(n, sizeof(*nodes));
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const jpath *pn = JIDX(p, i);
+        json_t *node = json_array_get(tree, i);
+        struct fnode *out = &nodes[i];
+        *out = (struct fnode){-1, 0, 0, 0};
+        if (!json_is_object(node)) {
+            fail_at(L, pn,
+                    "expected a node ({\"value\": [...]} or {\"feature\", \"threshold\", "
+                    "\"left\", \"right\"}), not %s",
+                    json_kind(node));
+            ok = false;
+            continue;
+        }
+        json_t *value = json_object_get(node, "value");
+        if (value) {
+            static const char *const leaf_keys[] = {"value"};
+            check_keys(L, node, pn, leaf_keys, 1);
+            int32_t at = add_values(L, (size_t)width);
+            if (at < 0) {
+                fail_at(L, pn, "too many leaf values (at most %d in a model)", INT32_MAX);
+                ok = false;
+                continue;
+            }
+            out->left = at;
+            double *v = m->values + at;
+            if (!get_numbers(L, value, JKEY(pn, "value"), (size_t)width, v)) {
+                ok = false;
+                continue;
+            }
+            if (!classes) continue;
+            double sum = 0;
+            for (int k = 0; k < width; k++) {
+                if (v[k] < 0) {
+                    fail_at(L, JIDX(JKEY(pn, "value"), (size_t)k),
+                            "a class weight cannot be negative (%g)", v[k]);
+                    ok = false;
+                }
+                sum += v[k];
+            }
+            if (sum == 0) sum = 1; /* as predict_proba: an all-zero leaf stays zero */
+            for (int k = 0; k < width; k++) v[k] /= sum;
+            continue;
+        }
+        static const char *const split_keys[] = {"feature", "threshold", "left", "right", "value"};
+        check_keys(L, node, pn, split_keys, 5);
+        const char *expect = "an internal node has feature, threshold, left and right; a leaf "
+                             "has value";
+        json_t *f = member(L, node, pn, "feature", true, expect);
+        json_t *t = member(L, node, pn, "threshold", true, expect);
+        json_t *l = member(L, node, pn, "left", true, expect);
+        json_t *r = member(L, node, pn, "right", true, expect);
+        if (!f || !t || !l || !r) {
+            ok = false;
+            continue;
+        }
+        long long feature = 0, left = 0, right = 0;
+        bool nok = get_int(L, f, JKEY(pn, "feature"), 0, m->nfeatures - 1, &feature);
+        nok &= get_number(L, t, JKEY(pn, "threshold"), &out->threshold);
+        /* a child comes after its parent: no cycles, every descent ends at a leaf */
+        nok &= get_int(L, l, JKEY(pn, "left"), (long long)i + 1, (long long)n - 1, &left);
+        nok &= get_int(L, r, JKEY(pn, "right"), (long long)i + 1, (long long)n - 1, &right);
+        if (!nok) {
+            ok = false;
+            continue;
+        }
+        out->feature = (int32_t)feature;
+        out->left = (int32_t)left;
+        out->right = (int32_t)right;
+    }
+    /* a tree: every node but the root is the child of one node */
+    int32_t *parent = sr_xmalloc(n * sizeof(*parent));
+    for (size_t i = 0; i < n; i++) parent[i] = -1;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (nodes[i].feature < 0) continue;
+        for (int side = 0; side < 2; side++) {
+            int32_t c = side ? nodes[i].right : nodes[i].left;
+            if (parent[c] >= 0) {
+                fail_at(L, JKEY(JIDX(p, i), side ? "right" : "left"),
+                        "node %d is already a child of node %d (each node has one parent)", c,
+                        parent[c]);
+                ok = false;
+            } else {
+                parent[c] = (int32_t)i;
+            }
+        }
+    }
+    int32_t base = (int32_t)m->nnodes;
+    if (ok) {
+        /* breadth first, the two children of a node side by side: a descent is branch-free
+         * (left + whether x goes right); nodes no descent reaches are left out */
+        if (m->nnodes + n > L->capnodes) {
+            L->capnodes = (m->nnodes + n) * 2;
+            m->nodes = sr_xrealloc(m->nodes, L->capnodes * sizeof(*m->nodes));
+        }
+        int32_t *order = parent; /* reused: position -> node of the file */
+        size_t placed = 1;
+        order[0] = 0;
+        for (size_t q = 0; q < placed; q++) {
+            const struct fnode *f = &nodes[order[q]];
+            sr_tree_node *out = &m->nodes[(size_t)base + q];
+            out->feature = f->feature;
+            out->threshold = f->threshold;
+            out->left = f->left; /* a leaf's values */
+            if (f->feature < 0) continue;
+            assert(placed + 2 <= n);
+            out->left = base + (int32_t)placed;
+            order[placed++] = f->left;
+            order[placed++] = f->right;
+        }
+        m->nnodes += placed;
+    }
+    free(parent);
+    free(nodes);
+    return ok ? base : -1;
+}
+
+static void add_root(sr_model *m, int32_t root)
+{
+    m->roots = sr_xrealloc(m->roots, (size_t)(m->ntrees + 1) * sizeof(*m->roots));
+    m->roots[m->ntrees++] = root;
+}
+
+static const char *const task_names[] = {"classification", "regression"};
+
+/* decision_tree and random_forest: "trees", each leaf n_classes weights or one value */
+static void load_forest(loader *L, const json_t *doc, const jpath *p, bool single)
+{
+    sr_model *m = L->m;
+    static const char *const keys[] = {"format", "version",   "kind", "n_features",
+                                       "task",   "n_classes", "trees"};
+    check_keys(L, doc, p, keys, 7);
+    json_t *trees = member(L, doc, p, "trees", true, "a list of trees");
+    if (!trees) return;
+    const jpath *pt = JKEY(p, "trees");
+    if (!json_is_array(trees) || json_array_size(trees) == 0 ||
+        (single && json_array_size(trees) != 1)) {
+        fail_at(L, pt, "expected a list of %s, not %s", single ? "one tree" : "trees",
+                json_is_array(trees) ? (json_array_size(trees) ? "several" : "an empty list")
+                                     : json_kind(trees));
+        return;
+    }
+    int width = m->nclasses ? m->nclasses : 1;
+    for (size_t i = 0; i < json_array_size(trees); i++) {
+        int32_t root = load_tree(L, json_array_get(trees, i), JIDX(pt, i), width, m->nclasses > 0);
+        if (root >= 0) add_root(m, root);
+    }
+}
+
+static void load_boosting(loader *L, const json_t *doc, const jpath *p)
+{
+    sr_model *m = L->m;
+    static const char *const keys[] = {"format", "version",      "kind", "n_features",
+                                       "task",   "n_classes",    "loss", "init",
+                                       "stages", "learning_rate"};
+    check_keys(L, doc, p, keys, 10);
+    m->per_stage = m->nclasses > 2 ? m->nclasses : 1;
+    json_t *loss = json_object_get(doc, "loss");
+    if (loss) {
+        static const char *const losses[] = {"log_loss", "exponential"};
+        int which = 0;
+        const jpath *pl = JKEY(p, "loss");
+        if (m->nclasses == 0)
+            fail_at(L, pl, "a regressor's link is the identity: no 'loss'");
+        else if (get_enum(L, loss, pl, losses, 2, &which) && which == 1 && m->nclasses != 2)
+            fail_at(L, pl, "the exponential loss is for two classes, not %d", m->nclasses);
+        m->exponential = which == 1;
+    }
+    json_t *lr = member(L, doc, p, "learning_rate", true, "a number");
+    if (lr) get_number(L, lr, JKEY(p, "learning_rate"), &m->learning_rate);
+    json_t *init = member(L, doc, p, "init", true, "the raw prediction before the first stage");
+    m->init = sr_xcalloc((size_t)m->per_stage, sizeof(double));
+    if (init) get_numbers(L, init, JKEY(p, "init"), (size_t)m->per_stage, m->init);
+    json_t *stages = member(L, doc, p, "stages", true, "a list of stages");
+    if (!stages) return;
+    const jpath *ps = JKEY(p, "stages");
+    if (!json_is_array(stages) || json_array_size(stages) == 0) {
+        fail_at(L, ps, "expected a list of stages, each a list of %d tree%s, not %s", m->per_stage,
+                m->per_stage > 1 ? "s" : "",
+                json_is_array(stages) ? "an empty list" : json_kind(stages));
+        return;
+    }
+    m->nstages = (int)json_array_size(stages);
+    for (size_t s = 0; s < json_array_size(stages); s++) {
+        json_t *stage = json_array_get(stages, s);
+        const jpath *pst = JIDX(ps, s);
+        if (!json_is_array(stage) || json_array_size(stage) != (size_t)m->per_stage) {
+            fail_at(L, pst, "expected a stage of %d tree%s (%s), not %s", m->per_stage,
+                    m->per_stage > 1 ? "s" : "",
+                    m->per_stage > 1 ? "one per class" : "one for two classes or a regressor",
+                    json_is_array(stage) ? "a list of another length" : json_kind(stage));
+            continue;
+        }
+        for (int k = 0; k < m->per_stage; k++) {
+            int32_t root =
+                load_tree(L, json_array_get(stage, (size_t)k), JIDX(pst, (size_t)k), 1, false);
+            if (root >= 0) add_root(m, root);
+        }
+    }
+}
+
+/* ---- model.json ------------------------------------------------------------------------- */
+
+static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, bool has_labels)
+{
+    sr_model *m = L->m;
+    const jpath *p = NULL;
+    json_t *fmt = member(L, doc, p, "format", true, "\"" MODEL_FORMAT "\"");
+    if (fmt && (!json_is_string(fmt) || strcmp(json_string_value(fmt), MODEL_FORMAT) != 0))
+        fail_at(L, JKEY(p, "format"), "expected \"" MODEL_FORMAT "\"");
+    json_t *ver = member(L, doc, p, "version", true, "1");
+    long long version = 0;
+    if (ver && get_int(L, ver, JKEY(p, "version"), 1, LLONG_MAX, &version) &&
+        version != MODEL_VERSION)
+        fail_at(L, JKEY(p, "version"), "%lld is newer than the version this streamrun reads (%d)",
+                version, MODEL_VERSION);
+    json_t *kind = member(L, doc, p, "kind", true, "the kind of model");
+    int k = -1;
+    if (!kind || !get_enum(L, kind, JKEY(p, "kind"), kind_names, 5, &k)) return;
+    m->kind = (sr_model_kind)k;
+
+    json_t *nf = member(L, doc, p, "n_features", true, "the number of inputs");
+    long long n = 0;
+    if (nf && get_int(L, nf, JKEY(p, "n_features"), 1, INT_MAX, &n) && n != m->nfeatures)
+        fail_at(L, JKEY(p, "n_features"),
+                "the model takes %lld inputs, but %s's input_schema has %d fields", n, config->path,
+                m->nfeatures);
+    for (int i = 0; i < m->nfeatures; i++)
+        if (m->fields[i].type == SR_FIELD_STRING)
+            sr_err(L->dg, config,
+                   locate(config, JKEY(JKEY(NULL, "input_schema"), m->fields[i].name)),
+                   "input_schema.%s: a %s takes numbers (INTEGER or DOUBLE), not STRING",
+                   m->fields[i].name, kind_names[k]);
+    if (L->dg->nerrors > L->before) return; /* the rest is sized by n_features */
+
+    bool classifier;
+    if (m->kind == SR_MODEL_LINEAR_REGRESSION) {
+        classifier = false;
+    } else if (m->kind == SR_MODEL_LOGISTIC_REGRESSION) {
+        classifier = true;
+    } else {
+        int task = 0;
+        json_t *t = member(L, doc, p, "task", true, "classification or regression");
+        if (!t || !get_enum(L, t, JKEY(p, "task"), task_names, 2, &task)) return;
+        classifier = task == 0;
+        json_t *nc = json_object_get(doc, "n_classes");
+        long long ncl = 0;
+        if (!classifier && nc) {
+            fail_at(L, JKEY(p, "n_classes"), "a regression has no classes");
+            return;
+        }
+        if (classifier &&
+            (!member(L, doc, p, "n_classes", true, "the number of classes, at least 2") ||
+             !get_int(L, nc, JKEY(p, "n_classes"), 2, INT_MAX, &ncl)))
+            return;
+        if (classifier && has_labels && ncl != m->nclasses) {
+            fail_at(L, JKEY(p, "n_classes"), "%lld classes, but %s's output_labels has %d", ncl,
+                    config->path, m->nclasses);
+            return;
+        }
+    }
+    if (classifier && !has_labels) {
+        sr_err(L->dg, config, (sr_mark){1, 1, 1},
+               "missing 'output_labels' (class index: name): the model is a %s classifier",
+               kind_names[k]);
+        return;
+    }
+    if (!classifier && has_labels) {
+        sr_err(L->dg, config, locate(config, JKEY(NULL, "output_labels")),
+               "output_labels: the model is a regressor (a %s%s), it has no classes", kind_names[k],
+               m->kind == SR_MODEL_LINEAR_REGRESSION ? "" : " regression");
+        return;
+    }
+    if (!classifier) m->nclasses = 0;
+    m->noutputs = classifier ? m->nclasses : 1;
+
+    switch (m->kind) {
+    case SR_MODEL_LINEAR_REGRESSION:
+    case SR_MODEL_LOGISTIC_REGRESSION:
+        load_linear(L, doc, p, m->kind == SR_MODEL_LOGISTIC_REGRESSION);
+        break;
+    case SR_MODEL_DECISION_TREE:
+    case SR_MODEL_RANDOM_FOREST: load_forest(L, doc, p, m->kind == SR_MODEL_DECISION_TREE); break;
+    case SR_MODEL_GRADIENT_BOOSTING: load_boosting(L, doc, p); break;
+    }
+}
+
+/* ---- the package ------------------------------------------------------------------------ */
+
+int sr_model_load(sr_model **out, const char *dir, sr_diag *dg)
+{
+    *out = NULL;
+    int before = dg->nerrors;
+    sr_model *m = sr_xcalloc(1, sizeof(*m));
+    json_t *cfg = NULL, *doc = NULL;
+    char *cfg_path = NULL, *model_path = NULL;
+    if (asprintf(&cfg_path, "%s/config.json", dir) < 0) abort();
+    const sr_srcfile *cf = NULL;
+    cfg = load_json(dg, cfg_path, &cf);
+    if (!cfg) goto fail;
+
+    loader L = {.dg = dg, .f = cf, .m = m, .before = before};
+    static const char *const cfg_keys[] = {"input_schema", "output_labels", "model"};
+    check_keys(&L, cfg, NULL, cfg_keys, 3);
+    json_t *schema = member(&L, cfg, NULL, "input_schema", true,
+                            "field: STRING | INTEGER | DOUBLE, in the model's input order");
+    if (schema) load_schema(&L, schema, JKEY(NULL, "input_schema"));
+    json_t *labels = json_object_get(cfg, "output_labels");
+    if (labels) load_labels(&L, labels, JKEY(NULL, "output_labels"));
+    const char *file = "model.json";
+    json_t *mf = json_object_get(cfg, "model");
+    if (mf) {
+        if (!json_is_string(mf) || json_string_length(mf) == 0 || json_string_value(mf)[0] == '/')
+            fail_at(&L, JKEY(NULL, "model"),
+                    "expected the model file's name, relative to the package directory");
+        else
+            file = json_string_value(mf);
+    }
+    if (dg->nerrors > before) goto fail;
+
+    if (asprintf(&model_path, "%s/%s", dir, file) < 0) abort();
+    const sr_srcfile *mfile = NULL;
+    doc = load_json(dg, model_path, &mfile);
+    if (!doc) goto fail;
+    L.f = mfile;
+    load_model(&L, doc, cf, labels != NULL);
+    if (dg->nerrors > before) goto fail;
+
+    json_decref(cfg);
+    json_decref(doc);
+    free(cfg_path);
+    free(model_path);
+    *out = m;
+    return 0;
+fail:
+    json_decref(cfg);
+    json_decref(doc);
+    free(cfg_path);
+    free(model_path);
+    sr_model_destroy(m);
+    return -1;
+}
+
+void sr_model_destroy(sr_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->nfeatures; i++) free(m->fields[i].name);
+    free(m->fields);
+    for (int i = 0; m->labels && i < m->nclasses; i++) free(m->labels[i]);
+    free(m->labels);
+    free(m->coef);
+    free(m->intercept);
+    free(m->nodes);
+    free(m->roots);
+    free(m->values);
+    free(m->init);
+    free(m);
+}
