@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""sklearn_export.py — turns a pickled, fitted scikit-learn estimator into a streamrun model package.
+
+    python3 tools/sklearn_export.py MODEL.pkl OUT_DIR [--features a,b,...] [--labels x,y,...]
+
+MODEL.pkl holds one fitted estimator, or a Pipeline whose last step is one: LinearRegression,
+LogisticRegression, DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor,
+GradientBoostingClassifier/Regressor. A StandardScaler before a LinearRegression or a
+LogisticRegression ("passthrough" steps aside) is folded into its coefficients only when that is exact: the scaler's scales are
+powers of two and its means zero; anything else is refused. OUT_DIR gets config.json and
+model.json (the format is in README.md, "Model packages").
+
+Input names come from the estimator's feature_names_in_ or --features; class names from classes_
+or --labels. An estimator that cannot be exported exactly is refused with its name (exit 1).
+Loading a pickle runs code from it: export only pickles you trust.
+"""
+
+import argparse
+import json
+import math
+import os
+import pickle
+import sys
+
+FORMAT = "streamrun-model"
+VERSION = 1
+
+
+class Refused(Exception):
+    """The estimator cannot be exported exactly."""
+
+
+def name_of(obj):
+    return type(obj).__name__
+
+
+def floats(values):
+    out = []
+    for v in values:
+        f = float(v)
+        if not math.isfinite(f):
+            raise Refused("a value is not finite (%r)" % f)
+        out.append(f)
+    return out
+
+
+# ---- linear models ---------------------------------------------------------------------------
+
+
+def export_linear_regression(est):
+    import numpy as np
+
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    if coef.ndim != 1:
+        if coef.shape[0] != 1:
+            raise Refused("LinearRegression with %d targets (one target only)" % coef.shape[0])
+        coef = coef[0]
+    icpt = np.asarray(est.intercept_, dtype=np.float64).reshape(-1)
+    if icpt.size != 1:
+        raise Refused("LinearRegression with several intercepts")
+    return {"kind": "linear_regression", "coef": floats(coef), "intercept": float(icpt[0])}, None
+
+
+def logistic_is_ovr(est):
+    """As LogisticRegression.predict_proba in scikit-learn 1.2 decides."""
+    return est.multi_class in ("ovr", "warn") or (
+        est.multi_class == "auto" and (est.classes_.size <= 2 or est.solver == "liblinear")
+    )
+
+
+def export_logistic_regression(est):
+    import numpy as np
+
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    icpt = np.asarray(est.intercept_, dtype=np.float64).reshape(-1)
+    if coef.ndim != 2 or coef.shape[0] != icpt.size:
+        raise Refused("LogisticRegression with coef_ of shape %s" % (coef.shape,))
+    return {
+        "kind": "logistic_regression",
+        "multi_class": "ovr" if logistic_is_ovr(est) else "multinomial",
+        "coef": [floats(row) for row in coef],
+        "intercept": floats(icpt),
+    }, list(est.classes_)
+
+
+# ---- trees -----------------------------------------------------------------------------------
+
+
+def tree_nodes(tree, classes):
+    """A fitted sklearn Tree as a list of nodes: leaves {"value": [...]}, splits with
+    feature/threshold/left/right. classes: leaves keep the class weights, else one value."""
+    t = tree.tree_
+    if t.n_outputs != 1:
+        raise Refused("%s with %d outputs (one output only)" % (name_of(tree), t.n_outputs))
+    nodes = []
+    for i in range(t.node_count):
+        left, right = int(t.children_left[i]), int(t.children_right[i])
+        if left == -1:
+            value = t.value[i, 0, :] if classes else t.value[i, 0, :1]
+            nodes.append({"value": floats(value)})
+        else:
+            if left <= i or right <= i:
+                raise Refused("%s: node %d has a child before it" % (name_of(tree), i))
+            nodes.append(
+                {
+                    "feature": int(t.feature[i]),
+                    "threshold": float(t.threshold[i]),
+                    "left": left,
+                    "right": right,
+                }
+            )
+    return nodes
+
+
+def check_classes(est, trees):
+    for tr in trees:
+        if getattr(tr, "n_outputs_", 1) != 1 or tr.tree_.value.shape[2] != len(est.classes_):
+            raise Refused("%s whose trees do not all have %d classes" % (name_of(est), len(est.classes_)))
+
+
+def export_decision_tree(est, classifier):
+    doc = {"kind": "decision_tree", "task": "classification" if classifier else "regression"}
+    if classifier:
+        check_classes(est, [est])
+        doc["n_classes"] = len(est.classes_)
+    doc["trees"] = [tree_nodes(est, classifier)]
+    return doc, list(est.classes_) if classifier else None
+
+
+def export_random_forest(est, classifier):
+    doc = {"kind": "random_forest", "task": "classification" if classifier else "regression"}
+    if classifier:
+        check_classes(est, est.estimators_)
+        doc["n_classes"] = len(est.classes_)
+    doc["trees"] = [tree_nodes(t, classifier) for t in est.estimators_]
+    return doc, list(est.classes_) if classifier else None
+
+
+def export_gradient_boosting(est, classifier):
+    import numpy as np
+
+    loss = name_of(est._loss)
+    init = est.init_
+    if not (isinstance(init, str) and init == "zero") and name_of(init) not in (
+        "DummyClassifier",
+        "DummyRegressor",
+    ):
+        raise Refused("%s with init=%s (the prior, the mean or 'zero' only)" % (name_of(est), name_of(init)))
+    if name_of(init) == "DummyClassifier" and init.strategy != "prior":
+        raise Refused("%s with a DummyClassifier init of strategy %r" % (name_of(est), init.strategy))
+    if name_of(init) == "DummyRegressor" and init.strategy not in ("mean", "median", "quantile"):
+        raise Refused("%s with a DummyRegressor init of strategy %r" % (name_of(est), init.strategy))
+    # the initial raw prediction does not depend on X for these inits
+    zero = np.zeros((1, est.n_features_in_), dtype=np.float32)
+    raw0 = np.asarray(est._raw_predict_init(zero), dtype=np.float64)[0]
+    doc = {"kind": "gradient_boosting", "task": "classification" if classifier else "regression"}
+    if classifier:
+        known = {"BinomialDeviance": "log_loss", "MultinomialDeviance": "log_loss", "ExponentialLoss": "exponential"}
+        if loss not in known:
+            raise Refused("%s with the loss %s" % (name_of(est), loss))
+        doc["n_classes"] = len(est.classes_)
+        doc["loss"] = known[loss]
+    elif loss not in ("LeastSquaresError", "LeastAbsoluteError", "HuberLossFunction", "QuantileLossFunction"):
+        raise Refused("%s with the loss %s" % (name_of(est), loss))
+    doc["learning_rate"] = float(est.learning_rate)
+    doc["init"] = floats(raw0)
+    doc["stages"] = [[tree_nodes(t, False) for t in stage] for stage in est.estimators_]
+    return doc, list(est.classes_) if classifier else None
+
+
+# ---- pipelines -------------------------------------------------------------------------------
+
+
+def fold_scaler(scaler, est):
+    """StandardScaler then LinearRegression: (x - mean) / scale @ coef is x @ (coef / scale) -
+    mean / scale @ coef in exact arithmetic only; exact in floating point when every mean is 0
+    and every scale a power of two. Refuses otherwise."""
+    import numpy as np
+
+    mean = getattr(scaler, "mean_", None)
+    scale = getattr(scaler, "scale_", None)
+    if scaler.with_mean and mean is not None and np.any(mean != 0):
+        raise Refused("StandardScaler with non-zero means before %s (folding it would round differently)" % name_of(est))
+    if scaler.with_std and scale is not None:
+        mant = [math.frexp(float(s))[0] for s in scale]
+        if any(m != 0.5 for m in mant):
+            raise Refused(
+                "StandardScaler with scales that are not powers of two before %s (folding it would round differently)"
+                % name_of(est)
+            )
+    return scale if scaler.with_std else None
+
+
+def unwrap(obj):
+    """The estimator to export, and a scaler's scales to fold into it (or None)."""
+    if name_of(obj) != "Pipeline":
+        return obj, None
+    steps = [s for _, s in obj.steps if s is not None and not (isinstance(s, str) and s == "passthrough")]
+    if not steps:
+        raise Refused("an empty Pipeline")
+    last, before = steps[-1], steps[:-1]
+    if not before:
+        return last, None
+    if len(before) == 1 and name_of(before[0]) == "StandardScaler" and name_of(last) in ("LinearRegression", "LogisticRegression"):
+        return last, fold_scaler(before[0], last)
+    raise Refused(
+        "Pipeline step %s before %s (only a final estimator, or an exact StandardScaler before a LinearRegression)"
+        % (name_of(before[0]), name_of(last))
+    )
+
+
+def export(obj):
+    est, scale = unwrap(obj)
+    kind = name_of(est)
+    if not hasattr(est, "n_features_in_"):
+        raise Refused("%s is not fitted" % kind)
+    if kind == "LinearRegression":
+        doc, classes = export_linear_regression(est)
+        if scale is not None:
+            doc["coef"] = [c / float(s) for c, s in zip(doc["coef"], scale)]
+    elif kind == "LogisticRegression":
+        doc, classes = export_logistic_regression(est)
+        if scale is not None:
+            doc["coef"] = [[c / float(s) for c, s in zip(row, scale)] for row in doc["coef"]]
+    elif kind in ("DecisionTreeClassifier", "DecisionTreeRegressor"):
+        doc, classes = export_decision_tree(est, kind.endswith("Classifier"))
+    elif kind in ("RandomForestClassifier", "RandomForestRegressor"):
+        doc, classes = export_random_forest(est, kind.endswith("Classifier"))
+    elif kind in ("GradientBoostingClassifier", "GradientBoostingRegressor"):
+        doc, classes = export_gradient_boosting(est, kind.endswith("Classifier"))
+    else:
+        raise Refused("%s is not a kind streamrun scores" % kind)
+    return est, doc, classes
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def write_model(path, doc):
+    """model.json with one tree node per line, so that a diagnostic quotes one node."""
+    head = {"format": FORMAT, "version": VERSION}
+    head.update({k: v for k, v in doc.items() if k not in ("trees", "stages")})
+    parts = [json.dumps(head)[:-1]]
+
+    def tree_text(nodes, indent):
+        pad = " " * indent
+        return "[\n" + ",\n".join(pad + json.dumps(n) for n in nodes) + "\n" + pad[:-1] + "]"
+
+    if "trees" in doc:
+        parts.append(',\n "trees": [\n' + ",\n".join("  " + tree_text(t, 3) for t in doc["trees"]) + "\n ]")
+    if "stages" in doc:
+        stages = []
+        for stage in doc["stages"]:
+            stages.append("  [\n" + ",\n".join("   " + tree_text(t, 4) for t in stage) + "\n  ]")
+        parts.append(',\n "stages": [\n' + ",\n".join(stages) + "\n ]")
+    with open(path, "w") as f:
+        f.write("".join(parts) + "\n}\n")
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("model", help="a pickled fitted estimator or Pipeline")
+    ap.add_argument("out", help="the package directory to write")
+    ap.add_argument("--features", help="input names, comma-separated, in the model's order")
+    ap.add_argument("--labels", help="class names, comma-separated, in classes_ order")
+    args = ap.parse_args(argv)
+    with open(args.model, "rb") as f:
+        obj = pickle.load(f)
+    try:
+        est, doc, classes = export(obj)
+        n = int(est.n_features_in_)
+        names = getattr(obj, "feature_names_in_", None)
+        if names is None:
+            names = getattr(est, "feature_names_in_", None)
+        if args.features:
+            names = args.features.split(",")
+        if names is None:
+            raise Refused("%s was fitted without feature names: give --features a,b,..." % name_of(est))
+        names = [str(x) for x in names]
+        if len(names) != n or len(set(names)) != n:
+            raise Refused("%d distinct feature names needed, %d given" % (n, len(set(names))))
+        config = {"input_schema": {x: "DOUBLE" for x in names}}
+        if classes is not None:
+            labels = args.labels.split(",") if args.labels else [str(c) for c in classes]
+            if len(labels) != len(classes) or len(set(labels)) != len(labels):
+                raise Refused("%d distinct class names needed, %d given" % (len(classes), len(set(labels))))
+            config["output_labels"] = {str(i): x for i, x in enumerate(labels)}
+        elif args.labels:
+            raise Refused("%s is a regressor: it has no classes for --labels" % name_of(est))
+    except Refused as e:
+        print("sklearn_export.py: cannot export: %s" % e, file=sys.stderr)
+        return 1
+    doc["n_features"] = n
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+        f.write("\n")
+    write_model(os.path.join(args.out, "model.json"), doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
