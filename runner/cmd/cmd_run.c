@@ -420,6 +420,8 @@ int sr_cmd_run(int argc, char **argv)
         assert(st.in == st.delivered + st.filtered + st.dead);
         fprintf(stderr, "%s: ", d->name);
         sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
+        if (st.emit_dead) /* made by steps at timers or the end, not by an input */
+            fprintf(stderr, ", %llu made by steps dead-lettered", (unsigned long long)st.emit_dead);
         if (st.dropped_errors)
             fprintf(stderr, " (%llu failed with no deadLetter topic: not written anywhere)",
                     (unsigned long long)st.dropped_errors);

@@ -309,6 +309,7 @@ static void flush(sr_local *l, sr_task *t)
 void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
                       const char *val, size_t vlen, int64_t ts, const sr_header *hdr, uint32_t nhdr)
 {
+    assert(!l->ended); /* no input after the end of input */
     int ti = topic_index(l, topic);
     int32_t p;
     if (key)

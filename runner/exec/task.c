@@ -195,6 +195,7 @@ static void stage_dead_letter(sr_task *t, const sr_origin *o, const char *where,
         log_error(t, o, where, reason);
         return;
     }
+    t->dead_staged++;
     size_t vlen = o->rawlen, klen = o->keylen;
     uint32_t nin = o->nhdr;
     char why[1024];
@@ -498,10 +499,7 @@ static int emit_from_hook(sr_task *t, const sr_op *op, sr_record *r)
     t->err[0] = 0;
     int rc = sr_emit(t, op, r);
     t->hook_op = op;
-    if (rc == 0) {
-        t->stats.out += t->nouts - mark_n;
-        return 0;
-    }
+    if (rc == 0) return 0; /* counted by run_hook */
     t->nouts = mark_n;
     t->obuf.len = mark_len;
     sr_origin o = {.raw = keep->d ? keep->d : "",
@@ -533,6 +531,8 @@ static void run_hook(sr_task *t, const sr_op *op, const sr_timer *tm)
                                                 : "at a wall-clock timer";
     t->err_op = NULL;
     t->err[0] = 0;
+    size_t outs_before = t->nouts;
+    uint64_t dead_before = t->dead_staged;
     int rc = tm ? op->type->on_timer(t, op, tm) : op->type->on_end(t, op);
     t->hook_op = NULL;
     if (rc != 0) {
@@ -552,6 +552,10 @@ static void run_hook(sr_task *t, const sr_op *op, const sr_timer *tm)
         t->stats.emit_dead++;
         stage_dead_letter(t, &o, op->label, t->err[0] ? t->err : "the hook failed");
     }
+    /* outputs: whatever the hook staged (by sr_emit or sr_task_output), dead letters apart;
+     * what it staged before failing stays, each record having gone on its own */
+    assert(t->nouts >= outs_before);
+    t->stats.out += (t->nouts - outs_before) - (t->dead_staged - dead_before);
     t->hook_what = NULL;
     t->origin = input;
 }
@@ -580,6 +584,8 @@ int sr_task_tick(sr_task *t, int64_t now_ms)
 
 void sr_task_end(sr_task *t)
 {
+    assert(!t->ended); /* once per task */
+    t->ended = true;
     for (int i = 0; i < t->dep->nops; i++) { /* in chain order: what one emits meets the next */
         const sr_op *op = &t->dep->ops[i];
         if (op->type->on_end) run_hook(t, op, NULL);

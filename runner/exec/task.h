@@ -98,6 +98,8 @@ struct sr_task {
     const sr_op *hook_op;  /* the step whose on_timer runs now, else NULL */
     const char *hook_what; /* what it runs for, for a dead letter's reason */
     sr_buf hook_rec;       /* the record it emitted, as JSON, until it has gone through */
+    uint64_t dead_staged;  /* dead letters staged so far (to tell them from outputs) */
+    bool ended;            /* sr_task_end was called */
 };
 
 /* Makes t the task of dep for partition and opens every step of dep's chain in order (their

@@ -125,15 +125,17 @@ typedef struct sr_operator_type {
     size_t state_size;
     /* After parameters are parsed, at load time: cross-checks, and updates ck->schema to what
      * follows this operator. conf is op->conf, writable here only (e.g. lengths computed once,
-     * or the process-wide part of the operator allocated). Adds diagnostics; returns 0 or -1. */
+     * or the process-wide part of the operator allocated). Adds diagnostics; returns 0 or -1.
+     * @locality the loading thread, before any task exists; @locks none. */
     int (*check)(sr_op *op, void *conf, sr_check *ck);
     /* The task was created (or assigned its partition): initialises state (state_size bytes,
-     * zeroed; NULL when state_size is 0). Cannot fail: allocation failures abort. */
+     * zeroed; NULL when state_size is 0). Cannot fail: allocation failures abort. May set
+     * timers. @locality the thread that creates the task (sr_task_init); @locks none. */
     void (*open)(sr_task *t, const sr_op *op, void *state);
     /* Processes one record; passes results on with sr_emit() (zero, one or
      * many times). Returns 0, or -1 with the reason set by sr_task_fail():
      * the runner then dead-letters the input record and drops everything
-     * this input produced. */
+     * this input produced. @locality the thread that owns the task; @locks none. */
     int (*process)(sr_task *t, const sr_op *op, sr_record *r);
     /* A timer this step set has fired (sr_timer_set): an event-time timer once the task's
      * stream time reached tm->at (after the record that moved it, before that record's outputs
@@ -141,20 +143,25 @@ typedef struct sr_operator_type {
      * sr_emit(t, op, r) (key, timestamp and value as the operator makes them, memory from
      * sr_task_arena): such records are outputs of the task like any other, and one that fails
      * downstream is dead-lettered on its own (see sr_emit). Returns 0, or -1 with
-     * sr_task_fail(): the failure is dead-lettered with a description of the timer. */
+     * sr_task_fail(): the failure is dead-lettered with a description of the timer (what the
+     * hook emitted before failing stays). May set and cancel timers (one set at or before the
+     * current time fires in the same round). @locality the thread that owns the task (the
+     * worker that feeds or ticks it); @locks none. */
     int (*on_timer)(sr_task *t, const sr_op *op, const sr_timer *tm);
     /* End of input (`run` and `test` only), before the final outputs are taken: the last
      * chance to emit (e.g. windows still open). Called once per task, in chain order, so
-     * what a step emits here still goes through the on_end of the steps after it. Returns as
-     * on_timer does. */
+     * what a step emits here still goes through the on_end of the steps after it. Pending
+     * timers do not fire. Returns as on_timer does. @locality the thread that owns the task;
+     * @locks none. */
     int (*on_end)(sr_task *t, const sr_op *op);
     /* The task is dropped: frees what open() and later hooks put in state (the block itself
-     * is the task's). Pending timers are dropped with the task. */
+     * is the task's). Pending timers are dropped with the task; emits nothing. @locality the
+     * thread that owns the task (sr_task_destroy); @locks none. */
     void (*close)(sr_task *t, const sr_op *op, void *state);
     /* Sinks: whether this operator writes topic t (for cycle checks and plans). */
     bool (*writes)(const sr_op *op, const sr_topic *t);
     /* Frees what the configuration owns beyond the parameters (conf is op->conf), after
-     * every task that used it is destroyed. */
+     * every task that used it is destroyed. @locality the thread that frees the topology. */
     void (*destroy)(void *conf);
 } sr_operator_type;
 

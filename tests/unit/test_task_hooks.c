@@ -81,14 +81,23 @@ static int probe_process(sr_task *t, const sr_op *op, sr_record *r)
     return sr_emit(t, op, r);
 }
 
+static const sr_topic *probe_topic; /* where timer 97 writes directly */
+
 /* Emits {"timer": name, "clock", "at", "id", "stream": stream time} with no key at time at.
- * Timer 99 emits an array instead (the next step fails it); timer 98 fails. */
+ * Timer 99 emits an array instead (the next step fails it); timer 98 fails; timer 97 writes
+ * {"direct": 97} to probe_topic itself (as route and to do), then fails. */
 static int probe_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
 {
     const struct probe_conf *c = op->conf;
     sr_arena *a = sr_task_arena(t);
     if (tm->id == 98) return sr_task_fail(t, op, "timer %llu fails", (unsigned long long)tm->id);
     sr_record r = {.key = sr_null(), .ts = tm->at};
+    if (tm->id == 97) {
+        r.value = sr_obj_new(a, 1);
+        sr_obj_set(a, &r.value, "direct", 6, sr_int(97));
+        if (sr_task_output(t, op, probe_topic, &r)) return -1;
+        return sr_task_fail(t, op, "timer 97 fails after its output");
+    }
     if (tm->id == 99) {
         r.value = sr_arr_new(a, 1);
         sr_arr_push(a, &r.value, sr_int(99));
@@ -352,6 +361,7 @@ static void test_timers(void)
     char k0[8], k1[8];
     keys_for_partitions(k0, k1);
     const sr_topic *in = sr_topology_topic(fx.topo, "in");
+    probe_topic = sr_topology_topic(fx.topo, "out");
     sr_local *l = sr_local_new(fx.topo, NULL, 0, sink, &fx);
     sr_local_set_clock(l, 10000);
     sr_buf want = {0};
@@ -395,6 +405,12 @@ static void test_timers(void)
     OUT0(4000, "{\"timer_at\":4000,\"id\":98,\"A\":8,\"B\":11}");
     sr_buf_puts(&want, "errors/0 null 4000 {\"timer\":{\"clock\":\"event\",\"at\":4000,\"id\":98}} "
                        "[timer 98 fails] [probe A (step 1)];");
+    /* a direct output stays (and counts) when the timer fails after it */
+    produce(l, in, k0, 4000, "{\"timer_at\":4000,\"id\":97}");
+    OUT0(4000, "{\"timer_at\":4000,\"id\":97,\"A\":9,\"B\":12}");
+    sr_buf_puts(&want, "out/0 null 4000 {\"direct\":97};errors/0 null 4000 "
+                       "{\"timer\":{\"clock\":\"event\",\"at\":4000,\"id\":97}} [timer 97 fails "
+                       "after its output] [probe A (step 1)];");
     CHECK_STR(sr_buf_cstr(&fx.out), sr_buf_cstr(&want));
     /* wall clock: fires when the test clock reaches 10500, not before */
     produce(l, in, k1, 6000, "{\"wall_at\":10500,\"id\":7}");
@@ -412,9 +428,9 @@ static void test_timers(void)
 #undef OUT1
     sr_local_stats st;
     sr_local_get_stats(l, fx.dep, &st);
-    CHECK(st.in == 10 && st.delivered == 10 && st.dead == 0);
-    CHECK(st.out == 10 + 4); /* the inputs' and the timers' */
-    CHECK(st.emit_dead == 2);
+    CHECK(st.in == 11 && st.delivered == 11 && st.dead == 0);
+    CHECK(st.out == 11 + 5); /* the inputs' and the timers' */
+    CHECK(st.emit_dead == 3);
     sr_local_free(l);
     sr_buf_free(&want);
     fixture_free(&fx);
