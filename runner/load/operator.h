@@ -271,9 +271,10 @@ int64_t sr_task_stream_time(const sr_task *t);
 /* t's wall clock: the time now() gives. */
 int64_t sr_task_now(const sr_task *t);
 /* Sets a timer of op (which must have on_timer) on clock kind at time at, with id. Setting the
- * same id twice makes two timers. A timer already due fires at the next firing point: after
- * the current record (event time) or at the next tick (wall clock), never inside the call.
- * O(log n) in the task's timers. */
+ * same id twice makes two timers. A timer already due fires at the next firing point, never
+ * inside the call: after the current record (event time), at the next tick (wall clock), or,
+ * when set from an on_timer of the same clock, in the same round. O(log n) in the task's
+ * timers. */
 void sr_timer_set(sr_task *t, const sr_op *op, sr_timer_kind kind, int64_t at, uint64_t id);
 /* Cancels op's timers of kind with id; returns how many there were. O(n) in the task's timers
  * of that kind. */
