@@ -6,64 +6,12 @@
 #include "model/model.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Reads the input_schema fields of rec into x; false with the reason in err. */
-static bool features(const sr_model *m, const json_t *rec, double *x, char *err, size_t errlen)
-{
-    if (!json_is_object(rec)) {
-        snprintf(err, errlen, "expected a JSON object");
-        return false;
-    }
-    for (int j = 0; j < m->nfeatures; j++) {
-        const sr_model_field *f = &m->fields[j];
-        json_t *v = json_object_get(rec, f->name);
-        if (!v || json_is_null(v)) {
-            snprintf(err, errlen, "missing field '%s' (%s)", f->name, sr_field_type_name(f->type));
-            return false;
-        }
-        if (f->type == SR_FIELD_INTEGER && json_is_integer(v)) {
-            x[j] = (double)json_integer_value(v);
-        } else if (f->type == SR_FIELD_DOUBLE && json_is_number(v)) {
-            x[j] = json_number_value(v);
-        } else {
-            const char *got = json_is_string(v)    ? "a string"
-                              : json_is_real(v)    ? "a non-integer number"
-                              : json_is_boolean(v) ? "a boolean"
-                              : json_is_array(v)   ? "a list"
-                              : json_is_object(v)  ? "an object"
-                                                   : "another type";
-            snprintf(err, errlen, "field '%s' must be %s, not %s", f->name,
-                     f->type == SR_FIELD_INTEGER ? "an INTEGER" : "a DOUBLE", got);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void print_result(const sr_model *m, int label, const double *out)
-{
-    if (m->nclasses == 0) {
-        printf("{\"value\":%.17g}\n", out[0]);
-        return;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "label", json_string(m->labels[label]));
-    json_object_set_new(o, "label_index", json_integer(label));
-    json_t *p = json_object();
-    for (int k = 0; k < m->nclasses; k++) json_object_set_new(p, m->labels[k], json_real(out[k]));
-    json_object_set_new(o, "probabilities", p);
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    puts(s);
-    free(s);
-    json_decref(o);
-}
 
 int sr_cmd_score(int argc, char **argv)
 {
@@ -101,37 +49,44 @@ int sr_cmd_score(int argc, char **argv)
         return SR_EXIT_USAGE;
     }
     const char *name = in && strcmp(in, "-") != 0 ? in : "<stdin>";
-    /* one allocation for the whole run: features, outputs, scratch */
+    /* one allocation for the whole run: features, outputs, scratch; a record's memory from an
+     * arena reset after each line */
     double *x = sr_xcalloc((size_t)m->nfeatures, sizeof(double));
     double *out = sr_xcalloc((size_t)m->noutputs, sizeof(double));
     void *scratch = sr_xmalloc(sr_model_scratch_size(m));
+    sr_arena arena;
+    sr_arena_init(&arena, 1 << 16);
+    sr_buf text = {0};
     const char *line;
     size_t n;
     long lineno = 0, records = 0, failed = 0;
     int status = SR_EXIT_OK, got;
     while ((got = sr_reader_line(r, &line, &n, &lineno, err, sizeof(err))) > 0) {
-        while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) n--;
-        if (n == 0) continue;
+        sr_arena_reset(&arena);
+        text.len = 0;
+        size_t at = 0;
+        while (at < n && strchr(" \t\r", line[at])) at++;
+        if (at == n) continue; /* a blank line */
         records++;
-        json_error_t je;
-        json_t *rec = json_loadb(line, n, 0, &je);
+        sr_value rec, res = sr_obj_new(&arena, 4);
+        size_t errpos = 0;
         int label = -1;
-        if (!rec)
-            snprintf(err, sizeof(err), "invalid JSON at column %d: %s", je.column, je.text);
-        else if (features(m, rec, x, err, sizeof(err)))
+        char why[256];
+        if (sr_json_parse(&arena, line, n, &rec, why, sizeof(why), &errpos) < 0) {
+            snprintf(err, sizeof(err), "invalid JSON at byte %zu: %s", errpos + 1, why);
+        } else if (sr_model_read_inputs(m, &rec, NULL, x, err, sizeof(err)) == 0) {
             label = sr_model_score(m, x, out, scratch, err, sizeof(err));
-        json_decref(rec);
+        }
         if (label < 0) {
             fprintf(stderr, "%s:%ld: error: %s\n", name, lineno, err);
-            json_t *e = json_pack("{ss}", "error", err);
-            char *s = json_dumps(e, JSON_COMPACT);
-            puts(s);
-            free(s);
-            json_decref(e);
+            sr_obj_set(&arena, &res, "error", 5, sr_str(err, strlen(err)));
             failed++;
-            continue;
+        } else {
+            sr_model_write_outputs(m, &arena, &res, label, out, 0);
         }
-        print_result(m, label, out);
+        sr_json_write(&text, &res); /* scores are finite: sr_model_score says so */
+        sr_buf_putc(&text, '\n');
+        fwrite(text.d, 1, text.len, stdout);
     }
     if (got < 0) {
         fprintf(stderr, "streamrun score: %s\n", err);
@@ -141,6 +96,8 @@ int sr_cmd_score(int argc, char **argv)
         status = SR_EXIT_INVALID;
     }
     sr_reader_close(r);
+    sr_arena_free(&arena);
+    sr_buf_free(&text);
     free(x);
     free(out);
     free(scratch);

@@ -5,6 +5,7 @@
 #define SR_MODEL_H
 
 #include "base/diag.h"
+#include "base/value.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,11 +77,26 @@ size_t sr_model_scratch_size(const sr_model *m);
 /* Scores x[0..nfeatures) (inputs in input_schema order, as doubles) into out[0..noutputs): a
  * classifier's class probabilities, or a regressor's value. Returns the predicted class index
  * (0 for a regressor), or -1 when x cannot be scored (a value that is not finite, or too large
- * for float32 where a tree compares it) with the reason in err. Allocates nothing; scratch
- * holds sr_model_scratch_size(m) bytes, aligned for doubles, used by one thread at a time.
+ * for float32 where a tree compares it; a score that would not be finite) with the reason in err.
+ * Allocates nothing; scratch holds sr_model_scratch_size(m) bytes, aligned for doubles, used by one
+ * thread at a time.
  * @locality any thread; m shared read-only */
 int sr_model_score(const sr_model *m, const double *x, double *out, void *scratch, char *err,
                    size_t errlen);
+
+/* Reads m's inputs from the record rec into x[0..nfeatures): input i from the field names[i]
+ * (names NULL: input_schema's names), an INTEGER input from an integer, a DOUBLE from any number.
+ * Returns 0, or -1 with the reason in err (not an object, a field missing or null, another
+ * type). @locality any thread */
+int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *const *names,
+                         double *x, char *err, size_t errlen);
+
+/* Sets in the object rec, from a score (label: sr_model_score's return, out its outputs): a
+ * classifier's label, label_index and probabilities (class name -> probability, by class
+ * index), and with threshold > 0 (two classes) decision = out[1] >= threshold; a regressor's
+ * value. Memory from a; the class names are borrowed from m, which must outlive rec. */
+void sr_model_write_outputs(const sr_model *m, sr_arena *a, sr_value *rec, int label,
+                            const double *out, double threshold);
 
 /* "DOUBLE", "INTEGER" or "STRING". */
 const char *sr_field_type_name(sr_field_type t);

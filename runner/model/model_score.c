@@ -167,13 +167,22 @@ int sr_model_score(const sr_model *m, const double *x, double *out, void *scratc
             }
         }
     }
+    int label = -1;
     switch (m->kind) {
-    case SR_MODEL_LINEAR_REGRESSION: out[0] = decision(m, 0, x); return 0;
-    case SR_MODEL_LOGISTIC_REGRESSION: return score_logistic(m, x, out, raw);
+    case SR_MODEL_LINEAR_REGRESSION:
+        out[0] = decision(m, 0, x);
+        label = 0;
+        break;
+    case SR_MODEL_LOGISTIC_REGRESSION: label = score_logistic(m, x, out, raw); break;
     case SR_MODEL_DECISION_TREE:
-    case SR_MODEL_RANDOM_FOREST: return score_forest(m, xf, out);
-    case SR_MODEL_GRADIENT_BOOSTING: return score_boosting(m, xf, out, raw);
+    case SR_MODEL_RANDOM_FOREST: label = score_forest(m, xf, out); break;
+    case SR_MODEL_GRADIENT_BOOSTING: label = score_boosting(m, xf, out, raw); break;
     }
-    assert(!"unknown model kind");
-    return -1;
+    assert(label >= 0);
+    for (int k = 0; k < m->noutputs; k++)
+        if (!isfinite(out[k])) { /* JSON has no infinity */
+            snprintf(err, errlen, "the score is not a finite number (inputs too large)");
+            return -1;
+        }
+    return label;
 }

@@ -206,13 +206,13 @@ check "score below the split" has_text "$work/stdout" '{"label":"slow","label_in
 check "score at the split goes right in float32" test "$(sed -n 2p "$work/stdout")" = '{"label":"fast","label_index":1,"probabilities":{"slow":0.0,"fast":1.0}}'
 check "score after the errors" test "$(sed -n 7p "$work/stdout")" = '{"label":"fast","label_index":1,"probabilities":{"slow":0.0,"fast":1.0}}'
 check "score: too large for float32" has_text "$work/stderr" "score.jsonl:4: error: 'speed' is 1e+39, too large for float32"
-check "score: not an INTEGER" has_text "$work/stderr" "score.jsonl:5: error: field 'load' must be an INTEGER, not a non-integer number"
-check "score: missing field" has_text "$work/stderr" "score.jsonl:6: error: missing field 'load' (INTEGER)"
-check "score: not JSON" has_text "$work/stderr" "score.jsonl:7: error: invalid JSON"
-check "score: error line on stdout" test "$(sed -n 5p "$work/stdout")" = '{"error":"missing field '"'"'load'"'"' (INTEGER)"}'
+check "score: not an INTEGER" has_text "$work/stderr" "score.jsonl:5: error: load: the model's input is an INTEGER, not a non-integer number"
+check "score: missing field" has_text "$work/stderr" "score.jsonl:6: error: load: field is missing (the model's input INTEGER)"
+check "score: not JSON" has_text "$work/stderr" "score.jsonl:7: error: invalid JSON at byte 1: invalid literal"
+check "score: error line on stdout" test "$(sed -n 5p "$work/stdout")" = '{"error":"load: field is missing (the model'"'"'s input INTEGER)"}'
 check "score: summary" has_text "$work/stderr" "4 of 7 records could not be scored"
 check "score from standard input" expect_exit 0 bash -c "printf '{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5}\n' | '$bin' score tests/model/packages/alert"
-check "score a binary logistic" has_text "$work/stdout" '{"label":"normal","label_index":0,"probabilities":{"normal":0.75491498686762826,"alert":0.24508501313237172}}'
+check "score a binary logistic" has_text "$work/stdout" '{"label":"normal","label_index":0,"probabilities":{"normal":0.7549149868676283,"alert":0.24508501313237172}}'
 check "score without a package" expect_exit 2 "$bin" score
 check "score an unknown option" expect_exit 2 "$bin" score $pk --out x
 check "score an unreadable input" expect_exit 2 "$bin" score $pk --in "$work"

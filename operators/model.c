@@ -1,0 +1,141 @@
+/* model.c — scores each record with a model package and writes the prediction into it. */
+#include "load/expr.h"
+#include "model/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct model_step {
+    char *package;
+    sr_strv fields;
+    double threshold;
+    /* set by model_check, read-only afterwards and shared by every task: the loaded model and
+     * the record field that feeds each of its inputs */
+    sr_model *model;
+    const char **inputs;
+};
+
+/* Per task: the scoring buffers, allocated once. */
+struct model_state {
+    double *x, *out;
+    void *scratch;
+};
+
+static const sr_param model_params[] = {
+    {SR_P_STR, "package", NULL, offsetof(struct model_step, package),
+     "the model package's directory (see Model packages), relative to the topology file's",
+     SR_PF_REQUIRED},
+    {SR_P_FIELDS, "fields", NULL, offsetof(struct model_step, fields),
+     "the record fields that feed the model's inputs, in input_schema order (default: the "
+     "input_schema names)"},
+    {SR_P_NUM, "threshold", "0", offsetof(struct model_step, threshold),
+     "two-class models: writes decision, true when the second class's probability is at least "
+     "this (0: no decision)"},
+    {0}};
+
+static int model_check(sr_op *op, void *conf, sr_check *ck)
+{
+    struct model_step *s = conf;
+    char *path = NULL;
+    if (s->package[0] == '/')
+        path = sr_xstrdup(s->package);
+    else if (asprintf(&path, "%s/%s", ck->topo->dir, s->package) < 0)
+        abort();
+    int rc = sr_model_load(&s->model, path, ck->dg);
+    if (rc < 0)
+        sr_err(ck->dg, ck->file, op->vmark, "%s: the model package '%s' cannot be loaded (%s)",
+               op->label, s->package, path);
+    free(path);
+    if (rc < 0) return -1;
+    const sr_model *m = s->model;
+    if (s->fields.n && s->fields.n != m->nfeatures) {
+        sr_err(ck->dg, ck->file, s->fields.marks[0],
+               "%s: %d fields for a model of %d inputs (input_schema: %s%s)", op->label,
+               s->fields.n, m->nfeatures, m->fields[0].name, m->nfeatures > 1 ? ", ..." : "");
+        rc = -1;
+    }
+    if (s->threshold < 0 || s->threshold > 1 || isnan(s->threshold)) {
+        sr_err(ck->dg, ck->file, op->mark, "%s: threshold %g is not a probability (0 to 1)",
+               op->label, s->threshold);
+        rc = -1;
+    } else if (s->threshold > 0 && m->nclasses != 2) {
+        sr_err(ck->dg, ck->file, op->mark,
+               "%s: a threshold is for two-class models; this one has %s", op->label,
+               m->nclasses ? "more classes" : "no classes (a regressor)");
+        rc = -1;
+    }
+    if (rc < 0) return -1;
+    s->inputs = sr_xcalloc((size_t)m->nfeatures, sizeof(*s->inputs));
+    for (int i = 0; i < m->nfeatures; i++) {
+        s->inputs[i] = s->fields.n ? s->fields.v[i] : m->fields[i].name;
+        if (ck->schema.closed && !sr_schema_has(&ck->schema, s->inputs[i])) {
+            sr_no_field(ck, s->fields.n ? s->fields.marks[i] : op->vmark, s->inputs[i]);
+            rc = -1;
+        }
+    }
+    if (m->nclasses) {
+        sr_schema_add(&ck->schema, "label");
+        sr_schema_add(&ck->schema, "label_index");
+        sr_schema_add(&ck->schema, "probabilities");
+        if (s->threshold > 0) sr_schema_add(&ck->schema, "decision");
+    } else {
+        sr_schema_add(&ck->schema, "value");
+    }
+    return rc;
+}
+
+static void model_open(sr_task *t, const sr_op *op, void *state)
+{
+    const struct model_step *s = op->conf;
+    struct model_state *st = state;
+    st->x = sr_xcalloc((size_t)s->model->nfeatures, sizeof(double));
+    st->out = sr_xcalloc((size_t)s->model->noutputs, sizeof(double));
+    st->scratch = sr_xmalloc(sr_model_scratch_size(s->model));
+}
+
+static void model_close(sr_task *t, const sr_op *op, void *state)
+{
+    struct model_state *st = state;
+    free(st->x);
+    free(st->out);
+    free(st->scratch);
+}
+
+static int model_process(sr_task *t, const sr_op *op, sr_record *r)
+{
+    const struct model_step *s = op->conf;
+    const sr_model *m = s->model;
+    struct model_state *st = sr_op_state(t, op);
+    int label;
+    char err[256];
+    if (sr_model_read_inputs(m, &r->value, s->inputs, st->x, err, sizeof(err)) < 0 ||
+        (label = sr_model_score(m, st->x, st->out, st->scratch, err, sizeof(err))) < 0)
+        return sr_task_fail(t, op, "%s", err);
+    sr_model_write_outputs(m, sr_task_arena(t), &r->value, label, st->out, s->threshold);
+    return sr_emit(t, op, r);
+}
+
+static void model_destroy(void *conf)
+{
+    struct model_step *s = conf;
+    sr_model_destroy(s->model);
+    free(s->inputs);
+}
+
+const sr_operator_type sr_op_model = {
+    .name = "model",
+    .summary = "score the record with a model package: label, label_index and probabilities, or "
+               "value",
+    .example = "- model: {package: models/alerts, threshold: 0.8}",
+    .params = model_params,
+    .primary = "package",
+    .conf_size = sizeof(struct model_step),
+    .state_size = sizeof(struct model_state),
+    .check = model_check,
+    .open = model_open,
+    .process = model_process,
+    .close = model_close,
+    .destroy = model_destroy,
+};
