@@ -47,12 +47,13 @@ def names_of(ds):
     return [str(n).replace(",", ";") for n in ds.feature_names]
 
 
-def export(work, name, est, features, labels=None, expect_refusal=None):
+def export(work, name, est, features, labels=None, expect_refusal=None, names_in=False):
+    """names_in: the names come from the estimator's feature_names_in_, not --features."""
     pkl = os.path.join(work, name + ".pkl")
     with open(pkl, "wb") as f:
         pickle.dump(est, f)
     out = os.path.join(work, name)
-    cmd = [sys.executable, EXPORT, pkl, out, "--features", ",".join(features)]
+    cmd = [sys.executable, EXPORT, pkl, out] + ([] if names_in else ["--features", ",".join(features)])
     if labels:
         cmd += ["--labels", ",".join(labels)]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -112,11 +113,11 @@ def threshold_rows(est, X, limit=300):
     return np.array(rows)
 
 
-def compare(streamrun, work, name, est, X, features, labels=None):
+def compare(streamrun, work, name, est, X, features, labels=None, names_in=False):
     global checked
     if ONLY and ONLY not in name:
         return
-    pkg = export(work, name, est, features, labels)
+    pkg = export(work, name, est, features, labels, names_in=names_in)
     if pkg is None:
         return
     rows = X
@@ -214,6 +215,12 @@ def main():
     lin = linear_model.LinearRegression().fit(sc.transform(X), y)
     pipe = pipeline.Pipeline([("scale", sc), ("linear", lin)])
     compare(streamrun, work, "diabetes-pipeline-exact-scaler", pipe, X, feats)
+
+    # input names from feature_names_in_ (as fitting on a data frame sets it; set here, since
+    # pandas may be absent)
+    est = ensemble.RandomForestRegressor(n_estimators=5, random_state=rs).fit(X, y)
+    est.feature_names_in_ = np.array(["in_" + f for f in feats], dtype=object)
+    compare(streamrun, work, "diabetes-forest-feature-names-in", est, X, list(est.feature_names_in_), names_in=True)
 
     # refusals: never exported wrongly
     Xi, yi = iris.data, iris.target
