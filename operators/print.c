@@ -1,27 +1,33 @@
 /* print.c — prints records to the console as JSON lines or as a table, and passes them on. */
 #include "load/expr.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The configuration. The console it prints to is shared by every task of the process: printing
- * happens under the output lock of sr_output_and_emit, so that lines never interleave. */
-struct print {
-    int format; /* 0 json, 1 table */
-    bool metadata;
-    int stream; /* 0 stdout, 1 stderr */
-};
-
 #define MAX_COLS 16 /* a table shows the first 16 fields: more are not printed (documented) */
 
-/* Per task: the table layout, fixed by the first record this task prints (each task prints its
- * own header once). */
-struct print_state {
+/* The console a print step prints to, one for every task of the process: a table's layout is
+ * fixed by the first record any task prints, under one header. Allocated when the step is loaded,
+ * freed with it; its fields change only under the output lock of sr_output_and_emit, which also
+ * keeps lines from interleaving (@locks the output lock). */
+struct print_console {
     int ncols;
     char *cols[MAX_COLS];
     size_t lens[MAX_COLS];
     bool header_done;
+};
+
+struct print {
+    int format; /* 0 json, 1 table */
+    bool metadata;
+    int stream;                   /* 0 stdout, 1 stderr */
+    struct print_console *shared; /* process-wide, see above: set by print_check */
+};
+
+/* Per task: the line being printed. */
+struct print_state {
     sr_buf line; /* reused for every record */
 };
 
@@ -53,12 +59,30 @@ static void cell(sr_buf *b, const sr_value *v, int width)
     sr_buf_putc(b, ' ');
 }
 
+static int print_check(sr_op *op, void *conf, sr_check *ck)
+{
+    struct print *p = conf;
+    p->shared = sr_xcalloc(1, sizeof(*p->shared));
+    return 0;
+}
+
+static void print_destroy(void *conf)
+{
+    struct print *p = conf;
+    if (!p->shared) return; /* not checked: a step that failed to load */
+    for (int i = 0; i < p->shared->ncols; i++) free(p->shared->cols[i]);
+    free(p->shared);
+}
+
+/* @locks the output lock (held: called by sr_output_and_emit) */
 static int print_out(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct print *p = op->conf;
-    struct print_state *st = sr_op_state(t, op);
+    struct print_state *ps = sr_op_state(t, op);
+    struct print_console *st = p->shared;
+    assert(st);
     FILE *out = p->stream ? stderr : stdout;
-    sr_buf *b = &st->line;
+    sr_buf *b = &ps->line;
     b->len = 0;
     if (p->format == 0) {
         if (sr_record_json(b, r, p->metadata) != 0) sr_buf_puts(b, " <value with NaN or infinity>");
@@ -95,9 +119,8 @@ static int print_out(sr_task *t, const sr_op *op, sr_record *r)
 
 static void print_close(sr_task *t, const sr_op *op, void *state)
 {
-    struct print_state *st = state;
-    for (int i = 0; i < st->ncols; i++) free(st->cols[i]);
-    sr_buf_free(&st->line);
+    struct print_state *ps = state;
+    sr_buf_free(&ps->line);
 }
 
 static int print_process(sr_task *t, const sr_op *op, sr_record *r)
@@ -113,6 +136,8 @@ const sr_operator_type sr_op_print = {
     .primary = "format",
     .conf_size = sizeof(struct print),
     .state_size = sizeof(struct print_state),
+    .check = print_check,
     .process = print_process,
     .close = print_close,
+    .destroy = print_destroy,
 };
