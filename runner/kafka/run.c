@@ -1,0 +1,279 @@
+/* run.c — a run of `up`: a thread per deployment (inputs, or a source file replayed), the
+ * progress line and the summary. */
+#include "kafka/runtime.h"
+#include "exec/source.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double kr_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t kr_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void kr_fatal(runner *r, const char *fmt, ...)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!r->fatal) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->fatal_msg, sizeof(r->fatal_msg), fmt, ap);
+        va_end(ap);
+        r->fatal = 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+bool kr_stopping(const runner *r)
+{
+    return r->fatal || (r->o->stop && *r->o->stop);
+}
+
+/* ---- sources ------------------------------------------------------------------------------ */
+
+static void run_source(dep_run *dr)
+{
+    runner *r = dr->r;
+    const sr_source *src = dr->dep->source;
+    char err[512];
+    sr_reader *rd;
+    if (sr_reader_open(&rd, src->resolved, src->format, err, sizeof(err)) != 0) {
+        kr_fatal(r, "%s: %s", dr->dep->name, err);
+        return;
+    }
+    sr_task *t = dr->tasks[0] = sr_xcalloc(1, sizeof(sr_task));
+    sr_task_init(t, r->topo, dr->dep, 0);
+    t->max_msg_bytes = dr->max_msg_bytes;
+    sr_arena scratch;
+    sr_arena_init(&scratch, 64 * 1024);
+    double start = kr_mono();
+    uint64_t n = 0;
+    dr->t_first = start;
+    while (!kr_stopping(r)) {
+        sr_readrec rec;
+        int rc = sr_reader_next(rd, &scratch, &rec, err, sizeof(err));
+        if (rc < 0) {
+            kr_fatal(r, "%s: %s", dr->dep->name, err);
+            break;
+        }
+        if (rc == 0) break;
+        sr_task_feed_row(t, src, &rec, &scratch, kr_wall_ms());
+        kr_produce_outputs(dr, t);
+        sr_arena_reset(&scratch);
+        n++;
+        if (src->rate > 0) { /* pace: record n is due at start + n / rate */
+            double due = start + (double)n / src->rate, now = kr_mono();
+            if (due > now) {
+                struct timespec ts = {(time_t)(due - now),
+                                      (long)((due - now - (time_t)(due - now)) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    sr_arena_free(&scratch);
+    sr_reader_close(rd);
+    kr_flush_producer(dr);
+    dr->t_last = kr_mono();
+    __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+    /* without --exit-at-end a replay deployment stays (idle) until the run stops */
+    while (!r->o->exit_at_end && !kr_stopping(r)) usleep(100 * 1000);
+}
+
+static void *dep_main(void *arg)
+{
+    dep_run *dr = arg;
+    char err[512];
+    if (dr->eos && kr_claim_txn_id(dr, err, sizeof(err)) != 0) {
+        kr_fatal(dr->r, "%s: exactly-once: %s", dr->dep->name, err);
+        __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    if (kr_new_producer(dr, err, sizeof(err)) != 0) {
+        kr_fatal(dr->r, "%s: %s", dr->dep->name, err);
+        __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    if (dr->eos) {
+        fprintf(stderr, "streamrun: %s: exactly-once, transactional.id %s\n", dr->dep->name,
+                dr->txn_id);
+        kr_txn_begin(dr);
+    }
+    if (dr->dep->source)
+        run_source(dr);
+    else
+        kr_run_inputs(dr);
+    __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+/* While the run goes on, the counters of tasks being processed are read as they are: this is
+ * for the progress line; the summary is taken after the threads are joined. */
+static void dep_stats(dep_run *dr, sr_up_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_lock(&dr->lock);
+    s->in = dr->done.in;
+    s->out = dr->done.out;
+    s->dead = dr->done.dead;
+    s->filtered = dr->done.filtered;
+    s->dropped_errors = dr->dropped_errors;
+    for (int p = 0; p < dr->ntasks; p++) {
+        const sr_task *t = dr->tasks[p];
+        if (!t) continue;
+        s->in += t->stats.in;
+        s->out += t->stats.out;
+        s->dead += t->stats.dead;
+        s->filtered += t->stats.filtered;
+        s->dropped_errors += t->dropped_errors;
+    }
+    pthread_mutex_unlock(&dr->lock);
+    s->offset_resets = __atomic_load_n(&dr->offset_resets, __ATOMIC_RELAXED);
+    s->secs = dr->t_first > 0 ? (dr->t_last > dr->t_first ? dr->t_last - dr->t_first : 0) : 0;
+}
+
+int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, char *err,
+              size_t errsize)
+{
+    runner r = {.topo = t, .o = o};
+    pthread_mutex_init(&r.lock, NULL);
+    r.deps = sr_xcalloc((size_t)t->ndeps + 1, sizeof(dep_run));
+    for (int i = 0; i < t->ndeps; i++) {
+        const sr_deployment *d = &t->deps[i];
+        bool sel = o->nonly == 0;
+        for (int k = 0; k < o->nonly; k++) sel |= strcmp(o->only[k], d->name) == 0;
+        if (!sel) continue;
+        dep_run *dr = &r.deps[r.ndeps++];
+        dr->r = &r;
+        dr->dep = d;
+        dr->eos = d->processing == SR_EXACTLY_ONCE && d->ninputs > 0;
+        dr->slot_fd = -1;
+        pthread_mutex_init(&dr->lock, NULL);
+        dr->rkts = sr_xcalloc((size_t)t->ntopics + 1, sizeof(rd_kafka_topic_t *));
+        size_t nin = (size_t)d->ninputs + 1;
+        dr->next = sr_xcalloc(nin, sizeof(int64_t *));
+        dr->end = sr_xcalloc(nin, sizeof(int64_t *));
+        dr->eof = sr_xcalloc(nin, sizeof(int64_t *));
+        if (dr->eos) dr->base = sr_xcalloc(nin, sizeof(int64_t *));
+        dr->ntasks = 1;
+        for (int k = 0; k < d->ninputs; k++)
+            if (d->inputs[k]->partitions > dr->ntasks) dr->ntasks = d->inputs[k]->partitions;
+        dr->tasks = sr_xcalloc((size_t)dr->ntasks, sizeof(sr_task *));
+        dr->owner = sr_xcalloc((size_t)dr->ntasks, 1);
+        for (int k = 0; k < d->ninputs; k++) {
+            dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            dr->eof[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            for (int p = 0; p < d->inputs[k]->partitions; p++)
+                dr->next[k][p] = dr->end[k][p] = dr->eof[k][p] = -1;
+            if (dr->eos) {
+                dr->base[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+                for (int p = 0; p < d->inputs[k]->partitions; p++) dr->base[k][p] = -1;
+            }
+        }
+    }
+    double t0 = kr_mono();
+    for (int i = 0; i < r.ndeps; i++) pthread_create(&r.deps[i].thread, NULL, dep_main, &r.deps[i]);
+    /* progress and the wait */
+    double last = t0;
+    uint64_t last_in = 0;
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < r.ndeps; i++)
+            all &= __atomic_load_n(&r.deps[i].finished, __ATOMIC_ACQUIRE);
+        if (all) break;
+        usleep(50 * 1000);
+        if (o->progress && kr_mono() - last >= 1.0) {
+            uint64_t in = 0;
+            int64_t lag = -1;
+            for (int i = 0; i < r.ndeps; i++) {
+                sr_up_stats s;
+                dep_stats(&r.deps[i], &s); /* racy read of counters: display only */
+                in += s.in;
+                /* the client calls are thread-safe; the handle lives until after the join */
+                rd_kafka_t *c = __atomic_load_n(&r.deps[i].consumer, __ATOMIC_ACQUIRE);
+                int64_t l = c ? kr_input_lag(&r.deps[i]) : -1;
+                if (l >= 0) lag = (lag < 0 ? 0 : lag) + l;
+            }
+            char lagtxt[32] = "?";
+            if (lag >= 0) snprintf(lagtxt, sizeof(lagtxt), "%lld", (long long)lag);
+            fprintf(stderr, "\r%llu records in, %.0f/s, lag %s    ", (unsigned long long)in,
+                    (double)(in - last_in) / (kr_mono() - last), lagtxt);
+            last = kr_mono();
+            last_in = in;
+        }
+    }
+    for (int i = 0; i < r.ndeps; i++) pthread_join(r.deps[i].thread, NULL);
+    if (o->progress) fputc('\n', stderr);
+    sr_up_stats sum = {0};
+    for (int i = 0; i < r.ndeps; i++) {
+        dep_run *dr = &r.deps[i];
+        sr_up_stats s;
+        dep_stats(dr, &s);
+        fprintf(stderr, "%s: ", dr->dep->name);
+        sr_print_counts(stderr, s.in, s.filtered, s.dead, s.out);
+        if (s.dropped_errors)
+            fprintf(stderr, " (%llu failed with no deadLetter topic)",
+                    (unsigned long long)s.dropped_errors);
+        if (s.offset_resets)
+            fprintf(stderr, ", %llu OFFSET_OUT_OF_RANGE resets (records lost upstream)",
+                    (unsigned long long)s.offset_resets);
+        fprintf(stderr, ", %.3f s", s.secs);
+        if (s.secs > 0) fprintf(stderr, " (%.0f records/s)", (double)s.in / s.secs);
+        fputc('\n', stderr);
+        sum.in += s.in;
+        sum.out += s.out;
+        sum.dead += s.dead;
+        sum.filtered += s.filtered;
+        sum.dropped_errors += s.dropped_errors;
+        sum.offset_resets += s.offset_resets;
+        if (s.secs > sum.secs) sum.secs = s.secs;
+    }
+    int rc = r.fatal ? -1 : 0;
+    if (r.fatal) snprintf(err, errsize, "%s", r.fatal_msg);
+    for (int i = 0; i < r.ndeps; i++) {
+        dep_run *dr = &r.deps[i];
+        for (int p = 0; p < dr->ntasks; p++) kr_drop_task(dr, p);
+        free(dr->tasks);
+        free(dr->owner);
+        for (int k = 0; k < t->ntopics; k++)
+            if (dr->rkts[k]) rd_kafka_topic_destroy(dr->rkts[k]);
+        free(dr->rkts);
+        if (dr->queue) rd_kafka_queue_destroy(dr->queue);
+        if (dr->consumer) rd_kafka_destroy(dr->consumer);
+        if (dr->producer) rd_kafka_destroy(dr->producer);
+        if (dr->slot_fd >= 0) close(dr->slot_fd);
+        for (int k = 0; dr->next && k < dr->dep->ninputs; k++) {
+            free(dr->next[k]);
+            if (dr->base) free(dr->base[k]);
+            free(dr->end[k]);
+            free(dr->eof[k]);
+        }
+        free(dr->next);
+        free(dr->base);
+        free(dr->end);
+        free(dr->eof);
+        pthread_mutex_destroy(&dr->lock);
+    }
+    free(r.deps);
+    pthread_mutex_destroy(&r.lock);
+    sum.secs = sum.secs ? sum.secs : kr_mono() - t0;
+    if (total) *total = sum;
+    return rc;
+}
