@@ -30,7 +30,7 @@ static const sr_param *op_primary(const sr_operator_type *t)
 
 static bool is_map_type(const sr_param *p)
 {
-    return p->type == SR_P_EXPRMAP || p->type == SR_P_STRMAP;
+    return p->type == SR_P_EXPRMAP || p->type == SR_P_STRMAP || p->type == SR_P_AGGS;
 }
 
 /* Whether `- op` or `- op:` (every parameter at its default) loads. */
@@ -192,6 +192,11 @@ static json_t *param_value(const sr_param *p)
         set(o, "additionalProperties", types("string", "number", "boolean", "null", NULL));
         return o;
     case SR_P_STRMAP: return strmap_schema();
+    case SR_P_AGGS:
+        o = types("object", NULL);
+        set(o, "minProperties", json_integer(1));
+        set(o, "additionalProperties", types("string", NULL));
+        return json_pack("{s:[oo]}", "anyOf", types("string", NULL), o);
     case SR_P_LIST:
         o = types("array", NULL);
         set(o, "minItems", json_integer(1));
@@ -644,6 +649,7 @@ static void type_cell(FILE *out, const sr_param *p)
     case SR_P_EXPRMAP: fputs("mapping of field name: expression", out); return;
     case SR_P_STRMAP: fputs("mapping of name: string", out); return;
     case SR_P_LIST: fputs("list of mappings (below)", out); return;
+    case SR_P_AGGS: fputs("aggregate (`mean(x)`) or mapping of name: aggregate", out); return;
     }
 }
 

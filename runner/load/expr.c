@@ -42,6 +42,7 @@ typedef struct parser {
     /* error sinks */
     sr_check *ck;
     const sr_ynode *where;
+    size_t base; /* offset of the text in where's scalar (sr_expr_compile_sub) */
     char *errbuf;
     size_t errsize;
 } parser;
@@ -58,7 +59,7 @@ static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
     va_end(ap);
     p->nerr++;
     if (p->ck) {
-        sr_mark m = sr_ysub_mark(p->where, off, len ? len : 1);
+        sr_mark m = sr_ysub_mark(p->where, p->base + off, len ? len : 1);
         sr_err(p->ck->dg, p->ck->file, m, "%s", msg);
     } else if (p->errbuf && p->nerr == 1) {
         snprintf(p->errbuf, p->errsize, "col %u: %s", off + 1, msg);
@@ -73,7 +74,8 @@ static const char *where_is(const parser *p, uint32_t off, char *buf, size_t siz
         snprintf(buf, size, "column %u", off + 1);
         return buf;
     }
-    sr_mark at = sr_ysub_mark(p->where, off, 1), here = sr_ysub_mark(p->where, p->tok.off, 1);
+    sr_mark at = sr_ysub_mark(p->where, p->base + off, 1),
+            here = sr_ysub_mark(p->where, p->base + p->tok.off, 1);
     if (at.line == here.line)
         snprintf(buf, size, "column %d", at.col);
     else
@@ -921,6 +923,13 @@ sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck)
         return NULL;
     }
     return compile(&p, n->text, n->len);
+}
+
+sr_expr *sr_expr_compile_sub(const sr_ynode *n, size_t off, size_t len, sr_check *ck)
+{
+    assert(sr_yis_scalar(n) && off + len <= n->len);
+    parser p = {.ck = ck, .where = n, .base = off};
+    return compile(&p, n->text + off, len);
 }
 
 sr_expr *sr_expr_compile_text(const char *text, size_t len, char *err, size_t errsize)

@@ -22,6 +22,9 @@ const char *sr_stype_name(sr_stype t);
  * described by ck (known fields). Errors go to ck->dg at their exact place.
  * Returns NULL on error. The caller frees with sr_expr_free. */
 sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck);
+/* Compiles the part n->text[off..off+len) of scalar n (an expression inside a larger setting,
+ * such as the argument of mean(...)); errors are marked where that part is in the file. */
+sr_expr *sr_expr_compile_sub(const sr_ynode *n, size_t off, size_t len, sr_check *ck);
 /* Compiles plain text without a file: errors are formatted into err as
  * "col N: message". For tests, tools and fuzzing. */
 sr_expr *sr_expr_compile_text(const char *text, size_t len, char *err, size_t errsize);

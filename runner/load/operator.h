@@ -33,6 +33,8 @@ typedef enum {
     SR_P_EXPRMAP,  /* sr_exprmap: ordered name -> expression              */
     SR_P_STRMAP,   /* sr_strmap: ordered name -> string                   */
     SR_P_LIST,     /* sr_list: list of objects described by `sub`          */
+    SR_P_AGGS,     /* const sr_ynode *: an aggregate such as "mean(x)", or a mapping of
+                    * names to aggregates, as written (the operator's check() parses it) */
 } sr_ptype;
 
 #define SR_PF_REQUIRED 1u
@@ -163,6 +165,10 @@ typedef struct sr_operator_type {
     /* Frees what the configuration owns beyond the parameters (conf is op->conf), after
      * every task that used it is destroyed. @locality the thread that frees the topology. */
     void (*destroy)(void *conf);
+    /* Stateful operators (windows, aggregates, dedupe): the name of op's state store, as
+     * set or derived when the topology was loaded; NULL for operators that keep no state
+     * across records. `up` refuses a deployment with such a step until state is durable. */
+    const char *(*store_name)(const sr_op *op);
 } sr_operator_type;
 
 /* One node of a deployment's operator chain: a configured operator. */
@@ -173,9 +179,11 @@ struct sr_op {
     int index;        /* 1-based step number in the pipeline, 0 for implicit steps */
     int slot;         /* position in its deployment's ops[]: its state's index in a task */
     const sr_srcfile *file;
-    sr_mark mark;   /* the operator's name */
-    sr_mark vmark;  /* the value of its primary setting (the name when absent) */
-    char label[64]; /* "filter (step 3)" */
+    sr_mark mark;             /* the operator's name */
+    sr_mark vmark;            /* the value of its primary setting (the name when absent) */
+    const sr_ynode *settings; /* the step's value as written (NULL for `- print`), for
+                                 marks inside it in check(); lives as long as the topology */
+    char label[64];           /* "filter (step 3)" */
 };
 
 /* Registry: every built-in operator, in documentation order. */

@@ -150,6 +150,7 @@ static const char *ptype_desc(const sr_param *p, char *buf, size_t size)
     case SR_P_EXPRMAP: return "a mapping of field names to expressions";
     case SR_P_STRMAP: return "a mapping such as {name: value}";
     case SR_P_LIST: return "a non-empty list";
+    case SR_P_AGGS: return "an aggregate such as mean(x), or a mapping such as {avg: mean(x)}";
     }
     return "?";
 }
@@ -299,6 +300,11 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         return rc;
     }
     case SR_P_TOPIC: return parse_topic(p, n, AT(conf, p->off, sr_topic *), ck);
+    case SR_P_AGGS:
+        if ((n->kind == SR_Y_MAP && n->nkids == 0) || n->kind == SR_Y_SEQ || sr_yis_null(n))
+            return wrong(ck, p, n);
+        *AT(conf, p->off, const sr_ynode *) = n;
+        return 0;
     case SR_P_EXPRMAP:
     case SR_P_STRMAP: {
         if (n->kind != SR_Y_MAP || n->nkids == 0) {

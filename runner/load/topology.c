@@ -363,6 +363,7 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
     op->file = ck->file;
     op->mark = key->mark;
     op->vmark = key->mark;
+    op->settings = val && !sr_yis_null(val) ? val : NULL;
     op_label(op);
     void *conf = sr_xcalloc(1, type->conf_size ? type->conf_size : 1); /* writable until loaded */
     op->conf = conf;
@@ -371,7 +372,8 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
     const sr_param *prim = NULL;
     for (const sr_param *p = type->params; type->primary && p->name; p++)
         if (strcmp(p->name, type->primary) == 0) prim = p;
-    bool prim_is_map = prim && (prim->type == SR_P_EXPRMAP || prim->type == SR_P_STRMAP);
+    bool prim_is_map = prim && (prim->type == SR_P_EXPRMAP || prim->type == SR_P_STRMAP ||
+                                prim->type == SR_P_AGGS);
     /* A mapping is the settings, except for operators whose primary setting is itself a
      * mapping (set, rename): there it is the short form, unless it holds that setting as a
      * mapping ({fields: {...}, ...}), which no short form can (its values are scalars). */
