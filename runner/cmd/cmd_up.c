@@ -96,6 +96,32 @@ static int refuse_exactly_once(const sr_topology *t, const char *const *only, in
     return n;
 }
 
+/* State is kept in memory only for now (no changelog, no restore): a stateful step under `up`
+ * would lose its windows and totals at every restart and rebalance, silently. Reports each
+ * stateful step of a selected deployment at its place; returns how many there are. */
+static int refuse_stateful(const sr_topology *t, const char *const *only, int nonly)
+{
+    sr_diag dg;
+    sr_diag_init(&dg);
+    for (int i = 0; i < t->ndeps; i++) {
+        const sr_deployment *d = &t->deps[i];
+        if (!selected(d, only, nonly)) continue;
+        for (int k = 0; k < d->nops; k++) {
+            const sr_op *op = &d->ops[k];
+            if (!op->type->store_name) continue;
+            sr_err(&dg, op->file, op->mark,
+                   "deployment '%s': %s keeps state (store '%s'), and state is not yet durable "
+                   "under `up`: it would be lost at every restart and rebalance. Run it with "
+                   "`streamrun run` or `streamrun test`",
+                   d->name, op->label, op->type->store_name(op));
+        }
+    }
+    int n = dg.nerrors;
+    sr_diag_print(&dg, stderr, false, isatty(2));
+    sr_diag_free(&dg);
+    return n;
+}
+
 /* `up` with only[] room for one name per argument. */
 static int up_main(int argc, char **argv, const char **only)
 {
@@ -155,6 +181,10 @@ static int up_main(int argc, char **argv, const char **only)
             sr_topology_free(t);
             return SR_EXIT_USAGE;
         }
+    }
+    if (refuse_stateful(t, only, nonly)) {
+        sr_topology_free(t);
+        return SR_EXIT_USAGE;
     }
     char err[1024];
     int rc = SR_EXIT_OK;

@@ -119,6 +119,25 @@ check "up hides the password" lacks "$work/stderr" "pw-v2"
 check "up with the flag loads the file" expect_exit 2 "$bin" up "$work/unsafe.yaml" --only nope --allow-unsafe-kafka-properties
 check "up with the flag gets past the check" has "$work/stderr" "no deployment named 'nope'"
 
+# state is not yet durable under up: a stateful step is refused at its place, before any client
+# (validate, run and test accept it)
+cat > "$work/stateful.yaml" <<'YAML'
+topics: [a, b]
+deployments:
+  - name: totals
+    input: a
+    output: b
+    pipeline:
+      - filter: x > 0
+      - aggregate: {total: sum(x)}
+  - {name: plain, input: a, output: b, pipeline: [print]}
+YAML
+check "validate accepts a stateful step" expect_exit 0 "$bin" validate "$work/stateful.yaml"
+check "up refuses a stateful step" expect_exit 2 "$bin" up "$work/stateful.yaml" --broker 127.0.0.1:9 --exit-at-end
+check "up says where and why" has_text "$work/stderr" "stateful.yaml:8:9: error: deployment 'totals': aggregate (step 2) keeps state (store 'aggregate-2'), and state is not yet durable under \`up\`"
+check "up without the stateful deployment gets past the check" expect_exit 2 "$bin" up "$work/stateful.yaml" --only nope
+check "... to the next one" has "$work/stderr" "no deployment named 'nope'"
+
 # headers: a record keeps all of them, however many (through run's in-process topics and through
 # test's input records; neither may cut them at a fixed count)
 hdrs=$(for i in $(seq 70); do printf '"h%d":"v%d",' "$i" "$i"; done)

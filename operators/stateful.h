@@ -1,0 +1,84 @@
+/* stateful.h — what the stateful operators (aggregate, window) share: aggregate specifications
+ * ("mean(x)"), their accumulators kept as bytes in a state store, record keys as store keys,
+ * event time, and store names. Operators only: they see tasks through load/operator.h. */
+#ifndef SR_STATEFUL_H
+#define SR_STATEFUL_H
+
+#include "load/expr.h"
+#include "load/topology.h"
+#include "state/agg.h"
+#include "state/store.h"
+
+/* One aggregate of a step: `name: kind(arg)`. */
+typedef struct sr_aggspec {
+    char *name; /* the output field ("value" for a lone unnamed aggregate) */
+    size_t nlen;
+    sr_agg_kind kind;
+    sr_expr *arg;   /* NULL: count() counts the records, merge() merges them */
+    uint32_t limit; /* collect(x, N): N (default SR_COLLECT_DEFAULT) */
+} sr_aggspec;
+
+typedef struct sr_aggspecs {
+    sr_aggspec *v;
+    int n;
+} sr_aggspecs;
+
+#define SR_COLLECT_DEFAULT 1000
+#define SR_COLLECT_MAX     1000000
+
+/* Parses param (a step's `aggregate:` or `fields:` setting, as written): one aggregate such as
+ * "mean(x)" (its field is `value`), or a mapping of field names to aggregates. Arguments are
+ * expressions over the fields known at ck->schema. Reports every problem at its place (an
+ * unknown aggregate with the closest name, a wrong number of arguments, a collect limit that
+ * is not a whole number from 1 to 1,000,000); returns 0 or -1. */
+int sr_aggspecs_parse(sr_aggspecs *out, const sr_ynode *n, sr_check *ck, const char *what);
+void sr_aggspecs_free(sr_aggspecs *s);
+
+/* Evaluates every argument for r into vals[0..s->n) (a missing value becomes null, which every
+ * aggregate skips; count() gets a non-null marker, merge() the record's value). Returns 0, or -1
+ * with the reason set. */
+int sr_aggspecs_eval(const sr_aggspecs *s, sr_task *t, const sr_op *op, const sr_record *r,
+                     sr_value *vals);
+
+/* accs[0..s->n) from a state as sr_aggs_save wrote it (val NULL: empty accumulators). Returns
+ * 0, or -1 with a reason (accs are then empty, and freed by sr_aggs_free as always). */
+int sr_aggs_load(const sr_aggspecs *s, sr_agg *accs, const void *val, size_t vlen, sr_arena *ar,
+                 char *err, size_t errsize);
+/* Adds vals to every accumulator, all or none: returns 0, or -1 with the reason (the first
+ * aggregate that refuses, prefixed with its field name) and accs unchanged. */
+int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,
+                char *err, size_t errsize);
+/* Writes the state of accs (a JSON array of each accumulator's sr_agg_write state) to b. */
+void sr_aggs_save(const sr_aggspecs *s, const sr_agg *accs, sr_buf *b);
+/* Appends each aggregate's result to obj, in spec order. */
+void sr_aggs_results(const sr_aggspecs *s, const sr_agg *accs, sr_arena *ar, sr_value *obj);
+void sr_aggs_free(const sr_aggspecs *s, sr_agg *accs);
+
+/* Appends a record key as store-key bytes: a tag byte (0: no key, 1: a key) and its bytes. */
+void sr_key_put(sr_buf *b, const sr_value *key);
+/* Reads the key sr_key_put wrote at p[0..n) into *key (borrowing p). */
+void sr_key_get(const char *p, size_t n, sr_value *key);
+
+/* Event time of r in ms: r's timestamp when expr is NULL, else expr's value in unit (0 s, 1 ms,
+ * 2 us, 3 ns), an integer converted exactly (floor(value / 10^6) for ns). Returns 0, or -1 with
+ * the reason set (not a number, negative, out of range). */
+int sr_event_time(sr_task *t, const sr_op *op, const sr_expr *expr, int unit, const sr_record *r,
+                  int64_t *ms);
+
+/* The process's memory budget for operator state (no limit yet). */
+sr_mem_budget *sr_state_budget(void);
+
+/* A new empty store for op's task (from an open() hook, which cannot fail: the process stops
+ * with a message when even an empty store does not fit). */
+sr_store *sr_state_store_open(const sr_op *op, const char *name);
+
+/* The store name of a stateful step: name when set, else "<operator>-<step>" (the step
+ * number, never the operator's parameters). Checks that no other stateful step of a deployment
+ * in the same consumer group has it (their changelogs would be one topic): an error at m.
+ * Returns the name (malloc'd) or NULL after an error. */
+char *sr_store_name_claim(const sr_op *op, sr_check *ck, const char *name, sr_mark m);
+
+/* The mark of setting key in op's settings mapping, else op's own mark. */
+sr_mark sr_setting_mark(const sr_op *op, const char *key);
+
+#endif

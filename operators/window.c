@@ -1,0 +1,498 @@
+/* window.c — windowed aggregates per record key: tumbling, hopping and count windows (the
+ * arithmetic is runner/state/window.h's, the aggregates runner/state/agg.h's). */
+#include "stateful.h"
+#include "state/window.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { W_TUMBLING, W_HOPPING, W_COUNT };
+enum { EMIT_FINAL, EMIT_UPDATE };
+
+#define MAX_WINDOWS_PER_RECORD 10000 /* size / step: validate refuses more */
+
+struct window {
+    int type;
+    int64_t size, step, grace, idle;
+    sr_expr *time;
+    int unit;
+    const sr_ynode *aggregate; /* as written; parsed by check() into aggs */
+    int emit;
+    char *store;
+    /* made by check() */
+    sr_aggspecs aggs;
+    char *store_name;
+};
+
+/* Store keys: a kind byte, then
+ *   'w' (a time window) or 'c' (a count window): start and end as 8 bytes big-endian, then the
+ *       record key (sr_key_put); value: the accumulators (sr_aggs_save);
+ *   'n' (a key's next record index, count windows): the record key; value: 8 bytes.
+ * Time windows close by an event-time timer set to fire after the record that moves the step's
+ * stream time past the earliest close (the step keeps its own stream time, as its event time
+ * may come from a field); count windows when their last record comes. */
+struct window_state {
+    sr_store *store;
+    int64_t stream;    /* the largest event time seen, or -1 */
+    int64_t min_close; /* the earliest close time among the open time windows, INT64_MAX: none */
+    bool armed;        /* a close timer is pending */
+    int64_t seq;
+    sr_buf key;
+};
+
+static const sr_param window_params[] = {
+    {SR_P_ENUM, "type", NULL, offsetof(struct window, type),
+     "tumbling: [s, s + size) one after the other; hopping: of size, starting every step; count: "
+     "of size records, starting every step records, per key",
+     SR_PF_REQUIRED, "tumbling|hopping|count"},
+    {SR_P_DURATION, "size", NULL, offsetof(struct window, size),
+     "length of a window (count: a number of records)"},
+    {SR_P_DURATION, "step", NULL, offsetof(struct window, step),
+     "hopping and count: how far apart windows start (at most size; default size)"},
+    {SR_P_DURATION, "grace", "0", offsetof(struct window, grace),
+     "how long after its end a window still takes late records (stream time); not for count "
+     "windows"},
+    {SR_P_EXPR, "time", NULL, offsetof(struct window, time),
+     "event time as a number since the Unix epoch (default: the record's timestamp)"},
+    {SR_P_ENUM, "unit", "ms", offsetof(struct window, unit),
+     "unit of time: an integer is converted exactly (ns: floor(time / 10^6))", 0, "s|ms|us|ns"},
+    {SR_P_AGGS, "aggregate", NULL, offsetof(struct window, aggregate),
+     "one aggregate, written as the field value, or a mapping of field name: aggregate; "
+     "aggregates: count, sum, mean, min, max, first, last, stddev, collect, merge, integral, delta",
+     SR_PF_REQUIRED},
+    {SR_P_ENUM, "emit", "final", offsetof(struct window, emit),
+     "final: once per window, when it closes; update: each time a record changes it", 0,
+     "final|update"},
+    {SR_P_DURATION, "idle", NULL, offsetof(struct window, idle),
+     "close every open window of the partition once no record has come for this long (wall "
+     "clock); a record that comes later for one of them is late"},
+    {SR_P_STR, "store", NULL, offsetof(struct window, store),
+     "name of the step's state store (default window-STEP, STEP its number in the pipeline, never "
+     "the window's settings); unique within the consumer group"},
+    {0}};
+
+/* ---- checking -------------------------------------------------------------------------------- */
+
+static bool given(const sr_op *op, const char *key)
+{
+    const sr_ynode *n = op->settings ? sr_ymap_get(op->settings, key) : NULL;
+    return n && !sr_yis_null(n);
+}
+
+static int window_check(sr_op *op, void *conf, sr_check *ck)
+{
+    struct window *w = conf;
+    static const char *const names[] = {"tumbling", "hopping", "count"};
+    const char *tn = names[w->type];
+    int rc = 0;
+    if (!given(op, "size")) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"), "%s: a %s window needs 'size' (%s)",
+               op->label, tn,
+               w->type == W_COUNT ? "a number of records" : "a duration such as 10s");
+        rc = -1;
+    } else if (w->size < 1) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "size"),
+               "%s: 'size' must be at least 1 (ms, or record)", op->label);
+        rc = -1;
+    }
+    if (w->type == W_TUMBLING && given(op, "step")) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
+               "%s: a tumbling window has no 'step' (it is its size); for windows that overlap "
+               "use type: hopping",
+               op->label);
+        rc = -1;
+    }
+    if (w->type == W_HOPPING && !given(op, "step")) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"),
+               "%s: a hopping window needs 'step' (how far apart windows start, such as 1s); "
+               "without one use type: tumbling",
+               op->label);
+        rc = -1;
+    }
+    if (!given(op, "step")) w->step = w->size;
+    if (given(op, "step") && w->step < 1) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"), "%s: 'step' must be at least 1",
+               op->label);
+        rc = -1;
+    } else if (rc == 0 && w->step > w->size) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
+               "%s: 'step' (%lld) is larger than 'size' (%lld): the records between two windows "
+               "would belong to none; a step is at most the size",
+               op->label, (long long)w->step, (long long)w->size);
+        rc = -1;
+    } else if (rc == 0 && w->size / w->step > MAX_WINDOWS_PER_RECORD) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
+               "%s: size / step is %lld: each record would go into that many windows; at most "
+               "%d are allowed (make the step larger)",
+               op->label, (long long)(w->size / w->step), MAX_WINDOWS_PER_RECORD);
+        rc = -1;
+    }
+    if (w->type == W_COUNT && (given(op, "grace") || given(op, "time"))) {
+        const char *k = given(op, "grace") ? "grace" : "time";
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, k),
+               "%s: a count window has no '%s': it is complete with its last record, whatever "
+               "the time",
+               op->label, k);
+        rc = -1;
+    }
+    if (given(op, "idle") && w->idle < 1) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "idle"), "%s: 'idle' must be at least 1ms",
+               op->label);
+        rc = -1;
+    }
+    if (w->time) {
+        sr_stype ty = sr_expr_type(w->time);
+        if (ty != SR_T_ANY && ty != SR_T_NUM) {
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "time"),
+                   "%s: the event time must be a number (since the Unix epoch), but this "
+                   "expression gives a %s",
+                   op->label, sr_stype_name(ty));
+            rc = -1;
+        }
+    }
+    if (sr_aggspecs_parse(&w->aggs, w->aggregate, ck, op->label) != 0) rc = -1;
+    for (int i = 0; i < w->aggs.n; i++) {
+        const char *n = w->aggs.v[i].name;
+        if (strcmp(n, "start") != 0 && strcmp(n, "end") != 0) continue;
+        sr_mark m = sr_setting_mark(op, "aggregate");
+        const sr_ynode *map = sr_ymap_get(op->settings, "aggregate");
+        for (int k = 0; map && map->kind == SR_Y_MAP && k < map->nkids; k += 2)
+            if (sr_yis_scalar(map->kids[k]) && strcmp(map->kids[k]->text, n) == 0)
+                m = map->kids[k]->mark;
+        sr_err(ck->dg, ck->file, m,
+               "%s: an aggregate cannot be named '%s': a window's output has 'start' and 'end' "
+               "already",
+               op->label, n);
+        rc = -1;
+    }
+    w->store_name = sr_store_name_claim(op, ck, w->store, sr_setting_mark(op, "store"));
+    if (!w->store_name) rc = -1;
+    /* what follows sees {start, end, <aggregates>} */
+    sr_schema_free(&ck->schema);
+    ck->schema.closed = true;
+    sr_schema_add(&ck->schema, "start");
+    sr_schema_add(&ck->schema, "end");
+    for (int i = 0; i < w->aggs.n; i++) sr_schema_add(&ck->schema, w->aggs.v[i].name);
+    return rc;
+}
+
+static const char *window_store_name(const sr_op *op)
+{
+    const struct window *w = op->conf;
+    return w->store_name;
+}
+
+/* ---- state ---------------------------------------------------------------------------------- */
+
+static void window_open(sr_task *t, const sr_op *op, void *state)
+{
+    const struct window *w = op->conf;
+    struct window_state *st = state;
+    st->store = sr_state_store_open(op, w->store_name);
+    st->stream = -1;
+    st->min_close = INT64_MAX;
+    (void)t;
+}
+
+static void window_close(sr_task *t, const sr_op *op, void *state)
+{
+    struct window_state *st = state;
+    sr_store_destroy(st->store);
+    sr_buf_free(&st->key);
+    (void)t, (void)op;
+}
+
+static void put_be64(sr_buf *b, int64_t v)
+{
+    uint8_t x[8];
+    for (int i = 0; i < 8; i++) x[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    sr_buf_put(b, x, 8);
+}
+
+static int64_t get_be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | (uint8_t)p[i];
+    return (int64_t)v;
+}
+
+static void window_key(sr_buf *b, char kind, sr_window win, const sr_value *key)
+{
+    b->len = 0;
+    sr_buf_putc(b, kind);
+    put_be64(b, win.start);
+    put_be64(b, win.end);
+    sr_key_put(b, key);
+}
+
+/* The record a window writes: {start, end, <aggregates>}, with the key, at ts (a time window:
+ * end - 1, its last millisecond; a count window: the time of the record that completes it). */
+static sr_record window_record(const struct window *w, const sr_agg *accs, sr_window win,
+                               sr_value key, int64_t ts, sr_arena *ar)
+{
+    sr_record out = {.key = key, .ts = ts};
+    out.value = sr_obj_new(ar, (uint32_t)w->aggs.n + 2);
+    sr_obj_append(ar, &out.value, "start", 5, sr_int(win.start));
+    sr_obj_append(ar, &out.value, "end", 3, sr_int(win.end));
+    sr_aggs_results(&w->aggs, accs, ar, &out.value);
+    return out;
+}
+
+/* One window a record goes into, until everything it made got through. */
+struct pending {
+    sr_window win;
+    char kind;
+    bool full; /* a count window completed by this record: written and deleted */
+    const char *key, *val;
+    size_t klen, vlen;
+};
+
+/* Adds vals to the window win of r's key; *p holds the new state (arena). When emit, writes
+ * the window's record. Returns 0, or -1 with the reason set. */
+static int add_to(sr_task *t, const sr_op *op, struct window_state *st, const sr_record *r,
+                  const sr_value *vals, int64_t et, struct pending *p, bool emit)
+{
+    const struct window *w = op->conf;
+    sr_arena *ar = sr_task_arena(t);
+    window_key(&st->key, p->kind, p->win, &r->key);
+    size_t vlen;
+    const void *old = sr_store_get(st->store, st->key.d, st->key.len, &vlen);
+    sr_agg *accs = sr_arena_alloc(ar, sizeof(sr_agg) * (size_t)w->aggs.n);
+    char err[512];
+    int rc = sr_aggs_load(&w->aggs, accs, old, vlen, ar, err, sizeof(err));
+    if (rc == 0) rc = sr_aggs_add(&w->aggs, accs, vals, et, st->seq, err, sizeof(err));
+    sr_record out = {0};
+    if (rc == 0) {
+        sr_buf b = {0};
+        sr_aggs_save(&w->aggs, accs, &b);
+        p->val = sr_arena_strndup(ar, b.d, b.len);
+        p->vlen = b.len;
+        sr_buf_free(&b);
+        p->key = sr_arena_strndup(ar, st->key.d, st->key.len);
+        p->klen = st->key.len;
+        if (emit)
+            out =
+                window_record(w, accs, p->win, r->key, p->kind == 'w' ? p->win.end - 1 : r->ts, ar);
+    }
+    sr_aggs_free(&w->aggs, accs);
+    if (rc != 0) return sr_task_fail(t, op, "%s", err);
+    return emit ? sr_emit(t, op, &out) : 0;
+}
+
+static int store_fail(sr_task *t, const sr_op *op, const char *err)
+{
+    return sr_task_fail(t, op, "%s", err);
+}
+
+/* After stream time moved: the close timer, when a window is due. */
+static void arm(sr_task *t, const sr_op *op, struct window_state *st)
+{
+    if (st->armed || st->stream < st->min_close) return;
+    /* due at once: fires after the current record (the task's stream time is at least its
+     * own value), so that what closes is written apart from the record's own outputs */
+    int64_t now = sr_task_stream_time(t);
+    sr_timer_set(t, op, SR_TIMER_EVENT, now, 0);
+    st->armed = true;
+}
+
+static void touch_idle(sr_task *t, const sr_op *op)
+{
+    const struct window *w = op->conf;
+    if (w->idle <= 0) return;
+    sr_timer_cancel(t, op, SR_TIMER_WALL, 1);
+    int64_t now = sr_task_now(t);
+    sr_timer_set(t, op, SR_TIMER_WALL, now > INT64_MAX - w->idle ? INT64_MAX : now + w->idle, 1);
+}
+
+static int process_count(sr_task *t, const sr_op *op, struct window_state *st, sr_record *r,
+                         const sr_value *vals)
+{
+    const struct window *w = op->conf;
+    sr_arena *ar = sr_task_arena(t);
+    char err[512];
+    sr_buf nk = {0};
+    sr_buf_putc(&nk, 'n');
+    sr_key_put(&nk, &r->key);
+    size_t vlen;
+    const char *iv = sr_store_get(st->store, nk.d, nk.len, &vlen);
+    int64_t idx = iv && vlen == 8 ? get_be64(iv) : 0;
+    sr_window_iter it;
+    int rc = sr_windows_of(&it, idx, w->size, w->step, err, sizeof(err));
+    int64_t n = rc == 0 ? sr_window_iter_count(&it) : 0;
+    struct pending *ps = sr_arena_calloc(ar, sizeof(struct pending) * (size_t)(n ? n : 1));
+    sr_window win;
+    for (int64_t i = 0; rc == 0 && sr_window_next(&it, &win); i++) {
+        ps[i] = (struct pending){.win = win, .kind = 'c', .full = sr_count_window_full(win, idx)};
+        rc = add_to(t, op, st, r, vals, r->ts, &ps[i], w->emit == EMIT_UPDATE || ps[i].full);
+    }
+    if (rc == 0) {
+        sr_buf nv = {0};
+        put_be64(&nv, idx + 1);
+        rc = sr_store_put(st->store, nk.d, nk.len, nv.d, nv.len, err, sizeof(err));
+        sr_buf_free(&nv);
+        if (rc != 0) rc = store_fail(t, op, err);
+    }
+    for (int64_t i = 0; rc == 0 && i < n; i++) {
+        if (ps[i].full)
+            rc = sr_store_delete(st->store, ps[i].key, ps[i].klen, err, sizeof(err)) < 0 ? -1 : 0;
+        else
+            rc = sr_store_put(st->store, ps[i].key, ps[i].klen, ps[i].val, ps[i].vlen, err,
+                              sizeof(err));
+        if (rc != 0) rc = store_fail(t, op, err);
+    }
+    sr_buf_free(&nk);
+    return rc;
+}
+
+static int window_process(sr_task *t, const sr_op *op, sr_record *r)
+{
+    const struct window *w = op->conf;
+    struct window_state *st = sr_op_state(t, op);
+    sr_arena *ar = sr_task_arena(t);
+    touch_idle(t, op);
+    sr_value *vals = sr_arena_alloc(ar, sizeof(sr_value) * (size_t)w->aggs.n);
+    int64_t et;
+    if (w->type == W_COUNT) {
+        if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
+        st->seq++;
+        return process_count(t, op, st, r, vals);
+    }
+    if (sr_event_time(t, op, w->time, w->unit, r, &et)) return -1;
+    st->stream = sr_stream_time_advance(st->stream, et);
+    arm(t, op, st);
+    char err[512];
+    sr_window_iter it;
+    if (sr_windows_of(&it, et, w->size, w->step, err, sizeof(err)))
+        return sr_task_fail(t, op, "%s", err);
+    int64_t n = sr_window_iter_count(&it);
+    assert(n >= 1 && n <= MAX_WINDOWS_PER_RECORD); /* check() refuses step > size */
+    struct pending *ps = sr_arena_calloc(ar, sizeof(struct pending) * (size_t)n);
+    int64_t nopen = 0, late = 0;
+    sr_window win, late_win = {0, 0};
+    while (sr_window_next(&it, &win)) {
+        int64_t by = sr_late_by(sr_window_close_time(win, w->grace), st->stream);
+        if (by > 0) {
+            late = by, late_win = win; /* the last of them: the one that closed most recently */
+            continue;
+        }
+        ps[nopen++] = (struct pending){.win = win, .kind = 'w'};
+    }
+    if (nopen == 0)
+        return sr_task_fail(t, op,
+                            "late: the record's event time %lld is in the window [%lld, %lld), "
+                            "closed since stream time reached %lld (its end + grace %lld ms); "
+                            "%lld ms late",
+                            (long long)et, (long long)late_win.start, (long long)late_win.end,
+                            (long long)sr_window_close_time(late_win, w->grace),
+                            (long long)w->grace, (long long)late);
+    if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
+    int64_t seq = st->seq++;
+    (void)seq;
+    for (int64_t i = 0; i < nopen; i++)
+        if (add_to(t, op, st, r, vals, et, &ps[i], w->emit == EMIT_UPDATE)) return -1;
+    for (int64_t i = 0; i < nopen; i++) {
+        if (sr_store_put(st->store, ps[i].key, ps[i].klen, ps[i].val, ps[i].vlen, err, sizeof(err)))
+            return store_fail(t, op, err);
+        int64_t close = sr_window_close_time(ps[i].win, w->grace);
+        if (close < st->min_close) st->min_close = close;
+    }
+    return 0;
+}
+
+/* ---- closing --------------------------------------------------------------------------------- */
+
+struct closing {
+    sr_task *t;
+    const sr_op *op;
+    struct window_state *st;
+    int64_t upto;      /* close the time windows whose close time is at most this */
+    bool all;          /* idle: every window, count windows too */
+    int64_t min_close; /* of the windows left open */
+    int64_t max_close; /* of the windows closed */
+    int rc;
+};
+
+static int close_one(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    struct closing *c = ud;
+    const struct window *w = c->op->conf;
+    const char *k = key;
+    if (k[0] == 'n') return 0;
+    assert((k[0] == 'w' || k[0] == 'c') && klen >= 18);
+    sr_window win = {get_be64(k + 1), get_be64(k + 9)};
+    int64_t close = k[0] == 'w' ? sr_window_close_time(win, w->grace) : INT64_MAX;
+    if (!c->all && close > c->upto) {
+        if (close < c->min_close) c->min_close = close;
+        return 0;
+    }
+    if (k[0] == 'w' && close > c->max_close) c->max_close = close;
+    sr_arena *ar = sr_task_arena(c->t);
+    sr_value rkey;
+    sr_key_get(k + 17, klen - 17, &rkey);
+    if (rkey.type == SR_STR) rkey = sr_str_dup(ar, rkey.u.s, rkey.len);
+    sr_agg *accs = sr_arena_alloc(ar, sizeof(sr_agg) * (size_t)w->aggs.n);
+    char err[512];
+    int rc = sr_aggs_load(&w->aggs, accs, val, vlen, ar, err, sizeof(err));
+    if (rc == 0 && w->emit == EMIT_FINAL) { /* update: its last state went out already */
+        sr_record out =
+            window_record(w, accs, win, rkey, k[0] == 'w' ? win.end - 1 : sr_task_now(c->t), ar);
+        sr_emit(c->t, c->op, &out); /* from a timer: a failure downstream is dead-lettered */
+    }
+    sr_aggs_free(&w->aggs, accs);
+    if (rc != 0) {
+        c->rc = sr_task_fail(c->t, c->op, "window [%lld, %lld): %s", (long long)win.start,
+                             (long long)win.end, err);
+        return 1;
+    }
+    if (sr_store_delete(c->st->store, key, klen, err, sizeof(err)) < 0) {
+        c->rc = sr_task_fail(c->t, c->op, "%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int window_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
+{
+    struct window_state *st = sr_op_state(t, op);
+    struct closing c = {.t = t,
+                        .op = op,
+                        .st = st,
+                        .upto = st->stream,
+                        .all = tm->kind == SR_TIMER_WALL,
+                        .min_close = INT64_MAX,
+                        .max_close = -1};
+    if (tm->kind == SR_TIMER_EVENT) st->armed = false;
+    sr_store_foreach(st->store, close_one, &c);
+    if (c.rc != 0) return -1;
+    st->min_close = c.min_close;
+    /* idle: what closed stays closed; a record for it is late */
+    if (c.all && c.max_close > st->stream) st->stream = c.max_close;
+    return 0;
+}
+
+static void window_destroy(void *conf)
+{
+    struct window *w = conf;
+    sr_aggspecs_free(&w->aggs);
+    free(w->store_name);
+}
+
+const sr_operator_type sr_op_window = {
+    .name = "window",
+    .summary = "aggregates per record key over windows of event time (tumbling, hopping) or of "
+               "records (count); writes {start, end, <aggregates>} with the key",
+    .example = "- window: {type: hopping, size: 4s, step: 2s, grace: 1s, time: time, unit: ns,\n"
+               "           aggregate: {avg: mean(`accelerometer-total`), n: count()}}",
+    .params = window_params,
+    .conf_size = sizeof(struct window),
+    .state_size = sizeof(struct window_state),
+    .check = window_check,
+    .open = window_open,
+    .process = window_process,
+    .on_timer = window_on_timer,
+    .close = window_close,
+    .destroy = window_destroy,
+    .store_name = window_store_name,
+};

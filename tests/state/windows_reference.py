@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Reference for the window and aggregate steps of tests/state/windows.yaml over the telemetry.
+
+Written from the README ("Operators": window, aggregate; "Windows and aggregates (semantics)"),
+independently of the C code, in plain Python: it computes what each topic of windows.yaml must
+hold and compares it with what `streamrun run windows.yaml --out DIR --envelope` wrote to DIR.
+
+usage: windows_reference.py TELEMETRY.jsonl OUTDIR [--corrupt]
+--corrupt changes one expected value, so that the comparison's failure can be seen to work.
+"""
+import json
+import math
+import statistics
+import sys
+
+
+def rows_of(path):
+    """The rows deployment: every payload element pivoted, keyed by the message's device."""
+    for line in open(path, encoding="utf-8"):
+        msg = json.loads(line)
+        for el in msg["payload"]:
+            row = {"time": el["time"]}
+            for k, v in el["values"].items():
+                row[el["name"] + "-" + k] = v
+            yield msg["deviceId"], row
+
+
+def ms(ns):
+    return ns // 10**6  # unit: ns, floor, exact for integers
+
+
+class Windows:
+    """Time windows of one step: open windows in creation order, closed when stream time
+    reaches end + grace; a record whose windows are all closed is late."""
+
+    def __init__(self, size, step, grace, result, emit="final"):
+        self.size, self.step, self.grace, self.result, self.emit = size, step, grace, result, emit
+        self.open = {}  # (key, start) -> list of (t, value)
+        self.stream = -1
+        self.out, self.late = [], []
+
+    def add(self, key, t, x, offset):
+        self.stream = max(self.stream, t)
+        # the multiples of step in (t - size, t], none below 0
+        lowest = max(0, t - self.size + 1)
+        first = -(-lowest // self.step) * self.step
+        starts = list(range(first, t + 1, self.step))
+        live = [s for s in starts if self.stream < s + self.size + self.grace]
+        if not live:
+            s = starts[-1]
+            close = s + self.size + self.grace
+            self.late.append((key, offset,
+                              "late: the record's event time %d is in the window [%d, %d), closed "
+                              "since stream time reached %d (its end + grace %d ms); %d ms late"
+                              % (t, s, s + self.size, close, self.grace, self.stream - close + 1)))
+        for s in live:
+            self.open.setdefault((key, s), []).append((t, x))
+            if self.emit == "update":
+                self.write(key, s)
+        for (k, s) in list(self.open):  # after the record: the windows that closed
+            if self.stream >= s + self.size + self.grace:
+                if self.emit == "final":
+                    self.write(k, s)
+                del self.open[(k, s)]
+
+    def write(self, key, s):
+        v = {"start": s, "end": s + self.size}
+        v.update(self.result(self.open[(key, s)]))
+        self.out.append({"key": key, "timestamp": s + self.size - 1, "value": v})
+
+
+def integral(pts):
+    pts = sorted(pts, key=lambda p: p[0])  # stable: ties keep arrival order
+    return math.fsum((a[1] + b[1]) / 2 * (b[0] - a[0]) / 1000 for a, b in zip(pts, pts[1:]))
+
+
+def hopping_result(pts):
+    xs = [x for _, x in pts]
+    by_time = sorted(pts, key=lambda p: p[0])
+    return {"avg": math.fsum(xs) / len(xs), "n": len(xs),
+            "sd": statistics.stdev(xs) if len(xs) > 1 else None, "lo": min(xs),
+            "area": integral(pts), "d": by_time[-1][1] - by_time[0][1]}
+
+
+def expected(path):
+    rows = list(rows_of(path))
+    accel = [(k, r["time"], abs(r["accelerometer-x"]) + abs(r["accelerometer-y"]) +
+              abs(r["accelerometer-z"])) for k, r in rows if "accelerometer-x" in r]
+    exp = {}
+
+    # aggregate: running per key
+    totals, out = {}, []
+    for k, time, x in accel:
+        s, n, top = totals.get(k, (0.0, 0, None))
+        s, n, top = s + x, n + 1, x if top is None or x > top else top
+        totals[k] = (s, n, top)
+        out.append({"key": k, "value": {"time": time, "total": x, "odometer": s, "n": n,
+                                        "top": top}})
+    exp["odometer"] = out
+
+    tum = Windows(2000, 2000, 1000, lambda p: {"value": math.fsum(x for _, x in p) / len(p)})
+    hop = Windows(4000, 2000, 1000, hopping_result)
+    upd = Windows(5000, 5000, 0, lambda p: {"value": math.fsum(x for _, x in p)}, emit="update")
+    for i, (k, time, x) in enumerate(accel):
+        for w in (tum, hop, upd):
+            w.add(k, ms(time), x, i)
+    exp["tumbling"], exp["hopping"], exp["updates"] = tum.out, hop.out, upd.out
+
+    # count windows: size 5, step 3, per key, by arrival
+    idx, open_, out = {}, {}, []
+    for k, time, x in accel:
+        n = idx.get(k, 0)
+        idx[k] = n + 1
+        for s in range(0, n + 1, 3):
+            if not n < s + 5:
+                continue
+            pts = open_.setdefault((k, s), [])
+            pts.append((time, x))
+            if n == s + 4:
+                out.append({"key": k, "value": {
+                    "start": s, "end": s + 5, "avg": math.fsum(v for _, v in pts) / len(pts),
+                    "first": pts[0][0], "last": pts[-1][0]}})
+                del open_[(k, s)]
+    exp["counted"] = out
+
+    # every sensor, 20 ms windows, no grace
+    fine = Windows(20, 20, 0, lambda p: {"n": len(p), "t": max(v for _, v in p)})
+    for off, (k, r) in enumerate(rows):
+        fine.add(k, ms(r["time"]), r["time"], off)
+    exp["fine"] = fine.out
+    exp["errors"] = [{"key": k, "offset": off, "reason": why} for k, off, why in fine.late]
+    return exp
+
+
+def same(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return (isinstance(a, (int, float)) and isinstance(b, (int, float)) and
+                math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def main():
+    path, outdir = sys.argv[1], sys.argv[2]
+    exp = expected(path)
+    if "--corrupt" in sys.argv:
+        exp["hopping"][7]["value"]["avg"] += 1e-6
+    bad = 0
+    for topic, want in exp.items():
+        got = [json.loads(l) for l in open("%s/%s.jsonl" % (outdir, topic), encoding="utf-8")]
+        if topic == "errors":
+            got = [{"key": g["key"], "offset": int(g["headers"]["streamrun.source.offset"]),
+                    "reason": g["headers"]["streamrun.error"]} for g in got]
+        else:
+            for g, w in zip(got, want):
+                if "timestamp" not in w:
+                    del g["timestamp"]
+                g.pop("headers", None)
+        if len(got) != len(want):
+            print("%s: %d records, expected %d" % (topic, len(got), len(want)))
+            bad += 1
+            continue
+        for i, (g, w) in enumerate(zip(got, want)):
+            if not same(w, g):
+                print("%s record %d:\n  expected %s\n  got      %s" % (topic, i, json.dumps(w),
+                                                                     json.dumps(g)))
+                bad += 1
+                break
+        print("%s: %d records %s" % (topic, len(want), "match" if bad == 0 else "checked"))
+    if not exp["errors"] or not exp["fine"]:
+        print("the stream has no late record: the test would not see lateness")
+        bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
