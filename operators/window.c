@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { W_TUMBLING, W_HOPPING, W_COUNT };
+enum { W_TUMBLING, W_HOPPING, W_SESSION, W_COUNT }; /* the order of the type choices */
 enum { EMIT_FINAL, EMIT_UPDATE };
 
 #define MAX_WINDOWS_PER_RECORD 10000 /* size / step: validate refuses more */
 
 struct window {
     int type;
-    int64_t size, step, grace, idle;
+    int64_t size, step, gap, grace, idle;
     sr_expr *time;
     int unit;
     const sr_ynode *aggregate; /* as written; parsed by check() into aggs */
@@ -27,9 +27,10 @@ struct window {
 };
 
 /* Store keys: a kind byte, then
- *   'w' (a time window) or 'c' (a count window): start and end as 8 bytes big-endian, then the
- *       record key (sr_key_put); value: the accumulators (sr_aggs_save);
- *   'n' (a key's next record index, count windows): the record key; value: 8 bytes.
+ *   'w' (a time window or a session) or 'c' (a count window): start and end as 8 bytes
+ *       big-endian, then the record key (sr_key_put); value: the accumulators (sr_aggs_save);
+ *   'n' (a key's next record index, count windows): the record key; value: 8 bytes;
+ *   's' (a key's open sessions): the record key; value: their start and end, 16 bytes each.
  * Time windows close by an event-time timer set to fire after the record that moves the step's
  * stream time past the earliest close (the step keeps its own stream time, as its event time
  * may come from a field); count windows when their last record comes. */
@@ -44,13 +45,16 @@ struct window_state {
 
 static const sr_param window_params[] = {
     {SR_P_ENUM, "type", NULL, offsetof(struct window, type),
-     "tumbling: [s, s + size) one after the other; hopping: of size, starting every step; count: "
-     "of size records, starting every step records, per key",
-     SR_PF_REQUIRED, "tumbling|hopping|count"},
+     "tumbling: [s, s + size) one after the other; hopping: of size, starting every step; "
+     "session: records less than gap apart, per key; count: of size records, starting every step "
+     "records, per key",
+     SR_PF_REQUIRED, "tumbling|hopping|session|count"},
     {SR_P_DURATION, "size", NULL, offsetof(struct window, size),
      "length of a window (count: a number of records)"},
     {SR_P_DURATION, "step", NULL, offsetof(struct window, step),
      "hopping and count: how far apart windows start (at most size; default size)"},
+    {SR_P_DURATION, "gap", NULL, offsetof(struct window, gap),
+     "session: the longest pause within a session (a record at most gap after the last joins it)"},
     {SR_P_DURATION, "grace", "0", offsetof(struct window, grace),
      "how long after its end a window still takes late records (stream time); not for count "
      "windows"},
@@ -84,10 +88,33 @@ static bool given(const sr_op *op, const char *key)
 static int window_check(sr_op *op, void *conf, sr_check *ck)
 {
     struct window *w = conf;
-    static const char *const names[] = {"tumbling", "hopping", "count"};
+    static const char *const names[] = {"tumbling", "hopping", "session", "count"};
     const char *tn = names[w->type];
     int rc = 0;
-    if (!given(op, "size")) {
+    if (w->type == W_SESSION) {
+        const char *k = given(op, "size") ? "size" : given(op, "step") ? "step" : NULL;
+        if (k) {
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, k),
+                   "%s: a session window has no '%s': it lasts as long as its records come less "
+                   "than 'gap' apart",
+                   op->label, k);
+            rc = -1;
+        }
+        if (!given(op, "gap")) {
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"),
+                   "%s: a session window needs 'gap' (the longest pause within a session, such "
+                   "as 30s)",
+                   op->label);
+            rc = -1;
+        }
+    } else if (given(op, "gap")) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "gap"),
+               "%s: 'gap' is for session windows; a %s window has a size", op->label, tn);
+        rc = -1;
+    }
+    if (w->type == W_SESSION) {
+        /* no size nor step */
+    } else if (!given(op, "size")) {
         sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"), "%s: a %s window needs 'size' (%s)",
                op->label, tn,
                w->type == W_COUNT ? "a number of records" : "a duration such as 10s");
@@ -112,6 +139,7 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
         rc = -1;
     }
     if (!given(op, "step")) w->step = w->size;
+    if (w->type == W_SESSION) w->size = w->step = 1; /* unused */
     if (given(op, "step") && w->step < 1) {
         sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"), "%s: 'step' must be at least 1",
                op->label);
@@ -346,6 +374,103 @@ static int process_count(sr_task *t, const sr_op *op, struct window_state *st, s
     return rc;
 }
 
+/* The close time of a time window or session. */
+static int64_t close_time(const struct window *w, sr_window win)
+{
+    return w->type == W_SESSION ? sr_session_close_time(win, w->gap, w->grace)
+                                : sr_window_close_time(win, w->grace);
+}
+
+/* The 's' key of r's key in b. */
+static void sessions_key(sr_buf *b, const sr_value *key)
+{
+    b->len = 0;
+    sr_buf_putc(b, 's');
+    sr_key_put(b, key);
+}
+
+/* A record at et joins (and merges) the open sessions of its key within gap of it, or starts
+ * one. The merged sessions' accumulators are folded into the new session's, the record is added,
+ * and only when everything went through are the merged entries replaced and the key's list of
+ * sessions rewritten. */
+static int process_session(sr_task *t, const sr_op *op, struct window_state *st, sr_record *r,
+                           const sr_value *vals, int64_t et)
+{
+    const struct window *w = op->conf;
+    sr_arena *ar = sr_task_arena(t);
+    char err[512];
+    sr_buf ik = {0};
+    sessions_key(&ik, &r->key);
+    size_t ilen;
+    const char *iv = sr_store_get(st->store, ik.d, ik.len, &ilen);
+    size_t n = iv ? ilen / 16 : 0;
+    sr_window *sess = sr_arena_alloc(ar, sizeof(sr_window) * (n + 1));
+    bool *merge = sr_arena_calloc(ar, sizeof(bool) * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        sess[i] = (sr_window){get_be64(iv + 16 * i), get_be64(iv + 16 * i + 8)};
+    sr_window out;
+    int rc = sr_session_assign(sess, n, et, w->gap, merge, &out, err, sizeof(err));
+    int64_t by = rc < 0 ? 0 : sr_late_by(close_time(w, out), st->stream);
+    if (rc < 0 || by > 0) {
+        sr_buf_free(&ik);
+        if (rc < 0) return sr_task_fail(t, op, "%s", err);
+        return sr_task_fail(t, op,
+                            "late: the record's event time %lld is in the session [%lld, %lld), "
+                            "closed since stream time reached %lld (its end + gap %lld + grace "
+                            "%lld ms); %lld ms late",
+                            (long long)et, (long long)out.start, (long long)out.end,
+                            (long long)close_time(w, out), (long long)w->gap, (long long)w->grace,
+                            (long long)by);
+    }
+    sr_agg *accs = sr_arena_alloc(ar, sizeof(sr_agg) * (size_t)w->aggs.n);
+    sr_agg *part = sr_arena_alloc(ar, sizeof(sr_agg) * (size_t)w->aggs.n);
+    rc = sr_aggs_load(&w->aggs, accs, NULL, 0, ar, err, sizeof(err));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!merge[i]) continue;
+        window_key(&st->key, 'w', sess[i], &r->key);
+        size_t vlen;
+        const void *v = sr_store_get(st->store, st->key.d, st->key.len, &vlen);
+        rc = sr_aggs_load(&w->aggs, part, v, vlen, ar, err, sizeof(err));
+        for (int k = 0; rc == 0 && k < w->aggs.n; k++)
+            rc = sr_agg_merge(&accs[k], &part[k], err, sizeof(err));
+        sr_aggs_free(&w->aggs, part);
+    }
+    if (rc == 0) rc = sr_aggs_add(&w->aggs, accs, vals, et, st->seq, err, sizeof(err));
+    sr_buf val = {0};
+    sr_record rec = {0};
+    if (rc == 0) {
+        sr_aggs_save(&w->aggs, accs, &val);
+        if (w->emit == EMIT_UPDATE) rec = window_record(w, accs, out, r->key, out.end - 1, ar);
+    }
+    sr_aggs_free(&w->aggs, accs);
+    if (rc == 0 && w->emit == EMIT_UPDATE && sr_emit(t, op, &rec) != 0) rc = -2;
+    sr_buf list = {0};
+    for (size_t i = 0; rc == 0 && i < n; i++) { /* the merged sessions go */
+        if (!merge[i]) {
+            put_be64(&list, sess[i].start);
+            put_be64(&list, sess[i].end);
+            continue;
+        }
+        window_key(&st->key, 'w', sess[i], &r->key);
+        if (sr_store_delete(st->store, st->key.d, st->key.len, err, sizeof(err)) < 0) rc = -1;
+    }
+    put_be64(&list, out.start);
+    put_be64(&list, out.end);
+    if (rc == 0) {
+        window_key(&st->key, 'w', out, &r->key);
+        rc = sr_store_put(st->store, st->key.d, st->key.len, val.d, val.len, err, sizeof(err));
+    }
+    if (rc == 0) rc = sr_store_put(st->store, ik.d, ik.len, list.d, list.len, err, sizeof(err));
+    sr_buf_free(&ik);
+    sr_buf_free(&val);
+    sr_buf_free(&list);
+    if (rc == -2) return -1; /* the reason is set downstream */
+    if (rc != 0) return sr_task_fail(t, op, "%s", err);
+    int64_t close = close_time(w, out);
+    if (close < st->min_close) st->min_close = close;
+    return 0;
+}
+
 static int window_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct window *w = op->conf;
@@ -363,6 +488,11 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
     st->stream = sr_stream_time_advance(st->stream, et);
     arm(t, op, st);
     char err[512];
+    if (w->type == W_SESSION) {
+        if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
+        st->seq++;
+        return process_session(t, op, st, r, vals, et);
+    }
     sr_window_iter it;
     if (sr_windows_of(&it, et, w->size, w->step, err, sizeof(err)))
         return sr_task_fail(t, op, "%s", err);
@@ -372,7 +502,7 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
     int64_t nopen = 0, late = 0;
     sr_window win, late_win = {0, 0};
     while (sr_window_next(&it, &win)) {
-        int64_t by = sr_late_by(sr_window_close_time(win, w->grace), st->stream);
+        int64_t by = sr_late_by(close_time(w, win), st->stream);
         if (by > 0) {
             late = by, late_win = win; /* the last of them: the one that closed most recently */
             continue;
@@ -385,8 +515,8 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
                             "closed since stream time reached %lld (its end + grace %lld ms); "
                             "%lld ms late",
                             (long long)et, (long long)late_win.start, (long long)late_win.end,
-                            (long long)sr_window_close_time(late_win, w->grace),
-                            (long long)w->grace, (long long)late);
+                            (long long)close_time(w, late_win), (long long)w->grace,
+                            (long long)late);
     if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
     int64_t seq = st->seq++;
     (void)seq;
@@ -395,7 +525,7 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
     for (int64_t i = 0; i < nopen; i++) {
         if (sr_store_put(st->store, ps[i].key, ps[i].klen, ps[i].val, ps[i].vlen, err, sizeof(err)))
             return store_fail(t, op, err);
-        int64_t close = sr_window_close_time(ps[i].win, w->grace);
+        int64_t close = close_time(w, ps[i].win);
         if (close < st->min_close) st->min_close = close;
     }
     return 0;
@@ -411,6 +541,7 @@ struct closing {
     bool all;          /* idle: every window, count windows too */
     int64_t min_close; /* of the windows left open */
     int64_t max_close; /* of the windows closed */
+    sr_buf closed;     /* sessions: the keys of the closed ones, (u32 length, bytes)* */
     int rc;
 };
 
@@ -419,10 +550,10 @@ static int close_one(void *ud, const void *key, size_t klen, const void *val, si
     struct closing *c = ud;
     const struct window *w = c->op->conf;
     const char *k = key;
-    if (k[0] == 'n') return 0;
+    if (k[0] == 'n' || k[0] == 's') return 0;
     assert((k[0] == 'w' || k[0] == 'c') && klen >= 18);
     sr_window win = {get_be64(k + 1), get_be64(k + 9)};
-    int64_t close = k[0] == 'w' ? sr_window_close_time(win, w->grace) : INT64_MAX;
+    int64_t close = k[0] == 'w' ? close_time(w, win) : INT64_MAX;
     if (!c->all && close > c->upto) {
         if (close < c->min_close) c->min_close = close;
         return 0;
@@ -450,6 +581,42 @@ static int close_one(void *ud, const void *key, size_t klen, const void *val, si
         c->rc = sr_task_fail(c->t, c->op, "%s", err);
         return 1;
     }
+    if (w->type == W_SESSION) {
+        uint32_t l = (uint32_t)klen;
+        sr_buf_put(&c->closed, &l, sizeof(l));
+        sr_buf_put(&c->closed, key, klen);
+    }
+    return 0;
+}
+
+/* Takes the sessions closed by a walk out of their keys' lists (after the walk: the store must
+ * not change under it but for the key it hands out). */
+static int forget_sessions(struct closing *c)
+{
+    char err[512];
+    sr_buf ik = {0}, list = {0};
+    int rc = 0;
+    for (size_t off = 0; rc == 0 && off < c->closed.len;) {
+        uint32_t l;
+        memcpy(&l, c->closed.d + off, sizeof(l));
+        const char *k = c->closed.d + off + sizeof(l);
+        off += sizeof(l) + l;
+        sr_value rkey;
+        sr_key_get(k + 17, l - 17, &rkey);
+        sessions_key(&ik, &rkey);
+        size_t ilen;
+        const char *iv = sr_store_get(c->st->store, ik.d, ik.len, &ilen);
+        list.len = 0;
+        for (size_t i = 0; iv && i + 16 <= ilen; i += 16)
+            if (memcmp(iv + i, k + 1, 16) != 0) sr_buf_put(&list, iv + i, 16);
+        if (list.len)
+            rc = sr_store_put(c->st->store, ik.d, ik.len, list.d, list.len, err, sizeof(err));
+        else
+            rc = sr_store_delete(c->st->store, ik.d, ik.len, err, sizeof(err)) < 0 ? -1 : 0;
+    }
+    sr_buf_free(&ik);
+    sr_buf_free(&list);
+    if (rc != 0) return sr_task_fail(c->t, c->op, "%s", err);
     return 0;
 }
 
@@ -465,6 +632,8 @@ static int window_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
                         .max_close = -1};
     if (tm->kind == SR_TIMER_EVENT) st->armed = false;
     sr_store_foreach(st->store, close_one, &c);
+    if (c.rc == 0) c.rc = forget_sessions(&c);
+    sr_buf_free(&c.closed);
     if (c.rc != 0) return -1;
     st->min_close = c.min_close;
     /* idle: what closed stays closed; a record for it is late */
@@ -481,8 +650,8 @@ static void window_destroy(void *conf)
 
 const sr_operator_type sr_op_window = {
     .name = "window",
-    .summary = "aggregates per record key over windows of event time (tumbling, hopping) or of "
-               "records (count); writes {start, end, <aggregates>} with the key",
+    .summary = "aggregates per record key over windows of event time (tumbling, hopping, "
+               "session) or of records (count); writes {start, end, <aggregates>} with the key",
     .example = "- window: {type: hopping, size: 4s, step: 2s, grace: 1s, time: time, unit: ns,\n"
                "           aggregate: {avg: mean(`accelerometer-total`), n: count()}}",
     .params = window_params,

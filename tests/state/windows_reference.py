@@ -72,6 +72,42 @@ class Windows:
         self.out.append({"key": key, "timestamp": s + self.size - 1, "value": v})
 
 
+class Sessions:
+    """Session windows of one step, per key: a record at t joins every open session of its key
+    with first - gap <= t <= last + gap (merging them); a session closes when stream time
+    reaches last + 1 + gap + grace; a record whose session would be closed then is late."""
+
+    def __init__(self, gap, grace, result):
+        self.gap, self.grace, self.result = gap, grace, result
+        self.open = {}  # key -> list of [first, last, points]
+        self.stream = -1
+        self.out, self.late = [], []
+
+    def add(self, key, t, x, offset):
+        self.stream = max(self.stream, t)
+        mine = self.open.setdefault(key, [])
+        joined = [s for s in mine if s[0] - self.gap <= t <= s[1] + self.gap]
+        first = min([t] + [s[0] for s in joined])
+        last = max([t] + [s[1] for s in joined])
+        close = last + 1 + self.gap + self.grace
+        if self.stream >= close:
+            self.late.append((key, offset,
+                              "late: the record's event time %d is in the session [%d, %d), "
+                              "closed since stream time reached %d (its end + gap %d + grace %d "
+                              "ms); %d ms late" % (t, first, last + 1, close, self.gap, self.grace,
+                                                   self.stream - close + 1)))
+        else:
+            pts = [p for s in joined for p in s[2]] + [(t, x)]
+            self.open[key] = [s for s in mine if s not in joined] + [[first, last, pts]]
+        for k, sessions in self.open.items():  # after the record: the sessions that closed
+            for s in list(sessions):
+                if self.stream >= s[1] + 1 + self.gap + self.grace:
+                    v = {"start": s[0], "end": s[1] + 1}
+                    v.update(self.result(s[2]))
+                    self.out.append({"key": k, "timestamp": s[1], "value": v})
+                    sessions.remove(s)
+
+
 def integral(pts):
     pts = sorted(pts, key=lambda p: p[0])  # stable: ties keep arrival order
     return math.fsum((a[1] + b[1]) / 2 * (b[0] - a[0]) / 1000 for a, b in zip(pts, pts[1:]))
@@ -131,7 +167,16 @@ def expected(path):
     for off, (k, r) in enumerate(rows):
         fine.add(k, ms(r["time"]), r["time"], off)
     exp["fine"] = fine.out
-    exp["errors"] = [{"key": k, "offset": off, "reason": why} for k, off, why in fine.late]
+    sess = Sessions(1, 0, lambda p: {"n": len(p), "first": min(v for _, v in p),
+                                     "last": max(v for _, v in p)})
+    for off, (k, r) in enumerate(rows):
+        sess.add(k, ms(r["time"]), r["time"], off)
+    # the order in which sessions closing together are written is not specified: by key, start
+    exp["sessions"] = sorted(sess.out, key=lambda o: (o["key"], o["value"]["start"]))
+    late = [(k, off, why, "fine") for k, off, why in fine.late]
+    late += [(k, off, why, "sessions") for k, off, why in sess.late]
+    exp["errors"] = [{"key": k, "offset": off, "reason": why, "deployment": d}
+                     for k, off, why, d in sorted(late, key=lambda e: (e[1], e[3]))]
     return exp
 
 
@@ -188,8 +233,12 @@ def main():
         got = [json.loads(l) for l in open("%s/%s.jsonl" % (outdir, topic), encoding="utf-8")]
         if topic == "errors":
             got = [{"key": g["key"], "offset": int(g["headers"]["streamrun.source.offset"]),
-                    "reason": g["headers"]["streamrun.error"]} for g in got]
+                    "reason": g["headers"]["streamrun.error"],
+                    "deployment": g["headers"]["streamrun.deployment"]} for g in got]
+            got.sort(key=lambda e: (e["offset"], e["deployment"]))
         else:
+            if topic == "sessions":
+                got.sort(key=lambda o: (o["key"], o["value"]["start"]))
             for g, w in zip(got, want):
                 if "timestamp" not in w:
                     del g["timestamp"]
@@ -205,7 +254,8 @@ def main():
                 bad += 1
                 break
         print("%s: %d records %s" % (topic, len(want), "match" if bad == 0 else "checked"))
-    if "--example" not in sys.argv and (not exp["errors"] or not exp["fine"]):
+    if "--example" not in sys.argv and not all(
+            any(e["deployment"] == d for e in exp["errors"]) for d in ("fine", "sessions")):
         print("the stream has no late record: the test would not see lateness")
         bad += 1
     return 1 if bad else 0
