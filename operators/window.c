@@ -20,6 +20,7 @@ struct window {
     int unit;
     const sr_ynode *aggregate; /* as written; parsed by check() into aggs */
     int emit;
+    bool flush;
     char *store;
     /* made by check() */
     sr_aggspecs aggs;
@@ -72,6 +73,9 @@ static const sr_param window_params[] = {
     {SR_P_DURATION, "idle", NULL, offsetof(struct window, idle),
      "close every open window of the partition once no record has come for this long (wall "
      "clock); a record that comes later for one of them is late"},
+    {SR_P_BOOL, "flush", "false", offsetof(struct window, flush),
+     "run and test: write the windows still open when the input ends (by default they are not "
+     "written, as under up, where input never ends)"},
     {SR_P_STR, "store", NULL, offsetof(struct window, store),
      "name of the step's state store (default window-STEP, STEP its number in the pipeline, never "
      "the window's settings); unique within the consumer group"},
@@ -620,17 +624,17 @@ static int forget_sessions(struct closing *c)
     return 0;
 }
 
-static int window_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
+/* Closes and writes the windows due at stream time, or all of them. */
+static int close_windows(sr_task *t, const sr_op *op, bool all)
 {
     struct window_state *st = sr_op_state(t, op);
     struct closing c = {.t = t,
                         .op = op,
                         .st = st,
                         .upto = st->stream,
-                        .all = tm->kind == SR_TIMER_WALL,
+                        .all = all,
                         .min_close = INT64_MAX,
                         .max_close = -1};
-    if (tm->kind == SR_TIMER_EVENT) st->armed = false;
     sr_store_foreach(st->store, close_one, &c);
     if (c.rc == 0) c.rc = forget_sessions(&c);
     sr_buf_free(&c.closed);
@@ -639,6 +643,20 @@ static int window_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
     /* idle: what closed stays closed; a record for it is late */
     if (c.all && c.max_close > st->stream) st->stream = c.max_close;
     return 0;
+}
+
+static int window_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
+{
+    struct window_state *st = sr_op_state(t, op);
+    if (tm->kind == SR_TIMER_EVENT) st->armed = false;
+    return close_windows(t, op, tm->kind == SR_TIMER_WALL);
+}
+
+/* End of `run`'s or `test`'s input: with flush, the windows still open are written. */
+static int window_on_end(sr_task *t, const sr_op *op)
+{
+    const struct window *w = op->conf;
+    return w->flush ? close_windows(t, op, true) : 0;
 }
 
 static void window_destroy(void *conf)
@@ -661,6 +679,7 @@ const sr_operator_type sr_op_window = {
     .open = window_open,
     .process = window_process,
     .on_timer = window_on_timer,
+    .on_end = window_on_end,
     .close = window_close,
     .destroy = window_destroy,
     .store_name = window_store_name,
