@@ -102,8 +102,7 @@ void kr_drop_task(dep_run *dr, int p)
     dr->dropped_errors += t->dropped_errors;
     dr->tasks[p] = NULL;
     pthread_mutex_unlock(&dr->lock);
-    sr_task_destroy(t);
-    free(t);
+    kr_destroy_task(dr, t);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -381,7 +380,7 @@ void kr_run_inputs(dep_run *dr)
     rd_kafka_message_t *msgs[BATCH];
     sr_task *tasks[BATCH];
     kr_start_workers(dr);
-    double last_commit = kr_mono();
+    double last_commit = kr_mono(), last_tick = last_commit;
     while (!kr_stopping(r)) {
         /* a batch call waits its whole timeout unless the batch fills: take what is there
          * within 1 ms, and when nothing is, wait for the first message only */
@@ -390,6 +389,11 @@ void kr_run_inputs(dep_run *dr)
         watch_fetcher(dr, (const rd_kafka_message_t *const *)msgs, n);
         for (ssize_t i = 0; i < n; i++) tasks[i] = accept_message(dr, msgs[i]);
         if (n > 0) kr_dispatch(dr, msgs, tasks, (size_t)n);
+        /* wall-clock timers fire on idle partitions too: the poll above waits 100 ms at most */
+        if (kr_mono() - last_tick >= KR_TICK_MS / 1000.0) {
+            kr_tick_tasks(dr);
+            last_tick = kr_mono();
+        }
         if (kr_mono() - last_commit >= r->o->commit_interval_ms / 1000.0) {
             kr_commit(dr, false);
             last_commit = kr_mono();

@@ -40,6 +40,7 @@ static int topic_index(const sr_topology *t, const sr_topic *tp)
  * short: the inputs behind these outputs are already marked processed and will be committed. */
 void kr_produce_outputs(dep_run *dr, sr_task *t)
 {
+    if (dr->eos && t->nouts) __atomic_add_fetch(&dr->txn_outputs, t->nouts, __ATOMIC_RELAXED);
     for (size_t i = 0; i < t->nouts && !dr->r->fatal; i++) {
         const sr_out *o = &t->outs[i];
         int ti = topic_index(dr->r->topo, o->topic);

@@ -72,7 +72,9 @@ static void run_source(dep_run *dr)
             break;
         }
         if (rc == 0) break;
-        sr_task_feed_row(t, src, &rec, &scratch, kr_wall_ms());
+        int64_t wall = kr_wall_ms();
+        sr_task_feed_row(t, src, &rec, &scratch, wall);
+        if (sr_task_next_tick(t) <= wall) sr_task_tick(t, wall);
         kr_produce_outputs(dr, t);
         sr_arena_reset(&scratch);
         n++;
@@ -91,7 +93,14 @@ static void run_source(dep_run *dr)
     dr->t_last = kr_mono();
     __atomic_store_n(&dr->finished, true, __ATOMIC_RELEASE);
     /* without --exit-at-end a replay deployment stays (idle) until the run stops */
-    while (!r->o->exit_at_end && !kr_stopping(r)) usleep(100 * 1000);
+    while (!r->o->exit_at_end && !kr_stopping(r)) {
+        usleep(KR_TICK_MS * 1000);
+        int64_t now = kr_wall_ms();
+        if (sr_task_next_tick(t) > now) continue;
+        sr_task_tick(t, now); /* what its wall-clock timers make goes out as it is made */
+        kr_produce_outputs(dr, t);
+        kr_flush_producer(dr);
+    }
 }
 
 static void *dep_main(void *arg)
@@ -176,6 +185,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             if (d->inputs[k]->partitions > dr->ntasks) dr->ntasks = d->inputs[k]->partitions;
         dr->tasks = sr_xcalloc((size_t)dr->ntasks, sizeof(sr_task *));
         dr->owner = sr_xcalloc((size_t)dr->ntasks, 1);
+        dr->tick_pending = sr_xcalloc((size_t)dr->ntasks, 1);
         for (int k = 0; k < d->ninputs; k++) {
             dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
@@ -252,6 +262,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         for (int p = 0; p < dr->ntasks; p++) kr_drop_task(dr, p);
         free(dr->tasks);
         free(dr->owner);
+        free(dr->tick_pending);
         for (int k = 0; k < t->ntopics; k++)
             if (dr->rkts[k]) rd_kafka_topic_destroy(dr->rkts[k]);
         free(dr->rkts);

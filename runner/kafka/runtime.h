@@ -74,6 +74,12 @@ typedef struct dep_run {
     int nworkers;
     struct worker *workers;
     uint8_t *owner; /* ntasks of them */
+    /* per partition number: a tick is in a worker's inbox for its task (set by the consumer
+     * thread, cleared by the worker), so a busy worker is not handed a pile of them */
+    uint8_t *tick_pending;
+    /* exactly-once: outputs produced in the open transaction (a transaction with outputs made by
+     * timers but no input offsets must still be committed) */
+    uint64_t txn_outputs;
     double t_first, t_last;
 } dep_run;
 
@@ -87,19 +93,37 @@ struct runner {
     pthread_mutex_t lock;
 };
 
-/* worker.c: a processing thread, its inbox a ring of messages the consumer thread fills. */
+/* worker.c: a processing thread, its inbox a ring of events the consumer thread fills. */
 #define INBOX       2048
 #define INBOX_BYTES (4 << 20) /* what all the inboxes of a deployment may hold together */
+#define KR_TICK_MS  100       /* how often every task is offered a tick (sr_task_tick) */
+
+/* What the consumer thread tells a worker about one of the worker's tasks, in order. */
+typedef enum kr_event_kind {
+    KR_EV_MESSAGE, /* run msg through task; the worker frees msg */
+    KR_EV_TICK,    /* the wall clock is now_ms: fire task's wall-clock timers due by then */
+    KR_EV_DROP,    /* task was revoked (its counts taken, dr->tasks no longer holds it): destroy
+                      it on the thread that owns it */
+} kr_event_kind;
+
+typedef struct kr_event {
+    kr_event_kind kind;
+    sr_task *task;
+    union {
+        rd_kafka_message_t *msg; /* KR_EV_MESSAGE */
+        int64_t now_ms;          /* KR_EV_TICK */
+    };
+} kr_event;
 
 typedef struct worker {
     dep_run *dr;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond; /* any change below; both sides wait on it */
-    rd_kafka_message_t *msgs[INBOX];
-    sr_task *tasks[INBOX];
-    unsigned head, n;        /* ring of n messages from head */
-    size_t bytes, max_bytes; /* their payload bytes, and the limit (INBOX_BYTES / workers) */
+    kr_event inbox[INBOX];
+    unsigned head, n;        /* ring of n events from head */
+    size_t bytes, max_bytes; /* their messages' payload bytes, and the limit (INBOX_BYTES /
+                                workers) */
     bool busy, quit;
     double t_last; /* end of its last batch */
 } worker;
@@ -191,8 +215,10 @@ void kr_forget_processed(dep_run *dr);
  * then commit the offsets; exactly-once: commit the transaction). 0, or -1 when nothing was
  * committed. @locality the consumer thread; @locks takes worker locks, then dr->lock */
 int kr_commit(dep_run *dr, bool revoking);
-/* Adds task p's counts to the deployment's and destroys it. @locality the consumer thread, or
- * the main thread once the deployments are joined; @locks takes dr->lock */
+/* Adds task p's counts to the deployment's, takes it out of dr->tasks and destroys it: on the
+ * worker that owns it (a KR_EV_DROP) while the workers run, else here. The workers must have
+ * finished its messages (kr_quiesce). @locality the consumer thread, or the main thread once
+ * the deployments are joined; @locks takes dr->lock, then the owner's lock */
 void kr_drop_task(dep_run *dr, int p);
 /* How many records the assigned partitions hold past the consumer's position, -1 unknown.
  * @locality any (the main thread, for the progress line); @locks none */
@@ -207,12 +233,21 @@ void kr_run_inputs(dep_run *dr);
  * or processes them on this thread with one worker. Waits while an inbox is full.
  * @locality the consumer thread; @locks takes each worker's lock in turn */
 void kr_dispatch(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, size_t n);
+/* Offers every task of dr a tick at the wall clock's time: posts a KR_EV_TICK to the worker that
+ * owns it (unless one is pending), or, with one worker, ticks it here and produces what its
+ * timers made. Called every KR_TICK_MS, whether messages arrive or not.
+ * @locality the consumer thread; @locks takes each worker's lock in turn */
+void kr_tick_tasks(dep_run *dr);
 /* Waits until every worker has done all it was given. @locality the consumer thread; @locks
  * takes each worker's lock in turn */
 void kr_quiesce(dep_run *dr);
 /* Whether every worker's inbox is empty and none is busy (for asserts). @locality the consumer
  * thread; @locks takes each worker's lock in turn */
 bool kr_workers_idle(const dep_run *dr);
+/* Destroys task t, out of dr->tasks already: posts a KR_EV_DROP to its owner while the workers
+ * run, else destroys it here. @locality the consumer thread (or the main thread after the
+ * join); @locks takes the owner's lock */
+void kr_destroy_task(dep_run *dr, sr_task *t);
 /* Spreads the assigned partition numbers over the workers. @locality the consumer thread,
  * workers idle */
 void kr_assign_owners(dep_run *dr, const rd_kafka_topic_partition_list_t *parts);

@@ -81,6 +81,7 @@ void kr_txn_begin(dep_run *dr)
         return;
     }
     dr->txn_open = true;
+    __atomic_store_n(&dr->txn_outputs, 0, __ATOMIC_RELAXED);
 }
 
 /* Counts of the tasks as they were at the last commit (restore) or as they are (keep). */
@@ -308,15 +309,19 @@ int kr_txn_commit(dep_run *dr, bool rewind)
     if (__atomic_load_n(&dr->txn_broken, __ATOMIC_ACQUIRE))
         return kr_txn_abort(dr, rewind, "a record could not be produced in it");
     rd_kafka_topic_partition_list_t *l = kr_processed_offsets(dr);
-    if (l->cnt == 0) {
+    /* outputs made by timers belong to no input offset, but are in the transaction all the
+     * same: it is committed for them too */
+    if (l->cnt == 0 && __atomic_load_n(&dr->txn_outputs, __ATOMIC_RELAXED) == 0) {
         rd_kafka_topic_partition_list_destroy(l);
         return 0;
     }
     const char *step = "sending the input offsets to it";
-    rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(dr->consumer);
-    rd_kafka_error_t *e;
-    TXN_RETRY(dr, e, rd_kafka_send_offsets_to_transaction(dr->producer, l, g, TXN_TIMEOUT_MS));
-    rd_kafka_consumer_group_metadata_destroy(g);
+    rd_kafka_error_t *e = NULL;
+    if (l->cnt) {
+        rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(dr->consumer);
+        TXN_RETRY(dr, e, rd_kafka_send_offsets_to_transaction(dr->producer, l, g, TXN_TIMEOUT_MS));
+        rd_kafka_consumer_group_metadata_destroy(g);
+    }
     rd_kafka_topic_partition_list_destroy(l);
     if (!e) {
         step = "committing it";

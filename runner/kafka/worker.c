@@ -1,5 +1,5 @@
-/* worker.c — the worker threads of a deployment: their inboxes, dispatching messages to them,
- * running the tasks, and waiting until they are idle (quiesce). */
+/* worker.c — the worker threads of a deployment: their inboxes of events (messages, ticks,
+ * drops), dispatching to them, running the tasks, and waiting until they are idle (quiesce). */
 #include "kafka/runtime.h"
 
 #include <assert.h>
@@ -15,7 +15,15 @@
  * commit or a revocation the consumer thread waits until every message handed out is done
  * (kr_quiesce): the offsets are then exactly those whose outputs are in the producer, and flush
  * then commit keeps at-least-once. With one worker the consumer thread processes the messages
- * itself. */
+ * itself.
+ *
+ * An inbox holds events (kr_event), not only messages: every KR_TICK_MS the consumer thread
+ * offers each task a tick (the wall clock), which fires the task's wall-clock timers on the
+ * thread that owns it, whether its partition has messages or is idle; and a revoked task is
+ * destroyed by its owner (a drop). What timers make is produced like a message's outputs; it
+ * belongs to no input offset: at-least-once flushes it before the next commit, exactly-once
+ * produces it in the open transaction (and commits that transaction even when no input was
+ * processed in it). */
 
 /* On any worker: runs message m through its task t. Workers own disjoint sets of
  * partitions, so each task and each offset slot is touched by one thread. */
@@ -61,23 +69,58 @@ static void feed_message(dep_run *dr, sr_task *t, rd_kafka_message_t *m)
     dr->next[ti][p] = m->offset + 1;
 }
 
-/* Runs msgs[0..n) through tasks[0..n) (all of one thread), produces the outputs and frees the
- * messages. */
-static void process(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, size_t n)
+/* Fires t's wall-clock timers due by now_ms, if any. Returns how many fired. */
+static int tick_task(sr_task *t, int64_t now_ms)
+{
+    if (sr_task_next_tick(t) > now_ms) return 0;
+    return sr_task_tick(t, now_ms);
+}
+
+static void destroy_task(sr_task *t)
+{
+    sr_task_destroy(t);
+    free(t);
+}
+
+/* Runs evs[0..n) (all of one thread's tasks) in order, produces the outputs, frees the messages.
+ * Returns whether it did work (a message, or a timer fired), for the deployment's busy time. */
+static bool process(dep_run *dr, const kr_event *evs, size_t n)
 {
     static unsigned gen; /* tags the tasks touched by this call, so each is produced once */
     uintptr_t tag = __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
     sr_task *touched[BATCH];
     size_t ntouched = 0;
+    bool worked = false;
+    assert(n <= BATCH);
     for (size_t i = 0; i < n; i++) {
-        feed_message(dr, tasks[i], msgs[i]);
-        if (tasks[i]->user != (void *)tag) {
-            tasks[i]->user = (void *)tag;
-            touched[ntouched++] = tasks[i];
+        sr_task *t = evs[i].task;
+        switch (evs[i].kind) {
+        case KR_EV_MESSAGE:
+            feed_message(dr, t, evs[i].msg);
+            worked = true;
+            break;
+        case KR_EV_TICK:
+            __atomic_store_n(&dr->tick_pending[t->partition], 0, __ATOMIC_RELEASE);
+            if (tick_task(t, evs[i].now_ms) == 0) continue;
+            worked = true;
+            break;
+        case KR_EV_DROP:
+            /* its messages came before: what they made goes out before it is gone */
+            for (size_t k = 0; k < ntouched; k++) kr_produce_outputs(dr, touched[k]);
+            ntouched = 0;
+            tag = __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+            destroy_task(t);
+            continue;
+        }
+        if (t->user != (void *)tag) {
+            t->user = (void *)tag;
+            touched[ntouched++] = t;
         }
     }
     for (size_t i = 0; i < ntouched; i++) kr_produce_outputs(dr, touched[i]);
-    for (size_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].kind == KR_EV_MESSAGE) rd_kafka_message_destroy(evs[i].msg);
+    return worked;
 }
 
 static void *worker_main(void *arg)
@@ -86,73 +129,115 @@ static void *worker_main(void *arg)
     char name[16]; /* as `top -H` and perf show it */
     snprintf(name, sizeof(name), "sr-worker-%d", (int)(w - w->dr->workers));
     pthread_setname_np(pthread_self(), name);
-    rd_kafka_message_t *msgs[BATCH];
-    sr_task *tasks[BATCH];
+    kr_event evs[INBOX / 4];
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (w->n == 0 && !w->quit) pthread_cond_wait(&w->cond, &w->lock);
         if (w->n == 0) break; /* quit, with nothing left */
         size_t k = w->n < INBOX / 4 ? w->n : INBOX / 4;
         for (size_t i = 0; i < k; i++) {
-            msgs[i] = w->msgs[(w->head + i) % INBOX];
-            tasks[i] = w->tasks[(w->head + i) % INBOX];
-            w->bytes -= msgs[i]->len;
+            evs[i] = w->inbox[(w->head + i) % INBOX];
+            if (evs[i].kind == KR_EV_MESSAGE) w->bytes -= evs[i].msg->len;
         }
         w->head = (w->head + (unsigned)k) % INBOX;
         w->n -= (unsigned)k;
         w->busy = true;
         pthread_cond_broadcast(&w->cond);
         pthread_mutex_unlock(&w->lock);
-        process(w->dr, msgs, tasks, k);
+        bool worked = process(w->dr, evs, k);
         pthread_mutex_lock(&w->lock);
         w->busy = false;
-        w->t_last = kr_mono();
+        if (worked) w->t_last = kr_mono();
         pthread_cond_broadcast(&w->cond);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
+/* Appends ev to w's inbox, waiting while it is full: messages out of librdkafka's queue no
+ * longer count against its limit, so the inboxes have their own, in events and in message bytes
+ * (one message always fits). @locks w->lock held */
+static void post(worker *w, const kr_event *ev)
+{
+    size_t len = ev->kind == KR_EV_MESSAGE ? ev->msg->len : 0;
+    while (w->n == INBOX || (w->n > 0 && len && w->bytes + len > w->max_bytes))
+        pthread_cond_wait(&w->cond, &w->lock);
+    w->inbox[(w->head + w->n) % INBOX] = *ev;
+    w->bytes += len;
+    if (w->n++ == 0) pthread_cond_broadcast(&w->cond);
+}
+
 /* Hands msgs[0..n) (tasks[i] NULL: not to be processed, freed here) to their workers, or
  * processes them on this thread when there is one worker. Waits while an inbox is full. */
 void kr_dispatch(dep_run *dr, rd_kafka_message_t **msgs, sr_task **tasks, size_t n)
 {
+    kr_event evs[BATCH];
     size_t k = 0;
+    assert(n <= BATCH);
     for (size_t i = 0; i < n; i++) {
-        if (tasks[i]) {
-            msgs[k] = msgs[i];
-            tasks[k++] = tasks[i];
-        } else {
+        if (tasks[i])
+            evs[k++] = (kr_event){.kind = KR_EV_MESSAGE, .task = tasks[i], .msg = msgs[i]};
+        else
             rd_kafka_message_destroy(msgs[i]);
-        }
     }
     if (k == 0) return;
     if (dr->nworkers == 1) {
-        process(dr, msgs, tasks, k);
+        process(dr, evs, k);
         dr->t_last = kr_mono();
         return;
     }
     for (int id = 0; id < dr->nworkers; id++) {
         worker *w = &dr->workers[id];
         size_t i = 0;
-        while (i < k && dr->owner[tasks[i]->partition] != id) i++;
+        while (i < k && dr->owner[evs[i].task->partition] != id) i++;
         if (i == k) continue;
         pthread_mutex_lock(&w->lock);
         for (; i < k; i++) {
-            assert(dr->owner[tasks[i]->partition] < dr->nworkers);
-            if (dr->owner[tasks[i]->partition] != id) continue;
-            /* messages out of librdkafka's queue no longer count against its limit: the inboxes
-             * have their own, in messages and in bytes (one message always fits) */
-            while (w->n == INBOX || (w->n > 0 && w->bytes + msgs[i]->len > w->max_bytes))
-                pthread_cond_wait(&w->cond, &w->lock);
-            unsigned at = (w->head + w->n) % INBOX;
-            w->msgs[at] = msgs[i];
-            w->tasks[at] = tasks[i];
-            w->bytes += msgs[i]->len;
-            if (w->n++ == 0) pthread_cond_broadcast(&w->cond);
+            assert(dr->owner[evs[i].task->partition] < dr->nworkers);
+            if (dr->owner[evs[i].task->partition] == id) post(w, &evs[i]);
         }
         pthread_mutex_unlock(&w->lock);
     }
+}
+
+void kr_tick_tasks(dep_run *dr)
+{
+    int64_t now = kr_wall_ms();
+    if (!dr->workers) {
+        for (int p = 0; p < dr->ntasks; p++) {
+            sr_task *t = dr->tasks[p];
+            if (!t || tick_task(t, now) == 0) continue;
+            kr_produce_outputs(dr, t);
+            dr->t_last = kr_mono();
+        }
+        return;
+    }
+    for (int id = 0; id < dr->nworkers; id++) {
+        worker *w = &dr->workers[id];
+        bool locked = false;
+        for (int p = 0; p < dr->ntasks; p++) {
+            sr_task *t = dr->tasks[p];
+            if (!t || dr->owner[p] != id || __atomic_load_n(&dr->tick_pending[p], __ATOMIC_ACQUIRE))
+                continue;
+            if (!locked) pthread_mutex_lock(&w->lock);
+            locked = true;
+            __atomic_store_n(&dr->tick_pending[p], 1, __ATOMIC_RELEASE);
+            post(w, &(kr_event){.kind = KR_EV_TICK, .task = t, .now_ms = now});
+        }
+        if (locked) pthread_mutex_unlock(&w->lock);
+    }
+}
+
+void kr_destroy_task(dep_run *dr, sr_task *t)
+{
+    if (!dr->workers) {
+        destroy_task(t);
+        return;
+    }
+    worker *w = &dr->workers[dr->owner[t->partition]];
+    pthread_mutex_lock(&w->lock);
+    post(w, &(kr_event){.kind = KR_EV_DROP, .task = t});
+    pthread_mutex_unlock(&w->lock);
 }
 
 /* Waits until every worker has finished all it was given. */
