@@ -110,8 +110,8 @@ static int model_process(sr_task *t, const sr_op *op, sr_record *r)
     struct model_state *st = sr_op_state(t, op);
     int label;
     char err[256];
-    if (sr_model_read_inputs(m, &r->value, s->inputs, st->x, err, sizeof(err)) < 0 ||
-        (label = sr_model_score(m, st->x, st->out, st->scratch, err, sizeof(err))) < 0)
+    if ((label = sr_model_score_record(m, &r->value, s->inputs, st->x, st->out, st->scratch, err,
+                                       sizeof(err))) < 0)
         return sr_task_fail(t, op, "%s", err);
     sr_model_write_outputs(m, sr_task_arena(t), &r->value, label, st->out, s->threshold);
     return sr_emit(t, op, r);

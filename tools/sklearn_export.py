@@ -5,7 +5,12 @@
 
 MODEL.pkl holds one fitted estimator, or a Pipeline whose last step is one: LinearRegression,
 LogisticRegression, DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor,
-GradientBoostingClassifier/Regressor. A StandardScaler before a LinearRegression or a
+GradientBoostingClassifier/Regressor; or a text classifier: a Pipeline of CountVectorizer,
+HashingVectorizer or TfidfVectorizer (or CountVectorizer then TfidfTransformer) before a
+LinearRegression or LogisticRegression, whose one input is a STRING (named by --features, default
+"text"). A vectorizer with a callable analyzer, tokenizer or preprocessor, char n-grams,
+stop_words, strip_accents, another token_pattern than (?u)\b\w\w+\b or (?u)\b\w+\b, or a
+float32 dtype is refused. A StandardScaler before a LinearRegression or a
 LogisticRegression ("passthrough" steps aside) is folded into its coefficients only when that is exact: the scaler's scales are
 powers of two and its means zero; anything else is refused. OUT_DIR gets config.json and
 model.json (the format is in README.md, "Model packages").
@@ -191,6 +196,62 @@ def fold_scaler(scaler, est):
     return scale if scaler.with_std else None
 
 
+# ---- text vectorizers -------------------------------------------------------------------------
+
+VECTORIZERS = ("CountVectorizer", "HashingVectorizer", "TfidfVectorizer")
+TOKEN_PATTERNS = (r"(?u)\b\w\w+\b", r"(?u)\b\w+\b")
+
+
+def export_vectorizer(vec, tfidf=None):
+    """The "text" member of model.json for a fitted vectorizer (and a TfidfTransformer after a
+    CountVectorizer), and its number of columns. Refuses what streamrun does not do exactly."""
+    import numpy as np
+
+    kind = name_of(vec)
+    if vec.analyzer != "word":
+        raise Refused("%s with analyzer=%r (word n-grams only)" % (kind, vec.analyzer))
+    for attr in ("tokenizer", "preprocessor", "stop_words", "strip_accents"):
+        if getattr(vec, attr) is not None:
+            raise Refused("%s with %s=%r (None only)" % (kind, attr, getattr(vec, attr)))
+    if vec.input != "content":
+        raise Refused("%s with input=%r (content only)" % (kind, vec.input))
+    if vec.token_pattern not in TOKEN_PATTERNS:
+        raise Refused("%s with token_pattern=%r (%s only)" % (kind, vec.token_pattern, " or ".join(TOKEN_PATTERNS)))
+    if np.dtype(vec.dtype) not in (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32)):
+        raise Refused("%s with dtype=%s (float64 or integers only)" % (kind, np.dtype(vec.dtype)))
+    lo, hi = vec.ngram_range
+    text = {
+        "vectorizer": {"CountVectorizer": "count", "HashingVectorizer": "hashing", "TfidfVectorizer": "tfidf"}[kind],
+        "lowercase": bool(vec.lowercase),
+        "token_pattern": vec.token_pattern,
+        "ngram_range": [int(lo), int(hi)],
+        "binary": bool(vec.binary),
+    }
+    if kind == "HashingVectorizer":
+        text["alternate_sign"] = bool(vec.alternate_sign)
+        if vec.norm not in ("l1", "l2", None):
+            raise Refused("HashingVectorizer with norm=%r" % (vec.norm,))
+        text["norm"] = vec.norm
+        return text, int(vec.n_features)
+    vocab = vec.vocabulary_
+    text["vocabulary"] = {str(t): int(c) for t, c in sorted(vocab.items(), key=lambda kv: kv[1])}
+    width = len(vocab)
+    if kind == "TfidfVectorizer":
+        tfidf = vec
+    if tfidf is not None:
+        text["vectorizer"] = "tfidf"
+        if tfidf.norm not in ("l1", "l2", None):
+            raise Refused("%s with norm=%r" % (name_of(tfidf), tfidf.norm))
+        text["norm"] = tfidf.norm
+        text["sublinear_tf"] = bool(tfidf.sublinear_tf)
+        if tfidf.use_idf:
+            idf = np.asarray(tfidf.idf_, dtype=np.float64)
+            if idf.shape != (width,):
+                raise Refused("%s with %d idf weights for %d terms" % (name_of(tfidf), idf.size, width))
+            text["idf"] = floats(idf)
+    return text, width
+
+
 def unwrap(obj):
     """The estimator to export, and a scaler's scales to fold into it (or None)."""
     if name_of(obj) != "Pipeline":
@@ -200,7 +261,19 @@ def unwrap(obj):
         raise Refused("an empty Pipeline")
     last, before = steps[-1], steps[:-1]
     if not before:
+        if name_of(last) in VECTORIZERS:
+            raise Refused("a Pipeline of only %s (a linear model must follow it)" % name_of(last))
         return last, None
+    if name_of(before[0]) in VECTORIZERS:
+        rest = before[1:]
+        tfidf = None
+        if name_of(before[0]) == "CountVectorizer" and len(rest) == 1 and name_of(rest[0]) == "TfidfTransformer":
+            tfidf, rest = rest[0], []
+        if rest:
+            raise Refused("Pipeline step %s after %s (a vectorizer, then a linear model)" % (name_of(rest[0]), name_of(before[0])))
+        if name_of(last) not in ("LinearRegression", "LogisticRegression"):
+            raise Refused("%s after %s (a text model ends in LinearRegression or LogisticRegression)" % (name_of(last), name_of(before[0])))
+        return last, ("text",) + export_vectorizer(before[0], tfidf)
     if len(before) == 1 and name_of(before[0]) == "StandardScaler" and name_of(last) in ("LinearRegression", "LogisticRegression"):
         return last, fold_scaler(before[0], last)
     raise Refused(
@@ -211,6 +284,9 @@ def unwrap(obj):
 
 def export(obj):
     est, scale = unwrap(obj)
+    text = None
+    if isinstance(scale, tuple):  # a text model: the vectorizer, not a scaler
+        text, scale = scale[1:], None
     kind = name_of(est)
     if not hasattr(est, "n_features_in_"):
         raise Refused("%s is not fitted" % kind)
@@ -230,6 +306,10 @@ def export(obj):
         doc, classes = export_gradient_boosting(est, kind.endswith("Classifier"))
     else:
         raise Refused("%s is not a kind streamrun scores" % kind)
+    if text is not None:
+        doc["text"], width = text
+        if int(est.n_features_in_) != width:
+            raise Refused("%s takes %d columns, the vectorizer makes %d" % (kind, est.n_features_in_, width))
     return est, doc, classes
 
 
@@ -269,17 +349,24 @@ def main(argv):
     try:
         est, doc, classes = export(obj)
         n = int(est.n_features_in_)
-        names = getattr(obj, "feature_names_in_", None)
-        if names is None:
-            names = getattr(est, "feature_names_in_", None)
-        if args.features:
-            names = args.features.split(",")
-        if names is None:
-            raise Refused("%s was fitted without feature names: give --features a,b,..." % name_of(est))
-        names = [str(x) for x in names]
-        if len(names) != n or len(set(names)) != n:
-            raise Refused("%d distinct feature names needed, %d given" % (n, len(set(names))))
-        config = {"input_schema": {x: "DOUBLE" for x in names}}
+        if "text" in doc:
+            name = args.features or "text"
+            if "," in name:
+                raise Refused("a text model has one input: give --features NAME")
+            names, schema = [name], {name: "STRING"}
+        else:
+            names = getattr(obj, "feature_names_in_", None)
+            if names is None:
+                names = getattr(est, "feature_names_in_", None)
+            if args.features:
+                names = args.features.split(",")
+            if names is None:
+                raise Refused("%s was fitted without feature names: give --features a,b,..." % name_of(est))
+            names = [str(x) for x in names]
+            if len(names) != n or len(set(names)) != n:
+                raise Refused("%d distinct feature names needed, %d given" % (n, len(set(names))))
+            schema = {x: "DOUBLE" for x in names}
+        config = {"input_schema": schema}
         if classes is not None:
             labels = args.labels.split(",") if args.labels else [str(c) for c in classes]
             if len(labels) != len(classes) or len(set(labels)) != len(labels):

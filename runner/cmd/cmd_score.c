@@ -74,8 +74,8 @@ int sr_cmd_score(int argc, char **argv)
         char why[256];
         if (sr_json_parse(&arena, line, n, &rec, why, sizeof(why), &errpos) < 0) {
             snprintf(err, sizeof(err), "invalid JSON at byte %zu: %s", errpos + 1, why);
-        } else if (sr_model_read_inputs(m, &rec, NULL, x, err, sizeof(err)) == 0) {
-            label = sr_model_score(m, x, out, scratch, err, sizeof(err));
+        } else {
+            label = sr_model_score_record(m, &rec, NULL, x, out, scratch, err, sizeof(err));
         }
         if (label < 0) {
             fprintf(stderr, "%s:%ld: error: %s\n", name, lineno, err);

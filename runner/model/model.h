@@ -6,6 +6,7 @@
 
 #include "base/diag.h"
 #include "base/value.h"
+#include "model/model_text.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,7 +47,11 @@ typedef struct sr_model {
     char **labels;          /* nclasses: output_labels, by class index */
     int noutputs;           /* doubles sr_model_score writes: nclasses, or 1 for a regressor */
 
-    /* linear and logistic: nrows rows of nfeatures coefficients, one intercept per row */
+    /* a text model (linear or logistic over a vectorized text): its one input is a STRING and its
+     * rows have text->width coefficients; NULL for a model of numbers */
+    sr_text_model *text;
+    /* linear and logistic: nrows rows of nfeatures (text: text->width) coefficients, one
+     * intercept per row */
     int nrows;
     double *coef, *intercept;
     bool multinomial; /* logistic: softmax over the rows; else one-vs-rest (or binary) */
@@ -83,6 +88,20 @@ size_t sr_model_scratch_size(const sr_model *m);
  * @locality any thread; m shared read-only */
 int sr_model_score(const sr_model *m, const double *x, double *out, void *scratch, char *err,
                    size_t errlen);
+
+/* Scores the text s[0..len) (UTF-8) with the text model m (m->text set) into out, as
+ * sr_model_score does. Allocates only for a text longer than the scratch holds (freed before
+ * returning); -1 with the reason in err when memory runs out or the score is not finite.
+ * @locality any thread; m shared read-only */
+int sr_model_score_text(const sr_model *m, const char *s, size_t len, double *out, void *scratch,
+                        char *err, size_t errlen);
+
+/* Reads m's inputs from rec (as sr_model_read_inputs, into x: room for nfeatures doubles) and
+ * scores them (sr_model_score or, for a text model, sr_model_score_text on its STRING input).
+ * Returns the predicted class index (0 for a regressor), or -1 with the reason in err.
+ * @locality any thread; m shared read-only */
+int sr_model_score_record(const sr_model *m, const sr_value *rec, const char *const *names,
+                          double *x, double *out, void *scratch, char *err, size_t errlen);
 
 /* Reads m's inputs from the record rec into x[0..nfeatures): input i from the field names[i]
  * (names NULL: input_schema's names), an INTEGER input from an integer, a DOUBLE from any number.

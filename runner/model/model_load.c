@@ -419,14 +419,14 @@ static void load_labels(loader *L, const json_t *v, const jpath *p)
 static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logistic)
 {
     sr_model *m = L->m;
-    static const char *const lin_keys[] = {"format",     "version", "kind",
-                                           "n_features", "coef",    "intercept"};
-    static const char *const log_keys[] = {"format", "version",   "kind",       "n_features",
-                                           "coef",   "intercept", "multi_class"};
+    static const char *const lin_keys[] = {"format", "version",   "kind", "n_features",
+                                           "coef",   "intercept", "text"};
+    static const char *const log_keys[] = {"format", "version",   "kind",        "n_features",
+                                           "coef",   "intercept", "multi_class", "text"};
     if (logistic)
-        check_keys(L, doc, p, log_keys, 7);
+        check_keys(L, doc, p, log_keys, 8);
     else
-        check_keys(L, doc, p, lin_keys, 6);
+        check_keys(L, doc, p, lin_keys, 7);
     json_t *coef = member(L, doc, p, "coef", true,
                           logistic ? "a list of rows of n_features coefficients"
                                    : "a list of n_features coefficients");
@@ -434,7 +434,7 @@ static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logis
                           logistic ? "a list of one number per row" : "a number");
     if (!coef || !icpt) return;
     const jpath *pc = JKEY(p, "coef"), *pi = JKEY(p, "intercept");
-    size_t nf = (size_t)m->nfeatures;
+    size_t nf = m->text ? (size_t)m->text->width : (size_t)m->nfeatures;
     if (!logistic) {
         m->nrows = 1;
         m->coef = sr_xcalloc(nf, sizeof(double));
@@ -708,6 +708,112 @@ static void load_boosting(loader *L, const json_t *doc, const jpath *p)
     }
 }
 
+/* ---- model.json: a text model's vectorizer --------------------------------------------- */
+
+static bool get_bool(loader *L, const json_t *obj, const jpath *p, const char *key, bool *out)
+{
+    json_t *v = member(L, obj, p, key, true, "true or false");
+    if (!v) return false;
+    if (!json_is_boolean(v)) {
+        fail_at(L, JKEY(p, key), "expected true or false, not %s", json_kind(v));
+        return false;
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+/* "text": the vectorizer in front of a linear model of width n_features columns. */
+static void load_text(loader *L, const json_t *v, const jpath *p, int width)
+{
+    sr_text_model *t = L->m->text = sr_xcalloc(1, sizeof(*t));
+    t->width = width;
+    if (!json_is_object(v)) {
+        fail_at(L, p, "expected the vectorizer (an object), not %s", json_kind(v));
+        return;
+    }
+    static const char *const keys[] = {"vectorizer", "lowercase",   "token_pattern",  "ngram_range",
+                                       "binary",     "vocabulary",  "alternate_sign", "norm",
+                                       "idf",        "sublinear_tf"};
+    check_keys(L, v, p, keys, 10);
+    static const char *const kinds[] = {"count", "hashing", "tfidf"};
+    int kind = 0;
+    json_t *k = member(L, v, p, "vectorizer", true, "count, hashing or tfidf");
+    if (!k || !get_enum(L, k, JKEY(p, "vectorizer"), kinds, 3, &kind)) return;
+    t->hashing = kind == 1;
+    get_bool(L, v, p, "lowercase", &t->lowercase);
+    get_bool(L, v, p, "binary", &t->binary);
+    static const char *const patterns[] = {"(?u)\\b\\w\\w+\\b", "(?u)\\b\\w+\\b"};
+    int pat = 0;
+    json_t *tp = member(L, v, p, "token_pattern", true, "(?u)\\b\\w\\w+\\b");
+    if (tp) get_enum(L, tp, JKEY(p, "token_pattern"), patterns, 2, &pat);
+    t->min_token = pat == 0 ? 2 : 1;
+    json_t *ng = member(L, v, p, "ngram_range", true, "[min_n, max_n]");
+    t->ngram_min = t->ngram_max = 1;
+    if (ng) {
+        const jpath *pn = JKEY(p, "ngram_range");
+        long long lo = 0, hi = 0;
+        if (!json_is_array(ng) || json_array_size(ng) != 2)
+            fail_at(L, pn, "expected [min_n, max_n], not %s", json_kind(ng));
+        else if (get_int(L, json_array_get(ng, 0), JIDX(pn, 0), 1, 64, &lo) &&
+                 get_int(L, json_array_get(ng, 1), JIDX(pn, 1), lo, 64, &hi)) {
+            t->ngram_min = (int)lo;
+            t->ngram_max = (int)hi;
+        }
+    }
+    static const char *const norms[] = {"l1", "l2"};
+    json_t *nv = json_object_get(v, "norm");
+    if (kind == 0 && nv && !json_is_null(nv)) {
+        fail_at(L, JKEY(p, "norm"), "a count vectorizer has no norm (null)");
+    } else if (kind != 0) {
+        nv = member(L, v, p, "norm", true, "l1, l2 or null");
+        int which = 0;
+        if (nv && !json_is_null(nv) && get_enum(L, nv, JKEY(p, "norm"), norms, 2, &which))
+            t->norm = which == 0 ? SR_NORM_L1 : SR_NORM_L2;
+    }
+    if (t->hashing) {
+        get_bool(L, v, p, "alternate_sign", &t->alternate_sign);
+        static const char *const not_hashing[] = {"vocabulary", "idf", "sublinear_tf"};
+        for (int i = 0; i < 3; i++)
+            if (json_object_get(v, not_hashing[i]))
+                fail_at(L, JKEYNAME(p, not_hashing[i]), "a hashing vectorizer has no %s",
+                        not_hashing[i]);
+        return;
+    }
+    if (json_object_get(v, "alternate_sign"))
+        fail_at(L, JKEYNAME(p, "alternate_sign"), "only a hashing vectorizer has alternate_sign");
+    if (kind == 2) {
+        json_t *sl = json_object_get(v, "sublinear_tf");
+        if (sl) get_bool(L, v, p, "sublinear_tf", &t->sublinear_tf);
+        json_t *idf = json_object_get(v, "idf");
+        if (idf) {
+            t->idf = sr_xcalloc((size_t)width, sizeof(double));
+            get_numbers(L, idf, JKEY(p, "idf"), (size_t)width, t->idf);
+        }
+    } else if (json_object_get(v, "idf") || json_object_get(v, "sublinear_tf")) {
+        fail_at(L, p, "idf and sublinear_tf belong to a tfidf vectorizer");
+    }
+    json_t *voc = member(L, v, p, "vocabulary", true, "term: column");
+    if (!voc) return;
+    const jpath *pv = JKEY(p, "vocabulary");
+    if (!json_is_object(voc) || json_object_size(voc) != (size_t)width) {
+        fail_at(L, pv, "expected an object of %d terms (term: column 0 to %d), not %s", width,
+                width - 1, json_is_object(voc) ? "another number of terms" : json_kind(voc));
+        return;
+    }
+    bool *seen = sr_xcalloc((size_t)width, sizeof(bool));
+    const char *term;
+    json_t *col;
+    json_object_foreach(voc, term, col)
+    {
+        long long c = 0;
+        if (!get_int(L, col, JKEY(pv, term), 0, width - 1, &c)) continue;
+        if (seen[c]) fail_at(L, JKEY(pv, term), "column %lld is another term's too", c);
+        seen[c] = true;
+        sr_text_vocab_add(t, term, strlen(term), (int32_t)c); /* keys are distinct: JSON object */
+    }
+    free(seen);
+}
+
 /* ---- model.json ------------------------------------------------------------------------- */
 
 static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, bool has_labels)
@@ -728,17 +834,35 @@ static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, b
     if (!kind || !get_enum(L, kind, JKEY(p, "kind"), kind_names, 5, &k)) return;
     m->kind = (sr_model_kind)k;
 
-    json_t *nf = member(L, doc, p, "n_features", true, "the number of inputs");
+    json_t *text = json_object_get(doc, "text");
+    json_t *nf =
+        member(L, doc, p, "n_features", true,
+               text ? "the number of columns the vectorizer makes" : "the number of inputs");
     long long n = 0;
-    if (nf && get_int(L, nf, JKEY(p, "n_features"), 1, INT_MAX, &n) && n != m->nfeatures)
+    bool nf_ok = nf && get_int(L, nf, JKEY(p, "n_features"), 1, INT_MAX, &n);
+    if (text) {
+        if (m->kind != SR_MODEL_LINEAR_REGRESSION && m->kind != SR_MODEL_LOGISTIC_REGRESSION)
+            fail_at(L, JKEYNAME(p, "text"),
+                    "a vectorized text feeds a linear_regression or logistic_regression, not a %s",
+                    kind_names[k]);
+        else if (m->nfeatures != 1 || m->fields[0].type != SR_FIELD_STRING)
+            sr_err(L->dg, config, locate(config, JKEY(NULL, "input_schema")),
+                   "input_schema: a text model takes one STRING field (the text), not %d field%s%s",
+                   m->nfeatures, m->nfeatures == 1 ? " of type " : "s",
+                   m->nfeatures == 1 ? sr_field_type_name(m->fields[0].type) : "");
+        else if (nf_ok)
+            load_text(L, text, JKEY(p, "text"), (int)n);
+    } else if (nf_ok && n != m->nfeatures) {
         fail_at(L, JKEY(p, "n_features"),
                 "the model takes %lld inputs, but %s's input_schema has %d fields", n, config->path,
                 m->nfeatures);
-    for (int i = 0; i < m->nfeatures; i++)
+    }
+    for (int i = 0; i < m->nfeatures && !text; i++)
         if (m->fields[i].type == SR_FIELD_STRING)
             sr_err(L->dg, config,
                    locate(config, JKEY(JKEY(NULL, "input_schema"), m->fields[i].name)),
-                   "input_schema.%s: a %s takes numbers (INTEGER or DOUBLE), not STRING",
+                   "input_schema.%s: a %s takes numbers (INTEGER or DOUBLE), not STRING (a "
+                   "text model has a \"text\" vectorizer in its model file)",
                    m->fields[i].name, kind_names[k]);
     if (L->dg->nerrors > L->before) return; /* the rest is sized by n_features */
 
@@ -863,5 +987,6 @@ void sr_model_destroy(sr_model *m)
     free(m->roots);
     free(m->values);
     free(m->init);
+    sr_text_model_free(m->text);
     free(m);
 }

@@ -23,6 +23,15 @@ int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *con
                      sr_field_type_name(m->fields[i].type));
             return -1;
         }
+        if (m->fields[i].type == SR_FIELD_STRING) { /* a text model's: read by score_record */
+            if (v->type != SR_STR) {
+                snprintf(err, errlen, "%s: the model's input is a STRING, not %s", name,
+                         sr_type_name((sr_type)sr_num_norm(v).type));
+                return -1;
+            }
+            x[i] = 0;
+            continue;
+        }
         sr_value n = sr_num_norm(v);
         if (integer ? n.type != SR_INT : !sr_is_number(&n)) {
             snprintf(err, errlen, "%s: the model's input is %s, not %s", name,
@@ -33,6 +42,17 @@ int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *con
         x[i] = sr_num_double(&n);
     }
     return 0;
+}
+
+int sr_model_score_record(const sr_model *m, const sr_value *rec, const char *const *names,
+                          double *x, double *out, void *scratch, char *err, size_t errlen)
+{
+    if (sr_model_read_inputs(m, rec, names, x, err, errlen) < 0) return -1;
+    if (!m->text) return sr_model_score(m, x, out, scratch, err, errlen);
+    assert(m->nfeatures == 1 && m->fields[0].type == SR_FIELD_STRING);
+    const char *name = names ? names[0] : m->fields[0].name;
+    const sr_value *v = sr_obj_get(rec, name, strlen(name));
+    return sr_model_score_text(m, v->u.s, v->len, out, scratch, err, errlen);
 }
 
 void sr_model_write_outputs(const sr_model *m, sr_arena *a, sr_value *rec, int label,

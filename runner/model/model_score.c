@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* raw + lr * v must round the product before the sum, as numpy does: CMakeLists.txt builds this
  * folder with -ffp-contract=off (no fused multiply-add, on targets that have one). */
@@ -18,7 +19,8 @@ static size_t round8(size_t n)
 size_t sr_model_scratch_size(const sr_model *m)
 {
     size_t rows = (size_t)(m->nrows > m->per_stage ? m->nrows : m->per_stage);
-    return round8((size_t)m->nfeatures * sizeof(float)) + (rows + 1) * sizeof(double);
+    size_t text = m->text ? SR_TEXT_SCRATCH : 0;
+    return round8((size_t)m->nfeatures * sizeof(float)) + (rows + 1) * sizeof(double) + text;
 }
 
 /* scipy.special.expit */
@@ -58,10 +60,11 @@ static double decision(const sr_model *m, int r, const double *x)
     return s + m->intercept[r];
 }
 
-static int score_logistic(const sr_model *m, const double *x, double *out, double *raw)
+/* A logistic regression's probabilities and class from its rows' decision values raw[0..nrows). */
+static int logistic_from_raw(const sr_model *m, const double *raw, double *out)
 {
     if (m->nrows == 1) { /* binary */
-        double d = decision(m, 0, x);
+        double d = raw[0];
         if (m->multinomial) { /* softmax([-d, d]) */
             double two[2] = {-d, d};
             softmax(two, 2, out);
@@ -71,7 +74,6 @@ static int score_logistic(const sr_model *m, const double *x, double *out, doubl
         }
         return d > 0 ? 1 : 0;
     }
-    for (int r = 0; r < m->nrows; r++) raw[r] = decision(m, r, x);
     if (m->multinomial) {
         softmax(raw, m->nrows, out);
     } else { /* _predict_proba_lr: expit of each score, normalised to sum 1 */
@@ -83,6 +85,12 @@ static int score_logistic(const sr_model *m, const double *x, double *out, doubl
         for (int r = 0; r < m->nrows; r++) out[r] /= sum;
     }
     return argmax(raw, m->nrows);
+}
+
+static int score_logistic(const sr_model *m, const double *x, double *out, double *raw)
+{
+    for (int r = 0; r < m->nrows; r++) raw[r] = decision(m, r, x);
+    return logistic_from_raw(m, raw, out);
 }
 
 /* ---- trees ------------------------------------------------------------------------------ */
@@ -182,6 +190,45 @@ int sr_model_score(const sr_model *m, const double *x, double *out, void *scratc
     for (int k = 0; k < m->noutputs; k++)
         if (!isfinite(out[k])) { /* JSON has no infinity */
             snprintf(err, errlen, "the score is not a finite number (inputs too large)");
+            return -1;
+        }
+    return label;
+}
+
+/* ---- text ------------------------------------------------------------------------------- */
+
+int sr_model_score_text(const sr_model *m, const char *s, size_t len, double *out, void *scratch,
+                        char *err, size_t errlen)
+{
+    assert(m && m->text && out && scratch);
+    double *raw = (double *)((char *)scratch + round8((size_t)m->nfeatures * sizeof(float)));
+    void *tscratch = raw + m->nrows + 1;
+    void *heap;
+    sr_text_entry *row;
+    size_t n;
+    if (sr_text_vectorize(m->text, s, len, tscratch, &heap, &row, &n) < 0) {
+        snprintf(err, errlen, "out of memory vectorizing a text of %zu bytes", len);
+        return -1;
+    }
+    /* the sparse row times coef.T, entries in column order (as scipy's csr product), + intercept */
+    size_t w = (size_t)m->text->width;
+    for (int r = 0; r < m->nrows; r++) {
+        const double *c = m->coef + (size_t)r * w;
+        double d = 0;
+        for (size_t i = 0; i < n; i++) d += row[i].v * c[row[i].col];
+        raw[r] = d + m->intercept[r];
+    }
+    free(heap);
+    int label;
+    if (m->kind == SR_MODEL_LOGISTIC_REGRESSION) {
+        label = logistic_from_raw(m, raw, out);
+    } else {
+        out[0] = raw[0];
+        label = 0;
+    }
+    for (int k = 0; k < m->noutputs; k++)
+        if (!isfinite(out[k])) {
+            snprintf(err, errlen, "the score is not a finite number");
             return -1;
         }
     return label;

@@ -1,6 +1,7 @@
 /* model_bench.c — ns per score: logistic regression over 5 features, a random forest of 100 full
- * trees of depth 8 and gradient boosting of 100 such stages, written as packages into a scratch
- * directory, loaded and scored over random inputs; CPU time per score. Not a test:
+ * trees of depth 8 and gradient boosting of 100 such stages, text classifiers (TF-IDF over a
+ * vocabulary of unigrams and bigrams, and hashed counts) on 20-word texts, written as packages into
+ * a scratch directory, loaded and scored over random inputs; CPU time per score. Not a test:
  *   build/model_bench [records] */
 #include "model/model.h"
 
@@ -48,7 +49,8 @@ static void write_tree(FILE *f, int depth, int nf, int width)
     fputs("]", f);
 }
 
-static void write_trees(const char *dir, const char *kind, int ntrees, int depth, int nf)
+/* dir/model.json, opened for writing (exits when it cannot be). */
+static FILE *open_model_file(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/model.json", dir);
@@ -57,6 +59,12 @@ static void write_trees(const char *dir, const char *kind, int ntrees, int depth
         perror(path);
         exit(2);
     }
+    return f;
+}
+
+static void write_trees(const char *dir, const char *kind, int ntrees, int depth, int nf)
+{
+    FILE *f = open_model_file(dir);
     bool boost = strcmp(kind, "gradient_boosting") == 0;
     fprintf(f,
             "{\"format\":\"streamrun-model\",\"version\":1,\"kind\":\"%s\",\"task\":"
@@ -72,7 +80,8 @@ static void write_trees(const char *dir, const char *kind, int ntrees, int depth
     fclose(f);
 }
 
-static void bench(const char *what, const char *dir, long records)
+/* The package in dir; exits with its diagnostics when it does not load. */
+static sr_model *load_or_exit(const char *dir)
 {
     sr_diag dg;
     sr_diag_init(&dg);
@@ -82,6 +91,12 @@ static void bench(const char *what, const char *dir, long records)
         exit(1);
     }
     sr_diag_free(&dg);
+    return m;
+}
+
+static void bench(const char *what, const char *dir, long records)
+{
+    sr_model *m = load_or_exit(dir);
     enum { NX = 1024 };
     double *xs = malloc(sizeof(double) * NX * (size_t)m->nfeatures);
     for (size_t i = 0; i < (size_t)NX * (size_t)m->nfeatures; i++)
@@ -98,6 +113,95 @@ static void bench(const char *what, const char *dir, long records)
     printf("%-48s %10.1f ns/score  (%ld records, checksum %ld)\n", what, ns, records, sum);
     free(scratch);
     free(xs);
+    sr_model_destroy(m);
+}
+
+/* 20-word texts over a few hundred words, some capitalised, some accented, some not in the
+ * vocabulary. */
+enum { NTEXT = 256, NWORDS = 400 };
+static char texts[NTEXT][512];
+
+static void word(char *out, size_t n, int i)
+{
+    static const char *const stems[] = {"match", "rain", "caf\u00e9", "server", "Stra\u00dfe",
+                                        "goal",  "snow", "pasta",     "bug",    "\u03a3\u03b1"};
+    snprintf(out, n, "%s%d", stems[i % 10], i / 10);
+}
+
+static void write_text_model(const char *dir, bool hashing)
+{
+    FILE *f = open_model_file(dir);
+    int width = hashing ? 1 << 16 : 2 * NWORDS;
+    fprintf(f,
+            "{\"format\":\"streamrun-model\",\"version\":1,\"kind\":\"logistic_regression\","
+            "\"n_features\":%d,\"multi_class\":\"multinomial\",\"text\":{\"vectorizer\":\"%s\","
+            "\"lowercase\":true,\"token_pattern\":\"(?u)\\\\b\\\\w\\\\w+\\\\b\","
+            "\"ngram_range\":[1,2],\"binary\":false,\"norm\":\"l2\",",
+            width, hashing ? "hashing" : "tfidf");
+    if (hashing) {
+        fputs("\"alternate_sign\":true},", f);
+    } else {
+        /* unigrams 0..NWORDS-1, then NWORDS bigrams of consecutive words */
+        fputs("\"sublinear_tf\":true,\"vocabulary\":{", f);
+        for (int i = 0; i < NWORDS; i++) {
+            char w[64], v[64];
+            word(w, sizeof(w), i);
+            word(v, sizeof(v), (i + 1) % NWORDS);
+            for (char *c = w; *c; c++) *c = *c == 'S' ? 's' : *c;
+            for (char *c = v; *c; c++) *c = *c == 'S' ? 's' : *c;
+            fprintf(f, "%s\"%s\":%d,\"%s %s\":%d", i ? "," : "", w, i, w, v, NWORDS + i);
+        }
+        fputs("},\"idf\":[", f);
+        for (int i = 0; i < width; i++)
+            fprintf(f, "%s%.4f", i ? "," : "", 1 + (double)rand() / RAND_MAX);
+        fputs("]},", f);
+    }
+    fputs("\"coef\":[", f);
+    for (int r = 0; r < 4; r++) {
+        fputs(r ? ",[" : "[", f);
+        for (int i = 0; i < width; i++)
+            fprintf(f, "%s%.3f", i ? "," : "", (double)rand() / RAND_MAX - 0.5);
+        fputs("]", f);
+    }
+    fputs("],\"intercept\":[0.1,-0.2,0.3,0]}\n", f);
+    fclose(f);
+}
+
+static void bench_text(const char *what, const char *dir, long records)
+{
+    sr_model *m = load_or_exit(dir);
+    for (int t = 0; t < NTEXT; t++) {
+        size_t at = 0;
+        for (int w = 0; w < 20; w++) {
+            char one[64];
+            word(one, sizeof(one),
+                 rand() % (NWORDS + 40)); /* some words are not in the vocabulary */
+            /* the stems' JSON escapes as UTF-8: the words are written for the package file */
+            const char *from[] = {"\\u00e9", "\\u00df", "\\u03a3", "\\u03b1"};
+            const char *to[] = {"\u00e9", "\u00df", "\u03a3", "\u03b1"};
+            for (int k = 0; k < 4; k++) {
+                char *p = strstr(one, from[k]);
+                if (p) {
+                    size_t tl = strlen(to[k]);
+                    memmove(p + tl, p + 6, strlen(p + 6) + 1);
+                    memcpy(p, to[k], tl);
+                }
+            }
+            at += (size_t)snprintf(texts[t] + at, sizeof(texts[t]) - at, "%s%s", w ? " " : "", one);
+        }
+    }
+    double out[16];
+    void *scratch = malloc(sr_model_scratch_size(m));
+    char err[256];
+    long sum = 0;
+    double t0 = now_ns();
+    for (long r = 0; r < records; r++) {
+        const char *t = texts[r % NTEXT];
+        sum += sr_model_score_text(m, t, strlen(t), out, scratch, err, sizeof(err));
+    }
+    double ns = (now_ns() - t0) / (double)records;
+    printf("%-48s %10.1f ns/score  (%ld records, checksum %ld)\n", what, ns, records, sum);
+    free(scratch);
     sr_model_destroy(m);
 }
 
@@ -122,6 +226,13 @@ int main(int argc, char **argv)
     bench("random forest, 100 trees of depth 8, 5 features", dir, records / 10);
     write_trees(dir, "gradient_boosting", 100, 8, 5);
     bench("gradient boosting, 100 stages of depth 8", dir, records / 10);
+    write_file(
+        dir, "config.json",
+        "{\"input_schema\":{\"text\":\"STRING\"},\"output_labels\":[\"a\",\"b\",\"c\",\"d\"]}");
+    write_text_model(dir, false);
+    bench_text("text: tfidf 1-2-grams, 800 terms, 4 classes, 20 words", dir, records / 10);
+    write_text_model(dir, true);
+    bench_text("text: hashing 2^16, 1-2-grams, 4 classes, 20 words", dir, records / 10);
     char path[4096];
     snprintf(path, sizeof(path), "%s/model.json", dir);
     unlink(path);

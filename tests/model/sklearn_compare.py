@@ -20,16 +20,26 @@ import warnings
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXPORT = os.path.join(ROOT, "tools", "sklearn_export.py")
 
-try:
-    import numpy as np
-    import sklearn
-    from sklearn import datasets, ensemble, linear_model, pipeline, preprocessing, tree
-except ImportError as e:
-    if os.environ.get("STREAMRUN_REQUIRE_SKLEARN") or os.environ.get("CI"):
-        print("scikit-learn is required here (CI): %s" % e)
-        sys.exit(1)
-    print("SKIP: scikit-learn is not installed (%s); apt-get install python3-sklearn" % e)
-    sys.exit(77)
+
+
+def require_sklearn():
+    """Exits 77 (skipped) when scikit-learn is missing, unless STREAMRUN_REQUIRE_SKLEARN or CI is
+    set (then exits 1)."""
+    try:
+        import numpy  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as e:
+        if os.environ.get("STREAMRUN_REQUIRE_SKLEARN") or os.environ.get("CI"):
+            print("scikit-learn is required here (CI): %s" % e)
+            sys.exit(1)
+        print("SKIP: scikit-learn is not installed (%s); apt-get install python3-sklearn" % e)
+        sys.exit(77)
+
+
+require_sklearn()
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn import datasets, ensemble, linear_model, pipeline, preprocessing, tree  # noqa: E402
 
 warnings.filterwarnings("ignore")
 TOL = 1e-9
