@@ -767,7 +767,9 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
     } else if (kind != 0) {
         nv = member(L, v, p, "norm", true, "l1, l2 or null");
         int which = 0;
-        if (nv && !json_is_null(nv) && get_enum(L, nv, JKEY(p, "norm"), norms, 2, &which))
+        if (nv && !json_is_null(nv) && !json_is_string(nv))
+            fail_at(L, JKEY(p, "norm"), "expected l1, l2 or null, not %s", json_kind(nv));
+        else if (nv && !json_is_null(nv) && get_enum(L, nv, JKEY(p, "norm"), norms, 2, &which))
             t->norm = which == 0 ? SR_NORM_L1 : SR_NORM_L2;
     }
     if (t->hashing) {

@@ -5,7 +5,8 @@ underscores, Arabic, CJK, empty and blank texts) with each vectorizer scikit-lea
 tools/sklearn_export.py and scored by `streamrun score`, compared with scikit-learn's predict and
 predict_proba (or a regressor's predict): the same labels, probabilities and values within 1e-9.
 Scored: the corpus and mutations of it (case changes, random code points from every plane,
-combining marks, sigmas, separators). Vectorizers it cannot export exactly must be refused by name.
+combining marks, sigmas, separators), and long texts made of the whole corpus. Vectorizers it
+cannot export exactly must be refused by name.
 
     python3 tests/model/text_compare.py build/streamrun WORKDIR
 
@@ -125,7 +126,8 @@ def main():
         "sport": ["sport" if r["label"] == "sport" else "other" for r in corpus],
         "number": [float(classes.index(r["label"])) + 0.25 * len(r["text"]) % 3 for r in corpus],
     }
-    texts = X + mutations(X, 400)
+    # and long texts, past what scoring holds in its scratch memory (it allocates for those)
+    texts = X + mutations(X, 400) + [" ".join(X[i:] + X[:i]) for i in (0, 50, 100)]
     checked = 0
     for name, model, target in models():
         model.fit(X, targets[target])
