@@ -79,10 +79,9 @@ void kr_produce_outputs(dep_run *dr, sr_task *t)
                 continue;
             }
             if (hdrs) rd_kafka_headers_destroy(hdrs);
-            if (dr->eos && err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
-                (err != RD_KAFKA_RESP_ERR__FATAL || kr_producer_fenced(dr))) {
-                /* the transaction is in an abortable state, or the producer fenced: the commit
-                 * aborts and rewinds, or renews the producer (txn_recover) */
+            if (dr->eos && err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                /* the transaction is in an abortable state, or the producer in a fatal one: the
+                 * commit aborts and rewinds, or renews the producer (txn_recover) */
                 __atomic_store_n(&dr->txn_broken, 1, __ATOMIC_RELEASE);
                 break;
             }

@@ -179,8 +179,6 @@ int kr_new_producer(dep_run *dr, char *err, size_t errsize);
 /* Takes this member's transactional.id (dr->txn_id) and the host lock that keeps it unique.
  * Returns 0, or -1 with err. @locality the consumer thread, before the clients; @locks none */
 int kr_claim_txn_id(dep_run *dr, char *err, size_t errsize);
-/* Whether the producer's fatal error is a fence. @locality any; @locks none */
-bool kr_producer_fenced(dep_run *dr);
 /* Opens the next transaction (dr->txn_open). @locality the consumer thread, workers idle */
 void kr_txn_begin(dep_run *dr);
 /* Sets the tasks' counts back to the last commit's (restore) or marks them committed.

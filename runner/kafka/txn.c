@@ -21,10 +21,11 @@
  * from a member of the current generation: a member whose partitions moved on (a zombie) cannot
  * commit. A transaction that fails is aborted — its records are never seen by read_committed
  * readers — and the tasks rewind to the last committed offsets and process those records again.
- * A fenced producer (its epoch no longer the transactional.id's: a coordinator failover, or another
- * producer with the id) is replaced and the tasks go back to the committed offsets (txn_recover);
- * another fatal error stops the run. All of it runs on the consumer thread, with the workers idle
- * (kr_quiesce). */
+ * A producer that cannot go on — fenced (its epoch no longer the transactional.id's: a coordinator
+ * failover, or another producer with the id), in another fatal state, or unable to abort — is
+ * replaced and the tasks go back to the committed offsets (txn_recover); a replacement that cannot
+ * start stops the run. All of it runs on the consumer thread, with the workers idle (kr_quiesce).
+ */
 
 /* Picks this member's transactional.id, "<group>-<host>-<n>", n the lowest number that no other
  * `up` on this host holds for the group: a lock file in the run-time directory, which the kernel
@@ -150,7 +151,7 @@ static void rewind_tasks(dep_run *dr)
 /* Whether the producer's fatal error is a fence: its epoch is no longer its transactional.id's
  * latest — another producer initialised the id, or the transaction coordinator (a broker that
  * died, or moved the coordination to another) aborted the open transaction and bumped the epoch. */
-bool kr_producer_fenced(dep_run *dr)
+static bool producer_fenced(dep_run *dr)
 {
     rd_kafka_resp_err_t e = rd_kafka_fatal_error(dr->producer, NULL, 0);
     return e == RD_KAFKA_RESP_ERR__FENCED || e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
@@ -204,37 +205,37 @@ static void rewind_committed(dep_run *dr, bool rewind)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* A fenced producer can do nothing more. As Kafka Streams does (it takes a fence for partitions
- * migrated), the transaction is given up — the coordinator aborts it, and none of its records is
- * seen by read_committed readers —, a new producer takes the same transactional.id, and the tasks
- * go back to the group's committed offsets (rewind_committed) to process the records again. Unless
- * the run is stopping; and TXN_FAILURES fences or failures in a row stop it (two live members
- * with one transactional.id would fence each other for ever; kr_claim_txn_id keeps that from
- * happening on one host). Returns -1.
+/* A producer that cannot go on — fenced, in a fatal state, or unable to abort its transaction
+ * (seen while a transaction coordinator moves: INVALID_TXN_STATE) — is replaced. As Kafka Streams
+ * does on a fence (it takes it for partitions migrated), the transaction is given up — the
+ * coordinator aborts it, and none of its records is seen by read_committed readers —, a new
+ * producer takes the same transactional.id, and the tasks go back to the group's committed offsets
+ * (rewind_committed) to process the records again. Unless the run is stopping; and TXN_FAILURES
+ * fences or failures in a row stop it (two live members with one transactional.id would fence each
+ * other for ever; kr_claim_txn_id keeps that from happening on one host). Returns -1.
  * @locality the deployment's consumer thread, with the workers idle (kr_quiesce) */
 static int txn_recover(dep_run *dr, bool rewind, const char *why)
 {
+    const char *what = producer_fenced(dr) ? "the producer was fenced" : "the producer failed";
     dr->txn_open = false;
     if (kr_stopping(dr->r)) {
         kr_task_stats_mark(dr, true);
         fprintf(stderr,
-                "streamrun: %s: the producer was fenced (%s); stopping: what was processed since "
-                "the last commit is processed again by the partitions' next owner\n",
-                dr->dep->name, why);
+                "streamrun: %s: %s (%s); stopping: what was processed since the last commit is "
+                "processed again by the partitions' next owner\n",
+                dr->dep->name, what, why);
         return -1;
     }
     if (++dr->txn_failures >= TXN_FAILURES) {
         kr_task_stats_mark(dr, true);
-        kr_fatal(dr->r,
-                 "%s: %d transactions in a row failed, the last: the producer was fenced (%s)",
-                 dr->dep->name, dr->txn_failures, why);
+        kr_fatal(dr->r, "%s: %d transactions in a row failed, the last: %s (%s)", dr->dep->name,
+                 dr->txn_failures, what, why);
         return -1;
     }
     fprintf(stderr,
-            "streamrun: %s: the producer was fenced (%s); its transaction is given up, a new "
-            "producer takes transactional.id %s, and the inputs go back to the group's committed "
-            "offsets\n",
-            dr->dep->name, why, dr->txn_id);
+            "streamrun: %s: %s (%s); its transaction is given up, a new producer takes "
+            "transactional.id %s, and the inputs go back to the group's committed offsets\n",
+            dr->dep->name, what, why, dr->txn_id);
     /* what the old producer still holds belongs to the given-up transaction */
     rd_kafka_purge(dr->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
                                      RD_KAFKA_PURGE_F_NON_BLOCKING);
@@ -252,7 +253,7 @@ static int txn_recover(dep_run *dr, bool rewind, const char *why)
     char err[512];
     if (kr_new_producer(dr, err, sizeof(err)) != 0) {
         kr_task_stats_mark(dr, true);
-        kr_fatal(dr->r, "%s: after a fence: %s", dr->dep->name, err);
+        kr_fatal(dr->r, "%s: after %s: %s", dr->dep->name, what, err);
         return -1;
     }
     rewind_committed(dr, rewind);
@@ -272,15 +273,12 @@ int kr_txn_abort(dep_run *dr, bool rewind, const char *why)
     kr_task_stats_mark(dr, true); /* aborted or not, nothing of it is committed */
     rd_kafka_error_t *e;
     TXN_RETRY(dr, e, rd_kafka_abort_transaction(dr->producer, TXN_TIMEOUT_MS));
-    if (e && kr_producer_fenced(dr)) {
-        rd_kafka_error_destroy(e);
-        return txn_recover(dr, rewind, why);
-    }
     if (e) {
-        kr_fatal(dr->r, "%s: cannot abort the transaction: %s", dr->dep->name,
-                 rd_kafka_error_string(e));
+        /* the producer cannot end the transaction: a new one's start will */
+        char w[1024];
+        snprintf(w, sizeof(w), "%s; then the abort failed: %s", why, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
-        return -1;
+        return txn_recover(dr, rewind, w);
     }
     dr->txn_open = false;
     pthread_mutex_lock(&dr->lock);
@@ -339,15 +337,7 @@ int kr_txn_commit(dep_run *dr, bool rewind)
     snprintf(why, sizeof(why), "%s failed: %s", step, rd_kafka_error_string(e));
     bool is_fatal = rd_kafka_error_is_fatal(e);
     rd_kafka_error_destroy(e);
-    if (is_fatal && kr_producer_fenced(dr)) return txn_recover(dr, rewind, why);
-    if (is_fatal) {
-        kr_task_stats_mark(dr, true);
-        kr_fatal(dr->r,
-                 "%s: %s; the producer cannot go on, so this member stops; what it processed "
-                 "since its last commit is processed again by the partitions' next owner",
-                 dr->dep->name, why);
-        return -1;
-    }
+    if (is_fatal) return txn_recover(dr, rewind, why);
     return kr_txn_abort(dr, rewind, why);
 }
 
