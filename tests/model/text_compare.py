@@ -128,6 +128,8 @@ def main():
     }
     # and long texts, past what scoring holds in its scratch memory (it allocates for those)
     texts = X + mutations(X, 400) + [" ".join(X[i:] + X[:i]) for i in (0, 50, 100)]
+    # a term whose murmurhash3_32 is -2**31 (|h| overflows 32 bits): column 2**31 mod n_features
+    texts += ["aaycr\u52f4", "goal aaycr\u52f4 rain"]
     checked = 0
     for name, model, target in models():
         model.fit(X, targets[target])
