@@ -53,8 +53,26 @@ static void aggregate_open(sr_task *t, const sr_op *op, void *state)
 {
     const struct aggregate *a = op->conf;
     struct aggregate_state *st = state;
-    st->store = sr_state_store_open(op, a->store_name);
-    (void)t;
+    st->store = sr_state_store_open(t, op, a->store_name);
+}
+
+/* The arrival counter, under a key no record key takes (sr_key_put's tags are 0 and 1). */
+static const char meta_key[] = {2};
+
+static int aggregate_checkpoint(sr_task *t, const sr_op *op, void *state)
+{
+    struct aggregate_state *st = state;
+    return sr_state_meta_put(t, op, st->store, meta_key, sizeof(meta_key), st->seq, 0);
+}
+
+/* After a restore the arrival counter goes on from where it was, so that first() and last()
+ * still order the records of one event time by arrival. */
+static void aggregate_restored(sr_task *t, const sr_op *op, void *state)
+{
+    struct aggregate_state *st = state;
+    int64_t unused;
+    sr_state_meta_get(st->store, meta_key, sizeof(meta_key), &st->seq, &unused);
+    (void)t, (void)op;
 }
 
 static void aggregate_close(sr_task *t, const sr_op *op, void *state)
@@ -117,6 +135,8 @@ const sr_operator_type sr_op_aggregate = {
     .open = aggregate_open,
     .process = aggregate_process,
     .close = aggregate_close,
+    .checkpoint = aggregate_checkpoint,
+    .restored = aggregate_restored,
     .destroy = aggregate_destroy,
     .store_name = aggregate_store_name,
 };

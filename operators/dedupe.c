@@ -62,9 +62,26 @@ static void dedupe_open(sr_task *t, const sr_op *op, void *state)
 {
     const struct dedupe *d = op->conf;
     struct dedupe_state *st = state;
-    st->store = sr_state_store_open(op, d->store_name);
+    st->store = sr_state_store_open(t, op, d->store_name);
     st->stream = -1;
-    (void)t;
+}
+
+/* Stream time, under the empty key (no JSON text is empty). */
+static int dedupe_checkpoint(sr_task *t, const sr_op *op, void *state)
+{
+    struct dedupe_state *st = state;
+    return sr_state_meta_put(t, op, st->store, "", 0, st->stream, 0);
+}
+
+/* After a restore stream time goes on from where it was (what is late stays late); the next
+ * record sweeps. */
+static void dedupe_restored(sr_task *t, const sr_op *op, void *state)
+{
+    struct dedupe_state *st = state;
+    int64_t unused;
+    sr_state_meta_get(st->store, "", 0, &st->stream, &unused);
+    st->next_sweep = 0;
+    (void)t, (void)op;
 }
 
 static void dedupe_close(sr_task *t, const sr_op *op, void *state)
@@ -92,7 +109,7 @@ static int sweep_one(void *ud, const void *key, size_t klen, const void *val, si
 {
     struct sweep *s = ud;
     (void)vlen;
-    if (get_time(val) >= s->before) return 0;
+    if (klen == 0 || get_time(val) >= s->before) return 0; /* the empty key: stream time */
     return sr_store_delete(s->st->store, key, klen, s->err, sizeof(s->err)) < 0;
 }
 
@@ -157,6 +174,8 @@ const sr_operator_type sr_op_dedupe = {
     .open = dedupe_open,
     .process = dedupe_process,
     .close = dedupe_close,
+    .checkpoint = dedupe_checkpoint,
+    .restored = dedupe_restored,
     .destroy = dedupe_destroy,
     .store_name = dedupe_store_name,
 };

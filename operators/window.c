@@ -222,10 +222,9 @@ static void window_open(sr_task *t, const sr_op *op, void *state)
 {
     const struct window *w = op->conf;
     struct window_state *st = state;
-    st->store = sr_state_store_open(op, w->store_name);
+    st->store = sr_state_store_open(t, op, w->store_name);
     st->stream = -1;
     st->min_close = INT64_MAX;
-    (void)t;
 }
 
 static void window_close(sr_task *t, const sr_op *op, void *state)
@@ -554,7 +553,7 @@ static int close_one(void *ud, const void *key, size_t klen, const void *val, si
     struct closing *c = ud;
     const struct window *w = c->op->conf;
     const char *k = key;
-    if (k[0] == 'n' || k[0] == 's') return 0;
+    if (k[0] == 'n' || k[0] == 's' || k[0] == 'm') return 0;
     assert((k[0] == 'w' || k[0] == 'c') && klen >= 18);
     sr_window win = {get_be64(k + 1), get_be64(k + 9)};
     int64_t close = k[0] == 'w' ? close_time(w, win) : INT64_MAX;
@@ -652,6 +651,40 @@ static int window_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
     return close_windows(t, op, tm->kind == SR_TIMER_WALL);
 }
 
+/* ---- checkpoint and restore ------------------------------------------------------------------ */
+
+/* Stream time and the arrival counter, under the key "m" (window keys are longer). */
+static int window_checkpoint(sr_task *t, const sr_op *op, void *state)
+{
+    struct window_state *st = state;
+    return sr_state_meta_put(t, op, st->store, "m", 1, st->stream, st->seq);
+}
+
+static int note_close(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    const sr_op *op = ((void **)ud)[0];
+    struct window_state *st = ((void **)ud)[1];
+    const char *k = key;
+    (void)val, (void)vlen;
+    if (k[0] != 'w' || klen < 17) return 0;
+    int64_t close = close_time(op->conf, (sr_window){get_be64(k + 1), get_be64(k + 9)});
+    if (close < st->min_close) st->min_close = close;
+    return 0;
+}
+
+/* After a restore: stream time and the arrival counter from the checkpoint, the earliest close
+ * among the restored windows, the close timer when one is due, and the idle timer anew. */
+static void window_restored(sr_task *t, const sr_op *op, void *state)
+{
+    struct window_state *st = state;
+    sr_state_meta_get(st->store, "m", 1, &st->stream, &st->seq);
+    st->min_close = INT64_MAX;
+    void *ud[2] = {(void *)op, st};
+    sr_store_foreach(st->store, note_close, ud);
+    if (st->stream >= 0) arm(t, op, st);
+    touch_idle(t, op);
+}
+
 /* End of `run`'s or `test`'s input: with flush, the windows still open are written. */
 static int window_on_end(sr_task *t, const sr_op *op)
 {
@@ -680,6 +713,8 @@ const sr_operator_type sr_op_window = {
     .process = window_process,
     .on_timer = window_on_timer,
     .on_end = window_on_end,
+    .checkpoint = window_checkpoint,
+    .restored = window_restored,
     .close = window_close,
     .destroy = window_destroy,
     .store_name = window_store_name,

@@ -39,6 +39,7 @@ void sr_task_destroy(sr_task *t)
         free(t->state[i]);
     }
     free(t->state);
+    free(t->stores);                   /* the stores themselves were the steps' (closed above) */
     free(t->timers[SR_TIMER_EVENT].v); /* pending timers die with the task */
     free(t->timers[SR_TIMER_WALL].v);
     sr_buf_free(&t->hook_rec);
@@ -59,6 +60,33 @@ void *sr_op_state(sr_task *t, const sr_op *op)
     assert(op->slot == op - t->dep->ops && op->slot < t->nstate);
     assert(!op->type->state_size == !t->state[op->slot]);
     return t->state[op->slot];
+}
+
+void sr_task_add_store(sr_task *t, const sr_op *op, sr_store *st)
+{
+    assert(op >= t->dep->ops && op < t->dep->ops + t->dep->nops && st);
+    if (t->nstores == t->capstores) {
+        t->capstores = t->capstores ? t->capstores * 2 : 4;
+        t->stores = sr_xrealloc(t->stores, sizeof(*t->stores) * (size_t)t->capstores);
+    }
+    t->stores[t->nstores++] = (sr_task_store){op, st};
+}
+
+int sr_task_checkpoint(sr_task *t)
+{
+    for (int i = 0; i < t->nstate; i++) {
+        const sr_op *op = &t->dep->ops[i];
+        if (op->type->checkpoint && op->type->checkpoint(t, op, t->state[i]) != 0) return -1;
+    }
+    return 0;
+}
+
+void sr_task_restored(sr_task *t)
+{
+    for (int i = 0; i < t->nstate; i++) {
+        const sr_op *op = &t->dep->ops[i];
+        if (op->type->restored) op->type->restored(t, op, t->state[i]);
+    }
 }
 
 int32_t sr_task_partition(const sr_task *t)

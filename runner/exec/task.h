@@ -100,7 +100,16 @@ struct sr_task {
     sr_buf hook_rec;       /* the record it emitted, as JSON, until it has gone through */
     uint64_t dead_staged;  /* dead letters staged so far (to tell them from outputs) */
     bool ended;            /* sr_task_end was called */
+    /* the state stores the steps registered (sr_task_add_store), in the order they did */
+    struct sr_task_store *stores;
+    int nstores, capstores;
 };
+
+/* One state store of a task: the step it belongs to, and the store (owned by that step). */
+typedef struct sr_task_store {
+    const sr_op *op;
+    struct sr_store *store;
+} sr_task_store;
 
 /* Makes t the task of dep for partition and opens every step of dep's chain in order (their
  * state, open()). @locality the thread that will own t (or before t is handed to it). */
@@ -147,6 +156,16 @@ int64_t sr_task_next_tick(const sr_task *t);
  * timers do not fire. Call once per task, before its final outputs are taken and before
  * sr_task_destroy. @locality the thread that owns t. */
 void sr_task_end(sr_task *t);
+
+/* Before a commit drains t's stores (their dirty sets go to the changelogs): every step writes
+ * into its store what it keeps beside it (its checkpoint hook), in chain order. Returns 0, or -1
+ * with the reason in t->err (a step's store refused the write: the memory budget).
+ * @locality the thread that owns t. */
+int sr_task_checkpoint(sr_task *t);
+/* After the runner restored every store of a freshly opened t (sr_store_restore of each
+ * changelog record), before any input: every step rebuilds what it keeps beside its store (its
+ * restored hook), in chain order. @locality the thread that owns t. */
+void sr_task_restored(sr_task *t);
 
 /* After the runner has taken the staged outputs: drops them and resets the
  * batch arena. */

@@ -13,6 +13,7 @@ typedef struct sr_op sr_op;
 typedef struct sr_check sr_check;
 typedef struct sr_expr sr_expr;
 typedef struct sr_topic sr_topic;
+typedef struct sr_store sr_store;
 
 /* ---- parameters -------------------------------------------------------------
  * Each operator declares its parameters in one table. The same table parses
@@ -160,6 +161,17 @@ typedef struct sr_operator_type {
      * is the task's). Pending timers are dropped with the task; emits nothing. @locality the
      * thread that owns the task (sr_task_destroy); @locks none. */
     void (*close)(sr_task *t, const sr_op *op, void *state);
+    /* Before the runner drains the task's stores for a commit (sr_task_checkpoint): writes into
+     * op's store what the step keeps beside it and needs after a restore (its stream time, its
+     * arrival counter), so that the changelog carries it. Returns 0, or -1 with sr_task_fail()
+     * (the store refused the write: the memory budget). NULL: nothing beside the store.
+     * @locality the thread that owns the task; @locks none. */
+    int (*checkpoint)(sr_task *t, const sr_op *op, void *state);
+    /* After the runner has restored op's stores from their changelogs, before any input or
+     * timer (sr_task_restored): rebuilds from the store what the step keeps beside it (stream
+     * time, counters, the timers it needs). NULL: the store is all the step's state.
+     * @locality the thread that owns the task; @locks none. */
+    void (*restored)(sr_task *t, const sr_op *op, void *state);
     /* Sinks: whether this operator writes topic t (for cycle checks and plans). */
     bool (*writes)(const sr_op *op, const sr_topic *t);
     /* Frees what the configuration owns beyond the parameters (conf is op->conf), after
@@ -235,6 +247,11 @@ sr_arena *sr_task_arena(sr_task *t);
 /* op's per-task state in t: the state_size bytes open() initialised, or NULL when op has no
  * state. op must be a step of t's deployment (asserted). */
 void *sr_op_state(sr_task *t, const sr_op *op);
+
+/* Registers st, a state store op's open() made, as one of t's stores: the runner finds a task's
+ * stores there to write their changelogs, restore them and report their memory. t does not own
+ * st (op's close destroys it, after which the runner no longer reads the list). */
+void sr_task_add_store(sr_task *t, const sr_op *op, sr_store *st);
 
 /* The input partition t runs for (tasks of file sources: 0). */
 int32_t sr_task_partition(const sr_task *t);
