@@ -1,14 +1,16 @@
-/* window.c — windowed aggregates per record key: tumbling, hopping and count windows (the
- * arithmetic is runner/state/window.h's, the aggregates runner/state/agg.h's). */
+/* window.c — windowed aggregates per record key: tumbling, hopping, session and count windows
+ * (the arithmetic is runner/state/window.h's, the aggregates runner/state/agg.h's); sliding
+ * windows are window_sliding.c's. */
 #include "stateful.h"
 #include "state/window.h"
+#include "window_sliding.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { W_TUMBLING, W_HOPPING, W_SESSION, W_COUNT }; /* the order of the type choices */
+enum { W_TUMBLING, W_HOPPING, W_SESSION, W_COUNT, W_SLIDING }; /* the order of the type choices */
 enum { EMIT_FINAL, EMIT_UPDATE };
 
 #define MAX_WINDOWS_PER_RECORD 10000 /* size / step: validate refuses more */
@@ -48,8 +50,9 @@ static const sr_param window_params[] = {
     {SR_P_ENUM, "type", NULL, offsetof(struct window, type),
      "tumbling: [s, s + size) one after the other; hopping: of size, starting every step; "
      "session: records less than gap apart, per key; count: of size records, starting every step "
-     "records, per key",
-     SR_PF_REQUIRED, "tumbling|hopping|session|count"},
+     "records, per key; sliding: one per record, over the size before it (both ends included), per "
+     "key",
+     SR_PF_REQUIRED, "tumbling|hopping|session|count|sliding"},
     {SR_P_DURATION, "size", NULL, offsetof(struct window, size),
      "length of a window (count: a number of records)"},
     {SR_P_DURATION, "step", NULL, offsetof(struct window, step),
@@ -92,7 +95,7 @@ static bool given(const sr_op *op, const char *key)
 static int window_check(sr_op *op, void *conf, sr_check *ck)
 {
     struct window *w = conf;
-    static const char *const names[] = {"tumbling", "hopping", "session", "count"};
+    static const char *const names[] = {"tumbling", "hopping", "session", "count", "sliding"};
     const char *tn = names[w->type];
     int rc = 0;
     if (w->type == W_SESSION) {
@@ -132,6 +135,13 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
         sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
                "%s: a tumbling window has no 'step' (it is its size); for windows that overlap "
                "use type: hopping",
+               op->label);
+        rc = -1;
+    }
+    if (w->type == W_SLIDING && given(op, "step")) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
+               "%s: a sliding window has no 'step': there is one window per record, over the "
+               "'size' before it; for windows that start at fixed times use type: hopping",
                op->label);
         rc = -1;
     }
@@ -474,6 +484,12 @@ static int process_session(sr_task *t, const sr_op *op, struct window_state *st,
     return 0;
 }
 
+static sr_sliding sliding_of(const struct window *w)
+{
+    return (sr_sliding){
+        .size = w->size, .grace = w->grace, .update = w->emit == EMIT_UPDATE, .aggs = &w->aggs};
+}
+
 static int window_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct window *w = op->conf;
@@ -495,6 +511,11 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
         if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
         st->seq++;
         return process_session(t, op, st, r, vals, et);
+    }
+    if (w->type == W_SLIDING) {
+        if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
+        sr_sliding sw = sliding_of(w);
+        return sr_sliding_add(t, op, &sw, st->store, r, vals, et, st->stream, &st->min_close);
     }
     sr_window_iter it;
     if (sr_windows_of(&it, et, w->size, w->step, err, sizeof(err)))
@@ -627,6 +648,15 @@ static int forget_sessions(struct closing *c)
 static int close_windows(sr_task *t, const sr_op *op, bool all)
 {
     struct window_state *st = sr_op_state(t, op);
+    const struct window *w = op->conf;
+    if (w->type == W_SLIDING) {
+        sr_sliding sw = sliding_of(w);
+        int64_t max_close;
+        int rc =
+            sr_sliding_close(t, op, &sw, st->store, st->stream, all, &st->min_close, &max_close);
+        if (all && max_close > st->stream) st->stream = max_close; /* idle, as below */
+        return rc;
+    }
     struct closing c = {.t = t,
                         .op = op,
                         .st = st,
@@ -702,7 +732,8 @@ static void window_destroy(void *conf)
 const sr_operator_type sr_op_window = {
     .name = "window",
     .summary = "aggregates per record key over windows of event time (tumbling, hopping, "
-               "session) or of records (count); writes {start, end, <aggregates>} with the key",
+               "sliding, session) or of records (count); writes {start, end, <aggregates>} with "
+               "the key",
     .example = "- window: {type: hopping, size: 4s, step: 2s, grace: 1s, time: time, unit: ns,\n"
                "           aggregate: {avg: mean(`accelerometer-total`), n: count()}}",
     .params = window_params,

@@ -108,6 +108,53 @@ class Sessions:
                     sessions.remove(s)
 
 
+class Sliding:
+    """Sliding windows of one step, per key: the window of a record at t holds the key's records
+    u with t - size <= u <= t, and is written at t as [max(0, t - size), t + 1). A record opens
+    its window when stream time is below t + 1 + grace, and joins the open windows of later
+    records of its key within size; with none of them open it is late. A window closes when
+    stream time reaches t + 1 + grace. Every record kept for ever: nothing is evicted here."""
+
+    def __init__(self, size, grace, result, emit="final"):
+        self.size, self.grace, self.result, self.emit = size, grace, result, emit
+        self.kept = {}  # key -> [(t, arrival, x)] of the records not late
+        self.open = {}  # (key, t) -> True, windows not yet closed
+        self.stream = -1
+        self.out, self.late = [], []
+
+    def add(self, key, t, x, offset):
+        self.stream = max(self.stream, t)
+        mine = self.stream < t + 1 + self.grace
+        later = sorted(e for (k, e) in self.open
+                       if k == key and t < e <= t + self.size and self.stream < e + 1 + self.grace)
+        joins = ([t] if mine else []) + later
+        if not joins:
+            close = t + 1 + self.grace
+            self.late.append((key, offset,
+                              "late: the record's event time %d is in the window [%d, %d), closed "
+                              "since stream time reached %d (its end + grace %d ms); %d ms late"
+                              % (t, max(0, t - self.size), t + 1, close, self.grace,
+                                 self.stream - close + 1)))
+        else:
+            self.kept.setdefault(key, []).append((t, offset, x))
+            if mine:
+                self.open[(key, t)] = True
+            if self.emit == "update":
+                for e in joins:
+                    self.write(key, e)
+        for (k, e) in list(self.open):  # after the record: the windows that closed
+            if self.stream >= e + 1 + self.grace:
+                if self.emit == "final":
+                    self.write(k, e)
+                del self.open[(k, e)]
+
+    def write(self, key, e):
+        pts = sorted(p for p in self.kept[key] if e - self.size <= p[0] <= e)
+        v = {"start": max(0, e - self.size), "end": e + 1}
+        v.update(self.result([(u, x) for u, _, x in pts]))
+        self.out.append({"key": key, "timestamp": e, "value": v})
+
+
 def integral(pts):
     pts = sorted(pts, key=lambda p: p[0])  # stable: ties keep arrival order
     return math.fsum((a[1] + b[1]) / 2 * (b[0] - a[0]) / 1000 for a, b in zip(pts, pts[1:]))
@@ -173,7 +220,26 @@ def expected(path):
         sess.add(k, ms(r["time"]), r["time"], off)
     # the order in which sessions closing together are written is not specified: by key, start
     exp["sessions"] = sorted(sess.out, key=lambda o: (o["key"], o["value"]["start"]))
+
+    def sliding_result(pts):  # pts in (time, arrival) order
+        xs = [x for _, x in pts]
+        return {"n": len(xs), "avg": math.fsum(xs) / len(xs), "sum": math.fsum(xs),
+                "hi": max(xs), "lo": min(xs), "sd": statistics.stdev(xs) if len(xs) > 1 else None,
+                "first": xs[0], "last": xs[-1], "area": integral(pts), "d": xs[-1] - xs[0],
+                "xs": xs}
+    sl = Sliding(1000, 100, sliding_result)
+    for i, (k, time, x) in enumerate(accel):
+        sl.add(k, ms(time), x, i)
+    slr = Sliding(20, 0, lambda p: {"n": len(p), "m": merged(p)}, emit="update")
+    for off, (k, r) in enumerate(rows):
+        slr.add(k, ms(r["time"]), r, off)
+    # the order in which windows of different keys closing together are written is not
+    # specified: by key, then as written (a stable sort)
+    exp["sliding"] = sorted(sl.out, key=lambda o: o["key"])
+    exp["sliding-rows"] = sorted(slr.out, key=lambda o: o["key"])
     late = [(k, off, why, "fine") for k, off, why in fine.late]
+    late += [(k, off, why, "sliding") for k, off, why in sl.late]
+    late += [(k, off, why, "sliding-rows") for k, off, why in slr.late]
     late += [(k, off, why, "sessions") for k, off, why in sess.late]
     exp["errors"] = [{"key": k, "offset": off, "reason": why, "deployment": d}
                      for k, off, why, d in sorted(late, key=lambda e: (e[1], e[3]))]
@@ -239,6 +305,8 @@ def main():
         else:
             if topic == "sessions":
                 got.sort(key=lambda o: (o["key"], o["value"]["start"]))
+            if topic.startswith("sliding"):
+                got.sort(key=lambda o: o["key"])
             for g, w in zip(got, want):
                 if "timestamp" not in w:
                     del g["timestamp"]
@@ -255,7 +323,8 @@ def main():
                 break
         print("%s: %d records %s" % (topic, len(want), "match" if bad == 0 else "checked"))
     if "--example" not in sys.argv and not all(
-            any(e["deployment"] == d for e in exp["errors"]) for d in ("fine", "sessions")):
+            any(e["deployment"] == d for e in exp["errors"])
+            for d in ("fine", "sessions", "sliding-rows")):
         print("the stream has no late record: the test would not see lateness")
         bad += 1
     return 1 if bad else 0
