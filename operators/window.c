@@ -709,8 +709,14 @@ static void window_restored(sr_task *t, const sr_op *op, void *state)
     struct window_state *st = state;
     sr_state_meta_get(st->store, "m", 1, &st->stream, &st->seq);
     st->min_close = INT64_MAX;
-    void *ud[2] = {(void *)op, st};
-    sr_store_foreach(st->store, note_close, ud);
+    const struct window *w = op->conf;
+    if (w->type == W_SLIDING) {
+        sr_sliding sw = sliding_of(w);
+        st->min_close = sr_sliding_earliest_close(&sw, st->store);
+    } else {
+        void *ud[2] = {(void *)op, st};
+        sr_store_foreach(st->store, note_close, ud);
+    }
     if (st->stream >= 0) arm(t, op, st);
     touch_idle(t, op);
 }

@@ -265,7 +265,7 @@ static int close_key(void *ud, const void *key, size_t klen, const void *val, si
     const sr_sliding *sw = c->sw;
     sr_arena *ar = sr_task_arena(c->t);
     char err[512];
-    assert(klen >= 2 && ((const char *)key)[0] == 'l');
+    if (klen < 2 || ((const char *)key)[0] != 'l') return 0; /* the step's own keys ("m") */
     struct entry e;
     if (entry_read(&e, val, vlen, ar, err, sizeof(err)) != 0) goto fail;
     sr_value rkey;
@@ -322,4 +322,29 @@ int sr_sliding_close(sr_task *t, const sr_op *op, const sr_sliding *sw, sr_store
     *min_close = c.min_close;
     *max_close = c.max_close;
     return c.rc;
+}
+
+struct earliest {
+    const sr_sliding *sw;
+    int64_t min_close;
+};
+
+static int note_open(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    struct earliest *c = ud;
+    const char *v = val;
+    if (klen < 2 || ((const char *)key)[0] != 'l') return 0;
+    for (size_t off = 8; off + REC_HEAD <= vlen; off += REC_HEAD + (size_t)get_be(v + off + 17, 4))
+        if (v[off + 16]) {
+            int64_t close = close_of(c->sw, (int64_t)get_be(v + off, 8));
+            if (close < c->min_close) c->min_close = close;
+        }
+    return 0;
+}
+
+int64_t sr_sliding_earliest_close(const sr_sliding *sw, sr_store *s)
+{
+    struct earliest c = {.sw = sw, .min_close = INT64_MAX};
+    sr_store_foreach(s, note_open, &c);
+    return c.min_close;
 }

@@ -22,7 +22,8 @@
  *   8 bytes seq, 1 flag byte (1: its window is open), 4 bytes length and the JSON array of the
  *   record's aggregate inputs. A record is dropped from it once it can belong to no open window
  *   and to no window a record on time could still open: t < stream - grace - size and before
- *   the start of every window of the key still open. */
+ *   the start of every window of the key still open. The step's own keys (its checkpoint, "m")
+ *   do not start with 'l'. */
 
 /* A sliding window step's settings, borrowed from the step for the duration of a call. */
 typedef struct sr_sliding {
@@ -49,5 +50,9 @@ int sr_sliding_add(sr_task *t, const sr_op *op, const sr_sliding *sw, sr_store *
  * @locality task thread (from a timer or the end-of-input hook) */
 int sr_sliding_close(sr_task *t, const sr_op *op, const sr_sliding *sw, sr_store *s, int64_t stream,
                      bool all, int64_t *min_close, int64_t *max_close);
+
+/* The earliest close time among the open windows in s (INT64_MAX: none), after a restore.
+ * @locality task thread */
+int64_t sr_sliding_earliest_close(const sr_sliding *sw, sr_store *s);
 
 #endif
