@@ -652,7 +652,7 @@ int sr_store_drain(sr_store *s, sr_store_fn fn, void *opaque)
     }
     /* what fn did not take stays dirty, in its order */
     size_t left = s->dlen - d;
-    memmove(s->dirty, s->dirty + d, left * sizeof(*s->dirty));
+    if (left) memmove(s->dirty, s->dirty + d, left * sizeof(*s->dirty)); /* dirty may be NULL */
     for (size_t k = 0; k < left; k++) s->dirty[k]->dpos = (uint32_t)k;
     s->dlen = left;
     /* a busy interval's dirty array stays for the next one, unless this one used less than a
