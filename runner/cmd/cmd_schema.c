@@ -491,7 +491,10 @@ static json_t *tests_schema(void)
     set(props, "deployment", json_pack("{s:s}", "description", "the deployment to run"));
     set(props, "deployments", json_pack("{s:s}", "description", "the deployments to run"));
     set(props, "clock", json_pack("{s:s}", "description", "the test clock"));
-    set(props, "input", json_pack("{s:s}", "description", "records fed to input topics"));
+    set(props, "input",
+        json_pack("{s:s}", "description",
+                  "records fed to input topics, in order, with advance: "
+                  "(the test clock), commit: and crash: items"));
     set(props, "expect", json_pack("{s:s}", "description", "records expected on output topics"));
     set(props, "files",
         json_pack("{s:s}", "description",

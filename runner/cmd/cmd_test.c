@@ -342,6 +342,120 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     return true;
 }
 
+/* ---- commits and crashes ---------------------------------------------------------------------
+ * A case's inputs are committed (as `up` commits: checkpoints, changelogs, offsets) after each
+ * record, or, when the case has `- commit: true` items, only at those. `- crash: true` drops every
+ * task as a SIGKILL would, restores them from their changelogs and feeds again the records since
+ * the last commit; `- crash: {restore: false}` loses the changelogs too. */
+
+typedef struct fed {
+    const sr_topic *topic;
+    const sr_ynode *item;
+} fed;
+
+typedef struct feeder {
+    test_run *tr;
+    sr_local *l; /* NULL: checking only */
+    int64_t clock;
+    sr_arena *a;
+    bool explicit_commits; /* the case has commit: items: commit only there */
+    fed *since;            /* the records fed since the last commit */
+    int nsince, capsince;
+} feeder;
+
+/* Whether item is a control item with key (a mapping holding it). */
+static const sr_ynode *control(const sr_ynode *item, const char *key)
+{
+    return item->kind == SR_Y_MAP ? sr_ymap_get(item, key) : NULL;
+}
+
+static void commit_now(feeder *f)
+{
+    f->nsince = 0;
+    char err[512];
+    if (f->l && sr_local_commit(f->l, err, sizeof(err)) != 0) fail(f->tr, "commit failed: %s", err);
+}
+
+static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const sr_ynode *item,
+                         int64_t *clock, sr_arena *a);
+
+/* A commit: or crash: item (reported and false when malformed). */
+static bool control_item(feeder *f, const sr_ynode *item, const sr_ynode *commit,
+                         const sr_ynode *crash)
+{
+    test_run *tr = f->tr;
+    if (item->nkids != 2) {
+        sr_err(tr->dg, tr->file, item->mark,
+               "a %s item stands alone: it has no other key (records come in items of their own)",
+               commit ? "commit" : "crash");
+        return false;
+    }
+    bool b = false, restore = true;
+    if (commit) {
+        if (!sr_yscalar_bool(commit, &b) || !b) {
+            sr_err(tr->dg, tr->file, commit->mark,
+                   "commit must be true (a commit point: what was fed before it is committed)");
+            return false;
+        }
+        commit_now(f);
+        return true;
+    }
+    if (crash->kind == SR_Y_MAP) {
+        const sr_ynode *r = sr_ymap_get(crash, "restore");
+        if (!r || crash->nkids != 2 || !sr_yscalar_bool(r, &restore)) {
+            sr_err(tr->dg, tr->file, crash->mark,
+                   "crash takes true, or {restore: false} (the changelogs are lost too)");
+            return false;
+        }
+    } else if (!sr_yscalar_bool(crash, &b) || !b) {
+        sr_err(tr->dg, tr->file, crash->mark,
+               "crash must be true, or {restore: false} (the changelogs are lost too)");
+        return false;
+    }
+    if (!f->l) return true;
+    char err[512];
+    if (sr_local_crash(f->l, restore, err, sizeof(err)) != 0) {
+        fail(tr, "restore after the crash at line %d failed: %s", item->mark.line, err);
+        return true;
+    }
+    /* at least once: the records since the last commit come again */
+    int n = f->nsince;
+    f->nsince = 0;
+    fed *again = sr_xmalloc(sizeof(fed) * (size_t)(n + 1));
+    if (n) memcpy(again, f->since, sizeof(fed) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        produce_item(tr, f->l, again[i].topic, again[i].item, &f->clock, f->a);
+        if (f->explicit_commits) {
+            f->since[f->nsince++] = again[i];
+        } else {
+            commit_now(f);
+        }
+    }
+    free(again);
+    return true;
+}
+
+/* Feeds one input item: a record (topic known), an advance, a commit or a crash. */
+static void feed_item(feeder *f, const sr_topic *topic, const sr_ynode *item)
+{
+    const sr_ynode *commit = control(item, "commit"), *crash = control(item, "crash");
+    if (commit || crash) {
+        control_item(f, item, commit, crash);
+        return;
+    }
+    if (!produce_item(f->tr, f->l, topic, item, &f->clock, f->a) || control(item, "advance"))
+        return;
+    if (!f->explicit_commits) {
+        commit_now(f);
+        return;
+    }
+    if (f->nsince == f->capsince) {
+        f->capsince = f->capsince ? f->capsince * 2 : 16;
+        f->since = sr_xrealloc(f->since, sizeof(fed) * (size_t)f->capsince);
+    }
+    f->since[f->nsince++] = (fed){topic, item};
+}
+
 static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
 {
     sr_topic *t = sr_yis_scalar(n) ? sr_topology_topic(tr->topo, n->text) : NULL;
@@ -511,7 +625,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                       : sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
     ctx.file_sink = (sr_file_sink){test_file_line, &ctx};
     if (l) sr_local_capture_files(l, &ctx.file_sink);
-    int64_t clock = 0;
+    int64_t clock = 0; /* the test clock: moved on by advance: items */
     const sr_ynode *ck = sr_ymap_get(tc, "clock");
     long long cv;
     if (ck && (!sr_yscalar_int(ck, &cv) || cv < 0))
@@ -520,6 +634,14 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         clock = cv;
     if (l) sr_local_set_clock(l, clock);
     const sr_ynode *in = sr_ymap_get(tc, "input");
+    feeder fd = {.tr = tr, .l = l, .clock = clock, .a = &a};
+    /* commit: items anywhere in the input: commits are made there only */
+    for (int i = in && in->kind == SR_Y_MAP ? 1 : 0; in && i < in->nkids; i += 2) {
+        const sr_ynode *items = in->kind == SR_Y_MAP ? in->kids[i] : in;
+        for (int k = 0; items->kind == SR_Y_SEQ && k < items->nkids; k++)
+            fd.explicit_commits |= control(items->kids[k], "commit") != NULL;
+        if (in->kind != SR_Y_MAP) break;
+    }
     if (!in) {
         sr_err(tr->dg, tr->file, tc->mark, "test case '%s' has no 'input'", label);
     } else if (in->kind == SR_Y_MAP) {
@@ -532,15 +654,14 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                        "input for topic '%s' must be a list of records", topic->name);
                 continue;
             }
-            for (int k = 0; k < items->nkids; k++)
-                produce_item(tr, l, topic, items->kids[k], &clock, &a);
+            for (int k = 0; k < items->nkids; k++) feed_item(&fd, topic, items->kids[k]);
         }
     } else if (in->kind == SR_Y_SEQ) {
         for (int k = 0; k < in->nkids; k++) {
             const sr_ynode *item = in->kids[k];
             const sr_ynode *tn = item->kind == SR_Y_MAP ? sr_ymap_get(item, "topic") : NULL;
-            if (item->kind == SR_Y_MAP && sr_ymap_get(item, "advance")) {
-                produce_item(tr, l, NULL, item, &clock, &a);
+            if (control(item, "advance") || control(item, "commit") || control(item, "crash")) {
+                feed_item(&fd, NULL, item);
                 continue;
             }
             if (!tn) {
@@ -549,12 +670,13 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                 continue;
             }
             sr_topic *topic = topic_ref(tr, tn);
-            if (topic) produce_item(tr, l, topic, item, &clock, &a);
+            if (topic) feed_item(&fd, topic, item);
         }
     } else {
         sr_err(tr->dg, tr->file, in->mark,
                "input must map topics to lists of records, or list records");
     }
+    free(fd.since);
     if (l) sr_local_end(l); /* end of input: steps emit what they still hold (on_end) */
     /* compare */
     const sr_ynode *exp = sr_ymap_get(tc, "expect");

@@ -1,6 +1,7 @@
 /* local.c — the in-process runner behind `streamrun run` and `streamrun test`. */
 #include "exec/local.h"
 #include "exec/source.h"
+#include "state/store.h"
 
 #include <assert.h>
 #include <librdkafka/rdkafka.h>
@@ -16,7 +17,16 @@ typedef struct dep_state {
     bool *live;
     bool *timed; /* the task is in sr_local.timed */
     int ntasks;
+    sr_local_stats dropped; /* the counts of tasks dropped by a crash */
 } dep_state;
+
+/* The changelog of one store of one task (sr_local_commit): the latest value of every key, as a
+ * compacted changelog topic keeps it. */
+typedef struct changelog {
+    int dep;
+    int32_t part;
+    sr_store *log; /* named as the store it logs */
+} changelog;
 
 /* A task with wall-clock timers pending: ticked when the clock moves. */
 typedef struct timed_task {
@@ -43,6 +53,9 @@ struct sr_local {
     timed_task *timed; /* tasks that may have wall-clock timers, in the order they set them */
     int ntimed, captimed;
     bool ended; /* sr_local_end was called */
+    changelog *logs;
+    int nlogs, caplogs;
+    sr_mem_budget log_budget; /* the changelogs' (no limit: they stand for topics) */
 };
 
 static int64_t wall_ms(void)
@@ -78,6 +91,7 @@ sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int non
     l->sink = sink;
     l->ud = ud;
     l->deps = sr_xcalloc((size_t)topo->ndeps + 1, sizeof(dep_state));
+    sr_mem_budget_init(&l->log_budget, SIZE_MAX);
     for (int i = 0; i < topo->ndeps; i++) {
         dep_state *ds = &l->deps[i];
         ds->dep = &topo->deps[i];
@@ -132,6 +146,8 @@ void sr_local_free(sr_local *l)
         free(l->offsets[i]);
         free(l->readers[i]);
     }
+    for (int i = 0; i < l->nlogs; i++) sr_store_destroy(l->logs[i].log);
+    free(l->logs);
     free(l->offsets);
     free(l->readers);
     free(l->nreaders);
@@ -447,6 +463,116 @@ void sr_local_end(sr_local *l)
     l->ended = true;
 }
 
+/* ---- commits and crashes ---------------------------------------------------------------------
+ * What `up` does with state, in memory: a commit checkpoints every live task and drains its
+ * stores' dirty sets into their changelogs; a crash drops every task, losing what was not
+ * committed, and reopens those that had state, each store restored from its changelog. */
+
+static changelog *log_for(sr_local *l, int dep, int32_t part, const char *name, bool make)
+{
+    for (int i = 0; i < l->nlogs; i++)
+        if (l->logs[i].dep == dep && l->logs[i].part == part &&
+            strcmp(sr_store_name(l->logs[i].log), name) == 0)
+            return &l->logs[i];
+    if (!make) return NULL;
+    if (l->nlogs == l->caplogs) {
+        l->caplogs = l->caplogs ? l->caplogs * 2 : 8;
+        l->logs = sr_xrealloc(l->logs, sizeof(changelog) * (size_t)l->caplogs);
+    }
+    char err[256];
+    sr_store *log = sr_store_new(name, &l->log_budget, err, sizeof(err));
+    if (!log) { /* no budget limit: only memory can refuse it */
+        fprintf(stderr, "streamrun: %s\n", err);
+        abort();
+    }
+    l->logs[l->nlogs] = (changelog){dep, part, log};
+    return &l->logs[l->nlogs++];
+}
+
+struct apply {
+    sr_store *to;
+    char *err;
+    size_t errsize;
+};
+
+/* Applies one changelog record (val NULL: a deletion) to a->to. */
+static int apply_record(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    struct apply *a = ud;
+    return sr_store_restore(a->to, key, klen, val, vlen, a->err, a->errsize) != 0;
+}
+
+int sr_local_commit(sr_local *l, char *err, size_t errsize)
+{
+    assert(l->nframes == 0);
+    for (int d = 0; d < l->topo->ndeps; d++) {
+        dep_state *ds = &l->deps[d];
+        for (int p = 0; p < ds->ntasks; p++) {
+            if (!ds->live[p]) continue;
+            sr_task *t = &ds->tasks[p];
+            if (sr_task_checkpoint(t) != 0) {
+                snprintf(err, errsize, "%s", t->err);
+                return -1;
+            }
+            for (int k = 0; k < t->nstores; k++) {
+                changelog *c = log_for(l, d, p, sr_store_name(t->stores[k].store), true);
+                struct apply a = {c->log, err, errsize};
+                if (sr_store_drain(t->stores[k].store, apply_record, &a) != 0) return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void add_stats(sr_local_stats *st, const sr_task *t)
+{
+    st->in += t->stats.in;
+    st->delivered += t->stats.delivered;
+    st->out += t->stats.out;
+    st->dead += t->stats.dead;
+    st->filtered += t->stats.filtered;
+    st->dropped_errors += t->dropped_errors;
+    st->emit_dead += t->stats.emit_dead;
+}
+
+int sr_local_crash(sr_local *l, bool restore, char *err, size_t errsize)
+{
+    assert(l->nframes == 0 && !l->ended);
+    for (int d = 0; d < l->topo->ndeps; d++) {
+        dep_state *ds = &l->deps[d];
+        for (int p = 0; p < ds->ntasks; p++) {
+            if (!ds->live[p]) continue;
+            add_stats(&ds->dropped, &ds->tasks[p]);
+            sr_task_destroy(&ds->tasks[p]); /* what was not committed is lost */
+            ds->live[p] = false;
+            ds->timed[p] = false;
+        }
+    }
+    l->ntimed = 0;
+    if (!restore) { /* the changelogs are lost too: tasks start empty */
+        for (int i = 0; i < l->nlogs; i++) sr_store_destroy(l->logs[i].log);
+        l->nlogs = 0;
+        return 0;
+    }
+    int rc = 0;
+    for (int i = 0; i < l->nlogs && rc == 0; i++) { /* reopen the tasks that had state */
+        dep_state *ds = &l->deps[l->logs[i].dep];
+        int32_t p = l->logs[i].part;
+        if (ds->live[p]) continue;
+        sr_task *t = task_for(l, ds, p);
+        for (int k = 0; k < t->nstores && rc == 0; k++) {
+            changelog *c = log_for(l, l->logs[i].dep, p, sr_store_name(t->stores[k].store), false);
+            struct apply a = {t->stores[k].store, err, errsize};
+            if (c && sr_store_foreach(c->log, apply_record, &a) != 0) rc = -1;
+        }
+        if (rc == 0) {
+            sr_task_restored(t);
+            note_timed(l, ds, t);
+        }
+    }
+    return rc;
+}
+
 /* ---- file sources -------------------------------------------------------------------- */
 
 static int run_source(sr_local *l, dep_state *ds)
@@ -497,15 +623,7 @@ void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stat
     memset(st, 0, sizeof(*st));
     assert(d >= l->topo->deps && d < l->topo->deps + l->topo->ndeps);
     const dep_state *ds = &l->deps[d - l->topo->deps];
-    for (int p = 0; p < ds->ntasks; p++) {
-        if (!ds->live[p]) continue;
-        const sr_task *t = &ds->tasks[p];
-        st->in += t->stats.in;
-        st->delivered += t->stats.delivered;
-        st->out += t->stats.out;
-        st->dead += t->stats.dead;
-        st->filtered += t->stats.filtered;
-        st->dropped_errors += t->dropped_errors;
-        st->emit_dead += t->stats.emit_dead;
-    }
+    *st = ds->dropped;
+    for (int p = 0; p < ds->ntasks; p++)
+        if (ds->live[p]) add_stats(st, &ds->tasks[p]);
 }

@@ -49,6 +49,19 @@ int sr_local_run_sources(sr_local *l);
  * what they emit like any output. Call once, before the final counts are read. */
 void sr_local_end(sr_local *l);
 
+/* A commit, as `up` makes one: every live task writes its checkpoint into its stores
+ * (sr_task_checkpoint) and their dirty sets are drained into in-memory changelogs, one per store
+ * of each task, keeping the latest value of each key (a compacted topic). Returns 0, or -1 with
+ * the reason in err (a checkpoint the memory budget refused). Between records only. */
+int sr_local_commit(sr_local *l, char *err, size_t errsize);
+/* A crash, as after a SIGKILL of `up`: every task is dropped with its timers and the changes
+ * since the last commit; their counts are kept. With restore, each task that had state is
+ * opened again, its stores restored from their changelogs (sr_store_restore) and its steps told
+ * (sr_task_restored); without, the changelogs are lost too and tasks start empty when their
+ * next record comes. Feeding again the inputs since the last commit is the caller's. Returns 0,
+ * or -1 with the reason in err (a restore the memory budget refused). Between records only. */
+int sr_local_crash(sr_local *l, bool restore, char *err, size_t errsize);
+
 void sr_local_get_stats(const sr_local *l, const sr_deployment *d, sr_local_stats *st);
 bool sr_local_selected(const sr_local *l, const sr_deployment *d);
 
