@@ -22,6 +22,7 @@ struct entry {
     size_t n;
 };
 
+#define HEAD     16 /* the arrival counter, the earliest time with an open window (-1: none) */
 #define REC_HEAD 21 /* t, seq, flag, length */
 
 static void put_be64(sr_buf *b, int64_t v)
@@ -47,13 +48,13 @@ static int entry_read(struct entry *e, const char *val, size_t vlen, sr_arena *a
     e->next_seq = 0;
     e->n = 0;
     size_t cap = 1;
-    for (size_t off = 8; val && off + REC_HEAD <= vlen; cap++)
+    for (size_t off = HEAD; val && off + REC_HEAD <= vlen; cap++)
         off += REC_HEAD + (size_t)get_be(val + off + 17, 4);
     e->v = sr_arena_alloc(ar, sizeof(struct srec) * cap);
     if (!val) return 0;
-    if (vlen < 8) goto bad;
+    if (vlen < HEAD) goto bad;
     e->next_seq = (int64_t)get_be(val, 8);
-    for (size_t off = 8; off < vlen;) {
+    for (size_t off = HEAD; off < vlen;) {
         if (vlen - off < REC_HEAD) goto bad;
         struct srec *r = &e->v[e->n++];
         r->t = (int64_t)get_be(val + off, 8);
@@ -74,7 +75,10 @@ static void entry_write(const struct entry *e, sr_buf *b)
 {
     b->len = 0;
     put_be64(b, e->next_seq);
-    for (size_t i = 0; i < e->n; i++) {
+    size_t i = 0;
+    while (i < e->n && !e->v[i].open) i++;
+    put_be64(b, i < e->n ? e->v[i].t : -1);
+    for (i = 0; i < e->n; i++) {
         const struct srec *r = &e->v[i];
         put_be64(b, r->t);
         put_be64(b, r->seq);
@@ -93,15 +97,23 @@ static int64_t close_of(const sr_sliding *sw, int64_t t)
     return sr_window_close_time(w, sw->grace);
 }
 
-/* Drops the records that can belong to no open window and to no window a record on time could
- * still open at stream time: those before stream - grace - size and before the start of every
- * window still open. */
-static size_t evict(const sr_sliding *sw, struct entry *e, int64_t stream)
+/* The records before this time can belong to no open window and to no window a record on time
+ * could still open at stream time: stream - grace - size, or the start of the earliest window
+ * still open (first_open: its time, -1: none) when that is before. */
+static int64_t keep_from(const sr_sliding *sw, int64_t stream, int64_t first_open)
 {
     int64_t lo = stream - sw->grace; /* >= -INT64_MAX: stream >= 0, grace >= 0 */
     lo = lo >= INT64_MIN + sw->size ? lo - sw->size : INT64_MIN;
-    for (size_t i = 0; i < e->n; i++)
-        if (e->v[i].open && e->v[i].t - sw->size < lo) lo = e->v[i].t - sw->size;
+    if (first_open >= 0 && first_open - sw->size < lo) lo = first_open - sw->size;
+    return lo;
+}
+
+/* Drops the records before keep_from(). */
+static size_t evict(const sr_sliding *sw, struct entry *e, int64_t stream)
+{
+    size_t i = 0;
+    while (i < e->n && !e->v[i].open) i++;
+    int64_t lo = keep_from(sw, stream, i < e->n ? e->v[i].t : -1);
     size_t k = 0;
     while (k < e->n && e->v[k].t < lo) k++;
     if (k) {
@@ -109,6 +121,13 @@ static size_t evict(const sr_sliding *sw, struct entry *e, int64_t stream)
         e->n -= k;
     }
     return k;
+}
+
+/* Aggregates that use a value only as a number (the others keep a number as it was written). */
+static bool numeric(sr_agg_kind k)
+{
+    return k == SR_AGG_SUM || k == SR_AGG_MEAN || k == SR_AGG_STDDEV || k == SR_AGG_INTEGRAL ||
+           k == SR_AGG_DELTA;
 }
 
 /* The aggregates of the window of the records at t (e's records in [t - size, t], in (t, seq)
@@ -128,6 +147,9 @@ static int fold(const sr_sliding *sw, const struct entry *e, int64_t t, sr_agg *
             snprintf(err, errsize, "a stored record does not match the step's %d aggregates", a->n);
             return -1;
         }
+        for (int k = 0; k < a->n; k++) /* read a number once, not at each check and add */
+            if (arr.u.a[k].type == SR_NUM && numeric(a->v[k].kind))
+                arr.u.a[k] = sr_num_norm(&arr.u.a[k]);
         if (sr_aggs_add(a, accs, arr.u.a, r->t, r->seq, err, errsize) != 0) return -1;
     }
     return 0;
@@ -266,6 +288,16 @@ static int close_key(void *ud, const void *key, size_t klen, const void *val, si
     sr_arena *ar = sr_task_arena(c->t);
     char err[512];
     if (klen < 2 || ((const char *)key)[0] != 'l') return 0; /* the step's own keys ("m") */
+    if (vlen >= HEAD) { /* nothing due and nothing to drop: the header says so */
+        const char *v = val;
+        int64_t first_open = (int64_t)get_be(v + 8, 8);
+        int64_t first_t = vlen >= HEAD + REC_HEAD ? (int64_t)get_be(v + HEAD, 8) : INT64_MAX;
+        int64_t close = first_open >= 0 ? close_of(sw, first_open) : INT64_MAX;
+        if (!c->all && close > c->stream && first_t >= keep_from(sw, c->stream, first_open)) {
+            if (close < c->min_close) c->min_close = close;
+            return 0;
+        }
+    }
     struct entry e;
     if (entry_read(&e, val, vlen, ar, err, sizeof(err)) != 0) goto fail;
     sr_value rkey;
@@ -333,12 +365,11 @@ static int note_open(void *ud, const void *key, size_t klen, const void *val, si
 {
     struct earliest *c = ud;
     const char *v = val;
-    if (klen < 2 || ((const char *)key)[0] != 'l') return 0;
-    for (size_t off = 8; off + REC_HEAD <= vlen; off += REC_HEAD + (size_t)get_be(v + off + 17, 4))
-        if (v[off + 16]) {
-            int64_t close = close_of(c->sw, (int64_t)get_be(v + off, 8));
-            if (close < c->min_close) c->min_close = close;
-        }
+    if (klen < 2 || ((const char *)key)[0] != 'l' || vlen < HEAD) return 0;
+    int64_t first_open = (int64_t)get_be(v + 8, 8);
+    if (first_open < 0) return 0;
+    int64_t close = close_of(c->sw, first_open);
+    if (close < c->min_close) c->min_close = close;
     return 0;
 }
 

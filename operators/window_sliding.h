@@ -18,7 +18,9 @@
  *   written then, with the aggregates of its records in (event time, arrival) order; with emit
  *   update it is written after every record that joins it, and not again at its close.
  * - Store (one entry per record key; key: 'l' + the record key (sr_key_put)): an 8-byte
- *   big-endian arrival counter, then the key's records sorted by (t, seq), each 8 bytes t,
+ *   big-endian arrival counter, the earliest t whose window is open (8 bytes; -1: none; a
+ *   close walk reads only this and the first record's t of a key with nothing due), then the
+ *   key's records sorted by (t, seq), each 8 bytes t,
  *   8 bytes seq, 1 flag byte (1: its window is open), 4 bytes length and the JSON array of the
  *   record's aggregate inputs. A record is dropped from it once it can belong to no open window
  *   and to no window a record on time could still open: t < stream - grace - size and before
