@@ -142,7 +142,8 @@ class Sliding:
             if self.emit == "update":
                 for e in joins:
                     self.write(key, e)
-        for (k, e) in list(self.open):  # after the record: the windows that closed
+        # after the record: the windows that closed, a key's in the order of their times
+        for (k, e) in sorted(self.open, key=lambda ke: ke[1]):
             if self.stream >= e + 1 + self.grace:
                 if self.emit == "final":
                     self.write(k, e)
