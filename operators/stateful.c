@@ -347,26 +347,13 @@ int sr_event_time(sr_task *t, const sr_op *op, const sr_expr *expr, int unit, co
     return 0;
 }
 
-static sr_mem_budget state_budget = {.limit = SIZE_MAX}; /* used starts at 0 */
-
-sr_mem_budget *sr_state_budget(void)
-{
-    return &state_budget;
-}
-
-void sr_state_budget_limit(size_t limit)
-{
-    assert(sr_mem_budget_used(&state_budget) == 0); /* no store exists */
-    sr_mem_budget_init(&state_budget, limit);
-}
-
 sr_store *sr_state_store_open(sr_task *t, const sr_op *op, const char *name)
 {
     char err[256];
-    sr_store *st = sr_store_new(name, sr_state_budget(), err, sizeof(err));
+    sr_store *st = sr_store_new_overdraft(name, sr_state_budget(), err, sizeof(err));
     if (!st) {
         fprintf(stderr, "streamrun: %s: %s\n", op->label, err);
-        abort(); /* open() cannot fail: an empty store that does not fit is out of memory */
+        abort(); /* open() cannot fail: out of memory */
     }
     sr_task_add_store(t, op, st);
     return st;
@@ -380,7 +367,7 @@ int sr_state_meta_put(sr_task *t, const sr_op *op, sr_store *st, const char *key
     const void *old = sr_store_get(st, key, klen, &vlen);
     if (old && vlen == sizeof(v) && memcmp(old, v, sizeof(v)) == 0) return 0; /* unchanged */
     char err[256];
-    if (sr_store_put(st, key, klen, v, sizeof(v), err, sizeof(err)) != 0)
+    if (sr_store_put_overdraft(st, key, klen, v, sizeof(v), err, sizeof(err)) != 0)
         return sr_task_fail(t, op, "%s", err);
     return 0;
 }

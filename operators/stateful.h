@@ -65,20 +65,17 @@ void sr_key_get(const char *p, size_t n, sr_value *key);
 int sr_event_time(sr_task *t, const sr_op *op, const sr_expr *expr, int unit, const sr_record *r,
                   int64_t *ms);
 
-/* The process's memory budget for operator state: every store of every task accounts to it.
- * No limit unless sr_state_budget_limit set one. */
-sr_mem_budget *sr_state_budget(void);
-/* Sets the limit of the process's state budget (bytes; SIZE_MAX: none). @locality the main
- * thread, while no store exists (before tasks are made, or after all were dropped). */
-void sr_state_budget_limit(size_t limit);
-
-/* A new empty store for op's task t, registered with t (sr_task_add_store), from an open() hook,
- * which cannot fail: the process stops with a message when even an empty store does not fit. */
+/* A new empty store for op's task t, accounted to the process's state budget (sr_state_budget)
+ * and registered with t (sr_task_add_store), from an open() hook, which cannot fail: the empty
+ * store is made even past the budget (its first change then fails, naming it, and the record is
+ * dead-lettered); the process stops with a message only when memory is out. */
 sr_store *sr_state_store_open(sr_task *t, const sr_op *op, const char *name);
 
 /* What a step keeps beside its store (its stream time, its arrival counter), saved at a
  * checkpoint under a key of the step's choosing that no record's key can take, and read back
- * after a restore. sr_state_meta_put returns 0, or -1 with sr_task_fail() (the budget);
+ * after a restore. sr_state_meta_put writes even past the memory budget (a few bytes per store,
+ * so that a commit never fails for the budget); it returns 0, or -1 with sr_task_fail() when
+ * memory is out;
  * sr_state_meta_get returns false when the store has no such key (then *a and *b are left). */
 int sr_state_meta_put(sr_task *t, const sr_op *op, sr_store *st, const char *key, size_t klen,
                       int64_t a, int64_t b);

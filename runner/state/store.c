@@ -15,6 +15,7 @@
 #include "state/store.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +96,12 @@ void sr_mem_budget_init(sr_mem_budget *b, size_t limit)
 {
     b->limit = limit;
     atomic_init(&b->used, 0);
+    atomic_init(&b->keys, 0);
+}
+
+size_t sr_mem_budget_keys(const sr_mem_budget *b)
+{
+    return atomic_load_explicit(&((sr_mem_budget *)b)->keys, memory_order_relaxed);
 }
 
 size_t sr_mem_budget_used(const sr_mem_budget *b)
@@ -118,6 +125,49 @@ static void budget_give(sr_mem_budget *b, size_t n)
     size_t old = atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
     assert(old >= n);
     (void)old;
+}
+
+static sr_mem_budget state_budget = {.limit = SIZE_MAX}; /* used starts at 0 */
+
+sr_mem_budget *sr_state_budget(void)
+{
+    return &state_budget;
+}
+
+void sr_state_budget_limit(size_t limit)
+{
+    assert(sr_mem_budget_used(&state_budget) == 0); /* no store exists */
+    sr_mem_budget_init(&state_budget, limit);
+}
+
+bool sr_parse_size(const char *s, size_t *bytes)
+{
+    char *end;
+    if (*s < '0' || *s > '9') return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno) return false;
+    static const struct {
+        const char *unit;
+        unsigned long long mul;
+    } units[] = {{"", 1},
+                 {"B", 1},
+                 {"KiB", 1ULL << 10},
+                 {"MiB", 1ULL << 20},
+                 {"GiB", 1ULL << 30},
+                 {"TiB", 1ULL << 40},
+                 {"KB", 1000},
+                 {"kB", 1000},
+                 {"MB", 1000000},
+                 {"GB", 1000000000ULL},
+                 {"TB", 1000000000000ULL}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) != 0) continue;
+        if (v > SIZE_MAX / units[i].mul) return false;
+        *bytes = (size_t)(v * units[i].mul);
+        return true;
+    }
+    return false;
 }
 
 /* ---- the store ---------------------------------------------------------------------------- */
@@ -153,9 +203,20 @@ struct sr_store {
     size_t live;      /* entries that are not tombstones */
     bool walking;     /* in sr_store_foreach: no new key */
     bool draining;    /* in sr_store_drain: no change at all */
+    bool overdraft;   /* in sr_store_put_overdraft: take past the budget's limit */
     uint8_t seed[16]; /* SipHash key */
     char name[];
 };
+
+/* s->live += d, and the budget's count of keys with it. */
+static void live_add(sr_store *s, int d)
+{
+    s->live += (size_t)d;
+    if (d > 0)
+        atomic_fetch_add_explicit(&s->budget->keys, 1, memory_order_relaxed);
+    else
+        atomic_fetch_sub_explicit(&s->budget->keys, 1, memory_order_relaxed);
+}
 
 /* glibc puts one size_t before every block it hands out (malloc_usable_size does not count it);
  * the block's real cost is usable size + this header. */
@@ -206,6 +267,11 @@ static int fail(const sr_store *s, char *err, size_t errsize, const char *fmt, .
 /* Reserves r more bytes for s, or explains why not. */
 static int take(sr_store *s, size_t r, char *err, size_t errsize)
 {
+    if (s->overdraft) {
+        atomic_fetch_add_explicit(&s->budget->used, r, memory_order_relaxed);
+        s->bytes += r;
+        return 0;
+    }
     if (budget_take(s->budget, r)) {
         s->bytes += r;
         return 0;
@@ -242,7 +308,9 @@ static void acct_free(sr_store *s, void *p)
     budget_give(s->budget, r);
 }
 
-sr_store *sr_store_new(const char *name, sr_mem_budget *budget, char *err, size_t errsize)
+/* sr_store_new; with overdraft, the empty store is taken from the budget even past its limit. */
+static sr_store *store_new(const char *name, sr_mem_budget *budget, bool overdraft, char *err,
+                           size_t errsize)
 {
     assert(name && budget);
     size_t nlen = strlen(name);
@@ -253,7 +321,10 @@ sr_store *sr_store_new(const char *name, sr_mem_budget *budget, char *err, size_
     }
     memcpy(s->name, name, nlen + 1);
     s->budget = budget;
-    if (take(s, real_size(s), err, errsize) < 0) {
+    if (overdraft) {
+        s->bytes = real_size(s);
+        atomic_fetch_add_explicit(&budget->used, s->bytes, memory_order_relaxed);
+    } else if (take(s, real_size(s), err, errsize) < 0) {
         free(s);
         return NULL;
     }
@@ -269,6 +340,16 @@ sr_store *sr_store_new(const char *name, sr_mem_budget *budget, char *err, size_
     return s;
 }
 
+sr_store *sr_store_new(const char *name, sr_mem_budget *budget, char *err, size_t errsize)
+{
+    return store_new(name, budget, false, err, errsize);
+}
+
+sr_store *sr_store_new_overdraft(const char *name, sr_mem_budget *budget, char *err, size_t errsize)
+{
+    return store_new(name, budget, true, err, errsize);
+}
+
 void sr_store_destroy(sr_store *s)
 {
     if (!s) return;
@@ -278,6 +359,7 @@ void sr_store_destroy(sr_store *s)
     acct_free(s, s->dirty);
     assert(s->bytes == real_size(s));
     budget_give(s->budget, s->bytes);
+    atomic_fetch_sub_explicit(&s->budget->keys, s->live, memory_order_relaxed);
     free(s);
 }
 
@@ -465,7 +547,7 @@ static int set(sr_store *s, const void *key, size_t klen, const void *val, size_
         n = s->index[i].n;
         if (n->klen & TOMB) {
             n->klen &= ~TOMB;
-            s->live++;
+            live_add(s, 1);
         }
         if (mark) mark_dirty(s, n);
         return 0;
@@ -486,7 +568,7 @@ static int set(sr_store *s, const void *key, size_t klen, const void *val, size_
     s->ent[e] = n;
     slot_insert(s, e, n);
     s->iused++;
-    s->live++;
+    live_add(s, 1);
     if (mark) mark_dirty(s, n);
     return 0;
 }
@@ -573,7 +655,7 @@ static int del(sr_store *s, const void *key, size_t klen, bool mark, char *err, 
     if (n->klen & TOMB) return 0;
     if (!mark && n->dpos == NOT_DIRTY) {
         remove_slot(s, i);
-        s->live--;
+        live_add(s, -1);
         shrink(s);
         return 1;
     }
@@ -581,7 +663,7 @@ static int del(sr_store *s, const void *key, size_t klen, bool mark, char *err, 
     set_value(s, i, n, NULL, 0, true, NULL, 0);
     n = s->index[i].n;
     n->klen |= TOMB;
-    s->live--;
+    live_add(s, -1);
     mark_dirty(s, n);
     return 1;
 }
@@ -602,6 +684,15 @@ int sr_store_put(sr_store *s, const void *key, size_t klen, const void *val, siz
                  size_t errsize)
 {
     return set(s, key, klen, val, vlen, true, err, errsize);
+}
+
+int sr_store_put_overdraft(sr_store *s, const void *key, size_t klen, const void *val, size_t vlen,
+                           char *err, size_t errsize)
+{
+    s->overdraft = true;
+    int rc = set(s, key, klen, val, vlen, true, err, errsize);
+    s->overdraft = false;
+    return rc;
 }
 
 int sr_store_delete(sr_store *s, const void *key, size_t klen, char *err, size_t errsize)

@@ -23,12 +23,25 @@
 typedef struct sr_mem_budget {
     size_t limit;       /* bytes; SIZE_MAX: no limit. Set by sr_mem_budget_init, then read-only */
     atomic_size_t used; /* bytes held by all stores of the budget */
+    atomic_size_t keys; /* live keys in all stores of the budget (for reports: relaxed too) */
 } sr_mem_budget;
 
 /* @locality any thread, before any store uses b. */
 void sr_mem_budget_init(sr_mem_budget *b, size_t limit);
 /* Bytes held by all the stores of b (a snapshot). @locality any thread. */
 size_t sr_mem_budget_used(const sr_mem_budget *b);
+/* Live keys in all the stores of b (a snapshot). @locality any thread. */
+size_t sr_mem_budget_keys(const sr_mem_budget *b);
+
+/* The process's budget for operator state: every store of a stateful step (sr_state_store_open)
+ * accounts to it. No limit unless sr_state_budget_limit set one (`--state-memory`). */
+sr_mem_budget *sr_state_budget(void);
+/* Sets the limit of the process's state budget (bytes; SIZE_MAX: none). @locality the main
+ * thread, while no store of the budget exists. */
+void sr_state_budget_limit(size_t limit);
+/* Parses a size: a whole number of bytes with an optional unit, B, KiB, MiB, GiB, TiB (powers
+ * of 1024) or KB, MB, GB, TB (of 1000): "512MiB", "64KiB", "1000000". */
+bool sr_parse_size(const char *s, size_t *bytes);
 
 /* ---- store ------------------------------------------------------------------------------
  *
@@ -69,6 +82,11 @@ typedef struct sr_store sr_store;
  * empty store does not fit the budget or memory. Hashes are keyed with a random seed per
  * store (SipHash-1-3), so no one can choose keys that collide. */
 sr_store *sr_store_new(const char *name, sr_mem_budget *budget, char *err, size_t errsize);
+/* As sr_store_new, but the empty store is taken from the budget even past its limit (used may
+ * then exceed limit), so that it fails only for want of memory: for stores a task must have to
+ * exist at all. Its first put or restore that needs more memory fails as usual. */
+sr_store *sr_store_new_overdraft(const char *name, sr_mem_budget *budget, char *err,
+                                 size_t errsize);
 /* Frees the store and everything in it (borrowed pointers die) and gives its bytes back to
  * the budget. Dirty changes not drained are lost. NULL is a no-op. @locality task thread */
 void sr_store_destroy(sr_store *s);
@@ -87,6 +105,13 @@ const void *sr_store_get(const sr_store *s, const void *key, size_t klen, size_t
  * accounts the difference between the old and the new allocation. @locality task thread */
 int sr_store_put(sr_store *s, const void *key, size_t klen, const void *val, size_t vlen, char *err,
                  size_t errsize);
+
+/* As sr_store_put, but what it allocates is taken from the budget even past its limit (used may
+ * then exceed limit): for the few bytes a step keeps beside its records (sr_state_meta_put),
+ * which a commit must be able to write whatever the records took. Fails only for want of
+ * memory or a limit. @locality task thread */
+int sr_store_put_overdraft(sr_store *s, const void *key, size_t klen, const void *val, size_t vlen,
+                           char *err, size_t errsize);
 
 /* Deletes key: it becomes a tombstone in the dirty set (its value is freed now, its key at the
  * next drain). Returns 1 when key was present, 0 when it was absent (nothing changes, nothing

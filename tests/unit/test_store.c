@@ -445,6 +445,23 @@ static void test_budget(void)
     CHECK(sr_store_new("tiny", &tiny, err, sizeof(err)) == NULL);
     CHECK(strstr(err, "state store 'tiny': memory budget exceeded") != NULL);
     CHECK(sr_mem_budget_used(&tiny) == 0);
+    /* overdraft: the empty store and a step's own few bytes are made past the limit; a record's
+     * change is still refused, naming the store */
+    sr_store *o = sr_store_new_overdraft("over", &tiny, err, sizeof(err));
+    CHECK(o != NULL && sr_mem_budget_used(&tiny) > tiny.limit);
+    err[0] = 0;
+    CHECK(sr_store_put(o, "k", 1, "v", 1, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "state store 'over': memory budget exceeded") != NULL);
+    CHECK(sr_store_count(o) == 0 && sr_mem_budget_keys(&tiny) == 0);
+    CHECK(sr_store_put_overdraft(o, "m", 1, "12345678", 8, err, sizeof(err)) == 0);
+    CHECK(sr_store_count(o) == 1 && sr_mem_budget_keys(&tiny) == 1);
+    CHECK(sr_store_bytes(o) == sr_mem_budget_used(&tiny));
+    CHECK(sr_store_put(o, "k", 1, "v", 1, err, sizeof(err)) == -1); /* no overdraft left on */
+    sr_store_destroy(o);
+    CHECK(sr_mem_budget_used(&tiny) == 0 && sr_mem_budget_keys(&tiny) == 0);
+    /* the budget counts the live keys of all its stores */
+    size_t keys = sr_mem_budget_keys(&b);
+    CHECK(keys == sr_store_count(s) + sr_store_count(t));
     sr_store_destroy(s);
     sr_store_destroy(t);
     CHECK(sr_mem_budget_used(&b) == 0);
@@ -731,9 +748,25 @@ static void test_random(void)
     CHECK(sr_mem_budget_used(&b) == 0);
 }
 
+/* sizes as --state-memory and stateMemory take them */
+static void test_parse_size(void)
+{
+    size_t n = 0;
+    CHECK(sr_parse_size("512MiB", &n) && n == 512u << 20);
+    CHECK(sr_parse_size("64KiB", &n) && n == 65536);
+    CHECK(sr_parse_size("1GB", &n) && n == 1000000000u);
+    CHECK(sr_parse_size("1000", &n) && n == 1000);
+    CHECK(sr_parse_size("1B", &n) && n == 1);
+    CHECK(!sr_parse_size("", &n) && !sr_parse_size("MiB", &n) && !sr_parse_size("-1KiB", &n));
+    CHECK(!sr_parse_size("1.5GiB", &n) && !sr_parse_size("12 MiB", &n) &&
+          !sr_parse_size("1mib", &n));
+    CHECK(!sr_parse_size("99999999999999999999", &n) && !sr_parse_size("20000000TiB", &n));
+}
+
 int main(void)
 {
     test_siphash();
+    test_parse_size();
     test_basic();
     test_binary_keys();
     test_dirty_order();
