@@ -4,6 +4,8 @@
 
 #include "base/diag.h"
 
+#include <stdio.h>
+
 #define SR_VERSION "0.1.0"
 
 /* Stable exit codes. */
@@ -31,5 +33,13 @@ int sr_tests_check(const struct sr_topology *t, sr_diag *dg);
  * that could run code are errors too (sr_topology_refuse_unsafe): for
  * commands that hand the properties to librdkafka. */
 struct sr_topology *sr_cli_load(const char *path, bool refuse_unsafe);
+
+/* `--state-memory SIZE` of run, test and up: sets the limit of the process's state budget (all
+ * the stores of all tasks; sr_state_budget_limit) to SIZE (sr_parse_size: 512MiB, 64KiB...).
+ * Returns false after printing a usage error for cmd. @locality main thread, before any task. */
+bool sr_cli_state_memory(const char *cmd, const char *size);
+/* Prints the state the process holds, as run's and up's summaries end: "state: K keys in B bytes
+ * (budget L bytes)", or "(no budget)". */
+void sr_print_state(FILE *fp);
 
 #endif

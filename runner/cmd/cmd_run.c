@@ -2,6 +2,7 @@
 #include "cmd/cli.h"
 #include "exec/local.h"
 #include "exec/source.h"
+#include "state/store.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -30,6 +31,30 @@ sr_topology *sr_cli_load(const char *path, bool refuse_unsafe)
     }
     t->owned_dg = dg;
     return t;
+}
+
+bool sr_cli_state_memory(const char *cmd, const char *size)
+{
+    size_t bytes;
+    if (!sr_parse_size(size, &bytes) || bytes == 0) {
+        fprintf(stderr,
+                "streamrun %s: --state-memory takes a size such as 512MiB, 64KiB or 1GB (bytes: "
+                "B, KiB, MiB, GiB, KB, MB, GB), not '%s'\n",
+                cmd, size);
+        return false;
+    }
+    sr_state_budget_limit(bytes);
+    return true;
+}
+
+void sr_print_state(FILE *fp)
+{
+    const sr_mem_budget *b = sr_state_budget();
+    fprintf(fp, "state: %zu keys in %zu bytes", sr_mem_budget_keys(b), sr_mem_budget_used(b));
+    if (b->limit == SIZE_MAX)
+        fprintf(fp, " (no budget)\n");
+    else
+        fprintf(fp, " (budget %zu bytes)\n", b->limit);
 }
 
 /* ---- validate ------------------------------------------------------------------------ */
@@ -348,7 +373,9 @@ int sr_cmd_run(int argc, char **argv)
             envelope = true;
         else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
             quiet = true;
-        else if (a[0] == '-' && a[1]) {
+        else if (strcmp(a, "--state-memory") == 0 && i + 1 < argc) {
+            if (!sr_cli_state_memory("run", argv[++i])) rc = SR_EXIT_USAGE;
+        } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "streamrun run: unknown or incomplete option '%s'\n", a);
             rc = SR_EXIT_USAGE;
         } else if (!file)
@@ -361,7 +388,7 @@ int sr_cmd_run(int argc, char **argv)
     if (rc == SR_EXIT_OK && !file) {
         fprintf(stderr,
                 "usage: streamrun run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] "
-                "[--envelope]\n");
+                "[--envelope] [--quiet] [--state-memory SIZE]\n");
         rc = SR_EXIT_USAGE;
     }
     if (rc != SR_EXIT_OK) goto done;
@@ -428,6 +455,8 @@ int sr_cmd_run(int argc, char **argv)
         fputc('\n', stderr);
     }
     if (!quiet) {
+        if (sr_mem_budget_used(sr_state_budget()) || sr_state_budget()->limit != SIZE_MAX)
+            sr_print_state(stderr); /* what the tasks still hold (before they are dropped) */
         fprintf(stderr, "%.3f s, %.0f records/s; outputs in %s/\n", secs,
                 secs > 0 ? (double)(total_in) / secs : 0.0, dir);
     }

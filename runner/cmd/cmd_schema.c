@@ -491,6 +491,9 @@ static json_t *tests_schema(void)
     set(props, "deployment", json_pack("{s:s}", "description", "the deployment to run"));
     set(props, "deployments", json_pack("{s:s}", "description", "the deployments to run"));
     set(props, "clock", json_pack("{s:s}", "description", "the test clock"));
+    set(props, "stateMemory",
+        json_pack("{s:s}", "description",
+                  "the state budget of the case's process, such as 64KiB (as --state-memory)"));
     set(props, "input",
         json_pack("{s:s}", "description",
                   "records fed to input topics, in order, with advance: "

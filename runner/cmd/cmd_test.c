@@ -1,6 +1,7 @@
 /* cmd_test.c — `streamrun test`: runs a file's test cases in-process and compares outputs. */
 #include "cmd/cli.h"
 #include "exec/local.h"
+#include "state/store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -203,6 +204,9 @@ static void fail(test_run *tr, const char *fmt, ...)
     sr_buf_printf(&tr->report, "    %s\n", msg);
     tr->failures++;
 }
+
+/* --state-memory: the state budget of each case that does not set stateMemory. */
+static size_t default_state_memory = SIZE_MAX;
 
 static const char *const record_keys[] = {"key", "value", "timestamp", "headers",
                                           "raw", "topic", "advance",   NULL};
@@ -620,6 +624,14 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         for (int i = 0; i < tr->topo->ndeps; i++)
             if (!tr->topo->deps[i].source) only[nonly++] = tr->topo->deps[i].name;
     }
+    /* the state budget of the case's process: stateMemory, else --state-memory */
+    size_t budget = default_state_memory;
+    const sr_ynode *sm = sr_ymap_get(tc, "stateMemory");
+    if (sm && (!sr_yis_scalar(sm) || !sr_parse_size(sm->text, &budget) || budget == 0))
+        sr_err(tr->dg, tr->file, sm->mark,
+               "stateMemory must be a size such as 64KiB, 512MiB or 1GB (bytes: B, KiB, MiB, "
+               "GiB, KB, MB, GB)");
+    if (!tr->check_only) sr_state_budget_limit(budget); /* no store exists between cases */
     sr_local *l = tr->check_only
                       ? NULL
                       : sr_local_new(tr->topo, only, nonly > 0 ? nonly : -1, test_sink, &ctx);
@@ -770,15 +782,16 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
             (*failed)++;
             continue;
         }
-        static const char *const keys[] = {"name",   "deployments", "deployment",  "clock", "input",
-                                           "expect", "files",       "description", NULL};
+        static const char *const keys[] = {"name",        "deployments", "deployment", "clock",
+                                           "stateMemory", "input",       "expect",     "files",
+                                           "description", NULL};
         for (int k = 0; k < tc->nkids; k += 2) {
             bool ok = false;
             for (int j = 0; keys[j]; j++)
                 ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
             if (!ok) {
                 const char *sug =
-                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 8) : NULL;
+                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 9) : NULL;
                 sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
                        tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
                        sug ? sug : "", sug ? "'?" : "");
@@ -843,16 +856,26 @@ int sr_tests_check(const sr_topology *t, sr_diag *dg)
 
 int sr_cmd_test(int argc, char **argv)
 {
-    char **files = argv + 1; /* every argument is a file */
-    int nfiles = argc - 1;
+    char **files = sr_xcalloc((size_t)argc, sizeof(char *)); /* every argument at most */
+    int nfiles = 0;
     for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1]) {
+        if (strcmp(argv[i], "--state-memory") == 0 && i + 1 < argc) {
+            if (!sr_cli_state_memory("test", argv[++i]) ||
+                !sr_parse_size(argv[i], &default_state_memory)) {
+                free(files);
+                return SR_EXIT_USAGE;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "streamrun test: unknown option '%s'\n", argv[i]);
+            free(files);
             return SR_EXIT_USAGE;
+        } else {
+            files[nfiles++] = argv[i];
         }
     }
     if (nfiles == 0) {
-        fprintf(stderr, "usage: streamrun test FILE...\n");
+        fprintf(stderr, "usage: streamrun test [--state-memory SIZE] FILE...\n");
+        free(files);
         return SR_EXIT_USAGE;
     }
     int passed = 0, failed = 0, rc = SR_EXIT_OK;
@@ -886,5 +909,6 @@ int sr_cmd_test(int argc, char **argv)
         sr_topology_free(t);
     }
     printf("%d passed, %d failed\n", passed, failed);
+    free(files);
     return failed ? SR_EXIT_INVALID : rc;
 }

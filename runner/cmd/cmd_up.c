@@ -5,6 +5,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_admin.h"
 #include "exec/local.h"
+#include "state/store.h"
 
 #include <librdkafka/rdkafka.h>
 #include <sched.h>
@@ -160,10 +161,12 @@ static int up_main(int argc, char **argv, const char **only)
                 return SR_EXIT_USAGE;
             }
             commit_ms = (int)ms;
+        } else if (strcmp(a, "--state-memory") == 0 && i + 1 < argc) {
+            if (!sr_cli_state_memory("up", argv[++i])) return SR_EXIT_USAGE;
         } else if (a[0] == '-' || file) {
             fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
                             "[--exit-at-end] [--commit-interval 1s] [--workers N] "
-                            "[--allow-unsafe-kafka-properties]\n");
+                            "[--state-memory SIZE] [--allow-unsafe-kafka-properties]\n");
             return SR_EXIT_USAGE;
         } else
             file = a;
@@ -244,6 +247,8 @@ static int up_main(int argc, char **argv, const char **only)
             fprintf(stderr, "total: ");
             sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
             fprintf(stderr, ", %.3f s\n", st.secs);
+            if (sr_mem_budget_used(sr_state_budget()) || sr_state_budget()->limit != SIZE_MAX)
+                sr_print_state(stderr);
         }
     }
     sr_broker_stop(embedded);

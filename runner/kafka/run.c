@@ -2,6 +2,7 @@
  * progress line and the summary. */
 #include "kafka/runtime.h"
 #include "exec/source.h"
+#include "state/store.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -223,8 +224,10 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             }
             char lagtxt[32] = "?";
             if (lag >= 0) snprintf(lagtxt, sizeof(lagtxt), "%lld", (long long)lag);
-            fprintf(stderr, "\r%llu records in, %.0f/s, lag %s    ", (unsigned long long)in,
-                    (double)(in - last_in) / (kr_mono() - last), lagtxt);
+            const sr_mem_budget *sb = sr_state_budget(); /* atomic counters */
+            fprintf(stderr, "\r%llu records in, %.0f/s, lag %s, state %zu keys in %zu bytes    ",
+                    (unsigned long long)in, (double)(in - last_in) / (kr_mono() - last), lagtxt,
+                    sr_mem_budget_keys(sb), sr_mem_budget_used(sb));
             last = kr_mono();
             last_in = in;
         }

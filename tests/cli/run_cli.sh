@@ -215,6 +215,32 @@ check "--in endless line message" has "$work/stderr" '/dev/zero:1: line longer t
 check "--in from standard input" expect_exit 0 bash -c "printf '{\"a\":2}\n' | '$bin' run '$work/j/p.yaml' --in in=- --out '$work/j/os'"
 check "standard input read" has "$work/j/os/out.jsonl" '^{"a":2}$'
 
+# --state-memory: one budget for all the state of the process; a record whose change does not fit
+# is dead-lettered with the store named, the run goes on, and the summary reports the state held
+S=tests/cases/state-memory.yaml
+printf '%s\n' '{"key":"a","timestamp":1000,"value":{"km":1}}' '{"key":"b","timestamp":2000,"value":{"km":2}}' > "$work/km.jsonl"
+check "run with a tiny state budget" expect_exit 0 "$bin" run $S --in in="$work/km.jsonl" --envelope --out "$work/sm1" --state-memory 1B
+check "the store is named" has "$work/sm1/errors.jsonl" '"streamrun.error":"state store .aggregate-1.: memory budget exceeded: [0-9]* more bytes needed, [0-9]* of the budget.s 1 bytes in use'
+check "the window's store is named" has "$work/sm1/errors.jsonl" "state store 'windows-of-km': memory budget exceeded"
+check "state records dead-lettered" test "$(wc -l < "$work/sm1/errors.jsonl")" = 4
+check "the stateless deployment goes on" test "$(wc -l < "$work/sm1/copies.jsonl")" = 2
+check "summary of a budget refusal" has "$work/stderr" 'odometer: 2 in (0 delivered, 0 filtered, 2 dead-lettered), 0 out'
+check "state report: nothing kept" has "$work/stderr" '^state: 0 keys in [0-9]* bytes (budget 1 bytes)$'
+check "run with room for the state" expect_exit 0 "$bin" run $S --in in="$work/km.jsonl" --envelope --out "$work/sm2" --state-memory 64KiB
+# aggregate: keys a and b; window: the window [0, 10000) of each
+check "state report: keys kept" has "$work/stderr" '^state: 4 keys in [0-9]* bytes (budget 65536 bytes)$'
+check "no errors with room" test ! -e "$work/sm2/errors.jsonl"
+check "state report without a budget" expect_exit 0 "$bin" run $S --in in="$work/km.jsonl" --envelope --out "$work/sm3"
+check "no budget said" has "$work/stderr" '^state: 4 keys in [0-9]* bytes (no budget)$'
+check "a stateless run reports no state" expect_exit 0 "$bin" run $S --only copy --in in="$work/km.jsonl" --envelope --out "$work/sm4"
+check "no state line" bash -c "! grep -q '^state:' '$work/stderr'"
+check "--state-memory needs a size" expect_exit 2 "$bin" run $S --state-memory lots
+check "--state-memory message" has "$work/stderr" "streamrun run: --state-memory takes a size such as 512MiB, 64KiB or 1GB"
+check "test --state-memory" expect_exit 0 "$bin" test --state-memory 1MiB tests/cases/crash.yaml
+check "test --state-memory needs a size" expect_exit 2 "$bin" test --state-memory 0 $S
+check "up --state-memory needs a size" expect_exit 2 "$bin" up $S --state-memory 1.5GiB
+check "up --state-memory message" has "$work/stderr" "streamrun up: --state-memory takes a size"
+
 # score: one JSON line out per record in; a record that does not match input_schema gets an error
 # line (stdout and stderr, with its line number) and exit 1 at the end; blank lines are skipped
 pk=tests/model/packages/split
