@@ -81,95 +81,67 @@ static double text_to_double(const char *s, size_t n)
     return d;
 }
 
-static int bitlen128(unsigned __int128 x)
+/* The 128-bit powers of ten POW10_TABLE, POW10_MIN and POW10_MAX (tools/gen_pow10_table.py). */
+#include "base/pow10_table.inc"
+
+/* m * 10^q correctly rounded to a double by the Eisel–Lemire algorithm (Lemire, "Number
+ * Parsing at a Gigabyte per Second", 2021): the mantissa, shifted so that its top bit is set,
+ * times the 128 top bits of 10^q rounded down (POW10_TABLE) gives a lower bound of the exact
+ * product's top bits; the exact value is above it by less than one unit of the part not
+ * computed. When that gap could carry into the 54 bits that decide the double (its 53 and the
+ * rounding bit), the next 64 bits of 10^q narrow it; when even they cannot settle it, or the
+ * result may be an exact tie, a subnormal, or out of range, returns false and the caller uses
+ * strtod. m is not 0. */
+static bool eisel_lemire(uint64_t m, int q, double *out)
 {
-    uint64_t hi = (uint64_t)(x >> 64);
-    return hi ? 128 - __builtin_clzll(hi) : (uint64_t)x ? 64 - __builtin_clzll((uint64_t)x) : 0;
+    if (q < POW10_MIN || q > POW10_MAX) return false;
+    const uint64_t *t = POW10_TABLE[q - POW10_MIN];
+    int clz = __builtin_clzll(m);
+    m <<= clz;
+    unsigned __int128 x = (unsigned __int128)m * t[0];
+    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+    /* the part of 10^q left out adds less than m to lo: it matters only if that can carry
+     * through the nine bits below the rounding bit */
+    if ((hi & 0x1ff) == 0x1ff && lo + m < m) {
+        unsigned __int128 y = (unsigned __int128)m * t[1];
+        uint64_t yhi = (uint64_t)(y >> 64), ylo = (uint64_t)y;
+        uint64_t mlo = lo + yhi, mhi = hi + (mlo < lo);
+        if ((mhi & 0x1ff) == 0x1ff && mlo + 1 == 0 && ylo + m < m) return false;
+        hi = mhi;
+        lo = mlo;
+    }
+    unsigned top = (unsigned)(hi >> 63); /* the product has 128 bits, or 127 */
+    uint64_t mant = hi >> (top + 9);     /* 54 bits: the double's 53 and the rounding bit */
+    /* floor(log2(10^q)) + 1086 + top - clz, the biased exponent of the result */
+    int64_t exp2 = (((int64_t)217706 * q) >> 16) + 1086 + top - clz;
+    /* nothing below the rounding bit: possibly an exact tie, which rounds to even */
+    if (lo == 0 && (hi & 0x1ff) == 0 && (mant & 3) == 1) return false;
+    mant = (mant + (mant & 1)) >> 1;
+    if (mant >> 53) { /* rounded up to the next power of two */
+        mant >>= 1;
+        exp2++;
+    }
+    if (exp2 <= 0 || exp2 >= 0x7ff) return false; /* subnormal, or past DBL_MAX */
+    uint64_t bits = (uint64_t)exp2 << 52 | (mant & (((uint64_t)1 << 52) - 1));
+    memcpy(out, &bits, sizeof(bits));
+    return true;
 }
 
-/* 10^k for k <= 22 as exact 128-bit integers (10^22 < 2^74). */
-static unsigned __int128 pow10_128(int k)
+/* m * 10^q for -27 <= q < 0 when it is a binary fraction (5^-q divides m), exactly: a value
+ * such as 0.9355316162109375 (a float32 reading printed in full) lies exactly on a boundary
+ * between doubles or on a double, where eisel_lemire()'s lower bound leaves the rounding
+ * undecided. Then m * 10^q = (m / 5^-q) * 2^q, an integer below 2^64 (rounded once, to
+ * nearest even, by the conversion) times an exact power of two. Returns false otherwise. */
+static bool dyadic_decimal(uint64_t m, int q, double *out)
 {
-    static unsigned __int128 t[23];
-    static int ready; /* idempotent: racing threads write the same values */
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-        unsigned __int128 p = 1;
-        for (int i = 0; i < 23; i++, p *= 10) t[i] = p;
-        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
-    return t[k];
-}
-
-/* m / 10^k correctly rounded, by checking a nearby candidate with exact 128-bit
- * products instead of dividing: d = M * 2^E is the nearest double to m / 10^k
- * when |m * 2^-E - M * 10^k| is below half of 10^k (half an ulp, scaled). The
- * candidate is a positive normal double (m >= 2^53, 10^k < 2^74): its mantissa
- * and exponent are read from its bits, and a step of one ulp is one unit there.
- * Returns false when the products do not fit (the caller divides instead). */
-static bool wide_quotient_checked(uint64_t m, unsigned __int128 p, double *out)
-{
-    double d = (double)m / (double)p;
-    uint64_t bits;
-    memcpy(&bits, &d, sizeof(bits));
-    for (int step = 0; step < 4; step++) {
-        uint64_t M = (bits & (((uint64_t)1 << 52) - 1)) | ((uint64_t)1 << 52);
-        int E = (int)((bits >> 52) & 0x7ff) - 1075; /* d = M * 2^E */
-        if (E > 0 || -E > 63) return false;
-        unsigned __int128 A = (unsigned __int128)m << -E;
-        unsigned __int128 B = (unsigned __int128)M * p;
-        unsigned __int128 diff = A > B ? A - B : B - A;
-        /* half the gap to the neighbour on the exact value's side: below a power of two
-         * that gap is half as wide */
-        bool narrow = M == ((uint64_t)1 << 52) && A < B;
-        unsigned __int128 twice = diff << (narrow ? 2 : 1);
-        if (twice < p || (twice == p && (M & 1) == 0)) {
-            memcpy(out, &bits, sizeof(bits));
-            return true;
-        }
-        bits = A > B ? bits + 1 : bits - 1; /* one ulp toward the exact value */
-    }
-    return false;
-}
-
-/* m * 10^e10 correctly rounded to a double, for a 54-to-64-bit mantissa (the
- * 17- to 19-digit decimals Clinger's path cannot take): exact 128-bit integer
- * arithmetic, then round half to even. Returns false when the numbers do not
- * fit in 128 bits (the caller then uses strtod). */
-static bool wide_decimal(uint64_t m, int e10, double *out)
-{
-    unsigned __int128 p = pow10_128(e10 < 0 ? -e10 : e10);
-    unsigned __int128 q;
-    int shift;   /* value = q * 2^-shift, before rounding */
-    bool sticky; /* bits lost below q */
-    if (e10 >= 0) {
-        if (bitlen128(p) + 64 > 127) return false;
-        q = (unsigned __int128)m * p;
-        shift = 0;
-        sticky = false;
-    } else if (wide_quotient_checked(m, p, out)) {
-        return true;
-    } else {
-        /* scale m up so that the quotient keeps at least 55 bits */
-        shift = 56 + bitlen128(p) - (64 - __builtin_clzll(m));
-        if (shift < 0) shift = 0;
-        if ((64 - __builtin_clzll(m)) + shift > 127) return false;
-        unsigned __int128 num = (unsigned __int128)m << shift;
-        q = num / p;
-        sticky = num % p != 0;
-    }
-    int extra = bitlen128(q) - 53;
-    uint64_t mant;
-    if (extra > 0) {
-        unsigned __int128 rest = q & ((((unsigned __int128)1) << extra) - 1);
-        unsigned __int128 half = ((unsigned __int128)1) << (extra - 1);
-        mant = (uint64_t)(q >> extra);
-        if (rest > half || (rest == half && (sticky || (mant & 1)))) mant++;
-    } else {
-        if (sticky) return false; /* cannot happen with 55 bits kept; stay safe */
-        extra = 0;
-        mant = (uint64_t)q;
-    }
-    *out = ldexp((double)mant, extra - shift);
+    if (q < -27 || q >= 0) return false; /* 5^27 < 2^64 */
+    uint64_t p5 = 1;
+    for (int k = 0; k < -q; k++) p5 *= 5;
+    if (m % p5) return false;
+    uint64_t scale = (uint64_t)(1023 + q) << 52; /* 2^q, a normal double */
+    double two_q;
+    memcpy(&two_q, &scale, sizeof(two_q));
+    *out = (double)(m / p5) * two_q;
     return true;
 }
 
@@ -199,71 +171,58 @@ static int64_t eight_digits(const char *s)
 #endif
 }
 
-/* Accumulates the digits at s[*i..n) into *m (eight at a time while they last), counting
- * significant ones in *digits and fraction ones in *e10 when frac. Returns false past 19. */
-static bool take_digits(const char *s, size_t n, size_t *i, uint64_t *m, int *digits, int *e10,
-                        bool frac)
-{
-    size_t k = *i;
-    if (frac && *m == 0) /* leading zeros of a fraction are not significant */
-        for (; k < n && s[k] == '0'; k++) (*e10)--;
-    for (; k + 8 <= n && *digits + 8 <= 19; k += 8) {
-        int64_t v = eight_digits(s + k);
-        if (v < 0) break;
-        *m = *m * 100000000 + (uint64_t)v;
-        if (*m) *digits += 8; /* "0" then 8 digits: the integer part's zero is not counted */
-        if (frac) *e10 -= 8;
-    }
-    for (; k < n && s[k] >= '0' && s[k] <= '9'; k++) {
-        if (*m == 0 && s[k] == '0') {
-            if (frac) (*e10)--;
-            continue;
-        }
-        if (++*digits > 19) return false;
-        *m = *m * 10 + (uint64_t)(s[k] - '0');
-        if (frac) (*e10)--;
-    }
-    *i = k;
-    return true;
-}
-
-/* Clinger's fast path: a decimal with at most 19 significant digits whose
- * mantissa fits in 53 bits and whose power of ten is at most 22 in size is
- * one correctly rounded multiplication or division of two exact doubles;
- * wider mantissas go to wide_decimal(), the rest to strtod. The text is a
- * valid JSON number (the parser checked it). */
+/* A decimal of at most 19 significant digits m * 10^e10, correctly rounded: when m fits in 53
+ * bits and |e10| <= 22, one correctly rounded multiplication or division of two exact doubles
+ * (Clinger's fast path); otherwise eisel_lemire(). Returns false (the caller uses strtod) past
+ * 19 digits and in the rare cases eisel_lemire() leaves. The text is a valid JSON number (the
+ * parser checked it). */
 static bool fast_double(const char *s, size_t n, double *out)
 {
     static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    size_t i = 0;
-    bool neg = i < n && s[i] == '-';
-    if (neg) i++;
+    const char *p = s, *end = s + n;
+    bool neg = p < end && *p == '-';
+    if (neg) p++;
+    /* every digit goes into m, leading zeros included (they add nothing): m is exact when
+     * there are at most 19 significant digits, which is checked below */
+    const char *first = p;
     uint64_t m = 0;
-    int digits = 0, e10 = 0;
-    if (!take_digits(s, n, &i, &m, &digits, &e10, false)) return false;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (!take_digits(s, n, &i, &m, &digits, &e10, true)) return false;
+    for (; p < end && (unsigned)(*p - '0') < 10; p++) m = m * 10 + (uint64_t)(*p - '0');
+    size_t ndigits = (size_t)(p - first);
+    int e10 = 0;
+    if (p < end && *p == '.') {
+        const char *frac = ++p;
+        for (int64_t v; end - p >= 8 && (v = eight_digits(p)) >= 0; p += 8)
+            m = m * 100000000 + (uint64_t)v;
+        for (; p < end && (unsigned)(*p - '0') < 10; p++) m = m * 10 + (uint64_t)(*p - '0');
+        if (p - frac > 100000) return false;
+        e10 = -(int)(p - frac);
+        ndigits += (size_t)(p - frac);
     }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        bool eneg = i < n && s[i] == '-';
-        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+    if (ndigits > 19) { /* leading zeros are not significant: count without them */
+        for (const char *z = first; z < p && (*z == '0' || *z == '.'); z++) ndigits -= *z == '0';
+        if (ndigits > 19) return false;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = p < end && *p == '-';
+        if (p < end && (*p == '-' || *p == '+')) p++;
         int x = 0;
-        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        for (; p < end && (unsigned)(*p - '0') < 10; p++) {
             if (x > 100000) return false;
-            x = x * 10 + (s[i] - '0');
+            x = x * 10 + (*p - '0');
         }
         e10 += eneg ? -x : x;
     }
-    if (i != n || e10 < -22 || e10 > 22) return false;
+    if (p != end) return false;
     double d;
-    if (m <= ((uint64_t)1 << 53)) {
+    if (m == 0) {
+        d = 0;
+    } else if (m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
         d = (double)m;
         d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
-    } else if (!wide_decimal(m, e10, &d)) {
+    } else if (!eisel_lemire(m, e10, &d) && !dyadic_decimal(m, e10, &d)) {
         return false;
     }
     *out = neg ? -d : d;

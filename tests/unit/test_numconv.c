@@ -1,8 +1,10 @@
 /* test_numconv.c — number text to double must equal strtod's correctly rounded result, on the
- * fast paths too: random 1- to 19-digit decimals, exponents, and exact halfway cases. */
+ * fast paths too: random 1- to 19-digit decimals over the whole exponent range, exact and near
+ * halfway cases, subnormals, binary fractions written out in full, and the range's limits. */
 #include "test.h"
 #include "base/value.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -83,6 +85,93 @@ int main(void)
             snprintf(buf, sizeof(buf), "%.*g", 16 + i % 4, d - ldexp((double)i, e - 60));
             same_as_strtod(buf);
         }
+    }
+    /* the whole exponent range of the 128-bit table and past it: 1 to 19 digits, 10^-360 to
+     * 10^330, so that products land on every entry, in the subnormals and past DBL_MAX */
+    for (int k = 0; k < 1000000; k++) {
+        int digits = 1 + (int)(next_rand() % 19);
+        unsigned long long m = 0;
+        for (int i = 0; i < digits; i++) m = m * 10 + next_rand() % 10;
+        int e = (int)(next_rand() % 691) - 360;
+        snprintf(buf, sizeof(buf), k % 2 ? "%llue%d" : "-%llue%d", m, e);
+        same_as_strtod(buf);
+    }
+    /* near the midpoint between two doubles, all over the range: the midpoint d + ulp/2 is
+     * exact in a long double (64-bit mantissa); printed to 17, 18 and 19 digits it falls just
+     * below or above it (the hardest cases for a 128-bit product), to 25 exactly or nearly */
+    for (int k = 0; k < 400000; k++) {
+        uint64_t bits = next_rand() & 0x7fffffffffffffffULL;
+        double d;
+        memcpy(&d, &bits, sizeof(d));
+        if (!isfinite(d) || d == 0) continue;
+        long double mid = (long double)d + ((long double)nextafter(d, INFINITY) - d) / 2;
+        snprintf(buf, sizeof(buf), "%.*Le", 16 + k % 3, mid);
+        same_as_strtod(buf);
+        if (k % 8 == 0) {
+            snprintf(buf, sizeof(buf), "%.24Le", mid);
+            same_as_strtod(buf);
+        }
+    }
+    /* subnormals and the smallest normals, printed to 1 to 19 digits */
+    for (int k = 0; k < 100000; k++) {
+        uint64_t bits = next_rand() >> (12 + next_rand() % 40); /* exponent field 0 */
+        if (k % 4 == 0) bits |= (uint64_t)1 << 52;              /* the smallest normals */
+        double d;
+        memcpy(&d, &bits, sizeof(d));
+        snprintf(buf, sizeof(buf), "%.*g", 1 + k % 19, d);
+        same_as_strtod(buf);
+    }
+    /* binary fractions written out in full (float32 sensor readings, halves of large
+     * integers): exact values on a double or on a boundary between two */
+    for (int k = 0; k < 200000; k++) {
+        float f = (float)ldexp((double)(next_rand() >> 40), -(int)(next_rand() % 40));
+        snprintf(buf, sizeof(buf), "%.*g", 9 + k % 15, (double)f);
+        same_as_strtod(buf);
+        unsigned long long x = (next_rand() >> 1) | (1ULL << 62);
+        snprintf(buf, sizeof(buf), "%llu.%s", x >> (k % 10), k % 2 ? "5" : "25");
+        same_as_strtod(buf);
+    }
+    /* the limits of the range */
+    const char *limits[] = {"1.7976931348623157e308",
+                            "1.7976931348623158e308",
+                            "1.7976931348623159e308",
+                            "1e308",
+                            "1e309",
+                            "9999999999999999999e289",
+                            "2.2250738585072014e-308",
+                            "2.2250738585072011e-308",
+                            "2.2250738585072012e-308",
+                            "4.9406564584124654e-324",
+                            "2.4703282292062327e-324",
+                            "2.4703282292062328e-324",
+                            "1e-342",
+                            "1e-343",
+                            "9999999999999999999e-343",
+                            "9999999999999999999e-361",
+                            "1e-400",
+                            "0e999",
+                            "-0e-999",
+                            "0.000000000000000000000000000000000000001",
+                            "18446744073709551615e0",
+                            "18446744073709551616e0",
+                            "9223372036854775808.5",
+                            "-9223372036854775809",
+                            "0.9355316162109375",
+                            "-3.0761260986328125",
+                            "4503599627370496.5",
+                            "4503599627370497.5",
+                            "9007199254740993e-1",
+                            "90071992547409930e-1",
+                            "90071992547409950e-1"};
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) same_as_strtod(limits[i]);
+    /* DBL_MAX and its neighbours written out in full: 309 digits */
+    char wide[400];
+    const double big[] = {DBL_MAX, nextafter(DBL_MAX, 0), ldexp(1.0, 1023), 1e308};
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        snprintf(wide, sizeof(wide), "%.0f", big[i]);
+        same_as_strtod(wide);
+        snprintf(wide, sizeof(wide), "%.0f.5", big[i]);
+        same_as_strtod(wide);
     }
     /* fixed cases from the phone telemetry: 16 and 17 significant digits */
     const char *fixed[] = {"0.5941331831187009",
