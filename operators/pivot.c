@@ -1,4 +1,5 @@
 /* pivot.c — {name: n, values: {k: v}} becomes {n-k: v}: readings into columns. */
+#include "base/bytes.h"
 #include "load/expr.h"
 
 #include <string.h>
@@ -55,22 +56,30 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
     if (vals->type != SR_OBJ)
         return sr_task_fail(t, op, "field '%s' must be an object, not %s", p->values,
                             sr_type_name((sr_type)vals->type));
-    size_t seplen = p->separator_len;
-    sr_value out = sr_obj_new(sr_task_arena(t), vals->len + (uint32_t)p->keep.n);
+    sr_arena *a = sr_task_arena(t);
+    sr_value out = sr_obj_new(a, vals->len + (uint32_t)p->keep.n);
+    /* the new names side by side in one block: the prefix (name and separator), then for each
+     * member the prefix again and its name */
+    size_t plen = name->len + p->separator_len, total = plen;
+    for (uint32_t i = 0; i < vals->len; i++) total += plen + vals->u.o[i].klen;
+    char *k = sr_arena_alloc(a, total);
+    sr_copy_bytes(k, name->u.s, name->len);
+    sr_copy_bytes(k + name->len, p->separator, p->separator_len);
+    const char *prefix = k;
+    k += plen;
     for (uint32_t i = 0; i < vals->len; i++) {
         const sr_member *m = &vals->u.o[i];
-        size_t klen = name->len + seplen + m->klen;
-        char *k = sr_arena_alloc(sr_task_arena(t), klen);
-        memcpy(k, name->u.s, name->len);
-        memcpy(k + name->len, p->separator, seplen);
-        memcpy(k + name->len + seplen, m->key, m->klen);
-        sr_obj_append(sr_task_arena(t), &out, k, klen, m->v); /* distinct as the member names are */
+        sr_copy_bytes(k, prefix, plen);
+        sr_copy_bytes(k + plen, m->key, m->klen);
+        /* distinct as the member names are, and within the capacity: no growth */
+        sr_obj_append(a, &out, k, plen + m->klen, m->v);
+        k += plen + m->klen;
     }
     for (int i = 0; i < p->keep.n; i++) {
         size_t len = p->keep.len[i];
         sr_value *v = sr_obj_get(&r->value, p->keep.v[i], len);
         if (!v) return sr_task_fail(t, op, "field '%s' to keep is missing", p->keep.v[i]);
-        sr_obj_set(sr_task_arena(t), &out, p->keep.v[i], len, *v);
+        sr_obj_set(a, &out, p->keep.v[i], len, *v);
     }
     r->value = out;
     return sr_emit(t, op, r);

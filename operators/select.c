@@ -5,7 +5,8 @@
 
 struct select {
     sr_strv fields;
-    int missing; /* 0 error, 1 null, 2 skip */
+    int missing;   /* 0 error, 1 null, 2 skip */
+    bool distinct; /* no field listed twice (set by select_check): members are appended */
 };
 
 static const sr_param select_params[] = {
@@ -26,6 +27,12 @@ static int select_check(sr_op *op, void *conf, sr_check *ck)
             rc = -1;
         }
     }
+    s->distinct = s->fields.n <= 64; /* a longer list is looked through as it is built */
+    for (int i = 0; s->distinct && i < s->fields.n; i++)
+        for (int j = 0; j < i; j++)
+            if (s->fields.len[i] == s->fields.len[j] &&
+                memcmp(s->fields.v[i], s->fields.v[j], s->fields.len[i]) == 0)
+                s->distinct = false;
     sr_schema_free(&ck->schema);
     ck->schema.closed = true;
     for (int i = 0; i < s->fields.n; i++) sr_schema_add(&ck->schema, s->fields.v[i]);
@@ -47,7 +54,10 @@ static int select_process(sr_task *t, const sr_op *op, sr_record *r)
             sr_obj_set(sr_task_arena(t), &out, name, len, sr_null());
             continue;
         }
-        sr_obj_set(sr_task_arena(t), &out, name, len, *v);
+        if (s->distinct)
+            sr_obj_append(sr_task_arena(t), &out, name, len, *v);
+        else
+            sr_obj_set(sr_task_arena(t), &out, name, len, *v);
     }
     r->value = out;
     return sr_emit(t, op, r);

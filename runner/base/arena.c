@@ -74,10 +74,10 @@ static void arena_grow(sr_arena *a, size_t n)
     if (a->chunk_size < 16 * 1024 * 1024) a->chunk_size *= 2;
 }
 
-void *sr_arena_alloc(sr_arena *a, size_t n)
+/* sr_arena_alloc() when the head chunk lacks n bytes (n already rounded up) */
+void *sr_arena_alloc_grow(sr_arena *a, size_t n)
 {
-    n = n ? (n + 7) & ~(size_t)7 : 8; /* never a zero-size block: callers may ask for 0 */
-    if ((size_t)(a->end - a->p) < n) arena_grow(a, n);
+    arena_grow(a, n);
     void *r = a->p;
     a->p += n;
     return r;

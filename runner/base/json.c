@@ -1,5 +1,6 @@
 /* json.c — JSON parser into arena sr_value trees, and compact JSON writer. */
 #include "base/value.h"
+#include "base/bytes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -635,29 +636,7 @@ int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char 
 
 /* ---- writer -------------------------------------------------------------- */
 
-/* memcpy for the short runs typical of keys and numbers, without a call. */
-static inline void copy_bytes(char *d, const char *s, size_t n)
-{
-    if (n > 16) {
-        memcpy(d, s, n);
-    } else if (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, s, 8);
-        memcpy(&y, s + n - 8, 8);
-        memcpy(d, &x, 8);
-        memcpy(d + n - 8, &y, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        memcpy(d, &x, 4);
-        memcpy(d + n - 4, &y, 4);
-    } else {
-        for (size_t i = 0; i < n; i++) d[i] = s[i];
-    }
-}
-
-/* copy_bytes for a run of a string, returning what the words it loaded OR to:
+/* sr_copy_bytes for a run of a string, returning what the words it loaded OR to:
  * the top bit of a byte is set in the result when it is set in a byte copied
  * (the test for UTF-8 to check, at no extra load). */
 static inline uint64_t copy_run(char *d, const char *s, size_t n)
@@ -812,7 +791,7 @@ static inline void put_c(sr_buf *b, char c)
 static inline void put_n(sr_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) sr_buf_reserve(b, n);
-    copy_bytes(b->d + b->len, s, n);
+    sr_copy_bytes(b->d + b->len, s, n);
     b->len += n;
 }
 

@@ -1,5 +1,6 @@
 /* value.c — constructors, number normalisation, object/array editing, equality and ordering. */
 #include "base/value.h"
+#include "base/bytes.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -299,7 +300,7 @@ sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen)
      * "accelerometer-y") differ there, and most misses stop before memcmp */
     const char last = key[klen - 1];
     for (uint32_t i = 0; i < obj->len; i++)
-        if (m[i].klen == klen && m[i].key[klen - 1] == last && memcmp(m[i].key, key, klen) == 0)
+        if (m[i].klen == klen && m[i].key[klen - 1] == last && sr_bytes_equal(m[i].key, key, klen))
             return &m[i].v;
     return NULL;
 }
