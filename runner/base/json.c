@@ -763,17 +763,99 @@ void sr_json_write_str(sr_buf *b, const char *s, size_t n)
     if (high & TOP_BITS) repair_written(b, start);
 }
 
+/* The text "%.*g" gives for a double with the `prec` significant digits dig[0..prec) (values
+ * 0-9, the first not 0) and decimal exponent x (of the first digit), negative when neg: fixed
+ * notation when -4 <= x < prec, else scientific with an exponent of at least two digits;
+ * trailing zeros of the fraction dropped, and the point with them. Returns its length. */
+static int format_g(char *out, bool neg, const char *dig, int prec, int x)
+{
+    int nd = prec; /* significant digits left once the trailing zeros are gone */
+    while (nd > 1 && dig[nd - 1] == 0) nd--;
+    char *o = out;
+    if (neg) *o++ = '-';
+    if (x < -4 || x >= prec) {
+        *o++ = (char)('0' + dig[0]);
+        if (nd > 1) *o++ = '.';
+        for (int i = 1; i < nd; i++) *o++ = (char)('0' + dig[i]);
+        *o++ = 'e';
+        *o++ = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        if (ax >= 100) *o++ = (char)('0' + ax / 100);
+        *o++ = (char)('0' + ax / 10 % 10);
+        *o++ = (char)('0' + ax % 10);
+    } else if (x >= 0) {
+        for (int i = 0; i <= x; i++) *o++ = (char)('0' + dig[i]);
+        if (nd > x + 1) *o++ = '.';
+        for (int i = x + 1; i < nd; i++) *o++ = (char)('0' + dig[i]);
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > x; i--) *o++ = '0';
+        for (int i = 0; i < nd; i++) *o++ = (char)('0' + dig[i]);
+    }
+    return (int)(o - out);
+}
+
+/* Whether text[0..n) reads back as d. */
+static bool reads_back(const char *text, int n, double d)
+{
+    sr_value v = {.type = SR_NUM, .len = (uint32_t)n, .u.s = text};
+    return sr_num_double(&v) == d;
+}
+
+/* The shortest of "%.15g", "%.16g" and "%.17g" that reads back as d, as the C library writes
+ * them, from one conversion to 17 digits: those rounded to 15 or 16 are the library's own
+ * rounding of d unless the digits dropped are exactly half a unit ("50", "5"), where the 17
+ * digits may themselves have been rounded up or down to it; then the library writes that
+ * precision itself. */
 void sr_write_double(sr_buf *b, double d)
 {
     if (!isfinite(d)) {
         sr_buf_puts(b, isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    char tmp[32];
+    char tmp[40];
     int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
-        if (prec == 17 || strtod(tmp, NULL) == d) break;
+    if (d == 0) {
+        n = snprintf(tmp, sizeof(tmp), "%s", signbit(d) ? "-0" : "0");
+    } else {
+        char e17[40];
+        snprintf(e17, sizeof(e17), "%.16e", d); /* [-]d.dddddddddddddddde[+-]xx[x] */
+        const char *p = e17;
+        bool neg = *p == '-';
+        if (neg) p++;
+        char dig[17];
+        dig[0] = (char)(*p - '0');
+        for (int i = 1; i < 17; i++) dig[i] = (char)(p[i + 1] - '0');
+        int x17 = atoi(p + 19);
+        for (int prec = 15; prec <= 17; prec++) {
+            if (prec == 17) {
+                n = format_g(tmp, neg, dig, 17, x17);
+                break;
+            }
+            int drop = prec == 15 ? dig[15] * 10 + dig[16] : dig[16];
+            int half = prec == 15 ? 50 : 5;
+            if (drop == half) {
+                n = snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+                if (reads_back(tmp, n, d)) break;
+                continue;
+            }
+            char r[17];
+            memcpy(r, dig, (size_t)prec);
+            int x = x17;
+            if (drop > half) { /* round up, carrying */
+                int i = prec - 1;
+                while (i >= 0 && r[i] == 9) r[i--] = 0;
+                if (i >= 0) {
+                    r[i]++;
+                } else {
+                    r[0] = 1;
+                    x++;
+                }
+            }
+            n = format_g(tmp, neg, r, prec, x);
+            if (reads_back(tmp, n, d)) break;
+        }
     }
     sr_buf_put(b, tmp, (size_t)n);
     if (!memchr(tmp, '.', (size_t)n) && !memchr(tmp, 'e', (size_t)n) &&
