@@ -172,12 +172,17 @@ static int64_t eight_digits(const char *s)
 #endif
 }
 
-/* A decimal of at most 19 significant digits m * 10^e10, correctly rounded: when m fits in 53
- * bits and |e10| <= 22, one correctly rounded multiplication or division of two exact doubles
- * (Clinger's fast path); otherwise eisel_lemire(). Returns false (the caller uses strtod) past
- * 19 digits and in the rare cases eisel_lemire() leaves. The text is a valid JSON number (the
- * parser checked it). */
-static bool fast_double(const char *s, size_t n, double *out)
+/* What fast_number() found: an integer below 10^18 (in *iout), a double (in *out), or
+ * neither: a longer integer, which may still fit int64, or a decimal it leaves to strtod. */
+enum { NUM_SLOW, NUM_INT, NUM_DBL };
+
+/* The number text s[0..n) read in one pass: an integer of at most 18 digits exactly; a decimal
+ * of at most 19 significant digits m * 10^e10 correctly rounded: when m fits in 53 bits and
+ * |e10| <= 22, one correctly rounded multiplication or division of two exact doubles
+ * (Clinger's fast path); otherwise eisel_lemire(), or dyadic_decimal() for the exact binary
+ * fractions it leaves. NUM_SLOW past 19 digits and in the rare cases both leave. The text is
+ * a valid JSON number (the parser checked it) or a literal of the expression language. */
+static int fast_number(const char *s, size_t n, double *out, int64_t *iout)
 {
     static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -191,19 +196,24 @@ static bool fast_double(const char *s, size_t n, double *out)
     uint64_t m = 0;
     for (; p < end && (unsigned)(*p - '0') < 10; p++) m = m * 10 + (uint64_t)(*p - '0');
     size_t ndigits = (size_t)(p - first);
+    if (p == end) { /* an integer: below 10^18 it fits int64, past it text_to_i64() decides */
+        if (ndigits == 0 || ndigits > 18) return NUM_SLOW;
+        *iout = neg ? -(int64_t)m : (int64_t)m;
+        return NUM_INT;
+    }
     int e10 = 0;
     if (p < end && *p == '.') {
         const char *frac = ++p;
         for (int64_t v; end - p >= 8 && (v = eight_digits(p)) >= 0; p += 8)
             m = m * 100000000 + (uint64_t)v;
         for (; p < end && (unsigned)(*p - '0') < 10; p++) m = m * 10 + (uint64_t)(*p - '0');
-        if (p - frac > 100000) return false;
+        if (p - frac > 100000) return NUM_SLOW;
         e10 = -(int)(p - frac);
         ndigits += (size_t)(p - frac);
     }
     if (ndigits > 19) { /* leading zeros are not significant: count without them */
         for (const char *z = first; z < p && (*z == '0' || *z == '.'); z++) ndigits -= *z == '0';
-        if (ndigits > 19) return false;
+        if (ndigits > 19) return NUM_SLOW;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
@@ -211,12 +221,12 @@ static bool fast_double(const char *s, size_t n, double *out)
         if (p < end && (*p == '-' || *p == '+')) p++;
         int x = 0;
         for (; p < end && (unsigned)(*p - '0') < 10; p++) {
-            if (x > 100000) return false;
+            if (x > 100000) return NUM_SLOW;
             x = x * 10 + (*p - '0');
         }
         e10 += eneg ? -x : x;
     }
-    if (p != end) return false;
+    if (p != end) return NUM_SLOW;
     double d;
     if (m == 0) {
         d = 0;
@@ -224,20 +234,24 @@ static bool fast_double(const char *s, size_t n, double *out)
         d = (double)m;
         d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
     } else if (!eisel_lemire(m, e10, &d) && !dyadic_decimal(m, e10, &d)) {
-        return false;
+        return NUM_SLOW;
     }
     *out = neg ? -d : d;
-    return true;
+    return NUM_DBL;
 }
 
 sr_value sr_num_norm(const sr_value *v)
 {
     if (v->type != SR_NUM) return *v;
     int64_t i;
-    if (text_to_i64(v->u.s, v->len, &i)) return sr_int(i);
     double d;
-    if (fast_double(v->u.s, v->len, &d)) return sr_dbl(d);
-    return sr_dbl(text_to_double(v->u.s, v->len));
+    switch (fast_number(v->u.s, v->len, &d, &i)) {
+    case NUM_INT: return sr_int(i);
+    case NUM_DBL: return sr_dbl(d);
+    default:
+        if (text_to_i64(v->u.s, v->len, &i)) return sr_int(i);
+        return sr_dbl(text_to_double(v->u.s, v->len));
+    }
 }
 
 /* Non-numbers give NaN. */

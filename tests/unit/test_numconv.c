@@ -173,6 +173,27 @@ int main(void)
         snprintf(wide, sizeof(wide), "%.0f.5", big[i]);
         same_as_strtod(wide);
     }
+    /* integer texts are exact int64 values, of every length up to the limits */
+    for (int k = 0; k < 200000; k++) {
+        long long x = (long long)(next_rand() >> (k % 64));
+        if (k % 2) x = -x;
+        snprintf(buf, sizeof(buf), "%lld", x);
+        sr_value v = {.type = SR_NUM, .len = (uint32_t)strlen(buf), .u.s = buf};
+        sr_value r = sr_num_norm(&v);
+        if ((r.type != SR_INT || r.u.i != x) && bad++ < 10) fprintf(stderr, "%s: not exact\n", buf);
+    }
+    const char *ints[] = {"9223372036854775807", "-9223372036854775808", "-0", "0",
+                          "999999999999999999",  "1000000000000000000"};
+    const long long intv[] = {
+        INT64_MAX, INT64_MIN, 0, 0, 999999999999999999LL, 1000000000000000000LL};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        sr_value v = {.type = SR_NUM, .len = (uint32_t)strlen(ints[i]), .u.s = ints[i]};
+        sr_value r = sr_num_norm(&v);
+        CHECK(r.type == SR_INT && r.u.i == intv[i]);
+    }
+    /* past int64: a double */
+    sr_value past = {.type = SR_NUM, .len = 19, .u.s = "9223372036854775808"};
+    CHECK(sr_num_norm(&past).type == SR_DBL && sr_num_norm(&past).u.d == 9223372036854775808.0);
     /* fixed cases from the phone telemetry: 16 and 17 significant digits */
     const char *fixed[] = {"0.5941331831187009",
                            "-0.10374386759102344",
