@@ -71,10 +71,11 @@ static int pivot_process(sr_task *t, const sr_op *op, sr_record *r)
         const sr_member *m = &vals->u.o[i];
         sr_copy_bytes(k, prefix, plen);
         sr_copy_bytes(k + plen, m->key, m->klen);
-        /* distinct as the member names are, and within the capacity: no growth */
-        sr_obj_append(a, &out, k, plen + m->klen, m->v);
+        /* distinct as the member names are, and within the capacity */
+        out.u.o[i] = (sr_member){.key = k, .klen = (uint32_t)(plen + m->klen), .v = m->v};
         k += plen + m->klen;
     }
+    out.len = vals->len;
     for (int i = 0; i < p->keep.n; i++) {
         size_t len = p->keep.len[i];
         sr_value *v = sr_obj_get(&r->value, p->keep.v[i], len);
