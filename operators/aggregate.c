@@ -8,7 +8,9 @@
 
 struct aggregate {
     const sr_ynode *fields; /* as written; parsed by check() into aggs */
-    char *store;            /* as written, or NULL */
+    sr_expr *time;          /* event time; NULL: the record's timestamp */
+    int unit;
+    char *store; /* as written, or NULL */
     sr_aggspecs aggs;
     char *store_name; /* store, or the default */
 };
@@ -26,6 +28,11 @@ static const sr_param aggregate_params[] = {
      "integral, delta) over an expression; each record leaves with these fields set to its key's "
      "aggregates so far, itself included",
      SR_PF_REQUIRED},
+    {SR_P_EXPR, "time", NULL, offsetof(struct aggregate, time),
+     "event time as a number since the Unix epoch (default: the record's timestamp), by which "
+     "first, last, collect, merge, integral and delta order the values"},
+    {SR_P_ENUM, "unit", "ms", offsetof(struct aggregate, unit),
+     "unit of time: an integer is converted exactly (ns: floor(time / 10^6))", 0, "s|ms|us|ns"},
     {SR_P_STR, "store", NULL, offsetof(struct aggregate, store),
      "name of the step's state store (default aggregate-STEP, STEP its number in the pipeline); "
      "unique within the consumer group, and kept when the pipeline changes so that its state "
@@ -36,6 +43,7 @@ static int aggregate_check(sr_op *op, void *conf, sr_check *ck)
 {
     struct aggregate *a = conf;
     int rc = sr_aggspecs_parse(&a->aggs, a->fields, ck, op->label);
+    if (sr_event_time_check(op, a->time, ck) != 0) rc = -1;
     a->store_name = sr_store_name_claim(op, ck, a->store, sr_setting_mark(op, "store"));
     if (!a->store_name) rc = -1;
     if (ck->schema.closed)
@@ -90,6 +98,8 @@ static int aggregate_process(sr_task *t, const sr_op *op, sr_record *r)
     struct aggregate_state *st = sr_op_state(t, op);
     sr_arena *ar = sr_task_arena(t);
     if (sr_need_object(t, op, r)) return -1;
+    int64_t et;
+    if (sr_event_time(t, op, a->time, a->unit, r, &et)) return -1;
     sr_value *vals = sr_arena_alloc(ar, sizeof(sr_value) * (size_t)a->aggs.n);
     if (sr_aggspecs_eval(&a->aggs, t, op, r, vals)) return -1;
     st->key.len = 0;
@@ -99,7 +109,7 @@ static int aggregate_process(sr_task *t, const sr_op *op, sr_record *r)
     sr_agg *accs = sr_arena_alloc(ar, sizeof(sr_agg) * (size_t)a->aggs.n);
     char err[512];
     int rc = sr_aggs_load(&a->aggs, accs, old, vlen, ar, err, sizeof(err));
-    if (rc == 0) rc = sr_aggs_add(&a->aggs, accs, vals, r->ts, st->seq, err, sizeof(err));
+    if (rc == 0) rc = sr_aggs_add(&a->aggs, accs, vals, et, st->seq, err, sizeof(err));
     if (rc == 0) {
         st->val.len = 0;
         sr_aggs_save(&a->aggs, accs, &st->val);

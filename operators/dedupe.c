@@ -48,6 +48,7 @@ static int dedupe_check(sr_op *op, void *conf, sr_check *ck)
                op->label);
         rc = -1;
     }
+    if (sr_event_time_check(op, d->time, ck) != 0) rc = -1;
     d->store_name = sr_store_name_claim(op, ck, d->store, sr_setting_mark(op, "store"));
     return d->store_name ? rc : -1;
 }

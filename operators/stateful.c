@@ -313,6 +313,18 @@ void sr_key_get(const char *p, size_t n, sr_value *key)
     *key = p[0] ? sr_str(p + 1, n - 1) : sr_null();
 }
 
+int sr_event_time_check(const sr_op *op, const sr_expr *expr, sr_check *ck)
+{
+    if (!expr) return 0;
+    sr_stype ty = sr_expr_type(expr);
+    if (ty == SR_T_ANY || ty == SR_T_NUM) return 0;
+    sr_err(ck->dg, ck->file, sr_setting_mark(op, "time"),
+           "%s: the event time must be a number (since the Unix epoch), but this expression gives "
+           "a %s",
+           op->label, sr_stype_name(ty));
+    return -1;
+}
+
 int sr_event_time(sr_task *t, const sr_op *op, const sr_expr *expr, int unit, const sr_record *r,
                   int64_t *ms)
 {

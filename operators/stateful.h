@@ -59,6 +59,10 @@ void sr_key_put(sr_buf *b, const sr_value *key);
 /* Reads the key sr_key_put wrote at p[0..n) into *key (borrowing p). */
 void sr_key_get(const char *p, size_t n, sr_value *key);
 
+/* At load time: reports (at op's `time:` setting) an event-time expression whose type is known
+ * not to be a number. Returns 0, or -1 after the error. expr NULL: the record's timestamp, 0. */
+int sr_event_time_check(const sr_op *op, const sr_expr *expr, sr_check *ck);
+
 /* Event time of r in ms: r's timestamp when expr is NULL, else expr's value in unit (0 s, 1 ms,
  * 2 us, 3 ns), an integer converted exactly (floor(value / 10^6) for ns). Returns 0, or -1 with
  * the reason set (not a number, negative, out of range). */

@@ -184,16 +184,7 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
                op->label);
         rc = -1;
     }
-    if (w->time) {
-        sr_stype ty = sr_expr_type(w->time);
-        if (ty != SR_T_ANY && ty != SR_T_NUM) {
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "time"),
-                   "%s: the event time must be a number (since the Unix epoch), but this "
-                   "expression gives a %s",
-                   op->label, sr_stype_name(ty));
-            rc = -1;
-        }
-    }
+    if (sr_event_time_check(op, w->time, ck) != 0) rc = -1;
     if (sr_aggspecs_parse(&w->aggs, w->aggregate, ck, op->label) != 0) rc = -1;
     for (int i = 0; i < w->aggs.n; i++) {
         const char *n = w->aggs.v[i].name;
