@@ -246,6 +246,9 @@ static int up_main(int argc, char **argv, const char **only)
         } else {
             fprintf(stderr, "total: ");
             sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
+            if (st.emit_dead)
+                fprintf(stderr, ", %llu made by steps dead-lettered",
+                        (unsigned long long)st.emit_dead);
             fprintf(stderr, ", %.3f s\n", st.secs);
             if (sr_mem_budget_used(sr_state_budget()) || sr_state_budget()->limit != SIZE_MAX)
                 sr_print_state(stderr);

@@ -99,6 +99,7 @@ void kr_drop_task(dep_run *dr, int p)
     dr->done.out += t->stats.out;
     dr->done.dead += t->stats.dead;
     dr->done.filtered += t->stats.filtered;
+    dr->done.emit_dead += t->stats.emit_dead;
     dr->dropped_errors += t->dropped_errors;
     dr->tasks[p] = NULL;
     pthread_mutex_unlock(&dr->lock);

@@ -20,6 +20,7 @@ typedef struct sr_up_opts {
 
 typedef struct sr_up_stats {
     uint64_t in, out, dead, filtered, dropped_errors;
+    uint64_t emit_dead; /* records steps made at timers that failed downstream (sr_task_stats) */
     uint64_t offset_resets; /* inputs reset by OFFSET_OUT_OF_RANGE: data was lost upstream */
     double secs;
 } sr_up_stats;

@@ -143,6 +143,7 @@ static void dep_stats(dep_run *dr, sr_up_stats *s)
     s->out = dr->done.out;
     s->dead = dr->done.dead;
     s->filtered = dr->done.filtered;
+    s->emit_dead = dr->done.emit_dead;
     s->dropped_errors = dr->dropped_errors;
     for (int p = 0; p < dr->ntasks; p++) {
         const sr_task *t = dr->tasks[p];
@@ -151,6 +152,7 @@ static void dep_stats(dep_run *dr, sr_up_stats *s)
         s->out += t->stats.out;
         s->dead += t->stats.dead;
         s->filtered += t->stats.filtered;
+        s->emit_dead += t->stats.emit_dead;
         s->dropped_errors += t->dropped_errors;
     }
     pthread_mutex_unlock(&dr->lock);
@@ -241,6 +243,8 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dep_stats(dr, &s);
         fprintf(stderr, "%s: ", dr->dep->name);
         sr_print_counts(stderr, s.in, s.filtered, s.dead, s.out);
+        if (s.emit_dead) /* made by steps at timers, not by an input */
+            fprintf(stderr, ", %llu made by steps dead-lettered", (unsigned long long)s.emit_dead);
         if (s.dropped_errors)
             fprintf(stderr, " (%llu failed with no deadLetter topic)",
                     (unsigned long long)s.dropped_errors);
@@ -254,6 +258,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         sum.out += s.out;
         sum.dead += s.dead;
         sum.filtered += s.filtered;
+        sum.emit_dead += s.emit_dead;
         sum.dropped_errors += s.dropped_errors;
         sum.offset_resets += s.offset_resets;
         if (s.secs > sum.secs) sum.secs = s.secs;

@@ -7,10 +7,13 @@
  * task has seen}. N inputs arrive at once, then nothing: `out` must get the N outputs, one open
  * tick per partition, and idle ticks whose last counts per partition add up to N — with no
  * record arriving after them. The run's `out` count must hold the ticks' records, and the
- * committed offsets must still sum to N (a tick's outputs belong to no input). With 2 workers
- * and with 1. */
+ * committed offsets must still sum to N (a tick's outputs belong to no input). Each open tick
+ * also emits a record that cannot be written (NaN): the run must count it in emit_dead. With 2
+ * workers and with 1. */
 #include "faults.h"
 #include "load/operator.h"
+
+#include <math.h>
 
 #define N       200
 #define IDLE_MS 700 /* the idle timer: longer than the gaps within one burst of inputs */
@@ -43,7 +46,14 @@ static int probe_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
     sr_obj_set(a, &r.value, "tick", 4, sr_int((int64_t)tm->id));
     sr_obj_set(a, &r.value, "partition", 9, sr_int(sr_task_partition(t)));
     sr_obj_set(a, &r.value, "count", 5, sr_int(st->count));
-    return sr_emit(t, op, &r);
+    if (sr_emit(t, op, &r) != 0) return -1;
+    if (tm->id != 1) return 0;
+    /* the open tick also emits a record that cannot be written (NaN is no JSON): dead-lettered
+     * on its own, counted in emit_dead */
+    sr_record bad = {.key = sr_null(), .ts = sr_task_now(t)};
+    bad.value = sr_obj_new(a, 1);
+    sr_obj_set(a, &bad.value, "nan", 3, sr_dbl(NAN));
+    return sr_emit(t, op, &bad);
 }
 
 static const sr_operator_type probe_type = {
@@ -185,6 +195,12 @@ static void round_with(const char *path, int workers)
              (unsigned long long)fx.stats.out, N, ticks);
     printf("the run counted %llu out: %d outputs and %ld from timers\n",
            (unsigned long long)fx.stats.out, N, ticks);
+    if (fx.stats.emit_dead != (uint64_t)fx.partitions)
+        fail("the run counted %llu records made by steps dead-lettered, expected %d (one per open "
+             "tick)",
+             (unsigned long long)fx.stats.emit_dead, fx.partitions);
+    printf("the run counted %llu records made by timers dead-lettered\n",
+           (unsigned long long)fx.stats.emit_dead);
     int64_t committed = committed_total(fx.addr, fx.partitions);
     if (committed != N)
         fail("the committed offsets sum to %lld, expected %d", (long long)committed, N);
