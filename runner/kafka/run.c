@@ -227,9 +227,12 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             char lagtxt[32] = "?";
             if (lag >= 0) snprintf(lagtxt, sizeof(lagtxt), "%lld", (long long)lag);
             const sr_mem_budget *sb = sr_state_budget(); /* atomic counters */
-            fprintf(stderr, "\r%llu records in, %.0f/s, lag %s, state %zu keys in %zu bytes    ",
-                    (unsigned long long)in, (double)(in - last_in) / (kr_mono() - last), lagtxt,
-                    sr_mem_budget_keys(sb), sr_mem_budget_used(sb));
+            char statetxt[80] = "";
+            if (sr_mem_budget_used(sb) || sb->limit != SIZE_MAX)
+                snprintf(statetxt, sizeof(statetxt), ", state %zu keys in %zu bytes",
+                         sr_mem_budget_keys(sb), sr_mem_budget_used(sb));
+            fprintf(stderr, "\r%llu records in, %.0f/s, lag %s%s    ", (unsigned long long)in,
+                    (double)(in - last_in) / (kr_mono() - last), lagtxt, statetxt);
             last = kr_mono();
             last_in = in;
         }
