@@ -200,11 +200,13 @@ struct sr_store {
     size_t ecap, elen, eholes; /* capacity, used (holes included), holes */
     node **dirty;
     size_t dcap, dlen;
-    size_t live;      /* entries that are not tombstones */
-    bool walking;     /* in sr_store_foreach: no new key */
-    bool draining;    /* in sr_store_drain: no change at all */
-    bool overdraft;   /* in sr_store_put_overdraft: take past the budget's limit */
-    uint8_t seed[16]; /* SipHash key */
+    size_t live;                /* entries that are not tombstones */
+    bool walking;               /* in sr_store_foreach: no new key */
+    bool draining;              /* in sr_store_drain: no change at all */
+    bool overdraft;             /* in sr_store_put_overdraft: take past the budget's limit */
+    uint8_t seed[16];           /* SipHash key */
+    int (*flush)(void *opaque); /* sr_store_set_flush: called first by every drain */
+    void *flush_opaque;
     char name[];
 };
 
@@ -721,9 +723,19 @@ int sr_store_foreach(sr_store *s, sr_store_fn fn, void *opaque)
     return rc;
 }
 
+void sr_store_set_flush(sr_store *s, int (*flush)(void *opaque), void *opaque)
+{
+    s->flush = flush;
+    s->flush_opaque = opaque;
+}
+
 int sr_store_drain(sr_store *s, sr_store_fn fn, void *opaque)
 {
     assert(!s->walking && !s->draining);
+    if (s->flush) {
+        int frc = s->flush(s->flush_opaque);
+        if (frc) return frc;
+    }
     s->draining = true;
     int rc = 0;
     size_t d = 0;

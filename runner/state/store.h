@@ -150,6 +150,15 @@ int sr_store_foreach(sr_store *s, sr_store_fn fn, void *opaque);
  * @locality task thread */
 int sr_store_drain(sr_store *s, sr_store_fn fn, void *opaque);
 
+/* For an owner that keeps the latest state of some keys outside the store between drains
+ * (decoded, in its own structures) and puts it into the store only when it is needed: flush is
+ * called at the start of every sr_store_drain, before anything is handed out, and there puts
+ * (or deletes) what changed, so that a drain always hands out the latest values and the store
+ * stays the one source of the changelog. A non-zero return stops that drain before it hands
+ * out anything and is returned by it (the flush reports its own reason). NULL removes the hook.
+ * @locality task thread */
+void sr_store_set_flush(sr_store *s, int (*flush)(void *opaque), void *opaque);
+
 /* ---- hash -------------------------------------------------------------------------------
  * SipHash (Aumasson and Bernstein) with a 128-bit key, 64-bit result: 2-4 is the reference
  * variant (checked against the paper's test vectors), 1-3 the one the store uses. */

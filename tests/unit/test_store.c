@@ -763,6 +763,51 @@ static void test_parse_size(void)
     CHECK(!sr_parse_size("99999999999999999999", &n) && !sr_parse_size("20000000TiB", &n));
 }
 
+/* The flush hook: a drain first lets the owner put what it kept elsewhere, so it hands out
+ * the latest values; a failing flush stops the drain before anything is handed out. */
+struct flusher {
+    sr_store *s;
+    int calls;
+    int fail; /* return this instead of putting */
+};
+
+static int flush_pending(void *opaque)
+{
+    struct flusher *f = opaque;
+    f->calls++;
+    if (f->fail) return f->fail;
+    return put(f->s, "cached", "latest");
+}
+
+static void test_flush_hook(void)
+{
+    sr_mem_budget b;
+    sr_mem_budget_init(&b, SIZE_MAX);
+    sr_store *s = new_store("flushed", &b);
+    recs r = {.stop_at = -1};
+    CHECK(sr_store_drain(s, collect, &r) == 0 && r.n == 0); /* a store never changed */
+    struct flusher f = {.s = s};
+    sr_store_set_flush(s, flush_pending, &f);
+    CHECK(put(s, "a", "1") == 0);
+    f.fail = 5;
+    CHECK(sr_store_drain(s, collect, &r) == 5);
+    CHECK(f.calls == 1 && r.n == 0);
+    CHECK(sr_store_dirty_count(s) == 1);
+    f.fail = 0;
+    CHECK(sr_store_drain(s, collect, &r) == 0);
+    CHECK(f.calls == 2 && r.n == 2);
+    if (r.n == 2) {
+        CHECK(rec_is(&r.v[0], "a", "1"));
+        CHECK(rec_is(&r.v[1], "cached", "latest"));
+    }
+    recs_free(&r);
+    sr_store_set_flush(s, NULL, NULL);
+    CHECK(sr_store_drain(s, collect, &r) == 0);
+    CHECK(f.calls == 2 && r.n == 0);
+    recs_free(&r);
+    sr_store_destroy(s);
+}
+
 int main(void)
 {
     test_siphash();
@@ -771,6 +816,7 @@ int main(void)
     test_binary_keys();
     test_dirty_order();
     test_drain_stop();
+    test_flush_hook();
     test_restore();
     test_foreach_changes();
     test_budget();
