@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,8 +307,16 @@ int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, cha
 
 static void tval_set(sr_tval *tv, const sr_value *x, int64_t t, int64_t seq)
 {
-    disown(&tv->o);
-    tv->o = own(x);
+    /* a window's fields change value with every record: the copy goes into the block of the
+     * value it replaces when it fits there (malloc_usable_size), rather than a new one */
+    size_t n = deep_size(x);
+    if (n && tv->o.mem && n <= malloc_usable_size(tv->o.mem)) {
+        char *p = tv->o.mem;
+        tv->o.v = deep_copy(x, &p);
+    } else {
+        disown(&tv->o);
+        tv->o = own(x);
+    }
     tv->t = t;
     tv->seq = seq;
 }
@@ -331,10 +340,14 @@ static void collect_insert(sr_agg *a, const sr_value *x, int64_t t, int64_t seq)
 static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_value *x, int64_t t,
                         int64_t seq)
 {
-    for (uint32_t i = 0; i < a->u.mrg.len; i++) {
+    /* records of one shape bring their fields in the same order: the search starts after the
+     * field found last, and usually finds the next one there */
+    uint32_t len = a->u.mrg.len, i = a->u.mrg.hint < len ? a->u.mrg.hint : 0;
+    for (uint32_t k = 0; k < len; k++, i = i + 1 == len ? 0 : i + 1) {
         sr_agg_field *f = &a->u.mrg.f[i];
         if (f->klen == klen && (klen == 0 || memcmp(f->key, key, klen) == 0)) {
             if (tcmp(t, seq, f->tv.t, f->tv.seq) > 0) tval_set(&f->tv, x, t, seq);
+            a->u.mrg.hint = i + 1;
             return;
         }
     }

@@ -120,7 +120,8 @@ typedef struct sr_agg {
         struct {
             sr_agg_field *f;
             uint32_t len, cap;
-        } mrg; /* merge */
+            uint32_t hint; /* where the next field is looked for first */
+        } mrg;             /* merge */
         struct sr_agg_span {
             double x0, x1, area, c;
             int64_t t0, s0, t1, s1;
