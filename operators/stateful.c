@@ -256,15 +256,24 @@ int sr_aggs_load(const sr_aggspecs *s, sr_agg *accs, const void *val, size_t vle
     return 0;
 }
 
-int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,
-                char *err, size_t errsize)
+int sr_aggs_check(const sr_aggspecs *s, const sr_agg *accs, const sr_value *vals, int64_t t,
+                  int64_t seq, char *err, size_t errsize)
 {
     char why[400];
-    for (int i = 0; i < s->n; i++) /* all or none: every one is checked before any changes */
+    for (int i = 0; i < s->n; i++)
         if (sr_agg_check(&accs[i], &vals[i], t, seq, why, sizeof(why)) != 0) {
             snprintf(err, errsize, "%s: %s", s->v[i].name, why);
             return -1;
         }
+    return 0;
+}
+
+int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,
+                char *err, size_t errsize)
+{
+    /* all or none: every one is checked before any changes */
+    if (sr_aggs_check(s, accs, vals, t, seq, err, errsize) != 0) return -1;
+    char why[400];
     for (int i = 0; i < s->n; i++) {
         int rc = sr_agg_add(&accs[i], &vals[i], t, seq, why, sizeof(why));
         assert(rc == 0); /* sr_agg_check said it would succeed */

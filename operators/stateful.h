@@ -44,6 +44,10 @@ int sr_aggspecs_eval(const sr_aggspecs *s, sr_task *t, const sr_op *op, const sr
  * 0, or -1 with a reason (accs are then empty, and freed by sr_aggs_free as always). */
 int sr_aggs_load(const sr_aggspecs *s, sr_agg *accs, const void *val, size_t vlen, sr_arena *ar,
                  char *err, size_t errsize);
+/* 0 when sr_aggs_add(s, accs, vals, t, seq) would succeed, else -1 with its reason; accs are
+ * not changed. */
+int sr_aggs_check(const sr_aggspecs *s, const sr_agg *accs, const sr_value *vals, int64_t t,
+                  int64_t seq, char *err, size_t errsize);
 /* Adds vals to every accumulator, all or none: returns 0, or -1 with the reason (the first
  * aggregate that refuses, prefixed with its field name) and accs unchanged. */
 int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,

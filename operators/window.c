@@ -4,6 +4,7 @@
 #include "stateful.h"
 #include "state/window.h"
 #include "window_sliding.h"
+#include "window_table.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -34,11 +35,17 @@ struct window {
  *       big-endian, then the record key (sr_key_put); value: the accumulators (sr_aggs_save);
  *   'n' (a key's next record index, count windows): the record key; value: 8 bytes;
  *   's' (a key's open sessions): the record key; value: their start and end, 16 bytes each.
+ * Tumbling and hopping windows live decoded in a window table (window_table.h) that writes them
+ * to the store when the store is drained or the window closes; sessions and count windows are
+ * read from and written to the store for each record.
  * Time windows close by an event-time timer set to fire after the record that moves the step's
  * stream time past the earliest close (the step keeps its own stream time, as its event time
  * may come from a field); count windows when their last record comes. */
 struct window_state {
     sr_store *store;
+    sr_wtable *table;  /* tumbling and hopping */
+    bool indexed;      /* the table holds what the store held before the first record */
+    sr_agg *empty;     /* aggs.n empty accumulators: what a new window is checked against */
     int64_t stream;    /* the largest event time seen, or -1 */
     int64_t min_close; /* the earliest close time among the open time windows, INT64_MAX: none */
     bool armed;        /* a close timer is pending */
@@ -226,11 +233,19 @@ static void window_open(sr_task *t, const sr_op *op, void *state)
     st->store = sr_state_store_open(t, op, w->store_name);
     st->stream = -1;
     st->min_close = INT64_MAX;
+    if (w->type == W_TUMBLING || w->type == W_HOPPING) {
+        st->table = sr_wtable_new(&w->aggs, w->grace, st->store, op->label);
+        st->empty = sr_xcalloc((size_t)w->aggs.n, sizeof(sr_agg));
+        for (int i = 0; i < w->aggs.n; i++)
+            sr_agg_init(&st->empty[i], w->aggs.v[i].kind, w->aggs.v[i].limit);
+    }
 }
 
 static void window_close(sr_task *t, const sr_op *op, void *state)
 {
     struct window_state *st = state;
+    sr_wtable_destroy(st->table);
+    free(st->empty);
     sr_store_destroy(st->store);
     sr_buf_free(&st->key);
     (void)t, (void)op;
@@ -481,12 +496,84 @@ static sr_sliding sliding_of(const struct window *w)
         .size = w->size, .grace = w->grace, .update = w->emit == EMIT_UPDATE, .aggs = &w->aggs};
 }
 
+/* Before the first record or timer: the windows the store holds (restored) go into the table. */
+static int index_store(sr_task *t, const sr_op *op, struct window_state *st)
+{
+    if (!st->table || st->indexed) return 0;
+    char err[512];
+    if (sr_wtable_index(st->table, sr_task_arena(t), err, sizeof(err)) != 0)
+        return sr_task_fail(t, op, "the stored state of a window: %s", err);
+    st->indexed = true;
+    st->min_close = sr_wtable_min_close(st->table);
+    return 0;
+}
+
+/* Tumbling and hopping: adds vals to each of the record's open windows wins[0..n) in the table,
+ * all or none: every window is checked first; with emit update, the windows are written after
+ * the adds, and when one of them fails downstream the adds are undone. */
+static int process_time(sr_task *t, const sr_op *op, struct window_state *st, sr_record *r,
+                        const sr_value *vals, int64_t et, const sr_window *wins, int64_t n)
+{
+    const struct window *w = op->conf;
+    sr_arena *ar = sr_task_arena(t);
+    char err[512];
+    st->key.len = 0;
+    sr_key_put(&st->key, &r->key);
+    sr_wkey *k = sr_wtable_key(st->table, st->key.d, st->key.len, false);
+    sr_wentry **es = sr_arena_alloc(ar, sizeof(*es) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        es[i] = sr_wtable_find(k, wins[i].start);
+        if (sr_aggs_check(&w->aggs, es[i] ? es[i]->accs : st->empty, vals, et, st->seq, err,
+                          sizeof(err)))
+            return sr_task_fail(t, op, "%s", err);
+    }
+    bool update = w->emit == EMIT_UPDATE;
+    const char **undo = update ? sr_arena_calloc(ar, sizeof(*undo) * (size_t)n) : NULL;
+    size_t *undo_len = update ? sr_arena_calloc(ar, sizeof(*undo_len) * (size_t)n) : NULL;
+    for (int64_t i = 0; i < n; i++) {
+        if (!es[i]) {
+            if (!k) k = sr_wtable_key(st->table, st->key.d, st->key.len, true);
+            es[i] = sr_wtable_add(st->table, k, wins[i]);
+        } else if (update) { /* its state before, to undo the add */
+            sr_buf b = {0};
+            sr_aggs_save(&w->aggs, es[i]->accs, &b);
+            undo[i] = sr_arena_strndup(ar, b.d, b.len);
+            undo_len[i] = b.len;
+            sr_buf_free(&b);
+        }
+        int rc = sr_aggs_add(&w->aggs, es[i]->accs, vals, et, st->seq, err, sizeof(err));
+        assert(rc == 0); /* checked above */
+        (void)rc;
+        sr_wtable_touch(st->table, es[i]);
+    }
+    st->min_close = sr_wtable_min_close(st->table);
+    for (int64_t i = 0; update && i < n; i++) {
+        sr_record out = window_record(w, es[i]->accs, wins[i], r->key, wins[i].end - 1, ar);
+        if (sr_emit(t, op, &out) == 0) continue;
+        for (int64_t j = 0; j < n; j++) { /* the reason is set downstream */
+            if (!undo[j]) {
+                sr_wtable_drop(st->table, es[j]);
+                continue;
+            }
+            sr_aggs_free(&w->aggs, es[j]->accs);
+            int rc =
+                sr_aggs_load(&w->aggs, es[j]->accs, undo[j], undo_len[j], ar, err, sizeof(err));
+            assert(rc == 0); /* a state sr_aggs_save wrote reads back */
+            (void)rc;
+        }
+        st->min_close = sr_wtable_min_close(st->table);
+        return -1;
+    }
+    return 0;
+}
+
 static int window_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct window *w = op->conf;
     struct window_state *st = sr_op_state(t, op);
     sr_arena *ar = sr_task_arena(t);
     touch_idle(t, op);
+    if (index_store(t, op, st)) return -1;
     sr_value *vals = sr_arena_alloc(ar, sizeof(sr_value) * (size_t)w->aggs.n);
     int64_t et;
     if (w->type == W_COUNT) {
@@ -513,7 +600,7 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
         return sr_task_fail(t, op, "%s", err);
     int64_t n = sr_window_iter_count(&it);
     assert(n >= 1 && n <= MAX_WINDOWS_PER_RECORD); /* check() refuses step > size */
-    struct pending *ps = sr_arena_calloc(ar, sizeof(struct pending) * (size_t)n);
+    sr_window *wins = sr_arena_alloc(ar, sizeof(sr_window) * (size_t)n);
     int64_t nopen = 0, late = 0;
     sr_window win, late_win = {0, 0};
     while (sr_window_next(&it, &win)) {
@@ -522,7 +609,7 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
             late = by, late_win = win; /* the last of them: the one that closed most recently */
             continue;
         }
-        ps[nopen++] = (struct pending){.win = win, .kind = 'w'};
+        wins[nopen++] = win;
     }
     if (nopen == 0)
         return sr_task_fail(t, op,
@@ -533,17 +620,8 @@ static int window_process(sr_task *t, const sr_op *op, sr_record *r)
                             (long long)close_time(w, late_win), (long long)w->grace,
                             (long long)late);
     if (sr_aggspecs_eval(&w->aggs, t, op, r, vals)) return -1;
-    int64_t seq = st->seq++;
-    (void)seq;
-    for (int64_t i = 0; i < nopen; i++)
-        if (add_to(t, op, st, r, vals, et, &ps[i], w->emit == EMIT_UPDATE)) return -1;
-    for (int64_t i = 0; i < nopen; i++) {
-        if (sr_store_put(st->store, ps[i].key, ps[i].klen, ps[i].val, ps[i].vlen, err, sizeof(err)))
-            return store_fail(t, op, err);
-        int64_t close = close_time(w, ps[i].win);
-        if (close < st->min_close) st->min_close = close;
-    }
-    return 0;
+    st->seq++;
+    return process_time(t, op, st, r, vals, et, wins, nopen);
 }
 
 /* ---- closing --------------------------------------------------------------------------------- */
@@ -635,10 +713,45 @@ static int forget_sessions(struct closing *c)
     return 0;
 }
 
+/* Tumbling and hopping: closes and writes the table's windows due at stream time, or all of
+ * them, in the order they were opened. */
+static int close_table(sr_task *t, const sr_op *op, struct window_state *st, bool all)
+{
+    const struct window *w = op->conf;
+    sr_arena *ar = sr_task_arena(t);
+    sr_wentry **due;
+    size_t n = sr_wtable_due(st->table, st->stream, all, ar, &due), i = 0;
+    int64_t max_close = -1;
+    int rc = 0;
+    char err[512];
+    for (; i < n; i++) {
+        sr_wentry *e = due[i];
+        if (e->close > max_close) max_close = e->close;
+        if (w->emit == EMIT_FINAL) { /* update: its last state went out already */
+            sr_value rkey = sr_wtable_record_key(e);
+            if (rkey.type == SR_STR) rkey = sr_str_dup(ar, rkey.u.s, rkey.len);
+            sr_record out = window_record(w, e->accs, e->win, rkey, e->win.end - 1, ar);
+            sr_emit(t, op, &out); /* from a timer: a failure downstream is dead-lettered */
+        }
+        if (sr_wtable_close(st->table, e, err, sizeof(err)) != 0) {
+            rc = sr_task_fail(t, op, "%s", err);
+            break;
+        }
+    }
+    for (; i < n; i++) sr_wtable_requeue(st->table, due[i]); /* still open */
+    st->min_close = sr_wtable_min_close(st->table);
+    if (rc != 0) return -1;
+    /* idle: what closed stays closed; a record for it is late */
+    if (all && max_close > st->stream) st->stream = max_close;
+    return 0;
+}
+
 /* Closes and writes the windows due at stream time, or all of them. */
 static int close_windows(sr_task *t, const sr_op *op, bool all)
 {
     struct window_state *st = sr_op_state(t, op);
+    if (index_store(t, op, st)) return -1;
+    if (st->table) return close_table(t, op, st, all);
     const struct window *w = op->conf;
     if (w->type == W_SLIDING) {
         sr_sliding sw = sliding_of(w);
@@ -704,6 +817,12 @@ static void window_restored(sr_task *t, const sr_op *op, void *state)
     if (w->type == W_SLIDING) {
         sr_sliding sw = sliding_of(w);
         st->min_close = sr_sliding_earliest_close(&sw, st->store);
+    } else if (st->table) {
+        /* a state that cannot be decoded is reported by the first record or timer, which
+         * index it again */
+        char err[512];
+        st->indexed = sr_wtable_index(st->table, sr_task_arena(t), err, sizeof(err)) == 0;
+        st->min_close = sr_wtable_min_close(st->table);
     } else {
         void *ud[2] = {(void *)op, st};
         sr_store_foreach(st->store, note_close, ud);
