@@ -179,7 +179,14 @@ typedef struct sr_operator_type {
     void (*destroy)(void *conf);
     /* Stateful operators (windows, aggregates, dedupe): the name of op's state store, as
      * set or derived when the topology was loaded; NULL for operators that keep no state
-     * across records. `up` refuses a deployment with such a step until state is durable. */
+     * across records. `up` refuses a deployment with such a step until state is durable.
+     * The store is the one source of the step's changelog. A step may keep the latest state of
+     * some keys elsewhere between drains (the window step keeps its open windows decoded:
+     * operators/window_table.h); it then registers a flush on its store
+     * (sr_store_set_flush), which sr_store_drain calls before it hands out anything. So no
+     * hook runs before a drain: whoever drains a store gets every change as a put or delete
+     * of the latest value. After a restore into the store, the step rebuilds what it keeps
+     * elsewhere from the store before its first record or timer. */
     const char *(*store_name)(const sr_op *op);
 } sr_operator_type;
 
