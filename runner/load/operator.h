@@ -183,10 +183,12 @@ typedef struct sr_operator_type {
      * The store is the one source of the step's changelog. A step may keep the latest state of
      * some keys elsewhere between drains (the window step keeps its open windows decoded:
      * operators/window_table.h); it then registers a flush on its store
-     * (sr_store_set_flush), which sr_store_drain calls before it hands out anything. So no
-     * hook runs before a drain: whoever drains a store gets every change as a put or delete
-     * of the latest value. After a restore into the store, the step rebuilds what it keeps
-     * elsewhere from the store before its first record or timer. */
+     * (sr_store_set_flush), which sr_store_drain calls before it hands out anything: whoever
+     * drains a store (after sr_task_checkpoint, or a test that drains it directly) gets every
+     * change as a put or delete of the latest value, with nothing more to call. After a
+     * restore into the store, the step rebuilds what it keeps elsewhere from the store in its
+     * restored hook (and, should that find a state it cannot decode, at its first record or
+     * timer, which then fails with the reason). */
     const char *(*store_name)(const sr_op *op);
 } sr_operator_type;
 
