@@ -273,13 +273,14 @@ int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_
 {
     /* all or none: every one is checked before any changes */
     if (sr_aggs_check(s, accs, vals, t, seq, err, errsize) != 0) return -1;
-    char why[400];
-    for (int i = 0; i < s->n; i++) {
-        int rc = sr_agg_add(&accs[i], &vals[i], t, seq, why, sizeof(why));
-        assert(rc == 0); /* sr_agg_check said it would succeed */
-        (void)rc;
-    }
+    sr_aggs_add_checked(s, accs, vals, t, seq);
     return 0;
+}
+
+void sr_aggs_add_checked(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t,
+                         int64_t seq)
+{
+    for (int i = 0; i < s->n; i++) sr_agg_add_checked(&accs[i], &vals[i], t, seq);
 }
 
 void sr_aggs_save(const sr_aggspecs *s, const sr_agg *accs, sr_buf *b)

@@ -52,6 +52,9 @@ int sr_aggs_check(const sr_aggspecs *s, const sr_agg *accs, const sr_value *vals
  * aggregate that refuses, prefixed with its field name) and accs unchanged. */
 int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,
                 char *err, size_t errsize);
+/* sr_aggs_add of values sr_aggs_check has just accepted for accs (not checked again). */
+void sr_aggs_add_checked(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t,
+                         int64_t seq);
 /* Writes the state of accs (a JSON array of each accumulator's sr_agg_write state) to b. */
 void sr_aggs_save(const sr_aggspecs *s, const sr_agg *accs, sr_buf *b);
 /* Appends each aggregate's result to obj, in spec order. */

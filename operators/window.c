@@ -541,9 +541,7 @@ static int process_time(sr_task *t, const sr_op *op, struct window_state *st, sr
             undo_len[i] = b.len;
             sr_buf_free(&b);
         }
-        int rc = sr_aggs_add(&w->aggs, es[i]->accs, vals, et, st->seq, err, sizeof(err));
-        assert(rc == 0); /* checked above */
-        (void)rc;
+        sr_aggs_add_checked(&w->aggs, es[i]->accs, vals, et, st->seq); /* checked above */
         sr_wtable_touch(st->table, es[i]);
     }
     st->min_close = sr_wtable_min_close(st->table);

@@ -309,13 +309,20 @@ static void tval_set(sr_tval *tv, const sr_value *x, int64_t t, int64_t seq)
 {
     /* a window's fields change value with every record: the copy goes into the block of the
      * value it replaces when it fits there (malloc_usable_size), rather than a new one */
-    size_t n = deep_size(x);
-    if (n && tv->o.mem && n <= malloc_usable_size(tv->o.mem)) {
-        char *p = tv->o.mem;
-        tv->o.v = deep_copy(x, &p);
+    if ((x->type == SR_NUM || x->type == SR_STR) && x->len && tv->o.mem &&
+        x->len <= malloc_usable_size(tv->o.mem)) { /* the common case, without deep_copy */
+        memcpy(tv->o.mem, x->u.s, x->len);
+        tv->o.v = *x;
+        tv->o.v.u.s = tv->o.mem;
     } else {
-        disown(&tv->o);
-        tv->o = own(x);
+        size_t n = deep_size(x);
+        if (n && tv->o.mem && n <= malloc_usable_size(tv->o.mem)) {
+            char *p = tv->o.mem;
+            tv->o.v = deep_copy(x, &p);
+        } else {
+            disown(&tv->o);
+            tv->o = own(x);
+        }
     }
     tv->t = t;
     tv->seq = seq;
@@ -336,20 +343,44 @@ static void collect_insert(sr_agg *a, const sr_value *x, int64_t t, int64_t seq)
     a->u.col.len++;
 }
 
+/* The slot of a merge field's name in the accumulator's index: from its length and three of
+ * its bytes (names of one record's fields differ in length or at their end, as accelerometer-x
+ * and accelerometer-y). */
+static unsigned field_slot(const char *key, uint32_t klen)
+{
+    unsigned h = klen * 7u;
+    if (klen)
+        h += (unsigned char)key[0] * 3u + (unsigned char)key[klen - 1] * 5u +
+             (unsigned char)key[klen / 2];
+    return h % SR_MERGE_INDEX;
+}
+
+static bool field_is(const sr_agg_field *f, const char *key, uint32_t klen)
+{
+    return f->klen == klen &&
+           (klen == 0 || (f->key[klen - 1] == key[klen - 1] && memcmp(f->key, key, klen) == 0));
+}
+
 /* Sets field key of a merge accumulator to x at (t, seq) unless it holds a later value. */
 static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_value *x, int64_t t,
                         int64_t seq)
 {
-    /* records of one shape bring their fields in the same order: the search starts after the
-     * field found last, and usually finds the next one there */
-    uint32_t len = a->u.mrg.len, i = a->u.mrg.hint < len ? a->u.mrg.hint : 0;
-    for (uint32_t k = 0; k < len; k++, i = i + 1 == len ? 0 : i + 1) {
-        sr_agg_field *f = &a->u.mrg.f[i];
-        if (f->klen == klen && (klen == 0 || memcmp(f->key, key, klen) == 0)) {
-            if (tcmp(t, seq, f->tv.t, f->tv.seq) > 0) tval_set(&f->tv, x, t, seq);
-            a->u.mrg.hint = i + 1;
-            return;
-        }
+    /* the index points at the field whose name was first seen in each slot; else the search
+     * starts after the field found last (records of one shape bring their fields in order) */
+    uint32_t len = a->u.mrg.len;
+    unsigned slot = field_slot(key, klen);
+    uint32_t i = a->u.mrg.index[slot];
+    if (!(i && field_is(&a->u.mrg.f[i - 1], key, klen))) {
+        i = a->u.mrg.hint < len ? a->u.mrg.hint : 0;
+        uint32_t k = 0;
+        for (; k < len && !field_is(&a->u.mrg.f[i], key, klen); k++) i = i + 1 == len ? 0 : i + 1;
+        i = k < len ? i + 1 : 0;
+    }
+    if (i) {
+        sr_agg_field *f = &a->u.mrg.f[i - 1];
+        if (tcmp(t, seq, f->tv.t, f->tv.seq) > 0) tval_set(&f->tv, x, t, seq);
+        a->u.mrg.hint = i;
+        return;
     }
     if (a->u.mrg.len == a->u.mrg.cap) {
         a->u.mrg.cap = a->u.mrg.cap ? a->u.mrg.cap * 2 : 8;
@@ -359,12 +390,21 @@ static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_valu
     f->key = sr_xstrndup(key, klen);
     f->klen = klen;
     f->tv = (sr_tval){.o = own(x), .t = t, .seq = seq};
+    if (!a->u.mrg.index[slot] && a->u.mrg.len <= UINT8_MAX)
+        a->u.mrg.index[slot] = (uint8_t)a->u.mrg.len;
+    a->u.mrg.hint = a->u.mrg.len;
 }
 
 int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, size_t errsize)
 {
-    if (skipped(x)) return 0;
     if (sr_agg_check(a, x, t, seq, err, errsize)) return -1;
+    sr_agg_add_checked(a, x, t, seq);
+    return 0;
+}
+
+void sr_agg_add_checked(sr_agg *a, const sr_value *x, int64_t t, int64_t seq)
+{
+    if (skipped(x)) return;
     sr_value n = sr_is_number(x) ? sr_num_norm(x) : sr_null();
     switch (a->kind) {
     case SR_AGG_COUNT: break;
@@ -427,7 +467,6 @@ int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, 
         break;
     }
     a->n++;
-    return 0;
 }
 
 /* ---- merge ----------------------------------------------------------------------------- */

@@ -96,6 +96,8 @@ typedef struct sr_agg_field {
     sr_tval tv;
 } sr_agg_field;
 
+#define SR_MERGE_INDEX 48 /* slots of a merge accumulator's index of its fields */
+
 /* An accumulator. Its fields are private to agg.c; it owns heap memory (strings, collected
  * values, fields) released by sr_agg_free(). Not thread-safe: one task owns it. */
 typedef struct sr_agg {
@@ -120,8 +122,9 @@ typedef struct sr_agg {
         struct {
             sr_agg_field *f;
             uint32_t len, cap;
-            uint32_t hint; /* where the next field is looked for first */
-        } mrg;             /* merge */
+            uint32_t hint;                 /* where the next field is looked for first */
+            uint8_t index[SR_MERGE_INDEX]; /* 1 + a field whose name hashes there, 0: none */
+        } mrg;                             /* merge */
         struct sr_agg_span {
             double x0, x1, area, c;
             int64_t t0, s0, t1, s1;
@@ -144,6 +147,8 @@ int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, cha
 /* Adds x (borrowed: what a keeps is copied) at event time t with arrival number seq.
  * Returns 0, or -1 with the reason in err and a unchanged. */
 int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, size_t errsize);
+/* sr_agg_add of a value sr_agg_check has just accepted for a (not checked again). */
+void sr_agg_add_checked(sr_agg *a, const sr_value *x, int64_t t, int64_t seq);
 /* Folds from into into (same kind; from is not changed): the result is that of one
  * accumulator given the values of both. Returns 0, or -1 with the reason and into unchanged
  * (integer overflow, collect past its limit, integrals whose spans overlap). */
