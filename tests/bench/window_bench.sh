@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Window benchmark (no Kafka): the stateless phone normalisation and the windowed one (10 s
+# windows every 1 s merging every sensor's latest value) of tests/bench/window_bench.yaml, run
+# by `streamrun run` over the same N generated telemetry messages (tests/tools/gen_telemetry.py,
+# seeded: the same file every time), in turns. Prints, per pipeline, the CPU time (user +
+# system) and the elapsed time per input message, the median of ROUNDS runs, and the ratio
+# windowed / stateless, which the project's target wants at most 2.0.
+# usage: tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
+# Defaults: build/streamrun, 50,000 messages (~17 readings each), 5 rounds.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=${1:-build/streamrun}
+n=${2:-50000}
+rounds=${3:-5}
+py=$(command -v python3)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$py" tests/tools/gen_telemetry.py "$n" > "$work/in.jsonl"
+echo "input: $n messages, $(($(wc -c < "$work/in.jsonl") / n)) bytes each on average" \
+     "(tests/tools/gen_telemetry.py $n); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$rounds"); do
+  order="stateless windowed"
+  [ $((round % 2)) -eq 0 ] && order="windowed stateless"  # what runs first meets a colder cache
+  for dep in $order; do
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run tests/bench/window_bench.yaml \
+      --only "$dep" --in raw-data="$work/in.jsonl" --out "$work/out-$dep" --quiet
+    read -r el us sy rss < "$work/time"
+    echo "$el $us $sy $rss" >> "$work/$dep.times"
+  done
+done
+"$py" - "$work" "$n" <<'PY'
+import statistics, sys, os
+work, n = sys.argv[1], int(sys.argv[2])
+res = {}
+for dep in ("stateless", "windowed"):
+    rows = [list(map(float, l.split())) for l in open(os.path.join(work, dep + ".times"))]
+    cpu = [u + s for _, u, s, _ in rows]
+    el = [e for e, _, _, _ in rows]
+    rss = max(r for _, _, _, r in rows)
+    outs = sum(1 for _ in open(os.path.join(work, "out-" + dep,
+                                            "table-data.jsonl" if dep == "stateless" else "normalized.jsonl")))
+    res[dep] = (statistics.median(cpu) / n * 1e6, statistics.median(el) / n * 1e6)
+    print(f"{dep:10s} CPU {res[dep][0]:6.2f} µs/message (runs: {', '.join(f'{c:.2f}' for c in cpu)} s)"
+          f"  elapsed {res[dep][1]:6.2f} µs/message  peak RSS {rss / 1024:.1f} MB  {outs} records out")
+print(f"windowed / stateless: {res['windowed'][0] / res['stateless'][0]:.2f} by CPU time, "
+      f"{res['windowed'][1] / res['stateless'][1]:.2f} by elapsed time (target: at most 2.0)")
+PY
