@@ -217,6 +217,17 @@ sr_wentry *sr_wtable_find(const sr_wkey *k, int64_t start)
     return i < k->n && k->v[i]->win.start == start ? k->v[i] : NULL;
 }
 
+sr_wentry *const *sr_wtable_from(const sr_wkey *k, int64_t start, size_t *n)
+{
+    if (!k) {
+        *n = 0;
+        return NULL;
+    }
+    uint32_t i = key_place(k, start);
+    *n = k->n - i;
+    return k->v + i;
+}
+
 /* Takes e out of its key's list, and frees the key when it was its last window. */
 static void key_unlink(sr_wtable *wt, sr_wentry *e)
 {

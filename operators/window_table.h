@@ -64,6 +64,10 @@ int sr_wtable_index(sr_wtable *wt, sr_arena *ar, char *err, size_t errsize);
 sr_wkey *sr_wtable_key(sr_wtable *wt, const void *kb, size_t klen, bool create);
 /* The key's open window that starts at start, or NULL. k may be NULL (no window). */
 sr_wentry *sr_wtable_find(const sr_wkey *k, int64_t start);
+/* The key's open windows from the first that starts at or after start, in ascending start:
+ * *n of them (borrowed: valid until a window of k is added, closed or dropped). k may be NULL
+ * (none). */
+sr_wentry *const *sr_wtable_from(const sr_wkey *k, int64_t start, size_t *n);
 /* A new empty window win of key k (which has no window starting at win.start yet); marked
  * dirty. */
 sr_wentry *sr_wtable_add(sr_wtable *wt, sr_wkey *k, sr_window win);

@@ -226,6 +226,11 @@ static int integral_side(const sr_agg *a, int64_t t, int64_t seq)
     return -1;
 }
 
+bool sr_agg_check_stateless(sr_agg_kind k)
+{
+    return k == SR_AGG_COUNT || k == SR_AGG_FIRST || k == SR_AGG_LAST || k == SR_AGG_MERGE;
+}
+
 int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err,
                  size_t errsize)
 {
@@ -305,24 +310,33 @@ int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, cha
 
 /* ---- add ------------------------------------------------------------------------------- */
 
+/* tval_set's general case: a deep copy, into the old block when it fits. */
+static __attribute__((noinline)) void tval_replace(sr_tval *tv, const sr_value *x)
+{
+    size_t n = deep_size(x);
+    if (n && tv->o.mem && n <= malloc_usable_size(tv->o.mem)) {
+        char *p = tv->o.mem;
+        tv->o.v = deep_copy(x, &p);
+    } else {
+        disown(&tv->o);
+        tv->o = own(x);
+    }
+}
+
 static void tval_set(sr_tval *tv, const sr_value *x, int64_t t, int64_t seq)
 {
     /* a window's fields change value with every record: the copy goes into the block of the
-     * value it replaces when it fits there (malloc_usable_size), rather than a new one */
+     * value it replaces when it fits there (no longer than the old one, or malloc_usable_size),
+     * rather than a new one; a number or a string (the common case) without deep_size and
+     * deep_copy */
+    bool was_scalar = tv->o.v.type == SR_NUM || tv->o.v.type == SR_STR;
     if ((x->type == SR_NUM || x->type == SR_STR) && x->len && tv->o.mem &&
-        x->len <= malloc_usable_size(tv->o.mem)) { /* the common case, without deep_copy */
+        ((was_scalar && x->len <= tv->o.v.len) || x->len <= malloc_usable_size(tv->o.mem))) {
         memcpy(tv->o.mem, x->u.s, x->len);
         tv->o.v = *x;
         tv->o.v.u.s = tv->o.mem;
     } else {
-        size_t n = deep_size(x);
-        if (n && tv->o.mem && n <= malloc_usable_size(tv->o.mem)) {
-            char *p = tv->o.mem;
-            tv->o.v = deep_copy(x, &p);
-        } else {
-            disown(&tv->o);
-            tv->o = own(x);
-        }
+        tval_replace(tv, x);
     }
     tv->t = t;
     tv->seq = seq;
@@ -352,7 +366,7 @@ static unsigned field_slot(const char *key, uint32_t klen)
     if (klen)
         h += (unsigned char)key[0] * 3u + (unsigned char)key[klen - 1] * 5u +
              (unsigned char)key[klen / 2];
-    return h % SR_MERGE_INDEX;
+    return h & (SR_MERGE_INDEX - 1);
 }
 
 static bool field_is(const sr_agg_field *f, const char *key, uint32_t klen)
@@ -361,27 +375,21 @@ static bool field_is(const sr_agg_field *f, const char *key, uint32_t klen)
            (klen == 0 || (f->key[klen - 1] == key[klen - 1] && memcmp(f->key, key, klen) == 0));
 }
 
-/* Sets field key of a merge accumulator to x at (t, seq) unless it holds a later value. */
-static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_value *x, int64_t t,
-                        int64_t seq)
+/* 1 + the place of the field named key in a merge accumulator, searched from the field after
+ * the one found last; 0 when it has none. */
+static __attribute__((noinline)) uint32_t find_field(const sr_agg *a, const char *key,
+                                                     uint32_t klen)
 {
-    /* the index points at the field whose name was first seen in each slot; else the search
-     * starts after the field found last (records of one shape bring their fields in order) */
-    uint32_t len = a->u.mrg.len;
-    unsigned slot = field_slot(key, klen);
-    uint32_t i = a->u.mrg.index[slot];
-    if (!(i && field_is(&a->u.mrg.f[i - 1], key, klen))) {
-        i = a->u.mrg.hint < len ? a->u.mrg.hint : 0;
-        uint32_t k = 0;
-        for (; k < len && !field_is(&a->u.mrg.f[i], key, klen); k++) i = i + 1 == len ? 0 : i + 1;
-        i = k < len ? i + 1 : 0;
-    }
-    if (i) {
-        sr_agg_field *f = &a->u.mrg.f[i - 1];
-        if (tcmp(t, seq, f->tv.t, f->tv.seq) > 0) tval_set(&f->tv, x, t, seq);
-        a->u.mrg.hint = i;
-        return;
-    }
+    uint32_t len = a->u.mrg.len, i = a->u.mrg.hint < len ? a->u.mrg.hint : 0;
+    for (uint32_t k = 0; k < len; k++, i = i + 1 == len ? 0 : i + 1)
+        if (field_is(&a->u.mrg.f[i], key, klen)) return i + 1;
+    return 0;
+}
+
+/* Appends the field key with x at (t, seq) to a merge accumulator. */
+static __attribute__((noinline)) void add_field(sr_agg *a, const char *key, uint32_t klen,
+                                                const sr_value *x, int64_t t, int64_t seq)
+{
     if (a->u.mrg.len == a->u.mrg.cap) {
         a->u.mrg.cap = a->u.mrg.cap ? a->u.mrg.cap * 2 : 8;
         a->u.mrg.f = sr_xrealloc(a->u.mrg.f, a->u.mrg.cap * sizeof(sr_agg_field));
@@ -390,9 +398,27 @@ static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_valu
     f->key = sr_xstrndup(key, klen);
     f->klen = klen;
     f->tv = (sr_tval){.o = own(x), .t = t, .seq = seq};
+    unsigned slot = field_slot(key, klen);
     if (!a->u.mrg.index[slot] && a->u.mrg.len <= UINT8_MAX)
         a->u.mrg.index[slot] = (uint8_t)a->u.mrg.len;
     a->u.mrg.hint = a->u.mrg.len;
+}
+
+/* Sets field key of a merge accumulator to x at (t, seq) unless it holds a later value. */
+static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_value *x, int64_t t,
+                        int64_t seq)
+{
+    /* the index points at the field whose name was first seen in each slot; else the search
+     * starts after the field found last (records of one shape bring their fields in order) */
+    uint32_t i = a->u.mrg.index[field_slot(key, klen)];
+    if (!(i && field_is(&a->u.mrg.f[i - 1], key, klen))) i = find_field(a, key, klen);
+    if (!i) {
+        add_field(a, key, klen, x, t, seq);
+        return;
+    }
+    sr_agg_field *f = &a->u.mrg.f[i - 1];
+    if (tcmp(t, seq, f->tv.t, f->tv.seq) > 0) tval_set(&f->tv, x, t, seq);
+    a->u.mrg.hint = i;
 }
 
 int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, size_t errsize)

@@ -96,7 +96,7 @@ typedef struct sr_agg_field {
     sr_tval tv;
 } sr_agg_field;
 
-#define SR_MERGE_INDEX 48 /* slots of a merge accumulator's index of its fields */
+#define SR_MERGE_INDEX 64 /* slots of a merge accumulator's index of its fields (a power of 2) */
 
 /* An accumulator. Its fields are private to agg.c; it owns heap memory (strings, collected
  * values, fields) released by sr_agg_free(). Not thread-safe: one task owns it. */
@@ -144,6 +144,9 @@ void sr_agg_free(sr_agg *a);
  * changed). x is borrowed. */
 int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err,
                  size_t errsize);
+/* True when sr_agg_check's answer for kind k depends only on the value, never on what the
+ * accumulator holds (count, first, last, merge): one check stands for every accumulator. */
+bool sr_agg_check_stateless(sr_agg_kind k);
 /* Adds x (borrowed: what a keeps is copied) at event time t with arrival number seq.
  * Returns 0, or -1 with the reason in err and a unchanged. */
 int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, size_t errsize);
