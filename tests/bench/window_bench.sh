@@ -5,7 +5,9 @@
 # seeded: the same file every time), in turns. Prints, per pipeline, the CPU time (user +
 # system) and the elapsed time per input message, the median of ROUNDS runs, and the ratio
 # windowed / stateless, which the project's target wants at most 2.0.
-# usage: tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
+# With CALLGRIND=M (valgrind installed) it also counts the instructions of both over the first M
+# messages under callgrind: a measure a busy machine does not change.
+# usage: [CALLGRIND=M] tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
 # Defaults: build/streamrun, 50,000 messages (~17 readings each), 5 rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,3 +47,14 @@ for dep in ("stateless", "windowed"):
 print(f"windowed / stateless: {res['windowed'][0] / res['stateless'][0]:.2f} by CPU time, "
       f"{res['windowed'][1] / res['stateless'][1]:.2f} by elapsed time (target: at most 2.0)")
 PY
+if [ -n "${CALLGRIND:-}" ]; then
+  head -n "$CALLGRIND" "$work/in.jsonl" > "$work/head.jsonl"
+  for dep in stateless windowed; do
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.$dep" "$bin" run \
+      tests/bench/window_bench.yaml --only "$dep" --in raw-data="$work/head.jsonl" \
+      --out "$work/cg-$dep" --quiet 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' > "$work/ir.$dep"
+  done
+  s=$(cat "$work/ir.stateless") w=$(cat "$work/ir.windowed")
+  echo "instructions over $CALLGRIND messages (callgrind): stateless $((s / CALLGRIND)) per" \
+       "message, windowed $((w / CALLGRIND)); ratio $(awk -v a="$w" -v b="$s" 'BEGIN {printf "%.2f", a / b}')"
+fi
