@@ -534,6 +534,13 @@ static int process_time(sr_task *t, const sr_op *op, struct window_state *st, sr
                                                         vals, et, st->seq, err, sizeof(err)))
             return sr_task_fail(t, op, "%s", err);
     }
+    /* the record's new windows (and its key's entry) are charged to the store's budget first:
+     * a record whose windows do not fit is refused with the store named, and changes nothing */
+    size_t fresh = 0;
+    for (int64_t i = 0; i < n; i++) fresh += !es[i];
+    size_t cost = sr_wtable_cost(st->table, fresh, !k && fresh ? st->key.len : 0);
+    if (cost && sr_store_reserve(st->store, cost, false, err, sizeof(err)) != 0)
+        return sr_task_fail(t, op, "%s", err);
     bool update = w->emit == EMIT_UPDATE;
     const char **undo = update ? sr_arena_calloc(ar, sizeof(*undo) * (size_t)n) : NULL;
     size_t *undo_len = update ? sr_arena_calloc(ar, sizeof(*undo_len) * (size_t)n) : NULL;

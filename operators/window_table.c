@@ -37,6 +37,33 @@ struct sr_wtable {
 
 #define NOT_QUEUED UINT32_MAX
 
+/* ---- memory: what the table charges to its store's budget --------------------------------
+ * An entry: its block as malloc gives it (16-byte chunks, 8 of header) and its share of the
+ * close-order heap, the dirty list and its key's list (a pointer in each, twice over for their
+ * slack); its accumulators' heap memory is charged at each flush. A key: its block and its
+ * hash chain's share. */
+
+static size_t chunk(size_t n)
+{
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
+static size_t entry_cost(const sr_wtable *wt)
+{
+    return chunk(sizeof(sr_wentry) + sizeof(sr_agg) * (size_t)wt->aggs->n) + 6 * sizeof(void *);
+}
+
+static size_t key_cost(size_t klen)
+{
+    return chunk(sizeof(sr_wkey) + klen) + 2 * sizeof(void *);
+}
+
+size_t sr_wtable_cost(const sr_wtable *wt, size_t windows, size_t new_key_len)
+{
+    return windows * entry_cost(wt) + (new_key_len ? key_cost(new_key_len) : 0);
+}
+
 /* ---- entries ---------------------------------------------------------------------------- */
 
 static size_t entry_size(const sr_wtable *wt)
@@ -53,6 +80,8 @@ static sr_wentry *entry_new(sr_wtable *wt, sr_wkey *k, sr_window win)
     e->key = k;
     e->heap = NOT_QUEUED;
     e->dirty = 0;
+    e->stored = 0;
+    e->acct = entry_cost(wt);
     for (int i = 0; i < wt->aggs->n; i++)
         sr_agg_init(&e->accs[i], wt->aggs->v[i].kind, wt->aggs->v[i].limit);
     return e;
@@ -60,6 +89,8 @@ static sr_wentry *entry_new(sr_wtable *wt, sr_wkey *k, sr_window win)
 
 static void entry_free(sr_wtable *wt, sr_wentry *e)
 {
+    sr_store_release(wt->store, e->acct);
+    if (!e->stored) sr_store_count_outside(wt->store, -1);
     sr_aggs_free(wt->aggs, e->accs);
     free(e);
 }
@@ -190,6 +221,7 @@ static void key_free(sr_wtable *wt, sr_wkey *k)
     while (*p != k) p = &(*p)->next;
     *p = k->next;
     wt->nkeys--;
+    sr_store_release(wt->store, key_cost(k->klen));
     free(k->v);
     free(k);
 }
@@ -277,6 +309,7 @@ void sr_wtable_destroy(sr_wtable *wt)
     for (size_t i = 0; i < wt->nb; i++)
         for (sr_wkey *k = wt->buckets[i], *next; k; k = next) {
             next = k->next;
+            sr_store_release(wt->store, key_cost(k->klen));
             free(k->v);
             free(k);
         }
@@ -308,6 +341,7 @@ static void link_entry(sr_wtable *wt, sr_wkey *k, sr_wentry *e, bool dirty)
 sr_wentry *sr_wtable_add(sr_wtable *wt, sr_wkey *k, sr_window win)
 {
     sr_wentry *e = entry_new(wt, k, win);
+    sr_store_count_outside(wt->store, 1);
     link_entry(wt, k, e, true);
     return e;
 }
@@ -347,6 +381,21 @@ sr_value sr_wtable_record_key(const sr_wentry *e)
     return v;
 }
 
+/* Charges e's accumulators' heap memory as it is now (past the budget if need be: what the
+ * records already made). */
+static void charge(sr_wtable *wt, sr_wentry *e)
+{
+    size_t heap = 0;
+    for (int i = 0; i < wt->aggs->n; i++) heap += sr_agg_heap_bytes(&e->accs[i]);
+    size_t want = entry_cost(wt) + heap;
+    if (want > e->acct) {
+        if (sr_store_reserve(wt->store, want - e->acct, true, NULL, 0) == 0) e->acct = want;
+    } else if (want < e->acct) {
+        sr_store_release(wt->store, e->acct - want);
+        e->acct = want;
+    }
+}
+
 struct indexing {
     sr_wtable *wt;
     sr_arena *ar;
@@ -373,14 +422,20 @@ static int index_one(void *opaque, const void *key, size_t klen, const void *val
     get_be64(p + 9, &win.end);
     sr_wkey *k = sr_wtable_key(wt, p + 17, klen - 17, false);
     if (sr_wtable_find(k, win.start)) return 0; /* the table's is the latest */
+    bool new_key = !k;
+    if (sr_store_reserve(wt->store, sr_wtable_cost(wt, 1, new_key ? klen - 17 : 0), true, ix->err,
+                         ix->errsize) != 0)
+        return -1;
     k = sr_wtable_key(wt, p + 17, klen - 17, true);
     sr_wentry *e = entry_new(wt, k, win);
+    e->stored = 1;
     sr_aggs_free(wt->aggs, e->accs);
     if (sr_aggs_load(wt->aggs, e->accs, val, vlen, ix->ar, ix->err, ix->errsize) != 0) {
         entry_free(wt, e);
         if (k->n == 0) key_free(wt, k);
         return -1;
     }
+    charge(wt, e);
     link_entry(wt, k, e, false);
     return 0;
 }
@@ -418,8 +473,10 @@ size_t sr_wtable_due(sr_wtable *wt, int64_t upto, bool all, sr_arena *ar, sr_wen
 int sr_wtable_close(sr_wtable *wt, sr_wentry *e, char *err, size_t errsize)
 {
     assert(e->heap == NOT_QUEUED);
-    store_key(wt, e);
-    if (sr_store_delete(wt->store, wt->kbuf.d, wt->kbuf.len, err, errsize) < 0) return -1;
+    if (e->stored) { /* else the store never had it */
+        store_key(wt, e);
+        if (sr_store_delete(wt->store, wt->kbuf.d, wt->kbuf.len, err, errsize) < 0) return -1;
+    }
     untouch(wt, e);
     key_unlink(wt, e);
     entry_free(wt, e);
@@ -443,6 +500,8 @@ size_t sr_wtable_count(const sr_wtable *wt)
 
 int sr_wtable_flush(sr_wtable *wt, char *err, size_t errsize)
 {
+    /* the state must reach the changelog whatever the records took: past the budget if need be
+     * (the records were refused while it was full) */
     size_t i = 0;
     int rc = 0;
     for (; i < wt->dlen; i++) {
@@ -451,9 +510,12 @@ int sr_wtable_flush(sr_wtable *wt, char *err, size_t errsize)
         store_key(wt, e);
         wt->vbuf.len = 0;
         sr_aggs_save(wt->aggs, e->accs, &wt->vbuf);
-        rc = sr_store_put(wt->store, wt->kbuf.d, wt->kbuf.len, wt->vbuf.d, wt->vbuf.len, err,
-                          errsize);
+        rc = sr_store_put_overdraft(wt->store, wt->kbuf.d, wt->kbuf.len, wt->vbuf.d, wt->vbuf.len,
+                                    err, errsize);
         if (rc) break;
+        charge(wt, e);
+        if (!e->stored) sr_store_count_outside(wt->store, -1);
+        e->stored = 1;
         e->dirty = 0;
     }
     /* what was not written stays dirty, in its order */

@@ -28,6 +28,15 @@
  * from the store, in the store's order); windows that close together are handed out in that
  * order, which is the order the store itself would list them in.
  *
+ * Memory: the table charges what it holds to its store (sr_store_reserve), so the store's
+ * budget counts it: a record's new windows (and a new key) are charged before they are made
+ * (sr_wtable_cost: the caller reserves, and refuses the record when that does not fit); the
+ * memory an open window's accumulators gain is charged when it is flushed, past the budget's
+ * limit if need be, as are the store's copies that a flush writes (a commit never fails for the
+ * budget). So the budget may be passed by what open windows gained within one commit interval,
+ * and the next record that needs a new window is refused. A window not in the store yet counts
+ * as one of the budget's keys (sr_store_count_outside), as it will when it is.
+ *
  * Threads: a table belongs to one task, like its store (@locality task thread); no locks. */
 
 typedef struct sr_wtable sr_wtable;
@@ -36,11 +45,13 @@ typedef struct sr_wkey sr_wkey;
 /* One open window of one key. accs[0..aggs->n) are its accumulators (owned by the table). */
 typedef struct sr_wentry {
     sr_window win;
-    int64_t close;  /* its close time */
-    uint64_t order; /* when it entered the table (see Order above) */
-    sr_wkey *key;   /* its record key's entry */
-    uint32_t heap;  /* its place in the close-time heap */
-    uint32_t dirty; /* 1 + its place in the dirty list; 0: the store has its state */
+    int64_t close;       /* its close time */
+    uint64_t order;      /* when it entered the table (see Order above) */
+    sr_wkey *key;        /* its record key's entry */
+    uint32_t heap;       /* its place in the close-time heap */
+    uint32_t dirty : 31; /* 1 + its place in the dirty list; 0: the store has its state */
+    uint32_t stored : 1; /* the store has a key for it (flushed, or restored) */
+    size_t acct;         /* bytes charged to the store's budget for it */
     sr_agg accs[];
 } sr_wentry;
 
@@ -60,7 +71,7 @@ int sr_wtable_index(sr_wtable *wt, sr_arena *ar, char *err, size_t errsize);
 
 /* The entry of the record key whose sr_key_put bytes are kb[0..klen): NULL when it has no open
  * window, unless create (then a new entry with none, which the caller gives a window at once with
- * sr_wtable_add: a key entry is freed with its last window). */
+ * sr_wtable_add: a key entry is freed with its last window; the caller reserved its cost). */
 sr_wkey *sr_wtable_key(sr_wtable *wt, const void *kb, size_t klen, bool create);
 /* The key's open window that starts at start, or NULL. k may be NULL (no window). */
 sr_wentry *sr_wtable_find(const sr_wkey *k, int64_t start);
@@ -68,8 +79,11 @@ sr_wentry *sr_wtable_find(const sr_wkey *k, int64_t start);
  * *n of them (borrowed: valid until a window of k is added, closed or dropped). k may be NULL
  * (none). */
 sr_wentry *const *sr_wtable_from(const sr_wkey *k, int64_t start, size_t *n);
+/* Bytes to reserve from the store (sr_store_reserve) before adding that many windows and,
+ * when new_key_len is not 0, creating a key of that many bytes. */
+size_t sr_wtable_cost(const sr_wtable *wt, size_t windows, size_t new_key_len);
 /* A new empty window win of key k (which has no window starting at win.start yet); marked
- * dirty. */
+ * dirty. The caller reserved its cost (sr_wtable_cost). */
 sr_wentry *sr_wtable_add(sr_wtable *wt, sr_wkey *k, sr_window win);
 /* Notes that e's accumulators changed: the store gets them at the next flush. */
 void sr_wtable_touch(sr_wtable *wt, sr_wentry *e);

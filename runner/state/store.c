@@ -352,6 +352,28 @@ sr_store *sr_store_new_overdraft(const char *name, sr_mem_budget *budget, char *
     return store_new(name, budget, true, err, errsize);
 }
 
+int sr_store_reserve(sr_store *s, size_t n, bool overdraft, char *err, size_t errsize)
+{
+    bool was = s->overdraft;
+    s->overdraft = was || overdraft;
+    int rc = take(s, n, err, errsize);
+    s->overdraft = was;
+    return rc;
+}
+
+void sr_store_count_outside(sr_store *s, int d)
+{
+    if (d > 0) atomic_fetch_add_explicit(&s->budget->keys, (size_t)d, memory_order_relaxed);
+    if (d < 0) atomic_fetch_sub_explicit(&s->budget->keys, (size_t)-d, memory_order_relaxed);
+}
+
+void sr_store_release(sr_store *s, size_t n)
+{
+    assert(s->bytes >= n);
+    s->bytes -= n;
+    budget_give(s->budget, n);
+}
+
 void sr_store_destroy(sr_store *s)
 {
     if (!s) return;

@@ -125,6 +125,17 @@ int sr_store_delete(sr_store *s, const void *key, size_t klen, char *err, size_t
 int sr_store_restore(sr_store *s, const void *key, size_t klen, const void *val, size_t vlen,
                      char *err, size_t errsize);
 
+/* Bytes of the store's state that its owner keeps outside it (decoded, between drains),
+ * accounted to the store and its budget as if the store held them: sr_store_reserve takes n
+ * bytes (with overdraft even past the limit), or fails with a message naming the store as a put
+ * does; sr_store_release gives back n of the bytes reserved. Both count in sr_store_bytes. The
+ * owner releases all it reserved before the store is destroyed. @locality task thread */
+int sr_store_reserve(sr_store *s, size_t n, bool overdraft, char *err, size_t errsize);
+void sr_store_release(sr_store *s, size_t n);
+/* Counts d more (or, negative, fewer) keys that the owner keeps outside the store and not in it,
+ * in the budget's count of keys (sr_mem_budget_keys). @locality task thread */
+void sr_store_count_outside(sr_store *s, int d);
+
 /* Live keys (tombstones not counted); dirty keys (tombstones counted). @locality task thread */
 size_t sr_store_count(const sr_store *s);
 size_t sr_store_dirty_count(const sr_store *s);
