@@ -626,11 +626,13 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     }
     /* the state budget of the case's process: stateMemory, else --state-memory */
     size_t budget = default_state_memory;
+    char got[64];
     const sr_ynode *sm = sr_ymap_get(tc, "stateMemory");
     if (sm && (!sr_yis_scalar(sm) || !sr_parse_size(sm->text, &budget) || budget == 0))
         sr_err(tr->dg, tr->file, sm->mark,
                "stateMemory must be a size such as 64KiB, 512MiB or 1GB (bytes: B, KiB, MiB, "
-               "GiB, KB, MB, GB)");
+               "GiB, KB, MB, GB), not %s",
+               sr_ydesc(sm, got, sizeof(got)));
     if (!tr->check_only) sr_state_budget_limit(budget); /* no store exists between cases */
     sr_local *l = tr->check_only
                       ? NULL
