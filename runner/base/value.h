@@ -52,30 +52,48 @@ struct sr_member {
     sr_value v;
 };
 
-/* Constructors (no allocation unless stated). */
+/* Constructors (no allocation unless stated). Each member is assigned on its own rather than
+ * from a designated initialiser: GCC builds an initialised one in memory (zeroing it, then a
+ * one-byte store of the type) and reads it back sixteen bytes at a time, a load the processor
+ * cannot forward from the narrower stores before it, which stalled the expression evaluator on
+ * every value it made. */
+static inline sr_value sr_value_of(uint8_t type, uint32_t len, uint64_t bits)
+{
+    sr_value v;
+    v.type = type;
+    v.len = len;
+    v.cap = 0;
+    v.u.i = (int64_t)bits;
+    return v;
+}
+static inline sr_value sr_missing(void)
+{
+    return sr_value_of(SR_MISSING, 0, 0);
+}
 static inline sr_value sr_null(void)
 {
-    sr_value v = {.type = SR_NULL};
-    return v;
+    return sr_value_of(SR_NULL, 0, 0);
 }
 static inline sr_value sr_bool(bool b)
 {
-    sr_value v = {.type = SR_BOOL, .u.b = b};
+    sr_value v = sr_value_of(SR_BOOL, 0, 0);
+    v.u.b = b;
     return v;
 }
 static inline sr_value sr_int(int64_t i)
 {
-    sr_value v = {.type = SR_INT, .u.i = i};
-    return v;
+    return sr_value_of(SR_INT, 0, (uint64_t)i);
 }
 static inline sr_value sr_dbl(double d)
 {
-    sr_value v = {.type = SR_DBL, .u.d = d};
+    sr_value v = sr_value_of(SR_DBL, 0, 0);
+    v.u.d = d;
     return v;
 }
 static inline sr_value sr_str(const char *s, size_t n)
 {
-    sr_value v = {.type = SR_STR, .len = (uint32_t)n, .u.s = s};
+    sr_value v = sr_value_of(SR_STR, (uint32_t)n, 0);
+    v.u.s = s;
     return v;
 }
 sr_value sr_str_dup(sr_arena *a, const char *s, size_t n); /* copies the bytes */
@@ -94,6 +112,17 @@ const char *sr_type_name(sr_type t); /* "null", "boolean", "number", ... */
  * sr_num_double() gives any number as a double. */
 sr_value sr_num_norm(const sr_value *v);
 double sr_num_double(const sr_value *v);
+/* *v = sr_num_norm(v), stored member by member: a copy of the whole returned value would read
+ * back sixteen bytes at a time what sr_num_norm has just stored in narrower pieces (see the
+ * constructors). */
+static inline void sr_num_norm_here(sr_value *v)
+{
+    sr_value num = sr_num_norm(v);
+    v->type = num.type;
+    v->len = num.len;
+    v->cap = num.cap;
+    v->u = num.u;
+}
 
 /* Objects keep their members in order. The parser merges a repeated key (it
  * keeps its first place and its last value); sr_obj_append can repeat a key,

@@ -33,7 +33,7 @@ static int need_num(ectx *cx, const enode *n, sr_value *v)
     if (need(cx, n, v)) return -1;
     if (!sr_is_number(v))
         return sr_enode_fail(cx, n, "expected a number, got %s", sr_type_name(v->type));
-    *v = sr_num_norm(v);
+    sr_num_norm_here(v);
     return 0;
 }
 
@@ -68,14 +68,14 @@ static sr_value walk(const sr_value *v, const path_seg *segs, int nsegs)
     for (int i = 0; i < nsegs; i++) {
         const path_seg *s = &segs[i];
         if (s->name) {
-            if (cur.type != SR_OBJ) return (sr_value){.type = SR_MISSING};
+            if (cur.type != SR_OBJ) return sr_missing();
             sr_value *m = sr_obj_get(&cur, s->name, s->nlen);
-            if (!m) return (sr_value){.type = SR_MISSING};
+            if (!m) return sr_missing();
             cur = *m;
         } else {
-            if (cur.type != SR_ARR) return (sr_value){.type = SR_MISSING};
+            if (cur.type != SR_ARR) return sr_missing();
             int64_t k = s->index < 0 ? (int64_t)cur.len + s->index : s->index;
-            if (k < 0 || k >= (int64_t)cur.len) return (sr_value){.type = SR_MISSING};
+            if (k < 0 || k >= (int64_t)cur.len) return sr_missing();
             cur = cur.u.a[k];
         }
     }
@@ -87,7 +87,7 @@ static int eval_index(ectx *cx, const enode *n, sr_value *out)
     sr_value base, idx;
     if (sr_enode_eval(cx, n->kids[0], &base) || sr_enode_eval(cx, n->kids[1], &idx)) return -1;
     if (base.type == SR_MISSING || base.type == SR_NULL) {
-        *out = (sr_value){.type = SR_MISSING};
+        *out = sr_missing();
         return 0;
     }
     if (need(cx, n->kids[1], &idx)) return -1;

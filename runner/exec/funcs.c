@@ -23,7 +23,7 @@ static int get_num(ectx *cx, const enode *n, sr_value *v)
     if (absent(cx, n, v)) return -1;
     if (!sr_is_number(v))
         return sr_enode_fail(cx, n, "expected a number, got %s", sr_type_name(v->type));
-    *v = sr_num_norm(v);
+    sr_num_norm_here(v);
     return 0;
 }
 
