@@ -62,24 +62,33 @@ static int num_result(ectx *cx, const enode *n, double d, sr_value *out)
 
 /* ---- paths ------------------------------------------------------------------------ */
 
-static sr_value walk(const sr_value *v, const path_seg *segs, int nsegs)
+/* Stores in *out the value at the path from v, or a missing value. It follows pointers and
+ * stores the result once: built in a local and copied out, a missing value was read back
+ * sixteen bytes at a time just after it was stored in narrower pieces (see the constructors
+ * in base/value.h). */
+static void walk(const sr_value *v, const path_seg *segs, int nsegs, sr_value *out)
 {
-    sr_value cur = *v;
+    const sr_value *cur = v;
     for (int i = 0; i < nsegs; i++) {
         const path_seg *s = &segs[i];
         if (s->name) {
-            if (cur.type != SR_OBJ) return sr_missing();
-            sr_value *m = sr_obj_get(&cur, s->name, s->nlen);
-            if (!m) return sr_missing();
-            cur = *m;
+            if (cur->type != SR_OBJ) goto missing;
+            cur = sr_obj_get(cur, s->name, s->nlen);
+            if (!cur) goto missing;
         } else {
-            if (cur.type != SR_ARR) return sr_missing();
-            int64_t k = s->index < 0 ? (int64_t)cur.len + s->index : s->index;
-            if (k < 0 || k >= (int64_t)cur.len) return sr_missing();
-            cur = cur.u.a[k];
+            if (cur->type != SR_ARR) goto missing;
+            int64_t k = s->index < 0 ? (int64_t)cur->len + s->index : s->index;
+            if (k < 0 || k >= (int64_t)cur->len) goto missing;
+            cur = &cur->u.a[k];
         }
     }
-    return cur;
+    *out = *cur;
+    return;
+missing:
+    out->type = SR_MISSING;
+    out->len = 0;
+    out->cap = 0;
+    out->u.i = 0;
 }
 
 static int eval_index(ectx *cx, const enode *n, sr_value *out)
@@ -103,7 +112,7 @@ static int eval_index(ectx *cx, const enode *n, sr_value *out)
         return sr_enode_fail(cx, n->kids[1], "an index must be a number or a string, got %s",
                              sr_type_name(idx.type));
     }
-    *out = walk(&base, &seg, 1);
+    walk(&base, &seg, 1, out);
     return 0;
 }
 
@@ -217,12 +226,12 @@ int sr_enode_eval(ectx *cx, const enode *n, sr_value *out)
     sr_value a, b;
     switch (n->kind) {
     case N_LIT: *out = n->u.lit; return 0;
-    case N_FIELD: *out = walk(&cx->r->value, n->u.path.segs, n->u.path.nsegs); return 0;
+    case N_FIELD: walk(&cx->r->value, n->u.path.segs, n->u.path.nsegs, out); return 0;
     case N_META: return eval_meta(cx, n, out);
     case N_GET: {
         if (sr_enode_eval(cx, n->kids[0], &a)) return -1;
         path_seg seg = {.name = n->u.get.name, .nlen = n->u.get.nlen};
-        *out = walk(&a, &seg, 1);
+        walk(&a, &seg, 1, out);
         return 0;
     }
     case N_INDEX: return eval_index(cx, n, out);
