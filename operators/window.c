@@ -27,6 +27,7 @@ struct window {
     char *store;
     /* made by check() */
     sr_aggspecs aggs;
+    bool panes;      /* hopping, final, size a multiple of step, check_once: see Panes below */
     bool check_once; /* no aggregate refuses a value for what it holds (count, first, last,
                         merge): a record is checked against one window for all */
     char *store_name;
@@ -198,6 +199,8 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
     w->check_once = true;
     for (int i = 0; i < w->aggs.n; i++)
         if (!sr_agg_check_stateless(w->aggs.v[i].kind)) w->check_once = false;
+    w->panes = w->type == W_HOPPING && rc == 0 && w->step < w->size && w->size % w->step == 0 &&
+               w->emit == EMIT_FINAL && w->check_once;
     for (int i = 0; i < w->aggs.n; i++) {
         const char *n = w->aggs.v[i].name;
         if (strcmp(n, "start") != 0 && strcmp(n, "end") != 0) continue;
@@ -239,7 +242,11 @@ static void window_open(sr_task *t, const sr_op *op, void *state)
     st->stream = -1;
     st->min_close = INT64_MAX;
     if (w->type == W_TUMBLING || w->type == W_HOPPING) {
-        st->table = sr_wtable_new(&w->aggs, w->grace, st->store, op->label);
+        /* panes: [s, s + step) closes with the window [s, s + size), at s + size + grace */
+        int64_t more = w->size - w->step,
+                grace = w->grace > INT64_MAX - more ? INT64_MAX : w->grace + more;
+        st->table = sr_wtable_new(&w->aggs, w->panes ? grace : w->grace, st->store, op->label);
+        if (w->panes) sr_wtable_set_kind(st->table, 'p');
         st->empty = sr_xcalloc((size_t)w->aggs.n, sizeof(sr_agg));
         for (int i = 0; i < w->aggs.n; i++)
             sr_agg_init(&st->empty[i], w->aggs.v[i].kind, w->aggs.v[i].limit);
@@ -547,7 +554,8 @@ static int process_time(sr_task *t, const sr_op *op, struct window_state *st, sr
     for (int64_t i = 0; i < n; i++) {
         if (!es[i]) {
             if (!k) k = sr_wtable_key(st->table, st->key.d, st->key.len, true);
-            es[i] = sr_wtable_add(st->table, k, wins[i]);
+            sr_window pane = {wins[i].start, wins[i].start + w->step};
+            es[i] = sr_wtable_add(st->table, k, w->panes ? pane : wins[i]);
         } else if (update) { /* its state before, to undo the add */
             sr_buf b = {0};
             sr_aggs_save(&w->aggs, es[i]->accs, &b);
@@ -555,6 +563,10 @@ static int process_time(sr_task *t, const sr_op *op, struct window_state *st, sr
             undo_len[i] = b.len;
             sr_buf_free(&b);
         }
+        /* panes: the record goes into its own step's pane, the last one; the others (new ones
+         * empty) mark the windows it opens */
+        if (w->panes && i < n - 1) continue;
+        assert(!w->panes || wins[i].start == et - et % w->step);
         sr_aggs_add_checked(&w->aggs, es[i]->accs, vals, et, st->seq); /* checked above */
         sr_wtable_touch(st->table, es[i]);
     }
@@ -725,6 +737,31 @@ static int forget_sessions(struct closing *c)
     return 0;
 }
 
+/* Panes: the window [s, s + size) of pane entry e: its key's panes from s to s + size - step
+ * combined (sr_agg_merge, fields in the order first seen), as the record to write. */
+static sr_record pane_window(const struct window *w, sr_wentry *e, sr_arena *ar)
+{
+    sr_agg *accs = sr_arena_alloc(ar, sizeof(sr_agg) * (size_t)w->aggs.n);
+    for (int i = 0; i < w->aggs.n; i++)
+        sr_agg_init(&accs[i], w->aggs.v[i].kind, w->aggs.v[i].limit);
+    size_t nk;
+    sr_wentry *const *kw = sr_wtable_from(e->key, e->win.start, &nk);
+    sr_window win = {e->win.start, e->win.start + w->size};
+    char err[256];
+    for (size_t j = 0; j < nk && kw[j]->win.start < win.end; j++)
+        for (int i = 0; i < w->aggs.n; i++) {
+            int rc = sr_agg_merge(&accs[i], &kw[j]->accs[i], err, sizeof(err));
+            assert(rc == 0); /* count, first, last and merge always combine */
+            (void)rc;
+        }
+    for (int i = 0; i < w->aggs.n; i++) sr_agg_order_fields(&accs[i]);
+    sr_value rkey = sr_wtable_record_key(e);
+    if (rkey.type == SR_STR) rkey = sr_str_dup(ar, rkey.u.s, rkey.len);
+    sr_record out = window_record(w, accs, win, rkey, win.end - 1, ar);
+    sr_aggs_free(&w->aggs, accs);
+    return out;
+}
+
 /* Tumbling and hopping: closes and writes the table's windows due at stream time, or all of
  * them, in the order they were opened. */
 static int close_table(sr_task *t, const sr_op *op, struct window_state *st, bool all)
@@ -736,10 +773,15 @@ static int close_table(sr_task *t, const sr_op *op, struct window_state *st, boo
     int64_t max_close = -1;
     int rc = 0;
     char err[512];
+    /* panes: every due window is made before any pane goes, as a window needs its later panes */
+    sr_record *outs = w->panes ? sr_arena_alloc(ar, sizeof(sr_record) * (n ? n : 1)) : NULL;
+    for (size_t j = 0; w->panes && j < n; j++) outs[j] = pane_window(w, due[j], ar);
     for (; i < n; i++) {
         sr_wentry *e = due[i];
         if (e->close > max_close) max_close = e->close;
-        if (w->emit == EMIT_FINAL) { /* update: its last state went out already */
+        if (w->panes) {
+            sr_emit(t, op, &outs[i]); /* from a timer: a failure downstream is dead-lettered */
+        } else if (w->emit == EMIT_FINAL) { /* update: its last state went out already */
             sr_value rkey = sr_wtable_record_key(e);
             if (rkey.type == SR_STR) rkey = sr_str_dup(ar, rkey.u.s, rkey.len);
             sr_record out = window_record(w, e->accs, e->win, rkey, e->win.end - 1, ar);

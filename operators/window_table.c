@@ -21,6 +21,7 @@ struct sr_wkey {
 
 struct sr_wtable {
     const sr_aggspecs *aggs;
+    char kind; /* the first byte of its store keys */
     int64_t grace;
     sr_store *store;
     char *label;
@@ -101,7 +102,7 @@ static void store_key(sr_wtable *wt, const sr_wentry *e)
     sr_buf *b = &wt->kbuf;
     b->len = 0;
     uint8_t x[17];
-    x[0] = 'w';
+    x[0] = wt->kind;
     for (int i = 0; i < 8; i++) {
         x[1 + i] = (uint8_t)((uint64_t)e->win.start >> (56 - 8 * i));
         x[9 + i] = (uint8_t)((uint64_t)e->win.end >> (56 - 8 * i));
@@ -286,6 +287,7 @@ sr_wtable *sr_wtable_new(const sr_aggspecs *aggs, int64_t grace, sr_store *store
 {
     sr_wtable *wt = sr_xcalloc(1, sizeof(*wt));
     wt->aggs = aggs;
+    wt->kind = 'w';
     wt->grace = grace;
     wt->store = store;
     wt->label = sr_xstrdup(label);
@@ -299,6 +301,12 @@ sr_wtable *sr_wtable_new(const sr_aggspecs *aggs, int64_t grace, sr_store *store
     }
     sr_store_set_flush(store, flush_hook, wt);
     return wt;
+}
+
+void sr_wtable_set_kind(sr_wtable *wt, char kind)
+{
+    assert(wt->hlen == 0);
+    wt->kind = kind;
 }
 
 void sr_wtable_destroy(sr_wtable *wt)
@@ -416,7 +424,7 @@ static int index_one(void *opaque, const void *key, size_t klen, const void *val
     struct indexing *ix = opaque;
     sr_wtable *wt = ix->wt;
     const uint8_t *p = key;
-    if (klen < 18 || p[0] != 'w') return 0;
+    if (klen < 18 || p[0] != wt->kind) return 0;
     sr_window win;
     get_be64(p + 1, &win.start);
     get_be64(p + 9, &win.end);

@@ -60,6 +60,9 @@ typedef struct sr_wentry {
  * it when destroyed). label names the step in flush errors (copied). */
 sr_wtable *sr_wtable_new(const sr_aggspecs *aggs, int64_t grace, sr_store *store,
                          const char *label);
+/* The first byte of the table's store keys: 'w' (the default) or another kind of entry (a
+ * window step's panes: 'p'). Set before the table holds anything. */
+void sr_wtable_set_kind(sr_wtable *wt, char kind);
 /* Frees the table and its windows (unflushed changes are lost, as a store's undrained ones).
  * NULL is a no-op. */
 void sr_wtable_destroy(sr_wtable *wt);

@@ -388,7 +388,8 @@ static __attribute__((noinline)) uint32_t find_field(const sr_agg *a, const char
 
 /* Appends the field key with x at (t, seq) to a merge accumulator. */
 static __attribute__((noinline)) void add_field(sr_agg *a, const char *key, uint32_t klen,
-                                                const sr_value *x, int64_t t, int64_t seq)
+                                                const sr_value *x, int64_t t, int64_t seq,
+                                                int64_t first, uint32_t at)
 {
     if (a->u.mrg.len == a->u.mrg.cap) {
         a->u.mrg.cap = a->u.mrg.cap ? a->u.mrg.cap * 2 : 8;
@@ -398,27 +399,52 @@ static __attribute__((noinline)) void add_field(sr_agg *a, const char *key, uint
     f->key = sr_xstrndup(key, klen);
     f->klen = klen;
     f->tv = (sr_tval){.o = own(x), .t = t, .seq = seq};
+    f->first = first;
+    f->at = at;
     unsigned slot = field_slot(key, klen);
     if (!a->u.mrg.index[slot] && a->u.mrg.len <= UINT8_MAX)
         a->u.mrg.index[slot] = (uint8_t)a->u.mrg.len;
     a->u.mrg.hint = a->u.mrg.len;
 }
 
-/* Sets field key of a merge accumulator to x at (t, seq) unless it holds a later value. */
+/* Sets field key of a merge accumulator to x at (t, seq) unless it holds a later value; (first,
+ * at) is the arrival number of the value that first brought the field and the field's place in
+ * it (the field keeps the smallest). */
 static void merge_field(sr_agg *a, const char *key, uint32_t klen, const sr_value *x, int64_t t,
-                        int64_t seq)
+                        int64_t seq, int64_t first, uint32_t at)
 {
     /* the index points at the field whose name was first seen in each slot; else the search
      * starts after the field found last (records of one shape bring their fields in order) */
     uint32_t i = a->u.mrg.index[field_slot(key, klen)];
     if (!(i && field_is(&a->u.mrg.f[i - 1], key, klen))) i = find_field(a, key, klen);
     if (!i) {
-        add_field(a, key, klen, x, t, seq);
+        add_field(a, key, klen, x, t, seq, first, at);
         return;
     }
     sr_agg_field *f = &a->u.mrg.f[i - 1];
     if (tcmp(t, seq, f->tv.t, f->tv.seq) > 0) tval_set(&f->tv, x, t, seq);
+    if (first < f->first || (first == f->first && at < f->at)) f->first = first, f->at = at;
     a->u.mrg.hint = i;
+}
+
+static int by_first(const void *x, const void *y)
+{
+    const sr_agg_field *a = x, *b = y;
+    if (a->first != b->first) return a->first < b->first ? -1 : 1;
+    return a->at < b->at ? -1 : a->at > b->at;
+}
+
+void sr_agg_order_fields(sr_agg *a)
+{
+    if (a->kind != SR_AGG_MERGE || a->u.mrg.len < 2) return;
+    /* (arrival, place in the record) is distinct per field, so the sort is total */
+    qsort(a->u.mrg.f, a->u.mrg.len, sizeof(sr_agg_field), by_first);
+    memset(a->u.mrg.index, 0, sizeof(a->u.mrg.index));
+    for (uint32_t i = 0; i < a->u.mrg.len && i < UINT8_MAX; i++) {
+        unsigned slot = field_slot(a->u.mrg.f[i].key, a->u.mrg.f[i].klen);
+        if (!a->u.mrg.index[slot]) a->u.mrg.index[slot] = (uint8_t)(i + 1);
+    }
+    a->u.mrg.hint = 0;
 }
 
 int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, size_t errsize)
@@ -467,7 +493,7 @@ void sr_agg_add_checked(sr_agg *a, const sr_value *x, int64_t t, int64_t seq)
     case SR_AGG_COLLECT: collect_insert(a, x, t, seq); break;
     case SR_AGG_MERGE:
         for (uint32_t i = 0; i < x->len; i++)
-            merge_field(a, x->u.o[i].key, x->u.o[i].klen, &x->u.o[i].v, t, seq);
+            merge_field(a, x->u.o[i].key, x->u.o[i].klen, &x->u.o[i].v, t, seq, seq, i);
         break;
     case SR_AGG_INTEGRAL: {
         double v = as_double(&n), seg = 0;
@@ -566,7 +592,7 @@ int sr_agg_merge(sr_agg *into, const sr_agg *from, char *err, size_t errsize)
     case SR_AGG_MERGE:
         for (uint32_t i = 0; i < from->u.mrg.len; i++) {
             const sr_agg_field *f = &from->u.mrg.f[i];
-            merge_field(into, f->key, f->klen, &f->tv.o.v, f->tv.t, f->tv.seq);
+            merge_field(into, f->key, f->klen, &f->tv.o.v, f->tv.t, f->tv.seq, f->first, f->at);
         }
         break;
     case SR_AGG_INTEGRAL: {
@@ -764,6 +790,11 @@ void sr_agg_write(const sr_agg *a, sr_buf *b)
             sr_json_write_str(b, f->key, f->klen);
             sr_buf_putc(b, ',');
             put_tval(b, &f->tv);
+            if (f->first != f->tv.seq || f->at) { /* where it was first seen, when not there */
+                sr_buf_putc(b, ',');
+                put_i64(b, f->first);
+                sr_buf_printf(b, ",%" PRIu32, f->at);
+            }
             sr_buf_putc(b, ']');
         }
         sr_buf_putc(b, ']');
@@ -890,10 +921,15 @@ static int read_state(sr_agg *a, const sr_value *st)
         for (uint32_t i = 0; i < v->len; i++) {
             const sr_value *f = &v->u.a[i];
             sr_tval tv = {0};
-            if (f->type != SR_ARR || f->len != 2 || f->u.a[0].type != SR_STR ||
+            int64_t first = 0, at = 0;
+            if (f->type != SR_ARR || (f->len != 2 && f->len != 4) || f->u.a[0].type != SR_STR ||
+                (f->len == 4 && (get_i64(&f->u.a[2], &first) || get_i64(&f->u.a[3], &at) ||
+                                 at < 0 || at > UINT32_MAX)) ||
                 get_tval(&f->u.a[1], &tv, false))
                 return -1;
-            merge_field(a, f->u.a[0].u.s, f->u.a[0].len, &tv.o.v, tv.t, tv.seq);
+            if (f->len == 2) first = tv.seq;
+            merge_field(a, f->u.a[0].u.s, f->u.a[0].len, &tv.o.v, tv.t, tv.seq, first,
+                        (uint32_t)at);
             disown(&tv.o);
         }
         return 0;

@@ -93,7 +93,9 @@ typedef struct sr_tval {
 typedef struct sr_agg_field {
     char *key;
     uint32_t klen;
+    uint32_t at; /* the field's place in the value that first brought it, */
     sr_tval tv;
+    int64_t first; /* and that value's arrival number */
 } sr_agg_field;
 
 #define SR_MERGE_INDEX 64 /* slots of a merge accumulator's index of its fields (a power of 2) */
@@ -156,6 +158,11 @@ void sr_agg_add_checked(sr_agg *a, const sr_value *x, int64_t t, int64_t seq);
  * accumulator given the values of both. Returns 0, or -1 with the reason and into unchanged
  * (integer overflow, collect past its limit, integrals whose spans overlap). */
 int sr_agg_merge(sr_agg *into, const sr_agg *from, char *err, size_t errsize);
+/* Merge: puts the fields in the order they were first seen (by the arrival number of the value
+ * that first brought each), which is their order when the accumulator was given the values one
+ * by one; after sr_agg_merge of partial accumulators (panes of one window), whose fields come in
+ * the order of the merges. Other kinds: nothing. */
+void sr_agg_order_fields(sr_agg *a);
 /* The aggregate's value, allocated in ar (nothing borrowed from a). */
 sr_value sr_agg_result(const sr_agg *a, sr_arena *ar);
 

@@ -259,6 +259,36 @@ static void test_merge(void)
     sr_agg_free(&b);
 }
 
+/* Panes of one window merged give the window's fields in the order its records first brought
+ * them, once sr_agg_order_fields has put them so; the order survives a state round trip. */
+static void test_merge_panes(void)
+{
+    sr_agg w, p1, p2, all;
+    sr_agg_init(&w, SR_AGG_MERGE, 0);
+    sr_agg_init(&p1, SR_AGG_MERGE, 0);
+    sr_agg_init(&p2, SR_AGG_MERGE, 0);
+    sr_agg_init(&all, SR_AGG_MERGE, 0);
+    /* arrivals 1, 2, 3: {x, p} at t 1500 (pane 1), {x, q} at 2500 (pane 2), {r, x} at 1200 */
+    const char *v[] = {"{\"x\":1,\"p\":\"a\"}", "{\"x\":2,\"q\":\"b\"}", "{\"r\":\"c\",\"x\":3}"};
+    int64_t ts[] = {1500, 2500, 1200};
+    for (int i = 0; i < 3; i++) {
+        CHECK(add1(&w, v[i], ts[i], i + 1) == 0);
+        CHECK(add1(i == 1 ? &p2 : &p1, v[i], ts[i], i + 1) == 0);
+    }
+    CHECK_STR(result(&w), "{\"x\":2,\"p\":\"a\",\"q\":\"b\",\"r\":\"c\"}");
+    check_round_trip(&p1);
+    CHECK(sr_agg_merge(&all, &p1, err, sizeof(err)) == 0);
+    CHECK(sr_agg_merge(&all, &p2, err, sizeof(err)) == 0);
+    CHECK_STR(result(&all), "{\"x\":2,\"p\":\"a\",\"r\":\"c\",\"q\":\"b\"}"); /* pane order */
+    sr_agg_order_fields(&all);
+    CHECK_STR(result(&all), "{\"x\":2,\"p\":\"a\",\"q\":\"b\",\"r\":\"c\"}"); /* as w's */
+    check_round_trip(&all);
+    sr_agg_free(&w);
+    sr_agg_free(&p1);
+    sr_agg_free(&p2);
+    sr_agg_free(&all);
+}
+
 static void test_integral(void)
 {
     sr_agg a, b;
@@ -436,6 +466,7 @@ int main(void)
     test_stddev();
     test_collect();
     test_merge();
+    test_merge_panes();
     test_integral();
     test_delta();
     test_merge_and_restore_all_kinds();
