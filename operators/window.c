@@ -27,7 +27,7 @@ struct window {
     char *store;
     /* made by check() */
     sr_aggspecs aggs;
-    bool panes;      /* hopping, final, size a multiple of step, check_once: see Panes below */
+    bool panes;      /* hopping, final, size a multiple of step, check_once: see 'p' below */
     bool check_once; /* no aggregate refuses a value for what it holds (count, first, last,
                         merge): a record is checked against one window for all */
     char *store_name;
@@ -37,7 +37,11 @@ struct window {
  *   'w' (a time window or a session) or 'c' (a count window): start and end as 8 bytes
  *       big-endian, then the record key (sr_key_put); value: the accumulators (sr_aggs_save);
  *   'n' (a key's next record index, count windows): the record key; value: 8 bytes;
- *   's' (a key's open sessions): the record key; value: their start and end, 16 bytes each.
+ *   's' (a key's open sessions): the record key; value: their start and end, 16 bytes each;
+ *   'p' (a pane: hopping windows whose size is a multiple of their step, emit final, with only
+ *       count, first, last and merge): as 'w' for the pane [s, s + step), the accumulators of
+ *       the records of that step; the entry also marks the window [s, s + size), written when
+ *       it closes (at s + size + grace) from the key's panes s, s + step, ..., s + size - step.
  * Tumbling and hopping windows live decoded in a window table (window_table.h) that writes them
  * to the store when the store is drained or the window closes; sessions and count windows are
  * read from and written to the store for each record.

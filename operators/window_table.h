@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Store keys of time windows: 'w', start and end as 8 bytes big-endian, then the record key
- * (sr_key_put); value: the accumulators (sr_aggs_save). The same layout as before the table:
- * a changelog written by either is read by both.
+/* Store keys of time windows: 'w' (or the kind set by sr_wtable_set_kind: 'p' for a window
+ * step's panes), start and end as 8 bytes big-endian, then the record key (sr_key_put); value:
+ * the accumulators (sr_aggs_save). The same layout as before the table: a changelog written by
+ * either is read by both.
  *
  * Authority: between drains the table, not the store, holds the latest accumulators of the
  * windows it has changed (they are "dirty"). The table registers itself as the store's flush
