@@ -18,14 +18,16 @@ sr_value sr_str_dup(sr_arena *a, const char *s, size_t n)
 
 sr_value sr_obj_new(sr_arena *a, uint32_t cap)
 {
-    sr_value v = {.type = SR_OBJ, .cap = cap};
+    sr_value v = sr_value_of(SR_OBJ, 0, 0); /* member by member: see value.h */
+    v.cap = cap;
     v.u.o = cap ? sr_arena_alloc(a, (size_t)cap * sizeof(sr_member)) : NULL;
     return v;
 }
 
 sr_value sr_arr_new(sr_arena *a, uint32_t cap)
 {
-    sr_value v = {.type = SR_ARR, .cap = cap};
+    sr_value v = sr_value_of(SR_ARR, 0, 0);
+    v.cap = cap;
     v.u.a = cap ? sr_arena_alloc(a, (size_t)cap * sizeof(sr_value)) : NULL;
     return v;
 }
