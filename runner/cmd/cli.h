@@ -38,8 +38,8 @@ struct sr_topology *sr_cli_load(const char *path, bool refuse_unsafe);
  * the stores of all tasks; sr_state_budget_limit) to SIZE (sr_parse_size: 512MiB, 64KiB...).
  * Returns false after printing a usage error for cmd. @locality main thread, before any task. */
 bool sr_cli_state_memory(const char *cmd, const char *size);
-/* Prints the state the process holds, as run's and up's summaries end: "state: K keys in B bytes
- * (budget L bytes)", or "(no budget)". */
+/* Prints the state the process holds, as run's and up's summaries end: "state: K keys in B bytes,
+ * at most P bytes (budget L bytes)" (P: the most it held at once), or "(no budget)". */
 void sr_print_state(FILE *fp);
 
 #endif

@@ -50,7 +50,8 @@ bool sr_cli_state_memory(const char *cmd, const char *size)
 void sr_print_state(FILE *fp)
 {
     const sr_mem_budget *b = sr_state_budget();
-    fprintf(fp, "state: %zu keys in %zu bytes", sr_mem_budget_keys(b), sr_mem_budget_used(b));
+    fprintf(fp, "state: %zu keys in %zu bytes, at most %zu bytes", sr_mem_budget_keys(b),
+            sr_mem_budget_used(b), sr_mem_budget_peak(b));
     if (b->limit == SIZE_MAX)
         fprintf(fp, " (no budget)\n");
     else

@@ -97,6 +97,12 @@ void sr_mem_budget_init(sr_mem_budget *b, size_t limit)
     b->limit = limit;
     atomic_init(&b->used, 0);
     atomic_init(&b->keys, 0);
+    atomic_init(&b->peak, 0);
+}
+
+size_t sr_mem_budget_peak(const sr_mem_budget *b)
+{
+    return atomic_load_explicit(&((sr_mem_budget *)b)->peak, memory_order_relaxed);
 }
 
 size_t sr_mem_budget_keys(const sr_mem_budget *b)
@@ -110,6 +116,15 @@ size_t sr_mem_budget_used(const sr_mem_budget *b)
 }
 
 /* Adds n to b->used unless that would pass the limit. @locality any thread */
+/* Raises b->peak to used when used is higher. @locality any thread */
+static void note_peak(sr_mem_budget *b, size_t used)
+{
+    size_t p = atomic_load_explicit(&b->peak, memory_order_relaxed);
+    while (used > p && !atomic_compare_exchange_weak_explicit(
+                           &b->peak, &p, used, memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
 static bool budget_take(sr_mem_budget *b, size_t n)
 {
     size_t cur = atomic_load_explicit(&b->used, memory_order_relaxed);
@@ -117,7 +132,14 @@ static bool budget_take(sr_mem_budget *b, size_t n)
         if (n > b->limit || cur > b->limit - n) return false;
     } while (!atomic_compare_exchange_weak_explicit(&b->used, &cur, cur + n, memory_order_relaxed,
                                                     memory_order_relaxed));
+    note_peak(b, cur + n);
     return true;
+}
+
+/* Adds n to b->used whatever the limit (an overdraft). @locality any thread */
+static void budget_force(sr_mem_budget *b, size_t n)
+{
+    note_peak(b, atomic_fetch_add_explicit(&b->used, n, memory_order_relaxed) + n);
 }
 
 static void budget_give(sr_mem_budget *b, size_t n)
@@ -270,7 +292,7 @@ static int fail(const sr_store *s, char *err, size_t errsize, const char *fmt, .
 static int take(sr_store *s, size_t r, char *err, size_t errsize)
 {
     if (s->overdraft) {
-        atomic_fetch_add_explicit(&s->budget->used, r, memory_order_relaxed);
+        budget_force(s->budget, r);
         s->bytes += r;
         return 0;
     }
@@ -325,7 +347,7 @@ static sr_store *store_new(const char *name, sr_mem_budget *budget, bool overdra
     s->budget = budget;
     if (overdraft) {
         s->bytes = real_size(s);
-        atomic_fetch_add_explicit(&budget->used, s->bytes, memory_order_relaxed);
+        budget_force(budget, s->bytes);
     } else if (take(s, real_size(s), err, errsize) < 0) {
         free(s);
         return NULL;

@@ -24,6 +24,7 @@ typedef struct sr_mem_budget {
     size_t limit;       /* bytes; SIZE_MAX: no limit. Set by sr_mem_budget_init, then read-only */
     atomic_size_t used; /* bytes held by all stores of the budget */
     atomic_size_t keys; /* live keys in all stores of the budget (for reports: relaxed too) */
+    atomic_size_t peak; /* the most `used` has been (for reports: relaxed too) */
 } sr_mem_budget;
 
 /* @locality any thread, before any store uses b. */
@@ -32,6 +33,8 @@ void sr_mem_budget_init(sr_mem_budget *b, size_t limit);
 size_t sr_mem_budget_used(const sr_mem_budget *b);
 /* Live keys in all the stores of b (a snapshot). @locality any thread. */
 size_t sr_mem_budget_keys(const sr_mem_budget *b);
+/* The most bytes the stores of b have held at once (a snapshot). @locality any thread. */
+size_t sr_mem_budget_peak(const sr_mem_budget *b);
 
 /* The process's budget for operator state: every store of a stateful step (sr_state_store_open)
  * accounts to it. No limit unless sr_state_budget_limit set one (`--state-memory`). */

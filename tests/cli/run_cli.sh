@@ -225,13 +225,18 @@ check "the window's store is named" has "$work/sm1/errors.jsonl" "state store 'w
 check "state records dead-lettered" test "$(wc -l < "$work/sm1/errors.jsonl")" = 4
 check "the stateless deployment goes on" test "$(wc -l < "$work/sm1/copies.jsonl")" = 2
 check "summary of a budget refusal" has "$work/stderr" 'odometer: 2 in (0 delivered, 0 filtered, 2 dead-lettered), 0 out'
-check "state report: nothing kept" has "$work/stderr" '^state: 0 keys in [0-9]* bytes (budget 1 bytes)$'
+check "state report: nothing kept" has "$work/stderr" '^state: 0 keys in [0-9]* bytes, at most [0-9]* bytes (budget 1 bytes)$'
 check "run with room for the state" expect_exit 0 "$bin" run $S --in in="$work/km.jsonl" --envelope --out "$work/sm2" --state-memory 64KiB
 # aggregate: keys a and b; window: the window [0, 10000) of each
-check "state report: keys kept" has "$work/stderr" '^state: 4 keys in [0-9]* bytes (budget 65536 bytes)$'
+check "state report: keys kept" has "$work/stderr" '^state: 4 keys in [0-9]* bytes, at most [0-9]* bytes (budget 65536 bytes)$'
 check "no errors with room" test ! -e "$work/sm2/errors.jsonl"
+# a third record closes both windows of [0, 10000) and opens one: fewer bytes at the end than at most
+printf '%s\n' '{"key":"b","timestamp":25000,"value":{"km":2}}' >> "$work/km.jsonl"
 check "state report without a budget" expect_exit 0 "$bin" run $S --in in="$work/km.jsonl" --envelope --out "$work/sm3"
-check "no budget said" has "$work/stderr" '^state: 4 keys in [0-9]* bytes (no budget)$'
+check "no budget said" has "$work/stderr" '^state: 3 keys in [0-9]* bytes, at most [0-9]* bytes (no budget)$'
+state_now=$(sed -n 's/^state: .* in \([0-9]*\) bytes, at most.*/\1/p' "$work/stderr")
+state_peak=$(sed -n 's/^state: .* at most \([0-9]*\) bytes.*/\1/p' "$work/stderr")
+check "at most: more than at the end, after the windows closed" test "$state_peak" -gt "$state_now"
 check "a stateless run reports no state" expect_exit 0 "$bin" run $S --only copy --in in="$work/km.jsonl" --envelope --out "$work/sm4"
 check "no state line" bash -c "! grep -q '^state:' '$work/stderr'"
 check "--state-memory needs a size" expect_exit 2 "$bin" run $S --state-memory lots

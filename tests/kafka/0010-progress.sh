@@ -28,7 +28,7 @@ grep -qF "$want" "$WORK/tty-lines.log" ||
         "$WORK/tty-lines.log" | tail -1))"
 grep -qE "^data-normalization: $N in \(" "$WORK/tty-lines.log" ||
     fail "no summary after SIGTERM on the terminal"
-grep -qF "state: 0 keys in 0 bytes (budget 67108864 bytes)" "$WORK/tty-lines.log" ||
+grep -qF "state: 0 keys in 0 bytes, at most 0 bytes (budget 67108864 bytes)" "$WORK/tty-lines.log" ||
     fail "no state line after the summary"
 echo "on a terminal: '$(grep -E 'records in, [0-9]+/s, lag [0-9]+' "$WORK/tty-lines.log" |
     grep -v "^$N records in" | tail -1 | sed 's/ *$//')' ... '$want'"

@@ -457,8 +457,11 @@ static void test_budget(void)
     CHECK(sr_store_count(o) == 1 && sr_mem_budget_keys(&tiny) == 1);
     CHECK(sr_store_bytes(o) == sr_mem_budget_used(&tiny));
     CHECK(sr_store_put(o, "k", 1, "v", 1, err, sizeof(err)) == -1); /* no overdraft left on */
+    size_t held = sr_mem_budget_used(&tiny);
+    CHECK(sr_mem_budget_peak(&tiny) == held); /* it only grew */
     sr_store_destroy(o);
     CHECK(sr_mem_budget_used(&tiny) == 0 && sr_mem_budget_keys(&tiny) == 0);
+    CHECK(sr_mem_budget_peak(&tiny) == held); /* the most it held stays */
     /* the budget counts the live keys of all its stores */
     size_t keys = sr_mem_budget_keys(&b);
     CHECK(keys == sr_store_count(s) + sr_store_count(t));
