@@ -29,7 +29,7 @@ struct window {
     sr_aggspecs aggs;
     bool panes;      /* hopping, final, size a multiple of step, check_once: see 'p' below */
     bool check_once; /* no aggregate refuses a value for what it holds (count, first, last,
-                        merge): a record is checked against one window for all */
+                        merge, delta): a record is checked against one window for all */
     char *store_name;
 };
 
@@ -39,7 +39,7 @@ struct window {
  *   'n' (a key's next record index, count windows): the record key; value: 8 bytes;
  *   's' (a key's open sessions): the record key; value: their start and end, 16 bytes each;
  *   'p' (a pane: hopping windows whose size is a multiple of their step, emit final, with only
- *       count, first, last and merge): as 'w' for the pane [s, s + step), the accumulators of
+ *       count, first, last, merge, delta): as 'w' for the pane [s, s + step), the accumulators of
  *       the records of that step; the entry also marks the window [s, s + size), written when
  *       it closes (at s + size + grace) from the key's panes s, s + step, ..., s + size - step.
  * Tumbling and hopping windows live decoded in a window table (window_table.h) that writes them
@@ -755,7 +755,7 @@ static sr_record pane_window(const struct window *w, sr_wentry *e, sr_arena *ar)
     for (size_t j = 0; j < nk && kw[j]->win.start < win.end; j++)
         for (int i = 0; i < w->aggs.n; i++) {
             int rc = sr_agg_merge(&accs[i], &kw[j]->accs[i], err, sizeof(err));
-            assert(rc == 0); /* count, first, last and merge always combine */
+            assert(rc == 0); /* count, first, last, merge and delta always combine */
             (void)rc;
         }
     for (int i = 0; i < w->aggs.n; i++) sr_agg_order_fields(&accs[i]);

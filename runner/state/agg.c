@@ -228,7 +228,9 @@ static int integral_side(const sr_agg *a, int64_t t, int64_t seq)
 
 bool sr_agg_check_stateless(sr_agg_kind k)
 {
-    return k == SR_AGG_COUNT || k == SR_AGG_FIRST || k == SR_AGG_LAST || k == SR_AGG_MERGE;
+    /* delta refuses only what is not a number, whatever it holds */
+    return k == SR_AGG_COUNT || k == SR_AGG_FIRST || k == SR_AGG_LAST || k == SR_AGG_MERGE ||
+           k == SR_AGG_DELTA;
 }
 
 int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err,

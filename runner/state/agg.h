@@ -147,7 +147,10 @@ void sr_agg_free(sr_agg *a);
 int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err,
                  size_t errsize);
 /* True when sr_agg_check's answer for kind k depends only on the value, never on what the
- * accumulator holds (count, first, last, merge): one check stands for every accumulator. */
+ * accumulator holds (count, first, last, merge, delta): one check stands for every accumulator.
+ * These are also the kinds whose sr_agg_merge of partial accumulators always succeeds and gives,
+ * bit for bit, what one accumulator given all their values gives (merge after
+ * sr_agg_order_fields): a window can be combined from its panes. */
 bool sr_agg_check_stateless(sr_agg_kind k);
 /* Adds x (borrowed: what a keeps is copied) at event time t with arrival number seq.
  * Returns 0, or -1 with the reason in err and a unchanged. */
