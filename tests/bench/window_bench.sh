@@ -6,14 +6,17 @@
 # system) and the elapsed time per input message, the median of ROUNDS runs, and the ratio
 # windowed / stateless, which the project's target wants at most 2.0.
 # With CALLGRIND=M (valgrind installed) it also counts the instructions of both over the first M
-# messages under callgrind: a measure a busy machine does not change.
-# usage: [CALLGRIND=M] tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
+# messages under callgrind: a measure a busy machine does not change. WINDOWED names the windowed
+# deployment (default windowed: merge; windowed-mean, windowed-delta: the same windows of mean or
+# delta).
+# usage: [CALLGRIND=M] [WINDOWED=DEPLOYMENT] tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
 # Defaults: build/streamrun, 50,000 messages (~17 readings each), 5 rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-build/streamrun}
 n=${2:-50000}
 rounds=${3:-5}
+win=${WINDOWED:-windowed}
 py=$(command -v python3)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -21,8 +24,8 @@ trap 'rm -rf "$work"' EXIT
 echo "input: $n messages, $(($(wc -c < "$work/in.jsonl") / n)) bytes each on average" \
      "(tests/tools/gen_telemetry.py $n); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
-  order="stateless windowed"
-  [ $((round % 2)) -eq 0 ] && order="windowed stateless"  # what runs first meets a colder cache
+  order="stateless $win"
+  [ $((round % 2)) -eq 0 ] && order="$win stateless"  # what runs first meets a colder cache
   for dep in $order; do
     /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run tests/bench/window_bench.yaml \
       --only "$dep" --in raw-data="$work/in.jsonl" --out "$work/out-$dep" --quiet
@@ -30,11 +33,11 @@ for round in $(seq "$rounds"); do
     echo "$el $us $sy $rss" >> "$work/$dep.times"
   done
 done
-"$py" - "$work" "$n" <<'PY'
+"$py" - "$work" "$n" "$win" <<'PY'
 import statistics, sys, os
-work, n = sys.argv[1], int(sys.argv[2])
+work, n, win = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 res = {}
-for dep in ("stateless", "windowed"):
+for dep in ("stateless", win):
     rows = [list(map(float, l.split())) for l in open(os.path.join(work, dep + ".times"))]
     cpu = [u + s for _, u, s, _ in rows]
     el = [e for e, _, _, _ in rows]
@@ -44,17 +47,17 @@ for dep in ("stateless", "windowed"):
     res[dep] = (statistics.median(cpu) / n * 1e6, statistics.median(el) / n * 1e6)
     print(f"{dep:10s} CPU {res[dep][0]:6.2f} µs/message (runs: {', '.join(f'{c:.2f}' for c in cpu)} s)"
           f"  elapsed {res[dep][1]:6.2f} µs/message  peak RSS {rss / 1024:.1f} MB  {outs} records out")
-print(f"windowed / stateless: {res['windowed'][0] / res['stateless'][0]:.2f} by CPU time, "
-      f"{res['windowed'][1] / res['stateless'][1]:.2f} by elapsed time (target: at most 2.0)")
+print(f"{win} / stateless: {res[win][0] / res['stateless'][0]:.2f} by CPU time, "
+      f"{res[win][1] / res['stateless'][1]:.2f} by elapsed time (target: at most 2.0)")
 PY
 if [ -n "${CALLGRIND:-}" ]; then
   head -n "$CALLGRIND" "$work/in.jsonl" > "$work/head.jsonl"
-  for dep in stateless windowed; do
+  for dep in stateless "$win"; do
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.$dep" "$bin" run \
       tests/bench/window_bench.yaml --only "$dep" --in raw-data="$work/head.jsonl" \
       --out "$work/cg-$dep" --quiet 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' > "$work/ir.$dep"
   done
-  s=$(cat "$work/ir.stateless") w=$(cat "$work/ir.windowed")
+  s=$(cat "$work/ir.stateless") w=$(cat "$work/ir.$win")
   echo "instructions over $CALLGRIND messages (callgrind): stateless $((s / CALLGRIND)) per" \
-       "message, windowed $((w / CALLGRIND)); ratio $(awk -v a="$w" -v b="$s" 'BEGIN {printf "%.2f", a / b}')"
+       "message, $win $((w / CALLGRIND)); ratio $(awk -v a="$w" -v b="$s" 'BEGIN {printf "%.2f", a / b}')"
 fi
