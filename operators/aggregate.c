@@ -125,6 +125,13 @@ static int aggregate_process(sr_task *t, const sr_op *op, sr_record *r)
     return 0;
 }
 
+/* What its stored accumulators mean: the aggregates. */
+static void aggregate_state_format(const sr_op *op, sr_buf *b)
+{
+    const struct aggregate *a = op->conf;
+    sr_aggspecs_format(&a->aggs, b);
+}
+
 static void aggregate_destroy(void *conf)
 {
     struct aggregate *a = conf;
@@ -147,6 +154,7 @@ const sr_operator_type sr_op_aggregate = {
     .close = aggregate_close,
     .checkpoint = aggregate_checkpoint,
     .restored = aggregate_restored,
+    .state_format = aggregate_state_format,
     .destroy = aggregate_destroy,
     .store_name = aggregate_store_name,
 };

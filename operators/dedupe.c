@@ -156,6 +156,13 @@ static int dedupe_process(sr_task *t, const sr_op *op, sr_record *r)
     return 0;
 }
 
+/* What its store's keys are: the values of `by`, as JSON text. */
+static void dedupe_state_format(const sr_op *op, sr_buf *b)
+{
+    const struct dedupe *d = op->conf;
+    sr_buf_printf(b, "by=%s", sr_expr_text(d->by));
+}
+
 static void dedupe_destroy(void *conf)
 {
     struct dedupe *d = conf;
@@ -177,6 +184,7 @@ const sr_operator_type sr_op_dedupe = {
     .close = dedupe_close,
     .checkpoint = dedupe_checkpoint,
     .restored = dedupe_restored,
+    .state_format = dedupe_state_format,
     .destroy = dedupe_destroy,
     .store_name = dedupe_store_name,
 };

@@ -221,6 +221,15 @@ void sr_aggspecs_free(sr_aggspecs *s)
     memset(s, 0, sizeof(*s));
 }
 
+void sr_aggspecs_format(const sr_aggspecs *s, sr_buf *b)
+{
+    for (int i = 0; i < s->n; i++) {
+        const sr_aggspec *a = &s->v[i];
+        sr_buf_printf(b, "%s=%s(%s,%u);", a->name, sr_agg_name(a->kind),
+                      a->arg ? sr_expr_text(a->arg) : "", (unsigned)a->limit);
+    }
+}
+
 int sr_aggspecs_eval(const sr_aggspecs *s, sr_task *t, const sr_op *op, const sr_record *r,
                      sr_value *vals)
 {

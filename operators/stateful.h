@@ -33,6 +33,9 @@ typedef struct sr_aggspecs {
  * is not a whole number from 1 to 1,000,000); returns 0 or -1. */
 int sr_aggspecs_parse(sr_aggspecs *out, const sr_ynode *n, sr_check *ck, const char *what);
 void sr_aggspecs_free(sr_aggspecs *s);
+/* Appends the aggregates of s as state_format hooks describe them: each field's name, kind,
+ * argument and limit. */
+void sr_aggspecs_format(const sr_aggspecs *s, sr_buf *b);
 
 /* Evaluates every argument for r into vals[0..s->n) (a missing value becomes null, which every
  * aggregate skips; count() gets a non-null marker, merge() the record's value). Returns 0, or -1

@@ -896,6 +896,22 @@ static int window_on_end(sr_task *t, const sr_op *op)
     return w->flush ? close_windows(t, op, true) : 0;
 }
 
+/* What its store's keys and values mean: the window's type (by name, its choice in the parameter
+ * table, not its place in the enum), size, step and gap, and the aggregates. */
+static void window_state_format(const sr_op *op, sr_buf *b)
+{
+    const struct window *w = op->conf;
+    const char *c = window_params[0].choices;
+    assert(c && strcmp(window_params[0].name, "type") == 0);
+    for (int i = 0; i < w->type && c; i++) c = strchr(c, '|') ? strchr(c, '|') + 1 : NULL;
+    assert(c);
+    sr_buf_puts(b, "type=");
+    sr_buf_put(b, c, strcspn(c, "|"));
+    sr_buf_printf(b, " size=%lld step=%lld gap=%lld;", (long long)w->size, (long long)w->step,
+                  (long long)w->gap);
+    sr_aggspecs_format(&w->aggs, b);
+}
+
 static void window_destroy(void *conf)
 {
     struct window *w = conf;
@@ -920,6 +936,7 @@ const sr_operator_type sr_op_window = {
     .on_end = window_on_end,
     .checkpoint = window_checkpoint,
     .restored = window_restored,
+    .state_format = window_state_format,
     .close = window_close,
     .destroy = window_destroy,
     .store_name = window_store_name,

@@ -2,6 +2,7 @@
  * letters. */
 #include "exec/task.h"
 #include "exec/source.h"
+#include "state/store.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@ void sr_task_destroy(sr_task *t)
         free(t->state[i]);
     }
     free(t->state);
+    for (int i = 0; i < t->nstores; i++) free(t->stores[i].format);
     free(t->stores);                   /* the stores themselves were the steps' (closed above) */
     free(t->timers[SR_TIMER_EVENT].v); /* pending timers die with the task */
     free(t->timers[SR_TIMER_WALL].v);
@@ -62,6 +64,19 @@ void *sr_op_state(sr_task *t, const sr_op *op)
     return t->state[op->slot];
 }
 
+void sr_state_signature(const sr_op *op, char sig[17], char **format)
+{
+    static const uint8_t zero[16]; /* a fixed key: the same text hashes the same everywhere */
+    sr_buf b = {0};
+    sr_buf_puts(&b, op->type->name);
+    sr_buf_putc(&b, '\n');
+    if (op->type->state_format) op->type->state_format(op, &b);
+    uint64_t h = sr_siphash24(zero, b.d, b.len);
+    if (format) *format = sr_xstrndup(b.d, b.len);
+    sr_buf_free(&b);
+    snprintf(sig, 17, "%016llx", (unsigned long long)h);
+}
+
 void sr_task_add_store(sr_task *t, const sr_op *op, sr_store *st)
 {
     assert(op >= t->dep->ops && op < t->dep->ops + t->dep->nops && st);
@@ -69,7 +84,9 @@ void sr_task_add_store(sr_task *t, const sr_op *op, sr_store *st)
         t->capstores = t->capstores ? t->capstores * 2 : 4;
         t->stores = sr_xrealloc(t->stores, sizeof(*t->stores) * (size_t)t->capstores);
     }
-    t->stores[t->nstores++] = (sr_task_store){op, st};
+    sr_task_store *ts = &t->stores[t->nstores++];
+    *ts = (sr_task_store){.op = op, .store = st};
+    sr_state_signature(op, ts->signature, &ts->format);
 }
 
 int sr_task_checkpoint(sr_task *t)

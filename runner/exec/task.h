@@ -105,11 +105,20 @@ struct sr_task {
     int nstores, capstores;
 };
 
-/* One state store of a task: the step it belongs to, and the store (owned by that step). */
+/* One state store of a task: the step it belongs to, and the store (owned by that step); its
+ * signature and the format it hashes (sr_state_signature), for the changelog. */
 typedef struct sr_task_store {
     const sr_op *op;
     struct sr_store *store;
+    char signature[17]; /* 16 hex digits */
+    char *format;       /* owned */
 } sr_task_store;
+
+/* The signature of op's state (16 hex digits and a NUL into sig): a SipHash, under a fixed key,
+ * of the operator's name and what its state_format hook writes (nothing without one), which goes
+ * to *format when not NULL (malloc'd: the caller frees it). The same in every process and build.
+ * @locality any; @locks none */
+void sr_state_signature(const sr_op *op, char sig[17], char **format);
 
 /* Makes t the task of dep for partition and opens every step of dep's chain in order (their
  * state, open()). @locality the thread that will own t (or before t is handed to it). */

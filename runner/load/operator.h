@@ -167,6 +167,12 @@ typedef struct sr_operator_type {
      * (the store refused the write: the memory budget). NULL: nothing beside the store.
      * @locality the thread that owns the task; @locks none. */
     int (*checkpoint)(sr_task *t, const sr_op *op, void *state);
+    /* Stateful operators: appends to b what gives the bytes of op's store their meaning (for a
+     * window its type, size, step, gap and aggregates; never what only changes behaviour, such
+     * as grace): the store's signature (sr_state_signature) is a hash of it, and a changelog
+     * written under another signature is refused on restore instead of being misread.
+     * @locality any; @locks none. */
+    void (*state_format)(const sr_op *op, sr_buf *b);
     /* After the runner has restored op's stores from their changelogs, before any input or
      * timer (sr_task_restored): rebuilds from the store what the step keeps beside it (stream
      * time, counters, the timers it needs). NULL: the store is all the step's state.
