@@ -57,6 +57,16 @@ static int broker_main(int argc, char **argv, const char **topics)
         if (sr_broker_create_topic(b, t->topics[i]->name, t->topics[i]->partitions, err,
                                    sizeof(err)))
             fprintf(stderr, "streamrun broker: %s\n", err), rc = SR_EXIT_USAGE;
+    if (rc == SR_EXIT_OK && t) { /* and the changelog topics of its stateful steps */
+        sr_diag dg;
+        sr_diag_init(&dg);
+        if (sr_broker_create_changelogs(b, t, NULL, 0, &dg, err, sizeof(err)) != 0) {
+            sr_diag_print(&dg, stderr, false, isatty(2));
+            fprintf(stderr, "streamrun broker: %s\n", err);
+            rc = SR_EXIT_USAGE;
+        }
+        sr_diag_free(&dg);
+    }
     if (rc == SR_EXIT_OK && t && sr_kafka_embedded_unapplied(t, err, sizeof(err)))
         fprintf(stderr, "streamrun broker: %s\n", err);
     for (int i = 0; i < ntopics && rc == SR_EXIT_OK; i++) {

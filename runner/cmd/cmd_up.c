@@ -97,38 +97,12 @@ static int refuse_exactly_once(const sr_topology *t, const char *const *only, in
     return n;
 }
 
-/* State is kept in memory only for now (no changelog, no restore): a stateful step under `up`
- * would lose its windows and totals at every restart and rebalance, silently. Reports each
- * stateful step of a selected deployment at its place; returns how many there are. */
-static int refuse_stateful(const sr_topology *t, const char *const *only, int nonly)
-{
-    sr_diag dg;
-    sr_diag_init(&dg);
-    for (int i = 0; i < t->ndeps; i++) {
-        const sr_deployment *d = &t->deps[i];
-        if (!selected(d, only, nonly)) continue;
-        for (int k = 0; k < d->nops; k++) {
-            const sr_op *op = &d->ops[k];
-            if (!op->type->store_name) continue;
-            sr_err(&dg, op->file, op->mark,
-                   "deployment '%s': %s keeps state (store '%s'), and state is not yet durable "
-                   "under `up`: it would be lost at every restart and rebalance. Run it with "
-                   "`streamrun run` or `streamrun test`",
-                   d->name, op->label, op->type->store_name(op));
-        }
-    }
-    int n = dg.nerrors;
-    sr_diag_print(&dg, stderr, false, isatty(2));
-    sr_diag_free(&dg);
-    return n;
-}
-
 /* `up` with only[] room for one name per argument. */
 static int up_main(int argc, char **argv, const char **only)
 {
     const char *file = NULL, *broker = NULL;
     int nonly = 0;
-    bool exit_at_end = false, allow_unsafe = false;
+    bool exit_at_end = false, allow_unsafe = false, accept_incomplete = false;
     int commit_ms = 1000;
     /* default: one worker per core this process may run on */
     cpu_set_t cpus;
@@ -145,6 +119,8 @@ static int up_main(int argc, char **argv, const char **only)
             exit_at_end = true;
         else if (strcmp(a, "--allow-unsafe-kafka-properties") == 0)
             allow_unsafe = true;
+        else if (strcmp(a, "--accept-incomplete-state") == 0)
+            accept_incomplete = true;
         else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
             char *end;
             long w = strtol(argv[++i], &end, 10);
@@ -166,7 +142,8 @@ static int up_main(int argc, char **argv, const char **only)
         } else if (a[0] == '-' || file) {
             fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
                             "[--exit-at-end] [--commit-interval 1s] [--workers N] "
-                            "[--state-memory SIZE] [--allow-unsafe-kafka-properties]\n");
+                            "[--state-memory SIZE] [--allow-unsafe-kafka-properties] "
+                            "[--accept-incomplete-state]\n");
             return SR_EXIT_USAGE;
         } else
             file = a;
@@ -185,7 +162,14 @@ static int up_main(int argc, char **argv, const char **only)
             return SR_EXIT_USAGE;
         }
     }
-    if (refuse_stateful(t, only, nonly)) {
+    sr_changelog *cl = NULL;
+    sr_diag cdg;
+    sr_diag_init(&cdg);
+    int ncl = sr_changelogs(t, only, nonly, &cl, &cdg);
+    sr_diag_print(&cdg, stderr, false, isatty(2));
+    sr_diag_free(&cdg);
+    if (ncl < 0) {
+        free(cl);
         sr_topology_free(t);
         return SR_EXIT_USAGE;
     }
@@ -214,10 +198,20 @@ static int up_main(int argc, char **argv, const char **only)
             if (sr_broker_create_topic(embedded, t->topics[i]->name, t->topics[i]->partitions, err,
                                        sizeof(err)))
                 fprintf(stderr, "streamrun up: %s\n", err), rc = SR_EXIT_USAGE;
+        for (int i = 0; i < ncl && rc == SR_EXIT_OK; i++)
+            if (sr_broker_create_topic(embedded, cl[i].topic, cl[i].partitions, err, sizeof(err)))
+                fprintf(stderr, "streamrun up: %s\n", err), rc = SR_EXIT_USAGE;
+        if (rc == SR_EXIT_OK && ncl > 0)
+            fprintf(stderr,
+                    "streamrun: state: %d changelog topic%s on the embedded broker, which does "
+                    "not compact and keeps at most 5 MiB per partition: state lives as long as "
+                    "this process\n",
+                    ncl, ncl == 1 ? "" : "s");
     } else {
         sr_diag dg;
         sr_diag_init(&dg);
-        if (sr_kafka_ensure_topics(t, broker, &mock, &dg, err, sizeof(err)) != 0) {
+        if (sr_kafka_ensure_topics(t, broker, &mock, &dg, err, sizeof(err)) != 0 ||
+            sr_kafka_ensure_changelogs(t, cl, ncl, broker, &dg, err, sizeof(err)) != 0) {
             sr_diag_print(&dg, stderr, false, isatty(2));
             fprintf(stderr, "streamrun up: %s\n", err);
             rc = SR_EXIT_USAGE;
@@ -238,22 +232,28 @@ static int up_main(int argc, char **argv, const char **only)
                         .commit_interval_ms = commit_ms,
                         .progress = isatty(2) != 0,
                         .workers = workers,
-                        .stop = &stop_flag};
+                        .stop = &stop_flag,
+                        .accept_incomplete_state = accept_incomplete};
         sr_up_stats st;
         if (sr_up_run(t, &o, &st, err, sizeof(err)) != 0) {
             fprintf(stderr, "streamrun up: stopped: %s\n", err);
-            rc = 3;
+            rc = st.exit_code ? st.exit_code : 3;
         } else {
             fprintf(stderr, "total: ");
             sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
             if (st.emit_dead)
                 fprintf(stderr, ", %llu made by steps dead-lettered",
                         (unsigned long long)st.emit_dead);
-            fprintf(stderr, ", %.3f s\n", st.secs);
+            fprintf(stderr, ", %.3f s", st.secs);
+            if (st.restore_secs > 0)
+                fprintf(stderr, ", %llu state records restored in %.3f s",
+                        (unsigned long long)st.restored, st.restore_secs);
+            fputc('\n', stderr);
             if (sr_mem_budget_used(sr_state_budget()) || sr_state_budget()->limit != SIZE_MAX)
                 sr_print_state(stderr);
         }
     }
+    free(cl);
     sr_broker_stop(embedded);
     sr_topology_free(t);
     return rc;

@@ -17,7 +17,7 @@ static void usage(FILE *out)
           "  test [--state-memory SIZE] FILE...     run the files' test cases, no broker\n"
           "  up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n"
           "          [--commit-interval 1s] [--workers N] [--state-memory SIZE]\n"
-          "          [--allow-unsafe-kafka-properties]\n"
+          "          [--allow-unsafe-kafka-properties] [--accept-incomplete-state]\n"
           "                                         run deployments on Kafka (with no broker\n"
           "                                         given: on an embedded one)\n"
           "  broker [FILE] [--topic NAME:PARTITIONS]... [--address-file PATH] [--brokers N]\n"

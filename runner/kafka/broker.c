@@ -1,6 +1,7 @@
 /* broker.c — the embedded broker: librdkafka's mock cluster hosted in this process. */
 #include "kafka/broker.h"
 #include "base/arena.h"
+#include "kafka/kafka_admin.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -59,6 +60,18 @@ int sr_broker_create_topic(sr_broker *b, const char *topic, int partitions, char
         return -1;
     }
     return 0;
+}
+
+int sr_broker_create_changelogs(sr_broker *b, const sr_topology *t, const char *const *only,
+                                int nonly, sr_diag *dg, char *err, size_t errsize)
+{
+    sr_changelog *cl = NULL;
+    int n = sr_changelogs(t, only, nonly, &cl, dg), rc = n < 0 ? -1 : 0;
+    if (n < 0) snprintf(err, errsize, "a changelog topic name is not valid");
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = sr_broker_create_topic(b, cl[i].topic, cl[i].partitions, err, errsize);
+    free(cl);
+    return rc;
 }
 
 struct rd_kafka_mock_cluster_s *sr_broker_mock(sr_broker *b)

@@ -65,8 +65,10 @@ int kr_commit(dep_run *dr, bool revoking)
         if (dr->eos) kr_task_stats_mark(dr, true);
         return -1;
     }
+    /* the state changes since the last commit: before the offsets, in the same transaction */
+    if (kr_log_changes(dr) != 0 && !dr->eos) return -1;
     if (dr->eos) return kr_txn_commit(dr, !revoking);
-    if (kr_flush_producer(dr) != 0) return -1;
+    if (kr_flush_producer(dr) != 0) return -1; /* outputs and state changes acknowledged */
     rd_kafka_topic_partition_list_t *l = kr_processed_offsets(dr);
     int rc = 0;
     if (l->cnt) {
@@ -125,13 +127,23 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
             if (ti < 0) continue;
             assert(p < dr->ntasks);
-            if (dr->tasks[p]) continue;
+            if (dr->tasks[p] || dr->r->fatal) continue;
             sr_task *t = sr_xcalloc(1, sizeof(sr_task));
             sr_task_init(t, dr->r->topo, dr->dep, p);
             t->max_msg_bytes = dr->max_msg_bytes;
+            /* its state, whole, before its first record */
+            if (kr_restore_task(dr, t) != 0) {
+                sr_task_destroy(t);
+                free(t);
+                continue;
+            }
             pthread_mutex_lock(&dr->lock);
             dr->tasks[p] = t;
             pthread_mutex_unlock(&dr->lock);
+        }
+        if (dr->r->fatal) { /* a restore failed: nothing is to be processed */
+            rd_kafka_assign(rk, NULL);
+            return;
         }
         kr_assign_owners(dr, parts);
         rd_kafka_assign(rk, parts);

@@ -16,6 +16,9 @@ typedef struct sr_up_opts {
     bool progress;          /* a progress line on stderr */
     int workers; /* threads processing a deployment's partitions (1: the consumer's alone) */
     volatile sig_atomic_t *stop; /* set to stop gracefully (signal handlers set it) */
+    /* restore state from a changelog whose start is gone (low watermark > 0), with a warning,
+     * instead of stopping */
+    bool accept_incomplete_state;
 } sr_up_opts;
 
 typedef struct sr_up_stats {
@@ -23,6 +26,9 @@ typedef struct sr_up_stats {
     uint64_t emit_dead; /* records steps made at timers that failed downstream (sr_task_stats) */
     uint64_t offset_resets; /* inputs reset by OFFSET_OUT_OF_RANGE: data was lost upstream */
     double secs;
+    uint64_t restored;   /* state records restored from changelogs */
+    double restore_secs; /* the time the restores took */
+    int exit_code;       /* when sr_up_run fails: the exit status it asks for (2 or 3) */
 } sr_up_stats;
 
 /* Runs the selected deployments of t until *o->stop, or, with exit_at_end,

@@ -310,6 +310,63 @@ static const rd_kafka_ConfigResource_t *find_resource(const rd_kafka_ConfigResou
     return NULL;
 }
 
+/* One DescribeConfigs request and its answer: rr[0..nr), owned by ev. */
+typedef struct described {
+    rd_kafka_AdminOptions_t *opt;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev; /* NULL: no answer in time */
+    const rd_kafka_ConfigResource_t **rr;
+    size_t nr;
+} described;
+
+/* DescribeConfigs of rs[0..n) into *d (described_free frees it, and rs). A broker learns of a
+ * topic created a moment ago through the metadata log, later than its controller: the request
+ * may land on one that does not know it yet (seen on a 3-broker cluster right after
+ * CreateTopics). Asked again until none answers so, for a while. */
+static void describe_configs(admin *a, rd_kafka_ConfigResource_t **rs, int n, described *d)
+{
+    char e[512];
+    d->opt = rd_kafka_AdminOptions_new(a->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(d->opt, ADMIN_TIMEOUT_MS, e, sizeof(e));
+    d->q = rd_kafka_queue_new(a->rk);
+    for (double t0 = mono_ms();;) {
+        rd_kafka_DescribeConfigs(a->rk, rs, (size_t)n, d->opt, d->q);
+        d->ev = rd_kafka_queue_poll(d->q, ADMIN_TIMEOUT_MS + 5000);
+        const rd_kafka_DescribeConfigs_result_t *res =
+            d->ev ? rd_kafka_event_DescribeConfigs_result(d->ev) : NULL;
+        d->nr = 0;
+        d->rr = res && !rd_kafka_event_error(d->ev)
+                    ? rd_kafka_DescribeConfigs_result_resources(res, &d->nr)
+                    : NULL;
+        bool unknown = false;
+        for (size_t k = 0; k < d->nr; k++)
+            if (rd_kafka_ConfigResource_error(d->rr[k]) == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                unknown = true;
+        if (!unknown || mono_ms() - t0 > LEADERS_WAIT_MS) return;
+        rd_kafka_event_destroy(d->ev);
+        struct timespec ts = {0, 200 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Why the resource r (NULL: not in the answer) could not be described, or NULL when it was. */
+static const char *described_error(const described *d, const rd_kafka_ConfigResource_t *r)
+{
+    if (r && !rd_kafka_ConfigResource_error(r)) return NULL;
+    return r       ? rd_kafka_ConfigResource_error_string(r)
+           : d->ev ? rd_kafka_event_error_string(d->ev)
+                   : "no answer from the cluster in time";
+}
+
+static void described_free(described *d, rd_kafka_ConfigResource_t **rs, int n)
+{
+    if (d->ev) rd_kafka_event_destroy(d->ev);
+    rd_kafka_queue_destroy(d->q);
+    rd_kafka_AdminOptions_destroy(d->opt);
+    for (int i = 0; i < n; i++) rd_kafka_ConfigResource_destroy(rs[i]);
+    free(rs);
+}
+
 /* Compares the declared configs of the topics flagged in want[] with what the cluster reports
  * (one DescribeConfigs request for them all). */
 static void check_configs(admin *a, const bool *want)
@@ -324,34 +381,10 @@ static void check_configs(admin *a, const bool *want)
         free(rs);
         return;
     }
-    char e[512];
-    rd_kafka_AdminOptions_t *opt =
-        rd_kafka_AdminOptions_new(a->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_AdminOptions_set_request_timeout(opt, ADMIN_TIMEOUT_MS, e, sizeof(e));
-    rd_kafka_queue_t *q = rd_kafka_queue_new(a->rk);
-    rd_kafka_event_t *ev;
-    size_t nr;
-    const rd_kafka_ConfigResource_t **rr;
-    /* A broker learns of a topic created a moment ago through the metadata log, later than its
-     * controller: the request may land on one that does not know it yet (seen on a 3-broker
-     * cluster right after CreateTopics). Asked again until none answers so, for a while. */
-    for (double t0 = mono_ms();;) {
-        rd_kafka_DescribeConfigs(a->rk, rs, (size_t)n, opt, q);
-        ev = rd_kafka_queue_poll(q, ADMIN_TIMEOUT_MS + 5000);
-        const rd_kafka_DescribeConfigs_result_t *res =
-            ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
-        nr = 0;
-        rr = res && !rd_kafka_event_error(ev) ? rd_kafka_DescribeConfigs_result_resources(res, &nr)
-                                              : NULL;
-        bool unknown = false;
-        for (size_t k = 0; k < nr; k++)
-            if (rd_kafka_ConfigResource_error(rr[k]) == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-                unknown = true;
-        if (!unknown || mono_ms() - t0 > LEADERS_WAIT_MS) break;
-        rd_kafka_event_destroy(ev);
-        struct timespec ts = {0, 200 * 1000000};
-        nanosleep(&ts, NULL);
-    }
+    described d;
+    describe_configs(a, rs, n, &d);
+    size_t nr = d.nr;
+    const rd_kafka_ConfigResource_t **rr = d.rr;
     /* the results by name, for lookups in O(log n) */
     const rd_kafka_ConfigResource_t **sorted = sr_xcalloc(nr + 1, sizeof(*sorted));
     if (nr) memcpy(sorted, rr, nr * sizeof(*sorted));
@@ -360,14 +393,12 @@ static void check_configs(admin *a, const bool *want)
         if (!want[i]) continue;
         const sr_topic *tp = t->topics[i];
         const rd_kafka_ConfigResource_t *r = find_resource(sorted, nr, tp->name);
-        if (!r || rd_kafka_ConfigResource_error(r)) {
+        const char *why = described_error(&d, r);
+        if (why) {
             problem(a, tp, tp->mark,
                     "cannot read the configs of topic '%s' on the cluster at %s "
                     "(DescribeConfigs): %s",
-                    tp->name, a->bootstraps,
-                    r    ? rd_kafka_ConfigResource_error_string(r)
-                    : ev ? rd_kafka_event_error_string(ev)
-                         : "no answer from the cluster in time");
+                    tp->name, a->bootstraps, why);
             continue;
         }
         size_t ne;
@@ -399,11 +430,7 @@ static void check_configs(admin *a, const bool *want)
         }
     }
     free(sorted);
-    if (ev) rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(opt);
-    for (int i = 0; i < n; i++) rd_kafka_ConfigResource_destroy(rs[i]);
-    free(rs);
+    described_free(&d, rs, n);
 }
 
 /* ---- the whole -------------------------------------------------------------------------- */
@@ -520,4 +547,289 @@ bool sr_kafka_embedded_unapplied(const sr_topology *t, char *buf, size_t size)
              "applies them on a Kafka cluster given with --broker)",
              count == 1 ? "" : "s", names, more);
     return true;
+}
+
+/* ---- changelog topics ------------------------------------------------------------------------ */
+
+int sr_changelog_topic(const sr_deployment *d, const sr_op *op, char *buf, size_t size)
+{
+    assert(op->type->store_name && size >= 256);
+    const char *store = op->type->store_name(op);
+    if (!d->group) {
+        snprintf(buf, size, "deployment '%s' has no consumer group", d->name);
+        return -1;
+    }
+    int n = snprintf(buf, size, "%s-%s-changelog", d->group, store);
+    if (n < 0 || n > 249) {
+        snprintf(buf, size,
+                 "the changelog topic of store '%.60s' in consumer group '%.60s' would have %d "
+                 "characters: Kafka takes at most 249; set 'store:' to a shorter name",
+                 store, d->group, n);
+        return -1;
+    }
+    for (const char *c = buf; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            *c == '.' || *c == '_' || *c == '-')
+            continue;
+        char name[256];
+        snprintf(name, sizeof(name), "%s", buf);
+        snprintf(buf, size,
+                 "the changelog topic '%.200s' (consumer group and store name) holds '%c', which "
+                 "Kafka does not take in a topic name (ASCII letters, digits, '.', '_' and '-' "
+                 "only); set 'store:' or consumerGroup to such a name",
+                 name, *c);
+        return -1;
+    }
+    return 0;
+}
+
+int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_changelog **out,
+                  sr_diag *dg)
+{
+    int n = 0, cap = 0, bad = 0;
+    sr_changelog *v = NULL;
+    for (int i = 0; i < t->ndeps; i++) {
+        const sr_deployment *d = &t->deps[i];
+        bool sel = nonly == 0;
+        for (int k = 0; k < nonly; k++) sel |= strcmp(only[k], d->name) == 0;
+        if (!sel || d->ninputs == 0) continue;
+        int parts = 1;
+        for (int k = 0; k < d->ninputs; k++)
+            if (d->inputs[k]->partitions > parts) parts = d->inputs[k]->partitions;
+        for (int k = 0; k < d->nops; k++) {
+            const sr_op *op = &d->ops[k];
+            if (!op->type->store_name) continue;
+            if (n == cap) v = sr_xrealloc(v, sizeof(*v) * (size_t)(cap = cap ? 2 * cap : 4));
+            sr_changelog *c = &v[n];
+            if (sr_changelog_topic(d, op, c->topic, sizeof(c->topic)) != 0) {
+                sr_err(dg, op->file, op->mark, "deployment '%s': %s: %s", d->name, op->label,
+                       c->topic);
+                bad++;
+                continue;
+            }
+            c->partitions = parts;
+            c->dep = d;
+            c->op = op;
+            n++;
+        }
+    }
+    *out = v;
+    return bad ? -1 : n;
+}
+
+static void changelog_problem(admin *a, const sr_changelog *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* An error about changelog c, at its step. */
+static void changelog_problem(admin *a, const sr_changelog *c, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sr_err(a->dg, c->op->file, c->op->mark, "deployment '%s': %s: %s", c->dep->name, c->op->label,
+           msg);
+    a->problems++;
+}
+
+/* Creates the changelogs flagged in missing[] (compacted) with one CreateTopics request; clears
+ * the flag of one that failed (reported). Returns how many now exist. */
+static int create_changelogs(admin *a, const sr_changelog *cl, int n, bool *missing)
+{
+    rd_kafka_NewTopic_t **create = sr_xcalloc((size_t)n + 1, sizeof(*create));
+    int *which = sr_xcalloc((size_t)n + 1, sizeof(int));
+    int m = 0, created = 0;
+    char e[512];
+    for (int i = 0; i < n; i++) {
+        if (!missing[i]) continue;
+        rd_kafka_NewTopic_t *nt =
+            rd_kafka_NewTopic_new(cl[i].topic, cl[i].partitions, -1, e, sizeof(e));
+        if (!nt || rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact")) {
+            changelog_problem(a, &cl[i], "cannot create its changelog topic '%s': %s", cl[i].topic,
+                              nt ? "cannot set cleanup.policy" : e);
+            if (nt) rd_kafka_NewTopic_destroy(nt);
+            missing[i] = false;
+            continue;
+        }
+        which[m] = i;
+        create[m++] = nt;
+    }
+    if (m) {
+        rd_kafka_AdminOptions_t *opt =
+            rd_kafka_AdminOptions_new(a->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_set_request_timeout(opt, ADMIN_TIMEOUT_MS, e, sizeof(e));
+        rd_kafka_AdminOptions_set_operation_timeout(opt, ADMIN_TIMEOUT_MS, e, sizeof(e));
+        rd_kafka_queue_t *q = rd_kafka_queue_new(a->rk);
+        rd_kafka_CreateTopics(a->rk, create, (size_t)m, opt, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ADMIN_TIMEOUT_MS + 5000);
+        const rd_kafka_CreateTopics_result_t *res =
+            ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+        size_t nr = 0;
+        const rd_kafka_topic_result_t **tr =
+            res && !rd_kafka_event_error(ev) ? rd_kafka_CreateTopics_result_topics(res, &nr) : NULL;
+        for (int k = 0; k < m; k++) {
+            const sr_changelog *c = &cl[which[k]];
+            const rd_kafka_topic_result_t *r = NULL;
+            for (size_t j = 0; j < nr; j++)
+                if (strcmp(rd_kafka_topic_result_name(tr[j]), c->topic) == 0) r = tr[j];
+            rd_kafka_resp_err_t te =
+                r ? rd_kafka_topic_result_error(r) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+            if (!te || te == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                created++;
+                continue;
+            }
+            const char *msg = r    ? rd_kafka_topic_result_error_string(r)
+                              : ev ? rd_kafka_event_error_string(ev)
+                                   : "no answer from the cluster in time";
+            changelog_problem(a, c,
+                              "cannot create its changelog topic '%s' (%d partitions, "
+                              "cleanup.policy=compact) on the cluster at %s: %s",
+                              c->topic, c->partitions, a->bootstraps,
+                              msg && *msg ? msg : rd_kafka_err2str(te));
+            missing[which[k]] = false;
+        }
+        if (ev) rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+        rd_kafka_AdminOptions_destroy(opt);
+    }
+    for (int k = 0; k < m; k++) rd_kafka_NewTopic_destroy(create[k]);
+    free(create);
+    free(which);
+    return created;
+}
+
+/* Apache Kafka: each changelog's cleanup.policy must compact (one DescribeConfigs request). */
+static void check_changelog_policies(admin *a, const sr_changelog *cl, int n, const bool *want)
+{
+    rd_kafka_ConfigResource_t **rs = sr_xcalloc((size_t)n + 1, sizeof(*rs));
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (want[i]) rs[m++] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, cl[i].topic);
+    if (m == 0) {
+        free(rs);
+        return;
+    }
+    described d;
+    describe_configs(a, rs, m, &d);
+    for (int i = 0; i < n; i++) {
+        if (!want[i]) continue;
+        const sr_changelog *c = &cl[i];
+        const rd_kafka_ConfigResource_t *r = NULL;
+        for (size_t k = 0; k < d.nr; k++)
+            if (strcmp(rd_kafka_ConfigResource_name(d.rr[k]), c->topic) == 0) r = d.rr[k];
+        const char *why = described_error(&d, r);
+        if (why) {
+            changelog_problem(a, c,
+                              "cannot read the configs of its changelog topic '%s' on the cluster "
+                              "at %s (DescribeConfigs): %s",
+                              c->topic, a->bootstraps, why);
+            continue;
+        }
+        size_t ne;
+        const rd_kafka_ConfigEntry_t **es = rd_kafka_ConfigResource_configs(r, &ne);
+        const char *have = NULL;
+        for (size_t k = 0; k < ne; k++)
+            if (strcmp(rd_kafka_ConfigEntry_name(es[k]), "cleanup.policy") == 0)
+                have = rd_kafka_ConfigEntry_value(es[k]);
+        if (have && strstr(have, "compact")) continue;
+        changelog_problem(a, c,
+                          "its changelog topic '%s' has cleanup.policy=%s on the cluster at %s: "
+                          "without compaction it keeps every change and retention deletes its "
+                          "start, so the state could not be restored whole; set it with "
+                          "kafka-configs.sh --bootstrap-server %s --alter --entity-type topics "
+                          "--entity-name %s --add-config cleanup.policy=compact",
+                          c->topic, have ? have : "?", a->bootstraps, a->bootstraps, c->topic);
+    }
+    described_free(&d, rs, m);
+}
+
+int sr_kafka_ensure_changelogs(const sr_topology *t, const sr_changelog *cl, int n,
+                               const char *bootstraps, sr_diag *dg, char *err, size_t errsize)
+{
+    if (n == 0) return 0;
+    admin a = {.t = t, .bootstraps = bootstraps, .dg = dg};
+    if (!(a.rk = admin_client(t, bootstraps, err, errsize))) return -1;
+    int rc = -1;
+    bool *missing = sr_xcalloc((size_t)n + 1, sizeof(bool));
+    bool *check = sr_xcalloc((size_t)n + 1, sizeof(bool));
+    view v = {0};
+    if (view_load(&a, &v, err, errsize) != 0) goto out;
+    char *cid = rd_kafka_clusterid(a.rk, 5000);
+    a.mock = cid && strncmp(cid, "mockCluster", 11) == 0;
+    if (cid) rd_kafka_mem_free(a.rk, cid);
+    int nmissing = 0;
+    for (int i = 0; i < n; i++) {
+        if (view_topic(&v, cl[i].topic)) continue;
+        if (a.mock)
+            changelog_problem(&a, &cl[i],
+                              "its changelog topic '%s' does not exist on the embedded broker at "
+                              "%s, which cannot create topics over the network: start it with the "
+                              "file (streamrun broker %s creates the changelog topics too) or with "
+                              "--topic %s:%d",
+                              cl[i].topic, bootstraps, t->path, cl[i].topic, cl[i].partitions);
+        else
+            missing[i] = true, nmissing++;
+    }
+    if (nmissing && create_changelogs(&a, cl, n, missing) > 0) {
+        double t0 = mono_ms();
+        for (;;) { /* until their partitions have leaders */
+            view_free(&v);
+            if (view_load(&a, &v, err, errsize) != 0) goto out;
+            bool led = true;
+            for (int i = 0; i < n && led; i++) {
+                const struct rd_kafka_metadata_topic *mt =
+                    missing[i] ? view_topic(&v, cl[i].topic) : NULL;
+                if (!missing[i]) continue;
+                led = mt && !mt->err && mt->partition_cnt >= cl[i].partitions;
+                for (int p = 0; led && p < mt->partition_cnt; p++)
+                    led = mt->partitions[p].leader >= 0;
+            }
+            if (led || mono_ms() - t0 > LEADERS_WAIT_MS) break;
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        const sr_changelog *c = &cl[i];
+        const struct rd_kafka_metadata_topic *mt = view_topic(&v, c->topic);
+        if (!mt) {
+            if (missing[i])
+                changelog_problem(&a, c,
+                                  "its changelog topic '%s' was created on the cluster at %s, but "
+                                  "its metadata does not show it after %d s",
+                                  c->topic, bootstraps, LEADERS_WAIT_MS / 1000);
+            continue;
+        }
+        if (mt->err) {
+            changelog_problem(&a, c, "its changelog topic '%s' on the cluster at %s: %s", c->topic,
+                              bootstraps, rd_kafka_err2str(mt->err));
+            continue;
+        }
+        if (mt->partition_cnt != c->partitions)
+            changelog_problem(
+                &a, c,
+                "its changelog topic '%s' has %d partition%s on %s at %s, but the deployment's "
+                "inputs have %d: partition p of the state logs to partition p of its changelog, "
+                "so this one cannot be used. Start the store from empty by deleting the topic%s, "
+                "or give the step a new 'store:' name (a new changelog topic)",
+                c->topic, mt->partition_cnt, mt->partition_cnt == 1 ? "" : "s",
+                a.mock ? "the embedded broker" : "the cluster", bootstraps, c->partitions,
+                a.mock ? " (restart the embedded broker)" : " (kafka-topics.sh --delete --topic)");
+        check[i] = !a.mock;
+    }
+    check_changelog_policies(&a, cl, n, check);
+    if (a.problems)
+        snprintf(err, errsize,
+                 "%d problem%s with the changelog topics of %s on the cluster at %s; nothing was "
+                 "started",
+                 a.problems, a.problems == 1 ? "" : "s", t->path, bootstraps);
+    else
+        rc = 0;
+out:
+    view_free(&v);
+    free(missing);
+    free(check);
+    rd_kafka_destroy(a.rk);
+    return rc;
 }

@@ -28,4 +28,39 @@ int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *m
  * (buf untouched) when there is nothing to say. */
 bool sr_kafka_embedded_unapplied(const sr_topology *t, char *buf, size_t size);
 
+/* ---- changelog topics -------------------------------------------------------------------- */
+
+/* The changelog topic of a stateful step's store: partition p of the store's tasks logs to its
+ * partition p. */
+typedef struct sr_changelog {
+    char topic[256]; /* "<consumer group>-<store name>-changelog" */
+    int partitions;  /* the deployment's largest input partition count */
+    const sr_deployment *dep;
+    const sr_op *op; /* the step (op->type->store_name names its store) */
+} sr_changelog;
+
+/* Writes the changelog topic of op's store in deployment d into buf: "<group>-<store>-changelog",
+ * from names only (never from the step's settings, so that it stays when they change). Returns 0,
+ * or -1 with the reason in buf when d has no consumer group (a file source: its state is rebuilt
+ * by replaying the file) or the name is not a Kafka topic name (over 249 characters, or other
+ * characters than ASCII letters, digits, '.', '_' and '-'). */
+int sr_changelog_topic(const sr_deployment *d, const sr_op *op, char *buf, size_t size);
+
+/* The changelogs of the stateful steps of t's selected deployments (only[0..nonly), all when
+ * nonly is 0) that read inputs, into *out (malloc'd; the caller frees it). A step whose topic
+ * name is not valid is reported to dg at its store setting. Returns their count, or -1 after
+ * errors. */
+int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_changelog **out,
+                  sr_diag *dg);
+
+/* Makes the changelog topics cl[0..n) exist on the cluster at bootstraps: a missing one is
+ * created with its partition count and cleanup.policy=compact (the cluster's replication
+ * factor); an existing one is checked — its partition count, and, on Apache Kafka, a
+ * cleanup.policy that compacts. Each problem goes to dg at the step, with the fix. The embedded
+ * broker creates no topic over the network and has no configs: a missing changelog there is an
+ * error saying to start it with the file (`streamrun broker FILE` creates them). Returns 0, or
+ * -1 with a summary in err. @locality any thread; it creates and destroys its own client */
+int sr_kafka_ensure_changelogs(const sr_topology *t, const sr_changelog *cl, int n,
+                               const char *bootstraps, sr_diag *dg, char *err, size_t errsize);
+
 #endif

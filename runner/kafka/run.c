@@ -27,17 +27,31 @@ int64_t kr_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void kr_fatal(runner *r, const char *fmt, ...)
+static void vfatal(runner *r, int code, const char *fmt, va_list ap)
 {
     pthread_mutex_lock(&r->lock);
     if (!r->fatal) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(r->fatal_msg, sizeof(r->fatal_msg), fmt, ap);
-        va_end(ap);
+        r->fatal_code = code;
         r->fatal = 1;
     }
     pthread_mutex_unlock(&r->lock);
+}
+
+void kr_fatal(runner *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfatal(r, 0, fmt, ap);
+    va_end(ap);
+}
+
+void kr_fatal_code(runner *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfatal(r, code, fmt, ap);
+    va_end(ap);
 }
 
 bool kr_stopping(const runner *r)
@@ -189,6 +203,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dr->tasks = sr_xcalloc((size_t)dr->ntasks, sizeof(sr_task *));
         dr->owner = sr_xcalloc((size_t)dr->ntasks, 1);
         dr->tick_pending = sr_xcalloc((size_t)dr->ntasks, 1);
+        kr_changelog_init(dr);
         for (int k = 0; k < d->ninputs; k++) {
             dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
@@ -256,7 +271,12 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
                     (unsigned long long)s.offset_resets);
         fprintf(stderr, ", %.3f s", s.secs);
         if (s.secs > 0) fprintf(stderr, " (%.0f records/s)", (double)s.in / s.secs);
+        if (dr->restore_secs > 0)
+            fprintf(stderr, ", %llu state records restored in %.3f s",
+                    (unsigned long long)dr->restored, dr->restore_secs);
         fputc('\n', stderr);
+        sum.restored += dr->restored;
+        sum.restore_secs += dr->restore_secs;
         sum.in += s.in;
         sum.out += s.out;
         sum.dead += s.dead;
@@ -268,9 +288,11 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
     }
     int rc = r.fatal ? -1 : 0;
     if (r.fatal) snprintf(err, errsize, "%s", r.fatal_msg);
+    sum.exit_code = r.fatal ? (r.fatal_code ? r.fatal_code : 3) : 0;
     for (int i = 0; i < r.ndeps; i++) {
         dep_run *dr = &r.deps[i];
         for (int p = 0; p < dr->ntasks; p++) kr_drop_task(dr, p);
+        kr_changelog_free(dr);
         free(dr->tasks);
         free(dr->owner);
         free(dr->tick_pending);

@@ -81,6 +81,14 @@ typedef struct dep_run {
      * timers but no input offsets must still be committed) */
     uint64_t txn_outputs;
     double t_first, t_last;
+    /* state (changelog.c): per step slot, the changelog topic of the step's store (NULL: the step
+     * keeps no state, or the deployment reads no input) and the producer's handle on it (made at
+     * the first change, dropped with the producer) */
+    char **clog_topic;
+    rd_kafka_topic_t **clog_rkt;
+    rd_kafka_t *restorer; /* reads changelogs (assign(), no group): made at the first restore */
+    uint64_t restored;    /* changelog records applied, in restore_secs */
+    double restore_secs;
 } dep_run;
 
 struct runner {
@@ -89,6 +97,7 @@ struct runner {
     dep_run *deps;
     int ndeps;
     volatile int fatal;
+    int fatal_code; /* the exit status asked for with the fatal message (kr_fatal_code), 0: 3 */
     char fatal_msg[1024];
     pthread_mutex_t lock;
 };
@@ -149,6 +158,9 @@ int64_t kr_wall_ms(void);
 /* Makes the run fatal with the first message given (later ones are dropped): every deployment
  * stops, nothing more is committed. @locality any; @locks takes r->lock */
 void kr_fatal(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* kr_fatal with the exit status `up` should end with (2: the file's state is incompatible with
+ * its changelog; 3: a failure of the run). @locality any; @locks takes r->lock */
+void kr_fatal_code(runner *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Whether the run is stopping: fatal, or a stop asked. @locality any; @locks none */
 bool kr_stopping(const runner *r);
 
@@ -224,6 +236,45 @@ int64_t kr_input_lag(dep_run *dr);
 /* Consumes dr's inputs until the run stops or, with --exit-at-end, they reach their ends.
  * @locality the consumer thread */
 void kr_run_inputs(dep_run *dr);
+
+/* ---- changelog.c: state stores, logged to and restored from changelog topics -------------- */
+
+/* Fills dr->clog_topic for the deployment's stateful steps (inputs only). @locality the main
+ * thread, before the deployment's thread starts */
+void kr_changelog_init(dep_run *dr);
+/* Frees what kr_changelog_init and the restores made (the topic handles go with the producer:
+ * kr_changelog_forget_producer). @locality the main thread, after the join */
+void kr_changelog_free(dep_run *dr);
+/* The producer is about to be destroyed: drops the changelog topic handles made on it.
+ * @locality the consumer thread, workers idle */
+void kr_changelog_forget_producer(dep_run *dr);
+/* Logs the changes of every assigned task's stores since the last call: each task's steps
+ * checkpoint (sr_task_checkpoint), then each store's dirty set is drained and every change
+ * produced to changelog partition = the task's partition (the store key; the new value, or a
+ * null value for a deletion; header streamrun.state = the store's signature). The caller then
+ * flushes before committing offsets (at-least-once), or commits them in the open transaction
+ * (exactly-once). A change that cannot be produced fails the commit as an output's does: under
+ * exactly-once the transaction is marked broken (txn_broken), else the run is fatal. Returns 0,
+ * or -1. @locality the consumer thread, with the workers idle: the tasks' stores are touched by
+ * their workers only between kr_quiesce's hand-off and the next dispatch, so the quiesce's
+ * mutex orders the workers' writes before these reads (asserted: kr_workers_idle); @locks takes
+ * dr->lock for a topic handle's creation */
+int kr_log_changes(dep_run *dr);
+/* Restores task t (new, nothing processed) from its stores' changelogs: each changelog
+ * partition t->partition read from its start to its end at the start of the restore (the high
+ * watermark; read_committed under exactly-once: committed changes only), applied with
+ * sr_store_restore, then the steps rebuild what derives from their stores (sr_task_restored).
+ * Progress goes to stderr every second and at the end. A record whose streamrun.state signature
+ * is not the store's stops the run with exit status 2 (the state's format changed); a changelog
+ * whose start is gone (low watermark > 0) with exit status 3 unless --accept-incomplete-state,
+ * which warns. Returns 0, or -1 with the run fatal. @locality the consumer thread, before t is
+ * handed to a worker; @locks takes dr->lock for the counts */
+int kr_restore_task(dep_run *dr, sr_task *t);
+/* Exactly-once, after an aborted transaction or a fence that rewound the inputs: every task with
+ * state is replaced by a new one restored from its changelogs (the committed state, as the
+ * rewound offsets are the committed ones); its counts carry over. @locality the consumer thread,
+ * workers idle; @locks takes dr->lock */
+void kr_rebuild_state(dep_run *dr);
 
 /* ---- worker.c: workers ------------------------------------------------------------------- */
 

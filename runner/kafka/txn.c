@@ -199,9 +199,10 @@ static void rewind_committed(dep_run *dr, bool rewind)
                 dr->dep->name);
         dr->txn_failures = 0;
     }
-    if (rewind && !went_through)
+    if (rewind && !went_through) {
         seek_inputs(dr, l, "to the committed offsets after a fence");
-    else
+        kr_rebuild_state(dr); /* the state goes back with the offsets */
+    } else
         rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -244,6 +245,7 @@ static int txn_recover(dep_run *dr, bool rewind, const char *why)
             rd_kafka_topic_destroy(dr->rkts[k]);
             dr->rkts[k] = NULL;
         }
+    kr_changelog_forget_producer(dr);
     rd_kafka_destroy(dr->producer);
     dr->producer = NULL;
     pthread_mutex_lock(&dr->lock);
@@ -285,7 +287,10 @@ int kr_txn_abort(dep_run *dr, bool rewind, const char *why)
     dr->failed = 0; /* those deliveries were in the aborted transaction */
     pthread_mutex_unlock(&dr->lock);
     __atomic_store_n(&dr->txn_broken, 0, __ATOMIC_RELEASE);
-    if (rewind) rewind_tasks(dr);
+    if (rewind) {
+        rewind_tasks(dr);
+        kr_rebuild_state(dr); /* the state goes back with the offsets: the committed one */
+    }
     kr_forget_processed(dr);
     if (++dr->txn_failures >= TXN_FAILURES) {
         kr_fatal(dr->r, "%s: %d transactions in a row failed, the last: %s", dr->dep->name,

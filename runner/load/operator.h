@@ -185,7 +185,8 @@ typedef struct sr_operator_type {
     void (*destroy)(void *conf);
     /* Stateful operators (windows, aggregates, dedupe): the name of op's state store, as
      * set or derived when the topology was loaded; NULL for operators that keep no state
-     * across records. `up` refuses a deployment with such a step until state is durable.
+     * across records. Under `up` the store is logged to the changelog topic
+     * "<consumer group>-<name>-changelog" and restored from it.
      * The store is the one source of the step's changelog. A step may keep the latest state of
      * some keys elsewhere between drains (the window step keeps its open windows decoded:
      * operators/window_table.h); it then registers a flush on its store

@@ -119,8 +119,8 @@ check "up hides the password" lacks "$work/stderr" "pw-v2"
 check "up with the flag loads the file" expect_exit 2 "$bin" up "$work/unsafe.yaml" --only nope --allow-unsafe-kafka-properties
 check "up with the flag gets past the check" has "$work/stderr" "no deployment named 'nope'"
 
-# state is not yet durable under up: a stateful step is refused at its place, before any client
-# (validate, run and test accept it)
+# a stateful step's changelog topic is named after the consumer group and the store: a name Kafka
+# would refuse is reported at the step, before any client (validate, run and test accept it)
 cat > "$work/stateful.yaml" <<'YAML'
 topics: [a, b]
 deployments:
@@ -129,12 +129,13 @@ deployments:
     output: b
     pipeline:
       - filter: x > 0
-      - aggregate: {total: sum(x)}
+      - aggregate: {fields: {total: sum(x)}, store: "running total"}
   - {name: plain, input: a, output: b, pipeline: [print]}
 YAML
 check "validate accepts a stateful step" expect_exit 0 "$bin" validate "$work/stateful.yaml"
-check "up refuses a stateful step" expect_exit 2 "$bin" up "$work/stateful.yaml" --broker 127.0.0.1:9 --exit-at-end
-check "up says where and why" has_text "$work/stderr" "stateful.yaml:8:9: error: deployment 'totals': aggregate (step 2) keeps state (store 'aggregate-2'), and state is not yet durable under \`up\`"
+check "up refuses a changelog name Kafka refuses" expect_exit 2 "$bin" up "$work/stateful.yaml" --broker 127.0.0.1:9 --exit-at-end
+check "up says where and why" has_text "$work/stderr" "stateful.yaml:8:9: error: deployment 'totals': aggregate (step 2): the changelog topic 'stateful-totals-running total-changelog' (consumer group and store name) holds ' ', which Kafka does not take in a topic name"
+check "... before any client" lacks "$work/stderr" "127.0.0.1:9"
 check "up without the stateful deployment gets past the check" expect_exit 2 "$bin" up "$work/stateful.yaml" --only nope
 check "... to the next one" has "$work/stderr" "no deployment named 'nope'"
 
