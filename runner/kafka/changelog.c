@@ -142,6 +142,17 @@ int kr_log_changes(dep_run *dr)
     return dr->r->fatal ? -1 : 0;
 }
 
+static int forget_one(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)ud, (void)key, (void)klen, (void)val, (void)vlen;
+    return 0;
+}
+
+void kr_forget_changes(sr_task *t)
+{
+    for (int i = 0; i < t->nstores; i++) sr_store_drain(t->stores[i].store, forget_one, NULL);
+}
+
 /* ---- restoring ---------------------------------------------------------------------------- */
 
 /* The consumer that reads changelogs: the deployment's consumer configuration (security

@@ -37,7 +37,11 @@ typedef struct sr_up_stats {
  * member of its consumer group; on assignment a task is created for each
  * input partition, on revocation it is flushed, committed and dropped.
  * Delivery is at-least-once: outputs are produced and flushed before the
- * input offsets are committed. Returns 0, or -1 with err set when a delivery
+ * input offsets are committed. A task's state stores (stateful steps) are
+ * restored from their changelog topics before it processes anything, and
+ * their changes are logged there at every commit (runtime.h, changelog.c);
+ * a state incompatibility stops the run with st->exit_code 2, incomplete
+ * state with 3 (unless o->accept_incomplete_state). Returns 0, or -1 with err set when a delivery
  * finally failed or a client could not be created (nothing is committed past
  * a failed delivery). Per-deployment statistics are printed on stderr;
  * totals go to *st when st is not NULL. */

@@ -91,6 +91,7 @@ static void run_source(dep_run *dr)
         sr_task_feed_row(t, src, &rec, &scratch, wall);
         if (sr_task_next_tick(t) <= wall) sr_task_tick(t, wall);
         kr_produce_outputs(dr, t);
+        kr_forget_changes(t); /* no changelog: a restart replays the file */
         sr_arena_reset(&scratch);
         n++;
         if (src->rate > 0) { /* pace: record n is due at start + n / rate */
@@ -114,6 +115,7 @@ static void run_source(dep_run *dr)
         if (sr_task_next_tick(t) > now) continue;
         sr_task_tick(t, now); /* what its wall-clock timers make goes out as it is made */
         kr_produce_outputs(dr, t);
+        kr_forget_changes(t);
         kr_flush_producer(dr);
     }
 }

@@ -6,9 +6,11 @@
  * kr_run_inputs or run_source), which polls the consumer, handles rebalances, and commits. With
  * --workers > 1, worker threads run the tasks (kr_dispatch hands them their partitions' messages);
  * with one, the consumer thread does. The main thread (sr_up_run) starts the deployments, prints
- * the progress line and joins them. librdkafka calls on_log from its own threads and the
- * delivery report (on_delivery) from whichever thread polls the producer (a worker or the
- * consumer thread).
+ * the progress line and joins them. State (changelog.c) is logged and restored on the consumer
+ * thread: logged at commits, with the workers idle; restored on assignment, before a task is
+ * handed to a worker, with a consumer of its own (dep_run.restorer). librdkafka calls on_log from
+ * its own threads and the delivery report (on_delivery) from whichever thread polls the producer (a
+ * worker or the consumer thread).
  *
  * Locks. runner.lock guards the first fatal message. dep_run.lock guards the delivery counts
  * (delivered, failed, fail_reason), the creation of topic handles (rkts) and the tasks array as
@@ -260,6 +262,10 @@ void kr_changelog_forget_producer(dep_run *dr);
  * mutex orders the workers' writes before these reads (asserted: kr_workers_idle); @locks takes
  * dr->lock for a topic handle's creation */
 int kr_log_changes(dep_run *dr);
+/* Empties the dirty sets of t's stores, logging nothing: for the task of a replay deployment
+ * (source:), which has no changelog (a restart replays its file), so that its stores do not keep
+ * every key changed, deleted ones included, for ever. @locality the thread that owns t */
+void kr_forget_changes(sr_task *t);
 /* Restores task t (new, nothing processed) from its stores' changelogs: each changelog
  * partition t->partition read from its start to its end at the start of the restore (the high
  * watermark; read_committed under exactly-once: committed changes only), applied with

@@ -82,15 +82,18 @@ def cmd_check_alo(a):
     for r in got_t:
         reached[r["key"]] = max(reached[r["key"]], r["value"]["count"])
     lost = [k for k, c in final.items() if reached[k] < c]
+    over = [k for k, c in final.items() if reached[k] > c]  # records counted twice in state
     seen = defaultdict(list)
     for r in got_w:
         seen[(r["key"], r["value"]["start"])].append(r["value"]["count"])
     missing = [(r["key"], r["value"]["start"]) for r in exp_w
                if max(seen.get((r["key"], r["value"]["start"]), [0])) < r["value"]["count"]]
     print("at-least-once: totals %d records for %d expected (%d more), windows %d for %d "
-          "expected (%d more); keys short of their totals: %s; windows missing: %s"
+          "expected (%d more); keys short of their totals: %s; keys past them (records "
+          "counted twice after a crash): %s; windows missing: %s"
           % (len(got_t), len(exp_t), len(got_t) - len(exp_t), len(got_w), len(exp_w),
-             len(got_w) - len(exp_w), lost[:5] or "none", missing[:5] or "none"))
+             len(got_w) - len(exp_w), lost[:5] or "none", over[:5] or "none",
+             missing[:5] or "none"))
     if not exp_t or not exp_w:
         sys.exit("nothing expected")
     if lost or missing:
