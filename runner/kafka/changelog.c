@@ -49,11 +49,13 @@ void kr_changelog_free(dep_run *dr)
     free(dr->clog_rkt);
     dr->clog_topic = NULL;
     dr->clog_rkt = NULL;
-    if (dr->restorer) {
-        rd_kafka_consumer_close(dr->restorer);
-        rd_kafka_destroy(dr->restorer);
-        dr->restorer = NULL;
-    }
+    rd_kafka_t *clients[2] = {dr->restorer, dr->watermarks};
+    for (int i = 0; i < 2; i++)
+        if (clients[i]) {
+            rd_kafka_consumer_close(clients[i]);
+            rd_kafka_destroy(clients[i]);
+        }
+    dr->restorer = dr->watermarks = NULL;
 }
 
 /* ---- logging ------------------------------------------------------------------------------ */
@@ -155,29 +157,41 @@ void kr_forget_changes(sr_task *t)
 
 /* ---- restoring ---------------------------------------------------------------------------- */
 
-/* The consumer that reads changelogs: the deployment's consumer configuration (security
- * settings, isolation level: read_committed), under a group of its own that it never joins
- * (assign() only, nothing committed); large fetches, and a short fetch wait: the end of a
- * changelog is known from an empty fetch at its end. NULL after kr_fatal. */
-static rd_kafka_t *restorer(dep_run *dr)
+/* A consumer for changelogs: the deployment's consumer configuration (security settings),
+ * isolation level iso, under a group of its own that it never joins (assign() only, nothing
+ * committed); large fetches, and a short fetch wait: the end of a changelog is known from an
+ * empty fetch at its end. NULL after kr_fatal. */
+static rd_kafka_t *changelog_consumer(dep_run *dr, const char *iso)
 {
-    if (dr->restorer) return dr->restorer;
     char err[512], group[400];
     rd_kafka_conf_t *conf = kr_make_conf(dr, true, err, sizeof(err));
     snprintf(group, sizeof(group), "%s.streamrun-restore", dr->dep->group);
     if (conf &&
         (sr_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) ||
+         sr_kafka_conf_set(conf, "isolation.level", iso, err, sizeof(err)) ||
          sr_kafka_conf_set(conf, "fetch.max.bytes", "52428800", err, sizeof(err)) ||
          sr_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, sizeof(err)) ||
          sr_kafka_conf_set(conf, "queued.max.messages.kbytes", "65536", err, sizeof(err)))) {
         rd_kafka_conf_destroy(conf);
         conf = NULL;
     }
-    if (conf) dr->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-    if (!dr->restorer)
+    rd_kafka_t *rk = conf ? rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)) : NULL;
+    if (!rk)
         kr_fatal(dr->r, "%s: cannot create the consumer that restores state: %s", dr->dep->name,
                  err);
-    return dr->restorer;
+    return rk;
+}
+
+/* The restorer reads committed changes only (read_committed); the watermark client asks for the
+ * high watermark (read_uncommitted: a read_committed ListOffsets gives the last stable offset,
+ * which lags behind a transaction committed a moment ago until its markers are written — a
+ * restore right after this member's own commit on revocation would stop short of it). */
+static int restorers(dep_run *dr)
+{
+    if (!dr->restorer) dr->restorer = changelog_consumer(dr, "read_committed");
+    if (dr->restorer && !dr->watermarks)
+        dr->watermarks = changelog_consumer(dr, "read_uncommitted");
+    return dr->restorer && dr->watermarks ? 0 : -1;
 }
 
 /* The value of header name of m into buf (NUL-terminated, cut to size), or "" without one. */
@@ -198,12 +212,13 @@ static void record_header(const rd_kafka_message_t *m, const char *name, char *b
 /* Restores store ts of t from partition t->partition of topic. Returns 0, or -1 (fatal). */
 static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const char *topic)
 {
-    rd_kafka_t *rk = restorer(dr);
-    if (!rk) return -1;
+    if (restorers(dr) != 0) return -1;
+    rd_kafka_t *rk = dr->restorer;
     int32_t p = t->partition;
     const char *store = sr_store_name(ts->store);
     int64_t lo = -1, hi = -1;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 30000);
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(dr->watermarks, topic, p, &lo, &hi, 30000);
     if (e) {
         kr_fatal(dr->r,
                  "%s: cannot read the offsets of changelog %s [%d] to restore store '%s': %s",
@@ -356,4 +371,5 @@ void kr_rebuild_state(dep_run *dr)
         pthread_mutex_unlock(&dr->lock);
         kr_destroy_task(dr, old);
     }
+    kr_quiesce(dr); /* the old tasks' drops are done: the workers are idle again, as promised */
 }

@@ -88,8 +88,9 @@ typedef struct dep_run {
      * the first change, dropped with the producer) */
     char **clog_topic;
     rd_kafka_topic_t **clog_rkt;
-    rd_kafka_t *restorer; /* reads changelogs (assign(), no group): made at the first restore */
-    uint64_t restored;    /* changelog records applied, in restore_secs */
+    rd_kafka_t *restorer;   /* reads changelogs (assign(), no group): made at the first restore */
+    rd_kafka_t *watermarks; /* asks for their high watermarks (read_uncommitted) */
+    uint64_t restored;      /* changelog records applied, in restore_secs */
     double restore_secs;
 } dep_run;
 
@@ -268,7 +269,8 @@ int kr_log_changes(dep_run *dr);
 void kr_forget_changes(sr_task *t);
 /* Restores task t (new, nothing processed) from its stores' changelogs: each changelog
  * partition t->partition read from its start to its end at the start of the restore (the high
- * watermark; read_committed under exactly-once: committed changes only), applied with
+ * watermark, read with read_committed: committed changes only; a transaction open on it, a
+ * zombie's, is waited for until it ends), applied with
  * sr_store_restore, then the steps rebuild what derives from their stores (sr_task_restored).
  * Progress goes to stderr every second and at the end. A record whose streamrun.state signature
  * is not the store's stops the run with exit status 2 (the state's format changed); a changelog
