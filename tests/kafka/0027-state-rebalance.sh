@@ -59,15 +59,23 @@ kt wait "$ADDR" totals "$A" --isolation read_uncommitted --timeout 60 >/dev/null
 echo "member a processed inputs A"
 up_bg b 120 "$WORK/move.yaml"
 pid_b=$UP_PID
-for _ in $(seq 300); do # until b has restored the state of the partitions it was given
-    [ "$(grep -c "restored store 'aggregate-1'" "$WORK/b.log")" -ge 1 ] &&
-        [ "$(grep -c "restored store 'window-1'" "$WORK/b.log")" -ge 1 ] && break
+# until both have restored the state of the partitions they were given, and are assigned
+restored() {
+    [ "$(grep -c "restored store '$2'" "$WORK/$1.log")" -ge 1 ] &&
+        [ "$(grep -c ": assigned 2 partitions" "$WORK/$1.log")" -ge 2 ]
+}
+for _ in $(seq 300); do
+    restored a aggregate-1 && restored a window-1 && restored b aggregate-1 &&
+        restored b window-1 && break
+    running "$pid_a" || fail "member a exited: $(tail -3 "$WORK/a.log")"
     running "$pid_b" || fail "member b exited: $(tail -3 "$WORK/b.log")"
     sleep 0.1
 done
-grep -q "restored store 'aggregate-1'" "$WORK/b.log" || fail "member b restored no state in 30 s"
-grep -q "restored store 'aggregate-1'" "$WORK/a.log" ||
-    fail "member a restored no state after the rebalance"
+for m in a b; do
+    for s in aggregate-1 window-1; do
+        restored $m $s || fail "member $m restored no state of store $s in 30 s after the rebalance"
+    done
+done
 grep "restored store" "$WORK/a.log" "$WORK/b.log" | sed 's/^/  /'
 ot=$(outputs totals)
 load "$A" "$B"
