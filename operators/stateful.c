@@ -277,6 +277,18 @@ int sr_aggs_check(const sr_aggspecs *s, const sr_agg *accs, const sr_value *vals
     return 0;
 }
 
+int sr_aggs_check_held(const sr_aggspecs *s, const sr_agg *empty, const uint32_t *held,
+                       const sr_value *vals, int64_t t, int64_t seq, char *err, size_t errsize)
+{
+    char why[400];
+    for (int i = 0; i < s->n; i++)
+        if (sr_agg_check_held(&empty[i], held[i], &vals[i], t, seq, why, sizeof(why)) != 0) {
+            snprintf(err, errsize, "%s: %s", s->v[i].name, why);
+            return -1;
+        }
+    return 0;
+}
+
 int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,
                 char *err, size_t errsize)
 {

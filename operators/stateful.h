@@ -51,6 +51,10 @@ int sr_aggs_load(const sr_aggspecs *s, sr_agg *accs, const void *val, size_t vle
  * not changed. */
 int sr_aggs_check(const sr_aggspecs *s, const sr_agg *accs, const sr_value *vals, int64_t t,
                   int64_t seq, char *err, size_t errsize);
+/* sr_aggs_check for a window made of panes that hold held[i] values of aggregate i in all
+ * (sr_agg_held summed; see sr_agg_check_held); empty are empty accumulators. */
+int sr_aggs_check_held(const sr_aggspecs *s, const sr_agg *empty, const uint32_t *held,
+                       const sr_value *vals, int64_t t, int64_t seq, char *err, size_t errsize);
 /* Adds vals to every accumulator, all or none: returns 0, or -1 with the reason (the first
  * aggregate that refuses, prefixed with its field name) and accs unchanged. */
 int sr_aggs_add(const sr_aggspecs *s, sr_agg *accs, const sr_value *vals, int64_t t, int64_t seq,

@@ -27,7 +27,7 @@ struct window {
     char *store;
     /* made by check() */
     sr_aggspecs aggs;
-    bool panes;      /* hopping, final, size a multiple of step, check_once: see 'p' below */
+    bool panes;      /* hopping, final, size a multiple of step, sr_agg_paned: see 'p' below */
     bool check_once; /* no aggregate refuses a value for what it holds (count, first, last,
                         merge, delta): a record is checked against one window for all */
     char *store_name;
@@ -39,9 +39,9 @@ struct window {
  *   'n' (a key's next record index, count windows): the record key; value: 8 bytes;
  *   's' (a key's open sessions): the record key; value: their start and end, 16 bytes each;
  *   'p' (a pane: hopping windows whose size is a multiple of their step, emit final, with only
- *       count, first, last, merge, delta): as 'w' for the pane [s, s + step), the accumulators of
- *       the records of that step; the entry also marks the window [s, s + size), written when
- *       it closes (at s + size + grace) from the key's panes s, s + step, ..., s + size - step.
+ *       sr_agg_paned aggregates): as 'w' for the pane [s, s + step), the accumulators of the
+ *       records of that step; the entry also marks the window [s, s + size), written when it
+ *       closes (at s + size + grace) from the key's panes s, s + step, ..., s + size - step.
  * Tumbling and hopping windows live decoded in a window table (window_table.h) that writes them
  * to the store when the store is drained or the window closes; sessions and count windows are
  * read from and written to the store for each record.
@@ -204,7 +204,9 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
     for (int i = 0; i < w->aggs.n; i++)
         if (!sr_agg_check_stateless(w->aggs.v[i].kind)) w->check_once = false;
     w->panes = w->type == W_HOPPING && rc == 0 && w->step < w->size && w->size % w->step == 0 &&
-               w->emit == EMIT_FINAL && w->check_once;
+               w->emit == EMIT_FINAL;
+    for (int i = 0; i < w->aggs.n; i++)
+        if (!sr_agg_paned(w->aggs.v[i].kind)) w->panes = false;
     for (int i = 0; i < w->aggs.n; i++) {
         const char *n = w->aggs.v[i].name;
         if (strcmp(n, "start") != 0 && strcmp(n, "end") != 0) continue;
@@ -524,6 +526,27 @@ static int index_store(sr_task *t, const sr_op *op, struct window_state *st)
     return 0;
 }
 
+/* Panes: checks vals against each of the record's open windows wins[0..n), made of key k's panes
+ * (a collect's values held in all of them); once when no aggregate's check depends on what it
+ * holds. */
+static int check_panes(const struct window *w, struct window_state *st, const sr_wkey *k,
+                       const sr_value *vals, int64_t et, const sr_window *wins, int64_t n,
+                       sr_arena *ar, char *err, size_t errsize)
+{
+    uint32_t *held = sr_arena_alloc(ar, sizeof(uint32_t) * (size_t)(w->aggs.n ? w->aggs.n : 1));
+    size_t nk;
+    sr_wentry *const *kw = sr_wtable_from(k, wins[0].start, &nk);
+    for (int64_t i = 0; i < (w->check_once ? 1 : n); i++) {
+        memset(held, 0, sizeof(uint32_t) * (size_t)w->aggs.n);
+        for (size_t j = 0; !w->check_once && j < nk && kw[j]->win.start < wins[i].end; j++)
+            for (int a = 0; a < w->aggs.n; a++)
+                if (kw[j]->win.start >= wins[i].start) held[a] += sr_agg_held(&kw[j]->accs[a]);
+        if (sr_aggs_check_held(&w->aggs, st->empty, held, vals, et, st->seq, err, errsize))
+            return -1;
+    }
+    return 0;
+}
+
 /* Tumbling and hopping: adds vals to each of the record's open windows wins[0..n) in the table,
  * all or none: every window is checked first; with emit update, the windows are written after
  * the adds, and when one of them fails downstream the adds are undone. */
@@ -539,10 +562,13 @@ static int process_time(sr_task *t, const sr_op *op, struct window_state *st, sr
     sr_wentry **es = sr_arena_alloc(ar, sizeof(*es) * (size_t)n);
     size_t nk; /* the key's windows from the record's first one: the same starts, in order */
     sr_wentry *const *kw = sr_wtable_from(k, wins[0].start, &nk);
+    if (w->panes && check_panes(w, st, k, vals, et, wins, n, ar, err, sizeof(err)))
+        return sr_task_fail(t, op, "%s", err);
     for (int64_t i = 0; i < n; i++) {
         es[i] = nk && kw[0]->win.start == wins[i].start ? (nk--, *kw++) : NULL;
-        if ((!w->check_once || i == 0) && sr_aggs_check(&w->aggs, es[i] ? es[i]->accs : st->empty,
-                                                        vals, et, st->seq, err, sizeof(err)))
+        if (!w->panes && (!w->check_once || i == 0) &&
+            sr_aggs_check(&w->aggs, es[i] ? es[i]->accs : st->empty, vals, et, st->seq, err,
+                          sizeof(err)))
             return sr_task_fail(t, op, "%s", err);
     }
     /* the record's new windows (and its key's entry) are charged to the store's budget first:
@@ -755,7 +781,7 @@ static sr_record pane_window(const struct window *w, sr_wentry *e, sr_arena *ar)
     for (size_t j = 0; j < nk && kw[j]->win.start < win.end; j++)
         for (int i = 0; i < w->aggs.n; i++) {
             int rc = sr_agg_merge(&accs[i], &kw[j]->accs[i], err, sizeof(err));
-            assert(rc == 0); /* count, first, last, merge and delta always combine */
+            assert(rc == 0); /* sr_agg_paned kinds combine; collects were checked per window */
             (void)rc;
         }
     for (int i = 0; i < w->aggs.n; i++) sr_agg_order_fields(&accs[i]);

@@ -233,6 +233,31 @@ bool sr_agg_check_stateless(sr_agg_kind k)
            k == SR_AGG_DELTA;
 }
 
+bool sr_agg_paned(sr_agg_kind k)
+{
+    return sr_agg_check_stateless(k) || k == SR_AGG_COLLECT;
+}
+
+uint32_t sr_agg_held(const sr_agg *a)
+{
+    return a->kind == SR_AGG_COLLECT ? a->u.col.len : 0;
+}
+
+static int collect_full(uint32_t limit, char *err, size_t errsize)
+{
+    return sr_state_fail(err, errsize, "collect: the limit of %" PRIu32 " values is reached",
+                         limit);
+}
+
+int sr_agg_check_held(const sr_agg *a, uint32_t held, const sr_value *x, int64_t t, int64_t seq,
+                      char *err, size_t errsize)
+{
+    assert(sr_agg_paned(a->kind) && a->n == 0);
+    if (a->kind == SR_AGG_COLLECT && !skipped(x) && held >= a->limit)
+        return collect_full(a->limit, err, errsize);
+    return sr_agg_check(a, x, t, seq, err, errsize);
+}
+
 int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err,
                  size_t errsize)
 {
@@ -277,9 +302,7 @@ int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, cha
         return 0;
     }
     case SR_AGG_COLLECT:
-        if (a->u.col.len >= a->limit)
-            return sr_state_fail(err, errsize,
-                                 "collect: the limit of %" PRIu32 " values is reached", a->limit);
+        if (a->u.col.len >= a->limit) return collect_full(a->limit, err, errsize);
         return 0;
     case SR_AGG_MERGE:
         if (x->type != SR_OBJ)

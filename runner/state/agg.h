@@ -147,11 +147,19 @@ void sr_agg_free(sr_agg *a);
 int sr_agg_check(const sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err,
                  size_t errsize);
 /* True when sr_agg_check's answer for kind k depends only on the value, never on what the
- * accumulator holds (count, first, last, merge, delta): one check stands for every accumulator.
- * These are also the kinds whose sr_agg_merge of partial accumulators always succeeds and gives,
- * bit for bit, what one accumulator given all their values gives (merge after
- * sr_agg_order_fields): a window can be combined from its panes. */
+ * accumulator holds (count, first, last, merge, delta): one check stands for every accumulator. */
 bool sr_agg_check_stateless(sr_agg_kind k);
+/* True for the kinds whose sr_agg_merge of partial accumulators gives, bit for bit, what one
+ * accumulator given all their values gives (merge after sr_agg_order_fields), and whose check
+ * depends on nothing but the value and the number of values held (sr_agg_check_held): the
+ * stateless ones and collect. A window of them can be combined from its panes. */
+bool sr_agg_paned(sr_agg_kind k);
+/* The number of values a collect accumulator holds; other kinds: 0. */
+uint32_t sr_agg_held(const sr_agg *a);
+/* sr_agg_check of x for an accumulator of a's kind and limit made of partial ones that hold
+ * `held` values in all (sr_agg_held summed); a is empty and of a kind sr_agg_paned accepts. */
+int sr_agg_check_held(const sr_agg *a, uint32_t held, const sr_value *x, int64_t t, int64_t seq,
+                      char *err, size_t errsize);
 /* Adds x (borrowed: what a keeps is copied) at event time t with arrival number seq.
  * Returns 0, or -1 with the reason in err and a unchanged. */
 int sr_agg_add(sr_agg *a, const sr_value *x, int64_t t, int64_t seq, char *err, size_t errsize);
