@@ -240,6 +240,26 @@ static void test_collect(void)
     sr_agg_free(&b);
 }
 
+/* A window of panes: a collect is checked against the values its panes hold in all; the
+ * kinds combined from panes are those whose check depends on nothing else. */
+static void test_check_held(void)
+{
+    sr_agg e;
+    sr_agg_init(&e, SR_AGG_COLLECT, 3);
+    sr_value one = sr_int(1), null = sr_null();
+    CHECK(sr_agg_check_held(&e, 2, &one, 0, 1, err, sizeof(err)) == 0);
+    CHECK(sr_agg_check_held(&e, 3, &one, 0, 1, err, sizeof(err)) == -1);
+    CHECK_STR(err, "collect: the limit of 3 values is reached");
+    CHECK(sr_agg_check_held(&e, 3, &null, 0, 1, err, sizeof(err)) == 0); /* skipped */
+    sr_agg_init(&e, SR_AGG_DELTA, 0);
+    sr_value s = sr_str("a", 1);
+    CHECK(sr_agg_check_held(&e, 0, &s, 0, 1, err, sizeof(err)) == -1);
+    CHECK_STR(err, "delta: expected a number, not string");
+    CHECK(sr_agg_paned(SR_AGG_COLLECT) && sr_agg_paned(SR_AGG_DELTA) && sr_agg_paned(SR_AGG_MERGE));
+    CHECK(!sr_agg_paned(SR_AGG_SUM) && !sr_agg_paned(SR_AGG_MEAN) && !sr_agg_paned(SR_AGG_STDDEV));
+    CHECK(!sr_agg_paned(SR_AGG_MIN) && !sr_agg_paned(SR_AGG_MAX) && !sr_agg_paned(SR_AGG_INTEGRAL));
+}
+
 static void test_merge(void)
 {
     sr_agg a, b;
@@ -465,6 +485,7 @@ int main(void)
     test_first_last();
     test_stddev();
     test_collect();
+    test_check_held();
     test_merge();
     test_merge_panes();
     test_integral();
