@@ -533,12 +533,14 @@ static int check_panes(const struct window *w, struct window_state *st, const sr
                        const sr_value *vals, int64_t et, const sr_window *wins, int64_t n,
                        sr_arena *ar, char *err, size_t errsize)
 {
-    uint32_t *held = sr_arena_alloc(ar, sizeof(uint32_t) * (size_t)(w->aggs.n ? w->aggs.n : 1));
+    if (w->check_once) /* by value alone: against any accumulator */
+        return sr_aggs_check(&w->aggs, st->empty, vals, et, st->seq, err, errsize);
+    uint32_t *held = sr_arena_alloc(ar, sizeof(uint32_t) * (size_t)w->aggs.n);
     size_t nk;
     sr_wentry *const *kw = sr_wtable_from(k, wins[0].start, &nk);
-    for (int64_t i = 0; i < (w->check_once ? 1 : n); i++) {
+    for (int64_t i = 0; i < n; i++) {
         memset(held, 0, sizeof(uint32_t) * (size_t)w->aggs.n);
-        for (size_t j = 0; !w->check_once && j < nk && kw[j]->win.start < wins[i].end; j++)
+        for (size_t j = 0; j < nk && kw[j]->win.start < wins[i].end; j++)
             for (int a = 0; a < w->aggs.n; a++)
                 if (kw[j]->win.start >= wins[i].start) held[a] += sr_agg_held(&kw[j]->accs[a]);
         if (sr_aggs_check_held(&w->aggs, st->empty, held, vals, et, st->seq, err, errsize))
