@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""State tests' data and expectations (tests/kafka/0024-0027), independent of the C code.
+"""State tests' data and expectations (tests/kafka/0024-0027, 0036), independent of the C code.
 
 The inputs: record i (from 0) is {"n": i, "t": T0 + 10 i, "v": i % 7}, key k(i % 8), on partition
-(i % 8) % 4 of `events`; the end: one record per partition, keyed s<p>, 5 s of event time after
+(i % 8) % P of `events` (P: STATE_PARTITIONS, 4 unless set); the end: one record per partition, keyed s<p>, 5 s of event time after
 the last, which closes every window before it. The pipeline (written by the tests): `totals`, an
 aggregate {count: count(), sum: sum(v)} per key, each record leaving with its key's totals; `win`,
 tumbling 1 s windows of event time t (ms), {start, end, count, sum} per key, emitted when they
@@ -17,11 +17,13 @@ from collections import Counter, defaultdict
 # window's output carries its end as timestamp, and a broker's retention deletes records that
 # look older than retention.ms
 T0 = int(os.environ.get("STATE_T0", "1000000"))
+# the partitions of `events` (0036 uses 8: one key per partition)
+PARTITIONS = int(os.environ.get("STATE_PARTITIONS", "4"))
 
 
 def record(i):
     k = i % 8
-    return {"key": "k%d" % k, "value": {"n": i, "t": T0 + 10 * i, "v": i % 7}, "partition": k % 4}
+    return {"key": "k%d" % k, "value": {"n": i, "t": T0 + 10 * i, "v": i % 7}, "partition": k % PARTITIONS}
 
 
 def cmd_gen(a):
@@ -29,7 +31,7 @@ def cmd_gen(a):
         for i in range(a.first, a.first + a.n):
             f.write(json.dumps(record(i)) + "\n")
         if a.end:
-            for p in range(4):
+            for p in range(PARTITIONS):
                 f.write(json.dumps({"key": "s%d" % p,
                                     "value": {"n": -1, "t": T0 + 10 * a.end + 5000, "v": 0},
                                     "partition": p}) + "\n")
