@@ -10,12 +10,6 @@
 # restoring every partition. The totals and windows must be those of one uninterrupted run
 # (tests/kafka/state.py): at-least-once on both brokers, nothing lost (records processed twice
 # after the SIGKILL or a rebalance are counted).
-# brokers: embedded
-# On Apache Kafka (exactly-once, identical outputs expected) this scenario FAILS today: in 4 of 5
-# runs the committed totals or windows lacked records (700-2,100 of 4,808 totals, the last run's
-# among them, or 92 of 384 windows), also when the last run started after the killed member's
-# open transaction was aborted; one run passed. Until that is found and fixed it runs on the
-# embedded broker alone; the exactly-once branches below are kept for it.
 source "$(dirname "$0")/lib.sh" "$@"
 ST="$HERE/state.py"
 export STATE_T0=$(($(date +%s) * 1000)) # event times from now (see state.py)
@@ -134,8 +128,9 @@ wait "$pid_c" || rc=$?
 if [ "$mode" = exactly-once ]; then
     # b's transactional id is taken by no one (c holds its own, the last run the one a freed), so
     # b's open transaction holds back the committed end of the outputs and changelogs until the
-    # broker aborts it after transaction.timeout.ms (10 s): the last run starts after that. (Started
-    # before it, runs of this test have seen committed totals or windows missing: not covered here.)
+    # broker aborts it after transaction.timeout.ms (10 s; the test broker looks for timed-out
+    # transactions every second): the last run starts after that. `kt read` reads to the high
+    # watermarks, waiting for open transactions to end.
     while [ $((SECONDS - killed)) -lt 12 ]; do sleep 0.5; done
 fi
 load --end

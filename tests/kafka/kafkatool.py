@@ -457,7 +457,12 @@ def cmd_read(a):
     read when its end-of-partition event comes at the high watermark (transaction markers and
     aborted records give no message)."""
     c = consumer(a.addr, **{"isolation.level": a.isolation, "enable.partition.eof": True})
-    wm = watermarks(c, a.topic)
+    # the high watermarks, whatever the isolation: asked by a read_committed client, the broker
+    # answers with the last stable offsets, and a read up to those would stop at the first open
+    # transaction without waiting for it (and for the committed records after it)
+    hw = consumer(a.addr, **{"isolation.level": "read_uncommitted"})
+    wm = watermarks(hw, a.topic)
+    hw.close()
     want = {p: hi for p, lo, hi in wm if hi > lo}
     c.assign([TopicPartition(a.topic, p, lo) for p, lo, hi in wm if hi > lo])
     pos = {p: lo for p, lo, _ in wm}

@@ -166,6 +166,7 @@ log.cleaner.min.cleanable.ratio=0.01
 log.cleaner.dedupe.buffer.size=16777216
 log.cleaner.threads=1
 log.retention.check.interval.ms=1000
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 EOF
     local kv
     for kv in "${SETS[@]}"; do echo "$kv" >>"$d/server.properties"; done
