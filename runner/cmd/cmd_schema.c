@@ -440,6 +440,15 @@ static json_t *source_schema(void)
     json_t *rate = described("records per second (0: as fast as possible)", typed("number"));
     set(rate, "minimum", json_integer(0));
     set(props, "rate", rate);
+    json_t *cols = described("CSV: the names of the cells, in order, instead of the header row's",
+                             types("array", NULL));
+    set(cols, "items", scalar());
+    set(cols, "minItems", json_integer(1));
+    set(props, "columns", cols);
+    set(props, "header",
+        described("CSV: whether the first row is a header (default true; with columns: it is "
+                  "skipped); false: every row is a record (needs columns:)",
+                  typed("boolean")));
     json_t *o =
         described("a file of records to replay instead of input topics", types("object", NULL));
     set(o, "properties", props);

@@ -580,7 +580,8 @@ static int run_source(sr_local *l, dep_state *ds)
     const sr_source *src = ds->dep->source;
     char err[512];
     sr_reader *rd;
-    if (sr_reader_open(&rd, src->resolved, src->format, err, sizeof(err)) != 0) {
+    if (sr_reader_open_csv(&rd, src->resolved, src->format, (const char *const *)src->columns.v,
+                           (size_t)src->columns.n, src->header, err, sizeof(err)) != 0) {
         fprintf(stderr, "streamrun: %s: %s\n", ds->dep->name, err);
         return -1;
     }

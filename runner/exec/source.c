@@ -1,4 +1,5 @@
-/* source.c — reads records from JSON-lines files and from CSV files with a header row. */
+/* source.c — reads records from JSON-lines files and from CSV files with a header row, or with
+ * the names of their columns given. */
 #include "exec/source.h"
 
 #include <assert.h>
@@ -34,7 +35,8 @@ struct sr_reader {
     /* CSV only. */
     struct csv_parser p;
     bool p_init;
-    char **names; /* header, after renaming empty and duplicate names */
+    char **names; /* header, after renaming empty and duplicate names, or the columns given */
+    bool named;   /* names are the columns given, not the header's */
     uint32_t *namelens;
     size_t ncols;
     sr_buf row;       /* the current row's physical lines, newlines included */
@@ -461,8 +463,8 @@ static int csv_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_
     rec->line = r->row_line;
     if (st == ROW_BAD) return 1;
     if (r->ncells != r->ncols) {
-        snprintf(rec->reason, sizeof(rec->reason), "row has %zu cells, the header has %zu",
-                 r->ncells, r->ncols);
+        snprintf(rec->reason, sizeof(rec->reason), "row has %zu cells, %s %zu", r->ncells,
+                 r->named ? "columns: names" : "the header has", r->ncols);
         return 1;
     }
     if (r->cell_too_long) {
@@ -493,8 +495,28 @@ static int csv_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_
 
 /* ---- open, next, close --------------------------------------------------- */
 
+/* Names the columns columns[0..n) instead of by a header row. */
+static void csv_take_columns(sr_reader *r, const char *const *columns, size_t n)
+{
+    r->names = sr_xcalloc(n, sizeof(*r->names));
+    r->namelens = sr_xcalloc(n, sizeof(*r->namelens));
+    r->ncols = n;
+    for (size_t i = 0; i < n; i++) {
+        r->names[i] = sr_xstrdup(columns[i]);
+        r->namelens[i] = (uint32_t)strlen(columns[i]);
+    }
+    r->named = true;
+}
+
 int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, size_t errsize)
 {
+    return sr_reader_open_csv(out, path, fmt, NULL, 0, true, err, errsize);
+}
+
+int sr_reader_open_csv(sr_reader **out, const char *path, sr_format fmt, const char *const *columns,
+                       size_t ncolumns, bool header, char *err, size_t errsize)
+{
+    assert(header || ncolumns > 0);
     *out = NULL;
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
@@ -507,6 +529,11 @@ int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, 
     r->fmt = fmt;
     if (fmt == SR_FMT_CSV) {
         csv_reset(r);
+        if (ncolumns > 0) csv_take_columns(r, columns, ncolumns);
+        if (!header) {
+            *out = r;
+            return 0;
+        }
         char reason[256];
         row_status st = csv_read_row(r, reason, sizeof(reason));
         if (st == ROW_ERR) {
@@ -527,7 +554,7 @@ int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, 
             return -1;
         }
         /* An empty file has no header and no rows: it reads as no records. */
-        if (st == ROW_OK) csv_take_header(r);
+        if (st == ROW_OK && !r->named) csv_take_header(r);
     }
     *out = r;
     return 0;

@@ -33,6 +33,12 @@ typedef struct sr_readrec {
  * text), true/false as booleans, an empty unquoted cell as null, anything
  * else a string. Returns 0, or -1 with a message in err. */
 int sr_reader_open(sr_reader **out, const char *path, sr_format fmt, char *err, size_t errsize);
+/* Like sr_reader_open; for CSV, with the columns named columns[0..ncolumns) (borrowed during the
+ * call) instead of by the header row when ncolumns > 0, the header row then being read and
+ * skipped; header false (which needs ncolumns > 0) says the file has no header row: every row,
+ * the first included, is a record. A row whose cell count is not ncolumns is a bad row. */
+int sr_reader_open_csv(sr_reader **out, const char *path, sr_format fmt, const char *const *columns,
+                       size_t ncolumns, bool header, char *err, size_t errsize);
 /* Returns 1 with *rec filled, 0 at end of file, or -1 (err: the file name,
  * the line and why) on a read error or a line longer than SR_MAX_LINE; after
  * -1 every call returns -1. An error is never taken for the end of the file. */

@@ -67,7 +67,8 @@ static void run_source(dep_run *dr)
     const sr_source *src = dr->dep->source;
     char err[512];
     sr_reader *rd;
-    if (sr_reader_open(&rd, src->resolved, src->format, err, sizeof(err)) != 0) {
+    if (sr_reader_open_csv(&rd, src->resolved, src->format, (const char *const *)src->columns.v,
+                           (size_t)src->columns.n, src->header, err, sizeof(err)) != 0) {
         kr_fatal(r, "%s: %s", dr->dep->name, err);
         return;
     }

@@ -23,7 +23,8 @@ static const char *const topic_keys[] = {"name",   "partitions",  "replicationFa
 static const char *const dep_keys[] = {"name",          "description", "input",      "output",
                                        "consumerGroup", "deadLetter",  "pipeline",   "source",
                                        "kafka",         "replicas",    "processing", NULL};
-static const char *const source_keys[] = {"file", "format", "key", "timestamp", "rate", NULL};
+static const char *const source_keys[] = {"file", "format",  "key",    "timestamp",
+                                          "rate", "columns", "header", NULL};
 
 static int count_keys(const char *const *keys)
 {
@@ -544,6 +545,43 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *label, const 
     return rc;
 }
 
+static const sr_param source_column_params[] = {
+    {.type = SR_P_FIELDS, .name = "columns", .off = offsetof(sr_source, columns)},
+    {.type = SR_P_BOOL, .name = "header", .off = offsetof(sr_source, header)},
+    {0}};
+
+/* A CSV source's `columns:` (names for its cells, each once) and `header:` (false: the file has
+ * no header row, and then needs columns:). */
+static void load_source_columns(sr_check *ck, const sr_ynode *n, sr_source *s)
+{
+    s->header = true;
+    const sr_ynode *cols = sr_ymap_get(n, "columns"), *hdr = sr_ymap_get(n, "header");
+    const char *outer = ck->what;
+    ck->what = "source";
+    if (cols) sr_param_parse_one(&source_column_params[0], cols, s, ck);
+    if (hdr) sr_param_parse_one(&source_column_params[1], hdr, s, ck);
+    ck->what = outer;
+    const sr_strv *c = &s->columns;
+    for (int i = 0; i < c->n; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(c->v[i], c->v[j]) == 0) {
+                sr_err(ck->dg, ck->file, c->marks[i],
+                       "source: column '%s' is named twice in 'columns' (each cell needs its own "
+                       "name)",
+                       c->v[i]);
+                break;
+            }
+    if ((cols || hdr) && s->format != SR_FMT_CSV)
+        sr_err(ck->dg, ck->file, (cols ? cols : hdr)->mark,
+               "source: '%s' is for CSV files; this source reads JSON lines (add format: csv if "
+               "the file is CSV)",
+               cols ? "columns" : "header");
+    else if (hdr && !s->header && c->n == 0 && !cols)
+        sr_err(ck->dg, ck->file, hdr->mark,
+               "source: 'header: false' needs 'columns:', the names of the cells in order (a CSV "
+               "file without a header row has nothing else to name them by)");
+}
+
 static sr_source *load_source(sr_check *ck, const sr_ynode *n)
 {
     char got[64];
@@ -603,6 +641,7 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
                "source: 'rate' must be a number of records per second (0: as fast as possible), "
                "not %s",
                sr_ydesc(rate, got, sizeof(got)));
+    load_source_columns(ck, n, s);
     return s;
 }
 
@@ -1037,6 +1076,7 @@ static void free_deployment(sr_deployment *d)
         free(d->source->resolved);
         free(d->source->key);
         free(d->source->timestamp);
+        sr_params_free(source_column_params, d->source);
         free(d->source);
     }
     sr_param p = {.type = SR_P_STRMAP, .name = "kafka", .off = 0};

@@ -28,6 +28,8 @@ typedef struct sr_source {
     char *key;       /* field whose value becomes the key, or NULL */
     char *timestamp; /* field holding event time in ms, or NULL */
     double rate;     /* records per second, 0 = as fast as possible */
+    sr_strv columns; /* CSV: the names of the cells, instead of the header row's (n 0: none) */
+    bool header;     /* CSV: the first row is a header (default); false needs columns */
     sr_mark mark;
 } sr_source;
 

@@ -79,11 +79,12 @@ static const char *write_file(const char *name, const char *text, size_t len)
 
 /* Reads every record of path into g; returns the count, or -1 when the file
  * cannot be opened (err then holds why). */
-static int read_all(const char *path, sr_format fmt, sr_arena *a, char *err, size_t errsize)
+static int read_cols(const char *path, sr_format fmt, const char *const *cols, size_t ncols,
+                     bool header, sr_arena *a, char *err, size_t errsize)
 {
     sr_reader *r;
     memset(g, 0, sizeof(g));
-    if (sr_reader_open(&r, path, fmt, err, errsize) != 0) return -1;
+    if (sr_reader_open_csv(&r, path, fmt, cols, ncols, header, err, errsize) != 0) return -1;
     int n = 0;
     sr_readrec rec;
     int rc;
@@ -102,6 +103,11 @@ static int read_all(const char *path, sr_format fmt, sr_arena *a, char *err, siz
         if (g[i].ok) snprintf(g[i].json, sizeof(g[i].json), "%s", dump(&g[i].value));
     sr_reader_close(r);
     return rc < 0 ? -2 : n;
+}
+
+static int read_all(const char *path, sr_format fmt, sr_arena *a, char *err, size_t errsize)
+{
+    return read_cols(path, fmt, NULL, 0, true, a, err, errsize);
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -207,6 +213,32 @@ static void test_csv_header(sr_arena *a)
     snprintf(missing, sizeof(missing), "%s/nope.csv", tmpdir);
     CHECK(read_all(missing, SR_FMT_CSV, a, err, sizeof(err)) == -1);
     CHECK(starts_with(err, "cannot open "));
+}
+
+/* Columns named by the caller: the header row is skipped, or (no header) read as a record. */
+static void test_csv_columns(sr_arena *a)
+{
+    char err[256];
+    static const char *const cols[] = {"state", "code", "population"};
+    const char *p = WRITE("cols.csv", "admin1Name_en,,\nAbia,NG001,3644714\nLagos,NG025\n");
+    int n = read_cols(p, SR_FMT_CSV, cols, 3, true, a, err, sizeof(err));
+    CHECK(n == 2);
+    CHECK(g[0].ok && g[0].line == 2);
+    CHECK_STR(g[0].json, "{\"state\":\"Abia\",\"code\":\"NG001\",\"population\":3644714}");
+    CHECK(!g[1].ok && g[1].line == 3);
+    CHECK_STR(g[1].reason, "row has 2 cells, columns: names 3");
+
+    n = read_cols(p, SR_FMT_CSV, cols, 3, false, a, err, sizeof(err));
+    CHECK(n == 3);
+    CHECK(g[0].ok && g[0].line == 1);
+    CHECK_STR(g[0].json, "{\"state\":\"admin1Name_en\",\"code\":null,\"population\":null}");
+    CHECK_STR(g[1].json, "{\"state\":\"Abia\",\"code\":\"NG001\",\"population\":3644714}");
+    CHECK(!g[2].ok && g[2].line == 3);
+
+    /* An empty file has no rows either way. */
+    p = WRITE("cols-empty.csv", "");
+    CHECK(read_cols(p, SR_FMT_CSV, cols, 3, false, a, err, sizeof(err)) == 0);
+    CHECK(read_cols(p, SR_FMT_CSV, cols, 3, true, a, err, sizeof(err)) == 0);
 }
 
 static void test_csv_multiline(sr_arena *a)
@@ -478,6 +510,7 @@ int main(void)
     test_jsonl(&a);
     test_csv_types(&a);
     test_csv_header(&a);
+    test_csv_columns(&a);
     test_csv_multiline(&a);
     test_csv_errors(&a);
     sr_arena_reset(&a);
