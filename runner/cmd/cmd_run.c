@@ -450,6 +450,7 @@ int sr_cmd_run(int argc, char **argv)
         sr_print_counts(stderr, st.in, st.filtered, st.dead, st.out);
         if (st.emit_dead) /* made by steps at timers or the end, not by an input */
             fprintf(stderr, ", %llu made by steps dead-lettered", (unsigned long long)st.emit_dead);
+        sr_print_reports(stderr, d);
         if (st.dropped_errors)
             fprintf(stderr, " (%llu failed with no deadLetter topic: not written anywhere)",
                     (unsigned long long)st.dropped_errors);

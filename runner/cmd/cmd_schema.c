@@ -3,6 +3,7 @@
 #include "cmd/cli.h"
 #include "load/expr.h"
 #include "load/operator.h"
+#include "load/table.h"
 #include "load/topic_config.h"
 
 #include <jansson.h>
@@ -533,6 +534,11 @@ static json_t *topology_schema(void)
     json_t *topics = described("the topics the deployments read and write", types("array", NULL));
     set(topics, "items", json_pack("{s:s}", "$ref", "#/definitions/topic"));
     set(props, "topics", topics);
+    json_t *tables = described("tables that lookup steps read by key: from a file (CSV or JSON "
+                               "lines) or from a topic (the latest value per record key)",
+                               types("array", NULL));
+    set(tables, "items", json_pack("{s:s}", "$ref", "#/definitions/table"));
+    set(props, "tables", tables);
     json_t *deps = described("the deployments", types("array", NULL));
     set(deps, "items", json_pack("{s:s}", "$ref", "#/definitions/deployment"));
     set(props, "deployments", deps);
@@ -550,6 +556,9 @@ static json_t *topology_schema(void)
     set(root, "additionalProperties", json_false());
     json_t *defs = json_object();
     set(defs, "topic", topic_schema());
+    set(defs, "table",
+        described("a table: a file of rows keyed by one of their fields, or a topic",
+                  params_object(sr_table_params)));
     set(defs, "deployment", deployment_schema());
     set(defs, "source", source_schema());
     set(defs, "step", step_schema());

@@ -578,6 +578,15 @@ int sr_reader_line(sr_reader *r, const char **s, size_t *n, long *line, char *er
     return 1;
 }
 
+int sr_reader_columns(const sr_reader *r, char ***out)
+{
+    *out = NULL;
+    if (r->fmt != SR_FMT_CSV) return -1;
+    *out = sr_xcalloc(r->ncols + 1, sizeof(char *));
+    for (size_t i = 0; i < r->ncols; i++) (*out)[i] = sr_xstrdup(r->names[i]);
+    return (int)r->ncols;
+}
+
 void sr_reader_close(sr_reader *r)
 {
     if (!r) return;

@@ -49,6 +49,9 @@ int sr_reader_next(sr_reader *r, sr_arena *a, sr_readrec *rec, char *err, size_t
  * s[0..*n) valid until the next call and *line its number, 0 at end of file,
  * -1 with err. */
 int sr_reader_line(sr_reader *r, const char **s, size_t *n, long *line, char *err, size_t errsize);
+/* CSV: the column names (as rows name their fields), malloc'd into *out (the caller frees each
+ * and the array); returns how many. JSON lines: -1, *out NULL. */
+int sr_reader_columns(const sr_reader *r, char ***out);
 void sr_reader_close(sr_reader *r);
 
 #endif

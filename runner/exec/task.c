@@ -650,3 +650,16 @@ void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, ui
             (unsigned long long)in, (unsigned long long)(in - filtered - dead),
             (unsigned long long)filtered, (unsigned long long)dead, (unsigned long long)out);
 }
+
+void sr_print_reports(FILE *fp, const sr_deployment *d)
+{
+    sr_buf b = {0};
+    for (int i = 0; i < d->nops; i++) {
+        const sr_op *op = &d->ops[i];
+        if (!op->type->report) continue;
+        b.len = 0;
+        op->type->report(op, &b);
+        if (b.len) fprintf(fp, ", %.*s", (int)b.len, b.d);
+    }
+    sr_buf_free(&b);
+}

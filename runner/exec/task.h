@@ -49,6 +49,9 @@ typedef struct sr_task_stats {
 /* Prints counts as the summaries of run and up do: "N in (D delivered, F filtered, X
  * dead-lettered), O out", with delivered = in - filtered - dead. */
 void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out);
+/* Prints ", " and the report of each step of d that has one (operator.h: report), such as its
+ * records with no match, for the same summaries. @locality any; @locks none. */
+void sr_print_reports(FILE *fp, const sr_deployment *d);
 
 /* A task's timers on one clock: a binary min-heap by (at, seq). */
 typedef struct sr_timer_entry {

@@ -268,6 +268,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         sr_print_counts(stderr, s.in, s.filtered, s.dead, s.out);
         if (s.emit_dead) /* made by steps at timers, not by an input */
             fprintf(stderr, ", %llu made by steps dead-lettered", (unsigned long long)s.emit_dead);
+        sr_print_reports(stderr, dr->dep);
         if (s.dropped_errors)
             fprintf(stderr, " (%llu failed with no deadLetter topic)",
                     (unsigned long long)s.dropped_errors);

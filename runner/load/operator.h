@@ -197,6 +197,11 @@ typedef struct sr_operator_type {
      * restored hook (and, should that find a state it cannot decode, at its first record or
      * timer, which then fails with the reason). */
     const char *(*store_name)(const sr_op *op);
+    /* For the summaries of `run` and `up`: appends to b what the step counted over every task of
+     * the process (a lookup: its records with no match), as "N unmatched (lookup step 2, table T)",
+     * or nothing. What it reads is shared by the tasks of the process (an atomic count reached
+     * from the configuration). NULL: nothing to report. @locality any; @locks none. */
+    void (*report)(const sr_op *op, sr_buf *b);
 } sr_operator_type;
 
 /* One node of a deployment's operator chain: a configured operator. */

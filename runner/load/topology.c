@@ -3,6 +3,7 @@
 #include "load/topology.h"
 #include "load/expr.h"
 #include "kafka/kafka.h"
+#include "load/table.h"
 #include "load/topic_config.h"
 
 #include <assert.h>
@@ -15,8 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const top_keys[] = {"metadata", "topics", "deployments", "kafka",
-                                       "broker",   "tests",  NULL};
+static const char *const top_keys[] = {"metadata", "topics", "tables", "deployments",
+                                       "kafka",    "broker", "tests",  NULL};
 static const char *const meta_keys[] = {"name", "version", "description", NULL};
 static const char *const topic_keys[] = {"name",   "partitions",  "replicationFactor",
                                          "config", "description", NULL};
@@ -1021,6 +1022,8 @@ static void load_root(sr_check *ck, const sr_ynode *root)
         load_topics(ck, topics);
     else
         t->topics = sr_xcalloc(1, sizeof(sr_topic *));
+    const sr_ynode *tables = sr_ymap_get(root, "tables");
+    if (tables && !sr_yis_null(tables)) sr_tables_load(ck, tables);
     const sr_ynode *deps = sr_ymap_get(root, "deployments");
     if (!deps) {
         sr_err(ck->dg, ck->file, root->mark, "topology: missing required key 'deployments'");
@@ -1092,6 +1095,7 @@ void sr_topology_free(sr_topology *t)
     tdestroy(t->dep_names, name_nofree);
     for (int i = 0; i < t->ndeps; i++) free_deployment(&t->deps[i]);
     free(t->deps);
+    sr_tables_free(t);
     sr_param ps[2] = {{.type = SR_P_STRMAP, .name = "kafka"}, {0}};
     for (int i = 0; i < t->ntopics; i++) {
         free(t->topics[i]->name);

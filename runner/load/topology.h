@@ -20,6 +20,8 @@ struct sr_topic {
 
 typedef enum { SR_FMT_JSONL, SR_FMT_CSV } sr_format;
 
+typedef struct sr_table sr_table; /* load/table.h */
+
 /* A replay source: a file whose records a deployment reads instead of a topic. */
 typedef struct sr_source {
     char *path;     /* as written */
@@ -83,6 +85,9 @@ typedef struct sr_topology {
     void *dep_names;        /* tsearch(3) tree of named deployments by name */
     sr_unsafe_prop *unsafe; /* file-wide and deployments' kafka: properties, in file order */
     int nunsafe;
+    struct sr_table **tables; /* the tables: section (load/table.h) */
+    int ntables;
+    void *table_names; /* tsearch(3) tree of tables by name */
 } sr_topology;
 
 /* Loads, substitutes variables, parses and checks path. On success *out is

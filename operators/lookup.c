@@ -1,0 +1,239 @@
+/* lookup.c — adds to each record what a table holds under the record's key (a stream–table
+ * lookup, inner or left). */
+#include "stateful.h"
+#include "load/table.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lookup {
+    char *table;
+    sr_expr *key;
+    sr_strmap fields;
+    char *as;
+    int type;      /* 0 inner, 1 left */
+    int64_t as_of; /* ms, 0: not an as-of lookup */
+    int unmatched; /* 0 count, 1 dead-letter */
+    /* made by check() */
+    const sr_table *tb;
+    size_t *name_len, *field_len; /* of fields.names[i], fields.vals[i] */
+    size_t as_len;
+    /* records that found no row, over every task of the process: shared, hence atomic
+     * (relaxed: a count for the summary, it guards nothing) */
+    atomic_uint_least64_t *nunmatched;
+};
+
+static const sr_param lookup_params[] = {
+    {SR_P_STR, "table", NULL, offsetof(struct lookup, table),
+     "the table to look up (declared under tables:)", SR_PF_REQUIRED},
+    {SR_P_EXPR, "key", NULL, offsetof(struct lookup, key),
+     "the lookup key (default: the record key); compared as text with the table's keys"},
+    {SR_P_STRMAP, "fields", NULL, offsetof(struct lookup, fields),
+     "new field name: table field (a missing table field gives null)"},
+    {SR_P_FIELD, "as", NULL, offsetof(struct lookup, as),
+     "instead of fields: the whole table row under this field"},
+    {SR_P_ENUM, "type", "inner", offsetof(struct lookup, type),
+     "inner: a record with no match does not go on; left: it goes on with null fields", 0,
+     "inner|left"},
+    {SR_P_DURATION, "asOf", NULL, offsetof(struct lookup, as_of),
+     "as-of lookup: the latest version at or before the record's event time, at most this much "
+     "older (needs history: on a topic table)"},
+    {SR_P_ENUM, "unmatched", "count", offsetof(struct lookup, unmatched),
+     "inner lookups: a record with no match is counted (in the run summary) and dropped, or "
+     "dead-lettered with reason 'no match'",
+     0, "count|dead-letter"},
+    {0}};
+
+/* The mark of the value of fields[i] (table field), or of the setting. */
+static sr_mark field_mark(const sr_op *op, int i)
+{
+    const sr_ynode *f =
+        op->settings && op->settings->kind == SR_Y_MAP ? sr_ymap_get(op->settings, "fields") : NULL;
+    if (f && f->kind == SR_Y_MAP && 2 * i + 1 < f->nkids) return f->kids[2 * i + 1]->mark;
+    return sr_setting_mark(op, "fields");
+}
+
+static int lookup_check(sr_op *op, void *conf, sr_check *ck)
+{
+    struct lookup *lk = conf;
+    int rc = 0;
+    lk->nunmatched = sr_xcalloc(1, sizeof(*lk->nunmatched));
+    const sr_table *tb = sr_topology_table(ck->topo, lk->table);
+    if (!tb) {
+        const char **names = sr_xcalloc((size_t)ck->topo->ntables + 1, sizeof(char *));
+        int n = 0;
+        for (int i = 0; i < ck->topo->ntables; i++)
+            if (ck->topo->tables[i]->name) names[n++] = ck->topo->tables[i]->name;
+        const char *sug = sr_suggest(lk->table, names, n);
+        if (sug)
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
+                   "%s: unknown table '%s'; did you mean '%s'?", op->label, lk->table, sug);
+        else
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
+                   "%s: unknown table '%s' (declare it under 'tables:')", op->label, lk->table);
+        free(names);
+        rc = -1;
+    }
+    lk->tb = tb;
+    bool has_fields = lk->fields.n > 0, has_as = lk->as != NULL;
+    if (has_fields && has_as) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "as"),
+               "%s: give either 'fields' (some table fields) or 'as' (the whole row), not both",
+               op->label);
+        rc = -1;
+    } else if (!has_fields && !has_as) {
+        sr_err(ck->dg, ck->file, op->mark,
+               "%s: say what to add: 'fields: {population: population}' (new field: table "
+               "field) or 'as: NAME' (the whole row)",
+               op->label);
+        rc = -1;
+    }
+    if (lk->type == 1 && sr_ymap_get(op->settings, "unmatched")) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "unmatched"),
+               "%s: 'unmatched' is for inner lookups: a left lookup passes a record with no match "
+               "on, with null fields",
+               op->label);
+        rc = -1;
+    }
+    if (sr_ymap_get(op->settings, "asOf")) {
+        if (tb && (!tb->topic || tb->history <= 0)) {
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"),
+                   "%s: 'asOf' needs a topic table that keeps versions ('history:' on table "
+                   "'%s')",
+                   op->label, tb->name);
+            rc = -1;
+        } else if (lk->as_of < 1) {
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"), "%s: 'asOf' must be at least 1ms",
+                   op->label);
+            rc = -1;
+        }
+    }
+    if (tb && tb->topic) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
+               "%s: table '%s' is a topic table; lookups of topic tables are not supported yet "
+               "(use a file table)",
+               op->label, tb->name);
+        rc = -1;
+    }
+    /* the table fields named must be columns of a CSV table */
+    if (tb && tb->nfields >= 0) {
+        for (int i = 0; i < lk->fields.n; i++) {
+            bool found = false;
+            for (int j = 0; j < tb->nfields && !found; j++)
+                found = strcmp(tb->fields[j], lk->fields.vals[i]) == 0;
+            if (found) continue;
+            const char *sug =
+                sr_suggest(lk->fields.vals[i], (const char *const *)tb->fields, tb->nfields);
+            char list[300] = "";
+            size_t ll = 0;
+            for (int j = 0; j < tb->nfields && ll < sizeof(list) - 40; j++)
+                ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "",
+                                       tb->fields[j]);
+            if (sug)
+                sr_err(ck->dg, ck->file, field_mark(op, i),
+                       "%s: table '%s' has no field '%s'; did you mean '%s'?", op->label, tb->name,
+                       lk->fields.vals[i], sug);
+            else
+                sr_err(ck->dg, ck->file, field_mark(op, i),
+                       "%s: table '%s' has no field '%s' (its fields: %s)", op->label, tb->name,
+                       lk->fields.vals[i], list);
+            rc = -1;
+        }
+    }
+    lk->name_len = sr_xcalloc((size_t)lk->fields.n + 1, sizeof(size_t));
+    lk->field_len = sr_xcalloc((size_t)lk->fields.n + 1, sizeof(size_t));
+    for (int i = 0; i < lk->fields.n; i++) {
+        lk->name_len[i] = strlen(lk->fields.names[i]);
+        lk->field_len[i] = strlen(lk->fields.vals[i]);
+        sr_schema_add(&ck->schema, lk->fields.names[i]);
+    }
+    if (lk->as) {
+        lk->as_len = strlen(lk->as);
+        sr_schema_add(&ck->schema, lk->as);
+    }
+    return rc;
+}
+
+/* The lookup key of r as text into *key; false when r has none (a null or missing key). */
+static int lookup_key(sr_task *t, const sr_op *op, sr_record *r, sr_value *key, bool *has)
+{
+    const struct lookup *lk = op->conf;
+    sr_value k = r->key;
+    if (lk->key && sr_expr_eval(lk->key, t, op, r, &k)) return -1;
+    *has = k.type != SR_NULL && k.type != SR_MISSING;
+    if (*has) *key = sr_value_to_str(sr_task_arena(t), &k);
+    return 0;
+}
+
+/* Adds the fields (or the row under `as`) of row to r; row NULL: nulls (a left lookup). */
+static void add_row(sr_task *t, const struct lookup *lk, sr_record *r, const sr_value *row)
+{
+    sr_arena *a = sr_task_arena(t);
+    if (lk->as) {
+        sr_obj_set(a, &r->value, lk->as, lk->as_len, row ? *row : sr_null());
+        return;
+    }
+    for (int i = 0; i < lk->fields.n; i++) {
+        const sr_value *v = row && row->type == SR_OBJ
+                                ? sr_obj_get(row, lk->fields.vals[i], lk->field_len[i])
+                                : NULL;
+        sr_obj_set(a, &r->value, lk->fields.names[i], lk->name_len[i], v ? *v : sr_null());
+    }
+}
+
+static int lookup_process(sr_task *t, const sr_op *op, sr_record *r)
+{
+    const struct lookup *lk = op->conf;
+    if (sr_need_object(t, op, r)) return -1;
+    sr_value key;
+    bool has;
+    if (lookup_key(t, op, r, &key, &has)) return -1;
+    const sr_value *row = has ? sr_table_get(lk->tb, key.u.s, key.len) : NULL;
+    if (!row && lk->type == 0) {
+        atomic_fetch_add_explicit(lk->nunmatched, 1, memory_order_relaxed);
+        if (lk->unmatched == 0) return 0; /* counted: the summary reports it */
+        if (!has)
+            return sr_task_fail(t, op,
+                                "no match (lookup step %d): the record has no key to look "
+                                "up in table '%s'",
+                                op->index, lk->tb->name);
+        return sr_task_fail(t, op, "no match (lookup step %d): table '%s' has no key '%.*s'",
+                            op->index, lk->tb->name, (int)(key.len < 200 ? key.len : 200), key.u.s);
+    }
+    add_row(t, lk, r, row);
+    return sr_emit(t, op, r);
+}
+
+static void lookup_report(const sr_op *op, sr_buf *b)
+{
+    const struct lookup *lk = op->conf;
+    uint64_t n = atomic_load_explicit(lk->nunmatched, memory_order_relaxed);
+    if (n || lk->type == 0)
+        sr_buf_printf(b, "%llu unmatched (lookup step %d, table %s)", (unsigned long long)n,
+                      op->index, lk->table);
+}
+
+static void lookup_destroy(void *conf)
+{
+    struct lookup *lk = conf;
+    free(lk->nunmatched);
+    free(lk->name_len);
+    free(lk->field_len);
+}
+
+const sr_operator_type sr_op_lookup = {
+    .name = "lookup",
+    .summary = "add to each record what a table holds under its key (a stream-table lookup, inner "
+               "or left)",
+    .example = "- lookup: {table: populations, key: state, fields: {population: population}, "
+               "type: left}",
+    .params = lookup_params,
+    .primary = "table",
+    .conf_size = sizeof(struct lookup),
+    .check = lookup_check,
+    .process = lookup_process,
+    .report = lookup_report,
+    .destroy = lookup_destroy,
+};

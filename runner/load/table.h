@@ -1,0 +1,53 @@
+/* table.h — the `tables:` section: reference data that lookup steps read by key. A file table is
+ * loaded once, when the topology is loaded, into a read-only hash that every task of the process
+ * shares; a topic table is the latest value per record key of a topic, kept per task (a
+ * co-partitioned table) by the lookup step that reads it. */
+#ifndef SR_TABLE_H
+#define SR_TABLE_H
+
+#include "load/topology.h"
+
+/* A loaded file table: key text -> row. Written only while the topology is loaded, read-only
+ * afterwards: any thread may read it without a lock (@locality any, after load; @locks none). */
+typedef struct sr_rows sr_rows;
+
+struct sr_table {
+    char *name; /* first: the name index compares the first member */
+    const sr_srcfile *file;
+    sr_mark mark; /* the name */
+    /* a file table */
+    char *path;     /* as written, NULL for a topic table */
+    char *resolved; /* relative to the topology file's directory */
+    sr_format format;
+    char *key;       /* the field whose value keys each row */
+    sr_strv columns; /* CSV: names given instead of the header row (n 0: the header's) */
+    sr_rows *rows;   /* loaded rows, NULL when the file could not be read */
+    char **fields;   /* the CSV's column names (checked by lookups' fields:), nfields of them */
+    int nfields;     /* -1: not known (JSON lines) */
+    /* a topic table */
+    sr_topic *topic;
+    bool global;
+    int64_t history; /* ms of versions kept for as-of lookups, 0: the latest only */
+    sr_mark topic_mark, global_mark, history_mark;
+    char *description;
+};
+
+/* The settings of a table, as one parameter table (for the schema and the docs). */
+extern const sr_param *const sr_table_params;
+
+/* Loads the `tables:` list (seq) into ck->topo: checks every setting at its place, and loads
+ * each file table (a row without its key field is reported and skipped; a key that repeats is
+ * reported as a warning and its last row wins). Diagnostics about rows quote the data file. */
+void sr_tables_load(sr_check *ck, const sr_ynode *seq);
+/* Frees the tables of t. */
+void sr_tables_free(sr_topology *t);
+/* The table named name, or NULL. O(log n). */
+sr_table *sr_topology_table(const sr_topology *t, const char *name);
+
+/* The row of file table tb whose key is key[0..klen), or NULL. The value (an object) lives as
+ * long as the topology and must not be changed. @locality any; @locks none. */
+const sr_value *sr_table_get(const sr_table *tb, const char *key, size_t klen);
+/* The number of rows of file table tb. */
+size_t sr_table_count(const sr_table *tb);
+
+#endif
