@@ -11,12 +11,16 @@
 # delta).
 # usage: [CALLGRIND=M] [WINDOWED=DEPLOYMENT] tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
 # Defaults: build/streamrun, 50,000 messages (~17 readings each), 5 rounds.
+# BENCH_FILE=FILE runs another file's `stateless` deployment against its WINDOWED one (that is
+# how tests/bench/join_bench.sh compares the stream–table join); records out are counted over
+# every topic but `errors`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-build/streamrun}
 n=${2:-50000}
 rounds=${3:-5}
 win=${WINDOWED:-windowed}
+file=${BENCH_FILE:-tests/bench/window_bench.yaml}
 py=$(command -v python3)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,7 +31,7 @@ for round in $(seq "$rounds"); do
   order="stateless $win"
   [ $((round % 2)) -eq 0 ] && order="$win stateless"  # what runs first meets a colder cache
   for dep in $order; do
-    /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run tests/bench/window_bench.yaml \
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run "$file" \
       --only "$dep" --in raw-data="$work/in.jsonl" --out "$work/out-$dep" --quiet
     read -r el us sy rss < "$work/time"
     echo "$el $us $sy $rss" >> "$work/$dep.times"
@@ -42,11 +46,12 @@ for dep in ("stateless", win):
     cpu = [u + s for _, u, s, _ in rows]
     el = [e for e, _, _, _ in rows]
     rss = max(r for _, _, _, r in rows)
-    outs = sum(1 for _ in open(os.path.join(work, "out-" + dep,
-                                            "table-data.jsonl" if dep == "stateless" else "normalized.jsonl")))
+    out = os.path.join(work, "out-" + dep)
+    outs = sum(sum(1 for _ in open(os.path.join(out, f)))
+               for f in os.listdir(out) if f.endswith(".jsonl") and f != "errors.jsonl")
     res[dep] = (statistics.median(cpu) / n * 1e6, statistics.median(el) / n * 1e6)
     print(f"{dep:10s} CPU {res[dep][0]:6.2f} µs/message (runs: {', '.join(f'{c:.2f}' for c in cpu)} s)"
-          f"  elapsed {res[dep][1]:6.2f} µs/message  peak RSS {rss / 1024:.1f} MB  {outs} records out")
+          f"  elapsed {res[dep][1]:6.2f} µs/message ({1e6 / res[dep][1]:,.0f} messages/s)  peak RSS {rss / 1024:.1f} MB  {outs} records out")
 print(f"{win} / stateless: {res[win][0] / res['stateless'][0]:.2f} by CPU time, "
       f"{res[win][1] / res['stateless'][1]:.2f} by elapsed time (target: at most 2.0)")
 PY
@@ -54,7 +59,7 @@ if [ -n "${CALLGRIND:-}" ]; then
   head -n "$CALLGRIND" "$work/in.jsonl" > "$work/head.jsonl"
   for dep in stateless "$win"; do
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.$dep" "$bin" run \
-      tests/bench/window_bench.yaml --only "$dep" --in raw-data="$work/head.jsonl" \
+      "$file" --only "$dep" --in raw-data="$work/head.jsonl" \
       --out "$work/cg-$dep" --quiet 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' > "$work/ir.$dep"
   done
   s=$(cat "$work/ir.stateless") w=$(cat "$work/ir.$win")
