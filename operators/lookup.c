@@ -20,6 +20,7 @@ struct lookup {
     const sr_table *tb;
     size_t *name_len, *field_len; /* of fields.names[i], fields.vals[i] */
     size_t as_len;
+    char *store_name; /* co-partitioned topic tables: the step's store (the table) */
     /* records that found no row, over every task of the process: shared, hence atomic
      * (relaxed: a count for the summary, it guards nothing) */
     atomic_uint_least64_t *nunmatched;
@@ -53,6 +54,58 @@ static sr_mark field_mark(const sr_op *op, int i)
         op->settings && op->settings->kind == SR_Y_MAP ? sr_ymap_get(op->settings, "fields") : NULL;
     if (f && f->kind == SR_Y_MAP && 2 * i + 1 < f->nkids) return f->kids[2 * i + 1]->mark;
     return sr_setting_mark(op, "fields");
+}
+
+/* A co-partitioned topic table: the deployment's task for partition p holds the table's partition
+ * p, so the stream's record with key k must be in partition p of its topic exactly when the
+ * table's record with key k is in partition p of the table's: the same partition count, the
+ * same partitioner, and the record key as the lookup key. */
+static int copartitioned_check(const sr_op *op, const struct lookup *lk, const sr_table *tb,
+                               sr_check *ck)
+{
+    int rc = 0;
+    const sr_deployment *d = ck->dep;
+    sr_mark m = sr_setting_mark(op, "table");
+    if (d->source) {
+        sr_err(ck->dg, ck->file, m,
+               "%s: table '%s' is co-partitioned (the task of each partition of '%s' holds that "
+               "partition's part of it), and this deployment reads a source file, which has no "
+               "partitions; make the table global (global: true), or read the records from a "
+               "topic",
+               op->label, tb->name, tb->topic->name);
+        return -1;
+    }
+    for (int i = 0; i < d->ninputs; i++) {
+        const sr_topic *in = d->inputs[i];
+        if (in == tb->topic) {
+            sr_err(ck->dg, ck->file, m,
+                   "%s: the topic of table '%s', '%s', is an input of this deployment too; its "
+                   "records update the table and do not go through the pipeline: remove it from "
+                   "'input'",
+                   op->label, tb->name, in->name);
+            rc = -1;
+        } else if (in->partitions != tb->topic->partitions) {
+            sr_err(ck->dg, ck->file, m,
+                   "%s: table '%s' is co-partitioned with the records that look it up, but its "
+                   "topic '%s' has %d partition%s and input '%s' has %d: a key's table value and "
+                   "its records would be in different partitions, seen by different tasks. Give "
+                   "both topics the same partition count, or make the table global (global: "
+                   "true: every instance reads all of it)",
+                   op->label, tb->name, tb->topic->name, tb->topic->partitions,
+                   tb->topic->partitions == 1 ? "" : "s", in->name, in->partitions);
+            rc = -1;
+        }
+    }
+    if (lk->key && strcmp(sr_expr_text(lk->key), "$key") != 0) {
+        sr_err(ck->dg, ck->file, sr_setting_mark(op, "key"),
+               "%s: table '%s' is co-partitioned, so it is looked up by the record key (the "
+               "key that placed the record in its partition), not by '%s'. Re-key the records "
+               "first (a 'key: %s' step before the lookup), or make the table global (global: "
+               "true), which any key can look up",
+               op->label, tb->name, sr_expr_text(lk->key), sr_expr_text(lk->key));
+        rc = -1;
+    }
+    return rc;
 }
 
 static int lookup_check(sr_op *op, void *conf, sr_check *ck)
@@ -110,12 +163,16 @@ static int lookup_check(sr_op *op, void *conf, sr_check *ck)
             rc = -1;
         }
     }
-    if (tb && tb->topic) {
+    if (tb && tb->topic && tb->global) {
         sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
-               "%s: table '%s' is a topic table; lookups of topic tables are not supported yet "
-               "(use a file table)",
+               "%s: table '%s' is global; lookups of global tables are not supported yet (a "
+               "co-partitioned topic table or a file table is)",
                op->label, tb->name);
         rc = -1;
+    } else if (tb && tb->topic) {
+        if (copartitioned_check(op, lk, tb, ck) != 0) rc = -1;
+        lk->store_name = sr_store_name_claim(op, ck, NULL, sr_setting_mark(op, "table"));
+        if (!lk->store_name) rc = -1;
     }
     /* the table fields named must be columns of a CSV table */
     if (tb && tb->nfields >= 0) {
@@ -183,6 +240,97 @@ static void add_row(sr_task *t, const struct lookup *lk, sr_record *r, const sr_
     }
 }
 
+/* ---- co-partitioned topic tables: per task, in the step's store ------------------------------
+ * The store maps a record key (its bytes) to the latest value of the table's topic under that key
+ * (its JSON text, as received). */
+
+struct lookup_state {
+    sr_store *store; /* NULL for a file table */
+};
+
+static void lookup_open(sr_task *t, const sr_op *op, void *state)
+{
+    const struct lookup *lk = op->conf;
+    struct lookup_state *st = state;
+    if (lk->store_name) st->store = sr_state_store_open(t, op, lk->store_name);
+}
+
+static void lookup_close(sr_task *t, const sr_op *op, void *state)
+{
+    struct lookup_state *st = state;
+    sr_store_destroy(st->store);
+    (void)t, (void)op;
+}
+
+static const char *lookup_store_name(const sr_op *op)
+{
+    const struct lookup *lk = op->conf;
+    return lk->store_name;
+}
+
+static const sr_topic *lookup_table_topic(const sr_op *op)
+{
+    const struct lookup *lk = op->conf;
+    return lk->store_name && lk->tb ? lk->tb->topic : NULL;
+}
+
+/* The store's bytes are a table's values by record key: the table's name says whose. */
+static void lookup_state_format(const sr_op *op, sr_buf *b)
+{
+    const struct lookup *lk = op->conf;
+    sr_buf_printf(b, "table=%s", lk->table);
+}
+
+/* A null value (a tombstone, or the JSON value null) deletes the key; anything else must be JSON,
+ * and becomes the key's value. */
+static int lookup_table_update(sr_task *t, const sr_op *op, void *state, const sr_origin *o)
+{
+    const struct lookup *lk = op->conf;
+    struct lookup_state *st = state;
+    if (!o->key)
+        return sr_task_fail(t, op,
+                            "a record of table '%s' (topic '%s') has no key: a table keeps the "
+                            "latest value per record key",
+                            lk->table, o->topic);
+    sr_value v = sr_null();
+    if (!o->tombstone) {
+        char err[160];
+        size_t pos = 0;
+        if (sr_json_parse(sr_task_arena(t), o->raw, o->rawlen, &v, err, sizeof(err), &pos) != 0)
+            return sr_task_fail(t, op, "a record of table '%s': invalid JSON at byte %zu: %s",
+                                lk->table, pos + 1, err);
+    }
+    char err[256];
+    if (v.type == SR_NULL) {
+        if (sr_store_delete(st->store, o->key, o->keylen, err, sizeof(err)) < 0)
+            return sr_task_fail(t, op, "%s", err);
+        return 0;
+    }
+    if (sr_store_put(st->store, o->key, o->keylen, o->raw, o->rawlen, err, sizeof(err)) != 0)
+        return sr_task_fail(t, op, "%s", err);
+    return 0;
+}
+
+/* The row of key in the task's table, parsed into the task's arena, or NULL. */
+static int topic_row(sr_task *t, const sr_op *op, const sr_value *key, const sr_value **row)
+{
+    struct lookup_state *st = sr_op_state(t, op);
+    *row = NULL;
+    size_t vlen;
+    const char *val = sr_store_get(st->store, key->u.s, key->len, &vlen);
+    if (!val) return 0;
+    sr_arena *a = sr_task_arena(t);
+    const char *copy = sr_arena_strndup(a, val, vlen); /* the row outlives no store change */
+    sr_value *v = sr_arena_alloc(a, sizeof(*v));
+    char err[160];
+    size_t pos = 0;
+    if (sr_json_parse(a, copy, vlen, v, err, sizeof(err), &pos) != 0)
+        return sr_task_fail(t, op, "table '%s': the stored value is not JSON (%s)",
+                            ((const struct lookup *)op->conf)->table, err);
+    *row = v;
+    return 0;
+}
+
 static int lookup_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct lookup *lk = op->conf;
@@ -190,7 +338,12 @@ static int lookup_process(sr_task *t, const sr_op *op, sr_record *r)
     sr_value key;
     bool has;
     if (lookup_key(t, op, r, &key, &has)) return -1;
-    const sr_value *row = has ? sr_table_get(lk->tb, key.u.s, key.len) : NULL;
+    const sr_value *row = NULL;
+    if (has && lk->store_name) {
+        if (topic_row(t, op, &key, &row)) return -1;
+    } else if (has) {
+        row = sr_table_get(lk->tb, key.u.s, key.len);
+    }
     if (!row && lk->type == 0) {
         atomic_fetch_add_explicit(lk->nunmatched, 1, memory_order_relaxed);
         if (lk->unmatched == 0) return 0; /* counted: the summary reports it */
@@ -221,6 +374,7 @@ static void lookup_destroy(void *conf)
     free(lk->nunmatched);
     free(lk->name_len);
     free(lk->field_len);
+    free(lk->store_name);
 }
 
 const sr_operator_type sr_op_lookup = {
@@ -232,8 +386,15 @@ const sr_operator_type sr_op_lookup = {
     .params = lookup_params,
     .primary = "table",
     .conf_size = sizeof(struct lookup),
+    .state_size = sizeof(struct lookup_state),
     .check = lookup_check,
+    .open = lookup_open,
+    .close = lookup_close,
     .process = lookup_process,
+    .state_format = lookup_state_format,
+    .store_name = lookup_store_name,
+    .table_topic = lookup_table_topic,
+    .table_update = lookup_table_update,
     .report = lookup_report,
     .destroy = lookup_destroy,
 };

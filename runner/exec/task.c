@@ -322,8 +322,37 @@ static int fire_timers(sr_task *t, sr_timer_kind kind, int64_t upto);
 
 static int feed(sr_task *t, const sr_origin *o, const sr_value *value);
 
+/* A record of a topic a step keeps a table of (operator.h: table_topic) goes to every step that
+ * keeps one of it, instead of the chain: counted as delivered when the tables took it,
+ * dead-lettered when one could not. Returns -1 when no step keeps a table of o's topic. */
+static int feed_table(sr_task *t, const sr_origin *o)
+{
+    if (!o->topic) return -1;
+    int found = 0;
+    for (int i = 0; i < t->dep->nops; i++) {
+        const sr_op *op = &t->dep->ops[i];
+        const sr_topic *tp = op->type->table_topic ? op->type->table_topic(op) : NULL;
+        if (!tp || strcmp(tp->name, o->topic) != 0) continue;
+        if (!found++) {
+            t->origin = o;
+            t->stats.in++;
+            t->err_op = NULL;
+            t->err[0] = 0;
+        }
+        if (op->type->table_update(t, op, t->state[op->slot], o) != 0) {
+            sr_task_dead_letter(t, o, t->err_op ? t->err_op->label : op->label, t->err);
+            return 1;
+        }
+    }
+    if (!found) return -1;
+    t->stats.delivered++;
+    return 0;
+}
+
 int sr_task_feed(sr_task *t, const sr_origin *o, const sr_value *value)
 {
+    int tab = feed_table(t, o);
+    if (tab >= 0) return tab; /* a table's record: not in the chain, and not the stream's time */
     if (o->ts > t->stream_time) t->stream_time = o->ts; /* before: the record sees it */
     int rc = feed(t, o, value);
     (void)fire_timers(t, SR_TIMER_EVENT, t->stream_time); /* after the record, before its outputs */

@@ -130,7 +130,9 @@ void sr_task_init(sr_task *t, const sr_topology *topo, const sr_deployment *dep,
  * frees t's buffers. Staged outputs not taken are dropped. @locality the thread that owns t. */
 void sr_task_destroy(sr_task *t);
 
-/* Feeds one input record: moves stream time to its timestamp (when later), parses origin->raw
+/* Feeds one input record. A record of a topic a step keeps a table of (operator.h:
+ * table_topic) updates that table instead (it does not move stream time). Otherwise: moves
+ * stream time to its timestamp (when later), parses origin->raw
  * as JSON (or takes `value` when not NULL, e.g. a CSV row already built), runs the chain, and
  * stages the outputs. A record that fails anywhere is dead-lettered with the reason, and
  * whatever it had produced is withdrawn. Then fires the event-time timers that are due, in

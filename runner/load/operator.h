@@ -202,6 +202,14 @@ typedef struct sr_operator_type {
      * or nothing. What it reads is shared by the tasks of the process (an atomic count reached
      * from the configuration). NULL: nothing to report. @locality any; @locks none. */
     void (*report)(const sr_op *op, sr_buf *b);
+    /* A step that keeps a table of a topic (a lookup of a co-partitioned topic table): the topic,
+     * which its deployment then consumes besides its inputs (the loader adds it to them), or
+     * NULL. Such a step has a store (store_name), so that the table is logged and restored. */
+    const sr_topic *(*table_topic)(const sr_op *op);
+    /* A record of table_topic(op), instead of the chain: updates the step's table (the latest
+     * value per record key; a tombstone deletes the key). Returns 0, or -1 with sr_task_fail()
+     * (the record is dead-lettered). @locality the thread that owns the task; @locks none. */
+    int (*table_update)(sr_task *t, const sr_op *op, void *state, const sr_origin *o);
 } sr_operator_type;
 
 /* One node of a deployment's operator chain: a configured operator. */

@@ -688,6 +688,22 @@ int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg)
     return t->nunsafe;
 }
 
+/* The topics of the tables d's steps keep (operator.h: table_topic) are inputs of d too: their
+ * records reach the step's table through the task that owns the partition. */
+static void add_table_inputs(sr_deployment *d)
+{
+    for (int i = 0; i < d->nops; i++) {
+        const sr_op *op = &d->ops[i];
+        const sr_topic *tp = op->type->table_topic ? op->type->table_topic(op) : NULL;
+        bool have = !tp;
+        for (int k = 0; k < d->ninputs && !have; k++) have = d->inputs[k] == tp;
+        if (have) continue;
+        d->inputs = sr_xrealloc(d->inputs, sizeof(sr_topic *) * (size_t)(d->ninputs + 2));
+        d->inputs[d->ninputs++] = (sr_topic *)tp;
+        d->inputs[d->ninputs] = NULL;
+    }
+}
+
 static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
 {
     d->file = ck->file;
@@ -780,6 +796,7 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     ck->dep = d;
     bool has_pipeline = pl && !sr_yis_null(pl);
     if (has_pipeline) load_pipeline(ck, d, label, pl, out != NULL);
+    add_table_inputs(d);
     sr_schema_copy(&d->out_schema, &ck->schema);
     sr_schema_free(&ck->schema);
     if (pl && pl->kind == SR_Y_SEQ && pl->nkids == 0) has_pipeline = false;
