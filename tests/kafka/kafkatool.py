@@ -83,9 +83,11 @@ class Delivery:
         return cb
 
 
-def producer(addr, compression, big=False, max_bytes=None):
+def producer(addr, compression, big=False, max_bytes=None, partitioner=None):
     conf = {"bootstrap.servers": addr, "compression.codec": compression, "acks": "all",
             "enable.idempotence": True, "log.connection.close": False, "linger.ms": 20}
+    if partitioner:  # librdkafka's default is consistent_random (CRC32), Java's murmur2
+        conf["partitioner"] = partitioner
     if max_bytes:
         conf["message.max.bytes"] = max_bytes
     if big:  # large batches: the embedded broker keeps at most 100,000 batches per partition
@@ -128,7 +130,7 @@ def cmd_produce(a):
     (a null value), headers, partition; --report writes where each record went, in file order;
     --max-bytes raises the producer's message.max.bytes."""
     recs = [json.loads(ln) for ln in open(a.file) if ln.strip()]
-    p = producer(a.addr, a.compression, max_bytes=a.max_bytes)
+    p = producer(a.addr, a.compression, max_bytes=a.max_bytes, partitioner=a.partitioner)
     d = Delivery(len(recs))
     for i, r in enumerate(recs):
         if r.get("tombstone"):
@@ -605,6 +607,8 @@ def main():
     s.add_argument("--compression", default="none")
     s.add_argument("--report")
     s.add_argument("--max-bytes", type=int)
+    s.add_argument("--partitioner", help="librdkafka's partitioner property (murmur2_random: "
+                   "as Java clients and streamrun place keyed records)")
     s = command(cmd_load, "addr", "topic", "file", "n:int")
     s.add_argument("--first", type=int, default=0)
     s.add_argument("--compression", default="zstd")
