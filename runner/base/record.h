@@ -38,6 +38,10 @@ typedef struct sr_record {
     int64_t ts;   /* event time, ms since epoch */
     const sr_header *hdr;
     uint32_t nhdr;
+    /* a deletion: value is null, and an output writes it as a Kafka tombstone (no value, not the
+     * JSON text null). Set on an input tombstone handed to a step that takes them
+     * (SR_OP_TOMBSTONES), and by a step that emits a deletion (a join's retraction). */
+    bool tombstone;
 } sr_record;
 
 #endif

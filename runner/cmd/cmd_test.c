@@ -52,6 +52,7 @@ typedef struct got_rec {
     char *key; /* NULL: no key */
     char *val;
     size_t vlen;
+    bool tombstone; /* no value (a Kafka tombstone); val is "" */
     int64_t ts;
     char *env;      /* envelope JSON, for messages */
     sr_header *hdr; /* names and values malloc'd, with their lengths (they may hold NUL) */
@@ -134,6 +135,7 @@ static void test_sink(void *ud, const sr_topic *topic, int32_t partition, bool i
     r->key = o->key_len < 0 ? NULL : sr_xstrndup(base + o->key_off, (size_t)o->key_len);
     r->val = sr_xstrndup(base + o->val_off, o->val_len);
     r->vlen = o->val_len;
+    r->tombstone = o->val_null;
     r->ts = o->ts;
     const char *h = base + o->hdr_off;
     r->hdr = sr_xcalloc(o->nhdr + 1, sizeof(sr_header));
@@ -307,10 +309,11 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
         return false;
     }
     sr_buf val = {0};
-    if (v) {
+    bool tombstone = v && sr_yis_null(v); /* value: null is a Kafka tombstone (no value) */
+    if (v && !tombstone) {
         sr_value x = yaml_value(a, v);
         sr_json_write(&val, &x);
-    } else {
+    } else if (raw) {
         sr_buf_put(&val, raw->text, raw->len);
     }
     sr_value key = sr_null();
@@ -341,7 +344,11 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     }
     if (l)
         sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
-                         key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, t, hdr, nh);
+                         key.type == SR_STR ? key.len : 0,
+                         tombstone ? NULL
+                         : val.d   ? val.d
+                                   : "",
+                         val.len, t, hdr, nh);
     sr_buf_free(&val);
     return true;
 }
@@ -489,7 +496,11 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
                  got->key ? "\"" : "", got->key ? got->key : "null", got->key ? "\"" : "");
         }
     }
-    if (v) {
+    if (v && sr_yis_null(v) != got->tombstone) { /* value: null is a tombstone, not JSON null */
+        fail(tr, "%s: value differs\n      expected: %s\n      got:      %.*s%s", where,
+             got->tombstone ? "a value" : "null (a tombstone: no value)", (int)got->vlen, got->val,
+             got->tombstone ? "null (a tombstone: no value)" : "");
+    } else if (v && !got->tombstone) {
         sr_value want = yaml_value(a, v), have;
         char err[128];
         size_t pos;

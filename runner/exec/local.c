@@ -334,10 +334,10 @@ void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_
         p = ti >= 0 ? l->rr[ti]++ % topic->partitions : 0;
     /* lay the record out like a task output */
     sr_buf b = {0};
-    sr_out o = {.topic = topic, .partition = p, .ts = ts};
+    sr_out o = {.topic = topic, .partition = p, .ts = ts, .val_null = val == NULL};
     o.val_off = 0;
-    sr_buf_put(&b, val, vlen);
-    o.val_len = vlen;
+    if (val) sr_buf_put(&b, val, vlen);
+    o.val_len = val ? vlen : 0;
     o.key_off = b.len;
     o.key_len = key ? (int32_t)keylen : -1;
     if (key) sr_buf_put(&b, key, keylen);

@@ -35,8 +35,8 @@ void sr_local_set_clock(sr_local *l, int64_t now_ms);
  * call before the first record. Without a call, write steps write their files. */
 void sr_local_capture_files(sr_local *l, const sr_file_sink *sink);
 
-/* Writes one record to topic as if produced by a client: key NULL for none;
- * partition by key (Kafka's murmur2) or round robin. */
+/* Writes one record to topic as if produced by a client: key NULL for none, val NULL for a
+ * tombstone (no value); partition by key (Kafka's murmur2) or round robin. */
 void sr_local_produce(sr_local *l, const sr_topic *topic, const char *key, size_t keylen,
                       const char *val, size_t vlen, int64_t ts, const sr_header *hdr,
                       uint32_t nhdr);

@@ -106,6 +106,11 @@ void sr_task_restored(sr_task *t)
     }
 }
 
+const char *sr_task_input_topic(const sr_task *t)
+{
+    return t->origin ? t->origin->topic : NULL;
+}
+
 int32_t sr_task_partition(const sr_task *t)
 {
     return t->partition;
@@ -175,7 +180,10 @@ int sr_task_output(sr_task *t, const sr_op *op, const sr_topic *topic, const sr_
     o->topic = topic;
     o->ts = r->ts;
     o->val_off = t->obuf.len;
-    if (sr_json_write(&t->obuf, &r->value) != 0) {
+    if (r->tombstone) {
+        assert(r->value.type == SR_NULL); /* a deletion carries no value */
+        o->val_null = true;
+    } else if (sr_json_write(&t->obuf, &r->value) != 0) {
         t->nouts--;
         t->obuf.len = mark;
         return sr_task_fail(t, op,
@@ -208,6 +216,10 @@ int sr_emit(sr_task *t, const sr_op *op, sr_record *r)
 {
     if (op && op == t->hook_op) return emit_from_hook(t, op, r);
     const sr_op *next = op ? op->next : (t->dep->nops ? &t->dep->ops[0] : NULL);
+    /* a deletion (a join's retraction) has no value for steps to change: it passes them as it
+     * is, to the outputs or the first step that writes topics (to, route) or takes deletions */
+    while (r->tombstone && next && !(next->type->flags & (SR_OP_TOMBSTONES | SR_OP_TERMINAL)))
+        next = next->next;
     if (next) return next->type->process(t, next, r);
     t->reached_end = true;
     if (op && (op->type->flags & SR_OP_TERMINAL)) return 0;
@@ -318,6 +330,23 @@ void sr_task_dead_letter(sr_task *t, const sr_origin *o, const char *where, cons
     stage_dead_letter(t, o, where, reason);
 }
 
+void sr_task_dead_letter_kept(sr_task *t, const sr_op *op, const sr_record *r, const char *reason)
+{
+    assert(t->hook_op == op); /* from op's hook: nothing withdraws it */
+    sr_buf val = {0};
+    (void)sr_json_write(&val, &r->value); /* NaN: what can be written */
+    sr_origin o = {.raw = val.d ? val.d : "",
+                   .rawlen = val.len,
+                   .tombstone = r->tombstone,
+                   .key = r->key.type == SR_STR ? r->key.u.s : NULL,
+                   .keylen = r->key.type == SR_STR ? r->key.len : 0,
+                   .ts = r->ts,
+                   .partition = -1,
+                   .offset = -1};
+    stage_dead_letter(t, &o, op->label, reason);
+    sr_buf_free(&val);
+}
+
 static int fire_timers(sr_task *t, sr_timer_kind kind, int64_t upto);
 
 static int feed(sr_task *t, const sr_origin *o, const sr_value *value);
@@ -367,6 +396,9 @@ static int feed(sr_task *t, const sr_origin *o, const sr_value *value)
     sr_record r = {0};
     if (value) {
         r.value = *value;
+    } else if (o->tombstone && t->dep->nops && (t->dep->ops[0].type->flags & SR_OP_TOMBSTONES)) {
+        r.value = sr_null(); /* a deletion, for a first step that takes them */
+        r.tombstone = true;
     } else if (o->tombstone) {
         sr_task_dead_letter(t, o, "input",
                             "the record has no value (a tombstone: its value is null)");

@@ -113,6 +113,10 @@ void sr_schema_free(sr_schema *s);
  * the task's arena past their return: the arena is reset once the task's outputs are taken. */
 #define SR_OP_TERMINAL     1u /* a sink: nothing may follow it in a pipeline */
 #define SR_OP_PRIMARY_LIST 2u /* the short form is a list for the primary param */
+/* As a deployment's first step, receives its input tombstones (a Kafka record with a null
+ * value) as records with a null value and `tombstone` set, instead of their being
+ * dead-lettered before the chain (every other deployment dead-letters them). */
+#define SR_OP_TOMBSTONES 4u
 
 typedef struct sr_timer sr_timer;
 
@@ -238,11 +242,12 @@ int sr_operator_count(void);
  * said. */
 
 /* Passes r to the next operator of op's chain, or to the deployment's outputs when op is
- * last (op NULL: to the first operator). Returns what the downstream returned: 0, or -1 with
- * the reason set (sr_task_fail). From op's own on_timer or on_end, a record that fails downstream
- * is dead-lettered on its own (its value as op emitted it, the reason, and which hook made it;
- * counted in the task's emit_dead), what it had produced is withdrawn, and 0 is returned: the
- * hook goes on with its other records. */
+ * last (op NULL: to the first operator). A deletion (r->tombstone) skips the steps that neither
+ * take deletions (SR_OP_TOMBSTONES) nor write topics (SR_OP_TERMINAL): it has no value to change.
+ * Returns what the downstream returned: 0, or -1 with the reason set (sr_task_fail). From op's own
+ * on_timer or on_end, a record that fails downstream is dead-lettered on its own (its value as op
+ * emitted it, the reason, and which hook made it; counted in the task's emit_dead), what it had
+ * produced is withdrawn, and 0 is returned: the hook goes on with its other records. */
 int sr_emit(sr_task *t, const sr_op *op, sr_record *r);
 
 /* Sets the current input's error: "operator: message". Returns -1. */
@@ -281,6 +286,17 @@ void *sr_op_state(sr_task *t, const sr_op *op);
  * stores there to write their changelogs, restore them and report their memory. t does not own
  * st (op's close destroys it, after which the runner no longer reads the list). */
 void sr_task_add_store(sr_task *t, const sr_op *op, sr_store *st);
+
+/* The topic of the input record being processed (borrowed: the topology's name, valid while t
+ * lives); NULL for file sources and in hooks that run for no input (on_timer, on_end). */
+const char *sr_task_input_topic(const sr_task *t);
+
+/* Dead-letters r, a record op kept and gives up on (a join's buffered record that expired
+ * unmatched, `unmatched: dead-letter`), not the input being processed: its value as JSON, its
+ * key and timestamp (not its headers), with reason and the streamrun.* headers naming op. From
+ * op's on_timer or on_end only (in process, a failure of the input would withdraw it with the
+ * input's outputs). */
+void sr_task_dead_letter_kept(sr_task *t, const sr_op *op, const sr_record *r, const char *reason);
 
 /* The input partition t runs for (tasks of file sources: 0). */
 int32_t sr_task_partition(const sr_task *t);
