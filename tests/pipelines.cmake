@@ -74,6 +74,9 @@ endforeach()
 # A record that no route case matches is dropped and counted (in `streamrun run`'s summary).
 add_test(NAME case/route-counted
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/route_counted.sh $<TARGET_FILE:streamrun>)
+# An interval join's record that expires unmatched is counted (unmatched: count), not dead-lettered.
+add_test(NAME case/join-counted
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/join_counted.sh $<TARGET_FILE:streamrun>)
 # The comparison catches mistakes: each tests/cases/failing/NAME.yaml must make `streamrun test`
 # exit 1 and print the lines given in its `# expect-output:` comments. (tests/cases/bugs/ holds
 # cases of known bugs; they are not run.)
