@@ -127,7 +127,7 @@ def cmd_lines(a):
 
 def cmd_produce(a):
     """Produces an envelope file: key, value (JSON), raw (text, sent as is) or "tombstone": true
-    (a null value), headers, partition; --report writes where each record went, in file order;
+    (a null value), headers, partition, timestamp (ms; default: the producer's clock); --report writes where each record went, in file order;
     --max-bytes raises the producer's message.max.bytes."""
     recs = [json.loads(ln) for ln in open(a.file) if ln.strip()]
     p = producer(a.addr, a.compression, max_bytes=a.max_bytes, partitioner=a.partitioner)
@@ -142,6 +142,8 @@ def cmd_produce(a):
             kw["headers"] = [(k, None if v is None else v.encode()) for k, v in r["headers"]]
         if "partition" in r:
             kw["partition"] = r["partition"]
+        if "timestamp" in r:
+            kw["timestamp"] = r["timestamp"]
         p.produce(a.topic, **kw)
         p.poll(0)
     finish(p, d, len(recs))
