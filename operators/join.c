@@ -38,9 +38,9 @@ struct join {
  * [int64 event time][uint8 matched][uint32 length][JSON text]; META_KEY holds the stream time. */
 struct join_state {
     sr_store *store;
-    int64_t stream;  /* interval: the latest stream time seen, or SR_TIME_NONE */
-    int64_t next_at; /* interval: when the pending expiry timer fires, INT64_MAX: none */
-    sr_buf key, val;
+    int64_t stream;       /* interval: the latest stream time seen, or SR_TIME_NONE */
+    int64_t next_at;      /* interval: when the pending expiry timer fires, INT64_MAX: none */
+    sr_buf key, val, rec; /* scratch: a store key, a store value, a record's JSON */
 };
 
 static const sr_param join_params[] = {
@@ -265,6 +265,7 @@ static void join_close(sr_task *t, const sr_op *op, void *state)
     sr_store_destroy(st->store);
     sr_buf_free(&st->key);
     sr_buf_free(&st->val);
+    sr_buf_free(&st->rec);
     (void)t, (void)op;
 }
 
@@ -507,17 +508,17 @@ static int interval_process(sr_task *t, const sr_op *op, struct join_state *st, 
     if (newly && sr_store_put(st->store, okey, okey_len, st->val.d, st->val.len, err, sizeof(err)))
         return sr_task_fail(t, op, "%s", err);
     /* keep r */
-    sr_buf json = {0};
-    if (sr_json_write(&json, &r->value) != 0) {
-        sr_buf_free(&json);
+    st->rec.len = 0;
+    if (sr_json_write(&st->rec, &r->value) != 0)
         return sr_task_fail(t, op, "the record holds NaN or infinity: it cannot be kept");
-    }
+    if (st->rec.len > UINT32_MAX)
+        return sr_task_fail(t, op, "the record's value takes %zu bytes: a join keeps at most 4 GiB",
+                            st->rec.len);
     make_key(st, i, &r->key);
     const char *mine = sr_store_get(st->store, st->key.d, st->key.len, &n);
     st->val.len = 0;
     if (mine) sr_buf_put(&st->val, mine, n);
-    put_kept(&st->val, r->ts, matched, json.d ? json.d : "", (uint32_t)json.len);
-    sr_buf_free(&json);
+    put_kept(&st->val, r->ts, matched, st->rec.d ? st->rec.d : "", (uint32_t)st->rec.len);
     if (sr_store_put(st->store, st->key.d, st->key.len, st->val.d, st->val.len, err, sizeof(err)))
         return sr_task_fail(t, op, "%s", err);
     want_timer(t, op, st, sat_add(sat_add(r->ts, j->keep), 1));
