@@ -157,19 +157,19 @@ static int lookup_check(sr_op *op, void *conf, sr_check *ck)
                    "'%s')",
                    op->label, tb->name);
             rc = -1;
+        } else if (tb) {
+            sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"),
+                   "%s: as-of lookups are not supported yet: leave out 'asOf' to look up the "
+                   "latest value",
+                   op->label);
+            rc = -1;
         } else if (lk->as_of < 1) {
             sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"), "%s: 'asOf' must be at least 1ms",
                    op->label);
             rc = -1;
         }
     }
-    if (tb && tb->topic && tb->global) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
-               "%s: table '%s' is global; lookups of global tables are not supported yet (a "
-               "co-partitioned topic table or a file table is)",
-               op->label, tb->name);
-        rc = -1;
-    } else if (tb && tb->topic) {
+    if (tb && tb->topic && !tb->global) {
         if (copartitioned_check(op, lk, tb, ck) != 0) rc = -1;
         lk->store_name = sr_store_name_claim(op, ck, NULL, sr_setting_mark(op, "table"));
         if (!lk->store_name) rc = -1;
@@ -311,16 +311,23 @@ static int lookup_table_update(sr_task *t, const sr_op *op, void *state, const s
     return 0;
 }
 
-/* The row of key in the task's table, parsed into the task's arena, or NULL. */
+/* The row of key in the table of a topic, parsed into the task's arena, or NULL: from the task's
+ * store (a co-partitioned table), or the process's copy (a global table). */
 static int topic_row(sr_task *t, const sr_op *op, const sr_value *key, const sr_value **row)
 {
+    const struct lookup *lk = op->conf;
     struct lookup_state *st = sr_op_state(t, op);
+    sr_arena *a = sr_task_arena(t);
     *row = NULL;
     size_t vlen;
-    const char *val = sr_store_get(st->store, key->u.s, key->len, &vlen);
-    if (!val) return 0;
-    sr_arena *a = sr_task_arena(t);
-    const char *copy = sr_arena_strndup(a, val, vlen); /* the row outlives no store change */
+    const char *copy;
+    if (lk->tb->live) {
+        if (!sr_gtable_get(lk->tb->live, a, key->u.s, key->len, &copy, &vlen)) return 0;
+    } else {
+        const char *val = sr_store_get(st->store, key->u.s, key->len, &vlen);
+        if (!val) return 0;
+        copy = sr_arena_strndup(a, val, vlen); /* the row outlives no store change */
+    }
     sr_value *v = sr_arena_alloc(a, sizeof(*v));
     char err[160];
     size_t pos = 0;
@@ -339,7 +346,7 @@ static int lookup_process(sr_task *t, const sr_op *op, sr_record *r)
     bool has;
     if (lookup_key(t, op, r, &key, &has)) return -1;
     const sr_value *row = NULL;
-    if (has && lk->store_name) {
+    if (has && lk->tb->topic) {
         if (topic_row(t, op, &key, &row)) return -1;
     } else if (has) {
         row = sr_table_get(lk->tb, key.u.s, key.len);

@@ -1,6 +1,7 @@
 /* local.c — the in-process runner behind `streamrun run` and `streamrun test`. */
 #include "exec/local.h"
 #include "exec/source.h"
+#include "load/table.h"
 #include "state/store.h"
 
 #include <assert.h>
@@ -86,6 +87,9 @@ static int topic_index(const sr_local *l, const sr_topic *t)
 sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int nonly,
                        sr_local_sink sink, void *ud)
 {
+    /* global tables hold what was produced to their topics in this run only */
+    for (int i = 0; i < topo->ntables; i++)
+        if (topo->tables[i]->live) sr_gtable_clear(topo->tables[i]->live);
     sr_local *l = sr_xcalloc(1, sizeof(*l));
     l->topo = topo;
     l->sink = sink;
@@ -239,6 +243,11 @@ static void push_record(sr_local *l, const sr_topic *topic, int32_t partition, b
     int ti = topic_index(l, topic);
     int64_t offset = l->offsets[ti][partition % topic->partitions]++;
     if (l->sink) l->sink(l->ud, topic, partition, input, base, o);
+    /* a global table of the topic sees the record now, before any later record is processed */
+    if (l->topo->ntables)
+        sr_tables_on_record(l->topo, topic, o->key_len < 0 ? NULL : base + o->key_off,
+                            o->key_len < 0 ? 0 : (size_t)o->key_len, base + o->val_off, o->val_len,
+                            o->val_null);
     if (l->nreaders[ti] == 0) return;
     sr_header *hdrs = o->nhdr ? sr_xmalloc(sizeof(sr_header) * o->nhdr) : NULL;
     const char *h = base + o->hdr_off;

@@ -24,7 +24,7 @@ void kr_changelog_init(dep_run *dr)
     if (d->ninputs == 0) return; /* a file source: replayed from its start, state with it */
     for (int k = 0; k < d->nops; k++) {
         const sr_op *op = &d->ops[k];
-        if (!op->type->store_name) continue;
+        if (!op->type->store_name || !op->type->store_name(op)) continue; /* no state here */
         char name[256];
         /* `up` checked the names (sr_changelogs) before starting */
         if (sr_changelog_topic(d, op, name, sizeof(name)) == 0)

@@ -74,4 +74,16 @@ bool sr_kafka_secret_property(const char *name);
  * value (it may be a secret). */
 int sr_kafka_conf_set(void *conf, const char *name, const char *value, char *err, size_t errsize);
 
+/* Global topic tables under `up` (gtables.c): reads every partition of the topic of each global
+ * table of t from the beginning to its high watermarks into the table's process-wide copy (so that
+ * a start restores it), then keeps reading on a thread of its own until sr_gtables_stop. *out is
+ * NULL when t has no global table. Returns 0, or -1 with err. @locality the thread that runs
+ * sr_up_run, before the deployments start; the tables are then written by the reader thread under
+ * their locks (load/table.h) while tasks read them. */
+typedef struct sr_gtables sr_gtables;
+int sr_gtables_start(sr_gtables **out, const sr_topology *t, const char *bootstraps, char *err,
+                     size_t errsize);
+/* Stops the reader (joins its thread) and frees it; NULL is a no-op. */
+void sr_gtables_stop(sr_gtables *g);
+
 #endif

@@ -553,7 +553,7 @@ bool sr_kafka_embedded_unapplied(const sr_topology *t, char *buf, size_t size)
 
 int sr_changelog_topic(const sr_deployment *d, const sr_op *op, char *buf, size_t size)
 {
-    assert(op->type->store_name && size >= 256);
+    assert(op->type->store_name && op->type->store_name(op) && size >= 256);
     const char *store = op->type->store_name(op);
     if (!d->group) {
         snprintf(buf, size, "deployment '%s' has no consumer group", d->name);
@@ -598,7 +598,7 @@ int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_c
             if (d->inputs[k]->partitions > parts) parts = d->inputs[k]->partitions;
         for (int k = 0; k < d->nops; k++) {
             const sr_op *op = &d->ops[k];
-            if (!op->type->store_name) continue;
+            if (!op->type->store_name || !op->type->store_name(op)) continue; /* no state */
             if (n == cap) v = sr_xrealloc(v, sizeof(*v) * (size_t)(cap = cap ? 2 * cap : 4));
             sr_changelog *c = &v[n];
             if (sr_changelog_topic(d, op, c->topic, sizeof(c->topic)) != 0) {

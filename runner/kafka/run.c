@@ -221,6 +221,10 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             }
         }
     }
+    sr_gtables *gt = NULL; /* global tables: read before any deployment starts */
+    char gerr[512];
+    if (sr_gtables_start(&gt, t, o->bootstraps, gerr, sizeof(gerr)) != 0)
+        kr_fatal_code(&r, 3, "%s", gerr);
     double t0 = kr_mono();
     for (int i = 0; i < r.ndeps; i++) pthread_create(&r.deps[i].thread, NULL, dep_main, &r.deps[i]);
     /* progress and the wait */
@@ -258,6 +262,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         }
     }
     for (int i = 0; i < r.ndeps; i++) pthread_join(r.deps[i].thread, NULL);
+    sr_gtables_stop(gt);
     if (o->progress) fputc('\n', stderr);
     sr_up_stats sum = {0};
     for (int i = 0; i < r.ndeps; i++) {

@@ -271,6 +271,7 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
                    label, *k);
     }
     if (topic) {
+        if (tb->global) tb->live = sr_gtable_new();
         if (tb->history < 0)
             sr_err(ck->dg, ck->file, tb->history_mark, "%s: 'history' must not be negative", label);
         return;
@@ -376,6 +377,7 @@ void sr_tables_free(sr_topology *t)
         sr_table *tb = t->tables[i];
         sr_params_free(table_params, tb);
         free(tb->resolved);
+        sr_gtable_free(tb->live);
         if (tb->rows) {
             sr_arena_free(&tb->rows->arena);
             free(tb->rows->slots);

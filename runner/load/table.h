@@ -11,6 +11,11 @@
  * afterwards: any thread may read it without a lock (@locality any, after load; @locks none). */
 typedef struct sr_rows sr_rows;
 
+/* The process's copy of a global topic table (gtable.c): record key -> the latest value's bytes.
+ * Written by the one reader of the table's topic (sr_gtable_apply), read by lookups on any thread
+ * (sr_gtable_get); each call takes the table's read-write lock itself (@locality any; @locks the
+ * table's lock, taken and released inside). */
+typedef struct sr_gtable sr_gtable;
 struct sr_table {
     char *name; /* first: the name index compares the first member */
     const sr_srcfile *file;
@@ -29,6 +34,7 @@ struct sr_table {
     bool global;
     int64_t history; /* ms of versions kept for as-of lookups, 0: the latest only */
     sr_mark topic_mark, global_mark, history_mark;
+    sr_gtable *live; /* global topic tables: the process's copy (made when the table is loaded) */
     char *description;
 };
 
@@ -49,5 +55,22 @@ sr_table *sr_topology_table(const sr_topology *t, const char *name);
 const sr_value *sr_table_get(const sr_table *tb, const char *key, size_t klen);
 /* The number of rows of file table tb. */
 size_t sr_table_count(const sr_table *tb);
+
+/* ---- global topic tables (gtable.c) ---- */
+sr_gtable *sr_gtable_new(void);
+void sr_gtable_free(sr_gtable *g);
+/* Sets key to the bytes val[0..vlen) (copied), or deletes key when val is NULL. */
+void sr_gtable_apply(sr_gtable *g, const char *key, size_t klen, const char *val, size_t vlen);
+/* Whether key has a value; if so, a copy of it in a (NUL-terminated) goes to *val, *vlen. */
+bool sr_gtable_get(sr_gtable *g, sr_arena *a, const char *key, size_t klen, const char **val,
+                   size_t *vlen);
+size_t sr_gtable_count(sr_gtable *g);
+/* Deletes every key (a run that starts over: each case of `streamrun test`). */
+void sr_gtable_clear(sr_gtable *g);
+/* A record written to topic: applied to every global table of t read from topic (a null value,
+ * a tombstone or the JSON null, deletes its key; a record without a key is reported on stderr and
+ * ignored). Returns the number of tables of topic. @locality the topic's one reader. */
+int sr_tables_on_record(const sr_topology *t, const sr_topic *topic, const char *key, size_t klen,
+                        const char *val, size_t vlen, bool tombstone);
 
 #endif
