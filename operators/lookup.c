@@ -157,12 +157,6 @@ static int lookup_check(sr_op *op, void *conf, sr_check *ck)
                    "'%s')",
                    op->label, tb->name);
             rc = -1;
-        } else if (tb) {
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"),
-                   "%s: as-of lookups are not supported yet: leave out 'asOf' to look up the "
-                   "latest value",
-                   op->label);
-            rc = -1;
         } else if (lk->as_of < 1) {
             sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"), "%s: 'asOf' must be at least 1ms",
                    op->label);
@@ -246,6 +240,7 @@ static void add_row(sr_task *t, const struct lookup *lk, sr_record *r, const sr_
 
 struct lookup_state {
     sr_store *store; /* NULL for a file table */
+    sr_buf versions; /* a table with history: the key's versions being rewritten */
 };
 
 static void lookup_open(sr_task *t, const sr_op *op, void *state)
@@ -259,6 +254,7 @@ static void lookup_close(sr_task *t, const sr_op *op, void *state)
 {
     struct lookup_state *st = state;
     sr_store_destroy(st->store);
+    sr_buf_free(&st->versions);
     (void)t, (void)op;
 }
 
@@ -279,6 +275,8 @@ static void lookup_state_format(const sr_op *op, sr_buf *b)
 {
     const struct lookup *lk = op->conf;
     sr_buf_printf(b, "table=%s", lk->table);
+    if (lk->tb && lk->tb->history > 0) /* versions by timestamp, not the latest value */
+        sr_buf_printf(b, " history=%lld", (long long)lk->tb->history);
 }
 
 /* A null value (a tombstone, or the JSON value null) deletes the key; anything else must be JSON,
@@ -301,6 +299,17 @@ static int lookup_table_update(sr_task *t, const sr_op *op, void *state, const s
                                 lk->table, pos + 1, err);
     }
     char err[256];
+    if (lk->tb->history > 0) { /* the key's versions, with this one at the record's time */
+        size_t oldlen = 0;
+        const char *old = sr_store_get(st->store, o->key, o->keylen, &oldlen);
+        sr_versions_put(&st->versions, old, oldlen, o->ts, v.type == SR_NULL ? NULL : o->raw,
+                        o->rawlen, lk->tb->history);
+        int rc = st->versions.len
+                     ? sr_store_put(st->store, o->key, o->keylen, st->versions.d, st->versions.len,
+                                    err, sizeof(err))
+                     : sr_store_delete(st->store, o->key, o->keylen, err, sizeof(err)) < 0;
+        return rc ? sr_task_fail(t, op, "%s", err) : 0;
+    }
     if (v.type == SR_NULL) {
         if (sr_store_delete(st->store, o->key, o->keylen, err, sizeof(err)) < 0)
             return sr_task_fail(t, op, "%s", err);
@@ -313,7 +322,8 @@ static int lookup_table_update(sr_task *t, const sr_op *op, void *state, const s
 
 /* The row of key in the table of a topic, parsed into the task's arena, or NULL: from the task's
  * store (a co-partitioned table), or the process's copy (a global table). */
-static int topic_row(sr_task *t, const sr_op *op, const sr_value *key, const sr_value **row)
+static int topic_row(sr_task *t, const sr_op *op, const sr_value *key, int64_t at,
+                     const sr_value **row)
 {
     const struct lookup *lk = op->conf;
     struct lookup_state *st = sr_op_state(t, op);
@@ -328,6 +338,9 @@ static int topic_row(sr_task *t, const sr_op *op, const sr_value *key, const sr_
         if (!val) return 0;
         copy = sr_arena_strndup(a, val, vlen); /* the row outlives no store change */
     }
+    if (lk->tb->history > 0 && /* the version of the record's time, or the newest */
+        !sr_versions_find(copy, vlen, lk->as_of ? at : INT64_MAX, lk->as_of, &copy, &vlen))
+        return 0;
     sr_value *v = sr_arena_alloc(a, sizeof(*v));
     char err[160];
     size_t pos = 0;
@@ -347,7 +360,7 @@ static int lookup_process(sr_task *t, const sr_op *op, sr_record *r)
     if (lookup_key(t, op, r, &key, &has)) return -1;
     const sr_value *row = NULL;
     if (has && lk->tb->topic) {
-        if (topic_row(t, op, &key, &row)) return -1;
+        if (topic_row(t, op, &key, r->ts, &row)) return -1;
     } else if (has) {
         row = sr_table_get(lk->tb, key.u.s, key.len);
     }
@@ -359,8 +372,15 @@ static int lookup_process(sr_task *t, const sr_op *op, sr_record *r)
                                 "no match (lookup step %d): the record has no key to look "
                                 "up in table '%s'",
                                 op->index, lk->tb->name);
+        int klen = (int)(key.len < 200 ? key.len : 200);
+        if (lk->as_of)
+            return sr_task_fail(t, op,
+                                "no match (lookup step %d): table '%s' has no version of key "
+                                "'%.*s' from %lld ms before the record's time %lld to it",
+                                op->index, lk->tb->name, klen, key.u.s, (long long)lk->as_of,
+                                (long long)r->ts);
         return sr_task_fail(t, op, "no match (lookup step %d): table '%s' has no key '%.*s'",
-                            op->index, lk->tb->name, (int)(key.len < 200 ? key.len : 200), key.u.s);
+                            op->index, lk->tb->name, klen, key.u.s);
     }
     add_row(t, lk, r, row);
     return sr_emit(t, op, r);

@@ -247,7 +247,7 @@ static void push_record(sr_local *l, const sr_topic *topic, int32_t partition, b
     if (l->topo->ntables)
         sr_tables_on_record(l->topo, topic, o->key_len < 0 ? NULL : base + o->key_off,
                             o->key_len < 0 ? 0 : (size_t)o->key_len, base + o->val_off, o->val_len,
-                            o->val_null);
+                            o->val_null, o->ts);
     if (l->nreaders[ti] == 0) return;
     sr_header *hdrs = o->nhdr ? sr_xmalloc(sizeof(sr_header) * o->nhdr) : NULL;
     const char *h = base + o->hdr_off;

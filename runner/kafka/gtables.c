@@ -27,8 +27,10 @@ static void apply(sr_gtables *g, const rd_kafka_message_t *m)
 {
     const sr_topic *tp = sr_topology_topic(g->topo, rd_kafka_topic_name(m->rkt));
     if (!tp) return;
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
     sr_tables_on_record(g->topo, tp, m->key, m->key_len, m->payload, m->payload ? m->len : 0,
-                        m->payload == NULL);
+                        m->payload == NULL, ts >= 0 ? ts : 0);
 }
 
 /* The reader thread: applies what the topics get until sr_gtables_stop. @locality its own

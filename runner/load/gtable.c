@@ -90,9 +90,32 @@ static void gt_grow(sr_gtable *g)
     g->nb = nb;
 }
 
+/* Sets key to val (NULL: deletes it). @locks g->lock, write, held. */
+static void gt_apply_locked(sr_gtable *g, const char *key, size_t klen, const char *val,
+                            size_t vlen);
+
 void sr_gtable_apply(sr_gtable *g, const char *key, size_t klen, const char *val, size_t vlen)
 {
     pthread_rwlock_wrlock(&g->lock);
+    gt_apply_locked(g, key, klen, val, vlen);
+    pthread_rwlock_unlock(&g->lock);
+}
+
+void sr_gtable_apply_version(sr_gtable *g, const char *key, size_t klen, int64_t ts,
+                             const char *val, size_t vlen, int64_t history)
+{
+    sr_buf b = {0};
+    pthread_rwlock_wrlock(&g->lock);
+    gt_node **p = gt_find(g, key, klen);
+    sr_versions_put(&b, *p ? (*p)->val : NULL, *p ? (*p)->vlen : 0, ts, val, vlen, history);
+    gt_apply_locked(g, key, klen, b.len ? b.d : NULL, b.len);
+    pthread_rwlock_unlock(&g->lock);
+    sr_buf_free(&b);
+}
+
+static void gt_apply_locked(sr_gtable *g, const char *key, size_t klen, const char *val,
+                            size_t vlen)
+{
     gt_node **p = gt_find(g, key, klen);
     if (!val) {
         if (*p) {
@@ -119,7 +142,6 @@ void sr_gtable_apply(sr_gtable *g, const char *key, size_t klen, const char *val
         (*p)->vlen = vlen;
         if (g->n > g->nb) gt_grow(g);
     }
-    pthread_rwlock_unlock(&g->lock);
 }
 
 bool sr_gtable_get(sr_gtable *g, sr_arena *a, const char *key, size_t klen, const char **val,
@@ -153,7 +175,7 @@ static bool is_json_null(const char *v, size_t n)
 }
 
 int sr_tables_on_record(const sr_topology *t, const sr_topic *topic, const char *key, size_t klen,
-                        const char *val, size_t vlen, bool tombstone)
+                        const char *val, size_t vlen, bool tombstone, int64_t ts)
 {
     int n = 0;
     for (int i = 0; i < t->ntables; i++) {
@@ -168,7 +190,10 @@ int sr_tables_on_record(const sr_topology *t, const sr_topic *topic, const char 
             continue;
         }
         bool del = tombstone || is_json_null(val, vlen);
-        sr_gtable_apply(tb->live, key, klen, del ? NULL : val, vlen);
+        if (tb->history > 0)
+            sr_gtable_apply_version(tb->live, key, klen, ts, del ? NULL : val, vlen, tb->history);
+        else
+            sr_gtable_apply(tb->live, key, klen, del ? NULL : val, vlen);
     }
     return n;
 }

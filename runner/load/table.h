@@ -56,6 +56,19 @@ const sr_value *sr_table_get(const sr_table *tb, const char *key, size_t klen);
 /* The number of rows of file table tb. */
 size_t sr_table_count(const sr_table *tb);
 
+/* ---- versions of a key, for tables with history (versions.c) ----
+ * A table with `history:` keeps, per key, its values by record timestamp as one byte string. */
+/* Writes into out (emptied first) the versions old[0..oldlen) (NULL: none) with the value
+ * val[0..vlen) (NULL: a deletion) at ts, dropping the versions no lookup within history of the
+ * newest can find (the one current at newest - history stays). out->len 0: nothing is left
+ * (delete the key). */
+void sr_versions_put(sr_buf *out, const char *old, size_t oldlen, int64_t ts, const char *val,
+                     size_t vlen, int64_t history);
+/* The value of the latest version at or before at, if it is at most within older and not a
+ * deletion (at INT64_MAX: the newest version, whatever its age). *val borrows from s. */
+bool sr_versions_find(const char *s, size_t n, int64_t at, int64_t within, const char **val,
+                      size_t *vlen);
+
 /* ---- global topic tables (gtable.c) ---- */
 sr_gtable *sr_gtable_new(void);
 void sr_gtable_free(sr_gtable *g);
@@ -67,10 +80,10 @@ bool sr_gtable_get(sr_gtable *g, sr_arena *a, const char *key, size_t klen, cons
 size_t sr_gtable_count(sr_gtable *g);
 /* Deletes every key (a run that starts over: each case of `streamrun test`). */
 void sr_gtable_clear(sr_gtable *g);
-/* A record written to topic: applied to every global table of t read from topic (a null value,
- * a tombstone or the JSON null, deletes its key; a record without a key is reported on stderr and
- * ignored). Returns the number of tables of topic. @locality the topic's one reader. */
+/* A record written to topic at time ts: applied to every global table of t read from topic (a null
+ * value, a tombstone or the JSON null, deletes its key; a record without a key is reported on
+ * stderr and ignored). Returns the number of tables of topic. @locality the topic's one reader. */
 int sr_tables_on_record(const sr_topology *t, const sr_topic *topic, const char *key, size_t klen,
-                        const char *val, size_t vlen, bool tombstone);
+                        const char *val, size_t vlen, bool tombstone, int64_t ts);
 
 #endif
