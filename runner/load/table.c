@@ -4,6 +4,7 @@
 #include "state/store.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,20 +134,59 @@ static sr_mark mark_of(const sr_ynode *map, const char *key, sr_mark dflt)
 /* ---- loading a file table -------------------------------------------------------------------- */
 
 /* The data file as a source diagnostics can quote, registered with dg once (NULL when it cannot
- * be read again). */
+ * be read again, or is over 64 MiB: its warnings then name the line without quoting it). */
+#define DATA_QUOTE_MAX (64u << 20)
+
 static const sr_srcfile *data_file(sr_check *ck, const sr_table *tb, const sr_srcfile **cache)
 {
     if (*cache) return *cache;
+    struct stat st;
+    if (stat(tb->resolved, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > DATA_QUOTE_MAX)
+        return NULL;
     FILE *f = fopen(tb->resolved, "rb");
     if (!f) return NULL;
     sr_buf b = {0};
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) sr_buf_put(&b, chunk, n);
+    while (b.len <= DATA_QUOTE_MAX && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sr_buf_put(&b, chunk, n);
     fclose(f);
     sr_buf_putc(&b, 0);
     *cache = sr_diag_add_file(ck->dg, tb->resolved, b.d, b.len - 1);
     return *cache;
+}
+
+/* Warnings about the rows of one table: the first ROW_WARNINGS_MAX at their rows, the rest
+ * counted (one warning at the end says how many). */
+#define ROW_WARNINGS_MAX 20
+
+typedef struct row_warnings {
+    sr_check *ck;
+    const sr_table *tb;
+    const sr_srcfile *df; /* the data file, once read */
+    sr_mark file_mark;    /* the table's file: setting */
+    long n;
+} row_warnings;
+
+static void row_warn(row_warnings *w, long line, size_t rawlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void row_warn(row_warnings *w, long line, size_t rawlen, const char *fmt, ...)
+{
+    if (++w->n > ROW_WARNINGS_MAX) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    const sr_srcfile *f = data_file(w->ck, w->tb, &w->df);
+    if (f)
+        sr_diag_add(w->ck->dg, SR_WARNING, f,
+                    (sr_mark){(int)line, 1, (int)(rawlen < 200 ? rawlen : 200)}, "table '%s': %s",
+                    w->tb->name, msg);
+    else
+        sr_diag_add(w->ck->dg, SR_WARNING, w->ck->file, w->file_mark, "table '%s': line %ld: %s",
+                    w->tb->name, line, msg);
 }
 
 static bool key_is_column(sr_check *ck, const sr_table *tb, const sr_ynode *n, const char *label);
@@ -171,57 +211,48 @@ static void load_rows(sr_check *ck, sr_table *tb, const sr_ynode *n, sr_mark fil
     sr_arena scratch;
     sr_arena_init(&scratch, 64 * 1024);
     sr_buf text = {0};
-    const sr_srcfile *df = NULL;
+    row_warnings w = {.ck = ck, .tb = tb, .file_mark = file_mark};
     size_t klen = strlen(tb->key);
     sr_readrec rec;
     int st;
     while ((st = sr_reader_next(rd, &scratch, &rec, err, sizeof(err))) == 1) {
-        sr_mark at = {(int)rec.line, 1, (int)(rec.rawlen < 200 ? rec.rawlen : 200)};
         const sr_value *kv =
             rec.ok && rec.value.type == SR_OBJ ? sr_obj_get(&rec.value, tb->key, klen) : NULL;
-        if (!rec.ok || rec.value.type != SR_OBJ || !kv || kv->type == SR_NULL) {
-            const sr_srcfile *f = data_file(ck, tb, &df);
-            char why[300];
-            if (!rec.ok)
-                snprintf(why, sizeof(why), "%s", rec.reason);
-            else if (rec.value.type != SR_OBJ)
-                snprintf(why, sizeof(why), "the row is %s, not an object",
-                         sr_type_name((sr_type)rec.value.type));
-            else
-                snprintf(why, sizeof(why), "the row has no key field '%s'%s", tb->key,
-                         kv ? " (it is null)" : "");
-            sr_diag_add(ck->dg, SR_WARNING, f, f ? at : file_mark,
-                        "table '%s': %s; the row is skipped", tb->name, why);
-            sr_arena_reset(&scratch);
-            continue;
-        }
-        /* keep the row: its JSON text, copied into the table's arena, parsed there */
         text.len = 0;
-        if (sr_json_write(&text, &rec.value) != 0) {
-            const sr_srcfile *f = data_file(ck, tb, &df);
-            sr_diag_add(ck->dg, SR_WARNING, f, f ? at : file_mark,
-                        "table '%s': the row holds NaN or infinity; the row is skipped", tb->name);
-            sr_arena_reset(&scratch);
-            continue;
-        }
-        char *copy = sr_arena_strndup(&rs->arena, text.d, text.len);
-        sr_value row;
-        char perr[160];
-        size_t pos;
-        int prc = sr_json_parse(&rs->arena, copy, text.len, &row, perr, sizeof(perr), &pos);
-        assert(prc == 0); /* what sr_json_write wrote parses */
-        (void)prc;
-        sr_value ks = sr_value_to_str(&scratch, kv);
-        char *key = sr_arena_strndup(&rs->arena, ks.u.s, ks.len);
-        long was = rows_put(rs, key, ks.len, row, rec.line);
-        if (was) {
-            const sr_srcfile *f = data_file(ck, tb, &df);
-            sr_diag_add(ck->dg, SR_WARNING, f, f ? at : file_mark,
-                        "table '%s': key '%.*s' again (first on line %ld): the last row wins",
-                        tb->name, (int)(ks.len < 100 ? ks.len : 100), ks.u.s, was);
+        if (!rec.ok)
+            row_warn(&w, rec.line, rec.rawlen, "%s; the row is skipped", rec.reason);
+        else if (rec.value.type != SR_OBJ)
+            row_warn(&w, rec.line, rec.rawlen, "the row is %s, not an object; the row is skipped",
+                     sr_type_name((sr_type)rec.value.type));
+        else if (!kv || kv->type == SR_NULL)
+            row_warn(&w, rec.line, rec.rawlen,
+                     "the row has no key field '%s'%s; the row is skipped", tb->key,
+                     kv ? " (it is null)" : "");
+        else if (sr_json_write(&text, &rec.value) != 0)
+            row_warn(&w, rec.line, rec.rawlen, "the row holds NaN or infinity; the row is skipped");
+        else {
+            /* keep the row: its JSON text, copied into the table's arena, parsed there */
+            char *copy = sr_arena_strndup(&rs->arena, text.d, text.len);
+            sr_value row;
+            char perr[160];
+            size_t pos;
+            int prc = sr_json_parse(&rs->arena, copy, text.len, &row, perr, sizeof(perr), &pos);
+            assert(prc == 0); /* what sr_json_write wrote parses */
+            (void)prc;
+            sr_value ks = sr_value_to_str(&scratch, kv);
+            char *key = sr_arena_strndup(&rs->arena, ks.u.s, ks.len);
+            long was = rows_put(rs, key, ks.len, row, rec.line);
+            if (was)
+                row_warn(&w, rec.line, rec.rawlen,
+                         "key '%.*s' again (first on line %ld): the last row wins",
+                         (int)(ks.len < 100 ? ks.len : 100), ks.u.s, was);
         }
         sr_arena_reset(&scratch);
     }
+    if (w.n > ROW_WARNINGS_MAX)
+        sr_diag_add(ck->dg, SR_WARNING, ck->file, file_mark,
+                    "table '%s': %ld more rows skipped or replaced (the first %d are shown)",
+                    tb->name, w.n - ROW_WARNINGS_MAX, ROW_WARNINGS_MAX);
     if (st < 0) sr_err(ck->dg, ck->file, file_mark, "table '%s': %s", tb->name, err);
     sr_reader_close(rd);
     sr_arena_free(&scratch);
@@ -306,6 +337,13 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
     if (stat(tb->resolved, &st) != 0) {
         sr_err(ck->dg, ck->file, file->mark, "%s: file '%s' does not exist (looked for %s)", label,
                tb->path, tb->resolved);
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        sr_err(ck->dg, ck->file, file->mark,
+               "%s: '%s' is not a regular file: a table is read whole when the topology is "
+               "loaded",
+               label, tb->resolved);
         return;
     }
     if (ck->dg->nerrors == errors_before) load_rows(ck, tb, n, file->mark, label);
