@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# 0046 — sensor-alerts end to end: `streamrun up pipelines/sensor-alerts.yaml --exit-at-end`
+# replays the sample readings (8 clients, 1,920 readings) into SX, SY and SZ (100 partitions
+# keyed by client), computes the window features FA, FI and FD, joins the latest SX, SY, FA, FI
+# and FD per client (a five-topic latest-by-key join) and writes the predictions. The features
+# must be those of tests/pipelines/sensor_features_reference.py and the last prediction per
+# client the one tests/pipelines/sensor_alerts_reference.py computes from the readings.
+source "$(dirname "$0")/lib.sh" "$@"
+P=$ROOT/pipelines/sensor-alerts.yaml
+SENSORS=$ROOT/pipelines/data/sensors.jsonl
+
+start_broker "$P"
+up up 150 "$P" --exit-at-end
+[ "$RC" = 0 ] || fail "streamrun up exited with status $RC"
+echo "streamrun up: $SECS s"
+mkdir -p "$WORK/out"
+for t in SX SY SZ FA FI FD prediction sensor-errors; do
+    kt read "$ADDR" "$t" "$WORK/out/$t.jsonl"
+done
+[ ! -s "$WORK/out/sensor-errors.jsonl" ] ||
+    fail "records were dead-lettered: $(head -c 300 "$WORK/out/sensor-errors.jsonl")"
+"$PYTHON" "$ROOT/tests/pipelines/sensor_features_reference.py" "$SENSORS" "$WORK/out" ||
+    fail "the features are not the reference's"
+"$PYTHON" "$ROOT/tests/pipelines/sensor_alerts_reference.py" "$SENSORS" "$WORK/out" ||
+    fail "the predictions are not the reference's"
+echo "PASS"
