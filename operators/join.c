@@ -319,20 +319,15 @@ static int parse_stored(sr_task *t, const sr_op *op, const void *p, size_t n, sr
  * row was complete, emits it again with that input null, or a tombstone for the key when the
  * input was required (the row is retracted). */
 
-/* Whether input k has a value for key (input i counts as `i_present`). */
-static bool has_value(struct join_state *st, int k, const sr_value *key, int i, bool i_present)
+/* Whether every required input has a value for key, input i counting as having one. */
+static bool complete(const struct join *j, struct join_state *st, const sr_value *key, int i)
 {
-    if (k == i) return i_present;
-    make_key(st, k, key);
-    size_t vlen;
-    return sr_store_get(st->store, st->key.d, st->key.len, &vlen) != NULL;
-}
-
-static bool complete(const struct join *j, struct join_state *st, const sr_value *key, int i,
-                     bool i_present)
-{
-    for (int k = 0; k < j->n; k++)
-        if (j->required[k] && !has_value(st, k, key, i, i_present)) return false;
+    for (int k = 0; k < j->n; k++) {
+        if (!j->required[k] || k == i) continue;
+        make_key(st, k, key);
+        size_t vlen;
+        if (!sr_store_get(st->store, st->key.d, st->key.len, &vlen)) return false;
+    }
     return true;
 }
 
@@ -368,8 +363,8 @@ static int latest_process(sr_task *t, const sr_op *op, struct join_state *st, sr
     size_t vlen;
     bool had = sr_store_get(st->store, st->key.d, st->key.len, &vlen) != NULL;
     if (r->tombstone) {
-        if (!had) return 0;                      /* nothing to delete: nothing changes */
-        if (complete(j, st, &r->key, i, true)) { /* the row was emitted: it changes */
+        if (!had) return 0;                /* nothing to delete: nothing changes */
+        if (complete(j, st, &r->key, i)) { /* the row was emitted: it changes */
             if (j->required[i]) {
                 sr_record gone = *r; /* retracted: a tombstone for the key */
                 gone.value = sr_null();
@@ -387,7 +382,7 @@ static int latest_process(sr_task *t, const sr_op *op, struct join_state *st, sr
     st->val.len = 0;
     if (sr_json_write(&st->val, &r->value) != 0)
         return sr_task_fail(t, op, "the record holds NaN or infinity: it cannot be kept");
-    if (complete(j, st, &r->key, i, true) && emit_row(t, op, st, r, i, &r->value) != 0) return -1;
+    if (complete(j, st, &r->key, i) && emit_row(t, op, st, r, i, &r->value) != 0) return -1;
     make_key(st, i, &r->key);
     if (sr_store_put(st->store, st->key.d, st->key.len, st->val.d, st->val.len, err, sizeof(err)))
         return sr_task_fail(t, op, "%s", err);
@@ -409,7 +404,6 @@ typedef struct kept {
     bool matched;
     const char *json;
     uint32_t len;
-    size_t at; /* offset of its head in the entry */
 } kept;
 
 /* Reads the kept record at p[*off..n) into *k and moves *off past it; false at the end or on
@@ -417,7 +411,6 @@ typedef struct kept {
 static bool next_kept(const char *p, size_t n, size_t *off, kept *k)
 {
     if (*off + REC_HEAD > n) return false;
-    k->at = *off;
     memcpy(&k->ts, p + *off, 8);
     k->matched = p[*off + 8] != 0;
     memcpy(&k->len, p + *off + 9, 4);
@@ -472,6 +465,13 @@ static int interval_process(sr_task *t, const sr_op *op, struct join_state *st, 
                             "(%lld ms) before stream time %lld; the records it could join are no "
                             "longer kept",
                             (long long)r->ts, (long long)j->keep, (long long)st->stream);
+    /* r as it will be kept, before the steps after this one see (and may change) its value */
+    st->rec.len = 0;
+    if (sr_json_write(&st->rec, &r->value) != 0)
+        return sr_task_fail(t, op, "the record holds NaN or infinity: it cannot be kept");
+    if (st->rec.len > UINT32_MAX)
+        return sr_task_fail(t, op, "the record's value takes %zu bytes: a join keeps at most 4 GiB",
+                            st->rec.len);
     char err[256];
     int o = 1 - i;
     sr_arena *ar = sr_task_arena(t);
@@ -508,12 +508,6 @@ static int interval_process(sr_task *t, const sr_op *op, struct join_state *st, 
     if (newly && sr_store_put(st->store, okey, okey_len, st->val.d, st->val.len, err, sizeof(err)))
         return sr_task_fail(t, op, "%s", err);
     /* keep r */
-    st->rec.len = 0;
-    if (sr_json_write(&st->rec, &r->value) != 0)
-        return sr_task_fail(t, op, "the record holds NaN or infinity: it cannot be kept");
-    if (st->rec.len > UINT32_MAX)
-        return sr_task_fail(t, op, "the record's value takes %zu bytes: a join keeps at most 4 GiB",
-                            st->rec.len);
     make_key(st, i, &r->key);
     const char *mine = sr_store_get(st->store, st->key.d, st->key.len, &n);
     st->val.len = 0;
