@@ -59,9 +59,12 @@ static void mm_edge(FILE *out, const sr_deployment *d, const sr_topic *tp, bool 
     fputc('\n', out);
 }
 
+/* The steps, numbered as written (a later stage of a split deployment starts after the re-key). */
 static void steps(FILE *out, const sr_deployment *d, const char *sep)
 {
-    for (int k = 0; k < d->nops; k++) fprintf(out, "%s%d. %s", sep, k + 1, d->ops[k].type->name);
+    for (int k = 0; k < d->nops; k++)
+        fprintf(out, "%s%d. %s", sep, d->ops[k].index ? d->ops[k].index : k + 1,
+                d->ops[k].type->name);
 }
 
 static void graph_dot(FILE *out, const sr_topology *t)
@@ -70,8 +73,10 @@ static void graph_dot(FILE *out, const sr_topology *t)
     for (int i = 0; i < t->ntopics; i++) {
         fputs("  ", out);
         dot_id(out, "t", t->topics[i]->name);
-        fprintf(out, " [shape=cylinder, label=\"%s\\n%d partition%s\"];\n", t->topics[i]->name,
-                t->topics[i]->partitions, t->topics[i]->partitions == 1 ? "" : "s");
+        fprintf(out, " [shape=cylinder, %slabel=\"%s\\n%s%d partition%s\"];\n",
+                t->topics[i]->internal ? "style=dashed, " : "", t->topics[i]->name,
+                t->topics[i]->internal ? "repartition, " : "", t->topics[i]->partitions,
+                t->topics[i]->partitions == 1 ? "" : "s");
     }
     for (int i = 0; i < t->ndeps; i++) {
         const sr_deployment *d = &t->deps[i];
@@ -107,7 +112,11 @@ static void graph_mermaid(FILE *out, const sr_topology *t)
     for (int i = 0; i < t->ntopics; i++) {
         fputs("  ", out);
         mm_id(out, "t", t->topics[i]->name);
-        fprintf(out, "[(\"%s\")]\n", t->topics[i]->name);
+        if (t->topics[i]->internal)
+            fprintf(out, "[(\"%s<br/>repartition, %d partition%s\")]\n", t->topics[i]->name,
+                    t->topics[i]->partitions, t->topics[i]->partitions == 1 ? "" : "s");
+        else
+            fprintf(out, "[(\"%s\")]\n", t->topics[i]->name);
     }
     for (int i = 0; i < t->ndeps; i++) {
         const sr_deployment *d = &t->deps[i];

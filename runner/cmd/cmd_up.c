@@ -64,13 +64,6 @@ static void trap_signals(bool up)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static bool selected(const sr_deployment *d, const char *const *only, int nonly)
-{
-    bool sel = nonly == 0;
-    for (int k = 0; k < nonly; k++) sel |= strcmp(only[k], d->name) == 0;
-    return sel;
-}
-
 /* The embedded broker (librdkafka's mock cluster) accepts transactions but does not honour them:
  * read_committed readers see records of open and aborted transactions, and the offsets sent with
  * a transaction are not committed with it. Reports, at its `processing:` line, each selected
@@ -82,7 +75,9 @@ static int refuse_exactly_once(const sr_topology *t, const char *const *only, in
     sr_diag_init(&dg);
     for (int i = 0; i < t->ndeps; i++) {
         const sr_deployment *d = &t->deps[i];
-        if (d->processing != SR_EXACTLY_ONCE || !selected(d, only, nonly)) continue;
+        if (d->processing != SR_EXACTLY_ONCE || !sr_deployment_selected(d, only, nonly)) continue;
+        if (d->origin && sr_deployment_selected(d->origin, only, nonly))
+            continue; /* a later stage of a deployment said already: the same line */
         sr_err(&dg, d->file, d->processing_mark,
                "deployment '%s' asks for processing: exactly-once, but the broker%s%s is the "
                "embedded broker (librdkafka's mock cluster), which does not honour transactions: "

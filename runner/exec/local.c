@@ -112,6 +112,10 @@ sr_local *sr_local_new(const sr_topology *topo, const char *const *only, int non
         const sr_deployment *d = sr_topology_deployment(topo, only[k]);
         if (d) l->deps[d - topo->deps].selected = true;
     }
+    for (int i = 0; i < topo->ndeps; i++) { /* a split deployment's stages go with it */
+        const sr_deployment *o = topo->deps[i].origin;
+        if (o && l->deps[o - topo->deps].selected) l->deps[i].selected = true;
+    }
     l->offsets = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int64_t *));
     l->rr = sr_xcalloc((size_t)topo->ntopics + 1, sizeof(int32_t));
     for (int i = 0; i < topo->ntopics; i++)

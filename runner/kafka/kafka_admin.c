@@ -232,7 +232,15 @@ static void add_config_arg(char *out, size_t size, const char *name, const char 
 static void check_partitions(admin *a, const sr_topic *tp, int have)
 {
     if (have == tp->partitions) return;
-    if (a->mock)
+    if (tp->internal)
+        problem(a, tp, tp->partitions_mark,
+                "the repartition topic '%s' after this re-key has %d partition%s on the %s at %s, "
+                "but the file gives it %d (the partition count of the stage's input, or the key "
+                "step's partitions:): set partitions: %d on this key step, or delete the topic "
+                "once the stage after it has read every record it holds, and run up again",
+                tp->name, have, have == 1 ? "" : "s", a->mock ? "embedded broker" : "cluster",
+                a->bootstraps, tp->partitions, have);
+    else if (a->mock)
         problem(a, tp, tp->partitions_mark,
                 "topic '%s' has %d partition%s on the embedded broker at %s, but %d %s declared: "
                 "declare partitions: %d, or start that broker again with this file (streamrun "
@@ -590,9 +598,7 @@ int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_c
     sr_changelog *v = NULL;
     for (int i = 0; i < t->ndeps; i++) {
         const sr_deployment *d = &t->deps[i];
-        bool sel = nonly == 0;
-        for (int k = 0; k < nonly; k++) sel |= strcmp(only[k], d->name) == 0;
-        if (!sel || d->ninputs == 0) continue;
+        if (!sr_deployment_selected(d, only, nonly) || d->ninputs == 0) continue;
         int parts = 1;
         for (int k = 0; k < d->ninputs; k++)
             if (d->inputs[k]->partitions > parts) parts = d->inputs[k]->partitions;

@@ -187,9 +187,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
     r.deps = sr_xcalloc((size_t)t->ndeps + 1, sizeof(dep_run));
     for (int i = 0; i < t->ndeps; i++) {
         const sr_deployment *d = &t->deps[i];
-        bool sel = o->nonly == 0;
-        for (int k = 0; k < o->nonly; k++) sel |= strcmp(o->only[k], d->name) == 0;
-        if (!sel) continue;
+        if (!sr_deployment_selected(d, o->only, o->nonly)) continue;
         dep_run *dr = &r.deps[r.ndeps++];
         dr->r = &r;
         dr->dep = d;

@@ -214,6 +214,14 @@ typedef struct sr_operator_type {
      * value per record key; a tombstone deletes the key). Returns 0, or -1 with sr_task_fail()
      * (the record is dead-lettered). @locality the thread that owns the task; @locks none. */
     int (*table_update)(sr_task *t, const sr_op *op, void *state, const sr_origin *o);
+    /* Operators that change the record key (key): NULL for those that keep it. Returns the
+     * partition count declared for the repartition topic after op, or 0 for the default (the
+     * partition count of the records' input). The loader splits a deployment after such a step
+     * when a stateful step (store_name) follows it before the next re-key: the steps after it
+     * run as another stage of the deployment, which reads the records through an internal
+     * repartition topic, partitioned by their new key, so that each key's state is in the task
+     * of its partition (topology.c, "re-keying"). @locality the loading thread; @locks none. */
+    int (*rekey)(const sr_op *op);
 } sr_operator_type;
 
 /* One node of a deployment's operator chain: a configured operator. */

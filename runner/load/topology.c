@@ -708,6 +708,7 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
 {
     d->file = ck->file;
     d->mark = n->mark;
+    d->stage = 1;
     char got[64];
     if (n->kind != SR_Y_MAP) {
         sr_err(ck->dg, ck->file, n->mark,
@@ -803,6 +804,253 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     if (!out && !has_pipeline && (in || src))
         sr_err(ck->dg, ck->file, d->mark,
                "deployment '%s' does nothing: it has no pipeline steps and no 'output'", d->name);
+}
+
+/* ---- re-keying: a deployment split into stages ------------------------------------------
+ * A task holds the state of the keys of its input partition. After a step that changes the key
+ * (its type's rekey hook), a stateful step (store_name) would keep each key's state wherever its
+ * records happened to arrive: several tasks would each hold a part of it. So the deployment is
+ * split after the re-key into stages, which are ordinary deployments joined by an internal
+ * repartition topic: the first stage writes the re-keyed records to it, partitioned by their new
+ * key (murmur2, under `up` as under `run` and `test`), and the next stage reads it, so that all
+ * the records of a key reach one task. A re-key followed by another re-key before any stateful
+ * step needs no split of its own; a file source runs as one task and is not split. */
+
+/* The name stem of the repartition topic after step op of deployment d (as written): its
+ * consumer group (by default "<file name>-<deployment>") and the step, "<group>-key-<N>"; the
+ * topic is the stem and "-repartition", the consumer group of the stage that reads it is the
+ * stem. malloc'd. */
+static char *repartition_stem(const sr_deployment *d, const sr_op *op)
+{
+    size_t len = strlen(d->group) + strlen(op->type->name) + 16;
+    char *s = sr_xmalloc(len);
+    snprintf(s, len, "%s-%s-%d", d->group, op->type->name, op->index);
+    return s;
+}
+
+/* Warns that the partition count declared on re-key op is not used, and why. */
+static void unused_partitions(sr_check *ck, const sr_deployment *d, const sr_op *op,
+                              const char *why)
+{
+    const sr_ynode *n = op->settings && op->settings->kind == SR_Y_MAP
+                            ? sr_ymap_get(op->settings, "partitions")
+                            : NULL;
+    sr_diag_add(ck->dg, SR_WARNING, op->file, n ? n->mark : op->mark,
+                "deployment '%s': %s: 'partitions' has no effect here: %s, so the records go "
+                "through no repartition topic",
+                d->name, op->label, why);
+}
+
+/* The slots of d's steps after which it is split, into at[] (room for d->nops); how many. With
+ * ck, warns of a partition count declared on a re-key where no split is made. */
+static int split_points(sr_check *ck, const sr_deployment *d, int *at)
+{
+    int n = 0, rekey = -1;
+    for (int i = 0; i < d->nops; i++) {
+        const sr_op *op = &d->ops[i];
+        if (op->type->rekey) {
+            if (ck && rekey >= 0 && op->type->rekey(&d->ops[rekey]) > 0)
+                unused_partitions(ck, d, &d->ops[rekey], "another re-key follows it first");
+            rekey = i;
+        } else if (rekey >= 0 && op->type->store_name && op->type->store_name(op)) {
+            if (d->ninputs == 0) { /* a file source: one task holds every key */
+                if (ck && d->ops[rekey].type->rekey(&d->ops[rekey]) > 0)
+                    unused_partitions(ck, d, &d->ops[rekey],
+                                      "the deployment replays a file, in one task, with no "
+                                      "repartition topic");
+            } else {
+                at[n++] = rekey;
+            }
+            rekey = -1;
+        }
+    }
+    if (ck && rekey >= 0 && d->ops[rekey].type->rekey(&d->ops[rekey]) > 0)
+        unused_partitions(ck, d, &d->ops[rekey], "no stateful step follows it");
+    return n;
+}
+
+/* A copy of a strmap. */
+static void strmap_copy(sr_strmap *dst, const sr_strmap *src)
+{
+    dst->n = src->n;
+    dst->names = sr_xcalloc((size_t)src->n + 1, sizeof(char *));
+    dst->vals = sr_xcalloc((size_t)src->n + 1, sizeof(char *));
+    for (int i = 0; i < src->n; i++) {
+        dst->names[i] = sr_xstrdup(src->names[i]);
+        dst->vals[i] = sr_xstrdup(src->vals[i]);
+    }
+}
+
+/* The repartition topic after step op of deployment d, with parts partitions; NULL after an
+ * error at op (a name Kafka does not take, or a topic of the file's). */
+static sr_topic *repartition_topic(sr_check *ck, const sr_deployment *d, const sr_op *op, int parts)
+{
+    sr_topology *t = ck->topo;
+    char *stem = repartition_stem(d, op);
+    size_t len = strlen(stem) + sizeof("-repartition");
+    char *name = sr_xmalloc(len);
+    snprintf(name, len, "%s-repartition", stem);
+    free(stem);
+    const char *why = NULL;
+    const sr_topic *other = sr_topology_topic(t, name);
+    if (!valid_topic_name(name))
+        why = "is not a valid Kafka topic name (1 to 249 ASCII letters, digits, '.', '_' or "
+              "'-'): give the deployment a consumerGroup made of those";
+    else if (other && other->internal)
+        why = "is also the repartition topic of another deployment of the same consumer group: "
+              "give one of them a consumerGroup of its own";
+    else if (other)
+        why = "is also a topic of the file: rename that topic";
+    if (why) {
+        sr_err(ck->dg, op->file, op->mark,
+               "deployment '%s': %s re-keys the records before a stateful step, so they go "
+               "through the repartition topic '%s', which %s",
+               d->name, op->label, name, why);
+        free(name);
+        return NULL;
+    }
+    sr_topic *tp = sr_xcalloc(1, sizeof(*tp));
+    tp->name = name;
+    tp->partitions = parts;
+    tp->internal = true;
+    tp->file = op->file;
+    tp->mark = tp->partitions_mark = tp->replication_mark = op->mark;
+    tp->index = t->ntopics;
+    name_add(&t->topic_names, tp);
+    t->topics = sr_xrealloc(t->topics, sizeof(sr_topic *) * (size_t)(t->ntopics + 2));
+    t->topics[t->ntopics++] = tp;
+    t->topics[t->ntopics] = NULL;
+    return tp;
+}
+
+/* The largest partition count among d's inputs. */
+static int input_partitions(const sr_deployment *d)
+{
+    int parts = 1;
+    for (int k = 0; k < d->ninputs; k++)
+        if (d->inputs[k]->partitions > parts) parts = d->inputs[k]->partitions;
+    return parts;
+}
+
+/* Splits d (as written) after its steps at[0..n) into n + 1 stages: d keeps its first steps and
+ * becomes the first stage; the later ones are written to out[0..n), zeroed entries. Returns how
+ * many stages were written: n, or 0 after an error (d is then left whole). */
+static int split_deployment(sr_check *ck, sr_deployment *d, const int *at, int n,
+                            sr_deployment *out)
+{
+    if (n == 0) return 0;
+    sr_topic **topics = sr_xcalloc((size_t)n + 1, sizeof(sr_topic *));
+    bool ok = true;
+    int parts = input_partitions(d); /* of the stage's input: each topic is the next one's */
+    for (int s = 0; s < n; s++) {
+        const sr_op *rk = &d->ops[at[s]];
+        if (rk->type->rekey(rk) > 0) parts = rk->type->rekey(rk);
+        topics[s] = repartition_topic(ck, d, rk, parts);
+        ok &= topics[s] != NULL;
+        out[s].group = repartition_stem(d, rk); /* the steps move below: what they say, now */
+        out[s].mark = rk->mark;
+    }
+    if (!ok) {
+        for (int s = 0; s < n; s++) free(out[s].group);
+        memset(out, 0, sizeof(*out) * (size_t)n);
+        free(topics);
+        return 0;
+    }
+    sr_op *ops = d->ops;
+    int nops = d->nops;
+    sr_deployment *prev = d;
+    for (int s = 0; s < n; s++) {
+        sr_deployment *st = &out[s];
+        int from = at[s] + 1, to = s + 1 < n ? at[s + 1] + 1 : nops;
+        st->stage = s + 2;
+        size_t len = strlen(d->name) + 16;
+        st->name = sr_xmalloc(len);
+        snprintf(st->name, len, "%s/%d", d->name, st->stage);
+        st->file = d->file;
+        st->dead_letter = d->dead_letter;
+        st->processing = d->processing;
+        st->processing_mark = d->processing_mark;
+        strmap_copy(&st->kafka, &d->kafka);
+        st->inputs = sr_xcalloc(2, sizeof(sr_topic *));
+        st->inputs[st->ninputs++] = topics[s];
+        st->ops = sr_xcalloc((size_t)(to - from) + 1, sizeof(sr_op));
+        for (int i = from; i < to; i++) {
+            sr_op *op = &st->ops[st->nops];
+            *op = ops[i];
+            memset(&ops[i], 0, sizeof(ops[i]));
+            op->slot = st->nops++;
+            op->next = NULL;
+            if (op->slot > 0) st->ops[op->slot - 1].next = op;
+        }
+        /* the records of the previous stage now go to the repartition topic; its outputs (the
+         * deployment's) move on to this stage, the last one at the end */
+        st->outputs = prev->outputs;
+        st->noutputs = prev->noutputs;
+        prev->outputs = sr_xcalloc(2, sizeof(sr_topic *));
+        prev->outputs[0] = topics[s];
+        prev->noutputs = 1;
+        prev = st;
+    }
+    d->nops = at[0] + 1;
+    d->ops[d->nops - 1].next = NULL;
+    free(topics);
+    return n;
+}
+
+/* Splits every deployment re-keyed before a stateful step (see above); its stages follow it in
+ * t->deps, and every stage names the deployment as written (origin). */
+static void split_rekeyed(sr_check *ck)
+{
+    sr_topology *t = ck->topo;
+    int extra = 0;
+    int *at = NULL;
+    for (int i = 0; i < t->ndeps; i++) {
+        at = sr_xrealloc(at, sizeof(int) * ((size_t)t->deps[i].nops + 1));
+        extra += split_points(ck, &t->deps[i], at);
+    }
+    if (extra == 0) {
+        free(at);
+        return;
+    }
+    sr_deployment *deps = sr_xcalloc((size_t)(t->ndeps + extra) + 1, sizeof(sr_deployment));
+    int n = 0;
+    for (int i = 0; i < t->ndeps; i++) {
+        sr_deployment *d = &deps[n++];
+        *d = t->deps[i];
+        at = sr_xrealloc(at, sizeof(int) * ((size_t)d->nops + 1));
+        int np = split_points(NULL, d, at);
+        n += split_deployment(ck, d, at, np, &deps[n]);
+    }
+    free(at);
+    free(t->deps);
+    t->deps = deps;
+    t->ndeps = n;
+    /* the name index pointed into the old array */
+    tdestroy(t->dep_names, name_nofree);
+    t->dep_names = NULL;
+    for (int i = 0; i < n; i++) {
+        sr_deployment *d = &deps[i];
+        if (d->stage > 1) /* the previous entry is the stage before: the first, or one of its */
+            d->origin = deps[i - 1].origin ? deps[i - 1].origin : &deps[i - 1];
+        const sr_deployment *dup = name_add(&t->dep_names, d);
+        if (dup && (d->stage > 1 || dup->stage > 1)) {
+            const sr_deployment *st = d->stage > 1 ? d : dup, *other = d->stage > 1 ? dup : d;
+            sr_err(ck->dg, st->file, st->mark,
+                   "deployment '%s' is split after this re-key into stages, the next one named "
+                   "'%s', which is also the name of the deployment on line %d: rename that "
+                   "deployment",
+                   st->origin->name, st->name, other->mark.line);
+        }
+    }
+}
+
+bool sr_deployment_selected(const sr_deployment *d, const char *const *only, int nonly)
+{
+    if (nonly == 0) return true;
+    const char *as_written = d->origin ? d->origin->name : d->name;
+    for (int k = 0; k < nonly; k++)
+        if (strcmp(only[k], d->name) == 0 || strcmp(only[k], as_written) == 0) return true;
+    return false;
 }
 
 /* ---- cycles ------------------------------------------------------------------------------
@@ -1055,6 +1303,7 @@ static void load_root(sr_check *ck, const sr_ynode *root)
             load_deployment(ck, deps->kids[i], &t->deps[t->ndeps]);
             t->ndeps++;
         }
+        split_rekeyed(ck);
         check_cycles(ck);
     }
     const sr_ynode *tests = sr_ymap_get(root, "tests");

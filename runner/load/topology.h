@@ -12,6 +12,10 @@ struct sr_topic {
     sr_strmap config;      /* Kafka topic configs as declared (checked against topic_config.h) */
     sr_mark *config_marks; /* where each config's value is, config.n of them */
     bool declared;         /* listed under topics: (else only referred to) */
+    /* A repartition topic the loader made between two stages of a deployment (see
+     * sr_deployment.origin): created by `up` like the declared ones (partitions, the cluster's
+     * replication factor and topic configs); not required in test expectations. */
+    bool internal;
     const sr_srcfile *file;
     sr_mark mark;             /* the name */
     sr_mark partitions_mark;  /* the partitions value, or the name when not declared */
@@ -58,6 +62,15 @@ typedef struct sr_deployment {
     sr_processing processing;
     sr_mark processing_mark; /* of the `processing:` value; line 0 when not given */
     sr_schema out_schema;    /* fields known at the end of the pipeline */
+    /* NULL for a deployment as written. A deployment re-keyed before a stateful step is split
+     * into stages when loaded (topology.c, "re-keying"): the first keeps the deployment's name and
+     * entry, and its steps up to the re-key, and writes an internal repartition topic; each
+     * later stage is an entry of its own, right after the previous one, named "NAME/2",
+     * "NAME/3"..., reading the previous stage's repartition topic with the consumer group named
+     * as that topic without "-repartition", with the deployment's dead-letter topic, processing
+     * and kafka: properties; origin points to the first stage. */
+    const struct sr_deployment *origin;
+    int stage; /* 1 for a deployment as written, k for its k-th stage */
 } sr_deployment;
 
 /* A `kafka:` property with which the file could run code (sr_kafka_unsafe_property). */
@@ -107,6 +120,10 @@ int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg);
  * order, repeats possible; not its dead-letter topic. Returns how many; *out is malloc'd (NULL
  * for none), the caller frees it. */
 int sr_deployment_writes(const sr_deployment *d, const sr_topic ***out);
+
+/* Whether d is among the deployments named in only[0..nonly) (every one when nonly is 0): by its
+ * name, or, for a later stage of a split deployment, by the name of the deployment as written. */
+bool sr_deployment_selected(const sr_deployment *d, const char *const *only, int nonly);
 
 /* The topic or deployment named name, or NULL; O(log n). */
 sr_topic *sr_topology_topic(const sr_topology *t, const char *name);

@@ -47,6 +47,21 @@ check "bad envelope message" has "$work/stderr" "badenv.jsonl:1: error: unknown 
 check "run sources" expect_exit 0 "$bin" run $P --out "$work/o4"
 check "replay wrote raw-data" test "$(wc -l < "$work/o4/raw-data.jsonl")" = 200
 
+# a deployment re-keyed before a stateful step runs as stages: --only NAME selects all of them,
+# --only NAME/2 one; the repartition topic is written like any topic; a summary line per stage
+R=tests/cases/repartition.yaml
+printf '%s\n' '{"key":"o1","value":{"customer":"alice","amount":1}}' \
+    '{"key":"o2","value":{"customer":"alice","amount":2}}' > "$work/orders.jsonl"
+check "run a split deployment" expect_exit 0 "$bin" run $R --only per-customer --in orders="$work/orders.jsonl" --out "$work/o8" --envelope
+check "its first stage" has "$work/stderr" '^per-customer: 2 in (2 delivered, 0 filtered, 0 dead-lettered), 2 out'
+check "its second stage" has "$work/stderr" '^per-customer/2: 2 in (2 delivered, 0 filtered, 0 dead-lettered), 2 out'
+check "no other deployment" test "$(grep -c ' in (' "$work/stderr")" = 2
+check "the state follows the key" has "$work/o8/counts.jsonl" '"value":{"customer":"alice","n":2,"total":3,"p":1}'
+check "the repartition topic written" test "$(wc -l < "$work/o8/shop-per-customer-key-1-repartition.jsonl")" = 2
+check "run one stage" expect_exit 0 "$bin" run $R --only per-customer/2 --in orders="$work/orders.jsonl" --out "$work/o9"
+check "only that stage" test "$(grep -c ' in (' "$work/stderr")" = 1
+check "nothing reached it" has "$work/stderr" '^per-customer/2: 0 in'
+
 # usage errors: exit 2 with a message
 check "unknown --in topic" expect_exit 2 "$bin" run $P --in nope=x --out "$work/o5"
 check "unknown --in topic message" has "$work/stderr" "no topic named 'nope'"

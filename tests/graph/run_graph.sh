@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Golden test for `streamrun graph`: every example pipeline drawn as dot and as mermaid must match
+# Golden test for `streamrun graph`: every example pipeline, and the test case of deployments
+# split at a re-key (tests/cases/repartition.yaml), drawn as dot and as mermaid must match
 # tests/graph/NAME.dot and NAME.mmd. STREAMRUN_REGENERATE=1 rewrites them (review before commit).
 set -uo pipefail
 bin=$1
 pass=0 fail=0
-for p in pipelines/*.yaml; do
+for p in pipelines/*.yaml tests/cases/repartition.yaml; do
   case $p in *.tests.yaml) continue ;; esac
   name=$(basename "$p" .yaml)
   for fmt in dot mermaid; do
