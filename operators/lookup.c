@@ -75,6 +75,10 @@ static int copartitioned_check(const sr_op *op, const struct lookup *lk, const s
                op->label, tb->name, tb->topic->name);
         return -1;
     }
+    /* after a re-key the records come through a repartition topic, whose partition count the
+     * loader checks against the table's when it splits the deployment (topology.c) */
+    bool rekeyed = false;
+    for (const sr_op *o = d->ops; d->ops && o < op; o++) rekeyed |= o->type && o->type->rekey;
     for (int i = 0; i < d->ninputs; i++) {
         const sr_topic *in = d->inputs[i];
         if (in == tb->topic) {
@@ -84,7 +88,7 @@ static int copartitioned_check(const sr_op *op, const struct lookup *lk, const s
                    "'input'",
                    op->label, tb->name, in->name);
             rc = -1;
-        } else if (in->partitions != tb->topic->partitions) {
+        } else if (!rekeyed && in->partitions != tb->topic->partitions) {
             sr_err(ck->dg, ck->file, m,
                    "%s: table '%s' is co-partitioned with the records that look it up, but its "
                    "topic '%s' has %d partition%s and input '%s' has %d: a key's table value and "

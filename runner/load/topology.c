@@ -932,27 +932,85 @@ static int input_partitions(const sr_deployment *d)
     return parts;
 }
 
+/* The first step of ops[from..to) that keeps a table of a topic (a co-partitioned lookup), or
+ * NULL. */
+static const sr_op *table_step(const sr_op *ops, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        if (ops[i].type->table_topic && ops[i].type->table_topic(&ops[i])) return &ops[i];
+    return NULL;
+}
+
+/* Removes from d's inputs the topics of the tables its steps keep (add_table_inputs puts them
+ * back, once the steps are where they run). */
+static void drop_table_inputs(sr_deployment *d)
+{
+    int keep = 0;
+    for (int k = 0; k < d->ninputs; k++) {
+        bool table = false;
+        for (int i = 0; i < d->nops && !table; i++)
+            table = d->ops[i].type->table_topic &&
+                    d->ops[i].type->table_topic(&d->ops[i]) == d->inputs[k];
+        if (!table) d->inputs[keep++] = d->inputs[k];
+    }
+    d->ninputs = keep;
+}
+
+/* Checks that the co-partitioned tables the steps ops[from..to) keep have the partition count of
+ * tp, the repartition topic those steps read after re-key rk: a key's records and its table value
+ * must be in partitions of the same number. */
+static void check_table_partitions(sr_check *ck, const sr_deployment *d, const sr_op *ops, int from,
+                                   int to, const sr_op *rk, const sr_topic *tp)
+{
+    for (int i = from; i < to; i++) {
+        const sr_topic *tt = ops[i].type->table_topic ? ops[i].type->table_topic(&ops[i]) : NULL;
+        if (!tt || tt->partitions == tp->partitions) continue;
+        const sr_ynode *n = rk->settings && rk->settings->kind == SR_Y_MAP
+                                ? sr_ymap_get(rk->settings, "partitions")
+                                : NULL;
+        sr_err(ck->dg, rk->file, n ? n->mark : rk->mark,
+               "deployment '%s': %s looks up a table co-partitioned with the records, whose topic "
+               "'%s' has %d partition%s, but the repartition topic '%s' after %s has %d: a key's "
+               "records and its table value would be seen by different tasks; %s",
+               d->name, ops[i].label, tt->name, tt->partitions, tt->partitions == 1 ? "" : "s",
+               tp->name, rk->label, tp->partitions,
+               n ? "remove 'partitions:' from the key step (the repartition topic then takes the "
+                   "table's count) or make it the table's"
+                 : "make the table global (global: true)");
+    }
+}
+
 /* Splits d (as written) after its steps at[0..n) into n + 1 stages: d keeps its first steps and
- * becomes the first stage; the later ones are written to out[0..n), zeroed entries. Returns how
- * many stages were written: n, or 0 after an error (d is then left whole). */
+ * becomes the first stage; the later ones are written to out[0..n), zeroed entries. A repartition
+ * topic has the partition count its key step gives, else that of the first co-partitioned table
+ * looked up in the stage after it, else that of the stage's input. Returns how many stages were
+ * written: n, or 0 after an error (d is then left whole). */
 static int split_deployment(sr_check *ck, sr_deployment *d, const int *at, int n,
                             sr_deployment *out)
 {
     if (n == 0) return 0;
     sr_topic **topics = sr_xcalloc((size_t)n + 1, sizeof(sr_topic *));
     bool ok = true;
+    drop_table_inputs(d);
     int parts = input_partitions(d); /* of the stage's input: each topic is the next one's */
     for (int s = 0; s < n; s++) {
         const sr_op *rk = &d->ops[at[s]];
-        if (rk->type->rekey(rk) > 0) parts = rk->type->rekey(rk);
+        int from = at[s] + 1, to = s + 1 < n ? at[s + 1] + 1 : d->nops;
+        const sr_op *table = table_step(d->ops, from, to);
+        if (rk->type->rekey(rk) > 0)
+            parts = rk->type->rekey(rk);
+        else if (table)
+            parts = table->type->table_topic(table)->partitions;
         topics[s] = repartition_topic(ck, d, rk, parts);
         ok &= topics[s] != NULL;
+        if (topics[s]) check_table_partitions(ck, d, d->ops, from, to, rk, topics[s]);
         out[s].group = repartition_stem(d, rk); /* the steps move below: what they say, now */
         out[s].mark = rk->mark;
     }
     if (!ok) {
         for (int s = 0; s < n; s++) free(out[s].group);
         memset(out, 0, sizeof(*out) * (size_t)n);
+        add_table_inputs(d);
         free(topics);
         return 0;
     }
@@ -990,9 +1048,11 @@ static int split_deployment(sr_check *ck, sr_deployment *d, const int *at, int n
         prev->outputs[0] = topics[s];
         prev->noutputs = 1;
         prev = st;
+        add_table_inputs(st); /* the tables' topics go with the steps that keep them */
     }
     d->nops = at[0] + 1;
     d->ops[d->nops - 1].next = NULL;
+    add_table_inputs(d);
     free(topics);
     return n;
 }
