@@ -9,8 +9,9 @@
 # repartition topic's records are in the partition Kafka's murmur2 gives their key. A second run
 # over more orders restores the second stage's state from its changelog
 # (rk-per-customer-key-1-aggregate-2-changelog: the stage's consumer group and the store) and
-# ends with the totals of all the orders (run with --only per-customer, which selects both stages). On Apache Kafka both stages run exactly-once (each its
-# own transactional producer, named from its own consumer group).
+# ends with the totals of all the orders; it is run with --only per-customer, which selects both
+# stages. On Apache Kafka both stages run exactly-once (each its own transactional producer, named
+# from its own consumer group).
 source "$(dirname "$0")/lib.sh" "$@"
 N1=400 N2=200
 mode=at-least-once
