@@ -12,8 +12,9 @@
 # usage: [CALLGRIND=M] [WINDOWED=DEPLOYMENT] tests/bench/window_bench.sh [STREAMRUN_BINARY] [N] [ROUNDS]
 # Defaults: build/streamrun, 50,000 messages (~17 readings each), 5 rounds.
 # BENCH_FILE=FILE runs another file's `stateless` deployment against its WINDOWED one (that is
-# how tests/bench/join_bench.sh compares the stream–table join); records out are counted over
-# every topic but `errors`.
+# how tests/bench/join_bench.sh compares the stream–table joins); records out are counted over
+# every topic but `errors`. KEYED=1 gives both the messages as envelopes keyed by deviceId
+# (--envelope), and TABLE_IN=TOPIC=FILE (an envelope file) is read before them, by both.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-build/streamrun}
@@ -25,6 +26,16 @@ py=$(command -v python3)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$py" tests/tools/gen_telemetry.py "$n" > "$work/in.jsonl"
+extra=()
+if [ -n "${KEYED:-}" ]; then
+  "$py" -c 'import json, sys
+for line in sys.stdin:
+    print(json.dumps({"key": json.loads(line)["deviceId"], "value": json.loads(line)}))' \
+    < "$work/in.jsonl" > "$work/keyed.jsonl"
+  mv "$work/keyed.jsonl" "$work/in.jsonl"
+  extra=(--envelope)
+fi
+[ -z "${TABLE_IN:-}" ] || extra+=(--in "$TABLE_IN")
 echo "input: $n messages, $(($(wc -c < "$work/in.jsonl") / n)) bytes each on average" \
      "(tests/tools/gen_telemetry.py $n); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
@@ -32,7 +43,7 @@ for round in $(seq "$rounds"); do
   [ $((round % 2)) -eq 0 ] && order="$win stateless"  # what runs first meets a colder cache
   for dep in $order; do
     /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" run "$file" \
-      --only "$dep" --in raw-data="$work/in.jsonl" --out "$work/out-$dep" --quiet
+      --only "$dep" "${extra[@]}" --in raw-data="$work/in.jsonl" --out "$work/out-$dep" --quiet
     read -r el us sy rss < "$work/time"
     echo "$el $us $sy $rss" >> "$work/$dep.times"
   done
@@ -59,7 +70,7 @@ if [ -n "${CALLGRIND:-}" ]; then
   head -n "$CALLGRIND" "$work/in.jsonl" > "$work/head.jsonl"
   for dep in stateless "$win"; do
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.$dep" "$bin" run \
-      "$file" --only "$dep" --in raw-data="$work/head.jsonl" \
+      "$file" --only "$dep" "${extra[@]}" --in raw-data="$work/head.jsonl" \
       --out "$work/cg-$dep" --quiet 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' > "$work/ir.$dep"
   done
   s=$(cat "$work/ir.stateless") w=$(cat "$work/ir.$win")
