@@ -21,7 +21,8 @@ struct join {
     /* made by check() */
     char *store_name;
     bool interval;       /* within: given */
-    int64_t keep;        /* interval: within + grace, how long past its time a record is kept */
+    int64_t late;        /* interval: within + grace, how far behind stream time a record may be */
+    int64_t keep;        /* interval: 2 within + grace, how long past its time a record is kept */
     int n;               /* inputs */
     const char **topics; /* per input: its topic's name (the topology's) */
     size_t *flen;        /* per input: strlen of its field name */
@@ -55,8 +56,8 @@ static const sr_param join_params[] = {
      "present: an interval join of two inputs, each record joined with every record of the "
      "other whose event time differs by at most this; absent: latest value per key"},
     {SR_P_DURATION, "grace", "0s", offsetof(struct join, grace),
-     "interval join: how far behind stream time a record may come and still be joined (its "
-     "records are kept this much longer)"},
+     "interval join: how late a record may come (how far stream time may be past its time + "
+     "within) and still be joined; records are kept this much longer"},
     {SR_P_ENUM, "unmatched", "count", offsetof(struct join, unmatched),
      "interval join: a required input's record that expires without a match is counted (and "
      "dropped), or dead-lettered with reason 'no match (join step N)' ('no match (join STORE)' "
@@ -214,7 +215,8 @@ static int join_check(sr_op *op, void *conf, sr_check *ck)
                op->label, j->n);
         rc = -1;
     }
-    if (j->interval && __builtin_add_overflow(j->within, j->grace, &j->keep)) {
+    if (j->interval && (__builtin_add_overflow(j->within, j->grace, &j->late) ||
+                        __builtin_add_overflow(j->late, j->within, &j->keep))) {
         sr_err(ck->dg, ck->file, sr_setting_mark(op, "grace"), "%s: within + grace is out of range",
                op->label);
         rc = -1;
@@ -390,12 +392,13 @@ static int latest_process(sr_task *t, const sr_op *op, struct join_state *st, sr
 }
 
 /* ---- interval --------------------------------------------------------------------------------
- * Each input's records are kept per key until stream time passes their event time + within +
- * grace. A record joins every kept record of the other input whose event time is within `within`
- * of its own (both bounds included), one output per pair, at the later of the two times. A record
- * that comes when stream time is past its time + within + grace is late: the records it could
- * have joined are gone. A record that leaves unmatched is emitted alone (the other null) when its
- * input alone meets `require`, else counted or dead-lettered (unmatched). */
+ * A record joins every kept record of the other input whose event time is within `within` of its
+ * own (both bounds included), one output per pair, at the later of the two times. A record that
+ * comes when stream time is past its time + within + grace is late (the end of its interval, plus
+ * grace, as for windows). So each input's records are kept per key until stream time passes their
+ * event time + 2 within + grace: until then a record of the other input that is not late may
+ * still be within `within` of them. A record that leaves unmatched is emitted alone (the other
+ * null) when its input alone meets `require`, else counted or dead-lettered (unmatched). */
 
 #define REC_HEAD 13 /* int64 time, uint8 matched, uint32 length */
 
@@ -435,10 +438,18 @@ static int64_t sat_add(int64_t a, int64_t b)
     return __builtin_add_overflow(a, b, &s) ? INT64_MAX : s;
 }
 
-/* Whether a record of time ts is gone (or late) at stream time s. */
+/* Whether a kept record of time ts is gone at stream time s: no record that is not late can join
+ * it (one of time t2 >= s - within - grace joins records from t2 - within). */
 static bool expired(const struct join *j, int64_t ts, int64_t s)
 {
     return s != SR_TIME_NONE && sat_add(ts, j->keep) < s;
+}
+
+/* Whether a record of time ts is late at stream time s: past the end of its interval (ts +
+ * within) by more than grace. */
+static bool late(const struct join *j, int64_t ts, int64_t s)
+{
+    return s != SR_TIME_NONE && sat_add(ts, j->late) < s;
 }
 
 /* Makes the one expiry timer fire at `at` unless it fires before. */
@@ -459,12 +470,12 @@ static int interval_process(sr_task *t, const sr_op *op, struct join_state *st, 
                             "interval join joins records, not deletions");
     int64_t s = sr_task_stream_time(t);
     if (s > st->stream) st->stream = s;
-    if (expired(j, r->ts, st->stream))
+    if (late(j, r->ts, st->stream))
         return sr_task_fail(t, op,
                             "late: the record's event time %lld is more than within + grace "
                             "(%lld ms) before stream time %lld; the records it could join are no "
                             "longer kept",
-                            (long long)r->ts, (long long)j->keep, (long long)st->stream);
+                            (long long)r->ts, (long long)j->late, (long long)st->stream);
     /* r as it will be kept, before the steps after this one see (and may change) its value */
     st->rec.len = 0;
     if (sr_json_write(&st->rec, &r->value) != 0)
