@@ -101,7 +101,9 @@ void sr_gtable_apply(sr_gtable *g, const char *key, size_t klen, const char *val
     pthread_rwlock_unlock(&g->lock);
 }
 
-void sr_gtable_apply_version(sr_gtable *g, const char *key, size_t klen, int64_t ts,
+/* For a table with history: puts the version of key at ts (val NULL: a deletion) among its
+ * versions (sr_versions_put). @locality the topic's one reader; @locks g->lock, taken inside. */
+static void gt_apply_version(sr_gtable *g, const char *key, size_t klen, int64_t ts,
                              const char *val, size_t vlen, int64_t history)
 {
     sr_buf b = {0};
@@ -191,7 +193,7 @@ int sr_tables_on_record(const sr_topology *t, const sr_topic *topic, const char 
         }
         bool del = tombstone || is_json_null(val, vlen);
         if (tb->history > 0)
-            sr_gtable_apply_version(tb->live, key, klen, ts, del ? NULL : val, vlen, tb->history);
+            gt_apply_version(tb->live, key, klen, ts, del ? NULL : val, vlen, tb->history);
         else
             sr_gtable_apply(tb->live, key, klen, del ? NULL : val, vlen);
     }

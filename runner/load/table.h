@@ -69,16 +69,26 @@ void sr_versions_put(sr_buf *out, const char *old, size_t oldlen, int64_t ts, co
 bool sr_versions_find(const char *s, size_t n, int64_t at, int64_t within, const char **val,
                       size_t *vlen);
 
-/* ---- global topic tables (gtable.c) ---- */
+/* ---- global topic tables (gtable.c) ----
+ * Each function below takes g's read-write lock itself (@locks g->lock, taken and released
+ * inside; never held by the caller). Writers (apply, clear) are the one reader of the table's
+ * topic: the in-process runner's thread, or the reader thread of `up` (sr_gtables_start); readers
+ * (get, count) are tasks on any thread. */
+/* @locality the thread that loads the topology. */
 sr_gtable *sr_gtable_new(void);
+/* @locality the thread that frees the topology, once no task and no reader uses g. */
 void sr_gtable_free(sr_gtable *g);
-/* Sets key to the bytes val[0..vlen) (copied), or deletes key when val is NULL. */
+/* Sets key to the bytes val[0..vlen) (copied), or deletes key when val is NULL. @locality the
+ * topic's one reader. */
 void sr_gtable_apply(sr_gtable *g, const char *key, size_t klen, const char *val, size_t vlen);
-/* Whether key has a value; if so, a copy of it in a (NUL-terminated) goes to *val, *vlen. */
+/* Whether key has a value; if so, a copy of it in a (NUL-terminated) goes to *val, *vlen.
+ * @locality any (a task's thread: a is its arena). */
 bool sr_gtable_get(sr_gtable *g, sr_arena *a, const char *key, size_t klen, const char **val,
                    size_t *vlen);
+/* The number of keys. @locality any. */
 size_t sr_gtable_count(sr_gtable *g);
-/* Deletes every key (a run that starts over: each case of `streamrun test`). */
+/* Deletes every key (a run that starts over: each case of `streamrun test`). @locality the
+ * topic's one reader, while no task reads g. */
 void sr_gtable_clear(sr_gtable *g);
 /* A record written to topic at time ts: applied to every global table of t read from topic (a null
  * value, a tombstone or the JSON null, deletes its key; a record without a key is reported on
