@@ -77,6 +77,9 @@ add_test(NAME case/route-counted
 # An interval join's record that expires unmatched is counted (unmatched: count), not dead-lettered.
 add_test(NAME case/join-counted
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/join_counted.sh $<TARGET_FILE:streamrun>)
+# `run --envelope` reads a null value as a tombstone and writes a join's retraction as one.
+add_test(NAME case/join-run-tombstones
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/join_run_tombstones.sh $<TARGET_FILE:streamrun>)
 # The comparison catches mistakes: each tests/cases/failing/NAME.yaml must make `streamrun test`
 # exit 1 and print the lines given in its `# expect-output:` comments. (tests/cases/bugs/ holds
 # cases of known bugs; they are not run.)

@@ -208,6 +208,8 @@ static void run_sink(void *ud, const sr_topic *topic, int32_t partition, bool in
     if (c->envelope || is_dead_letter_topic(c->topo, topic)) {
         sr_write_envelope(&c->line, &c->scratch, base, o);
         sr_arena_reset(&c->scratch);
+    } else if (o->val_null) {
+        sr_buf_puts(&c->line, "null"); /* a tombstone (a join's retraction): no value */
     } else {
         sr_buf_put(&c->line, base + o->val_off, o->val_len);
     }
@@ -215,9 +217,11 @@ static void run_sink(void *ud, const sr_topic *topic, int32_t partition, bool in
     fwrite(c->line.d, 1, c->line.len, fp);
 }
 
-/* Reads an envelope line {"key","value","timestamp","headers"}. */
+/* Reads an envelope line {"key","value","timestamp","headers"}; "value": null is a tombstone
+ * (*tombstone set), as the envelope of a tombstone is written. */
 static int read_envelope(sr_arena *a, sr_buf *val, const char *line, size_t len, sr_value *key,
-                         int64_t *ts, sr_header **hdr, uint32_t *nhdr, char *err, size_t errsize)
+                         int64_t *ts, sr_header **hdr, uint32_t *nhdr, bool *tombstone, char *err,
+                         size_t errsize)
 {
     sr_value env;
     size_t pos;
@@ -251,6 +255,7 @@ static int read_envelope(sr_arena *a, sr_buf *val, const char *line, size_t len,
         snprintf(err, errsize, "the envelope has no \"value\"");
         return -1;
     }
+    *tombstone = v->type == SR_NULL;
     sr_json_write(val, v);
     if (t) {
         sr_value n = sr_num_norm(t);
@@ -330,13 +335,18 @@ static int feed_file(sr_local *l, const sr_topic *topic, const char *path, bool 
             sr_header *hdr = NULL;
             uint32_t nhdr = 0;
             char err[256];
-            if (read_envelope(&a, &val, line, n, &key, &ts, &hdr, &nhdr, err, sizeof(err))) {
+            bool tombstone = false;
+            if (read_envelope(&a, &val, line, n, &key, &ts, &hdr, &nhdr, &tombstone, err,
+                              sizeof(err))) {
                 fprintf(stderr, "%s:%ld: error: %s\n", path, lineno, err);
                 bad++;
             } else {
                 sr_local_produce(l, topic, key.type == SR_STR ? key.u.s : NULL,
-                                 key.type == SR_STR ? key.len : 0, val.d ? val.d : "", val.len, ts,
-                                 hdr, nhdr);
+                                 key.type == SR_STR ? key.len : 0,
+                                 tombstone ? NULL
+                                 : val.d   ? val.d
+                                           : "",
+                                 val.len, ts, hdr, nhdr);
             }
             sr_arena_reset(&a);
         }
