@@ -62,6 +62,19 @@ check "run one stage" expect_exit 0 "$bin" run $R --only per-customer/2 --in ord
 check "only that stage" test "$(grep -c ' in (' "$work/stderr")" = 1
 check "nothing reached it" has "$work/stderr" '^per-customer/2: 0 in'
 
+# exactly-once is refused on the embedded broker once per deployment as written, not per stage
+cat > "$work/eos-split.yaml" <<EOF
+topics: [{name: in, partitions: 2}, out]
+deployments:
+  - name: counted
+    input: in
+    processing: exactly-once
+    pipeline: [{key: k}, {aggregate: count()}]
+    output: out
+EOF
+check "exactly-once split, embedded" expect_exit 2 "$bin" up "$work/eos-split.yaml"
+check "refused once" test "$(grep -c "asks for processing: exactly-once" "$work/stderr")" = 1
+
 # usage errors: exit 2 with a message
 check "unknown --in topic" expect_exit 2 "$bin" run $P --in nope=x --out "$work/o5"
 check "unknown --in topic message" has "$work/stderr" "no topic named 'nope'"
