@@ -26,15 +26,24 @@ restored_both() {
 }
 up_bg run2 120 "$WORK/cpc.yaml" "${STATEFUL[@]}" --commit-interval 1h
 pid=$UP_PID
+# both deployments' groups formed and their state restored before part B comes (on the embedded
+# broker a new group waits 3 s for members, each group on its own)
+for _ in $(seq 300); do
+    restored_both run2 && break
+    running "$pid" || fail "run 2 exited: $(tail -3 "$WORK/run2.log")"
+    sleep 0.1
+done
+restored_both run2 || fail "run 2 did not restore both stores in 30 s: $(grep restored "$WORK/run2.log")"
 CASES_FILE=$WORK/cases-b.csv CASES_RATE=1000 timeout -k 10 120 "$STREAMRUN" up "$WORK/cpc.yaml" \
     --only cases-replay --exit-at-end --broker "$ADDR" 2>"$WORK/replay-b.log" &
 replay_pid=$!
+# both stages mid-way through part B: 500 of its cases counted and joined
 counted 3700
+kt wait "$ADDR" cases-per-capita 3700 --isolation read_uncommitted --timeout 60 >/dev/null
 running "$pid" || fail "run 2 exited: $(tail -3 "$WORK/run2.log")"
 kill -KILL "$(pgrep -P "$pid")"
 { wait "$pid" || true; } 2>/dev/null
-restored_both run2 || fail "run 2 did not restore both stores: $(grep restored "$WORK/run2.log")"
-echo "run 2 restored both stores, counted 500 or more cases of part B, and was killed"
+echo "run 2 restored both stores, counted and joined 500 or more cases of part B, and was killed"
 wait "$replay_pid" || fail "the replay of part B failed: $(tail -3 "$WORK/replay-b.log")"
 up run3 60 "$WORK/cpc.yaml" "${STATEFUL[@]}" --exit-at-end
 [ "$RC" = 0 ] || fail "run 3 exited with status $RC"
