@@ -108,6 +108,122 @@ void kr_drop_task(dep_run *dr, int p)
     kr_destroy_task(dr, t);
 }
 
+/* ---- tables first ------------------------------------------------------------------------
+ * A task that looks records up in a co-partitioned table reads the table's topic beside its
+ * stream, in whatever order the fetches bring them: a stream record could come before the table
+ * row it needs, already in the table's partition. So on assignment the stream partitions of
+ * each number whose table partition holds records past the committed position are paused until
+ * the consumer has read that partition to where it ended at assignment (its high watermark, or
+ * its last stable offset under read_committed); records the table gets later meet the stream in
+ * fetch order, as in any join of two topics. */
+
+static int64_t reached(const dep_run *dr, const rd_kafka_topic_partition_t *e);
+
+/* Pauses (pause true) or resumes the stream (non-table) input partitions numbered p.
+ * @locality the consumer thread; @locks none */
+static void set_stream_paused(dep_run *dr, int32_t p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(dr->dep->ninputs);
+    for (int k = 0; k < dr->dep->ninputs; k++)
+        if (!dr->table_input[k] && p < dr->dep->inputs[k]->partitions)
+            rd_kafka_topic_partition_list_add(l, dr->dep->inputs[k]->name, p);
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(dr->consumer, l)
+                                      : rd_kafka_resume_partitions(dr->consumer, l);
+        if (e)
+            fprintf(stderr, "streamrun: %s: cannot %s partition %d of the stream: %s\n",
+                    dr->dep->name, pause ? "pause" : "resume", (int)p, rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Just assigned parts: finds where each table partition among them ends and pauses the stream
+ * partitions of the numbers whose tables have records to read. When the ends cannot be had, the
+ * stream is not held (and that is said). @locality the consumer thread (its rebalance callback,
+ * after assign); @locks none */
+static void hold_for_tables(dep_run *dr, const rd_kafka_topic_partition_list_t *parts)
+{
+    assert(dr->nheld == 0);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts->cnt + 1);
+    for (int i = 0; i < parts->cnt; i++) {
+        int k = kr_input_slot(dr, parts->elems[i].topic, parts->elems[i].partition);
+        if (k >= 0 && dr->table_input[k])
+            rd_kafka_topic_partition_list_add(l, parts->elems[i].topic, parts->elems[i].partition)
+                ->offset = RD_KAFKA_OFFSET_END; /* the latest offset a consumer like ours sees */
+    }
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(dr->consumer, l, 10000);
+    for (int i = 0; i < l->cnt; i++) {
+        const rd_kafka_topic_partition_t *el = &l->elems[i];
+        int k = kr_input_slot(dr, el->topic, el->partition);
+        if (e || el->err || el->offset < 0) {
+            fprintf(stderr,
+                    "streamrun: %s: cannot find where table topic %s [%d] ends (%s): its stream is "
+                    "not held back while the table is read\n",
+                    dr->dep->name, el->topic, (int)el->partition,
+                    rd_kafka_err2str(e ? e : el->err));
+            continue;
+        }
+        if (el->offset == 0) continue; /* empty: nothing to wait for */
+        dr->table_target[k][el->partition] = el->offset;
+        if (!dr->held[el->partition]) {
+            dr->held[el->partition] = 1;
+            dr->nheld++;
+            set_stream_paused(dr, el->partition, true);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (dr->nheld)
+        fprintf(stderr,
+                "streamrun: %s: reading %d table partition%s to their end before the stream\n",
+                dr->dep->name, dr->nheld, dr->nheld == 1 ? "" : "s");
+}
+
+/* Resumes the stream partitions whose tables have been read to their targets. Called after
+ * every poll while some are held (the poll delivers the end-of-partition events reached()
+ * reads). @locality the consumer thread; @locks none */
+static void release_caught_up(dep_run *dr)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(dr->nheld + 1);
+    for (int k = 0; k < dr->dep->ninputs; k++)
+        for (int p = 0; dr->table_input[k] && p < dr->dep->inputs[k]->partitions; p++)
+            if (p < dr->ntasks && dr->held[p] && dr->table_target[k][p] > 0)
+                rd_kafka_topic_partition_list_add(l, dr->dep->inputs[k]->name, p);
+    rd_kafka_position(dr->consumer, l);
+    for (int i = 0; i < l->cnt; i++) {
+        int k = kr_input_slot(dr, l->elems[i].topic, l->elems[i].partition);
+        if (reached(dr, &l->elems[i]) >= dr->table_target[k][l->elems[i].partition])
+            dr->table_target[k][l->elems[i].partition] = -1;
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        int32_t p = l->elems[i].partition;
+        bool done = true;
+        for (int k = 0; k < dr->dep->ninputs && done; k++)
+            done = !dr->table_input[k] || p >= dr->dep->inputs[k]->partitions ||
+                   dr->table_target[k][p] < 0;
+        if (done && dr->held[p]) {
+            dr->held[p] = 0;
+            dr->nheld--;
+            set_stream_paused(dr, p, false);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (dr->nheld == 0)
+        fprintf(stderr, "streamrun: %s: tables read: the stream goes on\n", dr->dep->name);
+}
+
+/* Revocation: the assignment goes, and the pauses with it. @locality the consumer thread */
+static void forget_holds(dep_run *dr)
+{
+    for (int p = 0; p < dr->ntasks; p++) dr->held[p] = 0;
+    for (int k = 0; k < dr->dep->ninputs; k++)
+        for (int p = 0; p < dr->dep->inputs[k]->partitions; p++) dr->table_target[k][p] = -1;
+    dr->nheld = 0;
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -147,6 +263,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         kr_assign_owners(dr, parts);
         rd_kafka_assign(rk, parts);
+        hold_for_tables(dr, parts);
         fprintf(stderr, "streamrun: %s: assigned %d partition%s\n", dr->dep->name, parts->cnt,
                 parts->cnt == 1 ? "" : "s");
         dr->assigned = true;
@@ -180,6 +297,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             kr_drop_task(dr, p);
         }
         rd_kafka_assign(rk, NULL);
+        forget_holds(dr);
         dr->assigned = false;
         dr->nassigned = 0;
     }
@@ -402,6 +520,7 @@ void kr_run_inputs(dep_run *dr)
         watch_fetcher(dr, (const rd_kafka_message_t *const *)msgs, n);
         for (ssize_t i = 0; i < n; i++) tasks[i] = accept_message(dr, msgs[i]);
         if (n > 0) kr_dispatch(dr, msgs, tasks, (size_t)n);
+        if (dr->nheld) release_caught_up(dr);
         /* wall-clock timers fire on idle partitions too: the poll above waits 100 ms at most */
         if (kr_mono() - last_tick >= KR_TICK_MS / 1000.0) {
             kr_tick_tasks(dr);

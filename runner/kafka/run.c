@@ -206,13 +206,22 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         dr->tasks = sr_xcalloc((size_t)dr->ntasks, sizeof(sr_task *));
         dr->owner = sr_xcalloc((size_t)dr->ntasks, 1);
         dr->tick_pending = sr_xcalloc((size_t)dr->ntasks, 1);
+        dr->held = sr_xcalloc((size_t)dr->ntasks, 1);
+        dr->table_input = sr_xcalloc(nin, sizeof(bool));
+        dr->table_target = sr_xcalloc(nin, sizeof(int64_t *));
+        for (int s = 0; s < d->nops; s++) {
+            const sr_op *op = &d->ops[s];
+            const sr_topic *tp = op->type->table_topic ? op->type->table_topic(op) : NULL;
+            for (int k = 0; tp && k < d->ninputs; k++) dr->table_input[k] |= d->inputs[k] == tp;
+        }
         kr_changelog_init(dr);
         for (int k = 0; k < d->ninputs; k++) {
             dr->next[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->end[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             dr->eof[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
+            dr->table_target[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
             for (int p = 0; p < d->inputs[k]->partitions; p++)
-                dr->next[k][p] = dr->end[k][p] = dr->eof[k][p] = -1;
+                dr->next[k][p] = dr->end[k][p] = dr->eof[k][p] = dr->table_target[k][p] = -1;
             if (dr->eos) {
                 dr->base[k] = sr_xmalloc(sizeof(int64_t) * (size_t)d->inputs[k]->partitions);
                 for (int p = 0; p < d->inputs[k]->partitions; p++) dr->base[k][p] = -1;
@@ -305,6 +314,10 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
         free(dr->tasks);
         free(dr->owner);
         free(dr->tick_pending);
+        free(dr->held);
+        free(dr->table_input);
+        for (int k = 0; dr->table_target && k < dr->dep->ninputs; k++) free(dr->table_target[k]);
+        free(dr->table_target);
         for (int k = 0; k < t->ntopics; k++)
             if (dr->rkts[k]) rd_kafka_topic_destroy(dr->rkts[k]);
         free(dr->rkts);

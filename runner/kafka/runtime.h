@@ -52,6 +52,15 @@ typedef struct dep_run {
     /* exactly-once only (else NULL), shaped as next: the offset of the first record processed
      * since the last committed transaction (where an aborted one rewinds to), -1 when none */
     int64_t **base;
+    /* tables first (consume.c, hold_for_tables): per input, whether a step keeps a table of it
+     * (operator.h: table_topic); per input and partition, the offset the table's partition had at
+     * its assignment, which the consumer must reach before the stream partitions of that number
+     * are resumed (-1: nothing to wait for); per partition number, whether its stream partitions
+     * are paused for it, and how many are. Touched by the consumer thread only. */
+    bool *table_input;
+    int64_t **table_target;
+    uint8_t *held;
+    int nheld;
     bool assigned, ends_known;
     int nassigned;
     sr_task_stats done; /* counters of dropped tasks */
