@@ -17,6 +17,7 @@ struct join {
     int64_t within;
     int64_t grace;
     int unmatched; /* 0: count, 1: dead-letter */
+    bool flush;    /* run, test: at the end of input every kept record leaves */
     char *store;
     /* made by check() */
     char *store_name;
@@ -63,6 +64,10 @@ static const sr_param join_params[] = {
      "dropped), or dead-lettered with reason 'no match (join step N)' ('no match (join STORE)' "
      "with store:)",
      0, "count|dead-letter"},
+    {SR_P_BOOL, "flush", "false", offsetof(struct join, flush),
+     "interval join, run and test: when the input ends, every record still kept leaves as at its "
+     "expiry (emitted alone when its input meets require, else unmatched); by default they stay "
+     "kept, as under up, where input never ends"},
     {SR_P_STR, "store", NULL, offsetof(struct join, store),
      "name of the step's state store (default join-STEP); unique within the consumer group"},
     {0}};
@@ -222,7 +227,7 @@ static int join_check(sr_op *op, void *conf, sr_check *ck)
         rc = -1;
     }
     if (!j->interval) {
-        static const char *const only[] = {"grace", "unmatched"};
+        static const char *const only[] = {"grace", "unmatched", "flush"};
         for (size_t k = 0; k < sizeof(only) / sizeof(only[0]); k++)
             if (given(op, only[k])) {
                 sr_err(ck->dg, ck->file, sr_setting_mark(op, only[k]),
@@ -537,6 +542,7 @@ struct sweep {
     int64_t next; /* the earliest expiry left */
     int rc;       /* -1: failed (sr_task_fail) */
     sr_buf rest;  /* the records of the current key that stay */
+    bool end;     /* end of input (run, test): every kept record leaves */
 };
 
 /* What becomes of a record of input i that leaves unmatched. */
@@ -574,7 +580,7 @@ static int sweep_key(void *ud, const void *key, size_t klen, const void *val, si
     kept k;
     bool gone = false;
     while (next_kept(val, vlen, &off, &k)) {
-        if (expired(j, k.ts, s->st->stream)) {
+        if (s->end || expired(j, k.ts, s->st->stream)) {
             gone = true;
             if (!k.matched && left_alone(s, i, &rkey, &k) != 0) {
                 s->rc = -1;
@@ -602,11 +608,12 @@ static int sweep_key(void *ud, const void *key, size_t klen, const void *val, si
     return 0;
 }
 
-/* Expires what stream time has passed, then sets the timer for what is left. */
-static int sweep(sr_task *t, const sr_op *op, struct join_state *st)
+/* Expires what stream time has passed (at the end of input: everything kept), then sets the
+ * timer for what is left. */
+static int sweep(sr_task *t, const sr_op *op, struct join_state *st, bool end)
 {
     const struct join *j = op->conf;
-    struct sweep s = {.t = t, .op = op, .st = st, .next = INT64_MAX};
+    struct sweep s = {.t = t, .op = op, .st = st, .next = INT64_MAX, .end = end};
     (void)sr_store_foreach(st->store, sweep_key, &s);
     sr_buf_free(&s.rest);
     st->next_at = INT64_MAX;
@@ -626,7 +633,17 @@ static int join_on_timer(sr_task *t, const sr_op *op, const sr_timer *tm)
     if (s > st->stream) st->stream = s;
     st->next_at = INT64_MAX; /* this one fired */
     (void)tm;
-    return sweep(t, op, st);
+    return sweep(t, op, st, false);
+}
+
+/* End of input (`run`, `test`), with flush: no record can come to join what is kept, so each
+ * kept record leaves as it would at its expiry — emitted alone when its input meets `require`,
+ * else unmatched (counted or dead-lettered). */
+static int join_on_end(sr_task *t, const sr_op *op)
+{
+    const struct join *j = op->conf;
+    if (!j->interval || !j->flush) return 0;
+    return sweep(t, op, sr_op_state(t, op), true);
 }
 
 static int join_checkpoint(sr_task *t, const sr_op *op, void *state)
@@ -711,6 +728,7 @@ const sr_operator_type sr_op_join = {
     .open = join_open,
     .process = join_process,
     .on_timer = join_on_timer,
+    .on_end = join_on_end,
     .close = join_close,
     .checkpoint = join_checkpoint,
     .restored = join_restored,
