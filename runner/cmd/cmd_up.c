@@ -174,12 +174,14 @@ static int up_main(int argc, char **argv, const char **only)
     bool mock = false;
     if (!broker) broker = t->broker;
     if (!broker && refuse_exactly_once(t, only, nonly, NULL)) {
+        free(cl);
         sr_topology_free(t);
         return SR_EXIT_USAGE;
     }
     if (!broker) {
         if (sr_broker_start(&embedded, 1, err, sizeof(err)) != 0) {
             fprintf(stderr, "streamrun up: %s\n", err);
+            free(cl);
             sr_topology_free(t);
             return SR_EXIT_USAGE;
         }
