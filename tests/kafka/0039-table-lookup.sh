@@ -28,10 +28,8 @@ deployments:
       - lookup: {table: customers, fields: {name: name}, unmatched: dead-letter}
     output: enriched
 YAML
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
-produce() { kt produce "$ADDR" "$1" "$2" --partitioner murmur2_random >/dev/null; }
 
 "$PYTHON" - "$WORK" <<'PY'
 import json, sys
@@ -52,23 +50,23 @@ with open(w + "/orders-4.jsonl", "w") as f:
         f.write(json.dumps({"key": "c%02d" % i, "value": {"order": 200 + i}}) + "\n")
 PY
 
-produce customers "$WORK/customers-1.jsonl"
+produce_keyed customers "$WORK/customers-1.jsonl"
 up run1 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 1 exited with status $RC: $(tail -3 "$WORK/run1.log")"
 expect_summary run1 enrich 41 41 0 0 0
 
-produce orders "$WORK/orders-2.jsonl"
+produce_keyed orders "$WORK/orders-2.jsonl"
 up run2 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 2 exited with status $RC: $(tail -3 "$WORK/run2.log")"
 expect_summary run2 enrich 42 40 0 2 40
 grep -qE "^enrich: .* [1-9][0-9]* state records restored" "$WORK/run2.log" ||
     fail "run 2 restored no table: $(summary run2 enrich)"
 
-produce customers "$WORK/customers-3.jsonl"
+produce_keyed customers "$WORK/customers-3.jsonl"
 up run3 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 3 exited with status $RC"
 expect_summary run3 enrich 2 2 0 0 0
-produce orders "$WORK/orders-4.jsonl"
+produce_keyed orders "$WORK/orders-4.jsonl"
 up run4 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 4 exited with status $RC"
 expect_summary run4 enrich 3 2 0 1 2

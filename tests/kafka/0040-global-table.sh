@@ -36,8 +36,7 @@ deployments:
     output: by-file
 YAML
 { echo "device,region"; for i in $(seq -w 0 19); do echo "d$i,g$i"; done; } >"$WORK/regions.csv"
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
 
 "$PYTHON" - "$WORK" <<'PY'

@@ -24,8 +24,7 @@ deployments:
       - lookup: {table: prices, fields: {price: price}, asOf: 3s, unmatched: dead-letter}
     output: priced
 YAML
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
 T0=$(($(date +%s) * 1000 - 60000)) # a minute ago: within the topics' retention
 "$PYTHON" - "$WORK" "$T0" <<'PY'
@@ -52,11 +51,11 @@ with open(w + "/trades.jsonl", "w") as f, open(w + "/expected.json", "w") as e:
             want.append([k, dt, price])
     json.dump(want, e)
 PY
-kt produce "$ADDR" prices "$WORK/prices.jsonl" --partitioner murmur2_random >/dev/null
+produce_keyed prices "$WORK/prices.jsonl"
 up run1 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 1 exited with status $RC: $(tail -3 "$WORK/run1.log")"
 expect_summary run1 price 24 24 0 0 0
-kt produce "$ADDR" trades "$WORK/trades.jsonl" --partitioner murmur2_random >/dev/null
+produce_keyed trades "$WORK/trades.jsonl"
 up run2 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 2 exited with status $RC: $(tail -3 "$WORK/run2.log")"
 grep -qE "^price: .* [1-9][0-9]* state records restored" "$WORK/run2.log" ||

@@ -25,10 +25,8 @@ deployments:
       - join: {sx: SX, sy: SY}
     output: features
 YAML
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
-produce() { kt produce "$ADDR" "$1" "$2" --partitioner murmur2_random >/dev/null; }
 
 "$PYTHON" - "$WORK" <<'PY'
 import json, sys
@@ -44,14 +42,14 @@ write("sy-2", [("k%02d" % i, {"y": 100 + i}) for i in range(15, 30)] + [("k04", 
 write("sx-2", [("k00", {"x": 1000}), ("k03", None), ("k99", None)])
 PY
 
-produce SX "$WORK/sx-1.jsonl"
-produce SY "$WORK/sy-1.jsonl"
+produce_keyed SX "$WORK/sx-1.jsonl"
+produce_keyed SY "$WORK/sy-1.jsonl"
 up run1 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 1 exited with status $RC: $(tail -3 "$WORK/run1.log")"
 expect_summary run1 features 45 15 30 0 15
 
-produce SY "$WORK/sy-2.jsonl"
-produce SX "$WORK/sx-2.jsonl"
+produce_keyed SY "$WORK/sy-2.jsonl"
+produce_keyed SX "$WORK/sx-2.jsonl"
 up run2 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 2 exited with status $RC: $(tail -3 "$WORK/run2.log")"
 expect_summary run2 features 19 18 1 0 18

@@ -27,10 +27,8 @@ deployments:
       - join: {inputs: {imp: impressions, click: clicks}, within: 1m, unmatched: dead-letter}
     output: joined
 YAML
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
-produce() { kt produce "$ADDR" "$1" "$2" --partitioner murmur2_random >/dev/null; }
 
 T0=$(($(date +%s) * 1000 - 3600000)) # an hour ago: within the topics' retention
 "$PYTHON" - "$WORK" "$T0" <<'PY'
@@ -47,19 +45,19 @@ write("clicks-2", [("k%02d" % i, t0 + i * 1000 + (60000 if i == 7 else 1000 + i 
 write("imps-3", [("k20", t0 + 30000, {"i": 20})])
 PY
 
-produce impressions "$WORK/imps-1.jsonl"
+produce_keyed impressions "$WORK/imps-1.jsonl"
 up run1 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 1 exited with status $RC: $(tail -3 "$WORK/run1.log")"
 expect_summary run1 clicks 20 0 20 0 0
 
-produce clicks "$WORK/clicks-2.jsonl"
+produce_keyed clicks "$WORK/clicks-2.jsonl"
 up run2 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 2 exited with status $RC: $(tail -3 "$WORK/run2.log")"
 expect_summary run2 clicks 22 20 2 0 20
 grep -qE "^clicks: .* 1 unmatched \\(join step 1\\).* [1-9][0-9]* state records restored" \
     "$WORK/run2.log" || fail "run 2: no unmatched record or no restored state: $(summary run2 clicks)"
 
-produce impressions "$WORK/imps-3.jsonl"
+produce_keyed impressions "$WORK/imps-3.jsonl"
 up run3 60 "$WORK/t.yaml" --exit-at-end --commit-interval 200ms
 [ "$RC" = 0 ] || fail "run 3 exited with status $RC: $(tail -3 "$WORK/run3.log")"
 expect_summary run3 clicks 1 0 0 1 0

@@ -24,10 +24,8 @@ deployments:
       - join: {sx: SX, sy: SY}
     output: features
 YAML
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
-produce() { kt produce "$ADDR" "$1" "$2" --partitioner murmur2_random >/dev/null; }
 LOG=joins-features-join-1-changelog
 
 "$PYTHON" - "$WORK" <<'PY'
@@ -47,8 +45,8 @@ write("sx-3", [("k01", {"x": 1001}), ("k02", None), ("k25", {"x": 1025})])
 write("sy-3", [("k30", None), ("k31", {"y": 1031})])
 PY
 
-produce SX "$WORK/sx-1.jsonl"
-produce SY "$WORK/sy-1.jsonl"
+produce_keyed SX "$WORK/sx-1.jsonl"
+produce_keyed SY "$WORK/sy-1.jsonl"
 up_bg killed 120 "$WORK/t.yaml" --commit-interval 300ms
 killed=$UP_PID
 kt wait "$ADDR" features 20 --isolation read_uncommitted --timeout 60 >/dev/null
@@ -57,15 +55,15 @@ for _ in $(seq 300); do # the changelog exists (up creates it) and holds the log
     sleep 0.2
 done
 kt wait "$ADDR" "$LOG" 1 --timeout 60 >/dev/null
-produce SY "$WORK/sy-2.jsonl"
+produce_keyed SY "$WORK/sy-2.jsonl"
 kt wait "$ADDR" features 40 --isolation read_uncommitted --timeout 60 >/dev/null
 pid=$(pgrep -P "$killed") || fail "the first run exited before its SIGKILL"
 kill -KILL "$pid"
 { wait "$killed" || true; } 2>/dev/null
 echo "SIGKILL after the state was logged and the other SY values were processed"
 
-produce SX "$WORK/sx-3.jsonl"
-produce SY "$WORK/sy-3.jsonl"
+produce_keyed SX "$WORK/sx-3.jsonl"
+produce_keyed SY "$WORK/sy-3.jsonl"
 up final 60 "$WORK/t.yaml" --exit-at-end --commit-interval 300ms
 [ "$RC" = 0 ] || fail "the last run exited with status $RC: $(tail -3 "$WORK/final.log")"
 grep -qE "^features: .* [1-9][0-9]* state records restored" "$WORK/final.log" ||

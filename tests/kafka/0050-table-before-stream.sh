@@ -26,10 +26,8 @@ deployments:
       - lookup: {table: customers, fields: {name: name}, unmatched: dead-letter}
     output: enriched
 YAML
-"$STREAMRUN" validate "$WORK/t.yaml" 2>"$WORK/validate.log" ||
-    fail "the test file is not valid: $(cat "$WORK/validate.log")"
+check_valid "$WORK/t.yaml"
 start_broker "$WORK/t.yaml"
-produce() { kt produce "$ADDR" "$1" "$2" --partitioner murmur2_random >/dev/null; }
 
 "$PYTHON" - "$WORK" <<'PY'
 import json, sys
@@ -44,8 +42,8 @@ with open(w + "/orders-2.jsonl", "w") as f:
     for i in range(0, 40000, 400):
         f.write(json.dumps({"key": "c%05d" % i, "value": {"order": 100000 + i}}) + "\n")
 PY
-produce orders "$WORK/orders-1.jsonl"
-produce customers "$WORK/customers.jsonl"
+produce_keyed orders "$WORK/orders-1.jsonl"
+produce_keyed customers "$WORK/customers.jsonl"
 
 up run1 120 "$WORK/t.yaml" --exit-at-end --commit-interval 500ms
 [ "$RC" = 0 ] || fail "run 1 exited with status $RC: $(tail -3 "$WORK/run1.log")"
@@ -53,7 +51,7 @@ grep -q "enrich: reading [0-9]* table partitions\? to their end before the strea
     fail "run 1 did not say it read the table first: $(grep enrich "$WORK/run1.log" | head -5)"
 expect_summary run1 enrich 40400 40400 0 0 400
 
-produce orders "$WORK/orders-2.jsonl"
+produce_keyed orders "$WORK/orders-2.jsonl"
 up run2 60 "$WORK/t.yaml" --exit-at-end --commit-interval 500ms
 [ "$RC" = 0 ] || fail "run 2 exited with status $RC: $(tail -3 "$WORK/run2.log")"
 expect_summary run2 enrich 100 100 0 0 100

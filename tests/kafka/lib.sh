@@ -105,6 +105,20 @@ kt() {
 # --set adds a broker setting, and --brokers 3 starts a 3-node cluster (ADDR lists the three;
 # `kafka.sh kill-broker N --dir $WORK/kafka` stops node N). Exits 77 (skipped) when Java or Maven
 # is missing, outside CI.
+# check_valid FILE: fails the test unless `streamrun validate` accepts FILE (the test's own
+# topology), quoting what it said.
+check_valid() {
+    "$STREAMRUN" validate "$1" 2>"$WORK/validate.log" ||
+        fail "the test file is not valid: $(cat "$WORK/validate.log")"
+}
+
+# produce_keyed TOPIC FILE: writes FILE's records (kafkatool.py's JSON lines) to TOPIC, each key
+# in its murmur2 partition (murmur2_random), as Java clients and streamrun's producers place
+# them: what co-partitioned tables and joins rely on. Call after start_broker.
+produce_keyed() {
+    kt produce "$ADDR" "$1" "$2" --partitioner murmur2_random >/dev/null
+}
+
 start_broker() {
     local file=${1:?start_broker FILE} topics=1 sets=()
     shift
