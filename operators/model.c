@@ -1,6 +1,7 @@
 /* model.c — scores each record with a model package and writes the prediction into it. */
 #include "load/expr.h"
 #include "model/model.h"
+#include "model/model_slot.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,16 +12,19 @@ struct model_step {
     char *package;
     sr_strv fields;
     double threshold;
-    /* set by model_check, read-only afterwards and shared by every task: the loaded model and
-     * the record field that feeds each of its inputs */
-    sr_model *model;
+    /* set by model_check and shared by every task: the package's slot (its current model,
+     * replaced when `up` reloads it: model_slot.h) and the record field that feeds each input
+     * (a reload keeps the inputs, so these stay right) */
+    sr_model_slot *slot;
     const char **inputs;
 };
 
-/* Per task: the scoring buffers, allocated once. */
+/* Per task: the model it scores with and the scoring buffers, allocated for it. */
 struct model_state {
+    sr_model_hold hold;
     double *x, *out;
     void *scratch;
+    size_t scratch_size;
 };
 
 static const sr_param model_params[] = {
@@ -43,13 +47,14 @@ static int model_check(sr_op *op, void *conf, sr_check *ck)
         path = sr_xstrdup(s->package);
     else if (asprintf(&path, "%s/%s", ck->topo->dir, s->package) < 0)
         abort();
-    int rc = sr_model_load(&s->model, path, ck->dg);
+    s->slot = sr_model_slot_open(path, ck->dg);
+    int rc = s->slot ? 0 : -1;
     if (rc < 0)
         sr_err(ck->dg, ck->file, op->vmark, "%s: the model package '%s' cannot be loaded (%s)",
                op->label, s->package, path);
     free(path);
     if (rc < 0) return -1;
-    const sr_model *m = s->model;
+    const sr_model *m = sr_model_slot_peek(s->slot);
     if (s->fields.n && s->fields.n != m->nfeatures) {
         sr_err(ck->dg, ck->file, s->fields.marks[0],
                "%s: %d fields for a model of %d inputs (input_schema: %s%s)", op->label,
@@ -86,18 +91,37 @@ static int model_check(sr_op *op, void *conf, sr_check *ck)
     return rc;
 }
 
+/* The task's model: the slot's current one (a reload is taken between records), with scratch
+ * memory for it. @locality the thread that owns the task */
+static const sr_model *task_model(const struct model_step *s, struct model_state *st)
+{
+    const sr_model *held = st->hold.m;
+    const sr_model *m = sr_model_slot_get(s->slot, &st->hold);
+    if (m == held) return m;
+    size_t need = sr_model_scratch_size(m);
+    if (need > st->scratch_size) {
+        free(st->scratch);
+        st->scratch = sr_xmalloc(need);
+        st->scratch_size = need;
+    }
+    return m;
+}
+
 static void model_open(sr_task *t, const sr_op *op, void *state)
 {
     const struct model_step *s = op->conf;
     struct model_state *st = state;
-    st->x = sr_xcalloc((size_t)s->model->nfeatures, sizeof(double));
-    st->out = sr_xcalloc((size_t)s->model->noutputs, sizeof(double));
-    st->scratch = sr_xmalloc(sr_model_scratch_size(s->model));
+    const sr_model *m = task_model(s, st);
+    /* a replacement has the same inputs and outputs: these sizes hold for every generation */
+    st->x = sr_xcalloc((size_t)m->nfeatures, sizeof(double));
+    st->out = sr_xcalloc((size_t)m->noutputs, sizeof(double));
 }
 
 static void model_close(sr_task *t, const sr_op *op, void *state)
 {
+    const struct model_step *s = op->conf;
     struct model_state *st = state;
+    sr_model_slot_put(s->slot, &st->hold);
     free(st->x);
     free(st->out);
     free(st->scratch);
@@ -106,8 +130,8 @@ static void model_close(sr_task *t, const sr_op *op, void *state)
 static int model_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct model_step *s = op->conf;
-    const sr_model *m = s->model;
     struct model_state *st = sr_op_state(t, op);
+    const sr_model *m = task_model(s, st);
     int label;
     char err[256];
     if ((label = sr_model_score_record(m, &r->value, s->inputs, st->x, st->out, st->scratch, err,
@@ -120,7 +144,7 @@ static int model_process(sr_task *t, const sr_op *op, sr_record *r)
 static void model_destroy(void *conf)
 {
     struct model_step *s = conf;
-    sr_model_destroy(s->model);
+    sr_model_slot_close(s->slot);
     free(s->inputs);
 }
 

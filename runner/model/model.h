@@ -41,6 +41,7 @@ typedef struct sr_tree_node {
  * with one model at once, each with its own scratch. Every member is read-only for callers. */
 typedef struct sr_model {
     sr_model_kind kind;
+    char *file; /* the model file's name, relative to the package directory (model.json) */
     int nfeatures;
     sr_model_field *fields; /* nfeatures */
     int nclasses;           /* classes of a classifier; 0 for a regressor */

@@ -952,6 +952,7 @@ int sr_model_load(sr_model **out, const char *dir, sr_diag *dg)
             file = json_string_value(mf);
     }
     if (dg->nerrors > before) goto fail;
+    m->file = sr_xstrdup(file);
 
     if (asprintf(&model_path, "%s/%s", dir, file) < 0) abort();
     const sr_srcfile *mfile = NULL;
@@ -979,6 +980,7 @@ fail:
 void sr_model_destroy(sr_model *m)
 {
     if (!m) return;
+    free(m->file);
     for (int i = 0; i < m->nfeatures; i++) free(m->fields[i].name);
     free(m->fields);
     for (int i = 0; m->labels && i < m->nclasses; i++) free(m->labels[i]);
