@@ -2,12 +2,16 @@
  * trees of depth 8 and gradient boosting of 100 such stages, text classifiers (TF-IDF over a
  * vocabulary of unigrams and bigrams, and hashed counts) on 20-word texts, written as packages into
  * a scratch directory, loaded and scored over random inputs; CPU time per score. Not a test:
- *   build/model_bench [records] */
+ *   build/model_bench [records]
+ * With --write DIR N it writes instead the packages and N records that
+ * tests/bench/model_step_bench.sh scores in pipelines. */
 #include "model/model.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,9 +171,10 @@ static void write_text_model(const char *dir, bool hashing)
     fclose(f);
 }
 
-static void bench_text(const char *what, const char *dir, long records)
+/* texts[]: 20-word texts over the vocabulary's words, some not in it (the same every call). */
+static void make_texts(void)
 {
-    sr_model *m = load_or_exit(dir);
+    srand(2);
     for (int t = 0; t < NTEXT; t++) {
         size_t at = 0;
         for (int w = 0; w < 20; w++) {
@@ -190,6 +195,12 @@ static void bench_text(const char *what, const char *dir, long records)
             at += (size_t)snprintf(texts[t] + at, sizeof(texts[t]) - at, "%s%s", w ? " " : "", one);
         }
     }
+}
+
+static void bench_text(const char *what, const char *dir, long records)
+{
+    sr_model *m = load_or_exit(dir);
+    make_texts();
     double out[16];
     void *scratch = malloc(sr_model_scratch_size(m));
     char err[256];
@@ -205,8 +216,67 @@ static void bench_text(const char *what, const char *dir, long records)
     sr_model_destroy(m);
 }
 
+/* sub/ of dir, created. */
+static void subdir(char *out, size_t n, const char *dir, const char *sub)
+{
+    snprintf(out, n, "%s/%s", dir, sub);
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        perror(out);
+        exit(2);
+    }
+}
+
+/* The packages of the pipeline benchmark (tests/bench/model_step_bench.sh) in dir — logistic/
+ * (f1..f5, INTEGER), forest/ (100 trees of depth 8 over g1..g5, DOUBLE), text/ (TF-IDF over
+ * `text`) — and dir/records.jsonl: n records {id, f1..f5 (0..9), g1..g5 (0..1), text (20 words)}
+ * that feed all three. */
+static int write_pipeline_inputs(const char *dir, long n)
+{
+    char sub[4096];
+    srand(1);
+    subdir(sub, sizeof(sub), dir, "logistic");
+    write_file(sub, "config.json",
+               "{\"input_schema\":{\"f1\":\"INTEGER\",\"f2\":\"INTEGER\",\"f3\":\"INTEGER\","
+               "\"f4\":\"INTEGER\",\"f5\":\"INTEGER\"},\"output_labels\":[\"normal\",\"alert\"]}");
+    write_file(sub, "model.json",
+               "{\"format\":\"streamrun-model\",\"version\":1,\"kind\":\"logistic_regression\","
+               "\"n_features\":5,\"multi_class\":\"ovr\",\"coef\":[[0.3,-0.2,0.1,0.05,-0.4]],"
+               "\"intercept\":[0.7]}");
+    subdir(sub, sizeof(sub), dir, "forest");
+    write_file(sub, "config.json",
+               "{\"input_schema\":{\"g1\":\"DOUBLE\",\"g2\":\"DOUBLE\",\"g3\":\"DOUBLE\","
+               "\"g4\":\"DOUBLE\",\"g5\":\"DOUBLE\"},\"output_labels\":[\"normal\",\"alert\"]}");
+    write_trees(sub, "random_forest", 100, 8, 5);
+    subdir(sub, sizeof(sub), dir, "text");
+    write_file(
+        sub, "config.json",
+        "{\"input_schema\":{\"text\":\"STRING\"},\"output_labels\":[\"a\",\"b\",\"c\",\"d\"]}");
+    write_text_model(sub, false);
+    make_texts();
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/records.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return 2;
+    }
+    for (long r = 0; r < n; r++) {
+        fprintf(f, "{\"id\":%ld", r);
+        for (int i = 1; i <= 5; i++) fprintf(f, ",\"f%d\":%d", i, rand() % 10);
+        for (int i = 1; i <= 5; i++) fprintf(f, ",\"g%d\":%.6f", i, (double)rand() / RAND_MAX);
+        fprintf(f, ",\"text\":\"%s\"}\n", texts[rand() % NTEXT]);
+    }
+    if (fclose(f) != 0) {
+        perror(path);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--write") == 0)
+        return write_pipeline_inputs(argv[2], atol(argv[3]));
     long records = argc > 1 ? atol(argv[1]) : 1000000;
     char dir[] = "/tmp/model_bench.XXXXXX";
     if (!mkdtemp(dir)) {
