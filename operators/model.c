@@ -12,6 +12,8 @@ struct model_step {
     char *package;
     sr_strv fields;
     double threshold;
+    char *as;
+    size_t as_len;
     /* set by model_check and shared by every task: the package's slot (its current model,
      * replaced when `up` reloads it: model_slot.h) and the record field that feeds each input
      * (a reload keeps the inputs, so these stay right) */
@@ -37,6 +39,9 @@ static const sr_param model_params[] = {
     {SR_P_NUM, "threshold", "0", offsetof(struct model_step, threshold),
      "two-class models: writes decision, true when the second class's probability is at least "
      "this (0: no decision)"},
+    {SR_P_FIELD, "as", NULL, offsetof(struct model_step, as),
+     "writes the outputs into one object field of this name instead of the record's top level "
+     "(so that several model steps can score one record)"},
     {0}};
 
 static int model_check(sr_op *op, void *conf, sr_check *ck)
@@ -80,7 +85,10 @@ static int model_check(sr_op *op, void *conf, sr_check *ck)
             rc = -1;
         }
     }
-    if (m->nclasses) {
+    if (s->as) {
+        s->as_len = strlen(s->as);
+        sr_schema_add(&ck->schema, s->as);
+    } else if (m->nclasses) {
         sr_schema_add(&ck->schema, "label");
         sr_schema_add(&ck->schema, "label_index");
         sr_schema_add(&ck->schema, "probabilities");
@@ -137,7 +145,14 @@ static int model_process(sr_task *t, const sr_op *op, sr_record *r)
     if ((label = sr_model_score_record(m, &r->value, s->inputs, st->x, st->out, st->scratch, err,
                                        sizeof(err))) < 0)
         return sr_task_fail(t, op, "%s", err);
-    sr_model_write_outputs(m, sr_task_arena(t), &r->value, label, st->out, s->threshold);
+    sr_arena *a = sr_task_arena(t);
+    if (s->as) {
+        sr_value o = sr_obj_new(a, 5);
+        sr_model_write_outputs(m, a, &o, label, st->out, s->threshold);
+        sr_obj_set(a, &r->value, s->as, s->as_len, o);
+    } else {
+        sr_model_write_outputs(m, a, &r->value, label, st->out, s->threshold);
+    }
     return sr_emit(t, op, r);
 }
 
