@@ -2,6 +2,7 @@
 """sklearn_export.py — turns a pickled, fitted scikit-learn estimator into a streamrun model package.
 
     python3 tools/sklearn_export.py MODEL.pkl OUT_DIR [--features a,b,...] [--labels x,y,...]
+                                    [--integer a,b,...]
 
 MODEL.pkl holds one fitted estimator, or a Pipeline whose last step is one: LinearRegression,
 LogisticRegression, DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor,
@@ -16,7 +17,8 @@ powers of two and its means zero; anything else is refused. OUT_DIR gets config.
 model.json (the format is in README.md, "Model packages").
 
 Input names come from the estimator's feature_names_in_ or --features; class names from classes_
-or --labels. An estimator that cannot be exported exactly is refused with its name (exit 1).
+or --labels. Inputs are DOUBLE, except those named by --integer (INTEGER: a record must give a
+JSON integer; say so for inputs the model was trained on as integers). An estimator that cannot be exported exactly is refused with its name (exit 1).
 Loading a pickle runs code from it: export only pickles you trust.
 """
 
@@ -313,6 +315,15 @@ def export(obj):
     return est, doc, classes
 
 
+def input_schema(names, integer):
+    """input_schema: every input DOUBLE but those named in integer (comma-separated, or None)."""
+    ints = integer.split(",") if integer else []
+    unknown = [x for x in ints if x not in names]
+    if unknown:
+        raise Refused("--integer names %s, not an input (the inputs: %s)" % (", ".join(unknown), ",".join(names)))
+    return {x: "INTEGER" if x in ints else "DOUBLE" for x in names}
+
+
 # ---- writing ---------------------------------------------------------------------------------
 
 
@@ -343,6 +354,7 @@ def main(argv):
     ap.add_argument("out", help="the package directory to write")
     ap.add_argument("--features", help="input names, comma-separated, in the model's order")
     ap.add_argument("--labels", help="class names, comma-separated, in classes_ order")
+    ap.add_argument("--integer", help="inputs typed INTEGER instead of DOUBLE, comma-separated")
     args = ap.parse_args(argv)
     with open(args.model, "rb") as f:
         obj = pickle.load(f)
@@ -353,6 +365,8 @@ def main(argv):
             name = args.features or "text"
             if "," in name:
                 raise Refused("a text model has one input: give --features NAME")
+            if args.integer:
+                raise Refused("a text model's input is a STRING: --integer does not apply")
             names, schema = [name], {name: "STRING"}
         else:
             names = getattr(obj, "feature_names_in_", None)
@@ -365,7 +379,7 @@ def main(argv):
             names = [str(x) for x in names]
             if len(names) != n or len(set(names)) != n:
                 raise Refused("%d distinct feature names needed, %d given" % (n, len(set(names))))
-            schema = {x: "DOUBLE" for x in names}
+            schema = input_schema(names, args.integer)
         config = {"input_schema": schema}
         if classes is not None:
             labels = args.labels.split(",") if args.labels else [str(c) for c in classes]
