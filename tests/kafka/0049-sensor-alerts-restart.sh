@@ -13,14 +13,17 @@ SENSORS=$ROOT/pipelines/data/sensors.jsonl
 # readings' times are of May 2024, which a broker's retention (7 days) deletes at its next check:
 # the topics keep everything (retention.ms -1; the embedded broker applies no configs). The
 # processing deployments with a 6 s session: on Apache Kafka the killed run's partitions move
-# within the test's time, not after librdkafka's 45 s
+# within the test's time, not after librdkafka's 45 s. The model package is the one in
+# pipelines/models
 sed -e 's#timestamp: time}#timestamp: time, rate: 400}#' \
     -e "s#:-data/sensors.jsonl#:-$SENSORS#" \
     -e 's#partitions: 100}#partitions: 100, config: {retention.ms: -1}}#' \
+    -e "s#package: models/#package: $ROOT/pipelines/models/#" \
     -e 's#^  - name: \(z-features\|fa\|fi\|fd\|alerts\)$#&\n    kafka: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}#' \
     "$ROOT/pipelines/sensor-alerts.yaml" >"$WORK/sa.yaml"
 grep -q 'rate: 400' "$WORK/sa.yaml" && [ "$(grep -c 'retention.ms: -1' "$WORK/sa.yaml")" = 8 ] &&
-    [ "$(grep -c 'session.timeout.ms: 6000' "$WORK/sa.yaml")" = 5 ] ||
+    [ "$(grep -c 'session.timeout.ms: 6000' "$WORK/sa.yaml")" = 5 ] &&
+    grep -q "package: $ROOT/pipelines/models/sensor-alerts" "$WORK/sa.yaml" ||
     fail "cannot make the test's copy of sensor-alerts.yaml"
 half=$(($(wc -l <"$SENSORS") / 2))
 head -n "$half" "$SENSORS" >"$WORK/sensors-a.jsonl"
