@@ -45,6 +45,10 @@ add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh 
 add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
+# The model step's KPI lines in the summary of `run`, against an independent Python computation.
+add_test(NAME cli-model-kpis
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/model_kpis.sh $<TARGET_FILE:streamrun>)
+
 # No silent limits on the command line and in the in-process runner: any number of files,
 # --in, --only, --topic, output topics, headers and deployments in a test case.
 add_test(NAME cli-limits COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/limits.sh $<TARGET_FILE:streamrun>)

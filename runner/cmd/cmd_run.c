@@ -465,6 +465,7 @@ int sr_cmd_run(int argc, char **argv)
             fprintf(stderr, " (%llu failed with no deadLetter topic: not written anywhere)",
                     (unsigned long long)st.dropped_errors);
         fputc('\n', stderr);
+        sr_print_report_lines(stderr, d);
     }
     if (!quiet) {
         if (sr_mem_budget_used(sr_state_budget()) || sr_state_budget()->limit != SIZE_MAX)

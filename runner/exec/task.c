@@ -720,7 +720,27 @@ void sr_print_reports(FILE *fp, const sr_deployment *d)
         if (!op->type->report) continue;
         b.len = 0;
         op->type->report(op, &b);
-        if (b.len) fprintf(fp, ", %.*s", (int)b.len, b.d);
+        if (b.len && b.d[b.len - 1] != '\n') fprintf(fp, ", %.*s", (int)b.len, b.d);
+    }
+    sr_buf_free(&b);
+}
+
+void sr_print_report_lines(FILE *fp, const sr_deployment *d)
+{
+    sr_buf b = {0};
+    for (int i = 0; i < d->nops; i++) {
+        const sr_op *op = &d->ops[i];
+        if (!op->type->report) continue;
+        b.len = 0;
+        op->type->report(op, &b);
+        if (!b.len || b.d[b.len - 1] != '\n') continue;
+        for (size_t at = 0; at < b.len;) { /* each line indented under the summary's */
+            const char *nl = memchr(b.d + at, '\n', b.len - at);
+            assert(nl);
+            size_t end = (size_t)(nl - b.d);
+            fprintf(fp, "  %.*s\n", (int)(end - at), b.d + at);
+            at = end + 1;
+        }
     }
     sr_buf_free(&b);
 }

@@ -50,8 +50,13 @@ typedef struct sr_task_stats {
  * dead-lettered), O out", with delivered = in - filtered - dead. */
 void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, uint64_t out);
 /* Prints ", " and the report of each step of d that has one (operator.h: report), such as its
- * records with no match, for the same summaries. @locality any; @locks none. */
+ * records with no match, for the same summaries: the reports of one line, those that do not end
+ * with a newline. @locality any; @locks what the steps' report hooks take. */
 void sr_print_reports(FILE *fp, const sr_deployment *d);
+/* Prints the reports of several lines (those that end with a newline, such as a model step's
+ * KPIs, a line per variant), each line indented by two spaces: after the summary line that
+ * sr_print_reports ended. @locality any; @locks what the steps' report hooks take. */
+void sr_print_report_lines(FILE *fp, const sr_deployment *d);
 
 /* A task's timers on one clock: a binary min-heap by (at, seq). */
 typedef struct sr_timer_entry {

@@ -293,6 +293,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             fprintf(stderr, ", %llu state records restored in %.3f s",
                     (unsigned long long)dr->restored, dr->restore_secs);
         fputc('\n', stderr);
+        sr_print_report_lines(stderr, dr->dep);
         sum.restored += dr->restored;
         sum.restore_secs += dr->restore_secs;
         sum.in += s.in;

@@ -204,7 +204,11 @@ typedef struct sr_operator_type {
     /* For the summaries of `run` and `up`: appends to b what the step counted over every task of
      * the process (a lookup: its records with no match), as "N unmatched (lookup step 2, table T)",
      * or nothing. What it reads is shared by the tasks of the process (an atomic count reached
-     * from the configuration). NULL: nothing to report. @locality any; @locks none. */
+     * from the configuration). A report of several lines (a model step's KPIs, one line per
+     * variant) ends each line, the last included, with a newline: it is printed under the
+     * deployment's summary line (sr_print_report_lines) instead of in it. NULL: nothing to
+     * report. @locality any; @locks none, or a lock of the step's shared part, named where the
+     * step defines the hook. */
     void (*report)(const sr_op *op, sr_buf *b);
     /* A step that keeps a table of a topic (a lookup of a co-partitioned topic table): the topic,
      * which its deployment then consumes besides its inputs (the loader adds it to them), or
