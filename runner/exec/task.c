@@ -712,7 +712,9 @@ void sr_print_counts(FILE *fp, uint64_t in, uint64_t filtered, uint64_t dead, ui
             (unsigned long long)filtered, (unsigned long long)dead, (unsigned long long)out);
 }
 
-void sr_print_reports(FILE *fp, const sr_deployment *d)
+/* The reports of d's steps: those of one line (lines false) after ", ", or those of several lines
+ * (lines true, each ending with a newline) indented under the summary line. */
+static void print_reports(FILE *fp, const sr_deployment *d, bool lines)
 {
     sr_buf b = {0};
     for (int i = 0; i < d->nops; i++) {
@@ -720,21 +722,12 @@ void sr_print_reports(FILE *fp, const sr_deployment *d)
         if (!op->type->report) continue;
         b.len = 0;
         op->type->report(op, &b);
-        if (b.len && b.d[b.len - 1] != '\n') fprintf(fp, ", %.*s", (int)b.len, b.d);
-    }
-    sr_buf_free(&b);
-}
-
-void sr_print_report_lines(FILE *fp, const sr_deployment *d)
-{
-    sr_buf b = {0};
-    for (int i = 0; i < d->nops; i++) {
-        const sr_op *op = &d->ops[i];
-        if (!op->type->report) continue;
-        b.len = 0;
-        op->type->report(op, &b);
-        if (!b.len || b.d[b.len - 1] != '\n') continue;
-        for (size_t at = 0; at < b.len;) { /* each line indented under the summary's */
+        if (!b.len || (b.d[b.len - 1] == '\n') != lines) continue;
+        if (!lines) {
+            fprintf(fp, ", %.*s", (int)b.len, b.d);
+            continue;
+        }
+        for (size_t at = 0; at < b.len;) {
             const char *nl = memchr(b.d + at, '\n', b.len - at);
             assert(nl);
             size_t end = (size_t)(nl - b.d);
@@ -743,4 +736,14 @@ void sr_print_report_lines(FILE *fp, const sr_deployment *d)
         }
     }
     sr_buf_free(&b);
+}
+
+void sr_print_reports(FILE *fp, const sr_deployment *d)
+{
+    print_reports(fp, d, false);
+}
+
+void sr_print_report_lines(FILE *fp, const sr_deployment *d)
+{
+    print_reports(fp, d, true);
 }
