@@ -109,12 +109,12 @@ static const sr_param variant_params[] = {
 
 static const sr_param model_params[] = {
     {SR_P_STR, "package", NULL, offsetof(struct model_step, package),
-     "the model package's directory (see Model packages), relative to the topology file's (or "
-     "variants)"},
+     "the model package's directory (see Model packages), relative to the topology file's",
+     SR_PF_ONE_OF},
     {SR_P_LIST, "variants", NULL, offsetof(struct model_step, variants),
      "instead of package, A/B variants: list of {name, package, weight}; each record is scored "
      "by one, picked by its split value (see Model packages)",
-     0, NULL, variant_params, sizeof(struct model_variant)},
+     SR_PF_ONE_OF, NULL, variant_params, sizeof(struct model_variant)},
     {SR_P_EXPR, "split", NULL, offsetof(struct model_step, split),
      "variants: the value that picks a record's variant, the same variant for the same value "
      "(default: the record key)"},

@@ -38,7 +38,7 @@ static bool is_map_type(const sr_param *p)
 static bool op_takes_null(const sr_operator_type *t)
 {
     for (const sr_param *p = t->params; p->name; p++)
-        if (param_required(p)) return false;
+        if (param_required(p) || (p->flags & SR_PF_ONE_OF)) return false;
     return true;
 }
 
@@ -253,6 +253,14 @@ static json_t *params_object(const sr_param *params)
         set(o, "required", req);
     else
         json_decref(req);
+    json_t *alts = json_array(); /* SR_PF_ONE_OF: exactly one of them */
+    for (const sr_param *p = params; p->name; p++)
+        if (p->flags & SR_PF_ONE_OF)
+            json_array_append_new(alts, json_pack("{s:[s]}", "required", p->name));
+    if (json_array_size(alts))
+        set(o, "oneOf", alts);
+    else
+        json_decref(alts);
     set(o, "additionalProperties", json_false());
     return o;
 }
@@ -689,7 +697,7 @@ static void params_table(FILE *out, const sr_param *params)
         fputs(" | ", out);
         if (p->def) code(out, p->def, true);
         fputs(" | ", out);
-        fputs(param_required(p) ? "yes" : "no", out);
+        fputs(param_required(p) ? "yes" : (p->flags & SR_PF_ONE_OF) ? "one of" : "no", out);
         fputs(" | ", out);
         cell(out, p->doc);
         fputs(" |\n", out);
@@ -729,6 +737,13 @@ static void op_forms(FILE *out, const sr_operator_type *t)
         fputs("Settings: a mapping of parameters.\n", out);
     }
     if (op_takes_null(t)) fprintf(out, "`- %s` alone uses every default.\n", t->name);
+    int nalt = 0;
+    for (const sr_param *p = t->params; p->name; p++)
+        if (p->flags & SR_PF_ONE_OF) {
+            fputs(nalt++ ? " or " : "Give exactly one of ", out);
+            code(out, p->name, false);
+        }
+    if (nalt) fputs(".\n", out);
     if (t->flags & SR_OP_TERMINAL)
         fputs("It sends records to topics itself: nothing may follow it in a pipeline, and the "
               "deployment has no `output:`.\n",

@@ -39,6 +39,10 @@ typedef enum {
 } sr_ptype;
 
 #define SR_PF_REQUIRED 1u
+/* One of the alternatives of an operator: exactly one of its parameters with this flag must be
+ * given (a model step's package or variants). The schema and the reference say so; the
+ * operator's check() reports both or none, where they are. */
+#define SR_PF_ONE_OF 2u
 
 typedef struct sr_param {
     sr_ptype type;
