@@ -27,12 +27,14 @@ require_sklearn()
 TOL = 1e-9
 
 # per example: its training script, the text field, the output topic, and per model (in the
-# script's PACKAGES order) the fields the pipeline writes its label and probabilities to
+# script's PACKAGES order) where the pipeline writes its label, label index (None: dropped) and
+# probabilities, as paths of field names
 EXAMPLES = {
     "sentiment": {"script": "train_mood", "text": "clean_text", "topic": "predictions",
-                  "outputs": [("mood", "probabilities")]},
+                  "outputs": [(("mood",), None, ("probabilities",))]},
     "tweets": {"script": "train_tweets", "text": "text", "topic": "results",
-               "outputs": [("sentiment", "sentiment_probabilities"), ("topic", "topic_probabilities")]},
+               "outputs": [(("sentiment", "label"), ("sentiment", "label_index"), ("sentiment", "probabilities")),
+                           (("topic", "label"), ("topic", "label_index"), ("topic", "probabilities"))]},
 }
 JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
@@ -66,6 +68,25 @@ def expectations(spec, sample):
     return valid, invalid
 
 
+def get(obj, path):
+    for k in path:
+        obj = obj.get(k) if isinstance(obj, dict) else None
+    return obj
+
+
+def put(obj, path, value):
+    for k in path[:-1]:
+        obj = obj.setdefault(k, {})
+    obj[path[-1]] = value
+
+
+def take(obj, path):
+    """Removes and returns the value at PATH (None when absent)."""
+    for k in path[:-1]:
+        obj = obj.get(k) if isinstance(obj, dict) else None
+    return obj.pop(path[-1], None) if isinstance(obj, dict) else None
+
+
 def read_envelopes(path):
     """The records of a topic as `run --envelope` writes them, or as tests/kafka/kafkatool.py's
     read does (headers as [name, value] pairs, "value" only when the bytes are JSON, else "raw")."""
@@ -96,16 +117,20 @@ def main(argv):
     want = {}
     for v in valid:
         want[v["id"]] = dict(v)
-    for model, (label_field, prob_field) in zip(models, spec["outputs"]):
+    for model, (label_path, index_path, prob_path) in zip(models, spec["outputs"]):
         probs = model.predict_proba(texts)
         labels = model.predict(texts)
+        classes = [str(c) for c in model.classes_]
         for v, p, label in zip(valid, probs, labels):
-            want[v["id"]][label_field] = str(label)
-            want[v["id"]][prob_field] = {str(c): float(x) for c, x in zip(model.classes_, p)}
+            put(want[v["id"]], label_path, str(label))
+            if index_path:
+                put(want[v["id"]], index_path, classes.index(str(label)))
+            put(want[v["id"]], prob_path, {c: float(x) for c, x in zip(classes, p)})
     if corrupt:
         first = want[valid[0]["id"]]
-        classes = sorted(first[spec["outputs"][0][1]])
-        first[spec["outputs"][0][0]] = classes[(classes.index(first[spec["outputs"][0][0]]) + 1) % len(classes)]
+        label_path, index_path, prob_path = spec["outputs"][0]
+        classes = sorted(get(first, prob_path))
+        put(first, label_path, classes[(classes.index(get(first, label_path)) + 1) % len(classes)])
     bad = []
     got = {}
     for e in read_envelopes(os.path.join(out, spec["topic"] + ".jsonl")):
@@ -118,15 +143,14 @@ def main(argv):
         if g is None:
             bad.append("%s: id %s: missing" % (spec["topic"], i))
             continue
-        for label_field, prob_field in spec["outputs"]:
-            gp, wp = g.get(prob_field), w[prob_field]
+        g = json.loads(json.dumps(g))  # a copy, whose probabilities are taken out
+        for _, _, prob_path in spec["outputs"]:
+            gp, wp = take(g, prob_path), take(w, prob_path)
             if not isinstance(gp, dict) or sorted(gp) != sorted(wp) or any(
                     not isinstance(gp[c], float) or abs(gp[c] - wp[c]) > TOL for c in wp):
-                bad.append("%s: id %s: %s %s, scikit-learn's %s" % (spec["topic"], i, prob_field, gp, wp))
-        rest = {k: x for k, x in w.items() if k not in [p for _, p in spec["outputs"]]}
-        grest = {k: x for k, x in g.items() if k not in [p for _, p in spec["outputs"]]}
-        if rest != grest:
-            bad.append("%s: id %s: %s, expected %s" % (spec["topic"], i, canon(grest), canon(rest)))
+                bad.append("%s: id %s: %s %s, scikit-learn's %s" % (spec["topic"], i, ".".join(prob_path), gp, wp))
+        if g != w:
+            bad.append("%s: id %s: %s, expected %s" % (spec["topic"], i, canon(g), canon(w)))
     for i in got:
         bad.append("%s: id %s: not expected there" % (spec["topic"], i))
     reasons = dict(invalid)
