@@ -129,7 +129,9 @@ static const sr_param model_params[] = {
      "(so that several model steps can score one record)"},
     {0}};
 
-/* ---- load-time checks ------------------------------------------------------------------------ */
+/* ---- load-time checks ------------------------------------------------------------------------
+ * Every function of this section: @locality the loading thread, before any task exists (it
+ * writes the configuration); @locks none of its own (sr_model_slot_open takes the slot list's). */
 
 /* The mark of setting key of variant i, else of the variant. */
 static sr_mark variant_mark(const sr_op *op, const struct model_step *s, int i, const char *key)
@@ -152,7 +154,8 @@ static const char *variant_label(const sr_op *op, const struct model_step *s, in
     return buf;
 }
 
-/* Loads variant i's package into its slot (its problems, then where the step names it). */
+/* Loads variant i's package into its slot (its problems, then where the step names it).
+ * @locks the slot list's mutex (in sr_model_slot_open) */
 static int open_variant(sr_op *op, struct model_step *s, int i, sr_check *ck)
 {
     struct model_variant *v = &s->v[i];
@@ -397,6 +400,7 @@ static uint64_t lat_upper(int b)
     return ((uint64_t)(LAT_SUB + sub + 1) << (e - 2)) - 1;
 }
 
+/* Zeroed counters for every variant of s (min and max at +-infinity). @locality any */
 static kpi_block *kpi_block_new(const struct model_step *s)
 {
     kpi_block *k = sr_xcalloc(1, sizeof(*k));
@@ -411,6 +415,7 @@ static kpi_block *kpi_block_new(const struct model_step *s)
     return k;
 }
 
+/* @locality the block's owner, once it is out of the step's list */
 static void kpi_block_free(kpi_block *k)
 {
     if (!k) return;
@@ -478,7 +483,8 @@ static void put_time(sr_buf *b, double ns)
         sr_buf_printf(b, "%.3g ms", ns / 1e6);
 }
 
-/* One line of variant i's totals k (see model_report). */
+/* One line of variant i's totals k (see model_report). @locality any; @locks the slot's mutex
+ * (sr_model_slot_peek: the class names, which a reload keeps) */
 static void report_variant(const sr_op *op, const struct model_step *s, int i, const kpi *k,
                            sr_buf *b)
 {
@@ -649,6 +655,9 @@ static uint64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
     return d > 0 ? (uint64_t)d : 0;
 }
 
+/* Scores r with the variant its split value picks, counts it in the task's KPIs and writes the
+ * outputs. @locality the thread that owns the task; @locks none (the slot's mutex only when a
+ * reload published a new model: sr_model_slot_get) */
 static int model_process(sr_task *t, const sr_op *op, sr_record *r)
 {
     const struct model_step *s = op->conf;
@@ -684,6 +693,8 @@ static int model_process(sr_task *t, const sr_op *op, sr_record *r)
     return sr_emit(t, op, r);
 }
 
+/* @locality the thread that frees the topology, after every task closed; @locks the slot list's
+ * mutex (sr_model_slot_close) */
 static void model_destroy(void *conf)
 {
     struct model_step *s = conf;

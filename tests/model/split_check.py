@@ -72,8 +72,13 @@ def murmur2(data: bytes) -> int:  # Kafka's partitioner hash
 def split_bytes(v) -> bytes:
     if isinstance(v, str):
         return v.encode("utf-8")
-    assert isinstance(v, int) and not isinstance(v, bool)
-    return str(v).encode()
+    if isinstance(v, bool):
+        return b"true" if v else b"false"
+    if isinstance(v, int):
+        return str(v).encode()
+    if isinstance(v, float):  # the shortest text that reads back the same (moderate values)
+        return repr(v).encode()
+    return json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def variant_of(v, hashf=fnv1a64) -> str:
@@ -136,11 +141,19 @@ deployments:
     by_key += [{"key": k, "value": dict(feats, i=len(ks) + i)} for i, k in enumerate(ks[:200])]
     by_key += [{"key": None, "value": dict(feats, i=-1 - i)} for i in range(nnull)]
     users = list(range(-500, 1500)) + [2**62, -2**63] + [f"u{i}" for i in range(500)]
+    users += [i / 8 for i in range(-100, 100) if i % 8] + [True, False, [1, "a"], {"b": [2]}]
     by_field = [{"key": "same", "value": dict(feats, i=i, user=u)} for i, u in enumerate(users)]
+    # numbers as written differently: the split takes their value (1.50 is 1.5, 1e3 is 1000.0)
+    written = {"1.50": 1.5, "2.250": 2.25, "1e3": 1000.0, "-0.50": -0.5, "12.5e-1": 1.25}
     for name, recs in (("by-key", by_key), ("by-field", by_field)):
         with open(os.path.join(work, name + ".jsonl"), "w") as f:
             for r in recs:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            if name == "by-field":
+                for text, val in written.items():
+                    f.write('{"key": "same", "value": {"f1": 1, "f2": 2, "f3": 3, "f4": 4, '
+                            '"f5": 5, "user": %s}}\n' % text)
+                    by_field.append({"value": {"user": val}})
     out = os.path.join(work, "out")
     p = subprocess.run([bin_, "run", topo, "--envelope", "--out", out,
                         "--in", "by-key=" + os.path.join(work, "by-key.jsonl"),
