@@ -49,6 +49,28 @@ static void on_signal(int sig)
     }
 }
 
+static volatile sig_atomic_t reload_flag;
+
+/* SIGHUP asks `up` to reload every model package (model_slot.h): the run's main thread does it
+ * and clears the flag, so SIGHUPs that come before it looks (one sent twice at once, by `timeout`
+ * to a process and its group) reload once. Installed before anything else `up` does, so that a
+ * SIGHUP never kills it (its default action); one that comes while `up` starts is acted on once
+ * the run goes. Other commands keep SIGHUP's default: a hangup ends them.
+ * @locality signal handler: only async-signal-safe calls */
+static void on_hangup(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
+}
+
+static void trap_hangup(void)
+{
+    /* SA_RESTART: a read of a source file or a sleep in another thread is not cut short */
+    struct sigaction sa = {.sa_handler = on_hangup, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* up: `up` (its messages; exit 3 after a second signal), else `tap` (it commits nothing, says
  * nothing, and exits 0) */
 static void trap_signals(bool up)
@@ -97,7 +119,7 @@ static int up_main(int argc, char **argv, const char **only)
 {
     const char *file = NULL, *broker = NULL;
     int nonly = 0;
-    bool exit_at_end = false, allow_unsafe = false, accept_incomplete = false;
+    bool exit_at_end = false, allow_unsafe = false, accept_incomplete = false, watch = true;
     int commit_ms = 1000;
     /* default: one worker per core this process may run on */
     cpu_set_t cpus;
@@ -116,6 +138,8 @@ static int up_main(int argc, char **argv, const char **only)
             allow_unsafe = true;
         else if (strcmp(a, "--accept-incomplete-state") == 0)
             accept_incomplete = true;
+        else if (strcmp(a, "--no-model-watch") == 0)
+            watch = false;
         else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
             char *end;
             long w = strtol(argv[++i], &end, 10);
@@ -138,7 +162,7 @@ static int up_main(int argc, char **argv, const char **only)
             fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
                             "[--exit-at-end] [--commit-interval 1s] [--workers N] "
                             "[--state-memory SIZE] [--allow-unsafe-kafka-properties] "
-                            "[--accept-incomplete-state]\n");
+                            "[--accept-incomplete-state] [--no-model-watch]\n");
             return SR_EXIT_USAGE;
         } else
             file = a;
@@ -230,7 +254,9 @@ static int up_main(int argc, char **argv, const char **only)
                         .progress = isatty(2) != 0,
                         .workers = workers,
                         .stop = &stop_flag,
-                        .accept_incomplete_state = accept_incomplete};
+                        .accept_incomplete_state = accept_incomplete,
+                        .reload = &reload_flag,
+                        .watch_models = watch};
         sr_up_stats st;
         if (sr_up_run(t, &o, &st, err, sizeof(err)) != 0) {
             fprintf(stderr, "streamrun up: stopped: %s\n", err);
@@ -258,6 +284,7 @@ static int up_main(int argc, char **argv, const char **only)
 
 int sr_cmd_up(int argc, char **argv)
 {
+    trap_hangup();
     const char **only = sr_xcalloc((size_t)argc, sizeof(*only));
     int rc = up_main(argc, argv, only);
     free(only);

@@ -18,6 +18,7 @@ static void usage(FILE *out)
           "  up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n"
           "          [--commit-interval 1s] [--workers N] [--state-memory SIZE]\n"
           "          [--allow-unsafe-kafka-properties] [--accept-incomplete-state]\n"
+          "          [--no-model-watch]\n"
           "                                         run deployments on Kafka (with no broker\n"
           "                                         given: on an embedded one)\n"
           "  broker [FILE] [--topic NAME:PARTITIONS]... [--address-file PATH] [--brokers N]\n"

@@ -19,6 +19,11 @@ typedef struct sr_up_opts {
     /* restore state from a changelog whose start is gone (low watermark > 0), with a warning,
      * instead of stopping */
     bool accept_incomplete_state;
+    /* model packages (model_slot.h): reload every one when *reload is set (SIGHUP's handler sets
+     * it; the run clears it), and with watch_models those whose files changed, looked at every
+     * second. NULL and false: never reload. */
+    volatile sig_atomic_t *reload;
+    bool watch_models;
 } sr_up_opts;
 
 typedef struct sr_up_stats {

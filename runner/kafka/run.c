@@ -2,6 +2,7 @@
  * progress line and the summary. */
 #include "kafka/runtime.h"
 #include "exec/source.h"
+#include "model/model_slot.h"
 #include "state/store.h"
 
 #include <assert.h>
@@ -152,6 +153,27 @@ static void *dep_main(void *arg)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+/* Reloads the model packages (all with force, else those whose files changed: model_slot.h) and
+ * prints what it did on stderr, on a line of its own when the progress line is shown.
+ * @locality the run's main thread */
+static void reload_models(bool force, bool progress)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *log = open_memstream(&text, &len);
+    if (!log) {
+        sr_model_slots_reload(force, stderr);
+        return;
+    }
+    sr_model_slots_reload(force, log);
+    fclose(log);
+    if (len) {
+        if (progress) fputc('\n', stderr); /* the progress line is rewritten in place */
+        fwrite(text, 1, len, stderr);
+    }
+    free(text);
+}
+
 /* While the run goes on, the counters of tasks being processed are read as they are: this is
  * for the progress line; the summary is taken after the threads are joined. */
 static void dep_stats(dep_run *dr, sr_up_stats *s)
@@ -235,7 +257,7 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
     double t0 = kr_mono();
     for (int i = 0; i < r.ndeps; i++) pthread_create(&r.deps[i].thread, NULL, dep_main, &r.deps[i]);
     /* progress and the wait */
-    double last = t0;
+    double last = t0, last_watch = t0;
     uint64_t last_in = 0;
     for (;;) {
         bool all = true;
@@ -243,6 +265,17 @@ int sr_up_run(const sr_topology *t, const sr_up_opts *o, sr_up_stats *total, cha
             all &= __atomic_load_n(&r.deps[i].finished, __ATOMIC_ACQUIRE);
         if (all) break;
         usleep(50 * 1000);
+        /* model packages: a SIGHUP reloads them all; the watch, those whose files changed (a
+         * change is read once it held still for a look: model_slot.h). Tasks score on, each
+         * record with the model current when it starts. */
+        if (o->reload && *o->reload && !kr_stopping(&r)) {
+            *o->reload = 0; /* a SIGHUP during the reload asks for another one */
+            reload_models(true, o->progress);
+            last_watch = kr_mono();
+        } else if (o->watch_models && kr_mono() - last_watch >= 1.0 && !kr_stopping(&r)) {
+            reload_models(false, o->progress);
+            last_watch = kr_mono();
+        }
         if (o->progress && kr_mono() - last >= 1.0) {
             uint64_t in = 0;
             int64_t lag = -1;

@@ -1,6 +1,7 @@
 /* model_slot.c — model packages that can be replaced while they score (model_slot.h). */
 #include "model/model_slot.h"
 #include "base/arena.h"
+#include "model/model_text.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -12,7 +13,8 @@
 /* One loaded model and how many hold it (the slot counts as one while it is current). */
 typedef struct entry {
     sr_model *m;
-    int refs; /* @locks the slot's mutex */
+    int refs;    /* @locks the slot's mutex */
+    bool opened; /* the model the slot was opened with: its names outlive it (model_strip) */
 } entry;
 
 /* What a package's files looked like: a change to any of these is a change of the package. */
@@ -28,6 +30,7 @@ enum { NSTAMPS = 2 }; /* config.json and the model file */
 
 struct sr_model_slot {
     char *dir;
+    sr_model *opened; /* the model opened with: kept (stripped) until close, see model_slot.h */
     pthread_mutex_t lock;
     entry *cur;                 /* @locks lock */
     _Atomic uint64_t gen;       /* written under lock, read without it */
@@ -80,12 +83,32 @@ static entry *entry_new(sr_model *m)
     return e;
 }
 
+/* Frees what m scores with, keeping what a step may have borrowed before scoring started (the
+ * names of its inputs and classes, its file name): the slot frees the rest at close. */
+static void model_strip(sr_model *m)
+{
+    free(m->coef);
+    free(m->intercept);
+    free(m->nodes);
+    free(m->roots);
+    free(m->values);
+    free(m->init);
+    sr_text_model_free(m->text);
+    m->coef = m->intercept = m->values = m->init = NULL;
+    m->nodes = NULL;
+    m->roots = NULL;
+    m->text = NULL;
+}
+
 /* @locks s->lock held */
 static void entry_unref(entry *e)
 {
     assert(e->refs > 0);
     if (--e->refs > 0) return;
-    sr_model_destroy(e->m);
+    if (e->opened)
+        model_strip(e->m); /* the slot's `opened` keeps the rest */
+    else
+        sr_model_destroy(e->m);
     free(e);
 }
 
@@ -97,6 +120,8 @@ sr_model_slot *sr_model_slot_open(const char *dir, sr_diag *dg)
     s->dir = sr_xstrdup(dir);
     pthread_mutex_init(&s->lock, NULL);
     s->cur = entry_new(m);
+    s->cur->opened = true;
+    s->opened = m;
     atomic_init(&s->gen, 1);
     stamp_package(s->loaded, dir, m);
     memcpy(s->seen, s->loaded, sizeof(s->seen));
@@ -122,6 +147,7 @@ void sr_model_slot_close(sr_model_slot *s)
     entry_unref(s->cur);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_destroy(&s->lock);
+    sr_model_destroy(s->opened);
     free(s->dir);
     free(s);
 }

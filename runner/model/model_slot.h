@@ -42,7 +42,11 @@ sr_model_slot *sr_model_slot_open(const char *dir, sr_diag *dg);
 void sr_model_slot_close(sr_model_slot *s);
 
 /* The current model, for checks made while nothing scores (a step's check at load time). Not
- * held: do not keep it once scoring may have started.
+ * held: do not keep it once scoring may have started. Before any reload it is the model the slot
+ * was opened with, whose names — of its inputs (fields[i].name), of its classes (labels) and
+ * its file — stay allocated until sr_model_slot_close, through every reload (a replacement has
+ * the same names): a step may keep pointers to those. The rest of that model is freed once it
+ * was replaced and its last holder let it go.
  * @locality any thread, before tasks start; @locks the slot's mutex */
 const sr_model *sr_model_slot_peek(sr_model_slot *s);
 

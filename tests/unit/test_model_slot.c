@@ -106,6 +106,9 @@ int main(void)
     if (!slot) return TEST_END();
     CHECK(sr_model_slot_generation(slot) == 1);
     CHECK_STR(sr_model_slot_dir(slot), dir);
+    /* what a step borrows from the opened model before scoring starts (its input names) */
+    const char *input = sr_model_slot_peek(slot)->fields[0].name;
+    const char *class1 = sr_model_slot_peek(slot)->labels[1];
 
     /* nothing changed: nothing reloaded */
     CHECK(sr_model_slots_reload(false, stderr) == 0);
@@ -130,6 +133,10 @@ int main(void)
         CHECK(sc[i].old_n > 0);
         CHECK(sc[i].new_n > 0);
     }
+    /* the opened model was replaced and let go by every holder: its names stay (a step reads its
+     * inputs by them), the rest is freed (LeakSanitizer) */
+    CHECK_STR(input, "x");
+    CHECK_STR(class1, "yes");
 
     /* other class names: refused, the running model stays */
     settle();
