@@ -45,7 +45,8 @@ add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh 
 add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
-# The model step's KPI lines in the summary of `run`, against an independent Python computation.
+# The model step's KPI lines in the summaries of `run` (against an independent Python
+# computation) and `up` (on the embedded broker: the same lines as run's).
 add_test(NAME cli-model-kpis
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/model_kpis.sh $<TARGET_FILE:streamrun>)
 

@@ -4,7 +4,8 @@
 # counts and the mean probability of the second class (a classifier) or the values' mean, min and
 # max (a regressor), and the scoring latency. Every number but the latency is compared exactly
 # with an independent Python computation over the same records (the variants from FNV-1a, as
-# tests/model/split_check.py); the latency by its pattern. Prints "N passed, N failed".
+# tests/model/split_check.py); the latency by its pattern. Then `up` (on the embedded broker)
+# over the same records must print the same lines. Prints "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 pk=$PWD/tests/model/packages
@@ -101,6 +102,38 @@ while IFS= read -r want; do
     check "KPI line $i: latency" grep -Eq -- "^.{${#want}}$lat" <<<"$got"
     [ "${got:0:${#want}}" = "$want" ] || printf '  got:    %s\n  wanted: %s\n' "$got" "$want"
 done < "$work/expected"
+
+# `up` prints the same lines under its summary: a source deployment feeds the records (keyed by
+# user) to the model deployment through the embedded broker; the counts and distributions must be
+# those `run` gives over the same source.
+"$py" - "$work" <<'EOF'
+import json, sys
+with open(f"{sys.argv[1]}/in.jsonl") as f, open(f"{sys.argv[1]}/src.jsonl", "w") as out:
+    for line in f:
+        r = json.loads(line)
+        if r["key"] is not None:
+            out.write(json.dumps(dict(r["value"], user=r["key"])) + "\n")
+EOF
+{
+    echo "topics: [in, out, errors]"
+    echo "deployments:"
+    echo "  - name: feed"
+    echo "    source: {file: $work/src.jsonl, format: jsonl, key: user}"
+    echo "    output: in"
+    sed -n '/^  - name: ab/,$p' "$work/kpis.yaml"
+} > "$work/up.yaml"
+check "run from the source" expect_exit 0 "$bin" run "$work/up.yaml" --out "$work/o3"
+grep '^  model step ' "$work/stderr" | sed -E "s/; $lat//" > "$work/run-kpis"
+check "three KPI lines from run" test "$(wc -l < "$work/run-kpis")" = 3
+timeout -k 5 60 "$bin" broker "$work/up.yaml" --address-file "$work/addr" 2>"$work/broker.log" &
+broker=$!
+for _ in $(seq 200); do [ -s "$work/addr" ] && break; sleep 0.05; done
+check "up" expect_exit 0 timeout -k 5 60 "$bin" up "$work/up.yaml" --broker "$(head -1 "$work/addr")" --exit-at-end
+kill "$broker" 2>/dev/null
+wait "$broker" 2>/dev/null
+grep '^  model step ' "$work/stderr" | sed -E "s/; $lat//" > "$work/up-kpis"
+check "up's KPI lines are run's" cmp "$work/run-kpis" "$work/up-kpis"
+check "up's latency" test "$(grep -cE "^  model step .*; $lat" "$work/stderr")" = 3
 
 # a step that scored nothing says so, without distributions
 : > "$work/empty.jsonl"
