@@ -4,9 +4,11 @@
     python3 tools/sklearn_export.py MODEL.pkl OUT_DIR [--features a,b,...] [--labels x,y,...]
                                     [--integer a,b,...]
 
-MODEL.pkl holds one fitted estimator, or a Pipeline whose last step is one: LinearRegression,
-LogisticRegression, DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor,
-GradientBoostingClassifier/Regressor; or a text classifier: a Pipeline of CountVectorizer,
+MODEL.pkl holds one fitted estimator, or a Pipeline whose last step is one: LinearRegression and
+the other linear regressors of LINEAR_REGRESSORS (Ridge, Lasso, ElasticNet, SGDRegressor, ...),
+LogisticRegression(CV), SGDClassifier with loss="log_loss", DecisionTree/ExtraTree
+Classifier/Regressor, RandomForest/ExtraTrees Classifier/Regressor, GradientBoosting
+Classifier/Regressor; or a text classifier: a Pipeline of CountVectorizer,
 HashingVectorizer or TfidfVectorizer (or CountVectorizer then TfidfTransformer) before a
 LinearRegression or LogisticRegression, whose one input is a STRING (named by --features, default
 "text"). A vectorizer with a callable analyzer, tokenizer or preprocessor, char n-grams,
@@ -175,6 +177,95 @@ def export_gradient_boosting(est, classifier):
     return doc, list(est.classes_) if classifier else None
 
 
+# ---- other estimators scored exactly as the kinds above ----------------------------------------
+
+# predict is X @ coef_ + intercept_ (LinearModel._decision_function, or BaseSGDRegressor's), as
+# LinearRegression's, in scikit-learn 1.2
+LINEAR_REGRESSORS = (
+    "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV", "Lars", "LarsCV",
+    "LassoLars", "LassoLarsCV", "LassoLarsIC", "OrthogonalMatchingPursuit",
+    "OrthogonalMatchingPursuitCV", "BayesianRidge", "ARDRegression", "HuberRegressor",
+    "TheilSenRegressor", "QuantileRegressor", "SGDRegressor", "PassiveAggressiveRegressor",
+    "LinearSVR",
+)
+# predict_proba is LogisticRegression's (LogisticRegressionCV inherits it; SGDClassifier with a
+# log loss is _predict_proba_lr, LogisticRegression's one-vs-rest)
+LOGISTIC_CLASSIFIERS = ("LogisticRegressionCV", "SGDClassifier")
+SINGLE_TREES = ("DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor")
+# predict_proba / predict is the average of the trees', as RandomForest*'s (ForestClassifier,
+# ForestRegressor)
+FORESTS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")
+
+NO_PROBABILITIES = "it has no predict_proba, and a classifier's package gives probabilities"
+# estimators refused by name, with the reason
+REFUSED = {
+    "HistGradientBoostingClassifier": "its trees send missing values their own way and may split on categories, "
+    "which the gradient_boosting kind does not (a GradientBoostingClassifier exports)",
+    "HistGradientBoostingRegressor": "its trees send missing values their own way and may split on categories, "
+    "which the gradient_boosting kind does not (a GradientBoostingRegressor exports)",
+    "LinearSVC": NO_PROBABILITIES,
+    "RidgeClassifier": NO_PROBABILITIES,
+    "RidgeClassifierCV": NO_PROBABILITIES,
+    "Perceptron": NO_PROBABILITIES,
+    "PassiveAggressiveClassifier": NO_PROBABILITIES,
+    "SVC": "a kernel support vector machine (with probability=True, libsvm's Platt scaling) is not a kind "
+    "streamrun scores",
+    "NuSVC": "a kernel support vector machine is not a kind streamrun scores",
+    "SVR": "a kernel support vector machine is not a kind streamrun scores",
+    "NuSVR": "a kernel support vector machine is not a kind streamrun scores",
+    "PoissonRegressor": "it predicts exp(X @ coef_ + intercept_) (a log link), not a linear regression",
+    "GammaRegressor": "it predicts exp(X @ coef_ + intercept_) (a log link), not a linear regression",
+    "TweedieRegressor": "it predicts through a link function, not a linear regression",
+    "AdaBoostClassifier": "its weighted vote of estimators is not a kind streamrun scores",
+    "AdaBoostRegressor": "its weighted median of estimators is not a kind streamrun scores",
+    "BaggingClassifier": "its estimators see feature subsets, which no kind streamrun scores does",
+    "BaggingRegressor": "its estimators see feature subsets, which no kind streamrun scores does",
+    "IsolationForest": "an anomaly score is not a kind streamrun scores",
+}
+
+
+def refuse_by_name(kind):
+    """Refused: the estimator's name and why (or that it is not a kind streamrun scores)."""
+    if kind in REFUSED:
+        raise Refused("%s is not exported: %s" % (kind, REFUSED[kind]))
+    raise Refused("%s is not a kind streamrun scores" % kind)
+
+
+def export_linear_regressor(est):
+    """A linear regressor of LINEAR_REGRESSORS, as a linear_regression: one target only."""
+    import numpy as np
+
+    coef = np.asarray(est.coef_)
+    if coef.ndim == 2 and coef.shape[0] != 1:
+        raise Refused("%s with %d targets (one target only)" % (name_of(est), coef.shape[0]))
+    if np.asarray(est.intercept_).size != 1:
+        raise Refused("%s with %d intercepts (one only)" % (name_of(est), np.asarray(est.intercept_).size))
+    return export_linear_regression(est)
+
+
+def export_logistic_classifier(est):
+    """LogisticRegressionCV as LogisticRegression; SGDClassifier only with a log loss, whose
+    predict_proba is one-vs-rest for any number of classes (modified_huber's is not a logistic,
+    the other losses have no predict_proba)."""
+    import numpy as np
+
+    if name_of(est) == "LogisticRegressionCV":
+        return export_logistic_regression(est)
+    if est.loss not in ("log_loss", "log"):
+        raise Refused("SGDClassifier with loss=%r (only loss=\"log_loss\" gives logistic probabilities)" % (est.loss,))
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    icpt = np.asarray(est.intercept_, dtype=np.float64).reshape(-1)
+    rows = 1 if len(est.classes_) == 2 else len(est.classes_)
+    if coef.shape != (rows, est.n_features_in_) or icpt.size != rows:
+        raise Refused("SGDClassifier with coef_ of shape %s for %d classes" % (coef.shape, len(est.classes_)))
+    return {
+        "kind": "logistic_regression",
+        "multi_class": "ovr",
+        "coef": [floats(row) for row in coef],
+        "intercept": floats(icpt),
+    }, list(est.classes_)
+
+
 # ---- pipelines -------------------------------------------------------------------------------
 
 
@@ -300,14 +391,18 @@ def export(obj):
         doc, classes = export_logistic_regression(est)
         if scale is not None:
             doc["coef"] = [[c / float(s) for c, s in zip(row, scale)] for row in doc["coef"]]
-    elif kind in ("DecisionTreeClassifier", "DecisionTreeRegressor"):
+    elif kind in LINEAR_REGRESSORS:
+        doc, classes = export_linear_regressor(est)
+    elif kind in LOGISTIC_CLASSIFIERS:
+        doc, classes = export_logistic_classifier(est)
+    elif kind in SINGLE_TREES:
         doc, classes = export_decision_tree(est, kind.endswith("Classifier"))
-    elif kind in ("RandomForestClassifier", "RandomForestRegressor"):
+    elif kind in FORESTS:
         doc, classes = export_random_forest(est, kind.endswith("Classifier"))
     elif kind in ("GradientBoostingClassifier", "GradientBoostingRegressor"):
         doc, classes = export_gradient_boosting(est, kind.endswith("Classifier"))
     else:
-        raise Refused("%s is not a kind streamrun scores" % kind)
+        refuse_by_name(kind)
     if text is not None:
         doc["text"], width = text
         if int(est.n_features_in_) != width:

@@ -13,6 +13,7 @@ Exit 77 (skipped) when scikit-learn is missing, unless STREAMRUN_REQUIRE_SKLEARN
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -39,7 +40,7 @@ def require_sklearn():
 require_sklearn()
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
-from sklearn import datasets, ensemble, linear_model, pipeline, preprocessing, tree  # noqa: E402
+from sklearn import datasets, ensemble, linear_model, pipeline, preprocessing, svm, tree  # noqa: E402
 
 warnings.filterwarnings("ignore")
 TOL = 1e-9
@@ -57,8 +58,9 @@ def names_of(ds):
     return [str(n).replace(",", ";") for n in ds.feature_names]
 
 
-def export(work, name, est, features, labels=None, expect_refusal=None, names_in=False):
-    """names_in: the names come from the estimator's feature_names_in_, not --features."""
+def export(work, name, est, features, labels=None, expect_refusal=None, names_in=False, extra=()):
+    """names_in: the names come from the estimator's feature_names_in_, not --features; extra:
+    more arguments."""
     pkl = os.path.join(work, name + ".pkl")
     with open(pkl, "wb") as f:
         pickle.dump(est, f)
@@ -66,10 +68,13 @@ def export(work, name, est, features, labels=None, expect_refusal=None, names_in
     cmd = [sys.executable, EXPORT, pkl, out] + ([] if names_in else ["--features", ",".join(features)])
     if labels:
         cmd += ["--labels", ",".join(labels)]
+    cmd += list(extra)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if expect_refusal:
         if r.returncode != 1 or expect_refusal not in r.stderr:
             fail("%s: expected a refusal naming %r, got exit %d: %s" % (name, expect_refusal, r.returncode, r.stderr))
+        else:
+            print("ok   %s: %s" % (name, r.stderr.strip()))
         return None
     if r.returncode != 0:
         fail("%s: export failed: %s" % (name, r.stderr))
@@ -198,9 +203,30 @@ def main():
             models["boosting-exponential"] = ensemble.GradientBoostingClassifier(
                 loss="exponential", n_estimators=30, random_state=rs
             )
+        # scored as the kinds above: LogisticRegressionCV as LogisticRegression, SGDClassifier
+        # (log loss) as a one-vs-rest logistic regression, binary on cancer, else multiclass
+        models.update(
+            {
+                "logistic-cv": linear_model.LogisticRegressionCV(Cs=3, cv=3, max_iter=5000),
+                "logistic-cv-ovr": linear_model.LogisticRegressionCV(Cs=3, cv=3, multi_class="ovr", max_iter=5000),
+                "extra-tree": tree.ExtraTreeClassifier(random_state=rs),
+                "extra-trees": ensemble.ExtraTreesClassifier(n_estimators=30, random_state=rs),
+                "extra-trees-depth4": ensemble.ExtraTreesClassifier(n_estimators=20, max_depth=4, random_state=rs),
+            }
+        )
         for mname, est in models.items():
             est.fit(X, y)
             compare(streamrun, work, "%s-%s" % (ds_name, mname), est, X, feats, labels)
+        # stochastic gradient descent on standardized rows (on the raw ones its steps diverge)
+        Xs = preprocessing.StandardScaler().fit_transform(X)
+        sgd = {
+            "sgd-log-loss": linear_model.SGDClassifier(loss="log_loss", random_state=rs),
+            "sgd-log-loss-averaged": linear_model.SGDClassifier(loss="log_loss", average=True, random_state=rs),
+            "sgd-log-deprecated-name": linear_model.SGDClassifier(loss="log", alpha=1e-2, random_state=rs),
+        }
+        for mname, est in sgd.items():
+            est.fit(Xs, y)
+            compare(streamrun, work, "%s-%s" % (ds_name, mname), est, Xs, feats, labels)
         # class names from classes_ when no --labels: here the integers 0, 1, ...
         est = tree.DecisionTreeClassifier(max_depth=4, random_state=rs).fit(X, y)
         compare(streamrun, work, "%s-tree-numeric-classes" % ds_name, est, X, feats)
@@ -214,6 +240,32 @@ def main():
         "boosting-huber": ensemble.GradientBoostingRegressor(loss="huber", n_estimators=20, random_state=rs),
         "boosting-quantile": ensemble.GradientBoostingRegressor(loss="quantile", alpha=0.8, n_estimators=20, random_state=rs),
         "boosting-absolute": ensemble.GradientBoostingRegressor(loss="absolute_error", n_estimators=20, random_state=rs),
+        # scored as linear_regression: predict is X @ coef_ + intercept_
+        "ridge": linear_model.Ridge(alpha=0.5),
+        "ridge-cv": linear_model.RidgeCV(),
+        "lasso": linear_model.Lasso(alpha=0.1),
+        "lasso-cv": linear_model.LassoCV(cv=3, random_state=rs),
+        "elastic-net": linear_model.ElasticNet(alpha=0.01, l1_ratio=0.3),
+        "elastic-net-cv": linear_model.ElasticNetCV(cv=3, random_state=rs),
+        "lars": linear_model.Lars(),
+        "lars-cv": linear_model.LarsCV(cv=3),
+        "lasso-lars": linear_model.LassoLars(alpha=0.05),
+        "lasso-lars-cv": linear_model.LassoLarsCV(cv=3),
+        "lasso-lars-ic": linear_model.LassoLarsIC(),
+        "omp": linear_model.OrthogonalMatchingPursuit(n_nonzero_coefs=4),
+        "omp-cv": linear_model.OrthogonalMatchingPursuitCV(cv=3),
+        "bayesian-ridge": linear_model.BayesianRidge(),
+        "ard": linear_model.ARDRegression(),
+        "huber": linear_model.HuberRegressor(max_iter=1000),
+        "theil-sen": linear_model.TheilSenRegressor(max_subpopulation=500, random_state=rs),
+        "quantile": linear_model.QuantileRegressor(quantile=0.7, alpha=0.01, solver="highs"),
+        "sgd": linear_model.SGDRegressor(random_state=rs),
+        "sgd-averaged": linear_model.SGDRegressor(average=True, random_state=rs),
+        "passive-aggressive": linear_model.PassiveAggressiveRegressor(random_state=rs),
+        "linear-svr": svm.LinearSVR(max_iter=20000, random_state=rs),
+        # scored as decision_tree and random_forest
+        "extra-tree": tree.ExtraTreeRegressor(random_state=rs),
+        "extra-trees": ensemble.ExtraTreesRegressor(n_estimators=30, random_state=rs),
     }
     for mname, est in regs.items():
         est.fit(X, y)
@@ -239,7 +291,7 @@ def main():
         [("scale", preprocessing.StandardScaler()), ("lr", linear_model.LogisticRegression(max_iter=1000))]
     ).fit(Xi, yi)
     export(work, "refuse-scaler", inexact, fi, expect_refusal="StandardScaler")
-    from sklearn import decomposition, svm
+    from sklearn import decomposition, naive_bayes
 
     pca = pipeline.Pipeline(
         [("pca", decomposition.PCA(2)), ("lr", linear_model.LogisticRegression(max_iter=1000))]
@@ -249,6 +301,43 @@ def main():
     gb_init = ensemble.GradientBoostingRegressor(init=linear_model.LinearRegression(), n_estimators=5).fit(X, y)
     export(work, "refuse-init", gb_init, feats, expect_refusal="init=LinearRegression")
     export(work, "refuse-features", tree.DecisionTreeRegressor().fit(X, y), feats[:3], expect_refusal="feature names")
+    export(work, "refuse-integer", tree.DecisionTreeRegressor().fit(X, y), feats, expect_refusal="--integer names bmi2",
+           extra=["--integer", "age,bmi2"])
+    # every estimator refused by name gets a message naming it (and a Pipeline ending with one)
+    Xc, yc, fc = cancer.data, cancer.target, names_of(cancer)
+    refused = [
+        ("HistGradientBoostingClassifier", ensemble.HistGradientBoostingClassifier(max_iter=5), Xi, yi),
+        ("HistGradientBoostingRegressor", ensemble.HistGradientBoostingRegressor(max_iter=5), X, y),
+        ("LinearSVC", svm.LinearSVC(max_iter=20000), Xi, yi),
+        ("SVC", svm.SVC(probability=True, random_state=rs), Xi, yi),
+        ("NuSVC", svm.NuSVC(), Xi, yi),
+        ("SVR", svm.SVR(), X, y),
+        ("NuSVR", svm.NuSVR(), X, y),
+        ("RidgeClassifier", linear_model.RidgeClassifier(), Xi, yi),
+        ("RidgeClassifierCV", linear_model.RidgeClassifierCV(), Xi, yi),
+        ("Perceptron", linear_model.Perceptron(), Xi, yi),
+        ("PassiveAggressiveClassifier", linear_model.PassiveAggressiveClassifier(), Xi, yi),
+        ("PoissonRegressor", linear_model.PoissonRegressor(), X, y),
+        ("GammaRegressor", linear_model.GammaRegressor(), X, y),
+        ("TweedieRegressor", linear_model.TweedieRegressor(power=1.5), X, y),
+        ("AdaBoostClassifier", ensemble.AdaBoostClassifier(n_estimators=5), Xi, yi),
+        ("AdaBoostRegressor", ensemble.AdaBoostRegressor(n_estimators=5), X, y),
+        ("BaggingClassifier", ensemble.BaggingClassifier(n_estimators=3), Xi, yi),
+        ("BaggingRegressor", ensemble.BaggingRegressor(n_estimators=3), X, y),
+        ("IsolationForest", ensemble.IsolationForest(n_estimators=5, random_state=rs), X, None),
+        ("SGDClassifier with loss='hinge'", linear_model.SGDClassifier(), Xi, yi),
+        ("SGDClassifier with loss='modified_huber'", linear_model.SGDClassifier(loss="modified_huber"), Xc, yc),
+        ("Ridge with 2 targets", linear_model.Ridge(), X, np.c_[y, -y]),
+        ("Lasso with 2 targets", linear_model.Lasso(), X, np.c_[y, -y]),
+        ("GaussianNB", naive_bayes.GaussianNB(), Xi, yi),
+    ]
+    for what, est, Xr, yr in refused:
+        est.fit(Xr, yr)
+        fr = fi if Xr is Xi else fc if Xr is Xc else feats
+        slug = re.sub("[^a-z0-9]+", "-", what.lower()).strip("-")
+        export(work, "refuse-" + slug, est, fr, expect_refusal=what)
+        if " " not in what:
+            export(work, "refuse-pipeline-" + slug, pipeline.Pipeline([("m", est)]), fr, expect_refusal=what)
 
     print("%d rows compared, %d failures" % (checked, len(failures)))
     return 1 if failures else 0
