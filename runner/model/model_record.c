@@ -19,8 +19,8 @@ int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *con
         const sr_value *v = sr_obj_get(rec, name, strlen(name));
         bool integer = m->fields[i].type == SR_FIELD_INTEGER;
         if (!v || v->type == SR_NULL) {
-            snprintf(err, errlen, "%s: field is missing (the model's input %s)", name,
-                     sr_field_type_name(m->fields[i].type));
+            snprintf(err, errlen, "%s: field is %s (the model's input %s)", name,
+                     v ? "null" : "missing", sr_field_type_name(m->fields[i].type));
             return -1;
         }
         if (m->fields[i].type == SR_FIELD_STRING) { /* a text model's: read by score_record */
