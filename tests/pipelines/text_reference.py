@@ -60,7 +60,8 @@ def expectations(spec, sample):
             if not isinstance(v, dict):
                 invalid[canon(v)] = "the record must be a JSON object, not %s" % JSON_TYPES[type(v)]
             elif t is None:
-                invalid[canon(v)] = "%s: field is missing" % spec["text"]
+                invalid[canon(v)] = "%s: field is %s" % (
+                    spec["text"], "null" if spec["text"] in v else "missing")
             elif not isinstance(t, str):
                 invalid[canon(v)] = "%s: the model's input is a STRING, not %s" % (spec["text"], JSON_TYPES[type(t)])
             else:
