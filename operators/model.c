@@ -44,9 +44,13 @@ struct model_variant {
 #define LAT_SUB    4
 #define LAT_MAXLOG 40
 #define NLAT       (LAT_SUB + LAT_SUB * (LAT_MAXLOG - 2))
+/* One score in LAT_EVERY is timed: reading the clock twice (about 50 ns) would cost more than a
+ * small model's score. The first score of each task is one of them. */
+#define LAT_EVERY 8
 
 typedef struct kpi {
-    atomic_uint_least64_t scored, failed, unsplit, ns;
+    atomic_uint_least64_t scored, failed, unsplit;
+    atomic_uint_least64_t timed, ns; /* the scores timed (one in LAT_EVERY) and their total */
     _Atomic double sum;      /* two-class: the second class's probabilities; regressor: values */
     _Atomic double min, max; /* regressor: of the values */
     atomic_uint_least64_t lat[NLAT];
@@ -92,9 +96,11 @@ struct model_step {
 struct model_state {
     sr_model_hold *holds; /* one per variant */
     double *x, *out;
+    uint32_t *hints; /* per variant, maxin: where each input was found in the last record */
     void *scratch;
     size_t scratch_size;
     uint64_t rr;
+    uint64_t nscores; /* scores attempted by the task: picks those timed */
     kpi_block *k;
 };
 
@@ -433,6 +439,7 @@ static void kpi_fold(const struct model_step *s, kpi_block *dst, kpi_block *src)
         count_add(&d->scored, atomic_load_explicit(&o->scored, memory_order_relaxed));
         count_add(&d->failed, atomic_load_explicit(&o->failed, memory_order_relaxed));
         count_add(&d->unsplit, atomic_load_explicit(&o->unsplit, memory_order_relaxed));
+        count_add(&d->timed, atomic_load_explicit(&o->timed, memory_order_relaxed));
         count_add(&d->ns, atomic_load_explicit(&o->ns, memory_order_relaxed));
         dset(&d->sum, dget(&d->sum) + dget(&o->sum));
         dset(&d->min, fmin(dget(&d->min), dget(&o->min)));
@@ -445,13 +452,17 @@ static void kpi_fold(const struct model_step *s, kpi_block *dst, kpi_block *src)
 }
 
 /* A successful score of variant k in its task's counters (label: the class index, out: the
- * outputs, ns: how long it took). @locality the thread that owns the task */
-static void kpi_scored(const struct model_step *s, kpi *k, int label, const double *out,
+ * outputs, timed: whether ns, how long it took, was measured). @locality the thread that owns
+ * the task */
+static void kpi_scored(const struct model_step *s, kpi *k, int label, const double *out, bool timed,
                        uint64_t ns)
 {
     count_add(&k->scored, 1);
-    count_add(&k->ns, ns);
-    count_add(&k->lat[lat_bucket(ns)], 1);
+    if (timed) {
+        count_add(&k->timed, 1);
+        count_add(&k->ns, ns);
+        count_add(&k->lat[lat_bucket(ns)], 1);
+    }
     if (s->nclasses) {
         assert(label >= 0 && label < s->nclasses);
         count_add(&k->classes[label], 1);
@@ -503,6 +514,7 @@ static void report_variant(const sr_op *op, const struct model_step *s, int i, c
         put_count(b, unsplit);
         sr_buf_puts(b, " with no split value");
     }
+    uint64_t timed = atomic_load_explicit(&k->timed, memory_order_relaxed);
     if (n) {
         if (s->nclasses) {
             for (int c = 0; c < s->nclasses; c++) {
@@ -515,7 +527,9 @@ static void report_variant(const sr_op *op, const struct model_step *s, int i, c
             sr_buf_printf(b, "; value mean %.6g, min %.6g, max %.6g", dget(&k->sum) / (double)n,
                           dget(&k->min), dget(&k->max));
         }
-        uint64_t want = n - n / 100, seen = 0; /* the 99th percentile's rank: ceil(0.99 n) */
+    }
+    if (timed) {
+        uint64_t want = timed - timed / 100, seen = 0; /* the 99th percentile's rank */
         int p99 = 0;
         for (int q = 0; q < NLAT; q++) {
             seen += atomic_load_explicit(&k->lat[q], memory_order_relaxed);
@@ -523,7 +537,7 @@ static void report_variant(const sr_op *op, const struct model_step *s, int i, c
             if (seen >= want) break;
         }
         sr_buf_puts(b, "; ");
-        put_time(b, (double)atomic_load_explicit(&k->ns, memory_order_relaxed) / (double)n);
+        put_time(b, (double)atomic_load_explicit(&k->ns, memory_order_relaxed) / (double)timed);
         sr_buf_puts(b, " per score (p99 ");
         put_time(b, (double)lat_upper(p99));
         sr_buf_putc(b, ')');
@@ -578,6 +592,7 @@ static void model_open(sr_task *t, const sr_op *op, void *state)
     for (int i = 0; i < s->nv; i++) task_model(s, st, i);
     st->x = sr_xcalloc((size_t)s->maxin, sizeof(double));
     st->out = sr_xcalloc((size_t)s->maxout, sizeof(double));
+    st->hints = sr_xcalloc((size_t)s->nv * (size_t)s->maxin, sizeof(*st->hints));
     st->k = kpi_block_new(s);
     pthread_mutex_lock(&s->kpis->lock);
     st->k->next = s->kpis->open;
@@ -605,6 +620,7 @@ static void model_close(sr_task *t, const sr_op *op, void *state)
     kpi_block_free(st->k);
     for (int i = 0; i < s->nv; i++) sr_model_slot_put(s->v[i].slot, &st->holds[i]);
     free(st->holds);
+    free(st->hints);
     free(st->x);
     free(st->out);
     free(st->scratch);
@@ -671,16 +687,17 @@ static int model_process(sr_task *t, const sr_op *op, sr_record *r)
     const sr_model *m = task_model(s, st, i);
     char err[256];
     struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int label = sr_model_score_record(m, &r->value, v->inputs, st->x, st->out, st->scratch, err,
-                                      sizeof(err));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    bool timed = st->nscores++ % LAT_EVERY == 0;
+    if (timed) clock_gettime(CLOCK_MONOTONIC, &t0);
+    int label = sr_model_score_record(m, &r->value, v->inputs, st->hints + (size_t)i * s->maxin,
+                                      st->x, st->out, st->scratch, err, sizeof(err));
+    if (timed) clock_gettime(CLOCK_MONOTONIC, &t1);
     if (label < 0) {
         count_add(&k->failed, 1);
         if (v->name) return sr_task_fail(t, op, "variant %s: %s", v->name, err);
         return sr_task_fail(t, op, "%s", err);
     }
-    kpi_scored(s, k, label, st->out, elapsed_ns(&t0, &t1));
+    kpi_scored(s, k, label, st->out, timed, timed ? elapsed_ns(&t0, &t1) : 0);
     sr_arena *a = sr_task_arena(t);
     sr_value *dst = &r->value, o;
     if (s->as) {

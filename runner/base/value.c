@@ -3,6 +3,7 @@
 #include "base/bytes.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,17 @@ sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen)
         if (m[i].klen == klen && m[i].key[klen - 1] == last && sr_bytes_equal(m[i].key, key, klen))
             return &m[i].v;
     return NULL;
+}
+
+sr_value *sr_obj_get_hint(const sr_value *obj, const char *key, size_t klen, uint32_t *hint)
+{
+    if (obj->type != SR_OBJ) return NULL;
+    sr_member *m = obj->u.o;
+    uint32_t h = *hint;
+    if (h < obj->len && m[h].klen == klen && sr_bytes_equal(m[h].key, key, klen)) return &m[h].v;
+    sr_value *v = sr_obj_get(obj, key, klen);
+    if (v) *hint = (uint32_t)((sr_member *)(void *)((char *)v - offsetof(sr_member, v)) - m);
+    return v;
 }
 
 void sr_obj_set(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v)

@@ -131,6 +131,11 @@ static inline void sr_num_norm_here(sr_value *v)
  * beats hashing below ~30). sr_obj_set() replaces an existing member or
  * appends, growing the member array in the arena. sr_obj_del() keeps order. */
 sr_value *sr_obj_get(const sr_value *obj, const char *key, size_t klen);
+/* sr_obj_get for a reader that looks up the same key in many records of one shape: *hint (any
+ * value at first, then kept by the caller) is the member's place in the last object it was
+ * found in, tried first. Finds what sr_obj_get finds unless obj repeats key (sr_obj_append),
+ * when it may find another of its members. */
+sr_value *sr_obj_get_hint(const sr_value *obj, const char *key, size_t klen, uint32_t *hint);
 void sr_obj_set(sr_arena *a, sr_value *obj, const char *key, size_t klen, sr_value v);
 bool sr_obj_del(sr_value *obj, const char *key, size_t klen);
 /* Appends without looking for an existing member: for builders whose keys

@@ -75,7 +75,7 @@ int sr_cmd_score(int argc, char **argv)
         if (sr_json_parse(&arena, line, n, &rec, why, sizeof(why), &errpos) < 0) {
             snprintf(err, sizeof(err), "invalid JSON at byte %zu: %s", errpos + 1, why);
         } else {
-            label = sr_model_score_record(m, &rec, NULL, x, out, scratch, err, sizeof(err));
+            label = sr_model_score_record(m, &rec, NULL, NULL, x, out, scratch, err, sizeof(err));
         }
         if (label < 0) {
             fprintf(stderr, "%s:%ld: error: %s\n", name, lineno, err);

@@ -46,6 +46,7 @@ typedef struct sr_model {
     sr_model_field *fields; /* nfeatures */
     int nclasses;           /* classes of a classifier; 0 for a regressor */
     char **labels;          /* nclasses: output_labels, by class index */
+    uint32_t *label_len;    /* nclasses: the labels' lengths in bytes */
     int noutputs;           /* doubles sr_model_score writes: nclasses, or 1 for a regressor */
 
     /* a text model (linear or logistic over a vectorized text): its one input is a STRING and its
@@ -102,14 +103,17 @@ int sr_model_score_text(const sr_model *m, const char *s, size_t len, double *ou
  * Returns the predicted class index (0 for a regressor), or -1 with the reason in err.
  * @locality any thread; m shared read-only */
 int sr_model_score_record(const sr_model *m, const sr_value *rec, const char *const *names,
-                          double *x, double *out, void *scratch, char *err, size_t errlen);
+                          uint32_t *hints, double *x, double *out, void *scratch, char *err,
+                          size_t errlen);
 
 /* Reads m's inputs from the record rec into x[0..nfeatures): input i from the field names[i]
  * (names NULL: input_schema's names), an INTEGER input from an integer, a DOUBLE from any number.
+ * hints, NULL or nfeatures places kept by the caller between records (zeroed at first), make
+ * records of one shape find their fields at once (sr_obj_get_hint); one thread at a time.
  * Returns 0, or -1 with the reason in err (not an object, a field missing or null, another
  * type). @locality any thread */
 int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *const *names,
-                         double *x, char *err, size_t errlen);
+                         uint32_t *hints, double *x, char *err, size_t errlen);
 
 /* Sets in the object rec, from a score (label: sr_model_score's return, out its outputs): a
  * classifier's label, label_index and probabilities (class name -> probability, by class

@@ -966,6 +966,10 @@ int sr_model_load(sr_model **out, const char *dir, sr_diag *dg)
     json_decref(doc);
     free(cfg_path);
     free(model_path);
+    if (m->nclasses) {
+        m->label_len = sr_xcalloc((size_t)m->nclasses, sizeof(*m->label_len));
+        for (int k = 0; k < m->nclasses; k++) m->label_len[k] = (uint32_t)strlen(m->labels[k]);
+    }
     *out = m;
     return 0;
 fail:
@@ -985,6 +989,7 @@ void sr_model_destroy(sr_model *m)
     free(m->fields);
     for (int i = 0; m->labels && i < m->nclasses; i++) free(m->labels[i]);
     free(m->labels);
+    free(m->label_len);
     free(m->coef);
     free(m->intercept);
     free(m->nodes);

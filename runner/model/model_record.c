@@ -7,7 +7,7 @@
 #include <string.h>
 
 int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *const *names,
-                         double *x, char *err, size_t errlen)
+                         uint32_t *hints, double *x, char *err, size_t errlen)
 {
     if (rec->type != SR_OBJ) {
         snprintf(err, errlen, "the record must be a JSON object, not %s",
@@ -16,7 +16,9 @@ int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *con
     }
     for (int i = 0; i < m->nfeatures; i++) {
         const char *name = names ? names[i] : m->fields[i].name;
-        const sr_value *v = sr_obj_get(rec, name, strlen(name));
+        size_t len = strlen(name);
+        const sr_value *v =
+            hints ? sr_obj_get_hint(rec, name, len, &hints[i]) : sr_obj_get(rec, name, len);
         bool integer = m->fields[i].type == SR_FIELD_INTEGER;
         if (!v || v->type == SR_NULL) {
             snprintf(err, errlen, "%s: field is %s (the model's input %s)", name,
@@ -45,13 +47,16 @@ int sr_model_read_inputs(const sr_model *m, const sr_value *rec, const char *con
 }
 
 int sr_model_score_record(const sr_model *m, const sr_value *rec, const char *const *names,
-                          double *x, double *out, void *scratch, char *err, size_t errlen)
+                          uint32_t *hints, double *x, double *out, void *scratch, char *err,
+                          size_t errlen)
 {
-    if (sr_model_read_inputs(m, rec, names, x, err, errlen) < 0) return -1;
+    if (sr_model_read_inputs(m, rec, names, hints, x, err, errlen) < 0) return -1;
     if (!m->text) return sr_model_score(m, x, out, scratch, err, errlen);
     assert(m->nfeatures == 1 && m->fields[0].type == SR_FIELD_STRING);
     const char *name = names ? names[0] : m->fields[0].name;
-    const sr_value *v = sr_obj_get(rec, name, strlen(name));
+    size_t len = strlen(name);
+    const sr_value *v =
+        hints ? sr_obj_get_hint(rec, name, len, &hints[0]) : sr_obj_get(rec, name, len);
     return sr_model_score_text(m, v->u.s, v->len, out, scratch, err, errlen);
 }
 
@@ -64,12 +69,11 @@ void sr_model_write_outputs(const sr_model *m, sr_arena *a, sr_value *rec, int l
         return;
     }
     /* class names are the model's: the record borrows them */
-    const char *name = m->labels[label];
-    sr_obj_set(a, rec, "label", 5, sr_str(name, strlen(name)));
+    sr_obj_set(a, rec, "label", 5, sr_str(m->labels[label], m->label_len[label]));
     sr_obj_set(a, rec, "label_index", 11, sr_int(label));
     sr_value probs = sr_obj_new(a, (uint32_t)m->nclasses);
     for (int k = 0; k < m->nclasses; k++)
-        sr_obj_append(a, &probs, m->labels[k], strlen(m->labels[k]), sr_dbl(out[k]));
+        sr_obj_append(a, &probs, m->labels[k], m->label_len[k], sr_dbl(out[k]));
     sr_obj_set(a, rec, "probabilities", 13, probs);
     if (threshold > 0) sr_obj_set(a, rec, "decision", 8, sr_bool(out[1] >= threshold));
 }

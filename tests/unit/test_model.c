@@ -64,7 +64,7 @@ static void test_record(void)
     sr_value rec;
     const char *text = "{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5,\"id\":\"a\"}";
     CHECK(sr_json_parse(&a, text, strlen(text), &rec, err, sizeof(err), NULL) == 0);
-    CHECK(sr_model_read_inputs(m, &rec, NULL, x, err, sizeof(err)) == 0);
+    CHECK(sr_model_read_inputs(m, &rec, NULL, NULL, x, err, sizeof(err)) == 0);
     CHECK(x[0] == 1 && x[4] == 5);
     int label = sr_model_score(m, x, out, scratch, err, sizeof(err));
     CHECK(label == 0);
@@ -87,21 +87,47 @@ static void test_record(void)
         {"{\"f1\":\"1\",\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5}",
          "f1: the model's input is an INTEGER, not string"},
         {"{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":null}",
+         "f5: field is null (the model's input INTEGER)"},
+        {"{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4}",
          "f5: field is missing (the model's input INTEGER)"},
         {"[1,2,3,4,5]", "the record must be a JSON object, not array"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK(sr_json_parse(&a, bad[i][0], strlen(bad[i][0]), &rec, err, sizeof(err), NULL) == 0);
-        CHECK(sr_model_read_inputs(m, &rec, NULL, x, err, sizeof(err)) == -1);
+        CHECK(sr_model_read_inputs(m, &rec, NULL, NULL, x, err, sizeof(err)) == -1);
         CHECK_STR(err, bad[i][1]);
+    }
+    /* with hints: records of one shape, then of another, then without a field, read the same
+     * as without them */
+    {
+        uint32_t hints[5] = {0, 0, 0, 99, 7};
+        const char *shapes[] = {"{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5}",
+                                "{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4,\"f5\":5}",
+                                "{\"x\":0,\"f5\":5,\"f4\":4,\"f3\":3,\"f2\":2,\"f1\":1}",
+                                "{\"f1\":1,\"f2\":2,\"f3\":3,\"f4\":4}"};
+        for (int k = 0; k < 4; k++) {
+            CHECK(sr_json_parse(&a, shapes[k], strlen(shapes[k]), &rec, err, sizeof(err), NULL) ==
+                  0);
+            int rc = sr_model_read_inputs(m, &rec, NULL, hints, x, err, sizeof(err));
+            if (k < 3) {
+                CHECK(rc == 0);
+                for (int f = 0; f < 5; f++) CHECK(x[f] == f + 1);
+                if (k == 2) CHECK(hints[0] == 5 && hints[4] == 1); /* where this shape has them */
+            } else {
+                CHECK(rc == -1);
+                CHECK_STR(err, "f5: field is missing (the model's input INTEGER)");
+            }
+        }
+        CHECK(hints[0] == 0 && hints[4] == 1); /* f5 not found: its place stays */
     }
     const char *names[] = {"a", "b", "c", "d", "e"};
     text = "{\"e\":5,\"d\":4,\"c\":3,\"b\":2,\"a\":1e0}";
     CHECK(sr_json_parse(&a, text, strlen(text), &rec, err, sizeof(err), NULL) == 0);
-    CHECK(sr_model_read_inputs(m, &rec, names, x, err, sizeof(err)) == -1); /* 1e0: not integer */
+    CHECK(sr_model_read_inputs(m, &rec, names, NULL, x, err, sizeof(err)) ==
+          -1); /* 1e0: not integer */
     text = "{\"e\":5,\"d\":4,\"c\":3,\"b\":2,\"a\":1}";
     CHECK(sr_json_parse(&a, text, strlen(text), &rec, err, sizeof(err), NULL) == 0);
-    CHECK(sr_model_read_inputs(m, &rec, names, x, err, sizeof(err)) == 0);
+    CHECK(sr_model_read_inputs(m, &rec, names, NULL, x, err, sizeof(err)) == 0);
     CHECK(x[0] == 1 && x[1] == 2 && x[4] == 5);
     free(scratch);
     sr_arena_free(&a);
