@@ -1,4 +1,5 @@
 /* key.c — sets the record key from an expression. */
+#include "load/compat.h"
 #include "load/expr.h"
 #include "load/topology.h"
 
@@ -60,3 +61,8 @@ const sr_operator_type sr_op_key = {
     .process = key_process,
     .rekey = key_rekey,
 };
+
+const sr_expr *sr_key_step_expr(const sr_op *op)
+{
+    return op->type == &sr_op_key && op->conf ? ((const struct key *)op->conf)->expr : NULL;
+}

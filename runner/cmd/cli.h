@@ -22,6 +22,7 @@ int sr_cmd_broker(int argc, char **argv);
 int sr_cmd_up(int argc, char **argv);
 int sr_cmd_tap(int argc, char **argv);
 int sr_cmd_score(int argc, char **argv);
+int sr_cmd_compat(int argc, char **argv);
 
 /* Checks the structure of t's test cases (in the file, and in the file beside
  * it named NAME.tests.yaml) without running them. Returns 0 or -1. */

@@ -466,6 +466,28 @@ static json_t *source_schema(void)
     return o;
 }
 
+/* A deployment's `migrations:` (load/migrations.c, README "Changing a running pipeline"). */
+static json_t *migrations_schema(void)
+{
+    json_t *item = described("a declared change of a store's state, which `compat` accepts",
+                             types("object", NULL));
+    json_t *ip = json_object();
+    set(ip, "store",
+        described("the store's name (store:, or a default such as aggregate-3)", name_schema()));
+    set(ip, "action",
+        described("reset: the store starts empty (up skips changelog records of another format); "
+                  "keep: its state is kept though its key changed; drop: the running state of "
+                  "this store name (removed, renamed) is given up",
+                  enum_schema("reset|keep|drop")));
+    set(item, "properties", ip);
+    set(item, "required", json_pack("[s,s]", "store", "action"));
+    set(item, "additionalProperties", json_false());
+    json_t *m = described("declared changes of the deployment's state (see `streamrun compat`)",
+                          types("array", "null", NULL));
+    set(m, "items", item);
+    return m;
+}
+
 static json_t *deployment_schema(void)
 {
     json_t *props = json_object();
@@ -492,6 +514,7 @@ static json_t *deployment_schema(void)
                              enum_schema("at-least-once|exactly-once"));
     set(proc, "default", str("at-least-once"));
     set(props, "processing", proc);
+    set(props, "migrations", migrations_schema());
     json_t *o = described("a deployment: reads topics or a file, runs a pipeline, writes topics",
                           types("object", NULL));
     set(o, "properties", props);

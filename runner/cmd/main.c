@@ -27,6 +27,9 @@ static void usage(FILE *out)
           "                                         print a topic's records as JSON lines\n"
           "  score PACKAGE [--in FILE]              score JSON lines (stdin by default) with a\n"
           "                                         model package, one JSON line out per line in\n"
+          "  compat RUNNING EDITED [--format text|json]\n"
+          "                                         check that an edit keeps the running state;\n"
+          "                                         exit 0 compatible, 1 not\n"
           "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
           "  schema                                 print the topology file's JSON Schema\n"
           "  docs                                   print the operator and function reference\n"
@@ -56,6 +59,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "up") == 0) return sr_cmd_up(argc, argv);
     if (strcmp(cmd, "tap") == 0) return sr_cmd_tap(argc, argv);
     if (strcmp(cmd, "score") == 0) return sr_cmd_score(argc, argv);
+    if (strcmp(cmd, "compat") == 0) return sr_cmd_compat(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("streamrun %s\n", SR_VERSION);
         return 0;
@@ -65,7 +69,7 @@ int main(int argc, char **argv)
         return 0;
     }
     static const char *const cmds[] = {"validate", "run",    "test", "up",      "broker", "tap",
-                                       "graph",    "schema", "docs", "version", "score"};
+                                       "graph",    "schema", "docs", "version", "score",  "compat"};
     const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");

@@ -1,6 +1,7 @@
 /* topology.c — loading and checking a topology file into topics, deployments and operator chains.
  */
 #include "load/topology.h"
+#include "load/compat.h"
 #include "load/expr.h"
 #include "kafka/kafka.h"
 #include "load/table.h"
@@ -21,9 +22,9 @@ static const char *const top_keys[] = {"metadata", "topics", "tables", "deployme
 static const char *const meta_keys[] = {"name", "version", "description", NULL};
 static const char *const topic_keys[] = {"name",   "partitions",  "replicationFactor",
                                          "config", "description", NULL};
-static const char *const dep_keys[] = {"name",          "description", "input",      "output",
-                                       "consumerGroup", "deadLetter",  "pipeline",   "source",
-                                       "kafka",         "replicas",    "processing", NULL};
+static const char *const dep_keys[] = {
+    "name",   "description", "input",    "output",     "consumerGroup", "deadLetter", "pipeline",
+    "source", "kafka",       "replicas", "processing", "migrations",    NULL};
 static const char *const source_keys[] = {"file", "format",  "key",    "timestamp",
                                           "rate", "columns", "header", NULL};
 
@@ -792,6 +793,8 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
         sr_err(ck->dg, ck->file, r->mark,
                "%s: 'replicas' must be a whole number of at least 1, not %s", label,
                sr_ydesc(r, got, sizeof(got)));
+    const sr_ynode *mg = sr_ymap_get(n, "migrations");
+    if (mg) sr_migrations_load(ck, mg, d);
     sr_schema_free(&ck->schema);
     const sr_ynode *pl = sr_ymap_get(n, "pipeline");
     ck->dep = d;
@@ -1365,6 +1368,7 @@ static void load_root(sr_check *ck, const sr_ynode *root)
         }
         split_rekeyed(ck);
         check_cycles(ck);
+        sr_migrations_check(ck);
     }
     const sr_ynode *tests = sr_ymap_get(root, "tests");
     if (tests && !sr_yis_null(tests)) t->tests = tests;
@@ -1412,6 +1416,7 @@ static void free_deployment(sr_deployment *d)
     sr_param ps[2] = {p, {0}};
     sr_params_free(ps, &d->kafka);
     sr_schema_free(&d->out_schema);
+    sr_migrations_free(d);
 }
 
 void sr_topology_free(sr_topology *t)

@@ -45,6 +45,21 @@ typedef enum {
     SR_EXACTLY_ONCE   /* outputs, dead letters and offsets in one transaction per commit */
 } sr_processing;
 
+/* A declared migration of a deployment's state (README "Changing a running pipeline"): what
+ * `compat` accepts and what `up` does with store `store` when the running state no longer fits. */
+typedef enum {
+    SR_MIGRATE_RESET, /* the store starts empty: changelog records of another format are skipped */
+    SR_MIGRATE_KEEP,  /* the state is kept as it is, though its key expression or type changed */
+    SR_MIGRATE_DROP   /* the running state of this store name is given up (removed, renamed) */
+} sr_migrate_action;
+
+typedef struct sr_migration {
+    char *store;
+    sr_migrate_action action;
+    sr_mark mark;       /* the entry */
+    sr_mark store_mark; /* its store: value */
+} sr_migration;
+
 typedef struct sr_deployment {
     char *name; /* first: the name index (topology.c) compares the first member */
     const sr_srcfile *file;
@@ -71,6 +86,9 @@ typedef struct sr_deployment {
      * and kafka: properties; origin points to the first stage. */
     const struct sr_deployment *origin;
     int stage; /* 1 for a deployment as written, k for its k-th stage */
+    /* `migrations:` as declared, on the deployment as written only (stages: see origin) */
+    sr_migration *migrations;
+    int nmigrations;
 } sr_deployment;
 
 /* A `kafka:` property with which the file could run code (sr_kafka_unsafe_property). */
@@ -124,6 +142,10 @@ int sr_deployment_writes(const sr_deployment *d, const sr_topic ***out);
 /* Whether d is among the deployments named in only[0..nonly) (every one when nonly is 0): by its
  * name, or, for a later stage of a split deployment, by the name of the deployment as written. */
 bool sr_deployment_selected(const sr_deployment *d, const char *const *only, int nonly);
+
+/* The migration declared for store in d's deployment as written (d, or d->origin for a later
+ * stage), or NULL. */
+const sr_migration *sr_deployment_migration(const sr_deployment *d, const char *store);
 
 /* The topic or deployment named name, or NULL; O(log n). */
 sr_topic *sr_topology_topic(const sr_topology *t, const char *name);
