@@ -2,6 +2,7 @@
  * changelog topics at every commit, and restored from them when a partition is assigned. */
 #include "kafka/kafka_admin.h"
 #include "kafka/runtime.h"
+#include "load/compat.h"
 #include "state/store.h"
 
 #include <assert.h>
@@ -261,7 +262,9 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
         return -1;
     }
     double t0 = kr_mono(), last_log = t0;
-    uint64_t n = 0;
+    uint64_t n = 0, skipped = 0; /* skipped: of another format, under a declared reset */
+    const sr_migration *mig = sr_deployment_migration(dr->dep, store);
+    bool reset = mig && mig->action == SR_MIGRATE_RESET;
     int64_t pos = lo;
     int rc = 0;
     char sig[64], err[512];
@@ -286,7 +289,10 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
                 rc = -1;
             } else {
                 record_header(m, STATE_HEADER, sig, sizeof(sig));
-                if (strcmp(sig, ts->signature) != 0) {
+                if (strcmp(sig, ts->signature) != 0 && reset) {
+                    skipped++; /* the old state, given up: README "Changing a running pipeline" */
+                    pos = m->offset + 1;
+                } else if (strcmp(sig, ts->signature) != 0) {
                     char was[512], now[512];
                     record_header(m, FORMAT_HEADER, was, sizeof(was));
                     snprintf(now, sizeof(now), "%s", ts->format);
@@ -335,6 +341,11 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
                 "%zu keys, %zu bytes\n",
                 dr->dep->name, store, p, topic, (unsigned long long)n, secs,
                 sr_store_count(ts->store), sr_store_bytes(ts->store));
+    if (rc == 0 && skipped)
+        fprintf(stderr,
+                "streamrun: %s: store '%s' of partition %d is reset (migrations): %llu records of "
+                "%s written in another format skipped (the signature is now %s)\n",
+                dr->dep->name, store, p, (unsigned long long)skipped, topic, ts->signature);
     pthread_mutex_lock(&dr->lock);
     dr->restored += n;
     dr->restore_secs += secs;
