@@ -1,6 +1,7 @@
 /* cmd_compat.c — `streamrun compat`: whether an edited topology can take over the state of the
  * running one, before it is deployed (README "Changing a running pipeline"). */
 #include "cmd/cli.h"
+#include "kafka/kafka_admin.h"
 #include "load/compat.h"
 
 #include <stdio.h>
@@ -9,9 +10,6 @@
 #include <unistd.h>
 
 #define USAGE "usage: streamrun compat RUNNING.yaml EDITED.yaml [--format text|json]\n"
-
-int sr_compat_broker(const sr_topology *edited, const char *broker, sr_diag *dg, char *err,
-                     size_t errsize);
 
 int sr_cmd_compat(int argc, char **argv)
 {

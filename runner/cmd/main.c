@@ -27,7 +27,7 @@ static void usage(FILE *out)
           "                                         print a topic's records as JSON lines\n"
           "  score PACKAGE [--in FILE]              score JSON lines (stdin by default) with a\n"
           "                                         model package, one JSON line out per line in\n"
-          "  compat RUNNING EDITED [--format text|json]\n"
+          "  compat RUNNING EDITED | EDITED --broker HOST:PORT [--format text|json]\n"
           "                                         check that an edit keeps the running state;\n"
           "                                         exit 0 compatible, 1 not\n"
           "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"

@@ -63,4 +63,16 @@ int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_c
 int sr_kafka_ensure_changelogs(const sr_topology *t, const sr_changelog *cl, int n,
                                const char *bootstraps, sr_diag *dg, char *err, size_t errsize);
 
+/* `streamrun compat EDITED --broker`: for each stateful step of edited (sr_compat_stores), its
+ * changelog on the cluster at bootstraps — an error when its partition count is not the step's,
+ * or when the streamrun.state signature of the latest records of some partition is not the
+ * step's (a note under a declared reset), a note when it does not exist (the store starts
+ * empty); and an error for each changelog of a consumer group of edited whose store no step has
+ * (a note under a declared drop). Read-only: metadata, watermarks and a few records, by a
+ * consumer that assigns partitions and never joins its group. Returns the number of errors
+ * added to dg, or -1 with the reason in err (the cluster could not be reached or read).
+ * @locality any thread; it creates and destroys its own client */
+int sr_compat_broker(const sr_topology *edited, const char *bootstraps, sr_diag *dg, char *err,
+                     size_t errsize);
+
 #endif

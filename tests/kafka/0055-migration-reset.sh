@@ -6,6 +6,9 @@
 # (exit 0, a note), and `up` starts the store empty: every changelog record of the old format is
 # skipped and counted, none restored, and the run processes the new inputs. A second run with the
 # reset kept restores what the first one logged in the new format and skips only the old records.
+# `compat EDITED --broker` reads the running side from the cluster: the signature in the latest
+# changelog records (v1's: v1 passes, v2 is refused, v2 with the reset accepted), and a changelog
+# whose store the file no longer has (a store renamed: refused, accepted with a drop).
 source "$(dirname "$0")/lib.sh" "$@"
 ST="$HERE/state.py"
 export STATE_T0=$(($(date +%s) * 1000)) # event times from now (see state.py)
@@ -25,6 +28,9 @@ deployments:
     output: windows
 YAML
 sed 's/size: 1s/size: 2s/' "$WORK/v1.yaml" >"$WORK/v2.yaml"
+sed 's/store: counts,/store: counts-v2,/' "$WORK/v1.yaml" >"$WORK/v1-renamed.yaml"
+sed 's/    consumerGroup: migration-reset/&\n    migrations: [{store: counts, action: drop}]/' \
+    "$WORK/v1-renamed.yaml" >"$WORK/v1-dropped.yaml"
 sed 's/    consumerGroup: migration-reset/&\n    migrations: [{store: counts, action: reset}]/' \
     "$WORK/v2.yaml" >"$WORK/v2-reset.yaml"
 grep -q 'size: 2s' "$WORK/v2.yaml" && grep -q 'action: reset' "$WORK/v2-reset.yaml" ||
@@ -38,6 +44,24 @@ up first 60 "$WORK/v1.yaml" --exit-at-end
 [ "$RC" = 0 ] || fail "the first run exited with status $RC"
 before=$(kt wait "$ADDR" windows 0 | awk '{print $3}')
 [ "$before" -gt 0 ] || fail "the first run wrote no window"
+
+# compat against what the cluster recorded: run with an exit status and patterns the report must hold
+broker_compat() {
+    local file=$1 want=$2
+    shift 2
+    local rc=0
+    "$STREAMRUN" compat "$WORK/$file.yaml" --broker "$ADDR" 2>"$WORK/bc-$file.log" || rc=$?
+    [ "$rc" = "$want" ] || fail "compat $file.yaml --broker exited with $rc, expected $want: $(cat "$WORK/bc-$file.log")"
+    for pat in "$@"; do
+        grep -q -- "$pat" "$WORK/bc-$file.log" || fail "compat $file.yaml --broker does not say '$pat': $(cat "$WORK/bc-$file.log")"
+    done
+    echo "compat $file.yaml --broker: exit $rc"
+}
+broker_compat v1 0 "compatible"
+broker_compat v2 1 "error: .*changelog 'migration-reset-counts-changelog' of store 'counts'.*exit 2" "size=1000"
+broker_compat v2-reset 0 "note: .*store 'counts' is reset (migration)"
+broker_compat v1-renamed 1 "error: .*holds the state of store 'counts'" "note: .*no changelog 'migration-reset-counts-v2-changelog'"
+broker_compat v1-dropped 0 "note: .*store 'counts', dropped (migration)"
 
 # without the migration: compat says no, and up refuses
 rc=0
