@@ -386,7 +386,7 @@ static void check_removed(cmp *c, const sr_compat_store *r)
               : "deployment '%s': %s: store '%s' is gone from the edited topology: its state is "
                 "left in changelog '%s', which nothing reads any more (and a step given that "
                 "store name later would restore it, stale). Keep the step, or declare {store: "
-                "%s, action: drop} under deployment '%s''s migrations",
+                "%s, action: drop} under the migrations of deployment '%s'",
            r->origin->name, r->op->label, r->store, clog, ok ? "" : r->store, ok ? "" : ed->name);
 }
 
