@@ -524,6 +524,30 @@ static json_t *deployment_schema(void)
     return o;
 }
 
+/* compare: and tolerance:, in a test case or at the top of a test file (NAME.tests.yaml). */
+static void compare_schemas(json_t *props)
+{
+    set(props, "compare",
+        described("exact (the default): expected values equal what was written; subset: an "
+                  "object matches when it has the members given (nested objects too; arrays "
+                  "are compared whole)",
+                  enum_schema("exact|subset")));
+    json_t *tol = json_object();
+    json_t *num = json_pack("{s:s,s:i}", "type", "number", "minimum", 0);
+    set(tol, "absolute", described("numbers match within this difference", json_deep_copy(num)));
+    set(tol, "relative",
+        described("numbers match within this fraction of the expected number",
+                  json_deep_copy(num)));
+    json_t *obj = types("object", NULL);
+    set(obj, "properties", tol);
+    set(obj, "additionalProperties", json_false());
+    set(obj, "minProperties", json_integer(1));
+    set(props, "tolerance",
+        described("numbers anywhere in an expected value match within it: a number (absolute), "
+                  "or {absolute, relative}",
+                  json_pack("{s:[o,o]}", "oneOf", num, obj)));
+}
+
 static json_t *tests_schema(void)
 {
     json_t *props = json_object();
@@ -544,6 +568,7 @@ static json_t *tests_schema(void)
         json_pack("{s:s}", "description",
                   "lines (JSON values) expected in the files write steps write; under test "
                   "they are kept in memory, no file is written"));
+    compare_schemas(props);
     json_t *item = described("a test case", types("object", NULL));
     set(item, "properties", props);
     set(item, "additionalProperties", json_true());
@@ -578,12 +603,17 @@ static json_t *topology_schema(void)
                   strmap_schema()));
     set(props, "broker", described("Kafka bootstrap servers, host:port[,host:port]", scalar()));
     set(props, "tests", tests_schema());
+    compare_schemas(props); /* a test file's, for all its cases */
     set(root, "properties", props);
-    /* NAME.tests.yaml beside NAME.yaml holds more test cases, and nothing else */
-    json_t *test_file = json_pack("{s:s,s:[s],s:i}", "description",
-                                  "a test file (NAME.tests.yaml beside NAME.yaml): tests only",
-                                  "required", "tests", "maxProperties", 1);
-    set(root, "anyOf", json_pack("[{s:[s]}o]", "required", "deployments", test_file));
+    /* NAME.tests.yaml beside NAME.yaml holds more test cases, and their compare: and tolerance: */
+    json_t *test_file = json_pack(
+        "{s:s,s:[s],s:{s:[s,s,s]}}", "description",
+        "a test file (NAME.tests.yaml beside NAME.yaml): tests, with compare: and tolerance: "
+        "for all of them",
+        "required", "tests", "propertyNames", "enum", "tests", "compare", "tolerance");
+    json_t *topology = json_pack("{s:[s],s:{s:[{s:[s]},{s:[s]}]}}", "required", "deployments",
+                                 "not", "anyOf", "required", "compare", "required", "tolerance");
+    set(root, "anyOf", json_pack("[o,o]", topology, test_file));
     set(root, "additionalProperties", json_false());
     json_t *defs = json_object();
     set(defs, "topic", topic_schema());

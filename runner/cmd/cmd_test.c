@@ -3,6 +3,8 @@
 #include "exec/local.h"
 #include "state/store.h"
 
+#include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,13 +187,23 @@ static void free_got(test_ctx *c)
 
 /* ---- one test case -------------------------------------------------------------------------- */
 
+/* How expected values (value:, files: lines) are compared: `compare:` and `tolerance:` of the
+ * test file (NAME.tests.yaml), overridden by a case's own. */
+typedef struct cmp_opts {
+    bool subset;    /* compare: subset: an object matches when it has the members given */
+    double abs_tol; /* tolerance: two numbers match when they differ by at most abs_tol */
+    double rel_tol; /* ... or by at most rel_tol times the expected number's magnitude */
+} cmp_opts;
+
 typedef struct test_run {
     const sr_topology *topo;
     const sr_srcfile *file; /* where the test cases are */
     sr_diag *dg;
     sr_buf report; /* failure details */
     int failures;
-    bool check_only; /* validate the cases' structure without running them */
+    bool check_only;   /* validate the cases' structure without running them */
+    cmp_opts file_cmp; /* the test file's compare: and tolerance: (defaults in a topology) */
+    cmp_opts cmp;      /* the current case's: file_cmp overridden by the case's own */
 } test_run;
 
 static void fail(test_run *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -210,24 +222,317 @@ static void fail(test_run *tr, const char *fmt, ...)
 /* --state-memory: the state budget of each case that does not set stateMemory. */
 static size_t default_state_memory = SIZE_MAX;
 
-static const char *const record_keys[] = {"key", "value", "timestamp", "headers",
-                                          "raw", "topic", "advance",   NULL};
+/* ---- what an expected value means -------------------------------------------------------------
+ * `compare: exact` (the default): a value matches when it is equal as JSON (1 equals 1.0, member
+ * order does not matter). `compare: subset`: an object matches when it has the members the
+ * expectation gives, each matching in the same way (so nested objects are compared as subsets
+ * too); arrays still need every element, in order. `tolerance: T` or `tolerance: {absolute: A,
+ * relative: R}`: two numbers anywhere in the value match when |expected - got| <= A or
+ * <= R * |expected|, compared as doubles (integers too); with no tolerance numbers are compared
+ * exactly, integers beyond 2^53 included. */
 
-static bool check_record_keys(test_run *tr, const sr_ynode *item)
+static const char *const cmp_keys[] = {"exact", "subset", NULL};
+
+/* A tolerance number: finite and not negative (reported and false otherwise). */
+static bool tolerance_number(test_run *tr, const sr_ynode *n, const char *what, double *out)
+{
+    char *end = NULL;
+    char got[64];
+    if (sr_yis_scalar(n) && !sr_yis_null(n) && n->len) *out = strtod(n->text, &end);
+    if (!end || *end || !isfinite(*out) || *out < 0) {
+        sr_err(tr->dg, tr->file, n->mark,
+               "%s must be a number at or above 0, such as 1e-9 or 0.001, not %s", what,
+               sr_ydesc(n, got, sizeof(got)));
+        return false;
+    }
+    return true;
+}
+
+/* Reads compare: and tolerance: from map m (a test case, or a test file's top level) over *o,
+ * which keeps what m does not set. Malformed values are reported. */
+static void read_cmp_opts(test_run *tr, const sr_ynode *m, cmp_opts *o)
+{
+    const sr_ynode *c = sr_ymap_get(m, "compare"), *t = sr_ymap_get(m, "tolerance");
+    if (c) {
+        if (sr_yis_scalar(c) && c->text && strcmp(c->text, "subset") == 0) {
+            o->subset = true;
+        } else if (sr_yis_scalar(c) && c->text && strcmp(c->text, "exact") == 0) {
+            o->subset = false;
+        } else {
+            const char *sug = sr_yis_scalar(c) && c->text ? sr_suggest(c->text, cmp_keys, 2) : NULL;
+            char got[64];
+            sr_err(tr->dg, tr->file, c->mark,
+                   "compare must be exact (the whole value) or subset (objects: only the "
+                   "members given), not %s%s%s%s",
+                   sr_ydesc(c, got, sizeof(got)), sug ? "; did you mean '" : "", sug ? sug : "",
+                   sug ? "'?" : "");
+        }
+    }
+    if (!t) return;
+    if (t->kind != SR_Y_MAP) {
+        double abs_tol;
+        if (tolerance_number(tr, t, "tolerance", &abs_tol)) *o = (cmp_opts){o->subset, abs_tol, 0};
+        return;
+    }
+    static const char *const tol_keys[] = {"absolute", "relative", NULL};
+    cmp_opts n = {o->subset, 0, 0};
+    bool ok = true;
+    for (int i = 0; i + 1 < t->nkids; i += 2) {
+        const sr_ynode *k = t->kids[i], *v = t->kids[i + 1];
+        if (sr_yis_scalar(k) && strcmp(k->text, "absolute") == 0) {
+            ok &= tolerance_number(tr, v, "tolerance: absolute", &n.abs_tol);
+        } else if (sr_yis_scalar(k) && strcmp(k->text, "relative") == 0) {
+            ok &= tolerance_number(tr, v, "tolerance: relative", &n.rel_tol);
+        } else {
+            const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, tol_keys, 2) : NULL;
+            sr_err(tr->dg, tr->file, k->mark,
+                   "tolerance: unknown key '%s'%s%s%s (expected absolute or relative)",
+                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+                   sug ? "'?" : "");
+            ok = false;
+        }
+    }
+    if (ok && t->nkids == 0)
+        sr_err(tr->dg, tr->file, t->mark, "tolerance needs absolute:, relative: or both");
+    else if (ok)
+        *o = n;
+}
+
+/* The tolerance in o, for messages ("" when numbers are compared exactly). */
+static const char *tolerance_text(const cmp_opts *o, char *buf, size_t size)
+{
+    if (o->abs_tol == 0 && o->rel_tol == 0) return "";
+    if (o->rel_tol == 0)
+        snprintf(buf, size, " (tolerance %g)", o->abs_tol);
+    else if (o->abs_tol == 0)
+        snprintf(buf, size, " (relative tolerance %g)", o->rel_tol);
+    else
+        snprintf(buf, size, " (tolerance %g, relative %g)", o->abs_tol, o->rel_tol);
+    return buf;
+}
+
+static bool numbers_match(const cmp_opts *o, const sr_value *want, const sr_value *have)
+{
+    if (sr_value_equal(want, have)) return true;
+    if (o->abs_tol == 0 && o->rel_tol == 0) return false;
+    double w = sr_num_double(want), h = sr_num_double(have), d = fabs(w - h);
+    return d <= o->abs_tol || d <= o->rel_tol * fabs(w);
+}
+
+/* Appends a member name to a path: as it is when it reads as a name, else as a JSON string in
+ * brackets. */
+static void path_member(sr_buf *path, const char *key, size_t klen)
+{
+    bool plain = klen > 0;
+    for (size_t i = 0; i < klen && plain; i++) {
+        unsigned char ch = (unsigned char)key[i];
+        plain = ch == '_' || ch == '-' || (ch >= '0' && ch <= '9' && i > 0) ||
+                (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    }
+    if (plain) {
+        if (path->len) sr_buf_puts(path, ".");
+        sr_buf_put(path, key, klen);
+    } else {
+        sr_buf_puts(path, "[");
+        sr_json_write_str(path, key, klen);
+        sr_buf_puts(path, "]");
+    }
+}
+
+/* "VALUE (a TYPE)", for messages. */
+static void describe(sr_buf *b, const sr_value *v)
+{
+    sr_json_write(b, v);
+    sr_type t = (sr_type)v->type;
+    sr_buf_printf(b, " (%s %s)", t == SR_ARR || t == SR_OBJ ? "an" : "a",
+                  sr_type_name(sr_is_number(v) ? SR_INT : t));
+}
+
+/* Whether have matches want under o. On a difference, path holds where (appended to what it
+ * held) and what says how they differ; on a match both are as they were. */
+static bool match_value(const cmp_opts *o, const sr_value *want, const sr_value *have, sr_buf *path,
+                        sr_buf *what)
+{
+    size_t mark = path->len;
+    if (sr_is_number(want) && sr_is_number(have)) {
+        if (numbers_match(o, want, have)) return true;
+        char tol[96];
+        sr_buf_puts(what, "expected ");
+        sr_json_write(what, want);
+        sr_buf_puts(what, ", got ");
+        sr_json_write(what, have);
+        sr_buf_puts(what, tolerance_text(o, tol, sizeof(tol)));
+        return false;
+    }
+    if (want->type != have->type || (want->type != SR_OBJ && want->type != SR_ARR)) {
+        if (sr_value_equal(want, have)) return true;
+        sr_buf_puts(what, "expected ");
+        describe(what, want);
+        sr_buf_puts(what, ", got ");
+        describe(what, have);
+        return false;
+    }
+    if (want->type == SR_ARR) {
+        for (uint32_t i = 0; i < want->len && i < have->len; i++) {
+            sr_buf_printf(path, "[%u]", i);
+            if (!match_value(o, &want->u.a[i], &have->u.a[i], path, what)) return false;
+            path->len = mark;
+        }
+        if (want->len == have->len) return true;
+        sr_buf_printf(what, "expected %u element%s, got %u", want->len, want->len == 1 ? "" : "s",
+                      have->len);
+        return false;
+    }
+    for (uint32_t i = 0; i < want->len; i++) {
+        const sr_member *m = &want->u.o[i];
+        const sr_value *h = sr_obj_get(have, m->key, m->klen);
+        path_member(path, m->key, m->klen);
+        if (!h) {
+            sr_buf_puts(what, "expected ");
+            sr_json_write(what, &m->v);
+            sr_buf_puts(what, ", got no such member");
+            return false;
+        }
+        if (!match_value(o, &m->v, h, path, what)) return false;
+        path->len = mark;
+    }
+    if (o->subset || want->len == have->len) return true;
+    for (uint32_t i = 0; i < have->len; i++) {
+        const sr_member *m = &have->u.o[i];
+        if (sr_obj_get(want, m->key, m->klen)) continue;
+        path_member(path, m->key, m->klen);
+        sr_buf_puts(what, "not expected, got ");
+        sr_json_write(what, &m->v);
+        sr_buf_puts(what, " (compare: subset would leave out the members not given)");
+        return false;
+    }
+    return true;
+}
+
+/* Compares an expected JSON value with the text written; on a difference, fails the case with
+ * where it differs, and the values expected and got. label says which record or line. */
+static void compare_json(test_run *tr, const char *label, const sr_value *want, const char *text,
+                         size_t len, sr_arena *a)
+{
+    sr_value have;
+    char err[128];
+    size_t pos;
+    sr_buf path = {0}, what = {0}, w = {0};
+    bool parsed = sr_json_parse(a, text, len, &have, err, sizeof(err), &pos) == 0;
+    if (!parsed || !match_value(&tr->cmp, want, &have, &path, &what)) {
+        sr_json_write(&w, want);
+        if (!parsed) sr_buf_printf(&what, "got text that is not JSON (%s at byte %zu)", err, pos);
+        fail(tr, "%s differs%s%s: %s\n      expected: %s\n      got:      %.*s", label,
+             path.len ? " at " : "", sr_buf_cstr(&path), sr_buf_cstr(&what), sr_buf_cstr(&w),
+             (int)len, text);
+    }
+    sr_buf_free(&path);
+    sr_buf_free(&what);
+    sr_buf_free(&w);
+}
+
+/* ---- expected text: exact, or a pattern --------------------------------------------------------
+ * An expected header (or reason:) is text, null, or {matches: ERE}: a POSIX extended regular
+ * expression that the whole value must match. */
+
+static const sr_ynode *pattern_of(const sr_ynode *n)
+{
+    return n->kind == SR_Y_MAP ? sr_ymap_get(n, "matches") : NULL;
+}
+
+/* Compiles {matches: ERE} anchored at both ends; 0, or regcomp's error. */
+static int pattern_compile(regex_t *re, const sr_ynode *pat)
+{
+    size_t n = pat->len + 8;
+    char *anchored = sr_xmalloc(n);
+    snprintf(anchored, n, "^(%s)$", pat->text);
+    int rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    return rc;
+}
+
+/* Checks an expected text (what names it in messages): a scalar, or, in an expected record,
+ * {matches: ERE} with a pattern that compiles. Reported and false otherwise. */
+static bool check_expected_text(test_run *tr, const sr_ynode *n, const char *what, bool expected)
+{
+    if (sr_yis_scalar(n)) return true;
+    const sr_ynode *pat = pattern_of(n);
+    if (!expected || !pat || n->nkids != 2 || !sr_yis_scalar(pat) || sr_yis_null(pat)) {
+        static const char *const pattern_keys[] = {"matches", NULL};
+        const sr_ynode *k = n->kind == SR_Y_MAP && n->nkids == 2 ? n->kids[0] : NULL;
+        const char *sug =
+            expected && k && !pat && sr_yis_scalar(k) ? sr_suggest(k->text, pattern_keys, 1) : NULL;
+        sr_err(tr->dg, tr->file, n->mark, "%s must be text or null%s, not a %s%s", what,
+               expected ? ", or {matches: REGEX} (a POSIX extended regular expression the "
+                          "whole text must match)"
+                        : "",
+               sr_ykind_name(n), sug ? "; did you mean 'matches'?" : "");
+        return false;
+    }
+    regex_t re;
+    int rc = pattern_compile(&re, pat);
+    if (rc != 0) {
+        char msg[256];
+        regerror(rc, &re, msg, sizeof(msg));
+        sr_err(tr->dg, tr->file, pat->mark,
+               "%s: the pattern '%s' is not a valid regular "
+               "expression: %s",
+               what, pat->text, msg);
+        return false;
+    }
+    regfree(&re);
+    return true;
+}
+
+/* Whether the text got (NULL: none, or a null header; len bytes) is what want expects. */
+static bool text_matches(const sr_ynode *want, const char *got, size_t len)
+{
+    const sr_ynode *pat = pattern_of(want);
+    if (!pat) {
+        if (sr_yis_null(want)) return got == NULL;
+        return got && len == want->len && memcmp(got, want->text, len) == 0;
+    }
+    regex_t re;
+    if (!got || memchr(got, 0, len) || pattern_compile(&re, pat) != 0) return false;
+    bool ok = regexec(&re, got, 0, NULL, 0) == 0; /* got is NUL-terminated (dup_bytes) */
+    regfree(&re);
+    return ok;
+}
+
+/* want as messages show it: /ERE/ for a pattern, a JSON string, or null. */
+static void expected_text(sr_buf *b, const sr_ynode *want)
+{
+    const sr_ynode *pat = pattern_of(want);
+    if (pat)
+        sr_buf_printf(b, "a match of /%s/", pat->text);
+    else if (sr_yis_null(want))
+        sr_buf_puts(b, "null");
+    else
+        sr_json_write_str(b, want->text, want->len);
+}
+
+static const char *const record_keys[] = {"key",   "value",   "timestamp", "headers", "raw",
+                                          "topic", "advance", "reason",    NULL};
+
+/* Checks the keys and the shapes of an input record (expected: false) or of an expected record,
+ * which may also give reason: and patterns. Reported and false when malformed. */
+static bool check_record_keys(test_run *tr, const sr_ynode *item, bool expected)
 {
     bool ok = true;
+    int nkeys = expected ? 8 : 7;
     for (int i = 0; i < item->nkids; i += 2) {
         const sr_ynode *k = item->kids[i];
         bool known = false;
-        for (int j = 0; record_keys[j]; j++)
+        for (int j = 0; j < nkeys; j++)
             known |= sr_yis_scalar(k) && strcmp(k->text, record_keys[j]) == 0;
         if (!known) {
-            const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, record_keys, 7) : NULL;
+            const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, record_keys, nkeys) : NULL;
             sr_err(tr->dg, tr->file, k->mark,
-                   "test record: unknown key '%s'%s%s%s (expected key, value, "
-                   "timestamp, headers, raw, topic or advance)",
-                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
-                   sug ? "'?" : "");
+                   "%s record: unknown key '%s'%s%s%s (expected key, value, "
+                   "timestamp, headers, raw, topic%s)",
+                   expected ? "expected" : "test", k->text ? k->text : "?",
+                   sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "",
+                   expected ? ", advance or reason" : " or advance");
             ok = false;
         }
     }
@@ -265,13 +570,12 @@ static bool check_record_keys(test_run *tr, const sr_ynode *item)
                    name->text);
             ok = false;
         }
-        if (!sr_yis_scalar(h->kids[i + 1])) {
-            sr_err(tr->dg, tr->file, h->kids[i + 1]->mark,
-                   "header '%s' must be text or null, not a %s",
-                   h->kids[i]->text ? h->kids[i]->text : "?", sr_ykind_name(h->kids[i + 1]));
-            ok = false;
-        }
+        char what[128];
+        snprintf(what, sizeof(what), "header '%s'", h->kids[i]->text ? h->kids[i]->text : "?");
+        ok &= check_expected_text(tr, h->kids[i + 1], what, expected);
     }
+    const sr_ynode *reason = sr_ymap_get(item, "reason");
+    if (reason && !check_expected_text(tr, reason, "reason", true)) ok = false;
     return ok;
 }
 
@@ -285,7 +589,7 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
                "or {raw: text}");
         return false;
     }
-    if (!check_record_keys(tr, item)) return false;
+    if (!check_record_keys(tr, item, false)) return false;
     const sr_ynode *adv = sr_ymap_get(item, "advance");
     if (adv) {
         int64_t ms;
@@ -481,6 +785,47 @@ static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
     return t;
 }
 
+/* Compares one expected header (name NULL: the dead-letter reason, streamrun.error, which
+ * messages call what) with the record written. */
+static void compare_header(test_run *tr, const char *where, const sr_ynode *name,
+                           const sr_ynode *want, const got_rec *got, const char *what)
+{
+    const char *hname = name ? name->text : "streamrun.error";
+    size_t hlen = name ? name->len : strlen(hname);
+    const sr_header *have = NULL; /* the last of that name, as header() reads it */
+    for (uint32_t x = 0; x < got->nhdr; x++)
+        if (got->hdr[x].nlen == hlen && memcmp(got->hdr[x].name, hname, hlen) == 0)
+            have = &got->hdr[x];
+    sr_buf label = {0}, w = {0}, g = {0};
+    if (what)
+        sr_buf_puts(&label, what);
+    else
+        sr_buf_printf(&label, "header '%s'", hname);
+    if (!have && what && sr_yis_null(want)) {
+        /* reason: null: not a dead letter */
+    } else if (!have) {
+        if (what) {
+            expected_text(&w, want);
+            fail(tr, "%s: %s: expected %s, got none (no %s header: not a dead letter)", where,
+                 sr_buf_cstr(&label), sr_buf_cstr(&w), hname);
+        } else {
+            fail(tr, "%s: %s is missing", where, sr_buf_cstr(&label));
+        }
+    } else if (!text_matches(want, have->val, have->vlen)) {
+        /* shown as JSON strings, so that control characters and NUL are visible */
+        expected_text(&w, want);
+        if (have->val)
+            sr_json_write_str(&g, have->val, have->vlen);
+        else
+            sr_buf_puts(&g, "null");
+        fail(tr, "%s: %s: expected %s, got %s", where, sr_buf_cstr(&label), sr_buf_cstr(&w),
+             sr_buf_cstr(&g));
+    }
+    sr_buf_free(&label);
+    sr_buf_free(&w);
+    sr_buf_free(&g);
+}
+
 /* Compares one expected record (YAML) with what was written. */
 static void compare_record(test_run *tr, const char *topic, int i, const sr_ynode *exp,
                            const got_rec *got, sr_arena *a)
@@ -501,17 +846,10 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
              got->tombstone ? "a value" : "null (a tombstone: no value)", (int)got->vlen, got->val,
              got->tombstone ? "null (a tombstone: no value)" : "");
     } else if (v && !got->tombstone) {
-        sr_value want = yaml_value(a, v), have;
-        char err[128];
-        size_t pos;
-        if (sr_json_parse(a, got->val, got->vlen, &have, err, sizeof(err), &pos) != 0 ||
-            !sr_value_equal(&want, &have)) {
-            sr_buf w = {0};
-            sr_json_write(&w, &want);
-            fail(tr, "%s: value differs\n      expected: %s\n      got:      %.*s", where,
-                 sr_buf_cstr(&w), (int)got->vlen, got->val);
-            sr_buf_free(&w);
-        }
+        sr_value want = yaml_value(a, v);
+        char label[340];
+        snprintf(label, sizeof(label), "%s: value", where);
+        compare_json(tr, label, &want, got->val, got->vlen, a);
     }
     if (raw && (raw->len != got->vlen || memcmp(raw->text, got->val, got->vlen) != 0))
         fail(tr, "%s: raw value differs\n      expected: %s\n      got:      %.*s", where,
@@ -519,38 +857,11 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
     long long tv;
     if (ts && sr_yscalar_int(ts, &tv) && tv != got->ts)
         fail(tr, "%s: timestamp: expected %lld, got %lld", where, tv, (long long)got->ts);
-    if (h && h->kind == SR_Y_MAP) {
-        /* expected headers must be present with these values; others may exist */
-        for (int j = 0; j + 1 < h->nkids; j += 2) {
-            const sr_ynode *name = h->kids[j], *want = h->kids[j + 1];
-            const sr_header *have = NULL; /* the last of that name, as header() reads it */
-            for (uint32_t x = 0; x < got->nhdr; x++)
-                if (got->hdr[x].nlen == name->len &&
-                    memcmp(got->hdr[x].name, name->text, name->len) == 0)
-                    have = &got->hdr[x];
-            bool want_null = sr_yis_null(want);
-            if (!have)
-                fail(tr, "%s: header '%s' is missing", where, name->text);
-            else if (want_null ? have->val != NULL
-                               : !have->val || have->vlen != want->len ||
-                                     memcmp(have->val, want->text, want->len) != 0) {
-                /* shown as JSON strings, so that control characters and NUL are visible */
-                sr_buf w = {0}, g = {0};
-                if (want_null)
-                    sr_buf_puts(&w, "null");
-                else
-                    sr_json_write_str(&w, want->text, want->len);
-                if (have->val)
-                    sr_json_write_str(&g, have->val, have->vlen);
-                else
-                    sr_buf_puts(&g, "null");
-                fail(tr, "%s: header '%s': expected %s, got %s", where, name->text, sr_buf_cstr(&w),
-                     sr_buf_cstr(&g));
-                sr_buf_free(&w);
-                sr_buf_free(&g);
-            }
-        }
-    }
+    if (h && h->kind == SR_Y_MAP) /* expected headers must be there as given; others may be */
+        for (int j = 0; j + 1 < h->nkids; j += 2)
+            compare_header(tr, where, h->kids[j], h->kids[j + 1], got, NULL);
+    const sr_ynode *reason = sr_ymap_get(exp, "reason");
+    if (reason) compare_header(tr, where, NULL, reason, got, "reason");
 }
 
 /* Compares the lines a test case expects in files (path as the write step names it: a list of
@@ -582,18 +893,11 @@ static void compare_files(test_run *tr, const sr_ynode *files, const test_ctx *c
             if (strcmp(c->files[k].path, path->text) == 0) g = &c->files[k];
         int nwant = want->kind == SR_Y_SEQ ? want->nkids : 0, ngot = g ? g->n : 0;
         for (int k = 0; k < nwant && k < ngot; k++) {
-            sr_value w = yaml_value(a, want->kids[k]), have;
-            char err[128];
-            size_t pos;
-            if (sr_json_parse(a, g->lines[k], g->lens[k], &have, err, sizeof(err), &pos) != 0 ||
-                !sr_value_equal(&w, &have)) {
-                sr_buf b = {0};
-                sr_json_write(&b, &w);
-                fail(tr,
-                     "file %s line %d (line %d): differs\n      expected: %s\n      got:      %s",
-                     path->text, k + 1, want->kids[k]->mark.line, sr_buf_cstr(&b), g->lines[k]);
-                sr_buf_free(&b);
-            }
+            sr_value w = yaml_value(a, want->kids[k]);
+            char label[300];
+            snprintf(label, sizeof(label), "file %s line %d (line %d):", path->text, k + 1,
+                     want->kids[k]->mark.line);
+            compare_json(tr, label, &w, g->lines[k], g->lens[k], a);
         }
         if (nwant != ngot) {
             fail(tr, "file %s: expected %d line%s, got %d", path->text, nwant,
@@ -731,7 +1035,7 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                     sr_err(tr->dg, tr->file, want->kids[k]->mark,
                            "an expected record is a mapping {key, value, timestamp, headers}");
                     wellformed = false;
-                } else if (!check_record_keys(tr, want->kids[k])) {
+                } else if (!check_record_keys(tr, want->kids[k], true)) {
                     wellformed = false;
                 }
             }
@@ -798,14 +1102,14 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
         }
         static const char *const keys[] = {"name",        "deployments", "deployment", "clock",
                                            "stateMemory", "input",       "expect",     "files",
-                                           "description", NULL};
+                                           "description", "compare",     "tolerance",  NULL};
         for (int k = 0; k < tc->nkids; k += 2) {
             bool ok = false;
             for (int j = 0; keys[j]; j++)
                 ok |= sr_yis_scalar(tc->kids[k]) && strcmp(tc->kids[k]->text, keys[j]) == 0;
             if (!ok) {
                 const char *sug =
-                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 9) : NULL;
+                    sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 11) : NULL;
                 sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
                        tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
                        sug ? sug : "", sug ? "'?" : "");
@@ -815,10 +1119,14 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
         char label[256];
         snprintf(label, sizeof(label), "%s", name && name->text ? name->text : "");
         if (!label[0]) snprintf(label, sizeof(label), "case %d (line %d)", i + 1, tc->mark.line);
+        int errs = tr->dg->nerrors;
+        tr->cmp = tr->file_cmp;
+        read_cmp_opts(tr, tc, &tr->cmp);
         tr->report.len = 0;
         tr->failures = 0;
         bool malformed;
         run_case(tr, tc, label, &malformed);
+        malformed |= tr->dg->nerrors > errs;
         if (tr->check_only) continue;
         if (malformed) {
             printf("ERROR %s: %s (the test case is malformed, see above)\n", path, label);
@@ -834,10 +1142,32 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
     }
 }
 
+/* Checks the top-level keys of a test file (NAME.tests.yaml) and reads its compare: and
+ * tolerance:, the defaults of its cases. */
+static void read_test_file_opts(test_run *tr, const sr_ynode *root)
+{
+    static const char *const keys[] = {"tests", "compare", "tolerance", NULL};
+    for (int k = 0; k + 1 < root->nkids; k += 2) {
+        const sr_ynode *key = root->kids[k];
+        bool ok = false;
+        for (int j = 0; keys[j]; j++) ok |= sr_yis_scalar(key) && strcmp(key->text, keys[j]) == 0;
+        if (ok) continue;
+        const char *sug = sr_yis_scalar(key) ? sr_suggest(key->text, keys, 3) : NULL;
+        sr_err(tr->dg, tr->file, key->mark,
+               "test file: unknown key '%s'%s%s%s (a test file holds tests:, and compare: and "
+               "tolerance: for all its cases)",
+               key->text ? key->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+               sug ? "'?" : "");
+    }
+    tr->file_cmp = (cmp_opts){0};
+    read_cmp_opts(tr, root, &tr->file_cmp);
+}
+
 /* Runs (or checks) the cases in t and in the file beside it. Returns the path of
  * the file beside it (malloc'd) for messages. */
 static char *run_all_cases(test_run *tr, const char *path, int *passed, int *failed)
 {
+    tr->file_cmp = (cmp_opts){0};
     if (tr->topo->tests) run_cases(tr, path, tr->topo->tests, passed, failed);
     char *beside = beside_path(path);
     struct stat st;
@@ -847,6 +1177,7 @@ static char *run_all_cases(test_run *tr, const char *path, int *passed, int *fai
             const sr_ynode *tests =
                 doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
             tr->file = doc.file;
+            if (tests) read_test_file_opts(tr, doc.root);
             if (tests)
                 run_cases(tr, beside, tests, passed, failed);
             else

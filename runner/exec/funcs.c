@@ -604,6 +604,18 @@ static int f_header(ectx *cx, const enode *call, sr_value *a, int n, sr_value *o
     return 0;
 }
 
+/* ---- custom dead letters --------------------------------------------------------------- */
+
+/* fail(reason): the record fails with reason as it is (a string; other values as their JSON
+ * text), so it goes to the dead-letter topic with that reason. Never returns a value. */
+static int f_fail(ectx *cx, const enode *call, sr_value *a, int n, sr_value *out)
+{
+    if (absent(cx, ARG(0), &a[0])) return -1;
+    if (a[0].type == SR_STR) return sr_task_fail(cx->t, cx->op, "%.*s", (int)a[0].len, a[0].u.s);
+    sr_value text = sr_value_to_str(&cx->t->arena, &a[0]);
+    return sr_task_fail(cx->t, cx->op, "%.*s", (int)text.len, text.u.s);
+}
+
 /* ---- the table -------------------------------------------------------------------------- */
 
 #define DOC(name, sig, doc, ex)                                                                    \
@@ -693,6 +705,11 @@ const func sr_funcs[] = {
     {DOC("header", "header(name)", "value of the record header name as a string, or null",
          "header(\"source\")"),
      1, 1, SR_T_ANY, false, f_header, chk_header},
+    {DOC("fail", "fail(reason)",
+         "fails the record: it goes to the dead-letter topic with reason (text; another value "
+         "as its JSON text) as its streamrun.error header; has no value, so it fits anywhere",
+         "if(amount >= 0, amount, fail(concat(\"negative amount: \", amount)))"),
+     1, 1, SR_T_ANY, false, f_fail, NULL},
     {{0}, 0, 0, 0, false, NULL, NULL},
 };
 
