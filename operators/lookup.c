@@ -43,7 +43,7 @@ static const sr_param lookup_params[] = {
      "older (needs history: on a topic table)"},
     {SR_P_ENUM, "unmatched", "count", offsetof(struct lookup, unmatched),
      "inner lookups: a record with no match is counted (in the run summary) and dropped, or "
-     "dead-lettered with reason 'no match'",
+     "dead-lettered with reason 'no match (lookup step N): table T has no key K'",
      0, "count|dead-letter"},
     {0}};
 
