@@ -13,7 +13,8 @@ HashingVectorizer or TfidfVectorizer (or CountVectorizer then TfidfTransformer) 
 LinearRegression or LogisticRegression, whose one input is a STRING (named by --features, default
 "text"). A vectorizer with a callable analyzer, tokenizer or preprocessor, char n-grams,
 stop_words, strip_accents, another token_pattern than (?u)\b\w\w+\b or (?u)\b\w+\b, or a
-float32 dtype is refused. A StandardScaler before a LinearRegression or a
+float32 dtype is refused. A text model whose columns mostly have no coefficient (a
+HashingVectorizer's 2**20) gets coef in the sparse form. A StandardScaler before a LinearRegression or a
 LogisticRegression ("passthrough" steps aside) is folded into its coefficients only when that is exact: the scaler's scales are
 powers of two and its means zero; anything else is refused. OUT_DIR gets config.json and
 model.json (the format is in README.md, "Model packages").
@@ -68,6 +69,22 @@ def export_linear_regression(est):
     if icpt.size != 1:
         raise Refused("LinearRegression with several intercepts")
     return {"kind": "linear_regression", "coef": floats(coef), "intercept": float(icpt[0])}, None
+
+
+def sparse_coef(coef, width):
+    """A text model's coef (n_features numbers, or rows of them) in the sparse form when most
+    columns have no coefficient in any row (a HashingVectorizer's 2**20 columns, of which a
+    corpus fills a few thousand): {"sparse": true, "columns": those that have one, "values": the
+    numbers there (a list, or rows, as coef)}; else coef as it is."""
+    import numpy as np
+
+    rows = np.asarray(coef, dtype=np.float64).reshape(-1, width)
+    cols = np.flatnonzero(np.any(rows != 0.0, axis=0))
+    if 2 * cols.size >= width:
+        return coef
+    values = [floats(r[cols]) for r in rows]
+    return {"sparse": True, "columns": [int(c) for c in cols],
+            "values": values if isinstance(coef[0], list) else values[0]}
 
 
 def logistic_is_ovr(est):
@@ -407,6 +424,7 @@ def export(obj):
         doc["text"], width = text
         if int(est.n_features_in_) != width:
             raise Refused("%s takes %d columns, the vectorizer makes %d" % (kind, est.n_features_in_, width))
+        doc["coef"] = sparse_coef(doc["coef"], width)
     return est, doc, classes
 
 

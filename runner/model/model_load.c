@@ -416,6 +416,74 @@ static void load_labels(loader *L, const json_t *v, const jpath *p)
 
 /* ---- model.json: linear models ---------------------------------------------------------- */
 
+/* The columns of coef's sparse form, {"sparse": true, "columns": [...], "values": ...} at pc,
+ * into *cols (*n of them: strictly increasing, each a column of the text model's width).
+ * Returns whether they are right (else reported). */
+static bool load_sparse_columns(loader *L, const json_t *coef, const jpath *pc, int32_t **cols,
+                                int32_t *n)
+{
+    sr_model *m = L->m;
+    *cols = NULL;
+    *n = 0;
+    if (!m->text) {
+        fail_at(L, pc,
+                "the sparse form of coef is for text models (with a \"text\" vectorizer); this "
+                "model's coef is a list of n_features numbers%s",
+                m->kind == SR_MODEL_LOGISTIC_REGRESSION ? " per row" : "");
+        return false;
+    }
+    static const char *const keys[] = {"sparse", "columns", "values"};
+    check_keys(L, coef, pc, keys, 3);
+    json_t *sp = member(L, coef, pc, "sparse", true, "true");
+    if (sp && !json_is_true(sp))
+        fail_at(L, JKEY(pc, "sparse"), "expected true, not %s",
+                json_is_false(sp) ? "false (a dense coef is a list)" : json_kind(sp));
+    json_t *cv = member(L, coef, pc, "columns", true,
+                        "the columns that have coefficients, strictly increasing");
+    member(L, coef, pc, "values", true, "the coefficients of those columns");
+    if (!cv) return false;
+    int before = L->dg->nerrors; /* the values are read when the columns are right */
+    const jpath *pcols = JKEY(pc, "columns");
+    int width = m->text->width;
+    if (!json_is_array(cv) || json_array_size(cv) > (size_t)width) {
+        fail_at(L, pcols,
+                "expected a list of at most %d columns (0 to %d, strictly increasing), not %s",
+                width, width - 1, json_is_array(cv) ? "a longer list" : json_kind(cv));
+        return false;
+    }
+    size_t nc = json_array_size(cv);
+    int32_t *c = sr_xcalloc(nc ? nc : 1, sizeof(int32_t));
+    long long prev = -1;
+    for (size_t i = 0; i < nc; i++) {
+        long long x = 0;
+        if (!get_int(L, json_array_get(cv, i), JIDX(pcols, i), 0, width - 1, &x)) continue;
+        if (x <= prev)
+            fail_at(L, JIDX(pcols, i),
+                    "column %lld after column %lld: the columns are strictly increasing", x, prev);
+        c[i] = (int32_t)x;
+        prev = x;
+    }
+    if (L->dg->nerrors > before) {
+        free(c);
+        return false;
+    }
+    *cols = c;
+    *n = (int32_t)nc;
+    return true;
+}
+
+/* Gives the text model the coefficients vals (rows × ncols, by row, as the values were
+ * written) of the columns cols in the sparse form it scores with (model_text.h). */
+static void set_sparse_coef(sr_model *m, const int32_t *cols, int32_t ncols, int rows,
+                            const double *vals)
+{
+    double *byc = sr_xcalloc((size_t)ncols * (size_t)rows + 1, sizeof(double));
+    for (int r = 0; r < rows; r++)
+        for (int32_t j = 0; j < ncols; j++)
+            byc[(size_t)j * (size_t)rows + (size_t)r] = vals[(size_t)r * (size_t)ncols + (size_t)j];
+    sr_text_coef_set(m->text, cols, ncols, rows, byc);
+}
+
 static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logistic)
 {
     sr_model *m = L->m;
@@ -435,14 +503,28 @@ static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logis
     if (!coef || !icpt) return;
     const jpath *pc = JKEY(p, "coef"), *pi = JKEY(p, "intercept");
     size_t nf = m->text ? (size_t)m->text->width : (size_t)m->nfeatures;
+    /* the sparse form: the rows (values) have one number per listed column */
+    int32_t *cols = NULL, ncols = 0;
+    bool sparse = json_is_object(coef);
+    jpath pvalues = {pc, "values", 0, false};
+    if (sparse) {
+        if (!load_sparse_columns(L, coef, pc, &cols, &ncols)) return;
+        coef = json_object_get(coef, "values");
+        if (!coef) { /* reported */
+            free(cols);
+            return;
+        }
+        pc = &pvalues;
+        nf = (size_t)ncols;
+    }
     if (!logistic) {
         m->nrows = 1;
-        m->coef = sr_xcalloc(nf, sizeof(double));
+        m->coef = sr_xcalloc(nf ? nf : 1, sizeof(double));
         m->intercept = sr_xcalloc(1, sizeof(double));
         get_numbers(L, coef, pc, nf, m->coef);
         get_number(L, icpt, pi, m->intercept);
         m->noutputs = 1;
-        return;
+        goto sparse;
     }
     static const char *const modes[] = {"ovr", "multinomial"};
     int mode = 0;
@@ -452,6 +534,7 @@ static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logis
     if (!json_is_array(coef) || json_array_size(coef) == 0) {
         fail_at(L, pc, "expected a list of rows (one for two classes, else one per class), not %s",
                 json_is_array(coef) ? "an empty list" : json_kind(coef));
+        free(cols);
         return;
     }
     size_t rows = json_array_size(coef);
@@ -461,15 +544,23 @@ static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logis
                 "%zu rows for %d classes in config.json's output_labels (expected %d: one row for "
                 "two classes, else one per class)",
                 rows, m->nclasses, want);
+        free(cols);
         return;
     }
     m->nrows = (int)rows;
-    m->coef = sr_xcalloc(rows * nf, sizeof(double));
+    m->coef = sr_xcalloc(rows * nf + 1, sizeof(double));
     m->intercept = sr_xcalloc(rows, sizeof(double));
     for (size_t r = 0; r < rows; r++)
         get_numbers(L, json_array_get(coef, r), JIDX(pc, r), nf, m->coef + r * nf);
     get_numbers(L, icpt, pi, rows, m->intercept);
     m->noutputs = m->nclasses;
+sparse:
+    if (sparse) { /* what was read by row goes by column into the text model's table */
+        set_sparse_coef(m, cols, ncols, m->nrows, m->coef);
+        free(m->coef);
+        m->coef = NULL;
+        free(cols);
+    }
 }
 
 /* ---- model.json: trees ------------------------------------------------------------------ */

@@ -211,12 +211,28 @@ int sr_model_score_text(const sr_model *m, const char *s, size_t len, double *ou
         return -1;
     }
     /* the sparse row times coef.T, entries in column order (as scipy's csr product), + intercept */
-    size_t w = (size_t)m->text->width;
-    for (int r = 0; r < m->nrows; r++) {
-        const double *c = m->coef + (size_t)r * w;
-        double d = 0;
-        for (size_t i = 0; i < n; i++) d += row[i].v * c[row[i].col];
-        raw[r] = d + m->intercept[r];
+    const sr_text_model *t = m->text;
+    if (t->coef_slots) {
+        /* sparse coefficients: each entry's column looked up once, its rows side by side; every
+         * row's sum adds the same products in the same order as the dense form (a column without
+         * coefficients adds zeros there) */
+        assert(t->coef_rows == m->nrows);
+        for (int r = 0; r < m->nrows; r++) raw[r] = 0;
+        for (size_t i = 0; i < n; i++) {
+            int32_t j = sr_text_coef_find(t, row[i].col);
+            if (j < 0) continue;
+            const double *c = t->coef_vals + (size_t)j * (size_t)m->nrows;
+            for (int r = 0; r < m->nrows; r++) raw[r] += row[i].v * c[r];
+        }
+        for (int r = 0; r < m->nrows; r++) raw[r] += m->intercept[r];
+    } else {
+        size_t w = (size_t)t->width;
+        for (int r = 0; r < m->nrows; r++) {
+            const double *c = m->coef + (size_t)r * w;
+            double d = 0;
+            for (size_t i = 0; i < n; i++) d += row[i].v * c[row[i].col];
+            raw[r] = d + m->intercept[r];
+        }
     }
     free(heap);
     int label;

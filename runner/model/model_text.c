@@ -128,7 +128,29 @@ void sr_text_model_free(sr_text_model *t)
     free(t->term_len);
     free(t->term_col);
     free(t->slots);
+    free(t->coef_vals);
+    free(t->coef_slots);
     free(t);
+}
+
+void sr_text_coef_set(sr_text_model *t, const int32_t *cols, int32_t n, int rows, double *vals)
+{
+    assert(n >= 0 && rows > 0 && !t->coef_slots);
+    unsigned bits = 4;
+    while (((size_t)1 << bits) < 2 * (size_t)n) bits++;
+    assert(bits <= 32);
+    t->coef_bits = bits;
+    t->coef_slots = sr_xcalloc((size_t)1 << bits, sizeof(uint64_t));
+    t->coef_vals = vals;
+    t->ncoef = n;
+    t->coef_rows = rows;
+    size_t mask = ((size_t)1 << bits) - 1;
+    for (int32_t j = 0; j < n; j++) {
+        assert(cols[j] >= 0 && cols[j] < t->width);
+        size_t s = (size_t)(((uint32_t)cols[j] * 0x9E3779B1u) >> (32 - bits)) & mask;
+        while (t->coef_slots[s]) s = (s + 1) & mask;
+        t->coef_slots[s] = (uint64_t)((uint32_t)cols[j] + 1) << 32 | (uint32_t)j;
+    }
 }
 
 /* ---- vectorizing ------------------------------------------------------------------------ */

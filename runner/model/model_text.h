@@ -31,6 +31,14 @@ typedef struct sr_text_model {
     size_t nterms, terms_cap;
     uint32_t *slots; /* term index + 1, 0 empty */
     size_t nslots;   /* a power of two, at least twice nterms */
+    /* the linear model's coefficients in the sparse form (model.json's "coef": {"sparse": true,
+     * ...}): only the ncoef columns that have any, found through an open-addressing table; the
+     * model's dense coef is NULL then. coef_slots is NULL when the coefficients are dense. */
+    int32_t ncoef;
+    int coef_rows;        /* the linear model's rows */
+    double *coef_vals;    /* ncoef × coef_rows, by column: a column's rows side by side */
+    uint64_t *coef_slots; /* (column + 1) << 32 | its index in coef_vals, 0 empty */
+    unsigned coef_bits;   /* the table has 1 << coef_bits slots, at least twice ncoef */
 } sr_text_model;
 
 /* One column of a vectorized text. */
@@ -45,6 +53,26 @@ int sr_text_vocab_add(sr_text_model *t, const char *term, size_t len, int32_t co
 /* The column of term in t's vocabulary, or -1. */
 int32_t sr_text_vocab_find(const sr_text_model *t, const char *term, size_t len);
 void sr_text_model_free(sr_text_model *t);
+
+/* Gives t the sparse coefficients: cols[0..n) distinct columns (0 to width - 1), vals (taken:
+ * freed with t) n × rows values, column j's at vals[j * rows .. + rows). */
+void sr_text_coef_set(sr_text_model *t, const int32_t *cols, int32_t n, int rows, double *vals);
+
+/* The index of column col among t's sparse coefficients (its rows at coef_vals + index *
+ * coef_rows), or -1 when the column has none. t->coef_slots must be set. */
+static inline int32_t sr_text_coef_find(const sr_text_model *t, int32_t col)
+{
+    size_t mask = ((size_t)1 << t->coef_bits) - 1;
+    uint64_t want = (uint64_t)((uint32_t)col + 1) << 32;
+    /* Fibonacci hashing: vocabulary columns are consecutive, hashed ones spread */
+    size_t s = (size_t)(((uint32_t)col * 0x9E3779B1u) >> (32 - t->coef_bits)) & mask;
+    for (;;) {
+        uint64_t e = t->coef_slots[s];
+        if (!e) return -1;
+        if ((e & 0xFFFFFFFF00000000u) == want) return (int32_t)(uint32_t)e;
+        s = (s + 1) & mask;
+    }
+}
 
 /* scikit-learn's murmurhash3_32(key, seed=0, positive=False): MurmurHash3_x86_32, signed. */
 int32_t sr_murmurhash3_32(const char *key, size_t len, uint32_t seed);

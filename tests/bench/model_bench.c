@@ -6,6 +6,7 @@
  * With --write DIR N it writes instead the packages and N records that
  * tests/bench/model_step_bench.sh scores in pipelines. */
 #include "model/model.h"
+#include "model/model_text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -171,6 +172,75 @@ static void write_text_model(const char *dir, bool hashing)
     fclose(f);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* A model over scikit-learn's default HashingVectorizer (2^20 columns, unigrams) whose
+ * coefficients are non-zero in the columns of the texts' lower-case ASCII words and in 20,000
+ * others (as a model trained on a corpus is): in the sparse form of coef, or dense. */
+static void write_hashing_2_20(const char *dir, bool sparse)
+{
+    enum { WIDTH = 1 << 20, NOTHER = 20000 };
+    int *cols = malloc(sizeof(int) * (NWORDS + 40 + NOTHER));
+    int n = 0;
+    srand(3);
+    for (int i = 0; i < NWORDS + 40; i++) {
+        char w[64];
+        word(w, sizeof(w), i);
+        bool ascii_lower = true;
+        for (const char *c = w; *c; c++)
+            ascii_lower &= (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
+        if (!ascii_lower) continue;
+        int32_t h = sr_murmurhash3_32(w, strlen(w), 0);
+        cols[n++] = (int)(h < 0 ? -(int64_t)h % WIDTH : h % WIDTH);
+    }
+    for (int i = 0; i < NOTHER; i++) cols[n++] = rand() % WIDTH;
+    qsort(cols, (size_t)n, sizeof(int), cmp_int);
+    int u = 0;
+    for (int i = 0; i < n; i++)
+        if (!u || cols[u - 1] != cols[i]) cols[u++] = cols[i];
+    FILE *f = open_model_file(dir);
+    fprintf(f,
+            "{\"format\":\"streamrun-model\",\"version\":1,\"kind\":\"logistic_regression\","
+            "\"n_features\":%d,\"multi_class\":\"multinomial\",\"text\":{\"vectorizer\":"
+            "\"hashing\",\"lowercase\":true,\"token_pattern\":\"(?u)\\\\b\\\\w\\\\w+\\\\b\","
+            "\"ngram_range\":[1,1],\"binary\":false,\"norm\":\"l2\",\"alternate_sign\":true},",
+            WIDTH);
+    if (sparse) {
+        fputs("\"coef\":{\"sparse\":true,\"columns\":[", f);
+        for (int i = 0; i < u; i++) fprintf(f, "%s%d", i ? "," : "", cols[i]);
+        fputs("],\"values\":[", f);
+        for (int r = 0; r < 4; r++) {
+            fputs(r ? ",[" : "[", f);
+            for (int i = 0; i < u; i++)
+                fprintf(f, "%s%.3f", i ? "," : "", (double)rand() / RAND_MAX - 0.5);
+            fputs("]", f);
+        }
+        fputs("]}", f);
+    } else {
+        fputs("\"coef\":[", f);
+        for (int r = 0; r < 4; r++) {
+            fputs(r ? ",[" : "[", f);
+            for (int i = 0, j = 0; i < WIDTH; i++) {
+                if (j < u && cols[j] == i) {
+                    fprintf(f, "%s%.3f", i ? "," : "", (double)rand() / RAND_MAX - 0.5);
+                    j++;
+                } else {
+                    fputs(i ? ",0" : "0", f);
+                }
+            }
+            fputs("]", f);
+        }
+        fputs("]", f);
+    }
+    fputs(",\"intercept\":[0.1,-0.2,0.3,0]}\n", f);
+    fclose(f);
+    free(cols);
+}
+
 /* texts[]: 20-word texts over the vocabulary's words, some not in it (the same every call). */
 static void make_texts(void)
 {
@@ -199,7 +269,9 @@ static void make_texts(void)
 
 static void bench_text(const char *what, const char *dir, long records)
 {
+    double l0 = now_ns();
     sr_model *m = load_or_exit(dir);
+    double load_ms = (now_ns() - l0) / 1e6;
     make_texts();
     double out[16];
     void *scratch = malloc(sr_model_scratch_size(m));
@@ -211,7 +283,8 @@ static void bench_text(const char *what, const char *dir, long records)
         sum += sr_model_score_text(m, t, strlen(t), out, scratch, err, sizeof(err));
     }
     double ns = (now_ns() - t0) / (double)records;
-    printf("%-48s %10.1f ns/score  (%ld records, checksum %ld)\n", what, ns, records, sum);
+    printf("%-48s %10.1f ns/score  (%ld records, checksum %ld; loaded in %.0f ms)\n", what, ns,
+           records, sum, load_ms);
     free(scratch);
     sr_model_destroy(m);
 }
@@ -303,6 +376,10 @@ int main(int argc, char **argv)
     bench_text("text: tfidf 1-2-grams, 800 terms, 4 classes, 20 words", dir, records / 10);
     write_text_model(dir, true);
     bench_text("text: hashing 2^16, 1-2-grams, 4 classes, 20 words", dir, records / 10);
+    write_hashing_2_20(dir, false);
+    bench_text("text: hashing 2^20 dense, 4 classes, 20 words", dir, records / 10);
+    write_hashing_2_20(dir, true);
+    bench_text("text: hashing 2^20 sparse, 4 classes, 20 words", dir, records / 10);
     char path[4096];
     snprintf(path, sizeof(path), "%s/model.json", dir);
     unlink(path);

@@ -114,57 +114,78 @@ def run(streamrun, pkg, texts):
     return [json.loads(x) for x in p.stdout.decode("utf-8").splitlines()]
 
 
-def main():
-    streamrun, work = sys.argv[1], sys.argv[2]
-    os.makedirs(work, exist_ok=True)
+def corpus():
+    """The corpus's texts, the targets models are trained on (label, sport-or-other, a number),
+    and the texts to score: the corpus, mutations of it and long texts."""
     with open(CORPUS, encoding="utf-8") as f:
-        corpus = [json.loads(x) for x in f]
-    X = [r["text"] for r in corpus]
-    classes = sorted({r["label"] for r in corpus})
+        recs = [json.loads(x) for x in f]
+    X = [r["text"] for r in recs]
+    classes = sorted({r["label"] for r in recs})
     targets = {
-        "label": [r["label"] for r in corpus],
-        "sport": ["sport" if r["label"] == "sport" else "other" for r in corpus],
-        "number": [float(classes.index(r["label"])) + 0.25 * len(r["text"]) % 3 for r in corpus],
+        "label": [r["label"] for r in recs],
+        "sport": ["sport" if r["label"] == "sport" else "other" for r in recs],
+        "number": [float(classes.index(r["label"])) + 0.25 * len(r["text"]) % 3 for r in recs],
     }
     # and long texts, past what scoring holds in its scratch memory (it allocates for those)
     texts = X + mutations(X, 400) + [" ".join(X[i:] + X[:i]) for i in (0, 50, 100)]
     # a term whose murmurhash3_32 is -2**31 (|h| overflows 32 bits): column 2**31 mod n_features
     texts += ["aaycr\u52f4", "goal aaycr\u52f4 rain"]
+    return X, targets, texts
+
+
+def export_and_score(streamrun, work, name, model, X, y, texts):
+    """Fits model on X, y, exports it to work/name and scores texts with it: the package's
+    directory and the outputs, or None (a failure recorded)."""
+    model.fit(X, y)
+    pkl = os.path.join(work, name + ".pkl")
+    with open(pkl, "wb") as f:
+        pickle.dump(model, f)
+    pkg = os.path.join(work, name)
+    e = subprocess.run([sys.executable, EXPORT, pkl, pkg], stderr=subprocess.PIPE)
+    if e.returncode != 0:
+        failures.append("%s: export failed: %s" % (name, e.stderr.decode()))
+        return pkg, None
+    got = run(streamrun, pkg, texts)
+    if got is not None and len(got) != len(texts):
+        failures.append("%s: %d outputs for %d texts" % (name, len(got), len(texts)))
+        return pkg, None
+    return pkg, got
+
+
+def compare(name, model, target, texts, got):
+    """Records where got differs from scikit-learn's (target "number": a regressor); returns how
+    many texts differ."""
+    est = model.steps[-1][1]
+    bad = 0
+    if target == "number":
+        want = model.predict(texts)
+        for t, g, w in zip(texts, got, want):
+            if abs(g["value"] - w) > TOL * max(1.0, abs(w)):
+                bad += 1
+                if bad <= 3:
+                    failures.append("%s: %r: value %r, scikit-learn %r" % (name, t, g["value"], w))
+    else:
+        labels = model.predict(texts)
+        probs = model.predict_proba(texts)
+        for t, g, wl, wp in zip(texts, got, labels, probs):
+            gp = [g["probabilities"][str(c)] for c in est.classes_]
+            if g["label"] != str(wl) or max(abs(a - b) for a, b in zip(gp, wp)) > TOL:
+                bad += 1
+                if bad <= 3:
+                    failures.append("%s: %r: %s %r, scikit-learn %s %r" % (name, t, g["label"], gp, wl, list(wp)))
+    return bad
+
+
+def main():
+    streamrun, work = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    X, targets, texts = corpus()
     checked = 0
     for name, model, target in models():
-        model.fit(X, targets[target])
-        pkl = os.path.join(work, name + ".pkl")
-        with open(pkl, "wb") as f:
-            pickle.dump(model, f)
-        pkg = os.path.join(work, name)
-        e = subprocess.run([sys.executable, EXPORT, pkl, pkg], stderr=subprocess.PIPE)
-        if e.returncode != 0:
-            failures.append("%s: export failed: %s" % (name, e.stderr.decode()))
-            continue
-        got = run(streamrun, pkg, texts)
+        _, got = export_and_score(streamrun, work, name, model, X, targets[target], texts)
         if got is None:
             continue
-        if len(got) != len(texts):
-            failures.append("%s: %d outputs for %d texts" % (name, len(got), len(texts)))
-            continue
-        est = model.steps[-1][1]
-        bad = 0
-        if target == "number":
-            want = model.predict(texts)
-            for t, g, w in zip(texts, got, want):
-                if abs(g["value"] - w) > TOL * max(1.0, abs(w)):
-                    bad += 1
-                    if bad <= 3:
-                        failures.append("%s: %r: value %r, scikit-learn %r" % (name, t, g["value"], w))
-        else:
-            labels = model.predict(texts)
-            probs = model.predict_proba(texts)
-            for t, g, wl, wp in zip(texts, got, labels, probs):
-                gp = [g["probabilities"][str(c)] for c in est.classes_]
-                if g["label"] != str(wl) or max(abs(a - b) for a, b in zip(gp, wp)) > TOL:
-                    bad += 1
-                    if bad <= 3:
-                        failures.append("%s: %r: %s %r, scikit-learn %s %r" % (name, t, g["label"], gp, wl, list(wp)))
+        bad = compare(name, model, target, texts, got)
         print("%-36s %d texts, %d differ" % (name, len(texts), bad))
         checked += len(texts)
     for what, vec, attr in REFUSED:
