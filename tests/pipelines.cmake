@@ -85,6 +85,9 @@ add_test(NAME case/join-counted
 # `run --envelope` reads a null value as a tombstone and writes a join's retraction as one.
 add_test(NAME case/join-run-tombstones
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/join_run_tombstones.sh $<TARGET_FILE:streamrun>)
+# A NAME.tests.yaml's compare: and tolerance: apply to its cases, and its top-level keys are checked.
+add_test(NAME case/test-file-keys
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/test_file_keys.sh $<TARGET_FILE:streamrun>)
 # The comparison catches mistakes: each tests/cases/failing/NAME.yaml must make `streamrun test`
 # exit 1 and print the lines given in its `# expect-output:` comments. (tests/cases/bugs/ holds
 # cases of known bugs; they are not run.)
