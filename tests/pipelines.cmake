@@ -88,6 +88,12 @@ add_test(NAME case/join-run-tombstones
 # A NAME.tests.yaml's compare: and tolerance: apply to its cases, and its top-level keys are checked.
 add_test(NAME case/test-file-keys
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/test_file_keys.sh $<TARGET_FILE:streamrun>)
+# The reasons of source rows that cannot be read, as the README quotes them.
+add_test(NAME case/source-reasons
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cases/source_reasons.sh $<TARGET_FILE:streamrun>)
+# Every dead-letter reason the README quotes is one a test expects (so the program prints it).
+add_test(NAME readme-reasons
+         COMMAND ${SR_PYTHON} ${CMAKE_SOURCE_DIR}/tests/tools/readme_reasons.py ${CMAKE_SOURCE_DIR})
 # The comparison catches mistakes: each tests/cases/failing/NAME.yaml must make `streamrun test`
 # exit 1 and print the lines given in its `# expect-output:` comments. (tests/cases/bugs/ holds
 # cases of known bugs; they are not run.)
