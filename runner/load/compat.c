@@ -410,6 +410,51 @@ static void check_stateless_groups(cmp *c)
     }
 }
 
+/* Whether the pair r, e changed anything about the state: its store name, consumer groups,
+ * format, key or partitions. */
+static bool pair_changed(const sr_compat_store *r, const sr_compat_store *e)
+{
+    char rk[300], ek[300];
+    key_desc(r, rk, sizeof(rk));
+    key_desc(e, ek, sizeof(ek));
+    return strcmp(r->store, e->store) || strcmp(r->dep->group, e->dep->group) ||
+           strcmp(r->signature, e->signature) || strcmp(rk, ek) || r->partitions != e->partitions;
+}
+
+/* Migrations of edited that do nothing here: a drop of a store the deployment still has under
+ * the same changelog (a warning: its state is restored as before, which the entry seems not to
+ * want), a reset or keep of a store that did not change (a note: up restores it as before). */
+static void check_unused_migrations(cmp *c)
+{
+    for (int d = 0; d < c->ed->ndeps; d++) {
+        const sr_deployment *w = &c->ed->deps[d];
+        for (int k = 0; k < w->nmigrations; k++) {
+            const sr_migration *m = &w->migrations[k];
+            for (int i = 0; i < c->nr; i++) {
+                if (c->pair[i] < 0) continue;
+                const sr_compat_store *r = &c->r[i], *e = &c->e[c->pair[i]];
+                if (e->origin != w ||
+                    strcmp(m->action == SR_MIGRATE_DROP ? r->store : e->store, m->store) != 0)
+                    continue;
+                if (m->action == SR_MIGRATE_DROP && !strcmp(r->store, e->store) &&
+                    !strcmp(r->dep->group, e->dep->group))
+                    sr_diag_add(c->dg, SR_WARNING, w->file, m->store_mark,
+                                "deployment '%s': store '%s' is declared dropped, but %s still "
+                                "has it, with the same changelog: up restores its state as "
+                                "before. Declare {store: %s, action: reset} to start it empty, "
+                                "or remove the entry",
+                                w->name, m->store, e->op->label, m->store);
+                else if (m->action != SR_MIGRATE_DROP && !pair_changed(r, e))
+                    sr_diag_add(c->dg, SR_NOTE, w->file, m->store_mark,
+                                "deployment '%s': the %s of store '%s' changes nothing now: "
+                                "nothing about its state changed, and up restores it as before",
+                                w->name, m->action == SR_MIGRATE_RESET ? "reset" : "keep",
+                                m->store);
+            }
+        }
+    }
+}
+
 int sr_compat_compare(const sr_topology *running, const sr_topology *edited, sr_diag *dg)
 {
     cmp c = {.run = running, .ed = edited, .dg = dg};
@@ -427,6 +472,7 @@ int sr_compat_compare(const sr_topology *running, const sr_topology *edited, sr_
             check_removed(&c, &c.r[i]);
     }
     check_stateless_groups(&c);
+    check_unused_migrations(&c);
     free(c.pair);
     free(c.taken);
     sr_compat_stores_free(c.r, c.nr);
