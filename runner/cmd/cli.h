@@ -23,6 +23,15 @@ int sr_cmd_up(int argc, char **argv);
 int sr_cmd_tap(int argc, char **argv);
 int sr_cmd_score(int argc, char **argv);
 int sr_cmd_compat(int argc, char **argv);
+int sr_cmd_lsp(int argc, char **argv);
+
+/* The reference `streamrun docs` prints, in parts (Markdown), for the language server's hover:
+ * an operator's section (heading, summary, example, forms, parameter table), and a function's
+ * row of the function table. */
+struct sr_operator_type;
+struct sr_func_doc;
+void sr_docs_operator(FILE *out, const struct sr_operator_type *t);
+void sr_docs_function(FILE *out, const struct sr_func_doc *f);
 
 /* Checks the structure of t's test cases (in the file, and in the file beside
  * it named NAME.tests.yaml) without running them. Returns 0 or -1. */

@@ -853,6 +853,28 @@ static void topic_configs_table(FILE *out)
     }
 }
 
+void sr_docs_operator(FILE *out, const sr_operator_type *t)
+{
+    fprintf(out, "### %s\n\n", t->name);
+    fprintf(out, "%c%s.\n\n", toupper((unsigned char)t->summary[0]), t->summary + 1);
+    code_block(out, "yaml", t->example);
+    fputc('\n', out);
+    op_forms(out, t);
+    fputc('\n', out);
+    params_table(out, t->params);
+}
+
+void sr_docs_function(FILE *out, const sr_func_doc *f)
+{
+    fputs("| ", out);
+    code(out, f->signature, true);
+    fputs(" | ", out);
+    cell(out, f->doc);
+    fputs(" | ", out);
+    code(out, f->example, true);
+    fputs(" |\n", out);
+}
+
 int sr_cmd_docs(int argc, char **argv)
 {
     if (argc > 1) {
@@ -867,28 +889,13 @@ int sr_cmd_docs(int argc, char **argv)
           "or a mapping of its parameters.\n",
           out);
     for (int i = 0; sr_operators[i]; i++) {
-        const sr_operator_type *t = sr_operators[i];
-        fprintf(out, "\n### %s\n\n", t->name);
-        fprintf(out, "%c%s.\n\n", toupper((unsigned char)t->summary[0]), t->summary + 1);
-        code_block(out, "yaml", t->example);
         fputc('\n', out);
-        op_forms(out, t);
-        fputc('\n', out);
-        params_table(out, t->params);
+        sr_docs_operator(out, sr_operators[i]);
     }
     fputs("\n## Functions\n\nUsed in expressions (see [Expressions](#expressions)).\n\n", out);
     fputs("| Function | Description | Example |\n", out);
     fputs("| --- | --- | --- |\n", out);
-    for (int i = 0; i < sr_func_count(); i++) {
-        const sr_func_doc *f = sr_func_doc_at(i);
-        fputs("| ", out);
-        code(out, f->signature, true);
-        fputs(" | ", out);
-        cell(out, f->doc);
-        fputs(" | ", out);
-        code(out, f->example, true);
-        fputs(" |\n", out);
-    }
+    for (int i = 0; i < sr_func_count(); i++) sr_docs_function(out, sr_func_doc_at(i));
     topic_configs_table(out);
     return finish("docs");
 }

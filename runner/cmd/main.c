@@ -32,6 +32,7 @@ static void usage(FILE *out)
           "                                         exit 0 compatible, 1 not\n"
           "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
           "  schema                                 print the topology file's JSON Schema\n"
+          "  lsp                                    a language server for editors, on stdio\n"
           "  docs                                   print the operator and function reference\n"
           "  version                                print the version\n"
           "\n"
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tap") == 0) return sr_cmd_tap(argc, argv);
     if (strcmp(cmd, "score") == 0) return sr_cmd_score(argc, argv);
     if (strcmp(cmd, "compat") == 0) return sr_cmd_compat(argc, argv);
+    if (strcmp(cmd, "lsp") == 0) return sr_cmd_lsp(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("streamrun %s\n", SR_VERSION);
         return 0;

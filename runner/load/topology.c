@@ -448,11 +448,14 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
         return;
     }
     d->ops = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_op));
+    d->reads = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_schema));
+    d->nreads = seq->nkids;
     const sr_op *terminal = NULL;
     bool after_reported = false;
     for (int i = 0; i < seq->nkids; i++) {
         sr_op *op = &d->ops[d->nops];
         op->index = i + 1;
+        sr_schema_copy(&d->reads[i], &ck->schema);
         if (terminal) {
             /* still checked for its own errors, but kept out of the chain */
             sr_op extra = {.index = i + 1};
@@ -1374,7 +1377,9 @@ static void load_root(sr_check *ck, const sr_ynode *root)
     if (tests && !sr_yis_null(tests)) t->tests = tests;
 }
 
-int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
+/* sr_topology_load, from text[0..len) when text is set, else from the file at path. */
+static int topology_load(sr_topology **out, const char *path, const char *text, size_t len,
+                         sr_diag *dg)
 {
     *out = NULL;
     int before = dg->nerrors;
@@ -1385,7 +1390,8 @@ int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
     free(tmp);
     /* Errors that leave the tree whole (an unset variable, a repeated key) do not stop the
      * checks: the user sees every error at once. A syntax error leaves no tree. */
-    if (sr_ydoc_load(&t->doc, path, dg) != 0 && (!t->doc.file || !t->doc.root)) {
+    int rc = text ? sr_ydoc_parse(&t->doc, path, text, len, dg) : sr_ydoc_load(&t->doc, path, dg);
+    if (rc != 0 && (!t->doc.file || !t->doc.root)) {
         sr_topology_free(t);
         return -1;
     }
@@ -1394,6 +1400,18 @@ int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
     sr_schema_free(&ck.schema);
     *out = t;
     return dg->nerrors > before ? -1 : 0;
+}
+
+int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg)
+{
+    return topology_load(out, path, NULL, 0, dg);
+}
+
+int sr_topology_load_text(sr_topology **out, const char *path, const char *text, size_t len,
+                          sr_diag *dg)
+{
+    assert(text);
+    return topology_load(out, path, text, len, dg);
 }
 
 static void free_deployment(sr_deployment *d)
@@ -1417,6 +1435,8 @@ static void free_deployment(sr_deployment *d)
     sr_params_free(ps, &d->kafka);
     sr_schema_free(&d->out_schema);
     sr_migrations_free(d);
+    for (int i = 0; i < d->nreads; i++) sr_schema_free(&d->reads[i]);
+    free(d->reads);
 }
 
 void sr_topology_free(sr_topology *t)

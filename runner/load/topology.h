@@ -77,6 +77,10 @@ typedef struct sr_deployment {
     sr_processing processing;
     sr_mark processing_mark; /* of the `processing:` value; line 0 when not given */
     sr_schema out_schema;    /* fields known at the end of the pipeline */
+    /* Per step as written (item i of `pipeline:`, loaded or not): the fields known where it
+     * reads, as its check saw them; nreads of them, on the first stage only. For editors. */
+    sr_schema *reads;
+    int nreads;
     /* NULL for a deployment as written. A deployment re-keyed before a stateful step is split
      * into stages when loaded (topology.c, "re-keying"): the first keeps the deployment's name and
      * entry, and its steps up to the re-key, and writes an internal repartition topic; each
@@ -127,6 +131,11 @@ typedef struct sr_topology {
  * which case *out is still set when the file could be parsed (for graph and
  * tests), or NULL. */
 int sr_topology_load(sr_topology **out, const char *path, sr_diag *dg);
+/* As sr_topology_load, from text[0..len) (copied; need not be NUL-terminated) instead of the
+ * file: an editor's buffer. path names the file in diagnostics, and relative paths in it (files,
+ * packages, tables, NAME.tests.yaml) are read relative to path's directory as for a file. */
+int sr_topology_load_text(sr_topology **out, const char *path, const char *text, size_t len,
+                          sr_diag *dg);
 void sr_topology_free(sr_topology *t);
 
 /* Adds an error to dg for each kafka: property of t that could run code (t->unsafe): what it

@@ -1,0 +1,290 @@
+"""Scripted client of `streamrun lsp`: diagnostics equal to `validate --format json`, completion,
+hover, definition, errors for malformed messages, and a clean shutdown.
+
+usage: lsp_client.py STREAMRUN"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lsp_common import Server  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXE = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def utf16_len(b):
+    return len(b.decode("utf-8", errors="replace").encode("utf-16-le")) // 2
+
+
+def expected_diagnostics(path, text, utf8):
+    """validate's diagnostics of the file, as LSP ranges."""
+    r = subprocess.run([EXE, "validate", "--format", "json", path], capture_output=True)
+    lines = text.encode().split(b"\n")
+    out = []
+    for d in json.loads(r.stdout):
+        if d["file"] != path:
+            continue
+        line = lines[d["line"] - 1]
+        def ch(col):
+            b = line[:col - 1]
+            return len(b) if utf8 else utf16_len(b)
+        out.append((d["line"] - 1, ch(d["column"]), ch(d["column"] + d["length"]),
+                    {"error": 1, "warning": 2, "note": 3}[d["severity"]], d["message"]))
+    return sorted(out)
+
+
+def got_diagnostics(ds):
+    return sorted((d["range"]["start"]["line"], d["range"]["start"]["character"],
+                   d["range"]["end"]["character"], d["severity"], d["message"]) for d in ds)
+
+
+def reference():
+    """Operators and their parameters from `streamrun schema`; `streamrun docs` text."""
+    schema = json.loads(subprocess.run([EXE, "schema"], capture_output=True, check=True).stdout)
+    ops = {}
+    for alt in schema["definitions"]["step"]["oneOf"]:
+        for name, v in alt.get("properties", {}).items():
+            params = set()
+            for form in v["anyOf"]:
+                params |= set(form.get("properties", {}))
+            ops[name] = params
+    docs = subprocess.run([EXE, "docs"], capture_output=True, check=True).stdout.decode()
+    return ops, docs
+
+
+OPS, DOCS = reference()
+tmp = tempfile.mkdtemp(prefix="lsp-client-")
+shutil.copy(os.path.join(HERE, "sites.csv"), tmp)
+GOOD = open(os.path.join(HERE, "watch.yaml"), encoding="utf-8").read()
+# three errors: an unknown topic, operator and function (the last after non-ASCII characters)
+BAD = GOOD.replace("input: readings", "input: readngs").replace("- filter: speed", "- fitler: speed") \
+          .replace("m: round(speed)", "m: rund(speed)")
+assert BAD.count("\n") == GOOD.count("\n") and BAD != GOOD
+UNPARSED = GOOD.replace("  - alerts\n", "  - [alerts\n")
+path = os.path.join(tmp, "watch.yaml")
+uri = "file://" + urllib.parse.quote(path)
+
+
+def write(text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def session(utf8):
+    s = Server([EXE, "lsp"])
+    caps = {"general": {"positionEncodings": ["utf-8", "utf-16"]}} if utf8 else {}
+    r = s.request("initialize", {"processId": None, "rootUri": None, "capabilities": caps})
+    c = r["result"]["capabilities"]
+    check(c.get("positionEncoding") == ("utf-8" if utf8 else "utf-16"),
+          "positionEncoding negotiated: %r" % c.get("positionEncoding"))
+    check(c["textDocumentSync"]["change"] == 1, "full document sync")
+    s.notify("initialized", {})
+    # a document with errors on disk: the server must read the text it is given, not the file
+    write(GOOD)
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml",
+                                                       "version": 1, "text": BAD}})
+    got = got_diagnostics(s.diagnostics(uri))
+    write(BAD)
+    want = expected_diagnostics(path, BAD, utf8)
+    check(len(want) == 3, "validate reports the three errors: %r" % (want,))
+    check(got == want, "diagnostics of the edited text\n  got  %r\n  want %r" % (got, want))
+    # the unknown function's column counts UTF-16 code units (unless utf-8 was negotiated)
+    rund = [d for d in got if "rund" in d[4]]
+    line = BAD.split("\n")[rund[0][0]] if rund else ""
+    byte_col = line.encode().find(b"rund")
+    check(rund and rund[0][1] == (byte_col if utf8 else utf16_len(line.encode()[:byte_col])) and
+          (utf8 or rund[0][1] != byte_col), "column of an error after non-ASCII text: %r" % (rund,))
+    # a text that does not parse still gets its parse error
+    s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                        "contentChanges": [{"text": UNPARSED}]})
+    got = got_diagnostics(s.diagnostics(uri))
+    write(UNPARSED)
+    want = expected_diagnostics(path, UNPARSED, utf8)
+    check(want and got == want, "parse error\n  got  %r\n  want %r" % (got, want))
+    # fixed: no diagnostics
+    s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                        "contentChanges": [{"text": GOOD}]})
+    check(s.diagnostics(uri) == [], "no diagnostics once fixed")
+    write(GOOD)
+    check(expected_diagnostics(path, GOOD, utf8) == [], "validate agrees the text is valid")
+    return s
+
+
+def edit(s, text, version):
+    s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                        "contentChanges": [{"text": text}]})
+    s.diagnostics(uri)
+
+
+def at(text, marker):
+    """(line, character) of the end of the first occurrence of marker (ASCII lines only)."""
+    i = text.index(marker) + len(marker)
+    line = text.count("\n", 0, i)
+    return {"line": line, "character": i - (text.rfind("\n", 0, i) + 1)}
+
+
+def labels(s, text, marker):
+    r = s.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                              "position": at(text, marker)})
+    res = r["result"]
+    items = res["items"] if isinstance(res, dict) else res
+    return {i["label"] for i in items}
+
+
+def completion(s):
+    v = 10
+    # a step of the pipeline: every operator of the schema, no functions or topics
+    t = GOOD.replace("      - filter: speed > 3\n", "      - \n      - filter: speed > 3\n")
+    edit(s, t, v)
+    got = labels(s, t, "pipeline:\n      - ")
+    check(set(OPS) <= got, "operators at a step: missing %r" % (set(OPS) - got))
+    check("round" not in got and "readings" not in got, "only operators at a step: %r" % got)
+    # inside a window's mapping: its parameters (from the schema), no operators
+    t = GOOD.replace("      - filter: speed > 3\n", "      - window:\n          \n")
+    edit(s, t, v + 1)
+    got = labels(s, t, "- window:\n          ")
+    check(OPS["window"] <= got and "filter" not in got,
+          "window parameters: got %r want %r" % (got, OPS["window"]))
+    # the same in a flow mapping
+    t = GOOD.replace("      - filter: speed > 3\n", "      - window: {ty\n")
+    edit(s, t, v + 2)
+    got = labels(s, t, "- window: {ty")
+    check(OPS["window"] <= got, "window parameters in a flow mapping: %r" % got)
+    # a topic after input: and deadLetter:, not operators
+    t = GOOD.replace("input: readings", "input: re")
+    edit(s, t, v + 3)
+    got = labels(s, t, "input: re")
+    check({"readings", "alerts", "errors"} <= got and "filter" not in got, "topics: %r" % got)
+    got = labels(s, GOOD, "deadLetter: ")
+    check({"readings", "alerts", "errors"} <= got, "topics after deadLetter: %r" % got)
+    # functions in an expression (a filter, a set mapping), not operators or topics
+    t = GOOD.replace("- filter: speed > 3", "- filter: speed > ro")
+    edit(s, t, v + 4)
+    got = labels(s, t, "speed > ro")
+    check({"round", "lower", "has"} <= got and "filter" not in got and "readings" not in got,
+          "functions in a filter: %r" % got)
+    check("city" not in got and "note" not in got, "no field is known at the first step: %r" % got)
+    # fields where the loader knows them: after the select, and after the set (in a lookup's key)
+    t = GOOD.replace("      - select: [speed, note, m, city]\n",
+                     "      - select: [speed, note, m, city]\n      - filter: ci\n")
+    edit(s, t, v + 6)
+    got = labels(s, t, "- filter: ci")
+    check({"speed", "note", "m", "city"} <= got and "round" in got and "site" not in got,
+          "fields after a select: %r" % got)
+    t = GOOD.replace("      - select:", "      - filter: \n      - select:")
+    edit(s, t, v + 7)
+    got = labels(s, t, "fields: {city: city}\n      - filter: ")
+    check("city" in got and "round" in got and "speed" not in got,
+          "the field a lookup adds: %r" % got)
+    edit(s, GOOD, v + 8)
+    edit(s, GOOD, v + 5)
+    got = labels(s, GOOD, "m: ro")
+    check("note" not in got, "no field of the set itself in its own expressions: %r" % got)
+    check("round" in got and "window" not in got, "functions in a set mapping: %r" % got)
+    # a deployment where the tests refer to one; a table after a lookup's table:
+    got = labels(s, GOOD, "deployments: [")
+    check(got == {"watch"}, "deployment names: %r" % got)
+    got = labels(s, GOOD, "table: ")
+    check(got == {"sites"}, "table names: %r" % got)
+    # a key of a deployment's own mapping is none of these
+    got = labels(s, GOOD, "name: watch")
+    check(not (got & (set(OPS) | {"readings"})), "nothing operator-like at a deployment's name")
+
+
+def hover_text(s, text, marker, back=1):
+    p = at(text, marker)
+    p["character"] -= back
+    r = s.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": p})
+    res = r["result"]
+    return res["contents"]["value"] if res else None
+
+
+def hover(s):
+    h = hover_text(s, GOOD, "- filter")
+    check(h and h.startswith("### filter") and h in DOCS, "operator hover is docs' section: %r" % h)
+    check(h and "| `filter` |" not in h and "| Parameter |" in h, "with its parameter table")
+    h = hover_text(s, GOOD, "round(", back=3)
+    row = [l for l in DOCS.split("\n") if l.startswith("| `round(")]
+    check(h and row and row[0] in h, "function hover: %r (docs: %r)" % (h, row))
+    h = hover_text(s, GOOD, "          table", back=2)
+    check(h and "lookup" in h and "the table to look up" in h, "parameter hover: %r" % h)
+    check(hover_text(s, GOOD, "speed > 3") is None, "no hover on a field")
+
+
+def definition(s):
+    def loc(marker, back=1):
+        p = at(GOOD, marker)
+        p["character"] -= back
+        r = s.request("textDocument/definition", {"textDocument": {"uri": uri}, "position": p})
+        return r["result"]
+
+    def place(marker, name):
+        p = at(GOOD, marker)
+        return {"line": p["line"], "character": p["character"] - len(name)}
+
+    r = loc("input: readings")
+    check(r and r["uri"] == uri and r["range"]["start"] == place("  - readings", "readings") and
+          r["range"]["end"] == at(GOOD, "  - readings"), "topic definition: %r" % r)
+    r = loc("deadLetter: errors", back=2)
+    check(r and r["range"]["start"] == place("{name: errors", "errors"), "topic in a mapping: %r" % r)
+    r = loc("table: sites")
+    check(r and r["range"]["start"] == place("  - name: sites", "sites"), "table definition: %r" % r)
+    r = loc("deployments: [watch")
+    check(r and r["range"]["start"] == place("  - name: watch", "watch"), "deployment: %r" % r)
+    check(loc("filter: speed") is None, "no definition for an operator")
+
+
+def robustness(s):
+    r = s.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": {}})
+    check(r.get("error", {}).get("code") == -32601, "unknown request: MethodNotFound: %r" % r)
+    s.notify("$/someNotification", {"x": 1})  # ignored: no answer
+    s.send_raw(b"Content-Length: 9\r\n\r\n{\"jsonrpc")
+    m = s.read()
+    check(m and m.get("error", {}).get("code") == -32700 and m.get("id") is None,
+          "malformed JSON: ParseError: %r" % m)
+    r = s.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": at(GOOD, "- filter")})
+    check("result" in r, "answers after garbage: %r" % r)
+
+
+s = session(utf8=False)
+completion(s)
+hover(s)
+definition(s)
+robustness(s)
+r = s.request("shutdown")
+check("result" in r and r["result"] is None, "shutdown: %r" % r)
+s.notify("exit")
+rc, err = s.finish()
+check(rc == 0, "exit code after shutdown and exit: %d (%s)" % (rc, err))
+
+s = session(utf8=True)
+s.request("shutdown")
+s.notify("exit")
+rc, err = s.finish()
+check(rc == 0, "exit code (utf-8 session): %d (%s)" % (rc, err))
+
+# exit without shutdown: exit code 1, as the protocol asks
+s = Server([EXE, "lsp"])
+s.request("initialize", {"capabilities": {}})
+s.notify("exit")
+rc, err = s.finish()
+check(rc == 1, "exit without shutdown: %d" % rc)
+
+shutil.rmtree(tmp)
+if failures:
+    print("%d check(s) failed" % len(failures))
+    sys.exit(1)
+print("lsp client: all checks passed")

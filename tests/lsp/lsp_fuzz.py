@@ -1,0 +1,139 @@
+"""Throws garbage at `streamrun lsp` (malformed frames, JSON that is no request, requests with
+wrong or missing parameters, random document texts and positions) and checks that it answers
+every request, never crashes, and still shuts down cleanly. Seeded: the same run each time.
+Run on the sanitised build, an invalid read or leak fails it.
+
+usage: lsp_fuzz.py STREAMRUN [ITERATIONS]"""
+import json
+import os
+import random
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lsp_common import Server  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXE = sys.argv[1]
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
+rng = random.Random(11)
+BASE = open(os.path.join(HERE, "watch.yaml"), encoding="utf-8").read()
+URI = "file://" + os.path.join(HERE, "fuzz-doc.yaml")
+METHODS = ["textDocument/completion", "textDocument/hover", "textDocument/definition",
+           "textDocument/didOpen", "textDocument/didChange", "textDocument/didClose",
+           "initialized", "$/cancelRequest", "workspace/symbol", "textDocument/didSave", ""]
+
+
+def junk_value(depth=0):
+    k = rng.randrange(8 if depth < 3 else 5)
+    if k == 0:
+        return None
+    if k == 1:
+        return True
+    if k == 2:
+        return rng.randint(-2**63, 2**63 - 1)
+    if k == 3:
+        return rng.random() * 1e9
+    if k == 4:
+        return "".join(chr(rng.randrange(1, 0x2FFFF)) for _ in range(rng.randrange(6)))
+    if k == 5:
+        return [junk_value(depth + 1) for _ in range(rng.randrange(3))]
+    if k == 6:
+        return {rng.choice(["uri", "line", "character", "textDocument", "position", "text",
+                            "contentChanges", "x"]): junk_value(depth + 1) for _ in range(3)}
+    return rng.randrange(-3, 40)
+
+
+def mutate(text):
+    b = bytearray(text.encode())
+    for _ in range(rng.randrange(1, 8)):
+        op = rng.randrange(4)
+        i = rng.randrange(len(b) + 1)
+        if op == 0 and b:
+            del b[i:i + rng.randrange(1, 20)]
+        elif op == 1:
+            b[i:i] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 6)))
+        elif op == 2:
+            b[i:i] = rng.choice([b"{", b"[", b"- ", b":", b"\n  ", b"${X", b"\t", b"#", b"'", b"\x00",
+                                 "é😀".encode(), b"\xff\xfe", b"&a", b"*a", b"!!str "])
+        else:
+            j = rng.randrange(len(b) + 1)
+            b[i:i] = b[min(i, j):max(i, j)][:200]
+    return b.decode("utf-8", errors="surrogateescape").encode("utf-8", errors="replace").decode(
+        "utf-8", errors="replace")
+
+
+def position():
+    return {"line": rng.choice([rng.randrange(40), -1, 2**31, rng.randrange(-5, 5)]),
+            "character": rng.choice([rng.randrange(80), -3, 2**40, 0])}
+
+
+s = Server([EXE, "lsp"])
+s.lenient = True
+s.request("initialize", {"capabilities": rng.choice([{}, {"general": {"positionEncodings": ["utf-8"]}}])})
+s.notify("initialized", {})
+text = BASE
+s.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "text": text, "version": 0}})
+answered = 0
+for it in range(N):
+    kind = rng.randrange(7)
+    if kind == 0:  # a frame that is not JSON, or has broken headers
+        body = bytes(rng.randrange(256) for _ in range(rng.randrange(30)))
+        hdr = rng.choice([b"Content-Length: %d\r\n\r\n" % len(body),
+                          b"Content-Type: x\r\n\r\n", b"Content-Length: -4\r\n\r\n",
+                          b"Content-Length: 1x\r\n\r\n", b"content-length:%d\n\n" % len(body)])
+        s.send_raw(hdr + (body if hdr.lower().startswith(b"content-length: %d" % len(body))
+                          or hdr.startswith(b"content-length:%d" % len(body)) else b""))
+        r = s.request("textDocument/hover", {"textDocument": {"uri": URI}, "position": position()})
+        m = [p for p in s.pending if "error" in p and p.get("id") is None]
+        assert m and m[-1]["error"]["code"] == -32700, "no ParseError for a broken frame"
+        s.pending.clear()
+        answered += 1
+    elif kind == 1:  # JSON that is no request
+        s.send({"jsonrpc": "2.0", "id": junk_value(), "method": junk_value()}
+               if rng.randrange(2) else junk_value())
+    elif kind in (2, 3):  # an edit: the document changes as a user's might, or worse
+        text = mutate(text) if rng.randrange(4) else BASE
+        s.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": it},
+                                            "contentChanges": [{"text": text}]})
+    else:  # a request at a random place, or with junk parameters
+        method = rng.choice(METHODS[:3])
+        params = {"textDocument": {"uri": URI}, "position": position()}
+        if rng.randrange(5) == 0:
+            params = junk_value()
+        elif rng.randrange(6) == 0:
+            method = rng.choice(METHODS)
+        r = s.request(method, params)
+        assert "result" in r or "error" in r, r
+        answered += 1
+    # a few requests at every position of a line of the current text
+    if it % 50 == 0:
+        lines = text.split("\n")
+        ln = rng.randrange(len(lines))
+        for ch in range(len(lines[ln]) + 2):
+            for m in METHODS[:3]:
+                r = s.request(m, {"textDocument": {"uri": URI}, "position": {"line": ln, "character": ch}})
+                assert "result" in r, r
+                answered += 1
+# the server is still well: it answers, then stops cleanly
+s.notify("textDocument/didClose", {"textDocument": {"uri": URI}})
+r = s.request("shutdown")
+assert r.get("result", 1) is None, r
+s.notify("exit")
+rc, err = s.finish(timeout=120)
+if rc != 0 or "Sanitizer" in err or "runtime error" in err:
+    print(err[-4000:])
+    print("FAIL: exit code %d after %d answered requests" % (rc, answered))
+    sys.exit(1)
+
+# a frame cut off by the end of input, and a length far past it: no crash, no huge allocation
+for tail in [b"Content-Length: 50\r\n\r\n{\"jsonrpc\":", b"Content-Length: 99999999999\r\n\r\n{}",
+             b"Content-Length: 5\r\n", b"\r\n\r\n\r\n"]:
+    s = Server([EXE, "lsp"])
+    s.send_raw(tail)
+    rc, err = s.finish()
+    if rc not in (0, 1) or "Sanitizer" in err or "runtime error" in err:
+        print(err[-4000:])
+        print("FAIL: exit code %d for a truncated frame %r" % (rc, tail))
+        sys.exit(1)
+print("lsp fuzz: %d messages, %d requests answered, clean exit" % (N, answered))
