@@ -305,6 +305,7 @@ json_t *sr_lsp_completion(const sr_lsp_text *d, const sr_topology *t, bool fresh
     if (!sr_lsp_line(d, line, &s, &e)) goto done;
     const char *ln = d->text + s;
     if (col > e - s) col = e - s;
+    assert(s + col <= d->len);
     size_t ws = col; /* where the word being typed starts */
     while (ws > 0 && name_char(ln[ws - 1])) ws--;
     yline cur = parse_line(ln, ws);

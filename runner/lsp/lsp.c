@@ -227,6 +227,7 @@ static int sev_code(sr_severity sev)
  * publishes the diagnostics of d's own file (those of NAME.tests.yaml beside it are not d's). */
 static void check_doc(server *s, doc *d)
 {
+    assert(d->text && d->lines && d->nlines >= 1);
     sr_diag *dg = sr_xcalloc(1, sizeof(*dg));
     sr_diag_init(dg);
     sr_topology *t = NULL;
@@ -351,6 +352,7 @@ static doc *position_of(server *s, json_t *params, int *line, size_t *col)
 
 static void request(server *s, const char *method, json_t *id, json_t *params)
 {
+    assert(method && id);
     if (strcmp(method, "initialize") == 0) {
         respond(s, id, initialize(s, params));
         return;

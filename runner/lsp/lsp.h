@@ -17,7 +17,9 @@
  * @locality the calling thread (one client, one thread); @locks none. */
 int sr_lsp_serve(FILE *in, FILE *out);
 
-/* ---- framing (rpc.c) ---------------------------------------------------------------------- */
+/* ---- framing (rpc.c) ----------------------------------------------------------------------
+ * @locality the thread that owns the stream; @locks none (a stream is read, and written, by one
+ * thread). */
 
 /* Reads the next frame's body into body (reset first; any size). Returns 1 with a body, 0 at the
  * end of input, -1 when the headers had no valid Content-Length (the frame is skipped up to its
@@ -55,7 +57,8 @@ json_t *sr_lsp_position(const sr_lsp_text *d, int line1, int col1);
 /* ---- assistance (assist.c) --------------------------------------------------------------------
  * Each takes the document, the topology loaded from its text (NULL when it did not parse) and a
  * 0-based position (line, byte offset in the line); returns a new JSON result (never NULL: the
- * protocol's null when there is nothing). */
+ * protocol's null when there is nothing). They only read their arguments: @locality any thread
+ * that owns d and t for the call; @locks none. */
 struct sr_topology;
 /* fresh: t was loaded from the current text (its marks are where the text is), else from an
  * older one that parsed (names only are taken from it). */

@@ -75,11 +75,13 @@ int sr_lsp_read_frame(FILE *in, sr_buf *body)
         sr_buf_put(body, chunk, got);
     }
     sr_buf_cstr(body);
+    assert((long long)body->len <= n);
     return 1;
 }
 
 int sr_lsp_write(FILE *out, const json_t *msg)
 {
+    assert(out && msg);
     char *text = json_dumps(msg, JSON_COMPACT);
     if (!text) return -1;
     size_t len = strlen(text);

@@ -130,10 +130,10 @@ def edit(s, text, version):
 
 
 def at(text, marker):
-    """(line, character) of the end of the first occurrence of marker (ASCII lines only)."""
+    """(line, character) of the end of the first occurrence of marker, in UTF-16 code units."""
     i = text.index(marker) + len(marker)
     line = text.count("\n", 0, i)
-    return {"line": line, "character": i - (text.rfind("\n", 0, i) + 1)}
+    return {"line": line, "character": utf16_len(text[text.rfind("\n", 0, i) + 1:i].encode())}
 
 
 def labels(s, text, marker):
@@ -216,7 +216,11 @@ def hover(s):
     h = hover_text(s, GOOD, "- filter")
     check(h and h.startswith("### filter") and h in DOCS, "operator hover is docs' section: %r" % h)
     check(h and "| `filter` |" not in h and "| Parameter |" in h, "with its parameter table")
-    h = hover_text(s, GOOD, "round(", back=3)
+    # on the first letter of a call, after non-ASCII text on its line: the character counts
+    # UTF-16 code units, not bytes or code points
+    for back in (len("round("), 1):  # its first letter, and just after its last
+        h = hover_text(s, GOOD, "round(", back=back)
+        check(h and "round(" in h, "function hover %d before the '(': %r" % (back - 1, h))
     row = [l for l in DOCS.split("\n") if l.startswith("| `round(")]
     check(h and row and row[0] in h, "function hover: %r (docs: %r)" % (h, row))
     h = hover_text(s, GOOD, "          table", back=2)
