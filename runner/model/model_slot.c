@@ -112,9 +112,23 @@ static void entry_unref(entry *e)
     free(e);
 }
 
+/* Sets out to the stamps of what a load of dir read: before (taken before it read, with the
+ * model file `file`) when the model it loaded names that file, so that a change made while it
+ * read shows at the next look; else (another model file) as they are now. */
+static void stamp_loaded(filestamp out[NSTAMPS], const filestamp before[NSTAMPS], const char *dir,
+                         const char *file, const sr_model *m)
+{
+    if (m && strcmp(m->file, file) != 0)
+        stamp_package(out, dir, m);
+    else
+        memcpy(out, before, sizeof(filestamp) * NSTAMPS);
+}
+
 sr_model_slot *sr_model_slot_open(const char *dir, sr_diag *dg)
 {
     sr_model *m = NULL;
+    filestamp before[NSTAMPS];
+    stamp_package(before, dir, NULL);
     if (sr_model_load(&m, dir, dg) < 0) return NULL;
     sr_model_slot *s = sr_xcalloc(1, sizeof(*s));
     s->dir = sr_xstrdup(dir);
@@ -123,7 +137,7 @@ sr_model_slot *sr_model_slot_open(const char *dir, sr_diag *dg)
     s->cur->opened = true;
     s->opened = m;
     atomic_init(&s->gen, 1);
-    stamp_package(s->loaded, dir, m);
+    stamp_loaded(s->loaded, before, dir, "model.json", m);
     memcpy(s->seen, s->loaded, sizeof(s->seen));
     pthread_mutex_lock(&slots_lock);
     s->next = slots;
@@ -230,9 +244,12 @@ static int reload_slot(sr_model_slot *s, FILE *log)
     sr_diag dg;
     sr_diag_init(&dg);
     sr_model *m = NULL;
+    const sr_model *cur = sr_model_slot_peek(s);
+    filestamp before[NSTAMPS];
+    stamp_package(before, s->dir, cur);
     int rc = sr_model_load(&m, s->dir, &dg);
-    /* what this attempt read: a later change is a new one */
-    stamp_package(s->loaded, s->dir, m ? m : sr_model_slot_peek(s));
+    /* what this attempt read: a change after it started reading is a new one */
+    stamp_loaded(s->loaded, before, s->dir, cur->file, m);
     memcpy(s->seen, s->loaded, sizeof(s->seen));
     s->pending = false;
     if (rc < 0) {

@@ -47,6 +47,44 @@ static void write_config(const char *labels)
     write_file("config.json", text);
 }
 
+/* A random forest over x of ntrees full trees of the given depth: a model.json of megabytes,
+ * whose load takes a while. */
+static void write_forest(int ntrees, int depth)
+{
+    char path[128], tmp[140];
+    snprintf(path, sizeof(path), "%s/model.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) abort();
+    fprintf(f, "{\"format\": \"streamrun-model\", \"version\": 1, \"kind\": \"random_forest\", "
+               "\"task\": \"classification\", \"n_features\": 1, \"n_classes\": 2, \"trees\": [");
+    int internal = (1 << depth) - 1, total = (1 << (depth + 1)) - 1;
+    for (int t = 0; t < ntrees; t++) {
+        fputs(t ? ",[" : "[", f);
+        for (int i = 0; i < total; i++)
+            if (i < internal)
+                fprintf(f, "%s{\"feature\": 0, \"threshold\": %d.5, \"left\": %d, \"right\": %d}",
+                        i ? "," : "", i, 2 * i + 1, 2 * i + 2);
+            else
+                fprintf(f, "%s{\"value\": [%d, 1]}", i ? "," : "", i % 7);
+        fputs("]", f);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+    if (rename(tmp, path) != 0) abort();
+}
+
+/* Replaces the package's model by a logistic regression 20 ms from now (while a load reads the
+ * forest). */
+static void *replace_soon(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    write_model(-2);
+    return NULL;
+}
+
 static sr_model_slot *slot;
 static atomic_bool stop;
 
@@ -167,6 +205,26 @@ int main(void)
     void *scratch = malloc(sr_model_scratch_size(m3) + 64);
     CHECK(sr_model_score(m3, &x, out, scratch, err, sizeof(err)) == 1 && out[1] > 0.99);
     free(scratch);
+    sr_model_slot_put(slot, &h);
+
+    /* replaced while it is being read: the load read the files as they were, and the change made
+     * during it is taken at the next looks, not lost */
+    settle();
+    write_forest(400, 8);
+    CHECK(sr_model_slots_reload(true, stderr) == 1);
+    CHECK(sr_model_slot_generation(slot) == 4);
+    settle();
+    pthread_t writer;
+    pthread_create(&writer, NULL, replace_soon, NULL);
+    CHECK(sr_model_slots_reload(true, stderr) == 1); /* reads the forest, replaced meanwhile */
+    pthread_join(writer, NULL);
+    uint64_t gen = sr_model_slot_generation(slot);
+    CHECK(gen == 5);
+    sr_model_slots_reload(false, stderr); /* seen changed */
+    sr_model_slots_reload(false, stderr); /* held still: read */
+    const sr_model *m6 = sr_model_slot_get(slot, &h);
+    CHECK(sr_model_slot_generation(slot) == 6);
+    CHECK(m6->kind == SR_MODEL_LOGISTIC_REGRESSION);
     sr_model_slot_put(slot, &h);
 
     sr_model_slot_close(slot);
