@@ -38,6 +38,30 @@ void sr_docs_function(FILE *out, const struct sr_func_doc *f);
 struct sr_topology;
 int sr_tests_check(const struct sr_topology *t, sr_diag *dg);
 
+/* The value of option name at argv[*i], written `--name value` (then *i moves past the value) or
+ * `--name=value`; NULL when argv[*i] is not that option or its value is missing. The value is
+ * borrowed from argv. */
+const char *sr_cli_value(int argc, char **argv, int *i, const char *name);
+
+/* Whether path may be read as a topology file: a directory is refused with a usage message for
+ * cmd ("X is a directory; expected a topology file", and the glob that names its files); `-`
+ * (standard input) and paths that do not exist pass (their loading reports them). */
+bool sr_cli_file_arg(const char *cmd, const char *path);
+
+/* When path is a tests file — named NAME.tests.yaml and not a topology itself (it has neither
+ * deployments: nor topics:) — the path of its topology NAME.yaml (malloc'd, the caller frees it);
+ * otherwise NULL. The topology's own loading finds the tests beside it (sr_tests_check). */
+char *sr_cli_tests_topology(const char *path);
+
+/* The topology each argument files[i] stands for, into targets[i] (malloc'd, the caller frees
+ * them): the file itself, or for a tests file (sr_cli_tests_topology) its topology — NULL when
+ * that topology is among the arguments too (given itself, or by an earlier tests file), so that
+ * it is checked or tested once. A topology given twice is kept twice. */
+void sr_cli_targets(int n, const char *const *files, char **targets);
+
+/* Whether paths a and b name the same file (the same string, or the same device and inode). */
+bool sr_cli_same_file(const char *a, const char *b);
+
 /* Loads path, prints its diagnostics to stderr (text) and returns the
  * topology, or NULL when it has errors. With refuse_unsafe, kafka: properties
  * that could run code are errors too (sr_topology_refuse_unsafe): for

@@ -25,12 +25,13 @@ static int broker_main(int argc, char **argv, const char **topics)
     const char *addr_file = NULL, *topo_file = NULL;
     int ntopics = 0, nbrokers = 1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc)
-            topics[ntopics++] = argv[++i];
-        else if (strcmp(argv[i], "--address-file") == 0 && i + 1 < argc)
-            addr_file = argv[++i];
-        else if (strcmp(argv[i], "--brokers") == 0 && i + 1 < argc)
-            nbrokers = atoi(argv[++i]);
+        const char *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--topic")))
+            topics[ntopics++] = v;
+        else if ((v = sr_cli_value(argc, argv, &i, "--address-file")))
+            addr_file = v;
+        else if ((v = sr_cli_value(argc, argv, &i, "--brokers")))
+            nbrokers = atoi(v);
         else if (argv[i][0] != '-' && !topo_file)
             topo_file = argv[i];
         else {

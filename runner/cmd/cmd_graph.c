@@ -147,8 +147,9 @@ int sr_cmd_graph(int argc, char **argv)
 {
     const char *file = NULL, *format = "dot";
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-            format = argv[++i];
+        const char *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--format")))
+            format = v;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "streamrun graph: unknown option '%s'\n", argv[i]);
             return SR_EXIT_USAGE;

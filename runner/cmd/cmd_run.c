@@ -60,49 +60,77 @@ void sr_print_state(FILE *fp)
 
 /* ---- validate ------------------------------------------------------------------------ */
 
+/* Whether topo, the topology of the tests file path (sr_cli_targets), exists; when not, adds an
+ * error at the tests file. */
+static bool tests_topology_exists(const char *path, const char *topo, sr_diag *dg)
+{
+    struct stat st;
+    if (stat(topo, &st) == 0) return true;
+    sr_ydoc doc = {0};
+    sr_ydoc_load(&doc, path, dg);
+    sr_err(dg, doc.file, doc.root ? doc.root->mark : (sr_mark){1, 1, 0},
+           "no topology '%s' for these tests (a file NAME.tests.yaml holds the tests of the "
+           "topology NAME.yaml beside it)",
+           topo);
+    sr_ydoc_free(&doc);
+    return false;
+}
+
 int sr_cmd_validate(int argc, char **argv)
 {
     bool json = false, allow_unsafe = false;
     const char **files = sr_xcalloc((size_t)argc, sizeof(*files)); /* every argument at most */
-    int nfiles = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-            const char *f = argv[++i];
-            if (strcmp(f, "json") == 0)
+    int nfiles = 0, rc = SR_EXIT_OK;
+    for (int i = 1; i < argc && rc == SR_EXIT_OK; i++) {
+        const char *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--format"))) {
+            if (strcmp(v, "json") == 0)
                 json = true;
-            else if (strcmp(f, "text") != 0) {
-                fprintf(stderr, "streamrun validate: --format must be text or json\n");
-                free(files);
-                return SR_EXIT_USAGE;
+            else if (strcmp(v, "text") != 0) {
+                fprintf(stderr, "streamrun validate: --format must be text or json, not '%s'\n", v);
+                rc = SR_EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--allow-unsafe-kafka-properties") == 0) {
             allow_unsafe = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "streamrun validate: unknown option '%s'\n", argv[i]);
-            free(files);
-            return SR_EXIT_USAGE;
+            fprintf(stderr, "streamrun validate: unknown or incomplete option '%s'\n", argv[i]);
+            rc = SR_EXIT_USAGE;
+        } else if (!sr_cli_file_arg("validate", argv[i])) {
+            rc = SR_EXIT_USAGE;
         } else {
             files[nfiles++] = argv[i];
         }
     }
-    if (nfiles == 0) {
+    if (rc == SR_EXIT_OK && nfiles == 0) {
         fprintf(stderr, "usage: streamrun validate FILE... [--format text|json] "
                         "[--allow-unsafe-kafka-properties]\n");
+        rc = SR_EXIT_USAGE;
+    }
+    if (rc != SR_EXIT_OK) {
         free(files);
-        return SR_EXIT_USAGE;
+        return rc;
     }
     sr_diag dg;
     sr_diag_init(&dg);
+    char **targets = sr_xcalloc((size_t)nfiles, sizeof(*targets));
+    sr_cli_targets(nfiles, files, targets); /* NAME.yaml and NAME.tests.yaml: checked once */
     int bad = 0, io = 0;
     for (int i = 0; i < nfiles; i++) {
-        sr_topology *t = NULL;
         int before = dg.nerrors;
-        struct stat st;
-        if (stat(files[i], &st) != 0) io = 1;
-        if (sr_topology_load(&t, files[i], &dg) == 0) sr_tests_check(t, &dg);
-        if (t && !allow_unsafe) sr_topology_refuse_unsafe(t, &dg);
+        if (targets[i] && strcmp(targets[i], files[i]) != 0 &&
+            !tests_topology_exists(files[i], targets[i], &dg)) {
+            free(targets[i]);
+            targets[i] = NULL;
+        }
+        if (targets[i]) {
+            sr_topology *t = NULL;
+            struct stat st;
+            if (strcmp(targets[i], "-") != 0 && stat(targets[i], &st) != 0) io = 1;
+            if (sr_topology_load(&t, targets[i], &dg) == 0) sr_tests_check(t, &dg);
+            if (t && !allow_unsafe) sr_topology_refuse_unsafe(t, &dg);
+            sr_topology_free(t);
+        }
         if (dg.nerrors > before) bad++;
-        sr_topology_free(t);
     }
     sr_diag_print(&dg, json ? stdout : stderr, json, !json && isatty(2));
     if (!json) {
@@ -113,6 +141,8 @@ int sr_cmd_validate(int argc, char **argv)
             fprintf(stderr, "%d file%s valid\n", nfiles, nfiles == 1 ? "" : "s");
     }
     sr_diag_free(&dg);
+    for (int i = 0; i < nfiles; i++) free(targets[i]);
+    free(targets);
     free(files);
     if (io) return SR_EXIT_USAGE;
     return bad ? SR_EXIT_INVALID : SR_EXIT_OK;
@@ -373,19 +403,19 @@ int sr_cmd_run(int argc, char **argv)
     bool envelope = false, quiet = false;
     sr_topology *t = NULL;
     for (int i = 1; i < argc && rc == SR_EXIT_OK; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--only") == 0 && i + 1 < argc)
-            only[nonly++] = argv[++i];
-        else if (strcmp(a, "--in") == 0 && i + 1 < argc)
-            ins[nins++] = argv[++i];
-        else if (strcmp(a, "--out") == 0 && i + 1 < argc)
-            dir = argv[++i];
+        const char *a = argv[i], *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--only")))
+            only[nonly++] = v;
+        else if ((v = sr_cli_value(argc, argv, &i, "--in")))
+            ins[nins++] = v;
+        else if ((v = sr_cli_value(argc, argv, &i, "--out")))
+            dir = v;
         else if (strcmp(a, "--envelope") == 0)
             envelope = true;
         else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
             quiet = true;
-        else if (strcmp(a, "--state-memory") == 0 && i + 1 < argc) {
-            if (!sr_cli_state_memory("run", argv[++i])) rc = SR_EXIT_USAGE;
+        else if ((v = sr_cli_value(argc, argv, &i, "--state-memory"))) {
+            if (!sr_cli_state_memory("run", v)) rc = SR_EXIT_USAGE;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "streamrun run: unknown or incomplete option '%s'\n", a);
             rc = SR_EXIT_USAGE;

@@ -17,8 +17,9 @@ int sr_cmd_score(int argc, char **argv)
 {
     const char *pkg = NULL, *in = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--in") == 0 && i + 1 < argc) {
-            in = argv[++i];
+        const char *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--in"))) {
+            in = v;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "streamrun score: unknown option '%s'\n", argv[i]);
             return SR_EXIT_USAGE;

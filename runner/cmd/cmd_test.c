@@ -1199,19 +1199,36 @@ int sr_tests_check(const sr_topology *t, sr_diag *dg)
     return dg->nerrors > before ? -1 : 0;
 }
 
+/* The topologies whose tests the arguments files[0..n) stand for: a tests file NAME.tests.yaml
+ * stands for NAME.yaml, whose tests it holds, and is left out when NAME.yaml is given too
+ * (sr_cli_targets). Replaces files[] by malloc'd paths and returns how many are left. */
+static int test_targets(char **files, int n)
+{
+    char **targets = sr_xcalloc((size_t)n + 1, sizeof(*targets));
+    sr_cli_targets(n, (const char *const *)files, targets);
+    int out = 0;
+    for (int i = 0; i < n; i++)
+        if (targets[i]) files[out++] = targets[i];
+    free(targets);
+    return out;
+}
+
 int sr_cmd_test(int argc, char **argv)
 {
     char **files = sr_xcalloc((size_t)argc, sizeof(char *)); /* every argument at most */
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--state-memory") == 0 && i + 1 < argc) {
-            if (!sr_cli_state_memory("test", argv[++i]) ||
-                !sr_parse_size(argv[i], &default_state_memory)) {
+        const char *size = sr_cli_value(argc, argv, &i, "--state-memory");
+        if (size) {
+            if (!sr_cli_state_memory("test", size) || !sr_parse_size(size, &default_state_memory)) {
                 free(files);
                 return SR_EXIT_USAGE;
             }
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "streamrun test: unknown option '%s'\n", argv[i]);
+            free(files);
+            return SR_EXIT_USAGE;
+        } else if (!sr_cli_file_arg("test", argv[i])) {
             free(files);
             return SR_EXIT_USAGE;
         } else {
@@ -1223,6 +1240,7 @@ int sr_cmd_test(int argc, char **argv)
         free(files);
         return SR_EXIT_USAGE;
     }
+    nfiles = test_targets(files, nfiles);
     int passed = 0, failed = 0, rc = SR_EXIT_OK;
     for (int f = 0; f < nfiles; f++) {
         /* one diagnostics list for the file and its cases: it owns the source texts */
@@ -1254,6 +1272,7 @@ int sr_cmd_test(int argc, char **argv)
         sr_topology_free(t);
     }
     printf("%d passed, %d failed\n", passed, failed);
+    for (int f = 0; f < nfiles; f++) free(files[f]);
     free(files);
     return failed ? SR_EXIT_INVALID : rc;
 }

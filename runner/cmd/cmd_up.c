@@ -127,11 +127,11 @@ static int up_main(int argc, char **argv, const char **only)
                                                                : sysconf(_SC_NPROCESSORS_ONLN);
     int workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--broker") == 0 && i + 1 < argc)
-            broker = argv[++i];
-        else if (strcmp(a, "--only") == 0 && i + 1 < argc)
-            only[nonly++] = argv[++i];
+        const char *a = argv[i], *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--broker")))
+            broker = v;
+        else if ((v = sr_cli_value(argc, argv, &i, "--only")))
+            only[nonly++] = v;
         else if (strcmp(a, "--exit-at-end") == 0)
             exit_at_end = true;
         else if (strcmp(a, "--allow-unsafe-kafka-properties") == 0)
@@ -140,24 +140,24 @@ static int up_main(int argc, char **argv, const char **only)
             accept_incomplete = true;
         else if (strcmp(a, "--no-model-watch") == 0)
             watch = false;
-        else if (strcmp(a, "--workers") == 0 && i + 1 < argc) {
+        else if ((v = sr_cli_value(argc, argv, &i, "--workers"))) {
             char *end;
-            long w = strtol(argv[++i], &end, 10);
+            long w = strtol(v, &end, 10);
             if (*end || w < 1 || w > 16) {
                 fprintf(stderr, "streamrun up: --workers takes a number from 1 to 16\n");
                 return SR_EXIT_USAGE;
             }
             workers = (int)w;
-        } else if (strcmp(a, "--commit-interval") == 0 && i + 1 < argc) {
+        } else if ((v = sr_cli_value(argc, argv, &i, "--commit-interval"))) {
             int64_t ms;
-            if (!sr_parse_duration(argv[++i], &ms) || ms < 1 || ms > 3600000) {
+            if (!sr_parse_duration(v, &ms) || ms < 1 || ms > 3600000) {
                 fprintf(stderr,
                         "streamrun up: --commit-interval takes a duration such as 1s or 200ms\n");
                 return SR_EXIT_USAGE;
             }
             commit_ms = (int)ms;
-        } else if (strcmp(a, "--state-memory") == 0 && i + 1 < argc) {
-            if (!sr_cli_state_memory("up", argv[++i])) return SR_EXIT_USAGE;
+        } else if ((v = sr_cli_value(argc, argv, &i, "--state-memory"))) {
+            if (!sr_cli_state_memory("up", v)) return SR_EXIT_USAGE;
         } else if (a[0] == '-' || file) {
             fprintf(stderr, "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... "
                             "[--exit-at-end] [--commit-interval 1s] [--workers N] "
@@ -344,14 +344,15 @@ int sr_cmd_tap(int argc, char **argv)
     bool from_beginning = false, uncommitted = false;
     long long count = -1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--broker") == 0 && i + 1 < argc)
-            broker = argv[++i];
+        const char *v;
+        if ((v = sr_cli_value(argc, argv, &i, "--broker")))
+            broker = v;
         else if (strcmp(argv[i], "--from-beginning") == 0)
             from_beginning = true;
         else if (strcmp(argv[i], "--read-uncommitted") == 0)
             uncommitted = true;
-        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-            count = atoll(argv[++i]);
+        else if ((v = sr_cli_value(argc, argv, &i, "--count")))
+            count = atoll(v);
         else if (argv[i][0] != '-' && !topic)
             topic = argv[i];
         else {

@@ -1,16 +1,19 @@
 /* main.c — the streamrun command line. */
 #include "cmd/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
     fputs("usage: streamrun COMMAND [ARGS]\n"
           "\n"
           "commands:\n"
-          "  validate FILE... [--format text|json]  check topology files; exit 0 valid, 1 invalid\n"
-          "           [--allow-unsafe-kafka-properties]\n"
+          "  validate FILE... [--format text|json]  check topology files (and NAME.tests.yaml\n"
+          "           [--allow-unsafe-kafka-properties]  tests files; - reads standard input);\n"
+          "                                         exit 0 valid, 1 invalid\n"
           "  run FILE [--only NAME]... [--in TOPIC=PATH]... [--out DIR] [--envelope] [--quiet]\n"
           "           [--state-memory SIZE]\n"
           "                                         run deployments in-process over files\n"
@@ -36,10 +39,31 @@ static void usage(FILE *out)
           "  docs                                   print the operator and function reference\n"
           "  version                                print the version\n"
           "\n"
+          "options that take a value are written --name VALUE or --name=VALUE; a tests file\n"
+          "NAME.tests.yaml given to validate or test stands for the tests of NAME.yaml\n"
+          "\n"
           "exit codes: 0 success, 1 invalid file or failed test, 2 usage or I/O error,\n"
           "            3 the Kafka runtime stopped on a failure (a delivery that finally failed)\n",
           out);
 }
+
+/* The command's exit code, or SR_EXIT_USAGE after saying so when what it wrote to standard output
+ * could not all be written (closed, a full disk: /dev/full) — output a CI step reads must not be
+ * silently cut. */
+static int flushed(const char *cmd, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+    int e = errno;
+    char where[512] = "";
+    ssize_t n = readlink("/proc/self/fd/1", where, sizeof(where) - 1);
+    where[n > 0 ? n : 0] = '\0';
+    fprintf(stderr, "streamrun %s: error writing the output to standard output%s%s%s: %s\n", cmd,
+            where[0] ? " (" : "", where, where[0] ? ")" : "", e ? strerror(e) : "write failed");
+    return SR_EXIT_USAGE;
+}
+
+static int dispatch(const char *cmd, int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -47,9 +71,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return SR_EXIT_USAGE;
     }
-    const char *cmd = argv[1];
-    argc -= 1;
-    argv += 1;
+    return flushed(argv[1], dispatch(argv[1], argc - 1, argv + 1));
+}
+
+static int dispatch(const char *cmd, int argc, char **argv)
+{
     if (strcmp(cmd, "validate") == 0) return sr_cmd_validate(argc, argv);
     if (strcmp(cmd, "run") == 0) return sr_cmd_run(argc, argv);
     if (strcmp(cmd, "test") == 0) return sr_cmd_test(argc, argv);

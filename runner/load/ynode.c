@@ -637,7 +637,9 @@ int sr_ydoc_load(sr_ydoc *doc, const char *path, sr_diag *dg)
 {
     doc->file = NULL;
     doc->root = NULL;
-    FILE *fp = fopen(path, "rb");
+    bool in = strcmp(path, "-") == 0; /* standard input, named <stdin> in diagnostics */
+    if (in) path = "<stdin>";
+    FILE *fp = in ? stdin : fopen(path, "rb");
     if (!fp) {
         sr_err(dg, NULL, (sr_mark){0}, "cannot read '%s': %s", path, strerror(errno));
         return -1;
@@ -648,12 +650,12 @@ int sr_ydoc_load(sr_ydoc *doc, const char *path, sr_diag *dg)
     while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) sr_buf_put(&b, chunk, got);
     if (ferror(fp)) {
         int e = errno;
-        fclose(fp);
+        if (!in) fclose(fp);
         sr_buf_free(&b);
         sr_err(dg, NULL, (sr_mark){0}, "cannot read '%s': %s", path, strerror(e));
         return -1;
     }
-    fclose(fp);
+    if (!in) fclose(fp);
     sr_buf_cstr(&b);
     size_t len = b.len;
     char *text = b.d ? b.d : sr_xstrdup("");

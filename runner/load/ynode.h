@@ -36,11 +36,10 @@ typedef struct sr_ydoc {
     sr_ynode *root; /* NULL for an empty document */
 } sr_ydoc;
 
-/* Reads and parses path; registers the text with dg so diagnostics can quote
- * it. Substitutes ${VAR} and ${VAR:-default} in scalars from the environment
- * (an unset variable without default is an error at its place). Returns 0, or
- * -1 after adding diagnostics (I/O errors too). The caller frees with
- * sr_ydoc_free. */
+/* Reads and parses path (`-`: standard input, named <stdin> in diagnostics); registers the text
+ * with dg so diagnostics can quote it. Substitutes ${VAR} and ${VAR:-default} in scalars from the
+ * environment (an unset variable without default is an error at its place). Returns 0, or -1 after
+ * adding diagnostics (I/O errors too). The caller frees with sr_ydoc_free. */
 int sr_ydoc_load(sr_ydoc *doc, const char *path, sr_diag *dg);
 int sr_ydoc_parse(sr_ydoc *doc, const char *path, const char *text, size_t len, sr_diag *dg);
 void sr_ydoc_free(sr_ydoc *doc);
