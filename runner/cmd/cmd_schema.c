@@ -120,12 +120,32 @@ static json_t *name_schema(void)
  * before it reads a scalar, so `partitions: ${PARTITIONS:-4}` is an integer. */
 #define VAR_PATTERN "\\$\\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\\}"
 
+/* plain, or a string with a ${VAR} reference (that becomes a value of plain once substituted).
+ * Written as if/then/else rather than anyOf: a value that holds no `${` is checked against plain
+ * alone, so a wrong value is reported as plain says it (not one of the choices, not an integer),
+ * not as a string that fails the variable's pattern. Takes plain. */
+static json_t *or_variable(json_t *plain)
+{
+    json_t *var = types("string", NULL);
+    set(var, "pattern", str(VAR_PATTERN));
+    json_t *o = json_object();
+    set(o, "if", json_pack("{s:s,s:s}", "type", "string", "pattern", "\\$\\{"));
+    set(o, "then", described("a ${VAR} or ${VAR:-default} reference to the environment", var));
+    set(o, "else", plain);
+    return o;
+}
+
+/* The schema plain of a value that may be written with a ${VAR} reference (or_variable). */
+static json_t *plain_of(json_t *o)
+{
+    json_t *e = json_object_get(o, "else");
+    return e ? e : o;
+}
+
 /* A number or boolean (type), or a string that becomes one once variables are substituted. */
 static json_t *typed(const char *type)
 {
-    json_t *o = types(type, "string", NULL);
-    set(o, "pattern", str(VAR_PATTERN));
-    return o;
+    return or_variable(types(type, NULL));
 }
 
 /* An expression: the text of a scalar, so plain numbers and booleans are expressions too. */
@@ -162,11 +182,11 @@ static json_t *enum_schema(const char *choices)
 {
     json_t *e = json_array();
     each_choice(choices, add_choice, e);
-    return json_pack("{s:[{s:o}{s:s,s:s}]}", "anyOf", "enum", e, "type", "string", "pattern",
-                     VAR_PATTERN);
+    return or_variable(json_pack("{s:o}", "enum", e));
 }
 
 static json_t *params_object(const sr_param *params);
+static json_t *duration_schema(void);
 
 /* The schema of one parameter's value (without description or default). */
 static json_t *param_value(const sr_param *p)
@@ -180,11 +200,7 @@ static json_t *param_value(const sr_param *p)
     case SR_P_NUM: return typed("number");
     case SR_P_BOOL: return typed("boolean");
     case SR_P_ENUM: return enum_schema(p->choices);
-    case SR_P_DURATION:
-        o = types("string", "number", NULL);
-        set(o, "pattern", str("^[0-9.]+(ms|s|m|min|h|d)?$|" VAR_PATTERN));
-        set(o, "minimum", json_integer(0));
-        return o;
+    case SR_P_DURATION: return duration_schema();
     case SR_P_EXPR: return expr_schema();
     case SR_P_FIELDS: return names_schema();
     case SR_P_EXPRMAP:
@@ -223,7 +239,12 @@ static void allow_null(json_t *o)
 {
     json_t *t = json_object_get(o, "type");
     json_t *any = json_object_get(o, "anyOf");
-    if (json_is_string(t))
+    json_t *choices = json_object_get(o, "enum");
+    if (json_object_get(o, "else"))
+        allow_null(json_object_get(o, "else")); /* or_variable: null is not a variable */
+    else if (json_is_array(choices))
+        json_array_append_new(choices, json_null());
+    else if (json_is_string(t))
         set(o, "type", json_pack("[Os]", t, "null"));
     else if (json_is_array(t))
         json_array_append_new(t, str("null"));
@@ -328,6 +349,7 @@ static json_t *topics_ref(const char *doc)
     json_t *o = described(doc, types("string", "number", "boolean", "array", NULL));
     set(o, "minLength", json_integer(1));
     set(o, "items", name_schema());
+    set(o, "minItems", json_integer(1));
     set(o, "uniqueItems", json_true());
     return o;
 }
@@ -348,11 +370,11 @@ static json_t *metadata_schema(void)
 /* A declared topic's name: what Kafka allows, as the loader checks it. */
 static json_t *topic_name_schema(void)
 {
-    json_t *o = described("a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' "
-                          "or '..'",
-                          name_schema());
-    set(o, "pattern", str("^(?!\\.\\.?$)[A-Za-z0-9._-]{1,249}$|" VAR_PATTERN));
-    return o;
+    json_t *o = name_schema();
+    set(o, "pattern", str("^(?!\\.\\.?$)[A-Za-z0-9._-]{1,249}$"));
+    return described("a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-', not '.' "
+                     "or '..'",
+                     or_variable(o));
 }
 
 /* The value a Kafka topic config takes, from topic_config.c's table. */
@@ -364,28 +386,31 @@ static json_t *topic_config_value(const sr_topic_config *c)
     case SR_TC_LONG:
     case SR_TC_DOUBLE: {
         o = typed(c->type == SR_TC_DOUBLE ? "number" : "integer");
-        if (c->min != LLONG_MIN) set(o, "minimum", json_integer(c->min));
-        if (c->max != LLONG_MAX) set(o, "maximum", json_integer(c->max));
+        if (c->min != LLONG_MIN) set(plain_of(o), "minimum", json_integer(c->min));
+        if (c->max != LLONG_MAX) set(plain_of(o), "maximum", json_integer(c->max));
         if (c->also) o = json_pack("{s:[o{s:i}]}", "anyOf", o, "const", (json_int_t)c->also);
         break;
     }
     case SR_TC_BOOL:
         o = types("boolean", "string", NULL);
-        set(o, "pattern", str("^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$|" VAR_PATTERN));
+        set(o, "pattern", str("^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"));
+        o = or_variable(o);
         break;
     case SR_TC_ENUM: o = enum_schema(c->values); break;
     case SR_TC_LIST: {
         /* one or more of the values, separated by commas */
         char alt[256], pat[700];
         snprintf(alt, sizeof(alt), "(%s)", c->values);
-        snprintf(pat, sizeof(pat), "^ *%s *( *, *%s *)*$|%s", alt, alt, VAR_PATTERN);
+        snprintf(pat, sizeof(pat), "^ *%s *( *, *%s *)*$", alt, alt);
         o = types("string", NULL);
         set(o, "pattern", str(pat));
+        o = or_variable(o);
         break;
     }
     case SR_TC_REPLICAS:
         o = types("string", NULL);
-        set(o, "pattern", str("^(\\*|[0-9]+:[0-9]+( *, *[0-9]+:[0-9]+)*)$|" VAR_PATTERN));
+        set(o, "pattern", str("^(\\*|[0-9]+:[0-9]+( *, *[0-9]+:[0-9]+)*)$"));
+        o = or_variable(o);
         break;
     }
     return described(c->doc, o);
@@ -410,15 +435,15 @@ static json_t *topic_schema(void)
     json_t *props = json_object();
     set(props, "name", topic_name_schema());
     json_t *parts = described("number of partitions", typed("integer"));
-    set(parts, "minimum", json_integer(1));
-    set(parts, "maximum", json_integer(100000));
+    set(plain_of(parts), "minimum", json_integer(1));
+    set(plain_of(parts), "maximum", json_integer(100000));
     set(parts, "default", json_integer(1));
     set(props, "partitions", parts);
     json_t *rf =
         described("replication factor when the topic is created; checked against an existing topic",
                   typed("integer"));
-    set(rf, "minimum", json_integer(1));
-    set(rf, "maximum", json_integer(32767));
+    set(plain_of(rf), "minimum", json_integer(1));
+    set(plain_of(rf), "maximum", json_integer(32767));
     set(props, "replicationFactor", rf);
     set(props, "config",
         described("Kafka topic configs (retention.ms, cleanup.policy, min.insync.replicas...), "
@@ -447,7 +472,7 @@ static json_t *source_schema(void)
     set(props, "timestamp",
         described("field holding the event time in ms since the epoch", scalar()));
     json_t *rate = described("records per second (0: as fast as possible)", typed("number"));
-    set(rate, "minimum", json_integer(0));
+    set(plain_of(rate), "minimum", json_integer(0));
     set(props, "rate", rate);
     json_t *cols = described("CSV: the names of the cells, in order, instead of the header row's",
                              types("array", NULL));
@@ -505,7 +530,7 @@ static json_t *deployment_schema(void)
     set(props, "source", json_pack("{s:s}", "$ref", "#/definitions/source"));
     set(props, "kafka", described("librdkafka properties for this deployment", strmap_schema()));
     json_t *reps = described("number of instances", typed("integer"));
-    set(reps, "minimum", json_integer(1));
+    set(plain_of(reps), "minimum", json_integer(1));
     set(props, "replicas", reps);
     json_t *proc = described("at-least-once: outputs are flushed, then the input offsets "
                              "committed; exactly-once: each commit interval is one Kafka "
@@ -548,6 +573,44 @@ static void compare_schemas(json_t *props)
                   json_pack("{s:[o,o]}", "oneOf", num, obj)));
 }
 
+/* The duration of a parameter or test item: 10s, 500ms, a number of ms, or a ${VAR}. */
+static json_t *duration_schema(void)
+{
+    json_t *o = types("string", "number", NULL);
+    set(o, "pattern", str("^[0-9.]+(ms|s|m|min|h|d)?$"));
+    set(o, "minimum", json_integer(0));
+    return or_variable(o);
+}
+
+/* A record of a test case's input or expect: the envelope's parts as the test runner reads them
+ * (more keys are the runner's to check), and the input's control items. */
+static json_t *test_record_schema(void)
+{
+    json_t *props = json_object();
+    set(props, "key",
+        described("the record key", types("string", "number", "boolean", "null", NULL)));
+    set(props, "timestamp", described("the record time, in ms since the epoch", typed("integer")));
+    json_t *h = described("the record headers, name: value", types("object", NULL));
+    set(h, "additionalProperties", types("string", "number", "boolean", "null", NULL));
+    set(props, "headers", h);
+    set(props, "advance", described("moves the test clock on by a duration", duration_schema()));
+    json_t *o = described("a record (key, value, timestamp, headers) or a control item",
+                          types("object", NULL));
+    set(o, "properties", props);
+    return o;
+}
+
+/* A test case's records: topic: [records] (a mapping), or one list of items with topic:. */
+static json_t *test_records_schema(const char *doc)
+{
+    json_t *list = types("array", "null", NULL);
+    set(list, "items", test_record_schema());
+    json_t *o = described(doc, types("object", "array", NULL));
+    set(o, "additionalProperties", list);
+    set(o, "items", test_record_schema());
+    return o;
+}
+
 static json_t *tests_schema(void)
 {
     json_t *props = json_object();
@@ -556,14 +619,16 @@ static json_t *tests_schema(void)
     set(props, "deployment", json_pack("{s:s}", "description", "the deployment to run"));
     set(props, "deployments", json_pack("{s:s}", "description", "the deployments to run"));
     set(props, "clock", json_pack("{s:s}", "description", "the test clock"));
+    json_t *size = types("string", "integer", NULL);
+    set(size, "pattern", str("^[0-9]+(B|KiB|MiB|GiB|TiB|KB|kB|MB|GB|TB)?$"));
+    set(size, "minimum", json_integer(1));
     set(props, "stateMemory",
-        json_pack("{s:s}", "description",
-                  "the state budget of the case's process, such as 64KiB (as --state-memory)"));
+        described("the state budget of the case's process, such as 64KiB (as --state-memory)",
+                  or_variable(size)));
     set(props, "input",
-        json_pack("{s:s}", "description",
-                  "records fed to input topics, in order, with advance: "
-                  "(the test clock), commit: and crash: items"));
-    set(props, "expect", json_pack("{s:s}", "description", "records expected on output topics"));
+        test_records_schema("records fed to input topics, in order, with advance: "
+                            "(the test clock), commit: and crash: items"));
+    set(props, "expect", test_records_schema("records expected on output topics"));
     set(props, "files",
         json_pack("{s:s}", "description",
                   "lines (JSON values) expected in the files write steps write; under test "

@@ -1,0 +1,228 @@
+# agree.py — the JSON Schema (schemas/topology.schema.json) and `streamrun validate` agree on every
+# file of the examples and the test corpus.
+"""Usage: agree.py STREAMRUN [REPO_DIR]
+
+Runs `streamrun validate FILE` and the schema (python3-jsonschema, draft-07, over the YAML as
+python3-yaml reads it) on every pipelines/*.yaml (topologies and their NAME.tests.yaml),
+tests/cases/*.yaml, tests/cases/failing/*.yaml and tests/errors/*.yaml, and fails when
+
+- validate accepts a file that the schema rejects (editors would mark a valid file), in any of
+  them;
+- in tests/errors/, validate rejects a file that the schema accepts, unless the file is in
+  SCHEMA_CANNOT below — errors no JSON Schema can express — or a file in SCHEMA_CANNOT is now
+  rejected by the schema too (the list is kept exact).
+
+It also checks that the schema's messages for wrong values stay readable: what
+jsonschema.best_match picks (roughly what editors show) names the expected values, not the
+pattern of a ${VAR} reference that every scalar may also be.
+
+Prints each disagreement and the counts; exits 1 on a failure, 2 when it cannot run.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+try:
+    import jsonschema
+    import yaml
+except ImportError as e:
+    print(f"agree: {e} (install python3-yaml and python3-jsonschema)", file=sys.stderr)
+    sys.exit(2)
+
+# tests/errors files that validate rejects and the schema accepts, by the kind of check a JSON
+# Schema cannot make (it sees one value at a time, with no names defined elsewhere in the file, no
+# expression grammar, no file system and no environment).
+SCHEMA_CANNOT = {
+    # names defined elsewhere in the file: topics, deployments, stores, repartition topics (a JSON
+    # Schema checks a value against the schema, not against other values of the document)
+    "009-unknown-topic-input.yaml",
+    "010-unknown-topic-output.yaml",
+    "011-unknown-topic-dead-letter.yaml",
+    "012-unknown-topic-route.yaml",
+    "047-dead-letter-is-input.yaml",
+    "056-deployment-reads-own-output.yaml",
+    "070-store-names.yaml",
+    "076-repartition-names.yaml",
+    # uniqueness of a name across items (uniqueItems compares whole items, not one property)
+    "013-duplicate-topic.yaml",
+    "014-duplicate-deployment.yaml",
+    "118-model-variant-names.yaml",
+    # the graph of deployments and topics, and partition counts compared across topics and tables
+    "027-cycle-through-topics.yaml",
+    "065-cycle-long-names.yaml",
+    "077-repartition-table.yaml",
+    "088-copartition.yaml",
+    "100-join-inputs.yaml",
+    # two values of the file compared (min.insync.replicas against replicationFactor: draft-07 has no
+    # $data references)
+    "063-topic-config-across.yaml",
+    # the order of items in a list (a step after a sink, a route's catch-all case before others) and
+    # what the steps of a pipeline do together (a terminal step and output:)
+    "025-step-after-sink.yaml",
+    "026-output-with-terminal-step.yaml",
+    "034-route-default-not-last.yaml",
+    # expression syntax (the expression grammar is not a regular language) and static types
+    "017-expr-syntax-plain.yaml",
+    "018-expr-syntax-double-quoted.yaml",
+    "019-expr-syntax-block-scalar.yaml",
+    "020-expr-static-type-error.yaml",
+    "021-expr-unknown-function.yaml",
+    "022-expr-wrong-arity.yaml",
+    "032-filter-is-a-number.yaml",
+    "033-explode-string-literal.yaml",
+    "046-expr-syntax-quoted-escapes.yaml",
+    "049-timestamp-not-number.yaml",
+    "050-route-when-not-boolean.yaml",
+    "055-expr-paren-column.yaml",
+    "060-expr-chain-too-deep.yaml",
+    "074-event-time-type.yaml",
+    # field existence: which fields a record has at each step
+    "023-field-after-select.yaml",
+    "024-select-after-select.yaml",
+    "052-expr-field-after-set-and-rename.yaml",
+    "116-model-as.yaml",
+    "124-model-variant-fields.yaml",
+    "125-model-variant-schema.yaml",
+    # the environment and the file system: unset variables, source files, tables, model packages and
+    # what the packages hold (their inputs, outputs and classes)
+    "030-unset-variable.yaml",
+    "035-source-file-missing.yaml",
+    "068-model-step.yaml",
+    "089-table-limits.yaml",
+    "120-model-variant-inputs.yaml",
+    "121-model-variant-outputs.yaml",
+    "122-model-variant-threshold.yaml",
+    "123-model-variant-package.yaml",
+    # librdkafka's own table of properties, read from the librdkafka streamrun runs with (a committed
+    # schema would pin one version), and a property refused unless a command-line flag allows it
+    "059-kafka-properties.yaml",
+    "067-unsafe-kafka-properties.yaml",
+}
+
+
+# A valid topology; each mistake below makes one value wrong. (what, text, replacement, words the
+# best message must hold)
+BASE = """\
+topics: [{name: raw, partitions: 2}, cooked]
+deployments:
+  - name: cook
+    input: raw
+    processing: at-least-once
+    pipeline:
+      - window: {type: tumbling, size: 10s, aggregate: {n: count()}}
+    output: cooked
+"""
+MESSAGES = [
+    ("an operator's choice", "type: tumbling", "type: tumblin",
+     ["'tumblin' is not one of", "'tumbling'", "'sliding'"]),
+    ("a deployment's choice", "processing: at-least-once", "processing: exactly-onse",
+     ["'exactly-onse' is not one of", "'at-least-once'", "'exactly-once'"]),
+    ("an integer", "partitions: 2", "partitions: two", ["'two' is not of type 'integer'"]),
+    ("a duration", "size: 10s", "size: 10 sec", ["'10 sec' does not match", "ms|s|m|min|h|d"]),
+    ("a variable is still taken", "size: 10s", 'size: "${SIZE:-10s}"', None),
+    ("a broken variable", "size: 10s", 'size: "${SIZE"', ["'${SIZE' does not match"]),
+]
+
+
+def check_messages(validator):
+    """The failures of MESSAGES, as text."""
+    out = []
+    for what, old, new, words in MESSAGES:
+        assert old in BASE, what
+        doc = yaml.safe_load(BASE.replace(old, new, 1))
+        err = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+        msg = err.message if err else None
+        if words is None:
+            if err:
+                out.append(f"message, {what}: the schema rejects {new!r}: {msg}")
+            continue
+        if msg is None:
+            out.append(f"message, {what}: the schema accepts {new!r}")
+        elif not all(w in msg for w in words) or ("[A-Za-z_]" in msg and "${" not in new):
+            out.append(f"message, {what}: {msg[:200]!r} should say {words}")
+        else:
+            print(f"ok    message, {what}: {msg[:120]}")
+    return out
+
+
+def schema_verdict(validator, path):
+    """(accepted, first message) of the schema on path; a YAML syntax error is a rejection."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = yaml.safe_load(f)
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        return False, f"YAML: {str(e).splitlines()[0]}"
+    err = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if err is None:
+        return True, ""
+    where = "/".join(str(p) for p in err.absolute_path) or "(top)"
+    return False, f"{where}: {err.message[:160]}"
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    streamrun = os.path.abspath(sys.argv[1])
+    root = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..")
+    os.chdir(root)
+    with open("schemas/topology.schema.json", encoding="utf-8") as f:
+        validator = jsonschema.Draft7Validator(json.load(f))
+    env = {k: v for k, v in os.environ.items() if k != "STREAMRUN_ERRORS_UNSET"}
+    env["LC_ALL"] = "C"
+
+    groups = {
+        "pipelines": sorted(glob.glob("pipelines/*.yaml")),
+        "cases": sorted(glob.glob("tests/cases/*.yaml") + glob.glob("tests/cases/failing/*.yaml")),
+        "errors": sorted(glob.glob("tests/errors/*.yaml")),
+    }
+    failures = []
+    for group, files in groups.items():
+        if not files:
+            failures.append(f"{group}: no files found")
+        counts = {"both accept": 0, "both reject": 0, "only validate rejects": 0,
+                  "only schema rejects": 0}
+        allowed = 0
+        for path in files:
+            r = subprocess.run([streamrun, "validate", path], capture_output=True, text=True,
+                               env=env)
+            if r.returncode not in (0, 1):
+                failures.append(f"{path}: validate exited {r.returncode}: {r.stderr[:300]}")
+                continue
+            v_ok = r.returncode == 0
+            s_ok, s_msg = schema_verdict(validator, path)
+            name = os.path.basename(path)
+            if v_ok and s_ok:
+                counts["both accept"] += 1
+            elif not v_ok and not s_ok:
+                counts["both reject"] += 1
+                if group == "errors" and name in SCHEMA_CANNOT:
+                    failures.append(f"{path}: the schema rejects it now ({s_msg}): take it off "
+                                    "SCHEMA_CANNOT")
+            elif v_ok:
+                counts["only schema rejects"] += 1
+                failures.append(f"{path}: validate accepts it, the schema rejects it: {s_msg}")
+            else:
+                counts["only validate rejects"] += 1
+                first = next((l for l in r.stderr.splitlines() if ": error: " in l), "")
+                if group == "errors" and name in SCHEMA_CANNOT:
+                    allowed += 1
+                else:
+                    failures.append(f"{path}: validate rejects it, the schema accepts it: {first}")
+        summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+        print(f"{group}: {len(files)} files: {summary}"
+              + (f" ({allowed} of them in SCHEMA_CANNOT)" if group == "errors" else ""))
+    failures += check_messages(validator)
+    missing = [n for n in SCHEMA_CANNOT if not os.path.exists(os.path.join("tests/errors", n))]
+    failures += [f"SCHEMA_CANNOT: no file tests/errors/{n}" for n in missing]
+    for f in failures:
+        print(f"FAIL  {f}")
+    print(f"{len(failures)} disagreement(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
