@@ -46,6 +46,8 @@ SCHEMA_CANNOT = {
     "056-deployment-reads-own-output.yaml",
     "070-store-names.yaml",
     "076-repartition-names.yaml",
+    "127-tests-file-names.yaml",  # its tests, beside it, name what it does not have
+    "127-tests-file-names.tests.yaml",
     # uniqueness of a name across items (uniqueItems compares whole items, not one property)
     "013-duplicate-topic.yaml",
     "014-duplicate-deployment.yaml",
@@ -96,6 +98,7 @@ SCHEMA_CANNOT = {
     "121-model-variant-outputs.yaml",
     "122-model-variant-threshold.yaml",
     "123-model-variant-package.yaml",
+    "126-tests-file-alone.tests.yaml",  # no topology beside it
     # librdkafka's own table of properties, read from the librdkafka streamrun runs with (a committed
     # schema would pin one version), and a property refused unless a command-line flag allows it
     "059-kafka-properties.yaml",
