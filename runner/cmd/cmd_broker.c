@@ -44,6 +44,7 @@ static int broker_main(int argc, char **argv, const char **topics)
         fprintf(stderr, "streamrun broker: --brokers must be from 1 to 16\n");
         return SR_EXIT_USAGE;
     }
+    if (topo_file && !sr_cli_file_arg("broker", topo_file)) return SR_EXIT_USAGE;
     sr_topology *t = NULL;
     if (topo_file && !(t = sr_cli_load(topo_file, false))) return SR_EXIT_INVALID;
     char err[512];

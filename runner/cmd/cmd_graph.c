@@ -160,6 +160,7 @@ int sr_cmd_graph(int argc, char **argv)
         fprintf(stderr, "usage: streamrun graph FILE [--format dot|mermaid]\n");
         return SR_EXIT_USAGE;
     }
+    if (!sr_cli_file_arg("graph", file)) return SR_EXIT_USAGE;
     sr_topology *t = sr_cli_load(file, false);
     if (!t) return SR_EXIT_INVALID;
     if (strcmp(format, "dot") == 0)

@@ -432,6 +432,7 @@ int sr_cmd_run(int argc, char **argv)
                 "[--envelope] [--quiet] [--state-memory SIZE]\n");
         rc = SR_EXIT_USAGE;
     }
+    if (rc == SR_EXIT_OK && !sr_cli_file_arg("run", file)) rc = SR_EXIT_USAGE;
     if (rc != SR_EXIT_OK) goto done;
     t = sr_cli_load(file, false); /* run makes no Kafka client */
     if (!t) {

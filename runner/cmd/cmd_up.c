@@ -172,6 +172,7 @@ static int up_main(int argc, char **argv, const char **only)
                 "usage: streamrun up FILE [--broker HOST:PORT] [--only NAME]... [--exit-at-end]\n");
         return SR_EXIT_USAGE;
     }
+    if (!sr_cli_file_arg("up", file)) return SR_EXIT_USAGE;
     sr_topology *t = sr_cli_load(file, !allow_unsafe);
     if (!t) return SR_EXIT_INVALID;
     for (int i = 0; i < nonly; i++) {

@@ -90,6 +90,11 @@ check "... says so, and what to write" has_text "$work/stderr" "streamrun valida
 check "test a directory" expect_exit 2 "$bin" test pipelines/
 check "... says so" has_text "$work/stderr" "streamrun test: pipelines/ is a directory; expected a topology file (for all the topologies in it: pipelines/*.yaml)"
 
+for cmd in run graph up broker; do
+  check "$cmd a directory" expect_exit 2 "$bin" $cmd pipelines
+  check "... says so" has_text "$work/stderr" "streamrun $cmd: pipelines is a directory; expected a topology file"
+done
+
 # a write error on standard output is an I/O error naming it
 if [ -w /dev/full ]; then
   check "validate --format json > /dev/full" expect_exit 2 bash -c "'$bin' validate --format json $P > /dev/full"
