@@ -590,8 +590,13 @@ static json_t *test_record_schema(void)
     set(props, "key",
         described("the record key", types("string", "number", "boolean", "null", NULL)));
     set(props, "timestamp", described("the record time, in ms since the epoch", typed("integer")));
-    json_t *h = described("the record headers, name: value", types("object", NULL));
-    set(h, "additionalProperties", types("string", "number", "boolean", "null", NULL));
+    json_t *h = described("the record headers, name: value (expected: or {matches: REGEX})",
+                          types("object", NULL));
+    json_t *hv = types("string", "number", "boolean", "null", "object", NULL);
+    set(hv, "properties", json_pack("{s:{s:s}}", "matches", "type", "string"));
+    set(hv, "required", json_pack("[s]", "matches"));
+    set(hv, "additionalProperties", json_false());
+    set(h, "additionalProperties", hv);
     set(props, "headers", h);
     set(props, "advance", described("moves the test clock on by a duration", duration_schema()));
     json_t *o = described("a record (key, value, timestamp, headers) or a control item",
