@@ -17,18 +17,19 @@ int sr_cmd_compat(int argc, char **argv)
     const char *files[2] = {NULL, NULL}, *broker = NULL;
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
-            const char *f = a[8] == '=' ? a + 9 : i + 1 < argc ? argv[++i] : "";
+        const char *a = argv[i], *f;
+        if ((f = sr_cli_value(argc, argv, &i, "--format"))) {
             if (strcmp(f, "json") != 0 && strcmp(f, "text") != 0) {
                 fprintf(stderr, "streamrun compat: --format must be text or json\n");
                 return SR_EXIT_USAGE;
             }
             json = strcmp(f, "json") == 0;
-        } else if (strcmp(a, "--broker") == 0 && i + 1 < argc) {
-            broker = argv[++i];
+        } else if ((f = sr_cli_value(argc, argv, &i, "--broker"))) {
+            broker = f;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "streamrun compat: unknown option '%s'\n" USAGE, a);
+            return SR_EXIT_USAGE;
+        } else if (!sr_cli_file_arg("compat", a)) {
             return SR_EXIT_USAGE;
         } else if (nfiles < 2) {
             files[nfiles++] = a;

@@ -96,8 +96,9 @@ static int dispatch(const char *cmd, int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    static const char *const cmds[] = {"validate", "run",    "test", "up",      "broker", "tap",
-                                       "graph",    "schema", "docs", "version", "score",  "compat"};
+    static const char *const cmds[] = {"validate", "run",    "test",   "up",   "broker",
+                                       "tap",      "graph",  "schema", "docs", "version",
+                                       "score",    "compat", "lsp"};
     const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");

@@ -90,6 +90,13 @@ check "... says so, and what to write" has_text "$work/stderr" "streamrun valida
 check "test a directory" expect_exit 2 "$bin" test pipelines/
 check "... says so" has_text "$work/stderr" "streamrun test: pipelines/ is a directory; expected a topology file (for all the topologies in it: pipelines/*.yaml)"
 
+check "compat --broker=HOST:PORT" expect_exit 2 timeout 60 "$bin" compat tests/compat/base.yaml --broker=127.0.0.1:1
+check "... is the broker" has_text "$work/stderr" "streamrun compat: cannot reach the Kafka cluster at 127.0.0.1:1"
+check "compat --format=json" expect_exit 0 "$bin" compat --format=json $P $P
+check "compat a directory" expect_exit 2 "$bin" compat pipelines $P
+check "... says so" has_text "$work/stderr" "streamrun compat: pipelines is a directory; expected a topology file"
+check "lsp is a command" expect_exit 2 "$bin" lps
+check "... suggested" has_text "$work/stderr" "did you mean 'lsp'"
 for cmd in run graph up broker; do
   check "$cmd a directory" expect_exit 2 "$bin" $cmd pipelines
   check "... says so" has_text "$work/stderr" "streamrun $cmd: pipelines is a directory; expected a topology file"
