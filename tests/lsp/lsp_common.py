@@ -1,6 +1,8 @@
 """A minimal Language Server Protocol client over a child process's stdio (stdlib only)."""
 import json
+import queue
 import subprocess
+import threading
 
 
 class Server:
@@ -10,6 +12,11 @@ class Server:
         self.next_id = 0
         self.pending = []  # notifications read while waiting for a response
         self.lenient = False  # keep responses to other ids (answers to junk) instead of failing
+        # a thread reads the server's output as it comes, so that neither side can block the
+        # other on a full pipe while the client writes many messages without reading
+        self.inbox = queue.Queue()
+        self.done = False
+        threading.Thread(target=self._reader, daemon=True).start()
 
     def send_raw(self, data):
         self.p.stdin.write(data)
@@ -19,8 +26,18 @@ class Server:
         body = json.dumps(msg).encode()
         self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
-    def read(self):
-        """The next message, or None at the end of the server's output."""
+    def _reader(self):
+        while True:
+            try:
+                m = self._read_frame()
+            except Exception as e:  # noqa: BLE001 - reported to the reader of the inbox
+                self.inbox.put(e)
+                return
+            self.inbox.put(m)
+            if m is None:
+                return
+
+    def _read_frame(self):
         length = None
         while True:
             line = self.p.stdout.readline()
@@ -36,6 +53,20 @@ class Server:
         body = self.p.stdout.read(length)
         assert len(body) == length, "a truncated frame"
         return json.loads(body)
+
+    def read(self, timeout=120):
+        """The next message, or None at the end of the server's output."""
+        if self.done:
+            return None
+        try:
+            m = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no message from the server in %d s" % timeout)
+        if isinstance(m, Exception):
+            raise m
+        if m is None:
+            self.done = True
+        return m
 
     def notify(self, method, params=None):
         msg = {"jsonrpc": "2.0", "method": method}
