@@ -77,6 +77,9 @@ typedef struct sr_model {
  * @locality any thread */
 int sr_model_load(sr_model **out, const char *dir, sr_diag *dg);
 void sr_model_destroy(sr_model *m);
+/* Frees what m scores with (coefficients, trees, the text vectorizer), keeping its names (inputs,
+ * classes, file): for a holder of borrowed names that outlive the model's use (model_slot.c). */
+void sr_model_free_scoring(sr_model *m);
 
 /* Bytes of scratch memory sr_model_score needs for m (allocate once per scoring thread). */
 size_t sr_model_scratch_size(const sr_model *m);

@@ -1081,6 +1081,12 @@ void sr_model_destroy(sr_model *m)
     for (int i = 0; m->labels && i < m->nclasses; i++) free(m->labels[i]);
     free(m->labels);
     free(m->label_len);
+    sr_model_free_scoring(m);
+    free(m);
+}
+
+void sr_model_free_scoring(sr_model *m)
+{
     free(m->coef);
     free(m->intercept);
     free(m->nodes);
@@ -1088,5 +1094,8 @@ void sr_model_destroy(sr_model *m)
     free(m->values);
     free(m->init);
     sr_text_model_free(m->text);
-    free(m);
+    m->coef = m->intercept = m->values = m->init = NULL;
+    m->nodes = NULL;
+    m->roots = NULL;
+    m->text = NULL;
 }

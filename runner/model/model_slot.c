@@ -14,7 +14,8 @@
 typedef struct entry {
     sr_model *m;
     int refs;    /* @locks the slot's mutex */
-    bool opened; /* the model the slot was opened with: its names outlive it (model_strip) */
+    bool opened; /* the model the slot was opened with: its names outlive it (sr_model_free_scoring)
+                  */
 } entry;
 
 /* What a package's files looked like: a change to any of these is a change of the package. */
@@ -83,30 +84,13 @@ static entry *entry_new(sr_model *m)
     return e;
 }
 
-/* Frees what m scores with, keeping what a step may have borrowed before scoring started (the
- * names of its inputs and classes, its file name): the slot frees the rest at close. */
-static void model_strip(sr_model *m)
-{
-    free(m->coef);
-    free(m->intercept);
-    free(m->nodes);
-    free(m->roots);
-    free(m->values);
-    free(m->init);
-    sr_text_model_free(m->text);
-    m->coef = m->intercept = m->values = m->init = NULL;
-    m->nodes = NULL;
-    m->roots = NULL;
-    m->text = NULL;
-}
-
 /* @locks s->lock held */
 static void entry_unref(entry *e)
 {
     assert(e->refs > 0);
     if (--e->refs > 0) return;
     if (e->opened)
-        model_strip(e->m); /* the slot's `opened` keeps the rest */
+        sr_model_free_scoring(e->m); /* its names stay: the slot's `opened` frees them */
     else
         sr_model_destroy(e->m);
     free(e);
