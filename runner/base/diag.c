@@ -22,7 +22,12 @@ void sr_diag_init(sr_diag *dg)
 
 void sr_diag_free(sr_diag *dg)
 {
-    for (int i = 0; i < dg->n; i++) free(dg->v[i].msg);
+    for (int i = 0; i < dg->n; i++) {
+        free(dg->v[i].msg);
+        free(dg->v[i].help);
+        for (int j = 0; j < dg->v[i].nspans; j++) free(dg->v[i].spans[j].msg);
+        free(dg->v[i].spans);
+    }
     free(dg->v);
     for (int i = 0; i < dg->nfiles; i++) {
         free(dg->files[i]->path);
@@ -56,8 +61,8 @@ const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, si
     return f;
 }
 
-void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
-                  va_list ap)
+/* A malloc'd string of fmt with ap. */
+static char *vformat(const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
@@ -66,14 +71,27 @@ void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, 
     if (n < 0) n = 0;
     char *msg = sr_xmalloc((size_t)n + 1);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    return msg;
+}
 
+void sr_diag_vaddc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,
+                   const char *fmt, va_list ap)
+{
+    assert(code >= 0 && code < SR_CODE_COUNT);
+    char *msg = vformat(fmt, ap);
     if (dg->n == dg->cap) {
         dg->cap = dg->cap ? dg->cap * 2 : 16;
         dg->v = sr_xrealloc(dg->v, (size_t)dg->cap * sizeof(*dg->v));
     }
-    dg->v[dg->n++] = (sr_diag_entry){.sev = sev, .file = f, .mark = m, .msg = msg};
+    dg->v[dg->n++] = (sr_diag_entry){.sev = sev, .code = code, .file = f, .mark = m, .msg = msg};
     if (sev == SR_ERROR) dg->nerrors++;
     if (sev == SR_WARNING) dg->nwarnings++;
+}
+
+void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
+                  va_list ap)
+{
+    sr_diag_vaddc(dg, sev, SR_CODE_NONE, f, m, fmt, ap);
 }
 
 void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
@@ -81,6 +99,37 @@ void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, c
     va_list ap;
     va_start(ap, fmt);
     sr_diag_vadd(dg, sev, f, m, fmt, ap);
+    va_end(ap);
+}
+
+void sr_diag_addc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sr_diag_vaddc(dg, sev, code, f, m, fmt, ap);
+    va_end(ap);
+}
+
+void sr_diag_help(sr_diag *dg, const char *fmt, ...)
+{
+    if (dg->n == 0) return;
+    sr_diag_entry *e = &dg->v[dg->n - 1];
+    va_list ap;
+    va_start(ap, fmt);
+    free(e->help);
+    e->help = vformat(fmt, ap);
+    va_end(ap);
+}
+
+void sr_diag_related(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
+{
+    if (dg->n == 0) return;
+    sr_diag_entry *e = &dg->v[dg->n - 1];
+    va_list ap;
+    va_start(ap, fmt);
+    e->spans = sr_xrealloc(e->spans, (size_t)(e->nspans + 1) * sizeof(*e->spans));
+    e->spans[e->nspans++] = (sr_diag_span){.file = f, .mark = m, .msg = vformat(fmt, ap)};
     va_end(ap);
 }
 
@@ -253,21 +302,21 @@ static bool is_hidden(const sr_diag *dg, const sr_srcfile *f, int line, size_t c
     return false;
 }
 
-static void print_source(FILE *out, const sr_diag *dg, const sr_diag_entry *e, bool color)
+/* The quoted line of a place and its caret line. */
+static void print_source(FILE *out, const sr_diag *dg, const sr_srcfile *f, sr_mark m, bool color)
 {
     const char *src;
     size_t n;
-    if (!find_line(e->file, e->mark.line, &src, &n)) return;
-    fprintf(out, "%5d | ", e->mark.line);
-    for (size_t i = 0; i < n; i++)
-        fputc(is_hidden(dg, e->file, e->mark.line, i + 1) ? '*' : src[i], out);
+    if (!find_line(f, m.line, &src, &n)) return;
+    fprintf(out, "%5d | ", m.line);
+    for (size_t i = 0; i < n; i++) fputc(is_hidden(dg, f, m.line, i + 1) ? '*' : src[i], out);
     fputc('\n', out);
-    if (e->mark.col < 1) return;
+    if (m.col < 1) return;
 
     fputs("      | ", out);
-    size_t col0 = (size_t)e->mark.col - 1;
+    size_t col0 = (size_t)m.col - 1;
     for (size_t i = 0; i < col0; i++) fputc(i < n && src[i] == '\t' ? '\t' : ' ', out);
-    size_t len = e->mark.len > 0 ? (size_t)e->mark.len : 0;
+    size_t len = m.len > 0 ? (size_t)m.len : 0;
     size_t room = col0 < n ? n - col0 : 0;
     if (len > room) len = room;
     if (color) fputs(C_CARET, out);
@@ -277,21 +326,47 @@ static void print_source(FILE *out, const sr_diag *dg, const sr_diag_entry *e, b
     fputc('\n', out);
 }
 
+/* "file:line:col: " as much of it as is known, or "streamrun: " */
+static void print_place(FILE *out, const sr_srcfile *f, sr_mark m)
+{
+    if (!f)
+        fputs("streamrun: ", out);
+    else if (m.line < 1)
+        fprintf(out, "%s: ", f->path);
+    else if (m.col < 1)
+        fprintf(out, "%s:%d: ", f->path, m.line);
+    else
+        fprintf(out, "%s:%d:%d: ", f->path, m.line, m.col);
+}
+
 static void print_entry(FILE *out, const sr_diag *dg, const sr_diag_entry *e, bool color)
 {
-    if (!e->file)
-        fputs("streamrun: ", out);
-    else if (e->mark.line < 1)
-        fprintf(out, "%s: ", e->file->path);
-    else if (e->mark.col < 1)
-        fprintf(out, "%s:%d: ", e->file->path, e->mark.line);
-    else
-        fprintf(out, "%s:%d:%d: ", e->file->path, e->mark.line, e->mark.col);
-    if (color)
-        fprintf(out, "%s%s:%s %s\n", sev_color(e->sev), sev_word(e->sev), C_RESET, e->msg);
-    else
-        fprintf(out, "%s: %s\n", sev_word(e->sev), e->msg);
-    if (e->file && e->mark.line >= 1) print_source(out, dg, e, color);
+    print_place(out, e->file, e->mark);
+    const char *code = sr_code_id(e->code);
+    if (color) fputs(sev_color(e->sev), out);
+    fputs(sev_word(e->sev), out);
+    if (code) fprintf(out, "[%s]", code);
+    fputc(':', out);
+    if (color) fputs(C_RESET, out);
+    fprintf(out, " %s\n", e->msg);
+    if (e->file && e->mark.line >= 1) print_source(out, dg, e->file, e->mark, color);
+    for (int i = 0; i < e->nspans; i++) {
+        const sr_diag_span *sp = &e->spans[i];
+        print_place(out, sp->file, sp->mark);
+        if (color)
+            fprintf(out, "%s%s:%s %s\n", C_NOTE, "note", C_RESET, sp->msg);
+        else
+            fprintf(out, "note: %s\n", sp->msg);
+        if (sp->file && sp->mark.line >= 1) print_source(out, dg, sp->file, sp->mark, color);
+    }
+    if (e->help) {
+        fputs("      = help: ", out);
+        for (const char *p = e->help; *p; p++) {
+            fputc(*p, out);
+            if (*p == '\n' && p[1]) fputs("              ", out);
+        }
+        fputc('\n', out);
+    }
 }
 
 /* ---- JSON output -------------------------------------------------------------- */
@@ -315,10 +390,26 @@ static void print_json(FILE *out, const sr_diag *dg)
     for (int i = 0; i < dg->n; i++) {
         const sr_diag_entry *e = &dg->v[i];
         json_t *file = e->file ? json_str(e->file->path) : json_null();
-        json_t *o = json_pack("{s:o,s:i,s:i,s:i,s:s,s:o}", "file", file, "line", e->mark.line,
-                              "column", e->mark.col, "length", e->mark.len, "severity",
-                              sev_word(e->sev), "message", json_str(e->msg));
-        if (o) json_array_append_new(arr, o);
+        const char *code = sr_code_id(e->code);
+        json_t *o =
+            json_pack("{s:o,s:i,s:i,s:i,s:s,s:o,s:o}", "file", file, "line", e->mark.line, "column",
+                      e->mark.col, "length", e->mark.len, "severity", sev_word(e->sev), "code",
+                      code ? json_string(code) : json_null(), "message", json_str(e->msg));
+        if (!o) continue;
+        if (e->help) json_object_set_new(o, "help", json_str(e->help));
+        if (e->nspans) {
+            json_t *rel = json_array();
+            for (int j = 0; j < e->nspans; j++) {
+                const sr_diag_span *sp = &e->spans[j];
+                json_array_append_new(
+                    rel, json_pack("{s:o,s:i,s:i,s:i,s:o}", "file",
+                                   sp->file ? json_str(sp->file->path) : json_null(), "line",
+                                   sp->mark.line, "column", sp->mark.col, "length", sp->mark.len,
+                                   "message", json_str(sp->msg)));
+            }
+            json_object_set_new(o, "related", rel);
+        }
+        json_array_append_new(arr, o);
     }
     char *s = json_dumps(arr, JSON_COMPACT);
     if (s) {

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "base/diag_codes.h"
+
 /* A place in a source file: 1-based line and column (in bytes), and the
  * length of the culprit on that line (0 draws a lone caret). */
 typedef struct sr_mark {
@@ -23,11 +25,23 @@ typedef struct sr_srcfile {
 
 typedef enum { SR_ERROR, SR_WARNING, SR_NOTE } sr_severity;
 
-typedef struct sr_diag_entry {
-    sr_severity sev;
+/* A secondary place of a diagnostic: where its cause is ("'name' was dropped by the select
+ * here"), printed after it as a note with its own quoted line. */
+typedef struct sr_diag_span {
     const sr_srcfile *file; /* NULL: not tied to a file */
     sr_mark mark;
     char *msg;
+} sr_diag_span;
+
+typedef struct sr_diag_entry {
+    sr_severity sev;
+    sr_code code;           /* SR_CODE_NONE: printed without one */
+    const sr_srcfile *file; /* NULL: not tied to a file */
+    sr_mark mark;
+    char *msg;
+    char *help; /* a concrete fix ("help: write ..."), or NULL; may span lines */
+    sr_diag_span *spans;
+    int nspans;
 } sr_diag_entry;
 
 /* Text of a file that quoted source lines show as asterisks (a value that may be a secret). */
@@ -64,6 +78,23 @@ void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, 
                   va_list ap);
 #define sr_err(dg, f, ...) sr_diag_add((dg), SR_ERROR, (f), __VA_ARGS__)
 
+/* As sr_diag_add, with the diagnostic's stable code (diag_codes.def). */
+void sr_diag_addc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void sr_diag_vaddc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,
+                   const char *fmt, va_list ap);
+#define sr_errc(dg, code, f, ...)  sr_diag_addc((dg), SR_ERROR, (code), (f), __VA_ARGS__)
+#define sr_warnc(dg, code, f, ...) sr_diag_addc((dg), SR_WARNING, (code), (f), __VA_ARGS__)
+
+/* Gives the diagnostic added last a "help:" line: the concrete rewrite that fixes it (a second
+ * call replaces the first). Lines after the first are indented under it. No-op when dg has
+ * no diagnostic yet. */
+void sr_diag_help(sr_diag *dg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Gives the diagnostic added last a secondary place, where its cause is (printed after it as
+ * "file:line:col: note: msg" with the quoted line). No-op when dg has no diagnostic yet. */
+void sr_diag_related(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Source lines that dg's diagnostics quote show the text at m of f (a value that may be a
  * secret) as asterisks; f must outlive dg's printing. */
 void sr_diag_hide(sr_diag *dg, const sr_srcfile *f, sr_mark m);
@@ -76,7 +107,10 @@ bool sr_diag_error_within(sr_diag *dg, const sr_srcfile *f, sr_mark m);
  *   file:line:col: error: message
  *      14 |       - fitler: speed > 3
  *         |         ^~~~~~
- * or, with json, one JSON array of {file,line,column,length,severity,message}. */
+ * with the code after the severity ("error[SR0103]:"), then each secondary place as a note and
+ * its quoted line, then "      = help: ..." when the diagnostic has one; or, with json, one
+ * JSON array of {file,line,column,length,severity,code,message[,help][,related]}, code null
+ * when the diagnostic has none, related an array of {file,line,column,length,message}. */
 void sr_diag_print(sr_diag *dg, FILE *out, bool json, bool color);
 
 /* The closest of cands[0..n) to s by edit distance, or NULL when none is

@@ -133,9 +133,9 @@ static void test_json(void)
     sr_err(&dg, NULL, (sr_mark){0}, "no file");
     char *s = render(&dg, true, false);
     CHECK_STR(s, "[{\"file\":null,\"line\":0,\"column\":0,\"length\":0,\"severity\":\"error\","
-                 "\"message\":\"no file\"},"
+                 "\"code\":null,\"message\":\"no file\"},"
                  "{\"file\":\"j.yaml\",\"line\":1,\"column\":4,\"length\":1,\"severity\":"
-                 "\"warning\",\"message\":\"say \\\"hi\\\"\"}]\n");
+                 "\"warning\",\"code\":null,\"message\":\"say \\\"hi\\\"\"}]\n");
     free(s);
     sr_diag_free(&dg);
 
@@ -149,9 +149,53 @@ static void test_json(void)
     sr_err(&dg, NULL, (sr_mark){0}, "bad byte \xff here");
     s = render(&dg, true, false);
     CHECK_STR(s, "[{\"file\":null,\"line\":0,\"column\":0,\"length\":0,\"severity\":\"error\","
-                 "\"message\":\"bad byte ? here\"}]\n");
+                 "\"code\":null,\"message\":\"bad byte ? here\"}]\n");
     free(s);
     sr_diag_free(&dg);
+}
+
+/* A code after the severity, a secondary place as a note with its line, the help line last
+ * (its second line indented under its first); in JSON as code, help and related. */
+static void test_code_help_related(void)
+{
+    sr_diag dg;
+    sr_diag_init(&dg);
+    const sr_srcfile *f = add_text(&dg, "c.yaml",
+                                   "      - select: [id]\n"
+                                   "      - filter: name == 'x'\n");
+    sr_diag_help(&dg, "nothing to help yet"); /* no diagnostic: ignored */
+    sr_diag_related(&dg, f, (sr_mark){1, 1, 1}, "nothing to relate yet");
+    CHECK(dg.n == 0);
+    sr_errc(&dg, SR_E_UNKNOWN_KEY, f, (sr_mark){2, 17, 4}, "unknown field '%s'", "name");
+    sr_diag_related(&dg, f, (sr_mark){1, 17, 4}, "'%s' was dropped by the select here", "name");
+    sr_diag_help(&dg, "first");
+    sr_diag_help(&dg, "keep it:\n- select: [id, %s]", "name");
+    CHECK(dg.n == 1 && dg.nerrors == 1 && dg.v[0].code == SR_E_UNKNOWN_KEY);
+    char *s = render(&dg, false, false);
+    CHECK_STR(s, "c.yaml:2:17: error[SR0101]: unknown field 'name'\n"
+                 "    2 |       - filter: name == 'x'\n"
+                 "      |                 ^~~~\n"
+                 "c.yaml:1:17: note: 'name' was dropped by the select here\n"
+                 "    1 |       - select: [id]\n"
+                 "      |                 ^~~~\n"
+                 "      = help: keep it:\n"
+                 "              - select: [id, name]\n");
+    free(s);
+    s = render(&dg, true, false);
+    CHECK_STR(s, "[{\"file\":\"c.yaml\",\"line\":2,\"column\":17,\"length\":4,\"severity\":"
+                 "\"error\",\"code\":\"SR0101\",\"message\":\"unknown field 'name'\",\"help\":"
+                 "\"keep it:\\n- select: [id, name]\",\"related\":[{\"file\":\"c.yaml\",\"line\":1,"
+                 "\"column\":17,\"length\":4,\"message\":\"'name' was dropped by the select "
+                 "here\"}]}]\n");
+    free(s);
+    sr_diag_free(&dg);
+
+    CHECK_STR(sr_code_id(SR_E_UNKNOWN_KEY), "SR0101");
+    CHECK_STR(sr_code_title(SR_E_UNKNOWN_KEY), "unknown key");
+    CHECK(sr_code_id(SR_CODE_NONE) == NULL);
+    CHECK(sr_code_find("sr0101") == SR_E_UNKNOWN_KEY);
+    CHECK(sr_code_find("SR9999") == SR_CODE_NONE);
+    CHECK(sr_code_find(NULL) == SR_CODE_NONE);
 }
 
 static void test_suggest(void)
@@ -181,6 +225,7 @@ int main(void)
     test_sort();
     test_color();
     test_json();
+    test_code_help_related();
     test_suggest();
     return TEST_END();
 }
