@@ -37,6 +37,15 @@ void sr_docs_function(FILE *out, const struct sr_func_doc *f);
  * it named NAME.tests.yaml) without running them. Returns 0 or -1. */
 struct sr_topology;
 int sr_tests_check(const struct sr_topology *t, sr_diag *dg);
+/* The keys of a test case, of a tests file's top level (NAME.tests.yaml), and the values of
+ * compare:; NULL-terminated. */
+extern const char *const sr_test_case_keys[];
+extern const char *const sr_test_file_keys[];
+extern const char *const sr_test_compare_modes[];
+/* As sr_tests_check, with the text of the file beside t (NAME.tests.yaml, len bytes, not
+ * necessarily NUL-terminated) given instead of read from disk: an editor's buffer. tests NULL:
+ * read from disk, as sr_tests_check. The text is copied (dg owns the copy). */
+int sr_tests_check_text(const struct sr_topology *t, const char *tests, size_t len, sr_diag *dg);
 
 /* The value of option name at argv[*i], written `--name value` (then *i moves past the value) or
  * `--name=value`; NULL when argv[*i] is not that option or its value is missing. The value is
@@ -52,11 +61,18 @@ bool sr_cli_file_arg(const char *cmd, const char *path);
  * deployments: nor topics:) — the path of its topology NAME.yaml (malloc'd, the caller frees it);
  * otherwise NULL. The topology's own loading finds the tests beside it (sr_tests_check). */
 char *sr_cli_tests_topology(const char *path);
+/* As sr_cli_tests_topology, with the file's text given (len bytes; an editor's buffer) instead of
+ * read from path; text NULL: read from path. */
+char *sr_cli_tests_topology_text(const char *path, const char *text, size_t len);
 
 /* The topology each argument files[i] stands for, into targets[i] (malloc'd, the caller frees
  * them): the file itself, or for a tests file (sr_cli_tests_topology) its topology — NULL when
  * that topology is among the arguments too (given itself, or by an earlier tests file), so that
  * it is checked or tested once. A topology given twice is kept twice. */
+/* Adds the error of a tests file (its text f, at m: its root) whose topology topo does not
+ * exist, as `validate` and the language server report it. */
+void sr_cli_tests_without_topology(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *topo);
+
 void sr_cli_targets(int n, const char *const *files, char **targets);
 
 /* Whether paths a and b name the same file (the same string, or the same device and inode). */

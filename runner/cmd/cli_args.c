@@ -36,12 +36,15 @@ static const char tests_suffix[] = ".tests.yaml";
 /* Whether the document at path is not a topology: it has neither deployments: nor topics: (a
  * file that cannot be read or parsed is taken for what its name says: its errors are reported by
  * the tests' checks, which also say when tests: is missing). */
-static bool only_tests(const char *path)
+static bool only_tests(const char *path, const char *text, size_t len)
 {
     sr_diag dg;
     sr_diag_init(&dg);
     sr_ydoc doc = {0};
-    sr_ydoc_load(&doc, path, &dg);
+    if (text)
+        sr_ydoc_parse(&doc, path, text, len, &dg);
+    else
+        sr_ydoc_load(&doc, path, &dg);
     bool tests = true;
     if (doc.root && doc.root->kind == SR_Y_MAP)
         tests = !sr_ymap_get(doc.root, "deployments") && !sr_ymap_get(doc.root, "topics");
@@ -52,10 +55,15 @@ static bool only_tests(const char *path)
 
 char *sr_cli_tests_topology(const char *path)
 {
+    return sr_cli_tests_topology_text(path, NULL, 0);
+}
+
+char *sr_cli_tests_topology_text(const char *path, const char *text, size_t len)
+{
     size_t n = strlen(path), s = sizeof(tests_suffix) - 1;
     if (n <= s || strcmp(path + n - s, tests_suffix) != 0) return NULL;
     if (n > s && path[n - s - 1] == '/') return NULL; /* ".tests.yaml" alone: no NAME */
-    if (!only_tests(path)) return NULL;
+    if (!only_tests(path, text, len)) return NULL;
     char *topo = sr_xmalloc(n - s + sizeof(".yaml"));
     memcpy(topo, path, n - s);
     strcpy(topo + n - s, ".yaml");
@@ -89,4 +97,15 @@ bool sr_cli_same_file(const char *a, const char *b)
     if (strcmp(a, b) == 0) return true;
     if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return false;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void sr_cli_tests_without_topology(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *topo)
+{
+    sr_errc(dg, SR_E_TESTS_NO_TOPOLOGY, f, m,
+            "no topology '%s' for these tests (a file NAME.tests.yaml holds the tests of the "
+            "topology NAME.yaml beside it)",
+            topo);
+    const char *slash = strrchr(topo, '/');
+    sr_diag_help(dg, "write the topology as %s, or name this file after its topology",
+                 slash ? slash + 1 : topo);
 }

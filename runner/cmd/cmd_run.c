@@ -68,10 +68,8 @@ static bool tests_topology_exists(const char *path, const char *topo, sr_diag *d
     if (stat(topo, &st) == 0) return true;
     sr_ydoc doc = {0};
     sr_ydoc_load(&doc, path, dg);
-    sr_err(dg, doc.file, doc.root ? doc.root->mark : (sr_mark){1, 1, 0},
-           "no topology '%s' for these tests (a file NAME.tests.yaml holds the tests of the "
-           "topology NAME.yaml beside it)",
-           topo);
+    sr_cli_tests_without_topology(dg, doc.file, doc.root ? doc.root->mark : (sr_mark){1, 1, 0},
+                                  topo);
     sr_ydoc_free(&doc);
     return false;
 }

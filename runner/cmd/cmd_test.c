@@ -201,9 +201,12 @@ typedef struct test_run {
     sr_diag *dg;
     sr_buf report; /* failure details */
     int failures;
-    bool check_only;   /* validate the cases' structure without running them */
-    cmp_opts file_cmp; /* the test file's compare: and tolerance: (defaults in a topology) */
-    cmp_opts cmp;      /* the current case's: file_cmp overridden by the case's own */
+    bool check_only;         /* validate the cases' structure without running them */
+    cmp_opts file_cmp;       /* the test file's compare: and tolerance: (defaults in a topology) */
+    cmp_opts cmp;            /* the current case's: file_cmp overridden by the case's own */
+    const char *beside_text; /* NAME.tests.yaml's text when given (an editor's buffer), or NULL:
+                                read from disk when the file exists */
+    size_t beside_len;
 } test_run;
 
 static void fail(test_run *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -231,7 +234,13 @@ static size_t default_state_memory = SIZE_MAX;
  * <= R * |expected|, compared as doubles (integers too); with no tolerance numbers are compared
  * exactly, integers beyond 2^53 included. */
 
-static const char *const cmp_keys[] = {"exact", "subset", NULL};
+const char *const sr_test_compare_modes[] = {"exact", "subset", NULL};
+static const char *const *const cmp_keys = sr_test_compare_modes;
+
+const char *const sr_test_case_keys[] = {"name",        "deployments", "deployment", "clock",
+                                         "stateMemory", "input",       "expect",     "files",
+                                         "description", "compare",     "tolerance",  NULL};
+const char *const sr_test_file_keys[] = {"tests", "compare", "tolerance", NULL};
 
 /* A tolerance number: finite and not negative (reported and false otherwise). */
 static bool tolerance_number(test_run *tr, const sr_ynode *n, const char *what, double *out)
@@ -1100,9 +1109,7 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
             (*failed)++;
             continue;
         }
-        static const char *const keys[] = {"name",        "deployments", "deployment", "clock",
-                                           "stateMemory", "input",       "expect",     "files",
-                                           "description", "compare",     "tolerance",  NULL};
+        const char *const *keys = sr_test_case_keys;
         for (int k = 0; k < tc->nkids; k += 2) {
             bool ok = false;
             for (int j = 0; keys[j]; j++)
@@ -1146,7 +1153,7 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
  * tolerance:, the defaults of its cases. */
 static void read_test_file_opts(test_run *tr, const sr_ynode *root)
 {
-    static const char *const keys[] = {"tests", "compare", "tolerance", NULL};
+    const char *const *keys = sr_test_file_keys;
     for (int k = 0; k + 1 < root->nkids; k += 2) {
         const sr_ynode *key = root->kids[k];
         bool ok = false;
@@ -1171,9 +1178,12 @@ static char *run_all_cases(test_run *tr, const char *path, int *passed, int *fai
     if (tr->topo->tests) run_cases(tr, path, tr->topo->tests, passed, failed);
     char *beside = beside_path(path);
     struct stat st;
-    if (stat(beside, &st) == 0) {
+    if (tr->beside_text || stat(beside, &st) == 0) {
         sr_ydoc doc = {0};
-        if (sr_ydoc_load(&doc, beside, tr->dg) == 0 && doc.root) {
+        int r = tr->beside_text
+                    ? sr_ydoc_parse(&doc, beside, tr->beside_text, tr->beside_len, tr->dg)
+                    : sr_ydoc_load(&doc, beside, tr->dg);
+        if (r == 0 && doc.root) {
             const sr_ynode *tests =
                 doc.root->kind == SR_Y_MAP ? sr_ymap_get(doc.root, "tests") : NULL;
             tr->file = doc.file;
@@ -1192,8 +1202,18 @@ static char *run_all_cases(test_run *tr, const char *path, int *passed, int *fai
 
 int sr_tests_check(const sr_topology *t, sr_diag *dg)
 {
+    return sr_tests_check_text(t, NULL, 0, dg);
+}
+
+int sr_tests_check_text(const sr_topology *t, const char *tests, size_t len, sr_diag *dg)
+{
     int before = dg->nerrors, passed = 0, failed = 0;
-    test_run tr = {.topo = t, .file = t->doc.file, .dg = dg, .check_only = true};
+    test_run tr = {.topo = t,
+                   .file = t->doc.file,
+                   .dg = dg,
+                   .check_only = true,
+                   .beside_text = tests,
+                   .beside_len = len};
     free(run_all_cases(&tr, t->path, &passed, &failed));
     sr_buf_free(&tr.report);
     return dg->nerrors > before ? -1 : 0;

@@ -215,6 +215,11 @@ static void complete_params(json_t *items, const sr_param *ps)
         add_item(items, p->name, K_PROPERTY, p->doc, NULL);
 }
 
+static void complete_words(json_t *items, const char *const *words, int kind, const char *detail)
+{
+    for (int i = 0; words[i]; i++) add_item(items, words[i], kind, detail, NULL);
+}
+
 static void complete_funcs(json_t *items)
 {
     for (int i = 0; i < sr_func_count(); i++) {
@@ -281,6 +286,10 @@ static bool complete_value(json_t *items, const sr_topology *t, const char *key,
         complete_topics(items, t);
         return true;
     }
+    if (!op && keylen == 7 && memcmp(key, "compare", 7) == 0) {
+        complete_words(items, sr_test_compare_modes, K_VALUE, "compare");
+        return true;
+    }
     if ((keylen == 10 && memcmp(key, "deployment", 10) == 0) ||
         (keylen == 11 && memcmp(key, "deployments", 11) == 0)) {
         complete_deps(items, t);
@@ -297,8 +306,8 @@ static bool complete_value(json_t *items, const sr_topology *t, const char *key,
     return false;
 }
 
-json_t *sr_lsp_completion(const sr_lsp_text *d, const sr_topology *t, bool fresh, int line,
-                          size_t col)
+json_t *sr_lsp_completion(const sr_lsp_text *d, const sr_topology *t, bool fresh, bool tests,
+                          int line, size_t col)
 {
     json_t *items = json_array();
     size_t s = 0, e = 0;
@@ -314,14 +323,22 @@ json_t *sr_lsp_completion(const sr_lsp_text *d, const sr_topology *t, bool fresh
         /* a key or a list item being typed at column ws */
         yline p;
         int pl = parent_line(d, line, cur.item ? cur.indent : (int)ws, cur.item, &p);
-        if (pl < 0) goto done;
+        if (pl < 0) {
+            if (tests && !cur.item && ws == 0)
+                complete_words(items, sr_test_file_keys, K_PROPERTY, "test file");
+            goto done;
+        }
         if (cur.item) {
             if (key_is(&p, "pipeline"))
                 complete_ops(items);
+            else if (key_is(&p, "tests") && p.keycol == 0)
+                complete_words(items, sr_test_case_keys, K_PROPERTY, "test case");
             else if (!p.item || !op_named(p.key, p.keylen))
                 complete_value(items, t, p.key, p.keylen, NULL, false, false);
         } else if (p.item && op_named(p.key, p.keylen)) {
             complete_params(items, op_named(p.key, p.keylen)->params);
+        } else if (key_is(&p, "tests") && p.keycol == 0) { /* a key of a case, under its "- " */
+            complete_words(items, sr_test_case_keys, K_PROPERTY, "test case");
         }
         goto done;
     }
@@ -453,8 +470,8 @@ json_t *sr_lsp_hover(const sr_lsp_text *d, const sr_topology *t, int line, size_
 /* ---- definition -------------------------------------------------------------------------------
  */
 
-json_t *sr_lsp_definition(const sr_lsp_text *d, const sr_topology *t, const char *uri, int line,
-                          size_t col)
+json_t *sr_lsp_definition(const sr_lsp_text *d, const sr_topology *t, const sr_lsp_text *td,
+                          const char *uri, int line, size_t col)
 {
     size_t s = 0, e = 0, b, w;
     if (!t || !sr_lsp_line(d, line, &s, &e)) return json_null();
@@ -477,7 +494,7 @@ json_t *sr_lsp_definition(const sr_lsp_text *d, const sr_topology *t, const char
     }
     free(name);
     if (!f || f != t->doc.file || m.line < 1) return json_null();
-    json_t *start = sr_lsp_position(d, m.line, m.col);
-    json_t *end = sr_lsp_position(d, m.line, m.col + m.len);
+    json_t *start = sr_lsp_position(td, m.line, m.col);
+    json_t *end = sr_lsp_position(td, m.line, m.col + m.len);
     return json_pack("{s:s,s:{s:o,s:o}}", "uri", uri, "range", "start", start, "end", end);
 }

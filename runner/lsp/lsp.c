@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* JSON-RPC and LSP error codes */
 enum {
@@ -30,6 +31,8 @@ typedef struct doc {
     sr_topology *t; /* NULL: no text of it parsed yet */
     sr_diag *tdg;   /* owns the source text t's marks refer to */
     bool stale;     /* t is from an older text (the current one does not parse) */
+    char *topo;     /* a tests file NAME.tests.yaml: its topology's path (t is that topology),
+                       else NULL */
 } doc;
 
 typedef struct server {
@@ -181,6 +184,14 @@ static doc *find_doc(server *s, const char *uri)
     return NULL;
 }
 
+/* The open document of the file path (a topology, not a tests file), or NULL. */
+static doc *find_doc_path(server *s, const char *path)
+{
+    for (int i = 0; i < s->ndocs; i++)
+        if (!s->docs[i].topo && strcmp(s->docs[i].path, path) == 0) return &s->docs[i];
+    return NULL;
+}
+
 /* The open document params.textDocument.uri names, or NULL. */
 static doc *doc_of(server *s, json_t *params)
 {
@@ -203,6 +214,7 @@ static void free_doc(doc *d)
     drop_topology(d);
     free(d->uri);
     free(d->path);
+    free(d->topo);
     free(d->text);
     free(d->lines);
 }
@@ -223,15 +235,61 @@ static int sev_code(sr_severity sev)
     return 1;
 }
 
+/* Checks the tests file d as `validate` checks it: against its topology d->topo, the open
+ * document of that file when there is one, else the file on disk. Returns the topology when it
+ * loaded (its texts and d's are in dg). When the topology does not load, its errors are not d's:
+ * d gets one error saying so, with the first of them as its related place. */
+static sr_topology *check_tests(server *s, doc *d, sr_diag *dg)
+{
+    assert(d->topo);
+    const doc *td = find_doc_path(s, d->topo);
+    sr_topology *t = NULL;
+    struct stat st;
+    if (!td && stat(d->topo, &st) != 0) {
+        sr_ydoc y = {0};
+        sr_ydoc_parse(&y, d->path, d->text, d->len, dg);
+        sr_cli_tests_without_topology(dg, y.file, y.root ? y.root->mark : (sr_mark){1, 1, 0},
+                                      d->topo);
+        sr_ydoc_free(&y);
+        return NULL;
+    }
+    int r = td ? sr_topology_load_text(&t, td->path, td->text, td->len, dg)
+               : sr_topology_load(&t, d->topo, dg);
+    if (r == 0) {
+        sr_tests_check_text(t, d->text, d->len, dg);
+        return t;
+    }
+    int first = -1; /* the topology's first error */
+    for (int i = 0; i < dg->n && first < 0; i++)
+        if (dg->v[i].sev == SR_ERROR) first = i;
+    int nerrors = dg->nerrors;
+    const sr_srcfile *f = sr_diag_add_file(dg, d->path, sr_xstrndup(d->text, d->len), d->len);
+    sr_errc(dg, SR_E_TESTS_TOPOLOGY_INVALID, f, (sr_mark){1, 1, 0},
+            "the topology '%s' has %d error%s: these tests are checked once it loads", d->topo,
+            nerrors, nerrors == 1 ? "" : "s");
+    if (first >= 0) {
+        const sr_diag_entry *e = &dg->v[first];
+        sr_diag_related(dg, e->file, e->mark, "%s", e->msg);
+    }
+    sr_topology_free(t);
+    return NULL;
+}
+
 /* Loads d's text as `validate` loads a file, keeps the topology when the text parsed, and
- * publishes the diagnostics of d's own file (those of NAME.tests.yaml beside it are not d's). */
+ * publishes the diagnostics of d's own file (those of NAME.tests.yaml beside it are not d's). A
+ * tests file NAME.tests.yaml is checked against its topology (check_tests). */
 static void check_doc(server *s, doc *d)
 {
     assert(d->text && d->lines && d->nlines >= 1);
     sr_diag *dg = sr_xcalloc(1, sizeof(*dg));
     sr_diag_init(dg);
     sr_topology *t = NULL;
-    if (sr_topology_load_text(&t, d->path, d->text, d->len, dg) == 0) sr_tests_check(t, dg);
+    free(d->topo);
+    d->topo = sr_cli_tests_topology_text(d->path, d->text, d->len);
+    if (d->topo)
+        t = check_tests(s, d, dg);
+    else if (sr_topology_load_text(&t, d->path, d->text, d->len, dg) == 0)
+        sr_tests_check(t, dg);
     if (t) sr_topology_refuse_unsafe(t, dg);
     sr_lsp_text tx = text_of(s, d);
     json_t *diags = json_array();
@@ -270,6 +328,21 @@ static void set_text(doc *d, const char *text, size_t len)
     d->lines = sr_lsp_index_lines(d->text, len, &d->nlines);
 }
 
+/* Checks again the open tests files whose topology is the file path (after its document
+ * changed, opened or closed: their topology's text is another). */
+static void recheck_tests_of(server *s, const char *path)
+{
+    for (int i = 0; i < s->ndocs; i++)
+        if (s->docs[i].topo && strcmp(s->docs[i].topo, path) == 0) check_doc(s, &s->docs[i]);
+}
+
+/* Checks d, then the tests files that d is the topology of. */
+static void check_doc_and_tests(server *s, doc *d)
+{
+    check_doc(s, d);
+    if (!d->topo) recheck_tests_of(s, d->path);
+}
+
 static void did_open(server *s, json_t *params)
 {
     json_t *td = json_object_get(params, "textDocument");
@@ -286,7 +359,7 @@ static void did_open(server *s, json_t *params)
         *d = (doc){.uri = sr_xstrdup(uri), .path = uri_path(uri)};
     }
     set_text(d, json_string_value(text), json_string_length(text));
-    check_doc(s, d);
+    check_doc_and_tests(s, d);
 }
 
 static void did_change(server *s, json_t *params)
@@ -298,7 +371,7 @@ static void did_change(server *s, json_t *params)
     json_t *text = json_object_get(json_array_get(changes, json_array_size(changes) - 1), "text");
     if (!json_is_string(text)) return;
     set_text(d, json_string_value(text), json_string_length(text));
-    check_doc(s, d);
+    check_doc_and_tests(s, d);
 }
 
 static void did_close(server *s, json_t *params)
@@ -307,8 +380,11 @@ static void did_close(server *s, json_t *params)
     if (!d) return;
     send(s, json_pack("{s:s,s:s,s:{s:s,s:[]}}", "jsonrpc", "2.0", "method",
                       "textDocument/publishDiagnostics", "params", "uri", d->uri, "diagnostics"));
+    char *path = d->topo ? NULL : sr_xstrdup(d->path); /* its tests files read it from disk now */
     free_doc(d);
     *d = s->docs[--s->ndocs];
+    if (path) recheck_tests_of(s, path);
+    free(path);
 }
 
 /* ---- requests ------------------------------------------------------------------------------- */
@@ -350,6 +426,40 @@ static doc *position_of(server *s, json_t *params, int *line, size_t *col)
     return d;
 }
 
+/* file:// and path, its bytes outside [A-Za-z0-9/._~-] written %XX. Malloc'd. */
+static char *path_uri(const char *path)
+{
+    sr_buf b = {0};
+    sr_buf_puts(&b, "file://");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (isalnum(*p) || strchr("/._~-", *p))
+            sr_buf_putc(&b, (char)*p);
+        else
+            sr_buf_printf(&b, "%%%02X", *p);
+    }
+    sr_buf_cstr(&b);
+    return b.d;
+}
+
+/* Go-to-definition in the tests file d: a deployment or topic of its topology, in the
+ * topology's file (its open document, else the file that was read). */
+static json_t *tests_definition(server *s, const doc *d, const sr_lsp_text *tx, int line,
+                                size_t col)
+{
+    const sr_topology *t = d->t;
+    if (!t || d->stale || !t->doc.file) return json_null();
+    const sr_srcfile *f = t->doc.file;
+    sr_lsp_text td = {.text = f->text, .len = f->len, .enc = s->enc};
+    size_t *lines = sr_lsp_index_lines(f->text, f->len, &td.nlines);
+    td.lines = lines;
+    const doc *open = find_doc_path(s, d->topo);
+    char *uri = open ? sr_xstrdup(open->uri) : path_uri(f->path);
+    json_t *r = sr_lsp_definition(tx, t, &td, uri, line, col);
+    free(uri);
+    free(lines);
+    return r;
+}
+
 static void request(server *s, const char *method, json_t *id, json_t *params)
 {
     assert(method && id);
@@ -387,11 +497,14 @@ static void request(server *s, const char *method, json_t *id, json_t *params)
     sr_lsp_text tx = text_of(s, d);
     const sr_topology *t = d->t;
     if (completion)
-        respond(s, id, sr_lsp_completion(&tx, t, !d->stale, line, col));
+        respond(s, id,
+                sr_lsp_completion(&tx, t, !d->stale && !d->topo, d->topo != NULL, line, col));
     else if (hover)
         respond(s, id, sr_lsp_hover(&tx, t, line, col));
     else /* marks of an older text would point to the wrong places */
-        respond(s, id, sr_lsp_definition(&tx, d->stale ? NULL : t, d->uri, line, col));
+        respond(s, id,
+                d->topo ? tests_definition(s, d, &tx, line, col)
+                        : sr_lsp_definition(&tx, d->stale ? NULL : t, &tx, d->uri, line, col));
 }
 
 static void notification(server *s, const char *method, json_t *params)

@@ -61,12 +61,14 @@ json_t *sr_lsp_position(const sr_lsp_text *d, int line1, int col1);
  * that owns d and t for the call; @locks none. */
 struct sr_topology;
 /* fresh: t was loaded from the current text (its marks are where the text is), else from an
- * older one that parsed (names only are taken from it). */
-json_t *sr_lsp_completion(const sr_lsp_text *d, const struct sr_topology *t, bool fresh, int line,
-                          size_t col);
-json_t *sr_lsp_hover(const sr_lsp_text *d, const struct sr_topology *t, int line, size_t col);
-/* A location in the document: uri is the document's. */
-json_t *sr_lsp_definition(const sr_lsp_text *d, const struct sr_topology *t, const char *uri,
+ * older one that parsed (names only are taken from it). tests: d is a tests file
+ * (NAME.tests.yaml; t is its topology): its top-level keys complete too. */
+json_t *sr_lsp_completion(const sr_lsp_text *d, const struct sr_topology *t, bool fresh, bool tests,
                           int line, size_t col);
+json_t *sr_lsp_hover(const sr_lsp_text *d, const struct sr_topology *t, int line, size_t col);
+/* A location in t's file, whose text is td (d itself for a topology, the topology's for a tests
+ * file) and whose uri is uri. */
+json_t *sr_lsp_definition(const sr_lsp_text *d, const struct sr_topology *t, const sr_lsp_text *td,
+                          const char *uri, int line, size_t col);
 
 #endif

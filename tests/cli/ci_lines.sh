@@ -42,7 +42,7 @@ check "tests file with an unknown deployment" expect_exit 1 "$bin" validate "$T/
 check "... named" has "$work/stderr" "phone-windows.tests.yaml:28:[0-9]*: error: .*tumbling-maen"
 cp pipelines/phone-normalization.tests.yaml "$T/orphan.tests.yaml"
 check "tests file without its topology" expect_exit 1 "$bin" validate "$T/orphan.tests.yaml"
-check "... says which" has_text "$work/stderr" "orphan.tests.yaml:3:1: error: no topology '$T/orphan.yaml' for these tests"
+check "... says which" has_text "$work/stderr" "orphan.tests.yaml:3:1: error[SR0990]: no topology '$T/orphan.yaml' for these tests"
 # a NAME.tests.yaml that is a topology itself is validated (and tested) as one
 printf 'topics: [a, b]\ndeployments:\n  - {name: x, input: a, output: b}\ntests:\n  - name: passes\n    input: {a: [{value: {n: 1}}]}\n    expect: {b: [{value: {n: 1}}]}\n' > "$work/self.tests.yaml"
 check "a topology named .tests.yaml" expect_exit 0 "$bin" validate "$work/self.tests.yaml"

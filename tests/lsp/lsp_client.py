@@ -83,6 +83,19 @@ def write(text):
         f.write(text)
 
 
+def open_edited(s, doc_uri, doc_path, on_disk, text, utf8):
+    """Opens doc_path with text while the file holds on_disk (the server must read the text it
+    is given, not the file); returns the diagnostics published and validate's of text."""
+    with open(doc_path, "w", encoding="utf-8") as f:
+        f.write(on_disk)
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": doc_uri, "languageId": "yaml",
+                                                       "version": 1, "text": text}})
+    got = got_diagnostics(s.diagnostics(doc_uri))
+    with open(doc_path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return got, expected_diagnostics(doc_path, text, utf8)
+
+
 def session(utf8):
     s = Server([EXE, "lsp"])
     caps = {"general": {"positionEncodings": ["utf-8", "utf-16"]}} if utf8 else {}
@@ -92,13 +105,8 @@ def session(utf8):
           "positionEncoding negotiated: %r" % c.get("positionEncoding"))
     check(c["textDocumentSync"]["change"] == 1, "full document sync")
     s.notify("initialized", {})
-    # a document with errors on disk: the server must read the text it is given, not the file
-    write(GOOD)
-    s.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml",
-                                                       "version": 1, "text": BAD}})
-    got = got_diagnostics(s.diagnostics(uri))
-    write(BAD)
-    want = expected_diagnostics(path, BAD, utf8)
+    # a document with errors that the file on disk does not have
+    got, want = open_edited(s, uri, path, GOOD, BAD, utf8)
     check(len(want) == 3, "validate reports the three errors: %r" % (want,))
     check(got == want, "diagnostics of the edited text\n  got  %r\n  want %r" % (got, want))
     # the unknown function's column counts UTF-16 code units (unless utf-8 was negotiated)
@@ -136,8 +144,8 @@ def at(text, marker):
     return {"line": line, "character": utf16_len(text[text.rfind("\n", 0, i) + 1:i].encode())}
 
 
-def labels(s, text, marker):
-    r = s.request("textDocument/completion", {"textDocument": {"uri": uri},
+def labels(s, text, marker, doc_uri=None):
+    r = s.request("textDocument/completion", {"textDocument": {"uri": doc_uri or uri},
                                               "position": at(text, marker)})
     res = r["result"]
     items = res["items"] if isinstance(res, dict) else res
@@ -263,11 +271,130 @@ def robustness(s):
     check("result" in r, "answers after garbage: %r" % r)
 
 
+# NAME.tests.yaml beside the topology: checked against it, as `validate` checks it
+TESTS_GOOD = """compare: subset
+tests:
+  - name: two
+    deployments: [watch]
+    input:
+      readings:
+        - {value: {speed: 5, site: s1}}
+    expect:
+      alerts:
+        - {value: {m: 5}}
+"""
+# three errors: a misspelt top-level key, an unknown deployment, a misspelt case key
+TESTS_BAD = TESTS_GOOD.replace("compare:", "compre:").replace("[watch]", "[wach]") \
+                      .replace("    input:", "    inptu: {}\n    input:")
+tests_path = os.path.join(tmp, "watch.tests.yaml")
+tests_uri = "file://" + urllib.parse.quote(tests_path)
+
+
+def write_tests(text):
+    with open(tests_path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def tests_diagnostics(s, text, version, what):
+    """Edits the open tests file to text; its diagnostics must be validate's of that text."""
+    s.notify("textDocument/didChange", {"textDocument": {"uri": tests_uri, "version": version},
+                                        "contentChanges": [{"text": text}]})
+    got = got_diagnostics(s.diagnostics(tests_uri))
+    write_tests(text)
+    want = expected_diagnostics(tests_path, text, False)
+    check(got == want, "%s\n  got  %r\n  want %r" % (what, got, want))
+    return got
+
+
+def tests_file(s):
+    """The topology document holds GOOD; the tests file is opened with errors the file on disk
+    does not have: its diagnostics are validate's of the editor's text, at its own lines."""
+    write(GOOD)
+    got, want = open_edited(s, tests_uri, tests_path, TESTS_GOOD, TESTS_BAD, False)
+    check(len(want) == 3, "validate reports the tests file's three errors: %r" % (want,))
+    check(got == want, "diagnostics of a tests file\n  got  %r\n  want %r" % (got, want))
+    check(not any("deployments" in d[4] and "missing" in d[4] for d in got),
+          "a tests file is not taken for a topology: %r" % (got,))
+    got = tests_diagnostics(s, TESTS_GOOD, 2, "a valid tests file")
+    check(got == [], "no diagnostics for a valid tests file: %r" % (got,))
+    # the topology's open text is the one the tests are checked against: renaming the
+    # deployment there (unsaved) makes the tests' reference to it an error, published at once
+    renamed = GOOD.replace("name: watch", "name: watcher").replace("[watch]", "[watcher]")
+    edit(s, renamed, 30)
+    got = got_diagnostics(s.diagnostics(tests_uri))
+    write(renamed)
+    want = expected_diagnostics(tests_path, TESTS_GOOD, False)
+    check(len(want) == 1 and "watch" in want[0][4] and got == want,
+          "tests checked against the topology's open text\n  got  %r\n  want %r" % (got, want))
+    # a topology with errors: the tests file says so once, at its first line
+    edit(s, BAD, 31)
+    got = s.diagnostics(tests_uri)
+    check(len(got) == 1 and got[0]["range"]["start"] == {"line": 0, "character": 0} and
+          "has 3 errors" in got[0]["message"] and got[0]["severity"] == 1,
+          "a tests file whose topology has errors: %r" % (got,))
+    # closed, the topology is read from disk again (GOOD)
+    write(GOOD)
+    s.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    check(s.diagnostics(uri) == [], "a closed document's diagnostics are cleared")
+    check(s.diagnostics(tests_uri) == [], "tests checked against the file on disk once closed")
+    # completion: the top-level keys, a case's keys, compare's values, topics under input:
+    t = TESTS_GOOD.replace("compare: subset\n", "compare: subset\nto\n")
+    tests_diagnostics(s, t, 3, "a tests file being typed")
+    check(labels(s, t, "\nto", tests_uri) == {"tests", "compare", "tolerance"},
+          "top-level keys of a tests file: %r" % labels(s, t, "\nto", tests_uri))
+    t = TESTS_GOOD.replace("    deployments:", "    st\n    deployments:")
+    tests_diagnostics(s, t, 4, "a case being typed")
+    got = labels(s, t, "    st", tests_uri)
+    check({"name", "input", "expect", "stateMemory", "compare", "tolerance"} <= got and
+          "filter" not in got, "keys of a test case: %r" % got)
+    t = TESTS_GOOD.replace("  - name: two\n", "  - \n  - name: two\n")
+    tests_diagnostics(s, t, 5, "a new case being typed")
+    got = labels(s, t, "tests:\n  - ", tests_uri)
+    check({"name", "input", "expect"} <= got, "keys of a new test case: %r" % got)
+    tests_diagnostics(s, TESTS_GOOD, 6, "the tests file as it was")
+    got = labels(s, TESTS_GOOD, "compare: ", tests_uri)
+    check(got == {"exact", "subset"}, "compare's values: %r" % got)
+    got = labels(s, TESTS_GOOD, "deployments: [", tests_uri)
+    check(got == {"watch"}, "deployments of the topology in its tests file: %r" % got)
+    # go to definition: into the topology's file (read from disk: closed in the editor)
+    for marker, name, back in (("deployments: [watch", "  - name: watch", 1),
+                               ("      readings", "  - readings", 1)):
+        p = at(TESTS_GOOD, marker)
+        p["character"] -= back
+        r = s.request("textDocument/definition", {"textDocument": {"uri": tests_uri},
+                                                  "position": p})["result"]
+        want = at(GOOD, name)
+        want["character"] -= len(name.split()[-1])
+        check(r and r["uri"] == uri and r["range"]["start"] == want,
+              "definition from a tests file into its topology: %r (want %r at %r)" % (r, uri, want))
+    s.notify("textDocument/didClose", {"textDocument": {"uri": tests_uri}})
+    s.diagnostics(tests_uri)
+    # a tests file without its topology: validate's error
+    lone = os.path.join(tmp, "lone.tests.yaml")
+    with open(lone, "w", encoding="utf-8") as f:
+        f.write(TESTS_GOOD)
+    lone_uri = "file://" + urllib.parse.quote(lone)
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": lone_uri, "languageId": "yaml",
+                                                       "version": 1, "text": TESTS_GOOD}})
+    got = got_diagnostics(s.diagnostics(lone_uri))
+    want = expected_diagnostics(lone, TESTS_GOOD, False)
+    check(len(want) == 1 and "no topology" in want[0][4] and got == want,
+          "a tests file without its topology\n  got  %r\n  want %r" % (got, want))
+    s.notify("textDocument/didClose", {"textDocument": {"uri": lone_uri}})
+    s.diagnostics(lone_uri)
+    # the topology document again, for what follows
+    s.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml",
+                                                       "version": 40, "text": GOOD}})
+    check(s.diagnostics(uri) == [], "the topology reopened")
+    os.remove(tests_path)
+
+
 s = session(utf8=False)
 completion(s)
 hover(s)
 definition(s)
 robustness(s)
+tests_file(s)
 r = s.request("shutdown")
 check("result" in r and r["result"] is None, "shutdown: %r" % r)
 s.notify("exit")

@@ -19,6 +19,9 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
 rng = random.Random(11)
 BASE = open(os.path.join(HERE, "watch.yaml"), encoding="utf-8").read()
 URI = "file://" + os.path.join(HERE, "fuzz-doc.yaml")
+# its tests file, checked against the topology document's text (open: not read from disk)
+TURI = "file://" + os.path.join(HERE, "fuzz-doc.tests.yaml")
+TBASE = "compare: subset\n" + BASE[BASE.index("\ntests:") + 1:]
 METHODS = ["textDocument/completion", "textDocument/hover", "textDocument/definition",
            "textDocument/didOpen", "textDocument/didChange", "textDocument/didClose",
            "initialized", "$/cancelRequest", "workspace/symbol", "textDocument/didSave", ""]
@@ -74,18 +77,21 @@ s = Server([EXE, "lsp"])
 s.lenient = True
 s.request("initialize", {"capabilities": rng.choice([{}, {"general": {"positionEncodings": ["utf-8"]}}])})
 s.notify("initialized", {})
-text = BASE
-s.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "text": text, "version": 0}})
+texts = {URI: BASE, TURI: TBASE}
+s.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "text": BASE, "version": 0}})
+s.notify("textDocument/didOpen", {"textDocument": {"uri": TURI, "text": TBASE, "version": 0}})
 answered = 0
 for it in range(N):
     kind = rng.randrange(7)
+    doc = URI if rng.randrange(3) else TURI
+    text = texts[doc]
     if kind == 0:  # a frame that is not JSON, or has broken headers (then no body)
         body = bytes(rng.randrange(256) for _ in range(rng.randrange(30)))
         s.send_raw(rng.choice([b"Content-Length: %d\r\n\r\n" % len(body) + body,
                                b"content-length:%d\n\n" % len(body) + body,
                                b"Content-Type: x\r\n\r\n", b"Content-Length: -4\r\n\r\n",
                                b"Content-Length: 1x\r\n\r\n", b"\r\n"]))
-        r = s.request("textDocument/hover", {"textDocument": {"uri": URI}, "position": position()})
+        r = s.request("textDocument/hover", {"textDocument": {"uri": doc}, "position": position()})
         assert "result" in r or "error" in r, r
         # answers to junk without an id: errors with a null id, never a result
         m = [p for p in s.pending if "id" in p and p["id"] is None]
@@ -99,12 +105,16 @@ for it in range(N):
         s.send({"jsonrpc": "2.0", "id": junk_value(), "method": junk_value()}
                if rng.randrange(2) else junk_value())
     elif kind in (2, 3):  # an edit: the document changes as a user's might, or worse
-        text = mutate(text) if rng.randrange(4) else BASE
-        s.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": it},
+        text = texts[doc] = mutate(text) if rng.randrange(4) else (BASE if doc == URI else TBASE)
+        s.notify("textDocument/didChange", {"textDocument": {"uri": doc, "version": it},
                                             "contentChanges": [{"text": text}]})
+    elif kind == 4 and rng.randrange(20) == 0:  # closed and opened again: its tests file
+        # reads the topology from disk meanwhile (here: none), then from the document again
+        s.notify("textDocument/didClose", {"textDocument": {"uri": doc}})
+        s.notify("textDocument/didOpen", {"textDocument": {"uri": doc, "text": text, "version": it}})
     else:  # a request at a random place, or with junk parameters
         method = rng.choice(METHODS[:3])
-        params = {"textDocument": {"uri": URI}, "position": position()}
+        params = {"textDocument": {"uri": doc}, "position": position()}
         if rng.randrange(5) == 0:
             params = junk_value()
         elif rng.randrange(6) == 0:
@@ -118,11 +128,12 @@ for it in range(N):
         ln = rng.randrange(len(lines))
         for ch in range(len(lines[ln]) + 2):
             for m in METHODS[:3]:
-                r = s.request(m, {"textDocument": {"uri": URI}, "position": {"line": ln, "character": ch}})
+                r = s.request(m, {"textDocument": {"uri": doc}, "position": {"line": ln, "character": ch}})
                 assert "result" in r, r
                 answered += 1
 # the server is still well: it answers, then stops cleanly
 s.notify("textDocument/didClose", {"textDocument": {"uri": URI}})
+s.notify("textDocument/didClose", {"textDocument": {"uri": TURI}})
 r = s.request("shutdown")
 assert r.get("result", 1) is None, r
 s.notify("exit")
