@@ -31,6 +31,7 @@ typedef struct {
     uint32_t vn, vcap, mn, mcap;
     void *rp; /* result of the last container: elements or members */
     uint32_t rn;
+    size_t repeats; /* members merged into an earlier one of the same key */
     sr_value vinit[SCRATCH_VALUES];
     sr_member minit[SCRATCH_MEMBERS];
 } parser;
@@ -503,6 +504,7 @@ static void merge_repeat(parser *ps, uint32_t base)
         if (ps->ms[j].klen == m->klen && memcmp(ps->ms[j].key, m->key, m->klen) == 0) {
             ps->ms[j].v = m->v;
             ps->mn--;
+            ps->repeats++;
             return;
         }
     }
@@ -537,6 +539,7 @@ static void merge_repeats_sorted(parser *ps, uint32_t base)
         while (j < n && r[j].klen == r[i].klen && memcmp(r[j].key, r[i].key, r[i].klen) == 0) j++;
         if (j - i > 1) {
             any = true;
+            ps->repeats += j - i - 1;
             ps->ms[base + r[i].at].v = ps->ms[base + r[j - 1].at].v;
             for (uint32_t k = i + 1; k < j; k++) ps->ms[base + r[k].at].key = NULL;
         }
@@ -602,7 +605,14 @@ static int parse_object(parser *ps, int depth)
 int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char *err,
                   size_t errsize, size_t *errpos)
 {
+    return sr_json_parse_counting(a, buf, len, out, err, errsize, errpos, NULL);
+}
+
+int sr_json_parse_counting(sr_arena *a, const char *buf, size_t len, sr_value *out, char *err,
+                           size_t errsize, size_t *errpos, size_t *repeats)
+{
     parser ps;
+    ps.repeats = 0;
     if (!buf) buf = ""; /* (NULL, 0): empty input */
     ps.p = buf;
     ps.end = buf + len;
@@ -626,6 +636,7 @@ int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char 
     }
     if (ps.vs != ps.vinit) free(ps.vs);
     if (ps.ms != ps.minit) free(ps.ms);
+    if (repeats) *repeats = ps.repeats;
     if (rc == 0) return 0;
 
     *out = sr_null();

@@ -162,6 +162,10 @@ size_t sr_utf8_invalid(const char *s, size_t n);
  * message and the byte offset of the error in err/errpos. */
 int sr_json_parse(sr_arena *a, const char *buf, size_t len, sr_value *out, char *err,
                   size_t errsize, size_t *errpos);
+/* sr_json_parse, and *repeats: how many members repeated an earlier key of their object (each
+ * merged into the first), for a reader that must refuse a repeated key rather than merge it. */
+int sr_json_parse_counting(sr_arena *a, const char *buf, size_t len, sr_value *out, char *err,
+                           size_t errsize, size_t *errpos, size_t *repeats);
 
 /* Appends the JSON text of v. Strings are written as UTF-8: a byte that is
  * not part of valid UTF-8 is written as U+FFFD. Numbers in SR_NUM form are

@@ -3,6 +3,7 @@
 #include "model/model.h"
 
 #include "base/arena.h"
+#include "model/model_json.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -325,7 +326,7 @@ static json_t *load_json(sr_diag *dg, const char *path, const sr_srcfile **file)
         return NULL;
     }
     json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = sr_model_json_load(text, len, &je);
     if (!root) {
         sr_err(dg, *file, (sr_mark){je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, 1},
                "invalid JSON: %s", je.text);
