@@ -46,8 +46,7 @@ static int aggregate_check(sr_op *op, void *conf, sr_check *ck)
     if (sr_event_time_check(op, a->time, ck) != 0) rc = -1;
     a->store_name = sr_store_name_claim(op, ck, a->store, sr_setting_mark(op, "store"));
     if (!a->store_name) rc = -1;
-    if (ck->schema.closed)
-        for (int i = 0; i < a->aggs.n; i++) sr_schema_add(&ck->schema, a->aggs.v[i].name);
+    sr_aggspecs_schema(&a->aggs, &ck->schema);
     return rc;
 }
 

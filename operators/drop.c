@@ -15,7 +15,8 @@ static const sr_param drop_params[] = {{SR_P_FIELDS, "fields", NULL, offsetof(st
 static int drop_check(sr_op *op, void *conf, sr_check *ck)
 {
     struct drop *d = conf;
-    for (int i = 0; i < d->fields.n; i++) sr_schema_del(&ck->schema, d->fields.v[i]);
+    for (int i = 0; i < d->fields.n; i++)
+        sr_schema_drop(&ck->schema, d->fields.v[i], "drop", ck->file, op->mark);
     return 0;
 }
 

@@ -35,10 +35,18 @@ static int explode_check(sr_op *op, void *conf, sr_check *ck)
                "%s: 'keep' and 'as' do not go together ('as' keeps every parent field)", op->label);
         return -1;
     }
+    /* an element's type: known when the array is a field whose elements' type is known */
+    sr_stype el = SR_T_ANY;
+    const char *root = sr_expr_root_field(e->field);
+    int k =
+        root && strcmp(root, sr_expr_text(e->field)) == 0 ? sr_schema_find(&ck->schema, root) : -1;
+    if (k >= 0) el = ck->schema.elems[k];
     if (e->as) {
-        if (ck->schema.closed) sr_schema_add(&ck->schema, e->as);
+        sr_schema_put(&ck->schema, e->as, el, NULL);
     } else {
-        sr_schema_set_open(&ck->schema);
+        /* the element is the record, with the kept fields as they were */
+        sr_schema_keep(&ck->schema, e->keep.v, e->keep.n, "explode", ck->file, op->mark);
+        ck->schema.closed = false;
     }
     return 0;
 }

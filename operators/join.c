@@ -241,9 +241,11 @@ static int join_check(sr_op *op, void *conf, sr_check *ck)
         snprintf(j->reason, sizeof(j->reason), "no match (join %s)", j->store);
     else
         snprintf(j->reason, sizeof(j->reason), "no match (join step %d)", op->index);
-    sr_schema_free(&ck->schema);
-    ck->schema.closed = true;
-    for (int i = 0; i < j->n; i++) sr_schema_add(&ck->schema, j->inputs.names[i]);
+    sr_schema_keep(&ck->schema, NULL, 0, "join", ck->file, op->mark);
+    for (int i = 0; i < j->n; i++) { /* each input's record, of its topic's shape when declared */
+        const sr_topic *tp = j->topics[i] ? sr_topology_topic(ck->topo, j->topics[i]) : NULL;
+        sr_schema_put(&ck->schema, j->inputs.names[i], SR_T_OBJ, tp ? tp->shape : NULL);
+    }
     j->store_name = sr_store_name_claim(op, ck, j->store, sr_setting_mark(op, "store"));
     return j->store_name ? rc : -1;
 }

@@ -202,11 +202,11 @@ static int lookup_check(sr_op *op, void *conf, sr_check *ck)
     for (int i = 0; i < lk->fields.n; i++) {
         lk->name_len[i] = strlen(lk->fields.names[i]);
         lk->field_len[i] = strlen(lk->fields.vals[i]);
-        sr_schema_add(&ck->schema, lk->fields.names[i]);
+        sr_schema_put(&ck->schema, lk->fields.names[i], SR_T_ANY, NULL); /* the table's */
     }
     if (lk->as) {
         lk->as_len = strlen(lk->as);
-        sr_schema_add(&ck->schema, lk->as);
+        sr_schema_put(&ck->schema, lk->as, SR_T_OBJ, NULL);
     }
     return rc;
 }

@@ -349,20 +349,25 @@ static int model_check(sr_op *op, void *conf, sr_check *ck)
             rc = -1;
         }
     }
+    /* the outputs (sr_model_write_outputs), at the top level or under `as` */
+    sr_schema out = {.closed = true};
+    if (s->nclasses) {
+        sr_schema_put(&out, "label", SR_T_STR, NULL);
+        sr_schema_put(&out, "label_index", SR_T_NUM, NULL);
+        sr_schema_put(&out, "probabilities", SR_T_OBJ, NULL);
+        if (s->threshold > 0) sr_schema_put(&out, "decision", SR_T_BOOL, NULL);
+    } else {
+        sr_schema_put(&out, "value", SR_T_NUM, NULL);
+    }
+    if (s->variants.n) sr_schema_put(&out, "variant", SR_T_STR, NULL);
     if (s->as) {
         s->as_len = strlen(s->as);
-        sr_schema_add(&ck->schema, s->as);
+        sr_schema_put(&ck->schema, s->as, SR_T_OBJ, &out);
     } else {
-        if (s->nclasses) {
-            sr_schema_add(&ck->schema, "label");
-            sr_schema_add(&ck->schema, "label_index");
-            sr_schema_add(&ck->schema, "probabilities");
-            if (s->threshold > 0) sr_schema_add(&ck->schema, "decision");
-        } else {
-            sr_schema_add(&ck->schema, "value");
-        }
-        if (s->variants.n) sr_schema_add(&ck->schema, "variant");
+        for (int i = 0; i < out.n; i++)
+            sr_schema_put(&ck->schema, out.names[i], out.types[i], NULL);
     }
+    sr_schema_free(&out);
     return rc;
 }
 

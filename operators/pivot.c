@@ -29,16 +29,32 @@ static int pivot_check(sr_op *op, void *conf, sr_check *ck)
     p->name_len = strlen(p->name);
     p->values_len = strlen(p->values);
     p->separator_len = strlen(p->separator);
-    if (ck->schema.closed) {
-        const char *need[2] = {p->name, p->values};
-        for (int i = 0; i < 2; i++) {
-            if (!sr_schema_has(&ck->schema, need[i])) {
-                sr_no_field(ck, op->mark, need[i]);
-                rc = -1;
-            }
+    const char *need[2] = {p->name, p->values};
+    const sr_stype want[2] = {SR_T_STR, SR_T_OBJ};
+    for (int i = 0; i < 2; i++) {
+        if (ck->schema.closed && !sr_schema_has(&ck->schema, need[i])) {
+            sr_no_field(ck, op->mark, need[i]);
+            rc = -1;
+            continue;
         }
+        sr_stype t = sr_schema_type(&ck->schema, need[i]);
+        if (t == SR_T_ANY || t == want[i]) continue;
+        const sr_ynode *set = op->settings && op->settings->kind == SR_Y_MAP
+                                  ? sr_ymap_get(op->settings, i ? "values" : "name")
+                                  : NULL;
+        sr_mark m = set ? set->mark : op->mark;
+        sr_errc(ck->dg, SR_E_FIELD_TYPE, ck->file, m,
+                "%s: field '%s' must hold %s, but it is a %s here", op->label, need[i],
+                i ? "an object (its members become columns)" : "a string (the columns' prefix)",
+                sr_stype_name(t));
+        if (i == 0)
+            sr_diag_help(ck->dg, "make it a string before the pivot:\n- set: {%s: to_string(%s)}",
+                         need[i], need[i]);
+        rc = -1;
     }
-    sr_schema_set_open(&ck->schema);
+    /* the new columns are not known: what follows is open, with the kept fields as they were */
+    sr_schema_keep(&ck->schema, p->keep.v, p->keep.n, "pivot", ck->file, op->mark);
+    ck->schema.closed = false;
     return rc;
 }
 

@@ -25,11 +25,29 @@ static int rename_check(sr_op *op, void *conf, sr_check *ck)
             sr_no_field(ck, op->mark, rn->fields.names[i]);
             rc = -1;
         }
-        if (ck->schema.closed) {
-            sr_schema_del(&ck->schema, rn->fields.names[i]);
-            sr_schema_add(&ck->schema, rn->fields.vals[i]);
-        }
     }
+    /* all at once, as the records are renamed: each new name takes what was known of its old
+     * one; with the old one absent (missing: skip), a field of the new name keeps its own */
+    sr_schema in = {0};
+    sr_schema_copy(&in, &ck->schema);
+    for (int i = 0; i < rn->fields.n; i++) {
+        sr_schema_del(&ck->schema, rn->fields.names[i]);
+        sr_schema_del(&ck->schema, rn->fields.vals[i]);
+    }
+    for (int i = 0; i < rn->fields.n; i++) {
+        const char *from = rn->fields.names[i], *to = rn->fields.vals[i];
+        int k = sr_schema_find(&in, from);
+        if (k < 0) k = ck->schema.closed ? sr_schema_find(&in, to) : -1;
+        if (k < 0) {
+            if (ck->schema.closed) sr_schema_add(&ck->schema, to);
+            continue;
+        }
+        sr_schema_put(&ck->schema, to, in.types[k], in.subs[k]);
+        int j = sr_schema_find(&ck->schema, to);
+        ck->schema.elems[j] = in.elems[k];
+        ck->schema.optional[j] = in.optional[k];
+    }
+    sr_schema_free(&in);
     return rc;
 }
 

@@ -33,9 +33,7 @@ static int select_check(sr_op *op, void *conf, sr_check *ck)
             if (s->fields.len[i] == s->fields.len[j] &&
                 memcmp(s->fields.v[i], s->fields.v[j], s->fields.len[i]) == 0)
                 s->distinct = false;
-    sr_schema_free(&ck->schema);
-    ck->schema.closed = true;
-    for (int i = 0; i < s->fields.n; i++) sr_schema_add(&ck->schema, s->fields.v[i]);
+    sr_schema_keep(&ck->schema, s->fields.v, s->fields.n, "select", ck->file, op->mark);
     return rc;
 }
 

@@ -211,6 +211,31 @@ int sr_aggspecs_parse(sr_aggspecs *out, const sr_ynode *n, sr_check *ck, const c
     return rc;
 }
 
+void sr_aggspecs_schema(const sr_aggspecs *s, sr_schema *sc)
+{
+    for (int i = 0; i < s->n; i++) {
+        const sr_aggspec *a = &s->v[i];
+        sr_stype arg = a->arg ? sr_expr_type(a->arg) : SR_T_ANY, t = SR_T_ANY;
+        switch (a->kind) {
+        case SR_AGG_COUNT:
+        case SR_AGG_SUM:
+        case SR_AGG_MEAN:
+        case SR_AGG_STDDEV:
+        case SR_AGG_INTEGRAL:
+        case SR_AGG_DELTA: t = SR_T_NUM; break;
+        case SR_AGG_MIN:
+        case SR_AGG_MAX: t = arg == SR_T_NUM || arg == SR_T_STR ? arg : SR_T_ANY; break;
+        case SR_AGG_FIRST:
+        case SR_AGG_LAST: t = arg == SR_T_NULL ? SR_T_ANY : arg; break;
+        case SR_AGG_COLLECT: t = SR_T_ARR; break;
+        case SR_AGG_MERGE: t = SR_T_OBJ; break;
+        }
+        sr_schema_put(sc, a->name, t, NULL);
+        if (a->kind == SR_AGG_COLLECT && arg != SR_T_NULL)
+            sc->elems[sr_schema_find(sc, a->name)] = arg;
+    }
+}
+
 void sr_aggspecs_free(sr_aggspecs *s)
 {
     for (int i = 0; i < s->n; i++) {

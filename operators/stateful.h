@@ -33,6 +33,10 @@ typedef struct sr_aggspecs {
  * is not a whole number from 1 to 1,000,000); returns 0 or -1. */
 int sr_aggspecs_parse(sr_aggspecs *out, const sr_ynode *n, sr_check *ck, const char *what);
 void sr_aggspecs_free(sr_aggspecs *s);
+/* Puts each aggregate's output field into sc with the static type of its result (count, sum,
+ * mean, stddev, integral, delta: number; collect: array of its argument's type; merge: object;
+ * min, max, first, last: their argument's type, or unknown). */
+void sr_aggspecs_schema(const sr_aggspecs *s, sr_schema *sc);
 /* Appends the aggregates of s as state_format hooks describe them: each field's name, kind,
  * argument and limit. */
 void sr_aggspecs_format(const sr_aggspecs *s, sr_buf *b);

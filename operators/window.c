@@ -224,11 +224,10 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
     w->store_name = sr_store_name_claim(op, ck, w->store, sr_setting_mark(op, "store"));
     if (!w->store_name) rc = -1;
     /* what follows sees {start, end, <aggregates>} */
-    sr_schema_free(&ck->schema);
-    ck->schema.closed = true;
-    sr_schema_add(&ck->schema, "start");
-    sr_schema_add(&ck->schema, "end");
-    for (int i = 0; i < w->aggs.n; i++) sr_schema_add(&ck->schema, w->aggs.v[i].name);
+    sr_schema_keep(&ck->schema, NULL, 0, "window", ck->file, op->mark);
+    sr_schema_put(&ck->schema, "start", SR_T_NUM, NULL);
+    sr_schema_put(&ck->schema, "end", SR_T_NUM, NULL);
+    sr_aggspecs_schema(&w->aggs, &ck->schema);
     return rc;
 }
 

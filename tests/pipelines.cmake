@@ -45,6 +45,10 @@ add_test(NAME graph COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/graph/run_graph.sh 
 add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli.sh $<TARGET_FILE:streamrun>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
+# `streamrun shape`: the shape inferred from samples (JSON lines, CSV), and validate using it.
+add_test(NAME cli-shape COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/shape.sh $<TARGET_FILE:streamrun>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+
 # The model step's KPI lines in the summaries of `run` (against an independent Python
 # computation) and `up` (on the embedded broker: the same lines as run's).
 add_test(NAME cli-model-kpis

@@ -430,6 +430,37 @@ static json_t *topic_config_schema(void)
     return o;
 }
 
+/* A topic's shape (load/shape.h): field names (NAME? optional) to a type name, a mapping of
+ * fields (an object) or a list of one element type; "*": any opens it. Recursive: definitions
+ * shape and shapeType. */
+static json_t *shape_schema(void)
+{
+    json_t *o = described("the fields of the topic's records and their types (NAME?: optional); "
+                          "\"*\": any allows other fields",
+                          types("object", NULL));
+    set(o, "minProperties", json_integer(1));
+    set(o, "properties", json_pack("{s:{s:s}}", "*", "const", "any"));
+    set(o, "additionalProperties", json_pack("{s:s}", "$ref", "#/definitions/shapeType"));
+    return o;
+}
+
+static json_t *shape_type_schema(void)
+{
+    json_t *names = json_pack("{s:[s,s,s,s,s,s,s]}", "enum", "number", "string", "boolean",
+                              "object", "array", "null", "any");
+    json_t *nested =
+        json_pack("{s:s,s:{s:{s:s}},s:{s:s}}", "type", "object", "properties", "*", "const", "any",
+                  "additionalProperties", "$ref", "#/definitions/shapeType");
+    json_t *arr = json_pack("{s:s,s:i,s:i,s:{s:s}}", "type", "array", "minItems", 1, "maxItems", 1,
+                            "items", "$ref", "#/definitions/shapeType");
+    json_t *o = json_object();
+    set(o, "description",
+        str("a type (number, string, boolean, object, array, null, any), a mapping of an "
+            "object's fields, or a list of one element type"));
+    set(o, "anyOf", json_pack("[o,o,o]", names, nested, arr));
+    return o;
+}
+
 static json_t *topic_schema(void)
 {
     json_t *props = json_object();
@@ -450,6 +481,7 @@ static json_t *topic_schema(void)
                   "set when the topic is created and checked against an existing one",
                   topic_config_schema()));
     set(props, "description", described("what the topic carries", types("string", NULL)));
+    set(props, "shape", json_pack("{s:s}", "$ref", "#/definitions/shape"));
     json_t *full = types("object", NULL);
     set(full, "properties", props);
     set(full, "required", json_pack("[s]", "name"));
@@ -687,6 +719,8 @@ static json_t *topology_schema(void)
     set(root, "additionalProperties", json_false());
     json_t *defs = json_object();
     set(defs, "topic", topic_schema());
+    set(defs, "shape", shape_schema());
+    set(defs, "shapeType", shape_type_schema());
     set(defs, "table",
         described("a table: a file of rows keyed by one of their fields, or a topic",
                   params_object(sr_table_params)));

@@ -34,6 +34,8 @@ static void usage(FILE *out)
           "                                         check that an edit keeps the running state;\n"
           "                                         exit 0 compatible, 1 not\n"
           "  graph FILE [--format dot|mermaid]      draw deployments, topics and operators\n"
+          "  shape FILE [--format jsonl|csv]        infer a topic's shape: from a sample of\n"
+          "                                         records, the YAML of its shape: setting\n"
           "  schema                                 print the topology file's JSON Schema\n"
           "  lsp                                    a language server for editors, on stdio\n"
           "  docs                                   print the operator and function reference\n"
@@ -88,6 +90,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
     if (strcmp(cmd, "score") == 0) return sr_cmd_score(argc, argv);
     if (strcmp(cmd, "compat") == 0) return sr_cmd_compat(argc, argv);
     if (strcmp(cmd, "lsp") == 0) return sr_cmd_lsp(argc, argv);
+    if (strcmp(cmd, "shape") == 0) return sr_cmd_shape(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("streamrun %s\n", SR_VERSION);
         return 0;
@@ -98,7 +101,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
     }
     static const char *const cmds[] = {"validate", "run",    "test",   "up",   "broker",
                                        "tap",      "graph",  "schema", "docs", "version",
-                                       "score",    "compat", "lsp"};
+                                       "score",    "compat", "lsp",    "shape"};
     const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");

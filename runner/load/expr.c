@@ -744,6 +744,68 @@ static void check_field(parser *p, enode *n)
              name, sug, known);
     else
         perr(p, n->off, len, "field '%s' does not exist here (fields: %s)", name, known);
+    sr_note_gone(p->ck, name);
+}
+
+/* ---- field references: the type the schema knows ---------------------------------- */
+
+/* Index of the field named by seg in s, or -1. */
+static int seg_find(const sr_schema *s, const path_seg *seg)
+{
+    for (int i = 0; s && seg->name && i < s->n; i++)
+        if (strlen(s->names[i]) == seg->nlen && memcmp(s->names[i], seg->name, seg->nlen) == 0)
+            return i;
+    return -1;
+}
+
+/* Reports that segment k of field path n names no field of s, the closed shape of the object
+ * segment k - 1 names. */
+static void no_member(parser *p, const enode *n, int k, const sr_schema *s)
+{
+    const path_seg *seg = &n->u.path.segs[k], *parent = &n->u.path.segs[k - 1];
+    char name[128], known[300] = "", path[300] = "";
+    snprintf(name, sizeof(name), "%.*s", (int)seg->nlen, seg->name);
+    size_t kl = 0, pl = 0;
+    for (int i = 0; i < s->n && kl < sizeof(known) - 40; i++)
+        kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", s->names[i]);
+    for (int i = 0; i < k && pl < sizeof(path) - 40; i++) /* the object's path, for the help */
+        pl += (size_t)snprintf(path + pl, sizeof(path) - pl, "%s%.*s", i ? "." : "",
+                               (int)n->u.path.segs[i].nlen,
+                               n->u.path.segs[i].name ? n->u.path.segs[i].name : "[]");
+    const char *sug = sr_suggest(name, (const char *const *)s->names, s->n);
+    p->nerr++;
+    sr_mark m = sr_ysub_mark(p->where, p->base + n->off, n->len ? n->len : 1);
+    sr_errc(p->ck->dg, SR_E_NO_MEMBER, p->ck->file, m,
+            "'%.*s' has no field '%s'%s%s%s (its fields: %s)", (int)parent->nlen,
+            parent->name ? parent->name : "[]", name, sug ? "; did you mean '" : "", sug ? sug : "",
+            sug ? "'?" : "", known);
+    if (sug) sr_diag_help(p->ck->dg, "%s.%s", path, sug);
+}
+
+/* The static type of field path n where it is read: what ck->schema knows of it (through
+ * objects' known fields and arrays' element types), SR_T_ANY where nothing is known. A field an
+ * object's closed shape does not have is reported. */
+static sr_stype field_type(parser *p, const enode *n)
+{
+    if (!p->ck) return SR_T_ANY;
+    const sr_schema *s = &p->ck->schema;
+    sr_stype t = SR_T_ANY, elem = SR_T_ANY;
+    for (int k = 0; k < n->u.path.nsegs; k++) {
+        const path_seg *seg = &n->u.path.segs[k];
+        if (!seg->name) { /* an index: an element of a known array */
+            t = t == SR_T_ARR ? elem : SR_T_ANY;
+            s = NULL;
+            elem = SR_T_ANY;
+            continue;
+        }
+        int i = seg_find(s, seg);
+        if (i < 0 && k > 0 && s && s->closed && t == SR_T_OBJ) no_member(p, n, k, s);
+        if (i < 0) return SR_T_ANY;
+        t = s->types[i];
+        elem = s->elems[i];
+        s = s->subs[i];
+    }
+    return t;
 }
 
 /* A call's own argument check; out of line so that the types array is not in
@@ -767,7 +829,7 @@ static void typecheck(parser *p, enode *n)
     case N_LIT:
     case N_META: break;
     case N_FIELD:
-        n->type = SR_T_ANY;
+        n->type = field_type(p, n);
         check_field(p, n);
         break;
     case N_GET:

@@ -4,17 +4,7 @@
 
 #include "load/topology.h"
 
-/* Static types found at load time. ANY is a field whose type is not known
- * until a record arrives; operators then check at run time. */
-typedef enum {
-    SR_T_ANY = 0,
-    SR_T_NULL,
-    SR_T_BOOL,
-    SR_T_NUM,
-    SR_T_STR,
-    SR_T_ARR,
-    SR_T_OBJ,
-} sr_stype;
+/* Static types (sr_stype): load/operator.h, with the schemas that carry them. */
 
 const char *sr_stype_name(sr_stype t);
 

@@ -83,16 +83,64 @@ typedef struct sr_list {
 } sr_list;
 
 /* ---- what is known about the fields at a point of the pipeline ------------ */
+
+/* Static types found at load time. ANY is a value whose type is not known until a record
+ * arrives; operators then check at run time. */
+typedef enum {
+    SR_T_ANY = 0,
+    SR_T_NULL,
+    SR_T_BOOL,
+    SR_T_NUM,
+    SR_T_STR,
+    SR_T_ARR,
+    SR_T_OBJ,
+} sr_stype;
+
+/* The fields known at a point of the pipeline, with what is known of each: its static type,
+ * for an object the fields known inside it (sub), for an array its elements' type (elem).
+ * Closed: the record has exactly these fields (and nothing else may be referred to); open: it
+ * has at least these (optional ones: may be absent or null), and others that are not known.
+ * A field whose type is not known is SR_T_ANY and is never reported as a type mismatch.
+ * Fields that a step removed are remembered (gone*), so that a reference to one can say where
+ * it left. The schema owns every array and string in it. */
 typedef struct sr_schema {
     bool closed; /* true: the record has exactly these fields */
     char **names;
-    int n;
+    sr_stype *types;         /* n of them */
+    struct sr_schema **subs; /* n of them: an object's known fields, or NULL */
+    sr_stype *elems;         /* n of them: an array's element type, or SR_T_ANY */
+    bool *optional;          /* n of them: may be absent or null */
+    char **gone;             /* fields removed by an earlier step */
+    char **gone_by;          /* the operator that removed each: "select" */
+    char **gone_kept;        /* a select's: the fields it kept, "a, b" (else NULL) */
+    sr_mark *gone_at;        /* where that step is */
+    const sr_srcfile **gone_file;
+    int n, ngone;
 } sr_schema;
 
 void sr_schema_set_open(sr_schema *s);
+/* Adds name (nothing known of it: SR_T_ANY) unless present. */
 void sr_schema_add(sr_schema *s, const char *name);
+/* Adds name, or replaces what is known of it, with type t (sub: the object's fields, copied;
+ * NULL for none). A field added is no longer gone. */
+void sr_schema_put(sr_schema *s, const char *name, sr_stype t, const sr_schema *sub);
 void sr_schema_del(sr_schema *s, const char *name);
+/* Removes name and remembers that the step `by` at (f, m) removed it (for sr_schema_gone). */
+void sr_schema_drop(sr_schema *s, const char *name, const char *by, const sr_srcfile *f, sr_mark m);
 bool sr_schema_has(const sr_schema *s, const char *name);
+/* Index of name in s, or -1. */
+int sr_schema_find(const sr_schema *s, const char *name);
+/* The static type of name in s: SR_T_ANY when not known. */
+sr_stype sr_schema_type(const sr_schema *s, const char *name);
+/* Renames field from to to (keeping what is known of it); nothing when from is not known. */
+void sr_schema_rename(sr_schema *s, const char *from, const char *to);
+/* Makes s the closed schema of exactly fields names[0..n) in that order (what a select keeps):
+ * what was known of each is kept, a name not known before is SR_T_ANY; every other field of s
+ * is remembered as removed by the step `by` at (f, m). */
+void sr_schema_keep(sr_schema *s, char *const *names, int n, const char *by, const sr_srcfile *f,
+                    sr_mark m);
+/* Index of name among s's removed fields (sr_schema_drop, sr_schema_keep), or -1. */
+int sr_schema_gone(const sr_schema *s, const char *name);
 void sr_schema_copy(sr_schema *dst, const sr_schema *src);
 void sr_schema_free(sr_schema *s);
 

@@ -2,6 +2,7 @@
 #include "load/expr.h"
 #include "load/topology.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,46 +16,209 @@ void sr_schema_set_open(sr_schema *s)
     sr_schema_free(s);
 }
 
-bool sr_schema_has(const sr_schema *s, const char *name)
+int sr_schema_find(const sr_schema *s, const char *name)
 {
     for (int i = 0; i < s->n; i++)
-        if (strcmp(s->names[i], name) == 0) return true;
-    return false;
+        if (strcmp(s->names[i], name) == 0) return i;
+    return -1;
+}
+
+bool sr_schema_has(const sr_schema *s, const char *name)
+{
+    return sr_schema_find(s, name) >= 0;
+}
+
+sr_stype sr_schema_type(const sr_schema *s, const char *name)
+{
+    int i = sr_schema_find(s, name);
+    return i < 0 ? SR_T_ANY : s->types[i];
+}
+
+static int gone_exact(const sr_schema *s, const char *name)
+{
+    for (int i = s->ngone - 1; i >= 0; i--)
+        if (strcmp(s->gone[i], name) == 0) return i;
+    return -1;
+}
+
+int sr_schema_gone(const sr_schema *s, const char *name)
+{
+    return gone_exact(s, name);
+}
+
+static void gone_del(sr_schema *s, int i)
+{
+    free(s->gone[i]);
+    free(s->gone_by[i]);
+    free(s->gone_kept[i]);
+    int after = s->ngone - i - 1;
+    memmove(&s->gone[i], &s->gone[i + 1], sizeof(char *) * (size_t)after);
+    memmove(&s->gone_by[i], &s->gone_by[i + 1], sizeof(char *) * (size_t)after);
+    memmove(&s->gone_kept[i], &s->gone_kept[i + 1], sizeof(char *) * (size_t)after);
+    memmove(&s->gone_at[i], &s->gone_at[i + 1], sizeof(sr_mark) * (size_t)after);
+    memmove(&s->gone_file[i], &s->gone_file[i + 1], sizeof(sr_srcfile *) * (size_t)after);
+    s->ngone--;
+}
+
+static void gone_add(sr_schema *s, const char *name, const char *by, const char *kept,
+                     const sr_srcfile *f, sr_mark m)
+{
+    int g = gone_exact(s, name);
+    if (g >= 0) gone_del(s, g);
+    size_t k = (size_t)s->ngone + 1;
+    s->gone = sr_xrealloc(s->gone, sizeof(char *) * k);
+    s->gone_by = sr_xrealloc(s->gone_by, sizeof(char *) * k);
+    s->gone_kept = sr_xrealloc(s->gone_kept, sizeof(char *) * k);
+    s->gone_at = sr_xrealloc(s->gone_at, sizeof(sr_mark) * k);
+    s->gone_file = sr_xrealloc(s->gone_file, sizeof(sr_srcfile *) * k);
+    s->gone[s->ngone] = sr_xstrdup(name);
+    s->gone_by[s->ngone] = sr_xstrdup(by);
+    s->gone_kept[s->ngone] = kept ? sr_xstrdup(kept) : NULL;
+    s->gone_at[s->ngone] = m;
+    s->gone_file[s->ngone] = f;
+    s->ngone++;
+}
+
+static sr_schema *sub_dup(const sr_schema *sub)
+{
+    if (!sub) return NULL;
+    sr_schema *c = sr_xcalloc(1, sizeof(*c));
+    sr_schema_copy(c, sub);
+    return c;
+}
+
+static void sub_free(sr_schema *sub)
+{
+    if (!sub) return;
+    sr_schema_free(sub);
+    free(sub);
+}
+
+void sr_schema_put(sr_schema *s, const char *name, sr_stype t, const sr_schema *sub)
+{
+    int g = gone_exact(s, name);
+    if (g >= 0) gone_del(s, g);
+    int i = sr_schema_find(s, name);
+    if (i < 0) {
+        size_t k = (size_t)s->n + 1;
+        s->names = sr_xrealloc(s->names, sizeof(char *) * k);
+        s->types = sr_xrealloc(s->types, sizeof(sr_stype) * k);
+        s->subs = sr_xrealloc(s->subs, sizeof(sr_schema *) * k);
+        s->elems = sr_xrealloc(s->elems, sizeof(sr_stype) * k);
+        s->optional = sr_xrealloc(s->optional, sizeof(bool) * k);
+        i = s->n++;
+        s->names[i] = sr_xstrdup(name);
+        s->subs[i] = NULL;
+    }
+    sr_schema *old = s->subs[i];
+    s->types[i] = t;
+    s->subs[i] = t == SR_T_OBJ ? sub_dup(sub) : NULL;
+    s->elems[i] = SR_T_ANY;
+    s->optional[i] = false;
+    sub_free(old);
 }
 
 void sr_schema_add(sr_schema *s, const char *name)
 {
     if (sr_schema_has(s, name)) return;
-    s->names = sr_xrealloc(s->names, sizeof(char *) * (size_t)(s->n + 1));
-    s->names[s->n++] = sr_xstrdup(name);
+    sr_schema_put(s, name, SR_T_ANY, NULL);
 }
 
 void sr_schema_del(sr_schema *s, const char *name)
 {
-    for (int i = 0; i < s->n; i++) {
-        if (strcmp(s->names[i], name) == 0) {
-            free(s->names[i]);
-            memmove(&s->names[i], &s->names[i + 1], sizeof(char *) * (size_t)(s->n - i - 1));
-            s->n--;
-            return;
-        }
+    int i = sr_schema_find(s, name);
+    if (i < 0) return;
+    free(s->names[i]);
+    sub_free(s->subs[i]);
+    int after = s->n - i - 1;
+    memmove(&s->names[i], &s->names[i + 1], sizeof(char *) * (size_t)after);
+    memmove(&s->types[i], &s->types[i + 1], sizeof(sr_stype) * (size_t)after);
+    memmove(&s->subs[i], &s->subs[i + 1], sizeof(sr_schema *) * (size_t)after);
+    memmove(&s->elems[i], &s->elems[i + 1], sizeof(sr_stype) * (size_t)after);
+    memmove(&s->optional[i], &s->optional[i + 1], sizeof(bool) * (size_t)after);
+    s->n--;
+}
+
+void sr_schema_drop(sr_schema *s, const char *name, const char *by, const sr_srcfile *f, sr_mark m)
+{
+    sr_schema_del(s, name);
+    gone_add(s, name, by, NULL, f, m);
+}
+
+void sr_schema_rename(sr_schema *s, const char *from, const char *to)
+{
+    int i = sr_schema_find(s, from);
+    if (i < 0) return;
+    if (strcmp(from, to) == 0) return;
+    sr_schema_del(s, to);
+    i = sr_schema_find(s, from);
+    free(s->names[i]);
+    s->names[i] = sr_xstrdup(to);
+    int g = gone_exact(s, to);
+    if (g >= 0) gone_del(s, g);
+}
+
+void sr_schema_keep(sr_schema *s, char *const *names, int n, const char *by, const sr_srcfile *f,
+                    sr_mark m)
+{
+    sr_schema out = {.closed = true};
+    for (int i = 0; i < s->ngone; i++)
+        gone_add(&out, s->gone[i], s->gone_by[i], s->gone_kept[i], s->gone_file[i], s->gone_at[i]);
+    for (int i = 0; i < n; i++) {
+        int k = sr_schema_find(s, names[i]);
+        sr_schema_put(&out, names[i], k < 0 ? SR_T_ANY : s->types[k], k < 0 ? NULL : s->subs[k]);
+        if (k < 0) continue;
+        int j = sr_schema_find(&out, names[i]);
+        out.elems[j] = s->elems[k];
+        out.optional[j] = s->optional[k];
     }
+    sr_buf kept = {0}; /* for the help of a reference to a field removed: the list as kept */
+    for (int i = 0; i < n; i++) sr_buf_printf(&kept, "%s%s", i ? ", " : "", names[i]);
+    for (int i = 0; i < s->n; i++)
+        if (!sr_schema_has(&out, s->names[i]))
+            gone_add(&out, s->names[i], by, n ? sr_buf_cstr(&kept) : NULL, f, m);
+    sr_buf_free(&kept);
+    sr_schema_free(s);
+    *s = out;
 }
 
 void sr_schema_copy(sr_schema *dst, const sr_schema *src)
 {
+    assert(dst != src);
     sr_schema_free(dst);
     dst->closed = src->closed;
-    for (int i = 0; i < src->n; i++) sr_schema_add(dst, src->names[i]);
+    for (int i = 0; i < src->n; i++) {
+        sr_schema_put(dst, src->names[i], src->types[i], src->subs[i]);
+        dst->elems[i] = src->elems[i];
+        dst->optional[i] = src->optional[i];
+    }
+    for (int i = 0; i < src->ngone; i++)
+        gone_add(dst, src->gone[i], src->gone_by[i], src->gone_kept[i], src->gone_file[i],
+                 src->gone_at[i]);
 }
 
 void sr_schema_free(sr_schema *s)
 {
-    for (int i = 0; i < s->n; i++) free(s->names[i]);
+    for (int i = 0; i < s->n; i++) {
+        free(s->names[i]);
+        sub_free(s->subs[i]);
+    }
+    for (int i = 0; i < s->ngone; i++) {
+        free(s->gone[i]);
+        free(s->gone_by[i]);
+        free(s->gone_kept[i]);
+    }
     free(s->names);
-    s->names = NULL;
-    s->n = 0;
-    s->closed = false;
+    free(s->types);
+    free(s->subs);
+    free(s->elems);
+    free(s->optional);
+    free(s->gone);
+    free(s->gone_by);
+    free(s->gone_kept);
+    free(s->gone_at);
+    free(s->gone_file);
+    memset(s, 0, sizeof(*s));
 }
 
 /* ---- durations -------------------------------------------------------------------- */
@@ -176,6 +340,44 @@ void sr_no_field(sr_check *ck, sr_mark m, const char *name)
              known);
     else
         cerr(ck, m, "field '%s' does not exist here (fields: %s)", name, known);
+    sr_note_gone(ck, name);
+}
+
+void sr_note_gone(sr_check *ck, const char *name)
+{
+    const sr_schema *sc = &ck->schema;
+    int g = sr_schema_gone(sc, name);
+    if (g < 0) return;
+    sr_diag_related(ck->dg, sc->gone_file[g], sc->gone_at[g], "'%s' was dropped by the %s here",
+                    name, sc->gone_by[g]);
+    const char *by = sc->gone_by[g];
+    if (strcmp(by, "select") == 0 && sc->gone_kept[g])
+        sr_diag_help(ck->dg, "keep it in the select (or use it before):\n- select: [%s, %s]",
+                     sc->gone_kept[g], name);
+    else if (strcmp(by, "select") == 0)
+        sr_diag_help(ck->dg, "keep it: add '%s' to that select's list, or use it before the select",
+                     name);
+    else if (strcmp(by, "window") == 0)
+        sr_diag_help(ck->dg,
+                     "a window's records have only start, end and its aggregates: keep it with "
+                     "an aggregate such as '%s: last(%s)'",
+                     name, name);
+    else if (strcmp(by, "join") == 0) {
+        const char *in = NULL; /* an input whose shape has the field */
+        for (int i = 0; i < sc->n && !in; i++)
+            if (sc->subs[i] && sr_schema_has(sc->subs[i], name)) in = sc->names[i];
+        if (in)
+            sr_diag_help(ck->dg, "a join's records hold each input's record under its name: %s.%s",
+                         in, name);
+        else
+            sr_diag_help(ck->dg,
+                         "a join's records hold each input's record under its name: refer to it "
+                         "as INPUT.%s",
+                         name);
+    } else if (strcmp(by, "pivot") == 0)
+        sr_diag_help(ck->dg, "keep it: add '%s' to the pivot's 'keep' list", name);
+    else
+        sr_diag_help(ck->dg, "use '%s' before the %s, or do not remove it there", name, by);
 }
 
 bool sr_reported_in(const sr_check *ck, const sr_ynode *n)
@@ -332,7 +534,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
                     continue;
                 }
                 /* later entries see earlier ones */
-                if (ck->schema.closed) sr_schema_add(&ck->schema, key->text);
+                sr_schema_put(&ck->schema, key->text, sr_expr_type(e), NULL);
                 vals[k] = e;
             } else {
                 if (!sr_yis_scalar(val) || sr_yis_null(val)) {

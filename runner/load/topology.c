@@ -3,6 +3,7 @@
 #include "load/topology.h"
 #include "load/compat.h"
 #include "load/expr.h"
+#include "load/shape.h"
 #include "kafka/kafka.h"
 #include "load/table.h"
 #include "load/topic_config.h"
@@ -20,8 +21,8 @@
 static const char *const top_keys[] = {"metadata", "topics", "tables", "deployments",
                                        "kafka",    "broker", "tests",  NULL};
 static const char *const meta_keys[] = {"name", "version", "description", NULL};
-static const char *const topic_keys[] = {"name",   "partitions",  "replicationFactor",
-                                         "config", "description", NULL};
+static const char *const topic_keys[] = {
+    "name", "partitions", "replicationFactor", "config", "description", "shape", NULL};
 static const char *const dep_keys[] = {
     "name",   "description", "input",    "output",     "consumerGroup", "deadLetter", "pipeline",
     "source", "kafka",       "replicas", "processing", "migrations",    NULL};
@@ -269,6 +270,11 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
                 tp->partitions = (int)v;
         }
         if (n->kind == SR_Y_MAP) load_topic_settings(ck, n, tp);
+        const sr_ynode *shape = n->kind == SR_Y_MAP ? sr_ymap_get(n, "shape") : NULL;
+        if (shape) {
+            tp->shape = sr_xcalloc(1, sizeof(*tp->shape));
+            sr_shape_parse(ck, shape, tp->name, tp->shape);
+        }
         t->topics[t->ntopics++] = tp;
     }
 }
@@ -799,6 +805,7 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     const sr_ynode *mg = sr_ymap_get(n, "migrations");
     if (mg) sr_migrations_load(ck, mg, d);
     sr_schema_free(&ck->schema);
+    sr_shape_of_inputs(d, &ck->schema);
     const sr_ynode *pl = sr_ymap_get(n, "pipeline");
     ck->dep = d;
     bool has_pipeline = pl && !sr_yis_null(pl);
@@ -1452,6 +1459,8 @@ void sr_topology_free(sr_topology *t)
         free(t->topics[i]->name);
         sr_params_free(ps, &t->topics[i]->config);
         free(t->topics[i]->config_marks);
+        if (t->topics[i]->shape) sr_schema_free(t->topics[i]->shape);
+        free(t->topics[i]->shape);
         free(t->topics[i]);
     }
     free(t->topics);

@@ -20,6 +20,9 @@ struct sr_topic {
     sr_mark mark;             /* the name */
     sr_mark partitions_mark;  /* the partitions value, or the name when not declared */
     sr_mark replication_mark; /* the replicationFactor value, or the name */
+    /* `shape:` as declared (load/shape.h): the fields of the topic's records and their types,
+     * what the first step of a deployment reading it knows; NULL when not declared. */
+    sr_schema *shape;
 };
 
 typedef enum { SR_FMT_JSONL, SR_FMT_CSV } sr_format;
@@ -182,6 +185,10 @@ void sr_params_free(const sr_param *params, void *conf);
 /* Reports that field name is not among the fields known at m (ck->schema, closed), with a
  * suggestion and the list of known fields. */
 void sr_no_field(sr_check *ck, sr_mark m, const char *name);
+/* After a diagnostic about field name: when a step before removed it (sr_schema_drop), gives
+ * the diagnostic a secondary place there ("'name' was dropped by the select here") and a help
+ * line. */
+void sr_note_gone(sr_check *ck, const char *name);
 /* Whether an error was already reported inside scalar n (such as an unset ${VAR}), so that
  * a check of its value would only repeat it. */
 bool sr_reported_in(const sr_check *ck, const sr_ynode *n);

@@ -130,6 +130,28 @@ SCHEMA_CANNOT = {
     "243-select-comma-string.yaml",
     "251-field-dropped-by-select.yaml",
     "252-rename-backwards.yaml",
+    # static types through the pipeline, fields removed by a step, and fields and types declared
+    # by a topic's shape (another part of the file than where they are used)
+    "180-type-set-round-compared-to-string.yaml",
+    "181-type-renamed-field-keeps-type.yaml",
+    "182-field-dropped-by-select.yaml",
+    "183-field-dropped-by-drop.yaml",
+    "184-type-window-count-compared-to-string.yaml",
+    "185-type-pivot-name-is-a-number.yaml",
+    "186-type-explode-kept-field.yaml",
+    "187-field-dropped-by-join.yaml",
+    "188-type-aggregate-mean-plus-text.yaml",
+    "189-field-dropped-by-window.yaml",
+    "190-type-model-label-index.yaml",
+    "191-shape-field-misspelt.yaml",
+    "192-shape-type-compared-to-string.yaml",
+    "195-shape-nested-field-misspelt.yaml",
+    "198-shape-element-type-explode.yaml",
+    "199-shape-dropped-by-select-help.yaml",
+    "200-shape-two-inputs-unknown-field.yaml",
+    "201-shape-field-twice.yaml",  # NAME and NAME? are two keys to a JSON Schema
+    "203-type-lookup-as-object.yaml",
+    "253-string-compared-with-number.yaml",  # a number set by an earlier step
     # the environment and the file system: unset variables, source files, tables, model packages and
     # what the packages hold (their inputs, outputs and classes)
     "030-unset-variable.yaml",
