@@ -782,9 +782,39 @@ static void no_member(parser *p, const enode *n, int k, const sr_schema *s)
     if (sug) sr_diag_help(p->ck->dg, "%s.%s", path, sug);
 }
 
+/* Reports that segment k of field path n takes a field of a value known not to be an object
+ * (of type t): a number, a string, a boolean or an array. */
+static void not_object(parser *p, const enode *n, int k, sr_stype t)
+{
+    const path_seg *seg = &n->u.path.segs[k];
+    char path[300] = "";
+    size_t pl = 0;
+    for (int i = 0; i < k && pl < sizeof(path) - 40; i++) {
+        const path_seg *s = &n->u.path.segs[i];
+        if (s->name)
+            pl += (size_t)snprintf(path + pl, sizeof(path) - pl, "%s%.*s", i ? "." : "",
+                                   (int)s->nlen, s->name);
+        else
+            pl += (size_t)snprintf(path + pl, sizeof(path) - pl, "[%lld]", (long long)s->index);
+    }
+    p->nerr++;
+    sr_mark m = sr_ysub_mark(p->where, p->base + n->off, n->len ? n->len : 1);
+    sr_errc(p->ck->dg, SR_E_NOT_OBJECT, p->ck->file, m,
+            "cannot take field '%.*s' of '%s': it is %s here, not an object", (int)seg->nlen,
+            seg->name, path,
+            t == SR_T_ARR   ? "an array"
+            : t == SR_T_NUM ? "a number"
+            : t == SR_T_STR ? "a string"
+                            : "a boolean");
+    if (t == SR_T_ARR)
+        sr_diag_help(p->ck->dg, "take it of an element: %s[0].%.*s", path, (int)seg->nlen,
+                     seg->name);
+}
+
 /* The static type of field path n where it is read: what ck->schema knows of it (through
  * objects' known fields and arrays' element types), SR_T_ANY where nothing is known. A field an
- * object's closed shape does not have is reported. */
+ * object's closed shape does not have, and a field of a value known not to be an object, are
+ * reported. */
 static sr_stype field_type(parser *p, const enode *n)
 {
     if (!p->ck) return SR_T_ANY;
@@ -797,6 +827,10 @@ static sr_stype field_type(parser *p, const enode *n)
             s = NULL;
             elem = SR_T_ANY;
             continue;
+        }
+        if (k > 0 && (t == SR_T_NUM || t == SR_T_STR || t == SR_T_BOOL || t == SR_T_ARR)) {
+            not_object(p, n, k, t);
+            return SR_T_ANY;
         }
         int i = seg_find(s, seg);
         if (i < 0 && k > 0 && s && s->closed && t == SR_T_OBJ) no_member(p, n, k, s);
