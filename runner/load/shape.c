@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How deep a shape's objects nest, at most: deeper ones are written as object (and must be read
+ * as such). */
+#define MAX_NESTING 32
+
 /* ---- the type names --------------------------------------------------------------------- */
 
 static const struct {
@@ -105,9 +109,11 @@ static int parse_type(sr_check *ck, const sr_ynode *v, const char *topic, const 
 
 static int parse_map(sr_check *ck, const sr_ynode *n, const char *topic, sr_schema *out, int depth)
 {
-    if (depth > 32) {
+    if (depth >= MAX_NESTING) {
         sr_errc(ck->dg, SR_E_SHAPE_FORM, ck->file, n->mark,
-                "topic '%s': a shape nested more than 32 objects deep", topic);
+                "topic '%s': a shape nested more than %d objects deep (write the deeper ones "
+                "as object)",
+                topic, MAX_NESTING);
         return -1;
     }
     int rc = 0;
@@ -261,19 +267,27 @@ static void put_key(sr_buf *b, const char *name, bool optional)
     sr_buf_putc(b, '"');
 }
 
+static void write_fields(const sr_schema *s, sr_buf *b, int indent, int depth);
+
 void sr_shape_write(const sr_schema *s, sr_buf *b, int indent)
+{
+    write_fields(s, b, indent, 0);
+}
+
+static void write_fields(const sr_schema *s, sr_buf *b, int indent, int depth)
 {
     for (int i = 0; i < s->n; i++) {
         sr_buf_printf(b, "%*s", indent, "");
         put_key(b, s->names[i], s->optional[i]);
         sr_buf_puts(b, ":");
-        if (s->types[i] == SR_T_OBJ && s->subs[i] && (s->subs[i]->n || s->subs[i]->closed)) {
+        if (s->types[i] == SR_T_OBJ && s->subs[i] && (s->subs[i]->n || s->subs[i]->closed) &&
+            depth + 1 < MAX_NESTING) {
             if (s->subs[i]->n == 0) { /* an object seen empty every time */
                 sr_buf_puts(b, " object\n");
                 continue;
             }
             sr_buf_putc(b, '\n');
-            sr_shape_write(s->subs[i], b, indent + 2);
+            write_fields(s->subs[i], b, indent + 2, depth + 1);
         } else if (s->types[i] == SR_T_ARR && s->elems[i] != SR_T_ANY && s->elems[i] != SR_T_NULL) {
             sr_buf_printf(b, " [%s]\n", type_name(s->elems[i]));
         } else { /* only nulls seen: nothing known */

@@ -30,6 +30,15 @@ topology "tsunami == 'yes'"
 check "a type the shape gives" expect_exit 1 "$bin" validate "$work/t.yaml"
 check "a type the shape gives, said" has "$work/stderr" "comparing a boolean with a string is always false"
 
+# objects nested deeper than a shape may be: written as object from the 32nd level on, so that
+# the shape printed is one validate reads
+python3 -c 'print("{\"a\":" * 40 + "1" + "}" * 40)' > "$work/deep.jsonl"
+check "deep" expect_exit 0 "$bin" shape "$work/deep.jsonl"
+check "deep: object at the 32nd level" test "$(grep -c 'a:$' "$work/stdout")" = 31
+{ printf 'topics:\n  - name: t\n'; sed -e '/^#/d' -e 's/^/    /' "$work/stdout"
+  printf '  - o\ndeployments:\n  - {name: d, input: t, output: o}\n'; } > "$work/deep.yaml"
+check "deep: validate reads it" expect_exit 0 "$bin" validate "$work/deep.yaml"
+
 # usage and file errors
 check "no file" expect_exit 2 "$bin" shape
 check "two files" expect_exit 2 "$bin" shape $d/quakes.jsonl $d/cities.csv
