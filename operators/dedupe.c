@@ -44,8 +44,8 @@ static int dedupe_check(sr_op *op, void *conf, sr_check *ck)
     struct dedupe *d = conf;
     int rc = 0;
     if (d->within < 1) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "within"), "%s: 'within' must be at least 1ms",
-               op->label);
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, sr_setting_mark(op, "within"),
+                "%s: 'within' must be at least 1ms", op->label);
         rc = -1;
     }
     if (sr_event_time_check(op, d->time, ck) != 0) rc = -1;

@@ -24,15 +24,16 @@ static int explode_check(sr_op *op, void *conf, sr_check *ck)
     struct explode *e = conf;
     sr_stype t = sr_expr_type(e->field);
     if (t != SR_T_ANY && t != SR_T_ARR && t != SR_T_NULL) {
-        sr_err(ck->dg, ck->file, op->vmark,
-               "%s: the value to explode must be an array (e.g. a field holding a list), but this "
-               "expression gives a %s",
-               op->label, sr_stype_name(t));
+        sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, op->vmark,
+                "%s: the value to explode must be an array (e.g. a field holding a list), but this "
+                "expression gives a %s",
+                op->label, sr_stype_name(t));
         return -1;
     }
     if (e->as && e->keep.n) {
-        sr_err(ck->dg, ck->file, op->mark,
-               "%s: 'keep' and 'as' do not go together ('as' keeps every parent field)", op->label);
+        sr_errc(ck->dg, SR_E_CONFLICT, ck->file, op->mark,
+                "%s: 'keep' and 'as' do not go together ('as' keeps every parent field)",
+                op->label);
         return -1;
     }
     /* an element's type: known when the array is a field whose elements' type is known */

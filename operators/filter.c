@@ -15,10 +15,10 @@ static int filter_check(sr_op *op, void *conf, sr_check *ck)
     struct filter *f = conf;
     sr_stype t = sr_expr_type(f->where);
     if (t != SR_T_ANY && t != SR_T_BOOL && t != SR_T_NULL) {
-        sr_err(ck->dg, ck->file, op->vmark,
-               "%s: the condition must be true or false (e.g. x > 1), but this expression gives a "
-               "%s",
-               op->label, sr_stype_name(t));
+        sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, op->vmark,
+                "%s: the condition must be true or false (e.g. x > 1), but this expression gives a "
+                "%s",
+                op->label, sr_stype_name(t));
         return -1;
     }
     return 0;

@@ -101,30 +101,30 @@ static int check_inputs(sr_op *op, struct join *j, sr_check *ck)
     const sr_deployment *dep = ck->dep;
     int rc = 0;
     if (j->n < 2) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "inputs"),
-               "%s: a join needs two or more inputs (output field: input topic), not %d", op->label,
-               j->n);
+        sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, sr_setting_mark(op, "inputs"),
+                "%s: a join needs two or more inputs (output field: input topic), not %d",
+                op->label, j->n);
         rc = -1;
     }
     if (j->n > MAX_INPUTS) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "inputs"),
-               "%s: a join takes at most %d inputs, not %d", op->label, MAX_INPUTS, j->n);
+        sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, sr_setting_mark(op, "inputs"),
+                "%s: a join takes at most %d inputs, not %d", op->label, MAX_INPUTS, j->n);
         return -1;
     }
     if (op->index != 1) {
-        sr_err(ck->dg, ck->file, op->mark,
-               "%s: a join must be the first step of its pipeline (it tells its inputs apart by "
-               "their topic and joins them on the key they were written with); to join records "
-               "re-keyed or changed by other steps, write them to a topic in a deployment of "
-               "their own and join that topic",
-               op->label);
+        sr_errc(ck->dg, SR_E_STEP_ORDER, ck->file, op->mark,
+                "%s: a join must be the first step of its pipeline (it tells its inputs apart by "
+                "their topic and joins them on the key they were written with); to join records "
+                "re-keyed or changed by other steps, write them to a topic in a deployment of "
+                "their own and join that topic",
+                op->label);
         rc = -1;
     }
     if (dep->source) {
-        sr_err(ck->dg, ck->file, op->mark,
-               "%s: deployment '%s' replays a file (source), but a join joins input topics: give "
-               "the deployment 'input: [TOPIC, ...]' with the join's topics",
-               op->label, dep->name);
+        sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, op->mark,
+                "%s: deployment '%s' replays a file (source), but a join joins input topics: give "
+                "the deployment 'input: [TOPIC, ...]' with the join's topics",
+                op->label, dep->name);
         return -1;
     }
     const sr_topic *first = NULL;
@@ -134,10 +134,10 @@ static int check_inputs(sr_op *op, struct join *j, sr_check *ck)
         sr_mark m = input_mark(op, j, i);
         for (int k = 0; k < i; k++)
             if (strcmp(j->inputs.vals[k], name) == 0) {
-                sr_err(ck->dg, ck->file, m,
-                       "%s: topic '%s' is already the input of '%s': each input of a join is a "
-                       "topic of its own",
-                       op->label, name, j->inputs.names[k]);
+                sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, m,
+                        "%s: topic '%s' is already the input of '%s': each input of a join is a "
+                        "topic of its own",
+                        op->label, name, j->inputs.names[k]);
                 rc = -1;
             }
         const sr_topic *tp = NULL;
@@ -145,10 +145,10 @@ static int check_inputs(sr_op *op, struct join *j, sr_check *ck)
             if (strcmp(dep->inputs[k]->name, name) == 0) tp = dep->inputs[k];
         if (!tp) {
             if (!ck->no_topics)
-                sr_err(ck->dg, ck->file, m,
-                       "%s: '%s' is not an input of deployment '%s': a join joins the topics its "
-                       "deployment reads; add it to the deployment's 'input'",
-                       op->label, name, dep->name);
+                sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, m,
+                        "%s: '%s' is not an input of deployment '%s': a join joins the topics its "
+                        "deployment reads; add it to the deployment's 'input'",
+                        op->label, name, dep->name);
             rc = -1;
             continue;
         }
@@ -157,15 +157,21 @@ static int check_inputs(sr_op *op, struct join *j, sr_check *ck)
             first = tp;
             first_i = i;
         } else if (tp->partitions != first->partitions) {
-            sr_err(ck->dg, ck->file, m,
-                   "%s: the inputs of a join must be co-partitioned, but '%s' (%s) has %d "
-                   "partition%s and '%s' (%s) has %d: a key's records would be in partitions "
-                   "read by different tasks. Give the topics the same partition count "
-                   "('partitions:' under topics), written by producers with the same "
-                   "partitioner (murmur2, the Java client's; streamrun's)",
-                   op->label, name, j->inputs.names[i], tp->partitions,
-                   tp->partitions == 1 ? "" : "s", first->name, j->inputs.names[first_i],
-                   first->partitions);
+            sr_errc(ck->dg, SR_E_PARTITIONS, ck->file, m,
+                    "%s: the inputs of a join must be co-partitioned, but '%s' (%s) has %d "
+                    "partition%s and '%s' (%s) has %d: a key's records would be in partitions "
+                    "read by different tasks. Give the topics the same partition count "
+                    "('partitions:' under topics), written by producers with the same "
+                    "partitioner (murmur2, the Java client's; streamrun's)",
+                    op->label, name, j->inputs.names[i], tp->partitions,
+                    tp->partitions == 1 ? "" : "s", first->name, j->inputs.names[first_i],
+                    first->partitions);
+            sr_diag_related(ck->dg, tp->file, tp->partitions_mark,
+                            "'%s' has %d partition%s, declared here", tp->name, tp->partitions,
+                            tp->partitions == 1 ? "" : "s");
+            sr_diag_related(ck->dg, first->file, first->partitions_mark,
+                            "'%s' has %d partition%s, declared here", first->name,
+                            first->partitions, first->partitions == 1 ? "" : "s");
             rc = -1;
         }
     }
@@ -173,11 +179,11 @@ static int check_inputs(sr_op *op, struct join *j, sr_check *ck)
         bool in = false;
         for (int i = 0; i < j->n; i++) in |= strcmp(j->inputs.vals[i], dep->inputs[k]->name) == 0;
         if (!in) {
-            sr_err(ck->dg, ck->file, op->mark,
-                   "%s: deployment '%s' reads '%s', which is not an input of the join: every "
-                   "record of the deployment goes through its first step; add it to the join's "
-                   "inputs or read it in another deployment",
-                   op->label, dep->name, dep->inputs[k]->name);
+            sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, op->mark,
+                    "%s: deployment '%s' reads '%s', which is not an input of the join: every "
+                    "record of the deployment goes through its first step; add it to the join's "
+                    "inputs or read it in another deployment",
+                    op->label, dep->name, dep->inputs[k]->name);
             rc = -1;
         }
     }
@@ -203,10 +209,13 @@ static int join_check(sr_op *op, void *conf, sr_check *ck)
         if (found < 0) {
             const char *sug =
                 sr_suggest(j->require.v[r], (const char *const *)j->inputs.names, j->n);
-            sr_err(ck->dg, ck->file, j->require.marks[r],
-                   "%s: '%s' is not an input of the join%s%s%s", op->label, j->require.v[r],
-                   sug ? "; did you mean '" : " (its inputs are the names under 'inputs')",
-                   sug ? sug : "", sug ? "'?" : "");
+            sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, j->require.marks[r],
+                    "%s: '%s' is not an input of the join%s%s%s", op->label, j->require.v[r],
+                    sug ? "; did you mean '" : " (its inputs are the names under 'inputs')",
+                    sug ? sug : "", sug ? "'?" : "");
+            if (sug)
+                sr_diag_help_rewrite(ck->dg, ck->file, j->require.marks[r], j->require.v[r], sug,
+                                     "correct the input name");
             rc = -1;
             continue;
         }
@@ -214,26 +223,26 @@ static int join_check(sr_op *op, void *conf, sr_check *ck)
     }
     j->interval = given(op, "within");
     if (j->interval && j->n > 2) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "within"),
-               "%s: an interval join (within) joins two inputs, not %d: join two of them, write "
-               "the result to a topic, and join that with the next one",
-               op->label, j->n);
+        sr_errc(ck->dg, SR_E_JOIN_INPUTS, ck->file, sr_setting_mark(op, "within"),
+                "%s: an interval join (within) joins two inputs, not %d: join two of them, write "
+                "the result to a topic, and join that with the next one",
+                op->label, j->n);
         rc = -1;
     }
     if (j->interval && (__builtin_add_overflow(j->within, j->grace, &j->late) ||
                         __builtin_add_overflow(j->late, j->within, &j->keep))) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "grace"), "%s: within + grace is out of range",
-               op->label);
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, sr_setting_mark(op, "grace"),
+                "%s: within + grace is out of range", op->label);
         rc = -1;
     }
     if (!j->interval) {
         static const char *const only[] = {"grace", "unmatched", "flush"};
         for (size_t k = 0; k < sizeof(only) / sizeof(only[0]); k++)
             if (given(op, only[k])) {
-                sr_err(ck->dg, ck->file, sr_setting_mark(op, only[k]),
-                       "%s: '%s' applies to interval joins only (give 'within' too); a join of "
-                       "the latest values emits whenever a required input changes",
-                       op->label, only[k]);
+                sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, only[k]),
+                        "%s: '%s' applies to interval joins only (give 'within' too); a join of "
+                        "the latest values emits whenever a required input changes",
+                        op->label, only[k]);
                 rc = -1;
             }
     }

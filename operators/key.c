@@ -26,10 +26,10 @@ static int key_check(sr_op *op, void *conf, sr_check *ck)
                             : NULL;
     if (n && (k->partitions < 1 || k->partitions > 100000)) {
         char got[64];
-        sr_err(ck->dg, ck->file, n->mark,
-               "%s: 'partitions' must be a whole number from 1 to 100000 (the partition count of "
-               "its repartition topic), not %s",
-               op->label, sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, n->mark,
+                "%s: 'partitions' must be a whole number from 1 to 100000 (the partition count of "
+                "its repartition topic), not %s",
+                op->label, sr_ydesc(n, got, sizeof(got)));
         return -1;
     }
     return 0;

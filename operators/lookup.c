@@ -67,12 +67,12 @@ static int copartitioned_check(const sr_op *op, const struct lookup *lk, const s
     const sr_deployment *d = ck->dep;
     sr_mark m = sr_setting_mark(op, "table");
     if (d->source) {
-        sr_err(ck->dg, ck->file, m,
-               "%s: table '%s' is co-partitioned (the task of each partition of '%s' holds that "
-               "partition's part of it), and this deployment reads a source file, which has no "
-               "partitions; make the table global (global: true), or read the records from a "
-               "topic",
-               op->label, tb->name, tb->topic->name);
+        sr_errc(ck->dg, SR_E_COPARTITIONED_TABLE, ck->file, m,
+                "%s: table '%s' is co-partitioned (the task of each partition of '%s' holds that "
+                "partition's part of it), and this deployment reads a source file, which has no "
+                "partitions; make the table global (global: true), or read the records from a "
+                "topic",
+                op->label, tb->name, tb->topic->name);
         return -1;
     }
     /* after a re-key the records come through a repartition topic, whose partition count the
@@ -82,31 +82,37 @@ static int copartitioned_check(const sr_op *op, const struct lookup *lk, const s
     for (int i = 0; i < d->ninputs; i++) {
         const sr_topic *in = d->inputs[i];
         if (in == tb->topic) {
-            sr_err(ck->dg, ck->file, m,
-                   "%s: the topic of table '%s', '%s', is an input of this deployment too; its "
-                   "records update the table and do not go through the pipeline: remove it from "
-                   "'input'",
-                   op->label, tb->name, in->name);
+            sr_errc(ck->dg, SR_E_COPARTITIONED_TABLE, ck->file, m,
+                    "%s: the topic of table '%s', '%s', is an input of this deployment too; its "
+                    "records update the table and do not go through the pipeline: remove it from "
+                    "'input'",
+                    op->label, tb->name, in->name);
             rc = -1;
         } else if (!rekeyed && in->partitions != tb->topic->partitions) {
-            sr_err(ck->dg, ck->file, m,
-                   "%s: table '%s' is co-partitioned with the records that look it up, but its "
-                   "topic '%s' has %d partition%s and input '%s' has %d: a key's table value and "
-                   "its records would be in different partitions, seen by different tasks. Give "
-                   "both topics the same partition count, or make the table global (global: "
-                   "true: every instance reads all of it)",
-                   op->label, tb->name, tb->topic->name, tb->topic->partitions,
-                   tb->topic->partitions == 1 ? "" : "s", in->name, in->partitions);
+            sr_errc(ck->dg, SR_E_PARTITIONS, ck->file, m,
+                    "%s: table '%s' is co-partitioned with the records that look it up, but its "
+                    "topic '%s' has %d partition%s and input '%s' has %d: a key's table value and "
+                    "its records would be in different partitions, seen by different tasks. Give "
+                    "both topics the same partition count, or make the table global (global: "
+                    "true: every instance reads all of it)",
+                    op->label, tb->name, tb->topic->name, tb->topic->partitions,
+                    tb->topic->partitions == 1 ? "" : "s", in->name, in->partitions);
+            sr_diag_related(ck->dg, tb->topic->file, tb->topic->partitions_mark,
+                            "'%s' has %d partition%s, declared here", tb->topic->name,
+                            tb->topic->partitions, tb->topic->partitions == 1 ? "" : "s");
+            sr_diag_related(ck->dg, in->file, in->partitions_mark,
+                            "'%s' has %d partition%s, declared here", in->name, in->partitions,
+                            in->partitions == 1 ? "" : "s");
             rc = -1;
         }
     }
     if (lk->key && strcmp(sr_expr_text(lk->key), "$key") != 0) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "key"),
-               "%s: table '%s' is co-partitioned, so it is looked up by the record key (the "
-               "key that placed the record in its partition), not by '%s'. Re-key the records "
-               "first (a 'key: %s' step before the lookup), or make the table global (global: "
-               "true), which any key can look up",
-               op->label, tb->name, sr_expr_text(lk->key), sr_expr_text(lk->key));
+        sr_errc(ck->dg, SR_E_COPARTITIONED_TABLE, ck->file, sr_setting_mark(op, "key"),
+                "%s: table '%s' is co-partitioned, so it is looked up by the record key (the "
+                "key that placed the record in its partition), not by '%s'. Re-key the records "
+                "first (a 'key: %s' step before the lookup), or make the table global (global: "
+                "true), which any key can look up",
+                op->label, tb->name, sr_expr_text(lk->key), sr_expr_text(lk->key));
         rc = -1;
     }
     return rc;
@@ -125,45 +131,48 @@ static int lookup_check(sr_op *op, void *conf, sr_check *ck)
             if (ck->topo->tables[i]->name) names[n++] = ck->topo->tables[i]->name;
         const char *sug = sr_suggest(lk->table, names, n);
         if (sug)
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
-                   "%s: unknown table '%s'; did you mean '%s'?", op->label, lk->table, sug);
+            sr_errc(ck->dg, SR_E_UNKNOWN_TABLE, ck->file, sr_setting_mark(op, "table"),
+                    "%s: unknown table '%s'; did you mean '%s'?", op->label, lk->table, sug);
         else
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "table"),
-                   "%s: unknown table '%s' (declare it under 'tables:')", op->label, lk->table);
+            sr_errc(ck->dg, SR_E_UNKNOWN_TABLE, ck->file, sr_setting_mark(op, "table"),
+                    "%s: unknown table '%s' (declare it under 'tables:')", op->label, lk->table);
+        if (sug)
+            sr_diag_help_rewrite(ck->dg, ck->file, sr_setting_mark(op, "table"), lk->table, sug,
+                                 "correct the table name");
         free(names);
         rc = -1;
     }
     lk->tb = tb;
     bool has_fields = lk->fields.n > 0, has_as = lk->as != NULL;
     if (has_fields && has_as) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "as"),
-               "%s: give either 'fields' (some table fields) or 'as' (the whole row), not both",
-               op->label);
+        sr_errc(ck->dg, SR_E_CONFLICT, ck->file, sr_setting_mark(op, "as"),
+                "%s: give either 'fields' (some table fields) or 'as' (the whole row), not both",
+                op->label);
         rc = -1;
     } else if (!has_fields && !has_as) {
-        sr_err(ck->dg, ck->file, op->mark,
-               "%s: say what to add: 'fields: {population: population}' (new field: table "
-               "field) or 'as: NAME' (the whole row)",
-               op->label);
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, op->mark,
+                "%s: say what to add: 'fields: {population: population}' (new field: table "
+                "field) or 'as: NAME' (the whole row)",
+                op->label);
         rc = -1;
     }
     if (lk->type == 1 && sr_ymap_get(op->settings, "unmatched")) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "unmatched"),
-               "%s: 'unmatched' is for inner lookups: a left lookup passes a record with no match "
-               "on, with null fields",
-               op->label);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, "unmatched"),
+                "%s: 'unmatched' is for inner lookups: a left lookup passes a record with no match "
+                "on, with null fields",
+                op->label);
         rc = -1;
     }
     if (sr_ymap_get(op->settings, "asOf")) {
         if (tb && (!tb->topic || tb->history <= 0)) {
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"),
-                   "%s: 'asOf' needs a topic table that keeps versions ('history:' on table "
-                   "'%s')",
-                   op->label, tb->name);
+            sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, "asOf"),
+                    "%s: 'asOf' needs a topic table that keeps versions ('history:' on table "
+                    "'%s')",
+                    op->label, tb->name);
             rc = -1;
         } else if (lk->as_of < 1) {
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "asOf"), "%s: 'asOf' must be at least 1ms",
-                   op->label);
+            sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, sr_setting_mark(op, "asOf"),
+                    "%s: 'asOf' must be at least 1ms", op->label);
             rc = -1;
         }
     }
@@ -187,13 +196,16 @@ static int lookup_check(sr_op *op, void *conf, sr_check *ck)
                 ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "",
                                        tb->fields[j]);
             if (sug)
-                sr_err(ck->dg, ck->file, field_mark(op, i),
-                       "%s: table '%s' has no field '%s'; did you mean '%s'?", op->label, tb->name,
-                       lk->fields.vals[i], sug);
+                sr_errc(ck->dg, SR_E_UNKNOWN_FIELD, ck->file, field_mark(op, i),
+                        "%s: table '%s' has no field '%s'; did you mean '%s'?", op->label, tb->name,
+                        lk->fields.vals[i], sug);
             else
-                sr_err(ck->dg, ck->file, field_mark(op, i),
-                       "%s: table '%s' has no field '%s' (its fields: %s)", op->label, tb->name,
-                       lk->fields.vals[i], list);
+                sr_errc(ck->dg, SR_E_UNKNOWN_FIELD, ck->file, field_mark(op, i),
+                        "%s: table '%s' has no field '%s' (its fields: %s)", op->label, tb->name,
+                        lk->fields.vals[i], list);
+            if (sug)
+                sr_diag_help_rewrite(ck->dg, ck->file, field_mark(op, i), lk->fields.vals[i], sug,
+                                     "correct the field name");
             rc = -1;
         }
     }

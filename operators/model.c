@@ -172,9 +172,9 @@ static int open_variant(sr_op *op, struct model_step *s, int i, sr_check *ck)
         abort();
     v->slot = sr_model_slot_open(path, ck->dg);
     if (!v->slot)
-        sr_err(ck->dg, ck->file, variant_mark(op, s, i, "package"),
-               "%s: the model package '%s' cannot be loaded (%s)",
-               variant_label(op, s, i, lbl, sizeof(lbl)), v->package, path);
+        sr_errc(ck->dg, SR_E_MODEL_PACKAGE, ck->file, variant_mark(op, s, i, "package"),
+                "%s: the model package '%s' cannot be loaded (%s)",
+                variant_label(op, s, i, lbl, sizeof(lbl)), v->package, path);
     free(path);
     return v->slot ? 0 : -1;
 }
@@ -185,22 +185,22 @@ static int check_variants(sr_op *op, struct model_step *s, sr_check *ck)
 {
     int rc = 0;
     if (s->package && s->variants.n) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "variants"),
-               "%s: give either 'package' (one model) or 'variants' (several, A/B), not both",
-               op->label);
+        sr_errc(ck->dg, SR_E_CONFLICT, ck->file, sr_setting_mark(op, "variants"),
+                "%s: give either 'package' (one model) or 'variants' (several, A/B), not both",
+                op->label);
         return -1;
     }
     if (!s->package && !s->variants.n) {
-        sr_err(ck->dg, ck->file, op->mark,
-               "%s: say which model scores the records: 'package: models/alerts', or A/B "
-               "'variants: [{name: a, package: models/alerts-v1, weight: 90}, ...]'",
-               op->label);
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, op->mark,
+                "%s: say which model scores the records: 'package: models/alerts', or A/B "
+                "'variants: [{name: a, package: models/alerts-v1, weight: 90}, ...]'",
+                op->label);
         return -1;
     }
     if (s->split && !s->variants.n) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "split"),
-               "%s: 'split' picks one of the step's 'variants', and this step has one package",
-               op->label);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, "split"),
+                "%s: 'split' picks one of the step's 'variants', and this step has one package",
+                op->label);
         rc = -1;
     }
     if (s->package) {
@@ -218,27 +218,29 @@ static int check_variants(sr_op *op, struct model_step *s, sr_check *ck)
         if (v->name) {
             v->name_len = strlen(v->name);
             if (v->name_len == 0) {
-                sr_err(ck->dg, ck->file, variant_mark(op, s, i, "name"),
-                       "%s: variant %d has an empty name; each variant needs a name, which is "
-                       "written to its outputs' 'variant'",
-                       op->label, i + 1);
+                sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, variant_mark(op, s, i, "name"),
+                        "%s: variant %d has an empty name; each variant needs a name, which is "
+                        "written to its outputs' 'variant'",
+                        op->label, i + 1);
                 rc = -1;
             }
             for (int j = 0; j < i; j++)
                 if (v->name_len && strcmp(s->v[j].name, v->name) == 0) {
-                    sr_err(ck->dg, ck->file, variant_mark(op, s, i, "name"),
-                           "%s: variant %d is named '%s', as variant %d is; each variant needs "
-                           "its own name (the outputs' 'variant' tells them apart)",
-                           op->label, i + 1, v->name, j + 1);
+                    sr_errc(ck->dg, SR_E_DUPLICATE, ck->file, variant_mark(op, s, i, "name"),
+                            "%s: variant %d is named '%s', as variant %d is; each variant needs "
+                            "its own name (the outputs' 'variant' tells them apart)",
+                            op->label, i + 1, v->name, j + 1);
+                    sr_diag_related(ck->dg, ck->file, variant_mark(op, s, j, "name"),
+                                    "variant %d named here", j + 1);
                     rc = -1;
                     break;
                 }
         }
         if (v->weight < 1 || v->weight > MAX_WEIGHT) {
-            sr_err(ck->dg, ck->file, variant_mark(op, s, i, "weight"),
-                   "%s: variant %d's weight is %lld; a weight is a whole number from 1 to %d "
-                   "(the variant's share of the records is its weight / the sum of the weights)",
-                   op->label, i + 1, (long long)v->weight, MAX_WEIGHT);
+            sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, variant_mark(op, s, i, "weight"),
+                    "%s: variant %d's weight is %lld; a weight is a whole number from 1 to %d "
+                    "(the variant's share of the records is its weight / the sum of the weights)",
+                    op->label, i + 1, (long long)v->weight, MAX_WEIGHT);
             rc = -1;
             continue;
         }
@@ -269,19 +271,19 @@ static int check_alike(const sr_op *op, const struct model_step *s, int i, sr_ch
     sr_mark mk = variant_mark(op, s, i, "package");
     int rc = 0;
     if (s->fields.n && s->fields.n != m->nfeatures) {
-        sr_err(ck->dg, ck->file, s->variants.n ? mk : s->fields.marks[0],
-               "%s: %d fields for a model of %d inputs (input_schema: %s%s)",
-               variant_label(op, s, i, lbl, sizeof(lbl)), s->fields.n, m->nfeatures,
-               m->fields[0].name, m->nfeatures > 1 ? ", ..." : "");
+        sr_errc(ck->dg, SR_E_MODEL_INPUTS, ck->file, s->variants.n ? mk : s->fields.marks[0],
+                "%s: %d fields for a model of %d inputs (input_schema: %s%s)",
+                variant_label(op, s, i, lbl, sizeof(lbl)), s->fields.n, m->nfeatures,
+                m->fields[0].name, m->nfeatures > 1 ? ", ..." : "");
         rc = -1;
     }
     if (i == 0) return rc;
     if (!m->nclasses != !m0->nclasses) {
-        sr_err(ck->dg, ck->file, mk,
-               "%s: variant '%s' is a %s and variant '%s' a %s; the variants of a step must "
-               "write the same outputs",
-               op->label, s->v[i].name, m->nclasses ? "classifier" : "regressor", s->v[0].name,
-               m0->nclasses ? "classifier" : "regressor");
+        sr_errc(ck->dg, SR_E_MODEL_VARIANTS, ck->file, mk,
+                "%s: variant '%s' is a %s and variant '%s' a %s; the variants of a step must "
+                "write the same outputs",
+                op->label, s->v[i].name, m->nclasses ? "classifier" : "regressor", s->v[0].name,
+                m0->nclasses ? "classifier" : "regressor");
         return -1;
     }
     bool same = m->nclasses == m0->nclasses;
@@ -289,10 +291,10 @@ static int check_alike(const sr_op *op, const struct model_step *s, int i, sr_ch
     if (!same) {
         class_list(m, a, sizeof(a));
         class_list(m0, b, sizeof(b));
-        sr_err(ck->dg, ck->file, mk,
-               "%s: variant '%s' has the classes %s where variant '%s' has %s; the variants of a "
-               "step must have the same class names in the same order",
-               op->label, s->v[i].name, a, s->v[0].name, b);
+        sr_errc(ck->dg, SR_E_MODEL_VARIANTS, ck->file, mk,
+                "%s: variant '%s' has the classes %s where variant '%s' has %s; the variants of a "
+                "step must have the same class names in the same order",
+                op->label, s->v[i].name, a, s->v[0].name, b);
         rc = -1;
     }
     return rc;
@@ -313,16 +315,17 @@ static int model_check(sr_op *op, void *conf, sr_check *ck)
         if (check_alike(op, s, i, ck) < 0) rc = -1;
     const sr_model *m0 = sr_model_slot_peek(s->v[0].slot);
     if (s->threshold < 0 || s->threshold > 1 || isnan(s->threshold)) {
-        sr_err(ck->dg, ck->file, op->mark, "%s: threshold %g is not a probability (0 to 1)",
-               op->label, s->threshold);
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, op->mark,
+                "%s: threshold %g is not a probability (0 to 1)", op->label, s->threshold);
         rc = -1;
     } else if (s->threshold > 0 && m0->nclasses != 2) {
-        sr_err(ck->dg, ck->file, s->variants.n ? sr_setting_mark(op, "threshold") : op->mark,
-               "%s: a threshold is for two-class models; %s", op->label,
-               s->variants.n ? (m0->nclasses ? "the variants have more classes"
-                                             : "the variants have no classes (regressors)")
-                             : (m0->nclasses ? "this one has more classes"
-                                             : "this one has no classes (a regressor)"));
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file,
+                s->variants.n ? sr_setting_mark(op, "threshold") : op->mark,
+                "%s: a threshold is for two-class models; %s", op->label,
+                s->variants.n ? (m0->nclasses ? "the variants have more classes"
+                                              : "the variants have no classes (regressors)")
+                              : (m0->nclasses ? "this one has more classes"
+                                              : "this one has no classes (a regressor)"));
         rc = -1;
     }
     if (rc < 0) return -1;

@@ -33,19 +33,19 @@ static int route_check(sr_op *op, void *conf, sr_check *ck)
     int rc = 0;
     for (int i = 0; i < rt->cases.n; i++) {
         if (!c[i].when && i + 1 < rt->cases.n && rt->mode == 0) {
-            sr_err(ck->dg, ck->file, rt->cases.marks[i],
-                   "%s: case %d has no 'when', so it catches every record and the cases after it "
-                   "can never match; put it last",
-                   op->label, i + 1);
+            sr_errc(ck->dg, SR_E_STEP_ORDER, ck->file, rt->cases.marks[i],
+                    "%s: case %d has no 'when', so it catches every record and the cases after it "
+                    "can never match; put it last",
+                    op->label, i + 1);
             rc = -1;
         }
         if (c[i].when) {
             sr_stype t = sr_expr_type(c[i].when);
             if (t != SR_T_ANY && t != SR_T_BOOL && t != SR_T_NULL) {
-                sr_err(ck->dg, ck->file, rt->cases.marks[i],
-                       "%s: the 'when' of case %d must be true or false (e.g. x > 1), but it "
-                       "gives a %s",
-                       op->label, i + 1, sr_stype_name(t));
+                sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, rt->cases.marks[i],
+                        "%s: the 'when' of case %d must be true or false (e.g. x > 1), but it "
+                        "gives a %s",
+                        op->label, i + 1, sr_stype_name(t));
                 rc = -1;
             }
         }

@@ -73,9 +73,9 @@ static int parse_one(sr_aggspec *a, const sr_ynode *n, sr_check *ck, const char 
 {
     char got[64];
     if (!sr_yis_scalar(n) || sr_yis_null(n)) {
-        sr_err(ck->dg, ck->file, n->mark,
-               "%s: an aggregate must be written as a call such as mean(x) or count(), not %s",
-               what, sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_AGGREGATE, ck->file, n->mark,
+                "%s: an aggregate must be written as a call such as mean(x) or count(), not %s",
+                what, sr_ydesc(n, got, sizeof(got)));
         return -1;
     }
     const char *s = n->text;
@@ -90,14 +90,14 @@ static int parse_one(sr_aggspec *a, const sr_ynode *n, sr_check *ck, const char 
     while (p < off + len && is_space(s[p])) p++;
     if (name_end == off || p >= off + len || s[p] != '(' || s[off + len - 1] != ')') {
         bool cut = memchr(s + off, '(', len) && s[off + len - 1] != ')';
-        sr_err(ck->dg, ck->file, sr_ysub_mark(n, off, len ? len : 1),
-               "%s: an aggregate must be written as a call such as mean(x) or count(), not "
-               "'%.*s'%s",
-               what, (int)len, s + off,
-               cut ? " (YAML ends a value inside {...} at a comma: quote an aggregate that has "
-                     "one, as in \"collect(x, 10)\")"
-                   : " (aggregates: count, sum, mean, min, max, first, last, stddev, collect, "
-                     "merge, integral, delta)");
+        sr_errc(ck->dg, SR_E_AGGREGATE, ck->file, sr_ysub_mark(n, off, len ? len : 1),
+                "%s: an aggregate must be written as a call such as mean(x) or count(), not "
+                "'%.*s'%s",
+                what, (int)len, s + off,
+                cut ? " (YAML ends a value inside {...} at a comma: quote an aggregate that has "
+                      "one, as in \"collect(x, 10)\")"
+                    : " (aggregates: count, sum, mean, min, max, first, last, stddev, collect, "
+                      "merge, integral, delta)");
         return -1;
     }
     if (sr_agg_kind_parse(s + off, name_end - off, &a->kind) != 0) {
@@ -109,11 +109,12 @@ static int parse_one(sr_aggspec *a, const sr_ynode *n, sr_check *ck, const char 
         const char *sug = sr_suggest(name, cands, nc);
         sr_mark m = sr_ysub_mark(n, off, name_end - off);
         if (sug)
-            sr_err(ck->dg, ck->file, m, "%s: unknown aggregate '%s'; did you mean '%s'?", what,
-                   name, sug);
+            sr_errc(ck->dg, SR_E_UNKNOWN_AGGREGATE, ck->file, m,
+                    "%s: unknown aggregate '%s'; did you mean '%s'?", what, name, sug);
         else
-            sr_err(ck->dg, ck->file, m, "%s: unknown aggregate '%s' (aggregates: %s)", what, name,
-                   agg_list);
+            sr_errc(ck->dg, SR_E_UNKNOWN_AGGREGATE, ck->file, m,
+                    "%s: unknown aggregate '%s' (aggregates: %s)", what, name, agg_list);
+        if (sug) sr_diag_help_rewrite(ck->dg, ck->file, m, name, sug, "correct the aggregate");
         return -1;
     }
     const char *kname = sr_agg_name(a->kind);
@@ -129,8 +130,9 @@ static int parse_one(sr_aggspec *a, const sr_ynode *n, sr_check *ck, const char 
                                                        : NULL;
         char buf[80];
         if (!want) snprintf(buf, sizeof(buf), "%s(x): one expression", kname), want = buf;
-        sr_err(ck->dg, ck->file, sr_ysub_mark(n, off, len), "%s: %s takes %s, not %d argument%s",
-               what, kname, want, nargs, nargs == 1 ? "" : "s");
+        sr_errc(ck->dg, SR_E_AGGREGATE, ck->file, sr_ysub_mark(n, off, len),
+                "%s: %s takes %s, not %d argument%s", what, kname, want, nargs,
+                nargs == 1 ? "" : "s");
         return -1;
     }
     a->limit = SR_COLLECT_DEFAULT;
@@ -141,33 +143,34 @@ static int parse_one(sr_aggspec *a, const sr_ynode *n, sr_check *ck, const char 
         snprintf(num, sizeof(num), "%.*s", (int)(alen[1] < 31 ? alen[1] : 31), s + aoff[1]);
         if (alen[1] > 0 && alen[1] < 31) v = strtoll(num, &end, 10);
         if (!end || *end || v < 1 || v > SR_COLLECT_MAX) {
-            sr_err(ck->dg, ck->file, sr_ysub_mark(n, aoff[1], alen[1] ? alen[1] : 1),
-                   "%s: collect's limit must be a whole number from 1 to %d, not '%s'", what,
-                   SR_COLLECT_MAX, num);
+            sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file,
+                    sr_ysub_mark(n, aoff[1], alen[1] ? alen[1] : 1),
+                    "%s: collect's limit must be a whole number from 1 to %d, not '%s'", what,
+                    SR_COLLECT_MAX, num);
             return -1;
         }
         a->limit = (uint32_t)v;
     }
     if (nargs == 0) return 0;
     if (alen[0] == 0) {
-        sr_err(ck->dg, ck->file, sr_ysub_mark(n, aoff[0], 1), "%s: %s: an empty argument", what,
-               kname);
+        sr_errc(ck->dg, SR_E_AGGREGATE, ck->file, sr_ysub_mark(n, aoff[0], 1),
+                "%s: %s: an empty argument", what, kname);
         return -1;
     }
     a->arg = sr_expr_compile_sub(n, aoff[0], alen[0], ck);
     if (!a->arg) return -1;
     sr_stype ty = sr_expr_type(a->arg);
     if (numeric_kind(a->kind) && ty != SR_T_ANY && ty != SR_T_NUM) {
-        sr_err(ck->dg, ck->file, sr_ysub_mark(n, aoff[0], alen[0]),
-               "%s: %s takes a number, but this expression gives a %s", what, kname,
-               sr_stype_name(ty));
+        sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, sr_ysub_mark(n, aoff[0], alen[0]),
+                "%s: %s takes a number, but this expression gives a %s", what, kname,
+                sr_stype_name(ty));
         return -1;
     }
     if (a->kind == SR_AGG_MERGE && ty != SR_T_ANY && ty != SR_T_OBJ) {
-        sr_err(ck->dg, ck->file, sr_ysub_mark(n, aoff[0], alen[0]),
-               "%s: merge takes an object (merge() alone merges the records), but this "
-               "expression gives a %s",
-               what, sr_stype_name(ty));
+        sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, sr_ysub_mark(n, aoff[0], alen[0]),
+                "%s: merge takes an object (merge() alone merges the records), but this "
+                "expression gives a %s",
+                what, sr_stype_name(ty));
         return -1;
     }
     return 0;
@@ -191,9 +194,9 @@ int sr_aggspecs_parse(sr_aggspecs *out, const sr_ynode *n, sr_check *ck, const c
         const sr_ynode *key = n->kids[2 * i], *val = n->kids[2 * i + 1];
         char got[64];
         if (!sr_yis_scalar(key) || sr_yis_null(key) || key->len == 0) {
-            sr_err(ck->dg, ck->file, key->mark,
-                   "%s: an aggregate's name must be a field name, not %s", what,
-                   sr_ydesc(key, got, sizeof(got)));
+            sr_errc(ck->dg, SR_E_AGGREGATE, ck->file, key->mark,
+                    "%s: an aggregate's name must be a field name, not %s", what,
+                    sr_ydesc(key, got, sizeof(got)));
             rc = -1;
             continue;
         }
@@ -374,10 +377,10 @@ int sr_event_time_check(const sr_op *op, const sr_expr *expr, sr_check *ck)
     if (!expr) return 0;
     sr_stype ty = sr_expr_type(expr);
     if (ty == SR_T_ANY || ty == SR_T_NUM) return 0;
-    sr_err(ck->dg, ck->file, sr_setting_mark(op, "time"),
-           "%s: the event time must be a number (since the Unix epoch), but this expression gives "
-           "a %s",
-           op->label, sr_stype_name(ty));
+    sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, sr_setting_mark(op, "time"),
+            "%s: the event time must be a number (since the Unix epoch), but this expression gives "
+            "a %s",
+            op->label, sr_stype_name(ty));
     return -1;
 }
 
@@ -476,12 +479,13 @@ char *sr_store_name_claim(const sr_op *op, sr_check *ck, const char *name, sr_ma
             if (o == op || !o->type || !o->type->store_name) continue;
             const char *other = o->type->store_name(o);
             if (!other || strcmp(other, name) != 0) continue;
-            sr_err(ck->dg, ck->file, m,
-                   "%s: the state store '%s' is also the store of %s in deployment '%s', of the "
-                   "same consumer group '%s': stores of one consumer group need distinct names "
-                   "(their changelog topics will be named after the group and the store); set "
-                   "'store:' to another name",
-                   op->label, name, o->label, d->name, cur->group);
+            sr_errc(ck->dg, SR_E_STORE_CLASH, ck->file, m,
+                    "%s: the state store '%s' is also the store of %s in deployment '%s', of the "
+                    "same consumer group '%s': stores of one consumer group need distinct names "
+                    "(their changelog topics will be named after the group and the store); set "
+                    "'store:' to another name",
+                    op->label, name, o->label, d->name, cur->group);
+            sr_diag_related(ck->dg, o->file, o->mark, "%s has store '%s' too", o->label, name);
             return NULL;
         }
     }

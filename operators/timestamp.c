@@ -18,10 +18,10 @@ static int timestamp_check(sr_op *op, void *conf, sr_check *ck)
     struct timestamp *ts = conf;
     sr_stype t = sr_expr_type(ts->expr);
     if (t != SR_T_ANY && t != SR_T_NUM) {
-        sr_err(ck->dg, ck->file, op->vmark,
-               "%s: the event time must be a number (since the Unix epoch), but this expression "
-               "gives a %s",
-               op->label, sr_stype_name(t));
+        sr_errc(ck->dg, SR_E_EXPR_TYPE, ck->file, op->vmark,
+                "%s: the event time must be a number (since the Unix epoch), but this expression "
+                "gives a %s",
+                op->label, sr_stype_name(t));
         return -1;
     }
     return 0;

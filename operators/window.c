@@ -115,87 +115,87 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
     if (w->type == W_SESSION) {
         const char *k = given(op, "size") ? "size" : given(op, "step") ? "step" : NULL;
         if (k) {
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, k),
-                   "%s: a session window has no '%s': it lasts as long as its records come less "
-                   "than 'gap' apart",
-                   op->label, k);
+            sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, k),
+                    "%s: a session window has no '%s': it lasts as long as its records come less "
+                    "than 'gap' apart",
+                    op->label, k);
             rc = -1;
         }
         if (!given(op, "gap")) {
-            sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"),
-                   "%s: a session window needs 'gap' (the longest pause within a session, such "
-                   "as 30s)",
-                   op->label);
+            sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, sr_setting_mark(op, "type"),
+                    "%s: a session window needs 'gap' (the longest pause within a session, such "
+                    "as 30s)",
+                    op->label);
             rc = -1;
         }
     } else if (given(op, "gap")) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "gap"),
-               "%s: 'gap' is for session windows; a %s window has a size", op->label, tn);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, "gap"),
+                "%s: 'gap' is for session windows; a %s window has a size", op->label, tn);
         rc = -1;
     }
     if (w->type == W_SESSION) {
         /* no size nor step */
     } else if (!given(op, "size")) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"), "%s: a %s window needs 'size' (%s)",
-               op->label, tn,
-               w->type == W_COUNT ? "a number of records" : "a duration such as 10s");
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, sr_setting_mark(op, "type"),
+                "%s: a %s window needs 'size' (%s)", op->label, tn,
+                w->type == W_COUNT ? "a number of records" : "a duration such as 10s");
         rc = -1;
     } else if (w->size < 1) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "size"),
-               "%s: 'size' must be at least 1 (ms, or record)", op->label);
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, sr_setting_mark(op, "size"),
+                "%s: 'size' must be at least 1 (ms, or record)", op->label);
         rc = -1;
     }
     if (w->type == W_TUMBLING && given(op, "step")) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
-               "%s: a tumbling window has no 'step' (it is its size); for windows that overlap "
-               "use type: hopping",
-               op->label);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, "step"),
+                "%s: a tumbling window has no 'step' (it is its size); for windows that overlap "
+                "use type: hopping",
+                op->label);
         rc = -1;
     }
     if (w->type == W_SLIDING && given(op, "step")) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
-               "%s: a sliding window has no 'step': there is one window per record, over the "
-               "'size' before it; for windows that start at fixed times use type: hopping",
-               op->label);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, "step"),
+                "%s: a sliding window has no 'step': there is one window per record, over the "
+                "'size' before it; for windows that start at fixed times use type: hopping",
+                op->label);
         rc = -1;
     }
     if (w->type == W_HOPPING && !given(op, "step")) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "type"),
-               "%s: a hopping window needs 'step' (how far apart windows start, such as 1s); "
-               "without one use type: tumbling",
-               op->label);
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, sr_setting_mark(op, "type"),
+                "%s: a hopping window needs 'step' (how far apart windows start, such as 1s); "
+                "without one use type: tumbling",
+                op->label);
         rc = -1;
     }
     if (!given(op, "step")) w->step = w->size;
     if (w->type == W_SESSION) w->size = w->step = 1; /* unused */
     if (given(op, "step") && w->step < 1) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"), "%s: 'step' must be at least 1",
-               op->label);
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, sr_setting_mark(op, "step"),
+                "%s: 'step' must be at least 1", op->label);
         rc = -1;
     } else if (rc == 0 && w->step > w->size) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
-               "%s: 'step' (%lld) is larger than 'size' (%lld): the records between two windows "
-               "would belong to none; a step is at most the size",
-               op->label, (long long)w->step, (long long)w->size);
+        sr_errc(ck->dg, SR_E_WINDOW_STEP, ck->file, sr_setting_mark(op, "step"),
+                "%s: 'step' (%lld) is larger than 'size' (%lld): the records between two windows "
+                "would belong to none; a step is at most the size",
+                op->label, (long long)w->step, (long long)w->size);
         rc = -1;
     } else if (rc == 0 && w->size / w->step > MAX_WINDOWS_PER_RECORD) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "step"),
-               "%s: size / step is %lld: each record would go into that many windows; at most "
-               "%d are allowed (make the step larger)",
-               op->label, (long long)(w->size / w->step), MAX_WINDOWS_PER_RECORD);
+        sr_errc(ck->dg, SR_E_WINDOW_STEP, ck->file, sr_setting_mark(op, "step"),
+                "%s: size / step is %lld: each record would go into that many windows; at most "
+                "%d are allowed (make the step larger)",
+                op->label, (long long)(w->size / w->step), MAX_WINDOWS_PER_RECORD);
         rc = -1;
     }
     if (w->type == W_COUNT && (given(op, "grace") || given(op, "time"))) {
         const char *k = given(op, "grace") ? "grace" : "time";
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, k),
-               "%s: a count window has no '%s': it is complete with its last record, whatever "
-               "the time",
-               op->label, k);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, sr_setting_mark(op, k),
+                "%s: a count window has no '%s': it is complete with its last record, whatever "
+                "the time",
+                op->label, k);
         rc = -1;
     }
     if (given(op, "idle") && w->idle < 1) {
-        sr_err(ck->dg, ck->file, sr_setting_mark(op, "idle"), "%s: 'idle' must be at least 1ms",
-               op->label);
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, sr_setting_mark(op, "idle"),
+                "%s: 'idle' must be at least 1ms", op->label);
         rc = -1;
     }
     if (sr_event_time_check(op, w->time, ck) != 0) rc = -1;
@@ -215,10 +215,10 @@ static int window_check(sr_op *op, void *conf, sr_check *ck)
         for (int k = 0; map && map->kind == SR_Y_MAP && k < map->nkids; k += 2)
             if (sr_yis_scalar(map->kids[k]) && strcmp(map->kids[k]->text, n) == 0)
                 m = map->kids[k]->mark;
-        sr_err(ck->dg, ck->file, m,
-               "%s: an aggregate cannot be named '%s': a window's output has 'start' and 'end' "
-               "already",
-               op->label, n);
+        sr_errc(ck->dg, SR_E_AGGREGATE, ck->file, m,
+                "%s: an aggregate cannot be named '%s': a window's output has 'start' and 'end' "
+                "already",
+                op->label, n);
         rc = -1;
     }
     w->store_name = sr_store_name_claim(op, ck, w->store, sr_setting_mark(op, "store"));

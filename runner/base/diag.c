@@ -133,6 +133,29 @@ void sr_diag_related(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *fm
     va_end(ap);
 }
 
+static bool find_line(const sr_srcfile *f, int line, const char **start, size_t *len);
+
+void sr_diag_help_rewrite(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *old,
+                          const char *repl, const char *intro)
+{
+    const char *src;
+    size_t n;
+    if (dg->n == 0 || m.col < 1 || !find_line(f, m.line, &src, &n)) return;
+    for (int i = 0; i < dg->nhidden; i++) /* a line with a secret is not shown again */
+        if (dg->hidden[i].file == f && dg->hidden[i].mark.line == m.line) return;
+    size_t col0 = (size_t)m.col - 1, len = m.len > 0 ? (size_t)m.len : 0;
+    if (col0 > n) return;
+    if (len > n - col0) len = n - col0;
+    /* the place must hold old, maybe quoted: else it is not the text to rewrite */
+    size_t ol = old ? strlen(old) : 0;
+    const char *at = src + col0;
+    bool quoted = len == ol + 2 && (at[0] == '"' || at[0] == '\'') && at[len - 1] == at[0];
+    if (!old || !(len == ol || quoted) || memcmp(at + quoted, old, ol) != 0) return;
+    if (quoted) col0++, len -= 2;
+    sr_diag_help(dg, "%s:\n%.*s%s%.*s", intro, (int)col0, src, repl, (int)(n - col0 - len),
+                 src + col0 + len);
+}
+
 /* ---- sorting ------------------------------------------------------------------ */
 
 typedef struct sort_item {

@@ -90,6 +90,12 @@ void sr_diag_vaddc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile 
  * call replaces the first). Lines after the first are indented under it. No-op when dg has
  * no diagnostic yet. */
 void sr_diag_help(sr_diag *dg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Gives the diagnostic added last a help line showing the corrected line: "INTRO:" then line
+ * m.line of f with old, the m.len bytes at m.col (maybe quoted), replaced by repl (the rewrite
+ * that fixes it). No-op when dg has no diagnostic yet, when the text at m is not old (the place
+ * is not that word), or when the line shows a hidden value. */
+void sr_diag_help_rewrite(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *old,
+                          const char *repl, const char *intro);
 /* Gives the diagnostic added last a secondary place, where its cause is (printed after it as
  * "file:line:col: note: msg" with the quoted line). No-op when dg has no diagnostic yet. */
 void sr_diag_related(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *fmt, ...)

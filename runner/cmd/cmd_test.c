@@ -249,9 +249,9 @@ static bool tolerance_number(test_run *tr, const sr_ynode *n, const char *what, 
     char got[64];
     if (sr_yis_scalar(n) && !sr_yis_null(n) && n->len) *out = strtod(n->text, &end);
     if (!end || *end || !isfinite(*out) || *out < 0) {
-        sr_err(tr->dg, tr->file, n->mark,
-               "%s must be a number at or above 0, such as 1e-9 or 0.001, not %s", what,
-               sr_ydesc(n, got, sizeof(got)));
+        sr_errc(tr->dg, SR_E_OUT_OF_RANGE, tr->file, n->mark,
+                "%s must be a number at or above 0, such as 1e-9 or 0.001, not %s", what,
+                sr_ydesc(n, got, sizeof(got)));
         return false;
     }
     return true;
@@ -270,11 +270,13 @@ static void read_cmp_opts(test_run *tr, const sr_ynode *m, cmp_opts *o)
         } else {
             const char *sug = sr_yis_scalar(c) && c->text ? sr_suggest(c->text, cmp_keys, 2) : NULL;
             char got[64];
-            sr_err(tr->dg, tr->file, c->mark,
-                   "compare must be exact (the whole value) or subset (objects: only the "
-                   "members given), not %s%s%s%s",
-                   sr_ydesc(c, got, sizeof(got)), sug ? "; did you mean '" : "", sug ? sug : "",
-                   sug ? "'?" : "");
+            sr_errc(tr->dg, SR_E_NOT_A_CHOICE, tr->file, c->mark,
+                    "compare must be exact (the whole value) or subset (objects: only the "
+                    "members given), not %s%s%s%s",
+                    sr_ydesc(c, got, sizeof(got)), sug ? "; did you mean '" : "", sug ? sug : "",
+                    sug ? "'?" : "");
+            if (sug)
+                sr_diag_help_rewrite(tr->dg, tr->file, c->mark, c->text, sug, "correct the value");
         }
     }
     if (!t) return;
@@ -294,15 +296,18 @@ static void read_cmp_opts(test_run *tr, const sr_ynode *m, cmp_opts *o)
             ok &= tolerance_number(tr, v, "tolerance: relative", &n.rel_tol);
         } else {
             const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, tol_keys, 2) : NULL;
-            sr_err(tr->dg, tr->file, k->mark,
-                   "tolerance: unknown key '%s'%s%s%s (expected absolute or relative)",
-                   k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
-                   sug ? "'?" : "");
+            sr_errc(tr->dg, SR_E_UNKNOWN_KEY, tr->file, k->mark,
+                    "tolerance: unknown key '%s'%s%s%s (expected absolute or relative)",
+                    k->text ? k->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+                    sug ? "'?" : "");
+            if (sug)
+                sr_diag_help_rewrite(tr->dg, tr->file, k->mark, k->text, sug, "correct the key");
             ok = false;
         }
     }
     if (ok && t->nkids == 0)
-        sr_err(tr->dg, tr->file, t->mark, "tolerance needs absolute:, relative: or both");
+        sr_errc(tr->dg, SR_E_MISSING_KEY, tr->file, t->mark,
+                "tolerance needs absolute:, relative: or both");
     else if (ok)
         *o = n;
 }
@@ -471,11 +476,12 @@ static bool check_expected_text(test_run *tr, const sr_ynode *n, const char *wha
         const sr_ynode *k = n->kind == SR_Y_MAP && n->nkids == 2 ? n->kids[0] : NULL;
         const char *sug =
             expected && k && !pat && sr_yis_scalar(k) ? sr_suggest(k->text, pattern_keys, 1) : NULL;
-        sr_err(tr->dg, tr->file, n->mark, "%s must be text or null%s, not a %s%s", what,
-               expected ? ", or {matches: REGEX} (a POSIX extended regular expression the "
-                          "whole text must match)"
-                        : "",
-               sr_ykind_name(n), sug ? "; did you mean 'matches'?" : "");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, n->mark, "%s must be text or null%s, not a %s%s",
+                what,
+                expected ? ", or {matches: REGEX} (a POSIX extended regular expression the "
+                           "whole text must match)"
+                         : "",
+                sr_ykind_name(n), sug ? "; did you mean 'matches'?" : "");
         return false;
     }
     regex_t re;
@@ -483,10 +489,10 @@ static bool check_expected_text(test_run *tr, const sr_ynode *n, const char *wha
     if (rc != 0) {
         char msg[256];
         regerror(rc, &re, msg, sizeof(msg));
-        sr_err(tr->dg, tr->file, pat->mark,
-               "%s: the pattern '%s' is not a valid regular "
-               "expression: %s",
-               what, pat->text, msg);
+        sr_errc(tr->dg, SR_E_BAD_PATTERN, tr->file, pat->mark,
+                "%s: the pattern '%s' is not a valid regular "
+                "expression: %s",
+                what, pat->text, msg);
         return false;
     }
     regfree(&re);
@@ -536,12 +542,14 @@ static bool check_record_keys(test_run *tr, const sr_ynode *item, bool expected)
             known |= sr_yis_scalar(k) && strcmp(k->text, record_keys[j]) == 0;
         if (!known) {
             const char *sug = sr_yis_scalar(k) ? sr_suggest(k->text, record_keys, nkeys) : NULL;
-            sr_err(tr->dg, tr->file, k->mark,
-                   "%s record: unknown key '%s'%s%s%s (expected key, value, "
-                   "timestamp, headers, raw, topic%s)",
-                   expected ? "expected" : "test", k->text ? k->text : "?",
-                   sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "",
-                   expected ? ", advance or reason" : " or advance");
+            sr_errc(tr->dg, SR_E_UNKNOWN_KEY, tr->file, k->mark,
+                    "%s record: unknown key '%s'%s%s%s (expected key, value, "
+                    "timestamp, headers, raw, topic%s)",
+                    expected ? "expected" : "test", k->text ? k->text : "?",
+                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "",
+                    expected ? ", advance or reason" : " or advance");
+            if (sug)
+                sr_diag_help_rewrite(tr->dg, tr->file, k->mark, k->text, sug, "correct the key");
             ok = false;
         }
     }
@@ -551,32 +559,34 @@ static bool check_record_keys(test_run *tr, const sr_ynode *item, bool expected)
     const sr_ynode *h = sr_ymap_get(item, "headers"), *raw = sr_ymap_get(item, "raw");
     long long v;
     if (k && !sr_yis_scalar(k)) {
-        sr_err(tr->dg, tr->file, k->mark,
-               "a record's key must be a single value (text or a number), "
-               "or null, not a %s",
-               sr_ykind_name(k));
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, k->mark,
+                "a record's key must be a single value (text or a number), "
+                "or null, not a %s",
+                sr_ykind_name(k));
         ok = false;
     }
     if (ts && !sr_yscalar_int(ts, &v)) {
-        sr_err(tr->dg, tr->file, ts->mark,
-               "timestamp must be a whole number of ms since the epoch");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, ts->mark,
+                "timestamp must be a whole number of ms since the epoch");
         ok = false;
     }
     if (raw && !sr_yis_scalar(raw)) {
-        sr_err(tr->dg, tr->file, raw->mark, "raw must be text (the record's bytes)");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, raw->mark,
+                "raw must be text (the record's bytes)");
         ok = false;
     }
     if (h && h->kind != SR_Y_MAP) {
-        sr_err(tr->dg, tr->file, h->mark, "headers must be a mapping of names to text");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, h->mark,
+                "headers must be a mapping of names to text");
         ok = false;
     }
     for (int i = 0; h && h->kind == SR_Y_MAP && i + 1 < h->nkids; i += 2) {
         const sr_ynode *name = h->kids[i];
         if (sr_yis_scalar(name) && memchr(name->text, 0, name->len)) {
-            sr_err(tr->dg, tr->file, name->mark,
-                   "header name '%s\\0...' holds a NUL character: Kafka clients read header "
-                   "names as C strings (librdkafka's header API), so it cannot be carried",
-                   name->text);
+            sr_errc(tr->dg, SR_E_TEST_ITEM, tr->file, name->mark,
+                    "header name '%s\\0...' holds a NUL character: Kafka clients read header "
+                    "names as C strings (librdkafka's header API), so it cannot be carried",
+                    name->text);
             ok = false;
         }
         char what[128];
@@ -593,9 +603,9 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
                          int64_t *clock, sr_arena *a)
 {
     if (item->kind != SR_Y_MAP) {
-        sr_err(tr->dg, tr->file, item->mark,
-               "a test record is a mapping {key, value, timestamp, headers} "
-               "or {raw: text}");
+        sr_errc(tr->dg, SR_E_TEST_ITEM, tr->file, item->mark,
+                "a test record is a mapping {key, value, timestamp, headers} "
+                "or {raw: text}");
         return false;
     }
     if (!check_record_keys(tr, item, false)) return false;
@@ -603,9 +613,9 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     if (adv) {
         int64_t ms;
         if (!sr_yis_scalar(adv) || !sr_parse_duration(adv->text, &ms)) {
-            sr_err(tr->dg, tr->file, adv->mark,
-                   "advance must be a duration such as 10s or 500ms, not '%s'",
-                   sr_yis_scalar(adv) ? adv->text : sr_ykind_name(adv));
+            sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, adv->mark,
+                    "advance must be a duration such as 10s or 500ms, not '%s'",
+                    sr_yis_scalar(adv) ? adv->text : sr_ykind_name(adv));
             return false;
         }
         *clock += ms;
@@ -616,9 +626,9 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     const sr_ynode *ts = sr_ymap_get(item, "timestamp"), *h = sr_ymap_get(item, "headers");
     const sr_ynode *raw = sr_ymap_get(item, "raw");
     if (!v == !raw) {
-        sr_err(tr->dg, tr->file, item->mark,
-               "a test record needs exactly one of 'value' (JSON) or 'raw' "
-               "(bytes)");
+        sr_errc(tr->dg, SR_E_TEST_ITEM, tr->file, item->mark,
+                "a test record needs exactly one of 'value' (JSON) or 'raw' "
+                "(bytes)");
         return false;
     }
     sr_buf val = {0};
@@ -637,8 +647,8 @@ static bool produce_item(test_run *tr, sr_local *l, const sr_topic *topic, const
     int64_t t = *clock;
     long long tv;
     if (ts && !sr_yscalar_int(ts, &tv)) {
-        sr_err(tr->dg, tr->file, ts->mark,
-               "timestamp must be a whole number of ms since the epoch");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, ts->mark,
+                "timestamp must be a whole number of ms since the epoch");
         sr_buf_free(&val);
         return false;
     }
@@ -709,16 +719,16 @@ static bool control_item(feeder *f, const sr_ynode *item, const sr_ynode *commit
 {
     test_run *tr = f->tr;
     if (item->nkids != 2) {
-        sr_err(tr->dg, tr->file, item->mark,
-               "a %s item stands alone: it has no other key (records come in items of their own)",
-               commit ? "commit" : "crash");
+        sr_errc(tr->dg, SR_E_TEST_ITEM, tr->file, item->mark,
+                "a %s item stands alone: it has no other key (records come in items of their own)",
+                commit ? "commit" : "crash");
         return false;
     }
     bool b = false, restore = true;
     if (commit) {
         if (!sr_yscalar_bool(commit, &b) || !b) {
-            sr_err(tr->dg, tr->file, commit->mark,
-                   "commit must be true (a commit point: what was fed before it is committed)");
+            sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, commit->mark,
+                    "commit must be true (a commit point: what was fed before it is committed)");
             return false;
         }
         commit_now(f);
@@ -727,13 +737,13 @@ static bool control_item(feeder *f, const sr_ynode *item, const sr_ynode *commit
     if (crash->kind == SR_Y_MAP) {
         const sr_ynode *r = sr_ymap_get(crash, "restore");
         if (!r || crash->nkids != 2 || !sr_yscalar_bool(r, &restore)) {
-            sr_err(tr->dg, tr->file, crash->mark,
-                   "crash takes true, or {restore: false} (the changelogs are lost too)");
+            sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, crash->mark,
+                    "crash takes true, or {restore: false} (the changelogs are lost too)");
             return false;
         }
     } else if (!sr_yscalar_bool(crash, &b) || !b) {
-        sr_err(tr->dg, tr->file, crash->mark,
-               "crash must be true, or {restore: false} (the changelogs are lost too)");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, crash->mark,
+                "crash must be true, or {restore: false} (the changelogs are lost too)");
         return false;
     }
     if (!f->l) return true;
@@ -787,8 +797,11 @@ static sr_topic *topic_ref(test_run *tr, const sr_ynode *n)
         const char **cands = sr_xcalloc((size_t)tr->topo->ntopics + 1, sizeof(*cands));
         for (int i = 0; i < tr->topo->ntopics; i++) cands[i] = tr->topo->topics[i]->name;
         const char *sug = sr_yis_scalar(n) ? sr_suggest(n->text, cands, tr->topo->ntopics) : NULL;
-        sr_err(tr->dg, tr->file, n->mark, "unknown topic '%s'%s%s%s", n->text ? n->text : "?",
-               sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        sr_errc(tr->dg, SR_E_UNKNOWN_TOPIC, tr->file, n->mark, "unknown topic '%s'%s%s%s",
+                n->text ? n->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+                sug ? "'?" : "");
+        if (sug)
+            sr_diag_help_rewrite(tr->dg, tr->file, n->mark, n->text, sug, "correct the topic name");
         free(cands);
     }
     return t;
@@ -879,21 +892,21 @@ static void compare_record(test_run *tr, const char *topic, int i, const sr_ynod
 static void compare_files(test_run *tr, const sr_ynode *files, const test_ctx *c, sr_arena *a)
 {
     if (files->kind != SR_Y_MAP) {
-        sr_err(tr->dg, tr->file, files->mark,
-               "files must map file paths (as the write steps name them) to the lines expected "
-               "in them");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, files->mark,
+                "files must map file paths (as the write steps name them) to the lines expected "
+                "in them");
         return;
     }
     for (int i = 0; i + 1 < files->nkids; i += 2) {
         const sr_ynode *path = files->kids[i], *want = files->kids[i + 1];
         if (!sr_yis_scalar(path) || sr_yis_null(path)) {
-            sr_err(tr->dg, tr->file, path->mark, "a file path must be text");
+            sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, path->mark, "a file path must be text");
             continue;
         }
         if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
-            sr_err(tr->dg, tr->file, want->mark,
-                   "expected lines of '%s' must be a list of JSON values ([] for none)",
-                   path->text);
+            sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, want->mark,
+                    "expected lines of '%s' must be a list of JSON values ([] for none)",
+                    path->text);
             continue;
         }
         if (tr->check_only) continue;
@@ -938,8 +951,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         int n = deps->kind == SR_Y_SEQ ? deps->nkids : 1;
         for (int i = 0; i < n; i++) {
             if (!sr_yis_scalar(list[i]) || !sr_topology_deployment(tr->topo, list[i]->text)) {
-                sr_err(tr->dg, tr->file, list[i]->mark, "unknown deployment '%s'",
-                       list[i]->text ? list[i]->text : "?");
+                sr_errc(tr->dg, SR_E_UNKNOWN_DEPLOYMENT, tr->file, list[i]->mark,
+                        "unknown deployment '%s'", list[i]->text ? list[i]->text : "?");
                 continue;
             }
             only[nonly++] = list[i]->text;
@@ -953,10 +966,10 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     char got[64];
     const sr_ynode *sm = sr_ymap_get(tc, "stateMemory");
     if (sm && (!sr_yis_scalar(sm) || !sr_parse_size(sm->text, &budget) || budget == 0))
-        sr_err(tr->dg, tr->file, sm->mark,
-               "stateMemory must be a size such as 64KiB, 512MiB or 1GB (bytes: B, KiB, MiB, "
-               "GiB, KB, MB, GB), not %s",
-               sr_ydesc(sm, got, sizeof(got)));
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, sm->mark,
+                "stateMemory must be a size such as 64KiB, 512MiB or 1GB (bytes: B, KiB, MiB, "
+                "GiB, KB, MB, GB), not %s",
+                sr_ydesc(sm, got, sizeof(got)));
     if (!tr->check_only) sr_state_budget_limit(budget); /* no store exists between cases */
     sr_local *l = tr->check_only
                       ? NULL
@@ -967,7 +980,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
     const sr_ynode *ck = sr_ymap_get(tc, "clock");
     long long cv;
     if (ck && (!sr_yscalar_int(ck, &cv) || cv < 0))
-        sr_err(tr->dg, tr->file, ck->mark, "clock must be a whole number of ms since the epoch");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, ck->mark,
+                "clock must be a whole number of ms since the epoch");
     else if (ck)
         clock = cv;
     if (l) sr_local_set_clock(l, clock);
@@ -981,15 +995,16 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
         if (in->kind != SR_Y_MAP) break;
     }
     if (!in) {
-        sr_err(tr->dg, tr->file, tc->mark, "test case '%s' has no 'input'", label);
+        sr_errc(tr->dg, SR_E_MISSING_KEY, tr->file, tc->mark, "test case '%s' has no 'input'",
+                label);
     } else if (in->kind == SR_Y_MAP) {
         for (int i = 0; i + 1 < in->nkids; i += 2) {
             sr_topic *topic = topic_ref(tr, in->kids[i]);
             const sr_ynode *items = in->kids[i + 1];
             if (!topic) continue;
             if (items->kind != SR_Y_SEQ) {
-                sr_err(tr->dg, tr->file, items->mark,
-                       "input for topic '%s' must be a list of records", topic->name);
+                sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, items->mark,
+                        "input for topic '%s' must be a list of records", topic->name);
                 continue;
             }
             for (int k = 0; k < items->nkids; k++) feed_item(&fd, topic, items->kids[k]);
@@ -1003,25 +1018,26 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
                 continue;
             }
             if (!tn) {
-                sr_err(tr->dg, tr->file, item->mark,
-                       "in a list of inputs, each record names its 'topic'");
+                sr_errc(tr->dg, SR_E_MISSING_KEY, tr->file, item->mark,
+                        "in a list of inputs, each record names its 'topic'");
                 continue;
             }
             sr_topic *topic = topic_ref(tr, tn);
             if (topic) feed_item(&fd, topic, item);
         }
     } else {
-        sr_err(tr->dg, tr->file, in->mark,
-               "input must map topics to lists of records, or list records");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, in->mark,
+                "input must map topics to lists of records, or list records");
     }
     free(fd.since);
     if (l) sr_local_end(l); /* end of input: steps emit what they still hold (on_end) */
     /* compare */
     const sr_ynode *exp = sr_ymap_get(tc, "expect");
     if (!exp || exp->kind != SR_Y_MAP) {
-        sr_err(tr->dg, tr->file, exp ? exp->mark : tc->mark,
-               "test case '%s' needs 'expect': a mapping of topics to the records expected on them",
-               label);
+        sr_errc(
+            tr->dg, SR_E_MISSING_KEY, tr->file, exp ? exp->mark : tc->mark,
+            "test case '%s' needs 'expect': a mapping of topics to the records expected on them",
+            label);
     } else {
         bool *listed = sr_arena_alloc(&a, (size_t)tr->topo->ntopics + 1); /* by topic index */
         memset(listed, 0, (size_t)tr->topo->ntopics + 1);
@@ -1030,8 +1046,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
             const sr_ynode *want = exp->kids[i + 1];
             if (!topic) continue;
             if (want->kind != SR_Y_SEQ && !sr_yis_null(want)) {
-                sr_err(tr->dg, tr->file, want->mark,
-                       "expected records for '%s' must be a list ([] for none)", topic->name);
+                sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, want->mark,
+                        "expected records for '%s' must be a list ([] for none)", topic->name);
                 continue;
             }
             listed[topic->index] = true;
@@ -1041,8 +1057,8 @@ static bool run_case(test_run *tr, const sr_ynode *tc, const char *label, bool *
             bool wellformed = true;
             for (int k = 0; k < nwant; k++) {
                 if (want->kids[k]->kind != SR_Y_MAP) {
-                    sr_err(tr->dg, tr->file, want->kids[k]->mark,
-                           "an expected record is a mapping {key, value, timestamp, headers}");
+                    sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, want->kids[k]->mark,
+                            "an expected record is a mapping {key, value, timestamp, headers}");
                     wellformed = false;
                 } else if (!check_record_keys(tr, want->kids[k], true)) {
                     wellformed = false;
@@ -1097,15 +1113,16 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
                       int *failed)
 {
     if (tests->kind != SR_Y_SEQ) {
-        sr_err(tr->dg, tr->file, tests->mark, "tests must be a list of test cases");
+        sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, tests->mark,
+                "tests must be a list of test cases");
         (*failed)++;
         return;
     }
     for (int i = 0; i < tests->nkids; i++) {
         const sr_ynode *tc = tests->kids[i];
         if (tc->kind != SR_Y_MAP) {
-            sr_err(tr->dg, tr->file, tc->mark,
-                   "a test case is a mapping with name, input and expect");
+            sr_errc(tr->dg, SR_E_WRONG_TYPE, tr->file, tc->mark,
+                    "a test case is a mapping with name, input and expect");
             (*failed)++;
             continue;
         }
@@ -1117,9 +1134,13 @@ static void run_cases(test_run *tr, const char *path, const sr_ynode *tests, int
             if (!ok) {
                 const char *sug =
                     sr_yis_scalar(tc->kids[k]) ? sr_suggest(tc->kids[k]->text, keys, 11) : NULL;
-                sr_err(tr->dg, tr->file, tc->kids[k]->mark, "test case: unknown key '%s'%s%s%s",
-                       tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
-                       sug ? sug : "", sug ? "'?" : "");
+                sr_errc(tr->dg, SR_E_UNKNOWN_KEY, tr->file, tc->kids[k]->mark,
+                        "test case: unknown key '%s'%s%s%s",
+                        tc->kids[k]->text ? tc->kids[k]->text : "?", sug ? "; did you mean '" : "",
+                        sug ? sug : "", sug ? "'?" : "");
+                if (sug)
+                    sr_diag_help_rewrite(tr->dg, tr->file, tc->kids[k]->mark, tc->kids[k]->text,
+                                         sug, "correct the key");
             }
         }
         const sr_ynode *name = sr_ymap_get(tc, "name");
@@ -1160,11 +1181,13 @@ static void read_test_file_opts(test_run *tr, const sr_ynode *root)
         for (int j = 0; keys[j]; j++) ok |= sr_yis_scalar(key) && strcmp(key->text, keys[j]) == 0;
         if (ok) continue;
         const char *sug = sr_yis_scalar(key) ? sr_suggest(key->text, keys, 3) : NULL;
-        sr_err(tr->dg, tr->file, key->mark,
-               "test file: unknown key '%s'%s%s%s (a test file holds tests:, and compare: and "
-               "tolerance: for all its cases)",
-               key->text ? key->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
-               sug ? "'?" : "");
+        sr_errc(tr->dg, SR_E_UNKNOWN_KEY, tr->file, key->mark,
+                "test file: unknown key '%s'%s%s%s (a test file holds tests:, and compare: and "
+                "tolerance: for all its cases)",
+                key->text ? key->text : "?", sug ? "; did you mean '" : "", sug ? sug : "",
+                sug ? "'?" : "");
+        if (sug)
+            sr_diag_help_rewrite(tr->dg, tr->file, key->mark, key->text, sug, "correct the key");
     }
     tr->file_cmp = (cmp_opts){0};
     read_cmp_opts(tr, root, &tr->file_cmp);
@@ -1191,7 +1214,8 @@ static char *run_all_cases(test_run *tr, const char *path, int *passed, int *fai
             if (tests)
                 run_cases(tr, beside, tests, passed, failed);
             else
-                sr_err(tr->dg, doc.file, doc.root->mark, "expected a mapping with a 'tests:' list");
+                sr_errc(tr->dg, SR_E_WRONG_TYPE, doc.file, doc.root->mark,
+                        "expected a mapping with a 'tests:' list");
         } else {
             (*failed)++;
         }

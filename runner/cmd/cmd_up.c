@@ -100,13 +100,13 @@ static int refuse_exactly_once(const sr_topology *t, const char *const *only, in
         if (d->processing != SR_EXACTLY_ONCE || !sr_deployment_selected(d, only, nonly)) continue;
         if (d->origin && sr_deployment_selected(d->origin, only, nonly))
             continue; /* a later stage of a deployment said already: the same line */
-        sr_err(&dg, d->file, d->processing_mark,
-               "deployment '%s' asks for processing: exactly-once, but the broker%s%s is the "
-               "embedded broker (librdkafka's mock cluster), which does not honour transactions: "
-               "it shows records of open and aborted transactions to read_committed readers and "
-               "does not commit the offsets sent with a transaction, so exactly-once could not "
-               "be kept; run it on Apache Kafka (--broker HOST:PORT), or use at-least-once here",
-               d->name, broker ? " at " : "", broker ? broker : "");
+        sr_errc(&dg, SR_E_EXACTLY_ONCE, d->file, d->processing_mark,
+                "deployment '%s' asks for processing: exactly-once, but the broker%s%s is the "
+                "embedded broker (librdkafka's mock cluster), which does not honour transactions: "
+                "it shows records of open and aborted transactions to read_committed readers and "
+                "does not commit the offsets sent with a transaction, so exactly-once could not "
+                "be kept; run it on Apache Kafka (--broker HOST:PORT), or use at-least-once here",
+                d->name, broker ? " at " : "", broker ? broker : "");
     }
     int n = dg.nerrors;
     sr_diag_print(&dg, stderr, false, isatty(2));

@@ -152,21 +152,21 @@ int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char
         bool reset = mig && mig->action == SR_MIGRATE_RESET;
         const rd_kafka_metadata_topic_t *mt = find_topic(md, topic);
         if (!mt) {
-            sr_diag_add(dg, SR_NOTE, s->op->file, s->op->mark,
-                        "deployment '%s': %s: store '%s' has no changelog '%s' on %s: it starts "
-                        "empty (a new store, or a deployment that never ran)",
-                        s->origin->name, s->op->label, s->store, topic, broker);
+            sr_diag_addc(dg, SR_NOTE, SR_N_NEW_STORE, s->op->file, s->op->mark,
+                         "deployment '%s': %s: store '%s' has no changelog '%s' on %s: it starts "
+                         "empty (a new store, or a deployment that never ran)",
+                         s->origin->name, s->op->label, s->store, topic, broker);
             continue;
         }
         if (mt->partition_cnt != s->partitions) {
-            sr_err(dg, s->op->file, s->op->mark,
-                   "deployment '%s': %s: store '%s' would be partitioned in %d, but its "
-                   "changelog '%s' on %s has %d partitions: keys move to other partitions, and "
-                   "up refuses a changelog whose partition count differs (exit 2). Keep %d "
-                   "partitions; or give the step a new 'store:' name (a new changelog) and "
-                   "declare {store: %s, action: drop}",
-                   s->origin->name, s->op->label, s->store, s->partitions, topic, broker,
-                   mt->partition_cnt, mt->partition_cnt, s->store);
+            sr_errc(dg, SR_E_STORE_PARTITIONS, s->op->file, s->op->mark,
+                    "deployment '%s': %s: store '%s' would be partitioned in %d, but its "
+                    "changelog '%s' on %s has %d partitions: keys move to other partitions, and "
+                    "up refuses a changelog whose partition count differs (exit 2). Keep %d "
+                    "partitions; or give the step a new 'store:' name (a new changelog) and "
+                    "declare {store: %s, action: drop}",
+                    s->origin->name, s->op->label, s->store, s->partitions, topic, broker,
+                    mt->partition_cnt, mt->partition_cnt, s->store);
             errors++;
             continue;
         }
@@ -193,23 +193,24 @@ int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char
         const char *was_f = was_fmt[0] ? was_fmt : "unknown",
                    *was_s = was_sig[0] ? was_sig : "none";
         if (reset)
-            sr_diag_add(dg, SR_NOTE, s->op->file, s->op->mark,
-                        "deployment '%s': %s: store '%s' is reset (migration): the latest records "
-                        "of %d of the %d partitions of its changelog '%s' (from partition %d) were "
-                        "written for [%s] (signature %s), the step's state is now [%s] "
-                        "(signature %s); up skips and counts them",
-                        s->origin->name, s->op->label, s->store, differ, mt->partition_cnt, topic,
-                        first, was_f, was_s, now, s->signature);
+            sr_diag_addc(
+                dg, SR_NOTE, SR_E_STATE_FORMAT, s->op->file, s->op->mark,
+                "deployment '%s': %s: store '%s' is reset (migration): the latest records "
+                "of %d of the %d partitions of its changelog '%s' (from partition %d) were "
+                "written for [%s] (signature %s), the step's state is now [%s] "
+                "(signature %s); up skips and counts them",
+                s->origin->name, s->op->label, s->store, differ, mt->partition_cnt, topic, first,
+                was_f, was_s, now, s->signature);
         else
-            sr_err(dg, s->op->file, s->op->mark,
-                   "deployment '%s': %s: the latest records of %d of the %d partitions of "
-                   "changelog '%s' of store '%s' (from partition %d) were written for [%s] "
-                   "(signature %s), but the step's state is now [%s] (signature %s): up would "
-                   "refuse to restore it and exit 2. Undo the change; or declare {store: %s, "
-                   "action: reset} under the deployment's migrations to start it empty; or give "
-                   "the step a new 'store:' name",
-                   s->origin->name, s->op->label, differ, mt->partition_cnt, topic, s->store, first,
-                   was_f, was_s, now, s->signature, s->store);
+            sr_errc(dg, SR_E_STATE_FORMAT, s->op->file, s->op->mark,
+                    "deployment '%s': %s: the latest records of %d of the %d partitions of "
+                    "changelog '%s' of store '%s' (from partition %d) were written for [%s] "
+                    "(signature %s), but the step's state is now [%s] (signature %s): up would "
+                    "refuse to restore it and exit 2. Undo the change; or declare {store: %s, "
+                    "action: reset} under the deployment's migrations to start it empty; or give "
+                    "the step a new 'store:' name",
+                    s->origin->name, s->op->label, differ, mt->partition_cnt, topic, s->store,
+                    first, was_f, was_s, now, s->signature, s->store);
     }
     /* changelogs of these consumer groups that no store of the file uses any more */
     for (int i = 0; i < md->topic_cnt && rc == 0; i++) {
@@ -226,16 +227,17 @@ int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char
         const sr_migration *mig = sr_deployment_migration(d, store);
         bool drop = mig && mig->action == SR_MIGRATE_DROP;
         if (!drop) errors++;
-        sr_diag_add(dg, drop ? SR_NOTE : SR_ERROR, w->file, w->mark,
-                    drop ? "deployment '%s': changelog '%s' on %s holds the state of store '%s', "
-                           "dropped (migration): nothing reads it any more (delete it once the "
-                           "new version runs)%.0s%.0s"
-                         : "deployment '%s': changelog '%s' on %s holds the state of store '%s' "
-                           "of consumer group '%s', which no step of this file has: deploying "
-                           "it orphans that state (a store renamed or removed, or a split moved). "
-                           "Give the step back its store name, or declare {store: %s, action: "
-                           "drop} under the deployment's migrations",
-                    w->name, name, broker, store, d->group, store);
+        sr_diag_addc(dg, drop ? SR_NOTE : SR_ERROR, drop ? SR_W_LEFT_BEHIND : SR_E_STORE_REMOVED,
+                     w->file, w->mark,
+                     drop ? "deployment '%s': changelog '%s' on %s holds the state of store '%s', "
+                            "dropped (migration): nothing reads it any more (delete it once the "
+                            "new version runs)%.0s%.0s"
+                          : "deployment '%s': changelog '%s' on %s holds the state of store '%s' "
+                            "of consumer group '%s', which no step of this file has: deploying "
+                            "it orphans that state (a store renamed or removed, or a split moved). "
+                            "Give the step back its store name, or declare {store: %s, action: "
+                            "drop} under the deployment's migrations",
+                     w->name, name, broker, store, d->group, store);
     }
     sr_compat_stores_free(v, n);
     rd_kafka_metadata_destroy(md);

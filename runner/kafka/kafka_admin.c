@@ -26,15 +26,15 @@ typedef struct admin {
     int problems;
 } admin;
 
-static void problem(admin *a, const sr_topic *tp, sr_mark m, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void problem(admin *a, sr_code code, const sr_topic *tp, sr_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* An error about topic tp at m in its file. */
-static void problem(admin *a, const sr_topic *tp, sr_mark m, const char *fmt, ...)
+static void problem(admin *a, sr_code code, const sr_topic *tp, sr_mark m, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    sr_diag_vadd(a->dg, SR_ERROR, tp->file, m, fmt, ap);
+    sr_diag_vaddc(a->dg, SR_ERROR, code, tp->file, m, fmt, ap);
     va_end(ap);
     a->problems++;
 }
@@ -128,14 +128,15 @@ static int create_topics(admin *a, bool *missing)
         rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(
             tp->name, tp->partitions, tp->replication ? tp->replication : -1, e, sizeof(e));
         if (!nt) {
-            problem(a, tp, tp->mark, "cannot create topic '%s': %s", tp->name, e);
+            problem(a, SR_E_BROKER, tp, tp->mark, "cannot create topic '%s': %s", tp->name, e);
             missing[i] = false;
             continue;
         }
         for (int k = 0; k < tp->config.n; k++)
             if (rd_kafka_NewTopic_set_config(nt, tp->config.names[k], tp->config.vals[k]))
-                problem(a, tp, tp->config_marks[k], "topic '%s': cannot pass config %s to Kafka",
-                        tp->name, tp->config.names[k]);
+                problem(a, SR_E_BROKER, tp, tp->config_marks[k],
+                        "topic '%s': cannot pass config %s to Kafka", tp->name,
+                        tp->config.names[k]);
         which[n] = tp;
         create[n++] = nt;
     }
@@ -149,7 +150,8 @@ static int create_topics(admin *a, bool *missing)
     const rd_kafka_CreateTopics_result_t *res = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
     if (!res || rd_kafka_event_error(ev)) {
         for (int i = 0; i < n; i++) {
-            problem(a, which[i], which[i]->mark, "cannot create topic '%s': %s", which[i]->name,
+            problem(a, SR_E_BROKER, which[i], which[i]->mark, "cannot create topic '%s': %s",
+                    which[i]->name,
                     ev ? rd_kafka_event_error_string(ev) : "no answer from the cluster in time");
             missing[which[i]->index] = false;
         }
@@ -176,7 +178,7 @@ static int create_topics(admin *a, bool *missing)
                 snprintf(what + len, sizeof(what) - (size_t)len, ", %d config%s", tp->config.n,
                          tp->config.n == 1 ? "" : "s");
             missing[tp->index] = false;
-            problem(a, tp, create_error_mark(tp, te, msg),
+            problem(a, SR_E_BROKER, tp, create_error_mark(tp, te, msg),
                     "cannot create topic '%s' (%s) on the cluster at %s: %s: %s", name, what,
                     a->bootstraps, rd_kafka_err2name(te), msg && *msg ? msg : rd_kafka_err2str(te));
         }
@@ -233,7 +235,7 @@ static void check_partitions(admin *a, const sr_topic *tp, int have)
 {
     if (have == tp->partitions) return;
     if (tp->internal)
-        problem(a, tp, tp->partitions_mark,
+        problem(a, SR_E_BROKER_TOPIC, tp, tp->partitions_mark,
                 "the repartition topic '%s' after this re-key has %d partition%s on the %s at %s, "
                 "but the file gives it %d (the partition count of the stage's input, or the key "
                 "step's partitions:): set partitions: %d on this key step, or delete the topic "
@@ -241,14 +243,14 @@ static void check_partitions(admin *a, const sr_topic *tp, int have)
                 tp->name, have, have == 1 ? "" : "s", a->mock ? "embedded broker" : "cluster",
                 a->bootstraps, tp->partitions, have);
     else if (a->mock)
-        problem(a, tp, tp->partitions_mark,
+        problem(a, SR_E_BROKER_TOPIC, tp, tp->partitions_mark,
                 "topic '%s' has %d partition%s on the embedded broker at %s, but %d %s declared: "
                 "declare partitions: %d, or start that broker again with this file (streamrun "
                 "broker %s; its data lives in memory only)",
                 tp->name, have, have == 1 ? "" : "s", a->bootstraps, tp->partitions,
                 tp->partitions == 1 ? "is" : "are", have, a->t->path);
     else if (have < tp->partitions)
-        problem(a, tp, tp->partitions_mark,
+        problem(a, SR_E_BROKER_TOPIC, tp, tp->partitions_mark,
                 "topic '%s' has %d partition%s on the cluster at %s, but %d are declared: declare "
                 "partitions: %d, or add partitions with kafka-topics.sh --bootstrap-server %s "
                 "--alter --topic %s --partitions %d (records already written stay where they are, "
@@ -256,7 +258,7 @@ static void check_partitions(admin *a, const sr_topic *tp, int have)
                 tp->name, have, have == 1 ? "" : "s", a->bootstraps, tp->partitions, have,
                 a->bootstraps, tp->name, tp->partitions);
     else
-        problem(a, tp, tp->partitions_mark,
+        problem(a, SR_E_BROKER_TOPIC, tp, tp->partitions_mark,
                 "topic '%s' has %d partitions on the cluster at %s, but %d %s declared: declare "
                 "partitions: %d (Kafka cannot remove partitions; to have %d, delete the topic, "
                 "and its records, with kafka-topics.sh --bootstrap-server %s --delete --topic %s, "
@@ -275,7 +277,7 @@ static void check_replication(admin *a, const sr_topic *tp,
     for (int p = 1; p < mt->partition_cnt; p++)
         if (mt->partitions[p].replica_cnt < have) have = mt->partitions[p].replica_cnt;
     if (tp->replication && have != tp->replication)
-        problem(a, tp, tp->replication_mark,
+        problem(a, SR_E_BROKER_TOPIC, tp, tp->replication_mark,
                 "topic '%s' has replication factor %d on the cluster at %s, but %d is declared: "
                 "declare replicationFactor: %d, or change the replicas with "
                 "kafka-reassign-partitions.sh --bootstrap-server %s --execute "
@@ -287,7 +289,7 @@ static void check_replication(admin *a, const sr_topic *tp,
         long long isr;
         if (!tp->replication && strcmp(tp->config.names[i], "min.insync.replicas") == 0 &&
             sr_topic_config_integer(tp->config.vals[i], &isr) && isr > have)
-            problem(a, tp, tp->config_marks[i],
+            problem(a, SR_E_BROKER_TOPIC, tp, tp->config_marks[i],
                     "topic '%s': min.insync.replicas (%lld) is above the replication factor it "
                     "has on the cluster at %s (%d): no write with acks=all can succeed; declare "
                     "replicationFactor: %lld or more, or lower min.insync.replicas",
@@ -403,7 +405,7 @@ static void check_configs(admin *a, const bool *want)
         const rd_kafka_ConfigResource_t *r = find_resource(sorted, nr, tp->name);
         const char *why = described_error(&d, r);
         if (why) {
-            problem(a, tp, tp->mark,
+            problem(a, SR_E_BROKER, tp, tp->mark,
                     "cannot read the configs of topic '%s' on the cluster at %s "
                     "(DescribeConfigs): %s",
                     tp->name, a->bootstraps, why);
@@ -417,7 +419,7 @@ static void check_configs(admin *a, const bool *want)
             for (size_t k = 0; k < ne; k++)
                 if (strcmp(rd_kafka_ConfigEntry_name(es[k]), name) == 0) ce = es[k];
             if (!ce) {
-                problem(a, tp, tp->config_marks[c],
+                problem(a, SR_E_BROKER_TOPIC, tp, tp->config_marks[c],
                         "topic '%s': the cluster at %s does not know topic config %s (a Kafka "
                         "older than 4.0?): remove it from the file, or upgrade the cluster",
                         tp->name, a->bootstraps, name);
@@ -429,7 +431,7 @@ static void check_configs(admin *a, const bool *want)
             add_config_arg(arg, sizeof(arg), name, want_v);
             bool dflt =
                 rd_kafka_ConfigEntry_source(ce) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
-            problem(a, tp, tp->config_marks[c],
+            problem(a, SR_E_BROKER_TOPIC, tp, tp->config_marks[c],
                     "topic '%s' has %s=%s on the cluster at %s%s, but %s is declared: align the "
                     "cluster with kafka-configs.sh --bootstrap-server %s --alter --entity-type "
                     "topics --entity-name %s --add-config %s, or declare %s: %s",
@@ -484,7 +486,7 @@ int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *m
         const sr_topic *tp = t->topics[i];
         if (view_topic(&v, tp->name)) continue;
         if (*mock)
-            problem(&a, tp, tp->mark,
+            problem(&a, SR_E_BROKER_TOPIC, tp, tp->mark,
                     "topic '%s' does not exist on the embedded broker at %s, which cannot create "
                     "topics over the network: start it with the file (streamrun broker %s) or "
                     "with --topic %s:%d",
@@ -502,15 +504,15 @@ int sr_kafka_ensure_topics(const sr_topology *t, const char *bootstraps, bool *m
         const struct rd_kafka_metadata_topic *mt = view_topic(&v, tp->name);
         if (!mt) {
             if (missing[i]) /* created, yet not there: a failed creation was reported already */
-                problem(&a, tp, tp->mark,
+                problem(&a, SR_E_BROKER, tp, tp->mark,
                         "topic '%s' was created on the cluster at %s, but its metadata does not "
                         "show it after %d s",
                         tp->name, bootstraps, LEADERS_WAIT_MS / 1000);
             continue;
         }
         if (mt->err) {
-            problem(&a, tp, tp->mark, "topic '%s' on the cluster at %s: %s", tp->name, bootstraps,
-                    rd_kafka_err2str(mt->err));
+            problem(&a, SR_E_BROKER, tp, tp->mark, "topic '%s' on the cluster at %s: %s", tp->name,
+                    bootstraps, rd_kafka_err2str(mt->err));
             continue;
         }
         check_partitions(&a, tp, mt->partition_cnt);
@@ -608,8 +610,8 @@ int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_c
             if (n == cap) v = sr_xrealloc(v, sizeof(*v) * (size_t)(cap = cap ? 2 * cap : 4));
             sr_changelog *c = &v[n];
             if (sr_changelog_topic(d, op, c->topic, sizeof(c->topic)) != 0) {
-                sr_err(dg, op->file, op->mark, "deployment '%s': %s: %s", d->name, op->label,
-                       c->topic);
+                sr_errc(dg, SR_E_TOPIC_NAME, op->file, op->mark, "deployment '%s': %s: %s", d->name,
+                        op->label, c->topic);
                 bad++;
                 continue;
             }
@@ -623,19 +625,19 @@ int sr_changelogs(const sr_topology *t, const char *const *only, int nonly, sr_c
     return bad ? -1 : n;
 }
 
-static void changelog_problem(admin *a, const sr_changelog *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void changelog_problem(admin *a, sr_code code, const sr_changelog *c, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* An error about changelog c, at its step. */
-static void changelog_problem(admin *a, const sr_changelog *c, const char *fmt, ...)
+static void changelog_problem(admin *a, sr_code code, const sr_changelog *c, const char *fmt, ...)
 {
     char msg[1536];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    sr_err(a->dg, c->op->file, c->op->mark, "deployment '%s': %s: %s", c->dep->name, c->op->label,
-           msg);
+    sr_errc(a->dg, code, c->op->file, c->op->mark, "deployment '%s': %s: %s", c->dep->name,
+            c->op->label, msg);
     a->problems++;
 }
 
@@ -652,8 +654,8 @@ static int create_changelogs(admin *a, const sr_changelog *cl, int n, bool *miss
         rd_kafka_NewTopic_t *nt =
             rd_kafka_NewTopic_new(cl[i].topic, cl[i].partitions, -1, e, sizeof(e));
         if (!nt || rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact")) {
-            changelog_problem(a, &cl[i], "cannot create its changelog topic '%s': %s", cl[i].topic,
-                              nt ? "cannot set cleanup.policy" : e);
+            changelog_problem(a, SR_E_BROKER, &cl[i], "cannot create its changelog topic '%s': %s",
+                              cl[i].topic, nt ? "cannot set cleanup.policy" : e);
             if (nt) rd_kafka_NewTopic_destroy(nt);
             missing[i] = false;
             continue;
@@ -688,7 +690,7 @@ static int create_changelogs(admin *a, const sr_changelog *cl, int n, bool *miss
             const char *msg = r    ? rd_kafka_topic_result_error_string(r)
                               : ev ? rd_kafka_event_error_string(ev)
                                    : "no answer from the cluster in time";
-            changelog_problem(a, c,
+            changelog_problem(a, SR_E_BROKER, c,
                               "cannot create its changelog topic '%s' (%d partitions, "
                               "cleanup.policy=compact) on the cluster at %s: %s",
                               c->topic, c->partitions, a->bootstraps,
@@ -726,7 +728,7 @@ static void check_changelog_policies(admin *a, const sr_changelog *cl, int n, co
             if (strcmp(rd_kafka_ConfigResource_name(d.rr[k]), c->topic) == 0) r = d.rr[k];
         const char *why = described_error(&d, r);
         if (why) {
-            changelog_problem(a, c,
+            changelog_problem(a, SR_E_BROKER, c,
                               "cannot read the configs of its changelog topic '%s' on the cluster "
                               "at %s (DescribeConfigs): %s",
                               c->topic, a->bootstraps, why);
@@ -739,7 +741,7 @@ static void check_changelog_policies(admin *a, const sr_changelog *cl, int n, co
             if (strcmp(rd_kafka_ConfigEntry_name(es[k]), "cleanup.policy") == 0)
                 have = rd_kafka_ConfigEntry_value(es[k]);
         if (have && strstr(have, "compact")) continue;
-        changelog_problem(a, c,
+        changelog_problem(a, SR_E_BROKER_TOPIC, c,
                           "its changelog topic '%s' has cleanup.policy=%s on the cluster at %s: "
                           "without compaction it keeps every change and retention deletes its "
                           "start, so the state could not be restored whole; set it with "
@@ -768,7 +770,7 @@ int sr_kafka_ensure_changelogs(const sr_topology *t, const sr_changelog *cl, int
     for (int i = 0; i < n; i++) {
         if (view_topic(&v, cl[i].topic)) continue;
         if (a.mock)
-            changelog_problem(&a, &cl[i],
+            changelog_problem(&a, SR_E_BROKER_TOPIC, &cl[i],
                               "its changelog topic '%s' does not exist on the embedded broker at "
                               "%s, which cannot create topics over the network: start it with the "
                               "file (streamrun broker %s creates the changelog topics too) or with "
@@ -801,20 +803,21 @@ int sr_kafka_ensure_changelogs(const sr_topology *t, const sr_changelog *cl, int
         const struct rd_kafka_metadata_topic *mt = view_topic(&v, c->topic);
         if (!mt) {
             if (missing[i])
-                changelog_problem(&a, c,
+                changelog_problem(&a, SR_E_BROKER, c,
                                   "its changelog topic '%s' was created on the cluster at %s, but "
                                   "its metadata does not show it after %d s",
                                   c->topic, bootstraps, LEADERS_WAIT_MS / 1000);
             continue;
         }
         if (mt->err) {
-            changelog_problem(&a, c, "its changelog topic '%s' on the cluster at %s: %s", c->topic,
+            changelog_problem(&a, SR_E_BROKER, c,
+                              "its changelog topic '%s' on the cluster at %s: %s", c->topic,
                               bootstraps, rd_kafka_err2str(mt->err));
             continue;
         }
         if (mt->partition_cnt != c->partitions)
             changelog_problem(
-                &a, c,
+                &a, SR_E_BROKER_TOPIC, c,
                 "its changelog topic '%s' has %d partition%s on %s at %s, but the deployment's "
                 "inputs have %d: partition p of the state logs to partition p of its changelog, "
                 "so this one cannot be used. Start the store from empty by deleting the topic%s, "

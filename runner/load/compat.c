@@ -115,15 +115,16 @@ static const sr_deployment *edited_dep(const cmp *c, const sr_deployment *d)
     return NULL;
 }
 
-static void report(cmp *c, bool accepted, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static void report(cmp *c, sr_code code, bool accepted, const sr_srcfile *f, sr_mark m,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* An error, or a note when a migration declares the change. */
-static void report(cmp *c, bool accepted, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
+static void report(cmp *c, sr_code code, bool accepted, const sr_srcfile *f, sr_mark m,
+                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    sr_diag_vadd(c->dg, accepted ? SR_NOTE : SR_ERROR, f, m, fmt, ap);
+    sr_diag_vaddc(c->dg, accepted ? SR_NOTE : SR_ERROR, code, f, m, fmt, ap);
     va_end(ap);
     if (!accepted) c->errors++;
 }
@@ -187,13 +188,13 @@ static void check_renamed(cmp *c, const sr_compat_store *r, const sr_compat_stor
     bool explicit = e->op->settings && e->op->settings->kind == SR_Y_MAP &&
                     sr_ymap_get(e->op->settings, "store");
     if (ok)
-        report(c, true, e->op->file, e->op->mark,
+        report(c, SR_E_STORE_RENAMED, true, e->op->file, e->op->mark,
                "deployment '%s': %s: store '%s' (was '%s'; migration): it starts empty from "
                "changelog '%s'; the running state stays in '%s', which nothing reads any more "
                "(delete that topic once the new version runs)",
                e->origin->name, e->op->label, e->store, r->store, now, was);
     else
-        report(c, false, e->op->file, e->op->mark,
+        report(c, SR_E_STORE_RENAMED, false, e->op->file, e->op->mark,
                "deployment '%s': %s: its store is now '%s', but the running step's store is "
                "'%s'%s: the state stays behind in "
                "changelog '%s' and this step starts empty from '%s'. To keep the state, set "
@@ -224,13 +225,13 @@ static void check_group(cmp *c, int i)
     }
     sr_mark m = group_mark(c->ed, e->origin);
     if (ok)
-        report(c, true, e->origin->file, m,
+        report(c, SR_E_GROUP_CHANGED, true, e->origin->file, m,
                "deployment '%s': consumer group '%s' (was '%s'; migrations): its stores %s start "
                "empty and its inputs are read from where auto.offset.reset says; the old group's "
                "offsets and changelogs are left behind",
                e->origin->name, e->origin->group, r->origin->group, stores);
     else
-        report(c, false, e->origin->file, m,
+        report(c, SR_E_GROUP_CHANGED, false, e->origin->file, m,
                "deployment '%s': its consumer group is now '%s', but the running one is '%s': the "
                "committed input offsets and the changelogs of its stores %s belong to the old "
                "group, so the new one reads its inputs from where auto.offset.reset says and its "
@@ -248,14 +249,14 @@ static void check_split(cmp *c, const sr_compat_store *r, const sr_compat_store 
     int a = declared(e->dep, e->store);
     bool ok = a == SR_MIGRATE_RESET || a == SR_MIGRATE_DROP;
     if (ok)
-        report(c, true, at->file, at->mark,
+        report(c, SR_E_REPARTITION_MOVED, true, at->file, at->mark,
                "deployment '%s': the re-keyed stage before store '%s' now reads "
                "'%s-repartition' (was '%s-repartition'; migration): the store starts empty from "
                "changelog '%s' (was '%s'), and records left in the old repartition topic are "
                "not read",
                e->origin->name, e->store, e->dep->group, r->dep->group, now, was);
     else
-        report(c, false, at->file, at->mark,
+        report(c, SR_E_REPARTITION_MOVED, false, at->file, at->mark,
                "deployment '%s': the repartition split before store '%s' moved: its stage now "
                "reads '%s-repartition', not '%s-repartition', so records still in the old "
                "repartition topic are never read, and the store starts empty from changelog "
@@ -310,14 +311,14 @@ static void check_pair(cmp *c, int i)
         one_line(r->format, was, sizeof(was));
         one_line(e->format, now, sizeof(now));
         if (reset)
-            report(c, true, e->op->file, e->op->mark,
+            report(c, SR_E_STATE_FORMAT, true, e->op->file, e->op->mark,
                    "deployment '%s': %s: store '%s' is reset (migration): its state is now [%s] "
                    "(signature %s), was [%s] (signature %s); up starts it empty, skipping and "
                    "counting the records of changelog '%s' written in the old format",
                    e->origin->name, e->op->label, e->store, now, e->signature, was, r->signature,
                    clog);
         else
-            report(c, false, e->op->file, e->op->mark,
+            report(c, SR_E_STATE_FORMAT, false, e->op->file, e->op->mark,
                    "deployment '%s': %s: the state of store '%s' is now [%s] (signature %s), but "
                    "the running step's is [%s] (signature %s): up would refuse to restore it from "
                    "changelog '%s' and exit 2. Undo the change; or declare {store: %s, action: "
@@ -333,13 +334,13 @@ static void check_pair(cmp *c, int i)
         const sr_op *at = e->key_op ? e->key_op : e->op;
         bool keep = a == SR_MIGRATE_KEEP;
         if (keep)
-            report(c, true, at->file, at->mark,
+            report(c, SR_E_STORE_KEY, true, at->file, at->mark,
                    "deployment '%s': %s: store '%s' is kept (migration) though its records are "
                    "now keyed by %s, not by %s: the state of each key is read as the state of the "
                    "same key under the new expression",
                    e->origin->name, e->op->label, e->store, ek, rk);
         else
-            report(c, false, at->file, at->mark,
+            report(c, SR_E_STORE_KEY, false, at->file, at->mark,
                    "deployment '%s': %s: store '%s' is now keyed by %s, but the running step's by "
                    "%s: the same store, whose keys now mean something else, so the state kept "
                    "for an old key is silently taken for a new key that happens to be equal%s. "
@@ -356,7 +357,7 @@ static void check_pair(cmp *c, int i)
         const sr_srcfile *f;
         sr_mark m;
         partitions_place(c, e, &f, &m);
-        report(c, false, f, m,
+        report(c, SR_E_STORE_PARTITIONS, false, f, m,
                "deployment '%s': %s: store '%s' would now be partitioned in %d, but its changelog "
                "'%s' has %d partitions: keys move to other partitions, and up refuses a changelog "
                "whose partition count differs (exit 2). Keep %d partitions; or give the step a "
@@ -372,15 +373,15 @@ static void check_removed(cmp *c, const sr_compat_store *r)
     changelog_name(r, clog, sizeof(clog));
     const sr_deployment *ed = edited_dep(c, r->origin);
     if (!ed) {
-        sr_diag_add(c->dg, SR_WARNING, r->op->file, r->op->mark,
-                    "deployment '%s' is gone from the edited topology: the changelog '%s' of its "
-                    "store '%s' and its consumer group '%s' are left behind (delete them once the "
-                    "new version runs)",
-                    r->origin->name, clog, r->store, r->dep->group);
+        sr_diag_addc(c->dg, SR_WARNING, SR_W_LEFT_BEHIND, r->op->file, r->op->mark,
+                     "deployment '%s' is gone from the edited topology: the changelog '%s' of its "
+                     "store '%s' and its consumer group '%s' are left behind (delete them once the "
+                     "new version runs)",
+                     r->origin->name, clog, r->store, r->dep->group);
         return;
     }
     bool ok = declared(ed, r->store) == SR_MIGRATE_DROP;
-    report(c, ok, r->op->file, r->op->mark,
+    report(c, SR_E_STORE_REMOVED, ok, r->op->file, r->op->mark,
            ok ? "deployment '%s': %s: store '%s' is dropped (migration): its changelog '%s' is "
                 "left behind (delete it once the new version runs)%s%s"
               : "deployment '%s': %s: store '%s' is gone from the edited topology: its state is "
@@ -401,12 +402,12 @@ static void check_stateless_groups(cmp *c)
         if (r->stage != 1 || stateful || r->ninputs == 0) continue;
         const sr_deployment *e = edited_dep(c, r);
         if (!e || e->ninputs == 0 || strcmp(r->group, e->group) == 0) continue;
-        sr_diag_add(c->dg, SR_WARNING, e->file, group_mark(c->ed, e),
-                    "deployment '%s': its consumer group is now '%s', but the running one is "
-                    "'%s': the new group has no committed offsets and reads its inputs from where "
-                    "auto.offset.reset says (records skipped or read again); keep consumerGroup: "
-                    "%s to go on from the committed offsets",
-                    e->name, e->group, r->group, r->group);
+        sr_diag_addc(c->dg, SR_WARNING, SR_E_GROUP_CHANGED, e->file, group_mark(c->ed, e),
+                     "deployment '%s': its consumer group is now '%s', but the running one is "
+                     "'%s': the new group has no committed offsets and reads its inputs from where "
+                     "auto.offset.reset says (records skipped or read again); keep consumerGroup: "
+                     "%s to go on from the committed offsets",
+                     e->name, e->group, r->group, r->group);
     }
 }
 
@@ -438,18 +439,18 @@ static void check_unused_migrations(cmp *c)
                     continue;
                 if (m->action == SR_MIGRATE_DROP && !strcmp(r->store, e->store) &&
                     !strcmp(r->dep->group, e->dep->group))
-                    sr_diag_add(c->dg, SR_WARNING, w->file, m->store_mark,
-                                "deployment '%s': store '%s' is declared dropped, but %s still "
-                                "has it, with the same changelog: up restores its state as "
-                                "before. Declare {store: %s, action: reset} to start it empty, "
-                                "or remove the entry",
-                                w->name, m->store, e->op->label, m->store);
+                    sr_diag_addc(c->dg, SR_WARNING, SR_W_DROPPED_STORE_USED, w->file, m->store_mark,
+                                 "deployment '%s': store '%s' is declared dropped, but %s still "
+                                 "has it, with the same changelog: up restores its state as "
+                                 "before. Declare {store: %s, action: reset} to start it empty, "
+                                 "or remove the entry",
+                                 w->name, m->store, e->op->label, m->store);
                 else if (m->action != SR_MIGRATE_DROP && !pair_changed(r, e))
-                    sr_diag_add(c->dg, SR_NOTE, w->file, m->store_mark,
-                                "deployment '%s': the %s of store '%s' changes nothing now: "
-                                "nothing about its state changed, and up restores it as before",
-                                w->name, m->action == SR_MIGRATE_RESET ? "reset" : "keep",
-                                m->store);
+                    sr_diag_addc(c->dg, SR_NOTE, SR_N_MIGRATION_UNUSED, w->file, m->store_mark,
+                                 "deployment '%s': the %s of store '%s' changes nothing now: "
+                                 "nothing about its state changed, and up restores it as before",
+                                 w->name, m->action == SR_MIGRATE_RESET ? "reset" : "keep",
+                                 m->store);
             }
         }
     }

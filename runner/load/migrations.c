@@ -16,8 +16,9 @@ static bool load_entry(sr_check *ck, const sr_ynode *n, const char *label, sr_mi
 {
     char got[64];
     if (n->kind != SR_Y_MAP) {
-        sr_err(ck->dg, ck->file, n->mark, "%s: a migration must be a mapping %s, not %s", label,
-               SHAPE, sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark,
+                "%s: a migration must be a mapping %s, not %s", label, SHAPE,
+                sr_ydesc(n, got, sizeof(got)));
         return false;
     }
     bool ok = true, guessed[2] = {false, false}; /* store, action: a misspelling reported */
@@ -28,26 +29,29 @@ static bool load_entry(sr_check *ck, const sr_ynode *n, const char *label, sr_mi
         if (sug && sr_ymap_get(n, sug)) sug = NULL;
         if (sug) guessed[sug == entry_keys[1]] = true;
         if (sug)
-            sr_err(ck->dg, ck->file, k->mark, "%s: migration: unknown key '%s'; did you mean '%s'?",
-                   label, sr_yis_scalar(k) ? k->text : "?", sug);
+            sr_errc(ck->dg, SR_E_UNKNOWN_KEY, ck->file, k->mark,
+                    "%s: migration: unknown key '%s'; did you mean '%s'?", label,
+                    sr_yis_scalar(k) ? k->text : "?", sug);
         else
-            sr_err(ck->dg, ck->file, k->mark,
-                   "%s: migration: unknown key '%s' (expected store and action)", label,
-                   sr_yis_scalar(k) ? k->text : "?");
+            sr_errc(ck->dg, SR_E_UNKNOWN_KEY, ck->file, k->mark,
+                    "%s: migration: unknown key '%s' (expected store and action)", label,
+                    sr_yis_scalar(k) ? k->text : "?");
+        if (sug) sr_diag_help_rewrite(ck->dg, ck->file, k->mark, k->text, sug, "correct the key");
         ok = false;
     }
     const sr_ynode *s = sr_ymap_get(n, "store"), *a = sr_ymap_get(n, "action");
     if ((!s && guessed[0]) || (!a && guessed[1])) return false; /* said already */
     if (!s || !a) {
-        sr_err(ck->dg, ck->file, n->mark, "%s: migration: missing required key '%s' (%s)", label,
-               !s ? "store" : "action", SHAPE);
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
+                "%s: migration: missing required key '%s' (%s)", label, !s ? "store" : "action",
+                SHAPE);
         return false;
     }
     if (!sr_yis_scalar(s) || sr_yis_null(s) || !s->text[0]) {
-        sr_err(ck->dg, ck->file, s->mark,
-               "%s: migration: 'store' must be the name of a store (a step's store: setting, or "
-               "its default such as aggregate-3), not %s",
-               label, sr_ydesc(s, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, s->mark,
+                "%s: migration: 'store' must be the name of a store (a step's store: setting, or "
+                "its default such as aggregate-3), not %s",
+                label, sr_ydesc(s, got, sizeof(got)));
         ok = false;
     }
     int act = -1;
@@ -55,12 +59,14 @@ static bool load_entry(sr_check *ck, const sr_ynode *n, const char *label, sr_mi
         if (strcmp(a->text, actions[i]) == 0) act = i;
     if (act < 0) {
         const char *sug = sr_yis_scalar(a) ? sr_suggest(a->text, actions, 3) : NULL;
-        sr_err(ck->dg, ck->file, a->mark,
-               "%s: migration: 'action' must be reset (the store starts empty), keep (its state "
-               "is kept though its key changed) or drop (the running state of that store name is "
-               "given up), not %s%s%s%s",
-               label, sr_ydesc(a, got, sizeof(got)), sug ? "; did you mean '" : "", sug ? sug : "",
-               sug ? "'?" : "");
+        sr_errc(ck->dg, SR_E_NOT_A_CHOICE, ck->file, a->mark,
+                "%s: migration: 'action' must be reset (the store starts empty), keep (its state "
+                "is kept though its key changed) or drop (the running state of that store name is "
+                "given up), not %s%s%s%s",
+                label, sr_ydesc(a, got, sizeof(got)), sug ? "; did you mean '" : "", sug ? sug : "",
+                sug ? "'?" : "");
+        if (sug)
+            sr_diag_help_rewrite(ck->dg, ck->file, a->mark, a->text, sug, "correct the action");
         ok = false;
     }
     if (!ok) return false;
@@ -77,16 +83,17 @@ void sr_migrations_load(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     snprintf(label, sizeof(label), "deployment '%s'", d->name ? d->name : "?");
     if (sr_yis_null(n)) return;
     if (n->kind != SR_Y_SEQ) {
-        sr_err(ck->dg, ck->file, n->mark, "%s: 'migrations' must be a list of %s, not %s", label,
-               SHAPE, sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark,
+                "%s: 'migrations' must be a list of %s, not %s", label, SHAPE,
+                sr_ydesc(n, got, sizeof(got)));
         return;
     }
     if (d->source && n->nkids > 0) {
-        sr_err(ck->dg, ck->file, n->mark,
-               "%s: migrations apply to state kept in changelog topics, and a deployment that "
-               "replays a 'source' file has none (its state is rebuilt from the file on every "
-               "run): remove them",
-               label);
+        sr_errc(ck->dg, SR_E_MIGRATION_NOT_HERE, ck->file, n->mark,
+                "%s: migrations apply to state kept in changelog topics, and a deployment that "
+                "replays a 'source' file has none (its state is rebuilt from the file on every "
+                "run): remove them",
+                label);
         return;
     }
     d->migrations = sr_xcalloc((size_t)n->nkids + 1, sizeof(sr_migration));
@@ -97,10 +104,12 @@ void sr_migrations_load(sr_check *ck, const sr_ynode *n, sr_deployment *d)
         for (int k = 0; k < d->nmigrations && !dup; k++)
             if (strcmp(d->migrations[k].store, m.store) == 0) dup = &d->migrations[k];
         if (dup) {
-            sr_err(ck->dg, ck->file, m.store_mark,
-                   "%s: a second migration of store '%s' (the first on line %d): one action per "
-                   "store",
-                   label, m.store, dup->mark.line);
+            sr_errc(ck->dg, SR_E_MIGRATION_TWICE, ck->file, m.store_mark,
+                    "%s: a second migration of store '%s' (the first on line %d): one action per "
+                    "store",
+                    label, m.store, dup->mark.line);
+            sr_diag_related(ck->dg, ck->file, dup->store_mark, "the first migration of store '%s'",
+                            m.store);
             free(m.store);
             continue;
         }
@@ -150,20 +159,23 @@ void sr_migrations_check(sr_check *ck)
                     (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "", names[j]);
             const char *sug = sr_suggest(m->store, names, n);
             if (n == 0)
-                sr_err(ck->dg, d->file, m->store_mark,
-                       "deployment '%s': migration '%s' of store '%s': the deployment has no "
-                       "stateful step (only 'drop' names a store that is gone)",
-                       d->name, m->action == SR_MIGRATE_RESET ? "reset" : "keep", m->store);
+                sr_errc(ck->dg, SR_E_MIGRATION_NOT_HERE, d->file, m->store_mark,
+                        "deployment '%s': migration '%s' of store '%s': the deployment has no "
+                        "stateful step (only 'drop' names a store that is gone)",
+                        d->name, m->action == SR_MIGRATE_RESET ? "reset" : "keep", m->store);
             else if (sug)
-                sr_err(ck->dg, d->file, m->store_mark,
-                       "deployment '%s': migration of unknown store '%s'; did you mean '%s'? (its "
-                       "stores: %s)",
-                       d->name, m->store, sug, list);
+                sr_errc(ck->dg, SR_E_MIGRATION_STORE, d->file, m->store_mark,
+                        "deployment '%s': migration of unknown store '%s'; did you mean '%s'? (its "
+                        "stores: %s)",
+                        d->name, m->store, sug, list);
             else
-                sr_err(ck->dg, d->file, m->store_mark,
-                       "deployment '%s': migration of unknown store '%s' (its stores: %s; 'drop' "
-                       "names a store that is gone)",
-                       d->name, m->store, list);
+                sr_errc(ck->dg, SR_E_MIGRATION_STORE, d->file, m->store_mark,
+                        "deployment '%s': migration of unknown store '%s' (its stores: %s; 'drop' "
+                        "names a store that is gone)",
+                        d->name, m->store, list);
+            if (n > 0 && sug)
+                sr_diag_help_rewrite(ck->dg, d->file, m->store_mark, m->store, sug,
+                                     "correct the store name");
         }
         free(names);
     }

@@ -267,17 +267,18 @@ const char *sr_ydesc(const sr_ynode *n, char *buf, size_t size)
 }
 
 /* Reports an error about the settings being parsed, prefixed with what they belong to. */
-static void cerr(sr_check *ck, sr_mark m, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void cerr(sr_check *ck, sr_code code, sr_mark m, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void cerr(sr_check *ck, sr_mark m, const char *fmt, ...)
+static void cerr(sr_check *ck, sr_code code, sr_mark m, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    sr_err(ck->dg, ck->file, m, "%s%s%s", ck->what ? ck->what : "", ck->what ? ": " : "", msg);
+    sr_errc(ck->dg, code, ck->file, m, "%s%s%s", ck->what ? ck->what : "", ck->what ? ": " : "",
+            msg);
 }
 
 /* "a|b|c" as "a, b or c". */
@@ -322,8 +323,8 @@ static const char *ptype_desc(const sr_param *p, char *buf, size_t size)
 static int wrong(sr_check *ck, const sr_param *p, const sr_ynode *n)
 {
     char want[256], got[64];
-    cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, ptype_desc(p, want, sizeof(want)),
-         sr_ydesc(n, got, sizeof(got)));
+    cerr(ck, SR_E_WRONG_TYPE, n->mark, "'%s' must be %s, not %s", p->name,
+         ptype_desc(p, want, sizeof(want)), sr_ydesc(n, got, sizeof(got)));
     return -1;
 }
 
@@ -336,10 +337,11 @@ void sr_no_field(sr_check *ck, sr_mark m, const char *name)
     for (int i = 0; i < sc->n && kl < sizeof(known) - 40; i++)
         kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", sc->names[i]);
     if (sug)
-        cerr(ck, m, "field '%s' does not exist here; did you mean '%s'? (fields: %s)", name, sug,
-             known);
+        cerr(ck, SR_E_UNKNOWN_FIELD, m,
+             "field '%s' does not exist here; did you mean '%s'? (fields: %s)", name, sug, known);
     else
-        cerr(ck, m, "field '%s' does not exist here (fields: %s)", name, known);
+        cerr(ck, SR_E_UNKNOWN_FIELD, m, "field '%s' does not exist here (fields: %s)", name, known);
+    if (sug) sr_diag_help_rewrite(ck->dg, ck->file, m, name, sug, "correct the field name");
     sr_note_gone(ck, name);
 }
 
@@ -417,9 +419,11 @@ static int parse_enum(const sr_param *p, const sr_ynode *n, int *out, sr_check *
     choices_text(p->choices, want, sizeof(want));
     sr_ydesc(n, got, sizeof(got));
     if (sug)
-        cerr(ck, n->mark, "'%s' must be %s, not %s; did you mean '%s'?", p->name, want, got, sug);
+        cerr(ck, SR_E_NOT_A_CHOICE, n->mark, "'%s' must be %s, not %s; did you mean '%s'?", p->name,
+             want, got, sug);
     else
-        cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, want, got);
+        cerr(ck, SR_E_NOT_A_CHOICE, n->mark, "'%s' must be %s, not %s", p->name, want, got);
+    if (sug) sr_diag_help_rewrite(ck->dg, ck->file, n->mark, n->text, sug, "correct the value");
     return -1;
 }
 
@@ -486,8 +490,8 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         v->marks = sr_xcalloc((size_t)count + 1, sizeof(sr_mark));
         for (int i = 0; i < count; i++) {
             if (!is_name(list[i])) {
-                cerr(ck, list[i]->mark, "'%s' must list field names, not %s", p->name,
-                     sr_ydesc(list[i], got, sizeof(got)));
+                cerr(ck, SR_E_WRONG_TYPE, list[i]->mark, "'%s' must list field names, not %s",
+                     p->name, sr_ydesc(list[i], got, sizeof(got)));
                 rc = -1;
                 continue;
             }
@@ -496,7 +500,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
             v->v[v->n++] = sr_xstrdup(list[i]->text);
         }
         if (count == 0) {
-            cerr(ck, n->mark, "'%s' must list at least one field", p->name);
+            cerr(ck, SR_E_WRONG_TYPE, n->mark, "'%s' must list at least one field", p->name);
             rc = -1;
         }
         return rc;
@@ -511,7 +515,8 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
     case SR_P_STRMAP: {
         if (n->kind != SR_Y_MAP || n->nkids == 0) {
             char want[64];
-            cerr(ck, n->mark, "'%s' must be %s, not %s", p->name, ptype_desc(p, want, sizeof(want)),
+            cerr(ck, SR_E_WRONG_TYPE, n->mark, "'%s' must be %s, not %s", p->name,
+                 ptype_desc(p, want, sizeof(want)),
                  n->kind == SR_Y_MAP ? "an empty mapping" : sr_ydesc(n, got, sizeof(got)));
             return -1;
         }
@@ -522,8 +527,9 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
         for (int i = 0; i < count; i++) {
             const sr_ynode *key = n->kids[2 * i], *val = n->kids[2 * i + 1];
             if (!is_name(key)) {
-                cerr(ck, key->mark, "'%s': a key must be a %s name, not %s", p->name,
-                     p->type == SR_P_EXPRMAP ? "field" : "plain", sr_ydesc(key, got, sizeof(got)));
+                cerr(ck, SR_E_WRONG_TYPE, key->mark, "'%s': a key must be a %s name, not %s",
+                     p->name, p->type == SR_P_EXPRMAP ? "field" : "plain",
+                     sr_ydesc(key, got, sizeof(got)));
                 rc = -1;
                 continue;
             }
@@ -538,7 +544,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
                 vals[k] = e;
             } else {
                 if (!sr_yis_scalar(val) || sr_yis_null(val)) {
-                    cerr(ck, val->mark,
+                    cerr(ck, SR_E_WRONG_TYPE, val->mark,
                          "'%s': the value of '%s' must be a single value (text or a number), "
                          "not %s",
                          p->name, key->text, sr_ydesc(val, got, sizeof(got)));
@@ -566,7 +572,7 @@ int sr_param_parse_one(const sr_param *p, const sr_ynode *n, void *conf, sr_chec
     }
     case SR_P_LIST: {
         if (n->kind != SR_Y_SEQ || n->nkids == 0) {
-            cerr(ck, n->mark, "'%s' must be a non-empty list, not %s", p->name,
+            cerr(ck, SR_E_WRONG_TYPE, n->mark, "'%s' must be a non-empty list, not %s", p->name,
                  n->kind == SR_Y_SEQ ? "an empty list" : sr_ydesc(n, got, sizeof(got)));
             return -1;
         }
@@ -606,9 +612,13 @@ static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_
         char got[64];
         sr_ydesc(n, got, sizeof(got));
         if (sug)
-            sr_err(ck->dg, ck->file, n->mark, "unknown topic %s; did you mean '%s'?", got, sug);
+            sr_errc(ck->dg, SR_E_UNKNOWN_TOPIC, ck->file, n->mark,
+                    "unknown topic %s; did you mean '%s'?", got, sug);
         else
-            sr_err(ck->dg, ck->file, n->mark, "unknown topic %s (declare it under 'topics:')", got);
+            sr_errc(ck->dg, SR_E_UNKNOWN_TOPIC, ck->file, n->mark,
+                    "unknown topic %s (declare it under 'topics:')", got);
+        if (sug)
+            sr_diag_help_rewrite(ck->dg, ck->file, n->mark, n->text, sug, "correct the topic name");
         return -1;
     }
     *out = t;
@@ -651,7 +661,8 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
     if (!map || map->kind != SR_Y_MAP) {
         sr_mark m = {0, 0, 0};
         if (map) m = map->mark;
-        cerr(ck, m, "expected a mapping of settings, not %s", sr_ydesc(map, got, sizeof(got)));
+        cerr(ck, SR_E_WRONG_TYPE, m, "expected a mapping of settings, not %s",
+             sr_ydesc(map, got, sizeof(got)));
         ck->what = outer;
         return -1;
     }
@@ -674,12 +685,13 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
         for (int j = 0; j < nn && ll < sizeof(list) - 40; j++)
             ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "", names[j]);
         if (sug && !sr_ymap_get(map, sug)) {
-            cerr(ck, k->mark, "unknown key %s; did you mean '%s'?", sr_ydesc(k, got, sizeof(got)),
-                 sug);
+            cerr(ck, SR_E_UNKNOWN_KEY, k->mark, "unknown key %s; did you mean '%s'?",
+                 sr_ydesc(k, got, sizeof(got)), sug);
+            sr_diag_help_rewrite(ck->dg, ck->file, k->mark, k->text, sug, "correct the key");
             if (nmeant < 64) meant[nmeant++] = sug;
         } else {
-            cerr(ck, k->mark, "unknown key %s (expected%s%s)", sr_ydesc(k, got, sizeof(got)),
-                 nn > 1 ? " one of: " : ": ", list);
+            cerr(ck, SR_E_UNKNOWN_KEY, k->mark, "unknown key %s (expected%s%s)",
+                 sr_ydesc(k, got, sizeof(got)), nn > 1 ? " one of: " : ": ", list);
         }
         rc = -1;
     }
@@ -694,7 +706,8 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
             bool misspelt = false;
             for (int j = 0; j < nmeant; j++) misspelt |= meant[j] == p->name;
             if ((p->flags & SR_PF_REQUIRED) && !misspelt) {
-                cerr(ck, map->mark, "missing required key '%s' (%s)", p->name, p->doc);
+                cerr(ck, SR_E_MISSING_KEY, map->mark, "missing required key '%s' (%s)", p->name,
+                     p->doc);
                 rc = -1;
             }
             continue;

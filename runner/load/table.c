@@ -181,12 +181,12 @@ static void row_warn(row_warnings *w, long line, size_t rawlen, const char *fmt,
     va_end(ap);
     const sr_srcfile *f = data_file(w->ck, w->tb, &w->df);
     if (f)
-        sr_diag_add(w->ck->dg, SR_WARNING, f,
-                    (sr_mark){(int)line, 1, (int)(rawlen < 200 ? rawlen : 200)}, "table '%s': %s",
-                    w->tb->name, msg);
+        sr_diag_addc(w->ck->dg, SR_WARNING, SR_W_ROW_SKIPPED, f,
+                     (sr_mark){(int)line, 1, (int)(rawlen < 200 ? rawlen : 200)}, "table '%s': %s",
+                     w->tb->name, msg);
     else
-        sr_diag_add(w->ck->dg, SR_WARNING, w->ck->file, w->file_mark, "table '%s': line %ld: %s",
-                    w->tb->name, line, msg);
+        sr_diag_addc(w->ck->dg, SR_WARNING, SR_W_ROW_SKIPPED, w->ck->file, w->file_mark,
+                     "table '%s': line %ld: %s", w->tb->name, line, msg);
 }
 
 static bool key_is_column(sr_check *ck, const sr_table *tb, const sr_ynode *n, const char *label);
@@ -198,7 +198,7 @@ static void load_rows(sr_check *ck, sr_table *tb, const sr_ynode *n, sr_mark fil
     sr_reader *rd;
     if (sr_reader_open_csv(&rd, tb->resolved, tb->format, (const char *const *)tb->columns.v,
                            (size_t)tb->columns.n, true, err, sizeof(err)) != 0) {
-        sr_err(ck->dg, ck->file, file_mark, "table '%s': %s", tb->name, err);
+        sr_errc(ck->dg, SR_E_DATA_FILE, ck->file, file_mark, "table '%s': %s", tb->name, err);
         return;
     }
     tb->nfields = sr_reader_columns(rd, &tb->fields);
@@ -250,10 +250,11 @@ static void load_rows(sr_check *ck, sr_table *tb, const sr_ynode *n, sr_mark fil
         sr_arena_reset(&scratch);
     }
     if (w.n > ROW_WARNINGS_MAX)
-        sr_diag_add(ck->dg, SR_WARNING, ck->file, file_mark,
-                    "table '%s': %ld more rows skipped or replaced (the first %d are shown)",
-                    tb->name, w.n - ROW_WARNINGS_MAX, ROW_WARNINGS_MAX);
-    if (st < 0) sr_err(ck->dg, ck->file, file_mark, "table '%s': %s", tb->name, err);
+        sr_diag_addc(ck->dg, SR_WARNING, SR_W_ROW_SKIPPED, ck->file, file_mark,
+                     "table '%s': %ld more rows skipped or replaced (the first %d are shown)",
+                     tb->name, w.n - ROW_WARNINGS_MAX, ROW_WARNINGS_MAX);
+    if (st < 0)
+        sr_errc(ck->dg, SR_E_DATA_FILE, ck->file, file_mark, "table '%s': %s", tb->name, err);
     sr_reader_close(rd);
     sr_arena_free(&scratch);
     sr_buf_free(&text);
@@ -280,15 +281,15 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
     tb->global_mark = mark_of(n, "global", tb->mark);
     tb->history_mark = mark_of(n, "history", tb->mark);
     if (file && topic) {
-        sr_err(ck->dg, ck->file, topic->mark,
-               "%s: a table is read either from a 'file' or from a 'topic', not both", label);
+        sr_errc(ck->dg, SR_E_CONFLICT, ck->file, topic->mark,
+                "%s: a table is read either from a 'file' or from a 'topic', not both", label);
         return;
     }
     if (!file && !topic) {
-        sr_err(ck->dg, ck->file, tb->mark,
-               "%s: give it 'file: PATH' (reference data loaded once) or 'topic: TOPIC' (the "
-               "latest value per record key of a topic)",
-               label);
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, tb->mark,
+                "%s: give it 'file: PATH' (reference data loaded once) or 'topic: TOPIC' (the "
+                "latest value per record key of a topic)",
+                label);
         return;
     }
     static const char *const file_only[] = {"key", "columns", "format", NULL};
@@ -296,22 +297,23 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
     for (const char *const *k = topic ? file_only : topic_only; *k; k++) {
         const sr_ynode *v = sr_ymap_get(n, *k);
         if (v)
-            sr_err(ck->dg, ck->file, key_node(n, *k)->mark,
-                   topic ? "%s: '%s' is for file tables: a topic table is keyed by the record key"
-                         : "%s: '%s' is for topic tables, not for a table read from a file",
-                   label, *k);
+            sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, key_node(n, *k)->mark,
+                    topic ? "%s: '%s' is for file tables: a topic table is keyed by the record key"
+                          : "%s: '%s' is for topic tables, not for a table read from a file",
+                    label, *k);
     }
     if (topic) {
         if (tb->global) tb->live = sr_gtable_new();
         if (tb->history < 0)
-            sr_err(ck->dg, ck->file, tb->history_mark, "%s: 'history' must not be negative", label);
+            sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, tb->history_mark,
+                    "%s: 'history' must not be negative", label);
         return;
     }
     if (!tb->key) {
-        sr_err(ck->dg, ck->file, tb->mark,
-               "%s: missing required key 'key' (the field whose value keys each row, such as "
-               "key: state)",
-               label);
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, tb->mark,
+                "%s: missing required key 'key' (the field whose value keys each row, such as "
+                "key: state)",
+                label);
         return;
     }
     if (tb->path[0] == '/') {
@@ -326,24 +328,24 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
         tb->format = ext && strcmp(ext, ".csv") == 0 ? SR_FMT_CSV : SR_FMT_JSONL;
     }
     if (tb->columns.n && tb->format != SR_FMT_CSV) {
-        sr_err(ck->dg, ck->file, key_node(n, "columns")->mark,
-               "%s: 'columns' names the columns of a CSV file; a JSON-lines row names its own "
-               "fields",
-               label);
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, key_node(n, "columns")->mark,
+                "%s: 'columns' names the columns of a CSV file; a JSON-lines row names its own "
+                "fields",
+                label);
         return;
     }
     if (sr_reported_in(ck, file)) return;
     struct stat st;
     if (stat(tb->resolved, &st) != 0) {
-        sr_err(ck->dg, ck->file, file->mark, "%s: file '%s' does not exist (looked for %s)", label,
-               tb->path, tb->resolved);
+        sr_errc(ck->dg, SR_E_FILE_NOT_FOUND, ck->file, file->mark,
+                "%s: file '%s' does not exist (looked for %s)", label, tb->path, tb->resolved);
         return;
     }
     if (!S_ISREG(st.st_mode)) {
-        sr_err(ck->dg, ck->file, file->mark,
-               "%s: '%s' is not a regular file: a table is read whole when the topology is "
-               "loaded",
-               label, tb->resolved);
+        sr_errc(ck->dg, SR_E_DATA_FILE, ck->file, file->mark,
+                "%s: '%s' is not a regular file: a table is read whole when the topology is "
+                "loaded",
+                label, tb->resolved);
         return;
     }
     if (ck->dg->nerrors == errors_before) load_rows(ck, tb, n, file->mark, label);
@@ -364,13 +366,15 @@ static bool key_is_column(sr_check *ck, const sr_table *tb, const sr_ynode *n, c
                                        tb->fields[i]);
             sr_mark km = mark_of(n, "key", tb->mark);
             if (sug)
-                sr_err(ck->dg, ck->file, km,
-                       "%s: the file has no column '%s'; did you mean '%s'? (columns: %s)", label,
-                       tb->key, sug, list);
+                sr_errc(ck->dg, SR_E_UNKNOWN_FIELD, ck->file, km,
+                        "%s: the file has no column '%s'; did you mean '%s'? (columns: %s)", label,
+                        tb->key, sug, list);
             else
-                sr_err(ck->dg, ck->file, km, "%s: the file has no column '%s' (columns: %s%s)",
-                       label, tb->key, list,
-                       tb->columns.n ? "" : "; 'columns:' names them when the header is wrong");
+                sr_errc(ck->dg, SR_E_UNKNOWN_FIELD, ck->file, km,
+                        "%s: the file has no column '%s' (columns: %s%s)", label, tb->key, list,
+                        tb->columns.n ? "" : "; 'columns:' names them when the header is wrong");
+            if (sug)
+                sr_diag_help_rewrite(ck->dg, ck->file, km, tb->key, sug, "correct the column name");
             return false;
         }
     }
@@ -382,10 +386,10 @@ void sr_tables_load(sr_check *ck, const sr_ynode *seq)
     sr_topology *t = ck->topo;
     if (seq->kind != SR_Y_SEQ) {
         char got[64];
-        sr_err(ck->dg, ck->file, seq->mark,
-               "'tables' must be a list such as [{name: populations, file: populations.csv, key: "
-               "state}], not %s",
-               sr_ydesc(seq, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, seq->mark,
+                "'tables' must be a list such as [{name: populations, file: populations.csv, key: "
+                "state}], not %s",
+                sr_ydesc(seq, got, sizeof(got)));
         return;
     }
     t->tables = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_table *));
@@ -396,9 +400,13 @@ void sr_tables_load(sr_check *ck, const sr_ynode *seq)
         if (!tb->name) continue;
         void **hit = tsearch(tb, &t->table_names, by_name);
         if (!hit) abort();
-        if (*hit != tb)
-            sr_err(ck->dg, ck->file, tb->mark, "duplicate table '%s' (first declared on line %d)",
-                   tb->name, ((sr_table *)*hit)->mark.line);
+        if (*hit != tb) {
+            const sr_table *first = *hit;
+            sr_errc(ck->dg, SR_E_DUPLICATE, ck->file, tb->mark,
+                    "duplicate table '%s' (first declared on line %d)", tb->name, first->mark.line);
+            sr_diag_related(ck->dg, first->file, first->mark, "table '%s' first declared here",
+                            tb->name);
+        }
     }
 }
 

@@ -52,11 +52,14 @@ static int check_keys(sr_check *ck, const sr_ynode *map, const char *const *keys
         for (int j = 0; j < nk && ll < sizeof(list) - 40; j++)
             ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s", j ? ", " : "", keys[j]);
         if (sug)
-            sr_err(ck->dg, ck->file, k->mark, "%s: unknown key '%s'; did you mean '%s'?", what,
-                   sr_yis_scalar(k) ? k->text : "?", sug);
+            sr_errc(ck->dg, SR_E_UNKNOWN_KEY, ck->file, k->mark,
+                    "%s: unknown key '%s'; did you mean '%s'?", what,
+                    sr_yis_scalar(k) ? k->text : "?", sug);
         else
-            sr_err(ck->dg, ck->file, k->mark, "%s: unknown key '%s' (expected one of: %s)", what,
-                   sr_yis_scalar(k) ? k->text : "?", list);
+            sr_errc(ck->dg, SR_E_UNKNOWN_KEY, ck->file, k->mark,
+                    "%s: unknown key '%s' (expected one of: %s)", what,
+                    sr_yis_scalar(k) ? k->text : "?", list);
+        if (sug) sr_diag_help_rewrite(ck->dg, ck->file, k->mark, k->text, sug, "correct the key");
         rc = -1;
     }
     return rc;
@@ -67,8 +70,8 @@ static const char *scalar_or_null(sr_check *ck, const sr_ynode *n, const char *w
     if (!n) return NULL;
     if (!sr_yis_scalar(n) || sr_yis_null(n)) {
         char got[64];
-        sr_err(ck->dg, ck->file, n->mark, "%s must be a string, not %s", what,
-               sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark, "%s must be a string, not %s", what,
+                sr_ydesc(n, got, sizeof(got)));
         return NULL;
     }
     return n->text;
@@ -145,9 +148,9 @@ static void check_config_pair(sr_check *ck, const sr_topic *tp, const char *lo_n
     if (ilo < 0 || ihi < 0 || !sr_topic_config_integer(tp->config.vals[ilo], &lo) ||
         !sr_topic_config_integer(tp->config.vals[ihi], &hi) || lo <= hi)
         return;
-    sr_err(ck->dg, ck->file, tp->config_marks[ilo],
-           "topic '%s': %s (%lld) must not be above %s (%lld), or Kafka refuses the topic",
-           tp->name, lo_name, lo, hi_name, hi);
+    sr_errc(ck->dg, SR_E_TOPIC_CONFIG, ck->file, tp->config_marks[ilo],
+            "topic '%s': %s (%lld) must not be above %s (%lld), or Kafka refuses the topic",
+            tp->name, lo_name, lo, hi_name, hi);
 }
 
 /* replicationFactor and config: of a topic mapping n, checked as Kafka will take them. */
@@ -159,10 +162,10 @@ static void load_topic_settings(sr_check *ck, const sr_ynode *n, sr_topic *tp)
         long long v;
         tp->replication_mark = rf->mark;
         if (!sr_yscalar_int(rf, &v) || v < 1 || v > 32767)
-            sr_err(ck->dg, ck->file, rf->mark,
-                   "topic '%s': 'replicationFactor' must be a whole number from 1 to 32767, not "
-                   "%s",
-                   tp->name, sr_ydesc(rf, got, sizeof(got)));
+            sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, rf->mark,
+                    "topic '%s': 'replicationFactor' must be a whole number from 1 to 32767, not "
+                    "%s",
+                    tp->name, sr_ydesc(rf, got, sizeof(got)));
         else
             tp->replication = (int)v;
     }
@@ -191,20 +194,21 @@ static void load_topic_settings(sr_check *ck, const sr_ynode *n, sr_topic *tp)
         char e[512];
         bool at_name;
         if (strlen(v->text) != v->len)
-            sr_err(ck->dg, ck->file, v->mark, "topic '%s': the value of %s contains a NUL byte",
-                   tp->name, name);
+            sr_errc(ck->dg, SR_E_TOPIC_CONFIG, ck->file, v->mark,
+                    "topic '%s': the value of %s contains a NUL byte", tp->name, name);
         else if (sr_topic_config_check(name, tp->config.vals[i], e, sizeof(e), &at_name) != 0)
-            sr_err(ck->dg, ck->file, at_name ? k->mark : v->mark, "topic '%s': %s", tp->name, e);
+            sr_errc(ck->dg, SR_E_TOPIC_CONFIG, ck->file, at_name ? k->mark : v->mark,
+                    "topic '%s': %s", tp->name, e);
     }
     /* what Kafka checks across configs, and against the replication factor */
     for (int i = 0; i < tp->config.n; i++) {
         long long isr;
         if (strcmp(tp->config.names[i], "min.insync.replicas") == 0 && tp->replication &&
             sr_topic_config_integer(tp->config.vals[i], &isr) && isr > tp->replication)
-            sr_err(ck->dg, ck->file, tp->config_marks[i],
-                   "topic '%s': min.insync.replicas (%lld) is above its replicationFactor (%d): "
-                   "no write with acks=all could succeed; lower it, or raise replicationFactor",
-                   tp->name, isr, tp->replication);
+            sr_errc(ck->dg, SR_E_TOPIC_CONFIG, ck->file, tp->config_marks[i],
+                    "topic '%s': min.insync.replicas (%lld) is above its replicationFactor (%d): "
+                    "no write with acks=all could succeed; lower it, or raise replicationFactor",
+                    tp->name, isr, tp->replication);
     }
     check_config_pair(ck, tp, "min.compaction.lag.ms", "max.compaction.lag.ms");
 }
@@ -214,9 +218,9 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
     sr_topology *t = ck->topo;
     if (seq->kind != SR_Y_SEQ) {
         char got[64];
-        sr_err(ck->dg, ck->file, seq->mark,
-               "'topics' must be a list such as [{name: raw-data, partitions: 4}], not %s",
-               sr_ydesc(seq, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, seq->mark,
+                "'topics' must be a list such as [{name: raw-data, partitions: 4}], not %s",
+                sr_ydesc(seq, got, sizeof(got)));
         ck->no_topics = true;
         return;
     }
@@ -231,23 +235,25 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
             check_keys(ck, n, topic_keys, label);
             parts = sr_ymap_get(n, "partitions");
             if (!name) {
-                sr_err(ck->dg, ck->file, n->mark, "topic: missing required key 'name'");
+                sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
+                        "topic: missing required key 'name'");
                 continue;
             }
         }
         const char *s = scalar_or_null(ck, name, "a topic name");
         if (!s) continue;
         if (!sr_reported_in(ck, name) && !valid_topic_name(s))
-            sr_err(ck->dg, ck->file, name->mark,
-                   "'%s' is not a valid topic name: Kafka topic names are 1 to 249 letters, "
-                   "digits, '.', '_' or '-' (and not '.' or '..')",
-                   s);
+            sr_errc(ck->dg, SR_E_TOPIC_NAME, ck->file, name->mark,
+                    "'%s' is not a valid topic name: Kafka topic names are 1 to 249 letters, "
+                    "digits, '.', '_' or '-' (and not '.' or '..')",
+                    s);
         sr_topic *tp = sr_xcalloc(1, sizeof(*tp));
         tp->name = sr_xstrdup(s);
         sr_topic *dup = name_add(&t->topic_names, tp);
         if (dup) {
-            sr_err(ck->dg, ck->file, name->mark, "duplicate topic '%s' (first declared on line %d)",
-                   s, dup->mark.line);
+            sr_errc(ck->dg, SR_E_DUPLICATE, ck->file, name->mark,
+                    "duplicate topic '%s' (first declared on line %d)", s, dup->mark.line);
+            sr_diag_related(ck->dg, dup->file, dup->mark, "topic '%s' first declared here", s);
             free(tp->name);
             free(tp);
             continue;
@@ -263,9 +269,9 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
             char got[64];
             tp->partitions_mark = parts->mark;
             if (!sr_yscalar_int(parts, &v) || v < 1 || v > 100000)
-                sr_err(ck->dg, ck->file, parts->mark,
-                       "topic '%s': 'partitions' must be a whole number from 1 to 100000, not %s",
-                       s, sr_ydesc(parts, got, sizeof(got)));
+                sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, parts->mark,
+                        "topic '%s': 'partitions' must be a whole number from 1 to 100000, not %s",
+                        s, sr_ydesc(parts, got, sizeof(got)));
             else
                 tp->partitions = (int)v;
         }
@@ -316,18 +322,18 @@ static void step_keys_error(sr_check *ck, const sr_ynode *step)
     for (int i = 2; type && i < step->nkids; i += 2) {
         const sr_ynode *k = step->kids[i];
         if (sr_yis_scalar(k) && is_param_of(type, k->text)) {
-            sr_err(ck->dg, ck->file, k->mark,
-                   "'%s' is a setting of %s but is not inside it: indent it under '%s:' (a "
-                   "pipeline step has exactly one key, the operator)",
-                   k->text, type->name, type->name);
+            sr_errc(ck->dg, SR_E_STEP_SHAPE, ck->file, k->mark,
+                    "'%s' is a setting of %s but is not inside it: indent it under '%s:' (a "
+                    "pipeline step has exactly one key, the operator)",
+                    k->text, type->name, type->name);
             return;
         }
     }
     const sr_ynode *second = step->kids[2];
-    sr_err(ck->dg, ck->file, second->mark,
-           "a pipeline step must have exactly one operator, e.g. '- filter: x > 1', but this "
-           "one has %d keys (start each step with its own '-')",
-           step->nkids / 2);
+    sr_errc(ck->dg, SR_E_STEP_SHAPE, ck->file, second->mark,
+            "a pipeline step must have exactly one operator, e.g. '- filter: x > 1', but this "
+            "one has %d keys (start each step with its own '-')",
+            step->nkids / 2);
 }
 
 /* Parses one pipeline step `- name: value` into op. */
@@ -337,8 +343,8 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
     char got[64];
     if (step->kind == SR_Y_MAP) {
         if (step->nkids == 0) {
-            sr_err(ck->dg, ck->file, step->mark,
-                   "a pipeline step must be '- operator: settings', not an empty mapping");
+            sr_errc(ck->dg, SR_E_STEP_SHAPE, ck->file, step->mark,
+                    "a pipeline step must be '- operator: settings', not an empty mapping");
             return -1;
         }
         if (step->nkids != 2) {
@@ -348,9 +354,9 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
         key = step->kids[0];
         val = step->kids[1];
     } else if (!sr_yis_scalar(step) || sr_yis_null(step)) {
-        sr_err(ck->dg, ck->file, step->mark,
-               "a pipeline step must be '- operator: settings', not %s",
-               sr_ydesc(step, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_STEP_SHAPE, ck->file, step->mark,
+                "a pipeline step must be '- operator: settings', not %s",
+                sr_ydesc(step, got, sizeof(got)));
         return -1;
     }
     const sr_operator_type *type = sr_yis_scalar(key) ? sr_operator_find(key->text) : NULL;
@@ -361,11 +367,16 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
         const char *sug = sr_yis_scalar(key) ? sr_suggest(key->text, cands, nc) : NULL;
         char list[400];
         if (sug)
-            sr_err(ck->dg, ck->file, key->mark, "unknown operator %s; did you mean '%s'?",
-                   sr_ydesc(key, got, sizeof(got)), sug);
+            sr_errc(ck->dg, SR_E_UNKNOWN_OPERATOR, ck->file, key->mark,
+                    "unknown operator %s; did you mean '%s'?", sr_ydesc(key, got, sizeof(got)),
+                    sug);
         else
-            sr_err(ck->dg, ck->file, key->mark, "unknown operator %s (operators: %s)",
-                   sr_ydesc(key, got, sizeof(got)), operator_list(list, sizeof(list)));
+            sr_errc(ck->dg, SR_E_UNKNOWN_OPERATOR, ck->file, key->mark,
+                    "unknown operator %s (operators: %s)", sr_ydesc(key, got, sizeof(got)),
+                    operator_list(list, sizeof(list)));
+        if (sug)
+            sr_diag_help_rewrite(ck->dg, ck->file, key->mark, key->text, sug,
+                                 "correct the operator");
         return -1;
     }
     op->type = type;
@@ -415,14 +426,15 @@ static int load_step(sr_check *ck, const sr_ynode *step, sr_op *op)
                               .len = strlen(p->def)};
                 if (sr_param_parse_one(p, &d, conf, ck)) rc = -1;
             } else if (p->flags & SR_PF_REQUIRED) {
-                sr_err(ck->dg, ck->file, key->mark, "%s: missing required key '%s' (%s)", what,
-                       p->name, p->doc);
+                sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, key->mark,
+                        "%s: missing required key '%s' (%s)", what, p->name, p->doc);
                 rc = -1;
             }
         }
     } else {
-        sr_err(ck->dg, ck->file, val->mark, "%s takes a mapping of settings, not %s (e.g. '%s')",
-               what, sr_ydesc(val, got, sizeof(got)), type->example);
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, val->mark,
+                "%s takes a mapping of settings, not %s (e.g. '%s')", what,
+                sr_ydesc(val, got, sizeof(got)), type->example);
         rc = -1;
     }
     if (rc == 0 && type->check) rc = type->check(op, conf, ck);
@@ -448,9 +460,9 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
 {
     if (seq->kind != SR_Y_SEQ) {
         char got[64];
-        sr_err(ck->dg, ck->file, seq->mark,
-               "%s: 'pipeline' must be a list of steps such as '- filter: x > 1', not %s", label,
-               sr_ydesc(seq, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, seq->mark,
+                "%s: 'pipeline' must be a list of steps such as '- filter: x > 1', not %s", label,
+                sr_ydesc(seq, got, sizeof(got)));
         return;
     }
     d->ops = sr_xcalloc((size_t)seq->nkids + 1, sizeof(sr_op));
@@ -466,10 +478,10 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
             /* still checked for its own errors, but kept out of the chain */
             sr_op extra = {.index = i + 1};
             if (load_step(ck, seq->kids[i], &extra) == 0 && !after_reported) {
-                sr_err(ck->dg, ck->file, extra.mark,
-                       "%s comes after %s, which ends the pipeline by sending records to "
-                       "topics: move this step before it or remove it",
-                       extra.label, terminal->label);
+                sr_errc(ck->dg, SR_E_STEP_ORDER, ck->file, extra.mark,
+                        "%s comes after %s, which ends the pipeline by sending records to "
+                        "topics: move this step before it or remove it",
+                        extra.label, terminal->label);
                 after_reported = true;
             }
             unload_step(&extra);
@@ -485,10 +497,10 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
         d->nops++;
     }
     if (terminal && has_output) {
-        sr_err(ck->dg, ck->file, terminal->mark,
-               "%s sends records to topics itself, and the deployment has 'output:' too: "
-               "remove one of them",
-               terminal->label);
+        sr_errc(ck->dg, SR_E_CONFLICT, ck->file, terminal->mark,
+                "%s sends records to topics itself, and the deployment has 'output:' too: "
+                "remove one of them",
+                terminal->label);
     }
     for (int i = 0; i < d->nops; i++) {
         d->ops[i].slot = i;
@@ -517,7 +529,8 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *label, const 
         items = (const sr_ynode *const *)n->kids;
         count = n->nkids;
         if (count == 0) {
-            sr_err(ck->dg, ck->file, n->mark, "%s: '%s' must name at least one topic", label, what);
+            sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark,
+                    "%s: '%s' must name at least one topic", label, what);
             return -1;
         }
     }
@@ -543,11 +556,17 @@ static int topic_list(sr_check *ck, const sr_ynode *n, const char *label, const 
         if (*byname[i] == *byname[i - 1]) repeat[byname[i] - all] = true;
     *out = sr_xcalloc((size_t)nall + 1, sizeof(sr_topic *));
     for (int i = 0; i < nall; i++) {
-        if (repeat[i])
-            sr_err(ck->dg, ck->file, where[i]->mark, "topic '%s' is listed twice in '%s'",
-                   all[i]->name, what);
-        else
+        if (!repeat[i]) {
             (*out)[(*nout)++] = all[i];
+            continue;
+        }
+        sr_errc(ck->dg, SR_E_DUPLICATE, ck->file, where[i]->mark,
+                "topic '%s' is listed twice in '%s'", all[i]->name, what);
+        for (int k = 0; k < i; k++)
+            if (all[k] == all[i]) {
+                sr_diag_related(ck->dg, ck->file, where[k]->mark, "listed first here");
+                break;
+            }
     }
     free(repeat);
     free(byname);
@@ -576,37 +595,39 @@ static void load_source_columns(sr_check *ck, const sr_ynode *n, sr_source *s)
     for (int i = 0; i < c->n; i++)
         for (int j = 0; j < i; j++)
             if (strcmp(c->v[i], c->v[j]) == 0) {
-                sr_err(ck->dg, ck->file, c->marks[i],
-                       "source: column '%s' is named twice in 'columns' (each cell needs its own "
-                       "name)",
-                       c->v[i]);
+                sr_errc(ck->dg, SR_E_DUPLICATE, ck->file, c->marks[i],
+                        "source: column '%s' is named twice in 'columns' (each cell needs its own "
+                        "name)",
+                        c->v[i]);
+                sr_diag_related(ck->dg, ck->file, c->marks[j], "column '%s' named first here",
+                                c->v[j]);
                 break;
             }
     if ((cols || hdr) && s->format != SR_FMT_CSV)
-        sr_err(ck->dg, ck->file, (cols ? cols : hdr)->mark,
-               "source: '%s' is for CSV files; this source reads JSON lines (add format: csv if "
-               "the file is CSV)",
-               cols ? "columns" : "header");
+        sr_errc(ck->dg, SR_E_SETTING_NOT_HERE, ck->file, (cols ? cols : hdr)->mark,
+                "source: '%s' is for CSV files; this source reads JSON lines (add format: csv if "
+                "the file is CSV)",
+                cols ? "columns" : "header");
     else if (hdr && !s->header && c->n == 0 && !cols)
-        sr_err(ck->dg, ck->file, hdr->mark,
-               "source: 'header: false' needs 'columns:', the names of the cells in order (a CSV "
-               "file without a header row has nothing else to name them by)");
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, hdr->mark,
+                "source: 'header: false' needs 'columns:', the names of the cells in order (a CSV "
+                "file without a header row has nothing else to name them by)");
 }
 
 static sr_source *load_source(sr_check *ck, const sr_ynode *n)
 {
     char got[64];
     if (n->kind != SR_Y_MAP) {
-        sr_err(ck->dg, ck->file, n->mark,
-               "'source' must be a mapping such as {file: data.jsonl, format: jsonl}, not %s",
-               sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark,
+                "'source' must be a mapping such as {file: data.jsonl, format: jsonl}, not %s",
+                sr_ydesc(n, got, sizeof(got)));
         return NULL;
     }
     check_keys(ck, n, source_keys, "source");
     const sr_ynode *f = sr_ymap_get(n, "file");
     if (!f) {
-        sr_err(ck->dg, ck->file, n->mark,
-               "source: missing required key 'file' (the JSON-lines or CSV file to replay)");
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
+                "source: missing required key 'file' (the JSON-lines or CSV file to replay)");
         return NULL;
     }
     const char *path = scalar_or_null(ck, f, "source file");
@@ -623,8 +644,8 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
     }
     struct stat st;
     if (stat(s->resolved, &st) != 0 && !sr_reported_in(ck, f))
-        sr_err(ck->dg, ck->file, f->mark, "source file '%s' does not exist (looked for %s)", path,
-               s->resolved);
+        sr_errc(ck->dg, SR_E_FILE_NOT_FOUND, ck->file, f->mark,
+                "source file '%s' does not exist (looked for %s)", path, s->resolved);
     const sr_ynode *fmt = sr_ymap_get(n, "format");
     const char *ext = strrchr(path, '.');
     s->format = (ext && strcmp(ext, ".csv") == 0) ? SR_FMT_CSV : SR_FMT_JSONL;
@@ -648,10 +669,10 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
     }
     const sr_ynode *rate = sr_ymap_get(n, "rate");
     if (rate && (!sr_yscalar_double(rate, &s->rate) || s->rate < 0))
-        sr_err(ck->dg, ck->file, rate->mark,
-               "source: 'rate' must be a number of records per second (0: as fast as possible), "
-               "not %s",
-               sr_ydesc(rate, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, rate->mark,
+                "source: 'rate' must be a number of records per second (0: as fast as possible), "
+                "not %s",
+                sr_ydesc(rate, got, sizeof(got)));
     load_source_columns(ck, n, s);
     return s;
 }
@@ -660,9 +681,9 @@ static void load_kafka(sr_check *ck, const sr_ynode *n, sr_strmap *m)
 {
     if (n->kind != SR_Y_MAP) {
         char got[64];
-        sr_err(ck->dg, ck->file, n->mark,
-               "'kafka' must be a mapping of librdkafka properties such as {acks: all}, not %s",
-               sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark,
+                "'kafka' must be a mapping of librdkafka properties such as {acks: all}, not %s",
+                sr_ydesc(n, got, sizeof(got)));
         return;
     }
     sr_param p = {.type = SR_P_STRMAP, .name = "kafka"};
@@ -674,7 +695,7 @@ static void load_kafka(sr_check *ck, const sr_ynode *n, sr_strmap *m)
         char e[512];
         bool at_name;
         if (sr_kafka_check_property(k->text, v->text, e, sizeof(e), &at_name) != 0)
-            sr_err(ck->dg, ck->file, at_name ? k->mark : v->mark, "%s", e);
+            sr_errc(ck->dg, SR_E_KAFKA_PROPERTY, ck->file, at_name ? k->mark : v->mark, "%s", e);
         const char *why = sr_kafka_unsafe_property(k->text, v->text);
         if (why || sr_kafka_secret_property(k->text)) sr_diag_hide(ck->dg, ck->file, v->mark);
         if (why) {
@@ -689,10 +710,10 @@ int sr_topology_refuse_unsafe(const sr_topology *t, sr_diag *dg)
 {
     for (int i = 0; i < t->nunsafe; i++) {
         const sr_unsafe_prop *u = &t->unsafe[i];
-        sr_err(dg, t->doc.file, u->name_mark,
-               "kafka property %s %s; refused unless --allow-unsafe-kafka-properties is given "
-               "(under `up` a topology file is code: allow this only for a file you trust)",
-               u->name, u->why);
+        sr_errc(dg, SR_E_UNSAFE_PROPERTY, t->doc.file, u->name_mark,
+                "kafka property %s %s; refused unless --allow-unsafe-kafka-properties is given "
+                "(under `up` a topology file is code: allow this only for a file you trust)",
+                u->name, u->why);
         sr_diag_hide(dg, t->doc.file, u->value_mark);
     }
     return t->nunsafe;
@@ -721,10 +742,10 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     d->stage = 1;
     char got[64];
     if (n->kind != SR_Y_MAP) {
-        sr_err(ck->dg, ck->file, n->mark,
-               "a deployment must be a mapping with name, input or source, pipeline and output, "
-               "not %s",
-               sr_ydesc(n, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, n->mark,
+                "a deployment must be a mapping with name, input or source, pipeline and output, "
+                "not %s",
+                sr_ydesc(n, got, sizeof(got)));
         d->name = sr_xstrdup("?");
         d->group = sr_xstrdup("?");
         return;
@@ -734,14 +755,18 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     char label[300] = "deployment";
     if (s) snprintf(label, sizeof(label), "deployment '%s'", s);
     check_keys(ck, n, dep_keys, label);
-    if (!name) sr_err(ck->dg, ck->file, n->mark, "deployment: missing required key 'name'");
+    if (!name)
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
+                "deployment: missing required key 'name'");
     if (s) {
         d->name = sr_xstrdup(s);
         d->mark = name->mark;
         const sr_deployment *dup = name_add(&ck->topo->dep_names, d);
-        if (dup)
-            sr_err(ck->dg, ck->file, name->mark, "duplicate deployment '%s' (first on line %d)", s,
-                   dup->mark.line);
+        if (dup) {
+            sr_errc(ck->dg, SR_E_DUPLICATE, ck->file, name->mark,
+                    "duplicate deployment '%s' (first on line %d)", s, dup->mark.line);
+            sr_diag_related(ck->dg, dup->file, dup->mark, "deployment '%s' first defined here", s);
+        }
     } else {
         d->name = sr_xstrdup("?");
     }
@@ -750,13 +775,13 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     topic_list(ck, in, label, "input", &d->inputs, &d->ninputs);
     topic_list(ck, out, label, "output", &d->outputs, &d->noutputs);
     if (in && src)
-        sr_err(ck->dg, ck->file, src->mark,
-               "a deployment reads either 'input' topics or a 'source' file, not both");
+        sr_errc(ck->dg, SR_E_CONFLICT, ck->file, src->mark,
+                "a deployment reads either 'input' topics or a 'source' file, not both");
     if (!in && !src)
-        sr_err(ck->dg, ck->file, d->mark,
-               "deployment '%s' reads nothing: give it 'input: TOPIC' to read topics or "
-               "'source: {file: PATH}' to replay a file",
-               d->name);
+        sr_errc(ck->dg, SR_E_IDLE_DEPLOYMENT, ck->file, d->mark,
+                "deployment '%s' reads nothing: give it 'input: TOPIC' to read topics or "
+                "'source: {file: PATH}' to replay a file",
+                d->name);
     if (src) d->source = load_source(ck, src);
     const sr_ynode *g = sr_ymap_get(n, "consumerGroup");
     const char *group = g ? scalar_or_null(ck, g, "consumerGroup") : NULL;
@@ -772,11 +797,15 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
         sr_param p = {.type = SR_P_TOPIC, .name = "deadLetter"};
         sr_param_parse_one(&p, dl, &d->dead_letter, ck);
         for (int i = 0; d->dead_letter && i < d->ninputs; i++)
-            if (d->inputs[i] == d->dead_letter)
-                sr_err(ck->dg, ck->file, dl->mark,
-                       "deadLetter '%s' is also an input of this deployment, so failed records "
-                       "would be read again; use a topic of its own",
-                       d->dead_letter->name);
+            if (d->inputs[i] == d->dead_letter) {
+                sr_errc(ck->dg, SR_E_DEAD_LETTER_INPUT, ck->file, dl->mark,
+                        "deadLetter '%s' is also an input of this deployment, so failed records "
+                        "would be read again; use a topic of its own",
+                        d->dead_letter->name);
+                if (in)
+                    sr_diag_related(ck->dg, ck->file, in->mark, "'%s' is read here",
+                                    d->dead_letter->name);
+            }
     }
     const sr_ynode *k = sr_ymap_get(n, "kafka");
     if (k) load_kafka(ck, k, &d->kafka);
@@ -790,18 +819,18 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
             d->processing_mark = pr->mark;
         }
         if (d->processing == SR_EXACTLY_ONCE && src)
-            sr_err(ck->dg, ck->file, pr->mark,
-                   "%s: processing: exactly-once needs input topics: a 'source' file is replayed "
-                   "from its start on every run, so there are no input offsets to commit with "
-                   "the outputs",
-                   label);
+            sr_errc(ck->dg, SR_E_EXACTLY_ONCE, ck->file, pr->mark,
+                    "%s: processing: exactly-once needs input topics: a 'source' file is replayed "
+                    "from its start on every run, so there are no input offsets to commit with "
+                    "the outputs",
+                    label);
     }
     const sr_ynode *r = sr_ymap_get(n, "replicas");
     long long reps;
     if (r && (!sr_yscalar_int(r, &reps) || reps < 1))
-        sr_err(ck->dg, ck->file, r->mark,
-               "%s: 'replicas' must be a whole number of at least 1, not %s", label,
-               sr_ydesc(r, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_OUT_OF_RANGE, ck->file, r->mark,
+                "%s: 'replicas' must be a whole number of at least 1, not %s", label,
+                sr_ydesc(r, got, sizeof(got)));
     const sr_ynode *mg = sr_ymap_get(n, "migrations");
     if (mg) sr_migrations_load(ck, mg, d);
     sr_schema_free(&ck->schema);
@@ -815,8 +844,8 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     sr_schema_free(&ck->schema);
     if (pl && pl->kind == SR_Y_SEQ && pl->nkids == 0) has_pipeline = false;
     if (!out && !has_pipeline && (in || src))
-        sr_err(ck->dg, ck->file, d->mark,
-               "deployment '%s' does nothing: it has no pipeline steps and no 'output'", d->name);
+        sr_errc(ck->dg, SR_E_IDLE_DEPLOYMENT, ck->file, d->mark,
+                "deployment '%s' does nothing: it has no pipeline steps and no 'output'", d->name);
 }
 
 /* ---- re-keying: a deployment split into stages ------------------------------------------
@@ -848,10 +877,10 @@ static void unused_partitions(sr_check *ck, const sr_deployment *d, const sr_op 
     const sr_ynode *n = op->settings && op->settings->kind == SR_Y_MAP
                             ? sr_ymap_get(op->settings, "partitions")
                             : NULL;
-    sr_diag_add(ck->dg, SR_WARNING, op->file, n ? n->mark : op->mark,
-                "deployment '%s': %s: 'partitions' has no effect here: %s, so the records go "
-                "through no repartition topic",
-                d->name, op->label, why);
+    sr_diag_addc(ck->dg, SR_WARNING, SR_W_PARTITIONS_UNUSED, op->file, n ? n->mark : op->mark,
+                 "deployment '%s': %s: 'partitions' has no effect here: %s, so the records go "
+                 "through no repartition topic",
+                 d->name, op->label, why);
 }
 
 /* The slots of d's steps after which it is split, into at[] (room for d->nops); how many. With
@@ -915,10 +944,14 @@ static sr_topic *repartition_topic(sr_check *ck, const sr_deployment *d, const s
     else if (other)
         why = "is also a topic of the file: rename that topic";
     if (why) {
-        sr_err(ck->dg, op->file, op->mark,
-               "deployment '%s': %s re-keys the records before a stateful step, so they go "
-               "through the repartition topic '%s', which %s",
-               d->name, op->label, name, why);
+        sr_errc(ck->dg, SR_E_REPARTITION_NAME, op->file, op->mark,
+                "deployment '%s': %s re-keys the records before a stateful step, so they go "
+                "through the repartition topic '%s', which %s",
+                d->name, op->label, name, why);
+        if (other && !other->internal)
+            sr_diag_related(ck->dg, other->file, other->mark, "topic '%s' declared here", name);
+        else if (other)
+            sr_diag_related(ck->dg, other->file, other->mark, "the other deployment's re-key");
         free(name);
         return NULL;
     }
@@ -981,15 +1014,18 @@ static void check_table_partitions(sr_check *ck, const sr_deployment *d, const s
         const sr_ynode *n = rk->settings && rk->settings->kind == SR_Y_MAP
                                 ? sr_ymap_get(rk->settings, "partitions")
                                 : NULL;
-        sr_err(ck->dg, rk->file, n ? n->mark : rk->mark,
-               "deployment '%s': %s looks up a table co-partitioned with the records, whose topic "
-               "'%s' has %d partition%s, but the repartition topic '%s' after %s has %d: a key's "
-               "records and its table value would be seen by different tasks; %s",
-               d->name, ops[i].label, tt->name, tt->partitions, tt->partitions == 1 ? "" : "s",
-               tp->name, rk->label, tp->partitions,
-               n ? "remove 'partitions:' from the key step (the repartition topic then takes the "
-                   "table's count) or make it the table's"
-                 : "make the table global (global: true)");
+        sr_errc(ck->dg, SR_E_PARTITIONS, rk->file, n ? n->mark : rk->mark,
+                "deployment '%s': %s looks up a table co-partitioned with the records, whose topic "
+                "'%s' has %d partition%s, but the repartition topic '%s' after %s has %d: a key's "
+                "records and its table value would be seen by different tasks; %s",
+                d->name, ops[i].label, tt->name, tt->partitions, tt->partitions == 1 ? "" : "s",
+                tp->name, rk->label, tp->partitions,
+                n ? "remove 'partitions:' from the key step (the repartition topic then takes the "
+                    "table's count) or make it the table's"
+                  : "make the table global (global: true)");
+        sr_diag_related(ck->dg, tt->file, tt->partitions_mark,
+                        "topic '%s' has %d partition%s, declared here", tt->name, tt->partitions,
+                        tt->partitions == 1 ? "" : "s");
     }
 }
 
@@ -1108,11 +1144,13 @@ static void split_rekeyed(sr_check *ck)
         const sr_deployment *dup = name_add(&t->dep_names, d);
         if (dup && (d->stage > 1 || dup->stage > 1)) {
             const sr_deployment *st = d->stage > 1 ? d : dup, *other = d->stage > 1 ? dup : d;
-            sr_err(ck->dg, st->file, st->mark,
-                   "deployment '%s' is split after this re-key into stages, the next one named "
-                   "'%s', which is also the name of the deployment on line %d: rename that "
-                   "deployment",
-                   st->origin->name, st->name, other->mark.line);
+            sr_errc(ck->dg, SR_E_DUPLICATE, st->file, st->mark,
+                    "deployment '%s' is split after this re-key into stages, the next one named "
+                    "'%s', which is also the name of the deployment on line %d: rename that "
+                    "deployment",
+                    st->origin->name, st->name, other->mark.line);
+            sr_diag_related(ck->dg, other->file, other->mark, "deployment '%s' defined here",
+                            other->name);
         }
     }
 }
@@ -1216,10 +1254,10 @@ static void report_cycle(sr_check *ck, const cyc_frame *frames, int from, int de
 {
     const sr_topology *t = ck->topo;
     if (from == depth) {
-        sr_err(ck->dg, ck->file, b->mark,
-               "deployment '%s' reads topic '%s', which it writes itself: records would go round "
-               "forever",
-               b->name, vias[depth]->name);
+        sr_errc(ck->dg, SR_E_TOPIC_CYCLE, ck->file, b->mark,
+                "deployment '%s' reads topic '%s', which it writes itself: records would go round "
+                "forever",
+                b->name, vias[depth]->name);
         return;
     }
     sr_buf path = {0};
@@ -1231,10 +1269,10 @@ static void report_cycle(sr_check *ck, const cyc_frame *frames, int from, int de
         sr_buf_printf(&path, "%s -> %s -> ", t->deps[frames[s].node].name, vias[s]->name);
     }
     sr_buf_puts(&path, b->name);
-    sr_err(ck->dg, ck->file, b->mark,
-           "deployments form a cycle through topics: %s (deployment -> topic -> deployment); "
-           "records would go round forever",
-           sr_buf_cstr(&path));
+    sr_errc(ck->dg, SR_E_TOPIC_CYCLE, ck->file, b->mark,
+            "deployments form a cycle through topics: %s (deployment -> topic -> deployment); "
+            "records would go round forever",
+            sr_buf_cstr(&path));
     sr_buf_free(&path);
 }
 
@@ -1308,16 +1346,16 @@ static void load_root(sr_check *ck, const sr_ynode *root)
         for (size_t i = 0; i < ck->file->len; i++)
             blank &= ck->file->text[i] == ' ' || ck->file->text[i] == '\t' ||
                      ck->file->text[i] == '\n' || ck->file->text[i] == '\r';
-        sr_err(ck->dg, ck->file, (sr_mark){0},
-               "the file %s; a topology file is a mapping with metadata, topics and deployments",
-               blank ? "is empty" : "holds only comments");
+        sr_errc(ck->dg, SR_E_EMPTY_FILE, ck->file, (sr_mark){0},
+                "the file %s; a topology file is a mapping with metadata, topics and deployments",
+                blank ? "is empty" : "holds only comments");
         return;
     }
     if (root->kind != SR_Y_MAP) {
         char got[64];
-        sr_err(ck->dg, ck->file, root->mark,
-               "a topology file is a mapping with metadata, topics and deployments, not %s",
-               sr_ydesc(root, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, root->mark,
+                "a topology file is a mapping with metadata, topics and deployments, not %s",
+                sr_ydesc(root, got, sizeof(got)));
         return;
     }
     check_keys(ck, root, top_keys, "topology");
@@ -1330,9 +1368,9 @@ static void load_root(sr_check *ck, const sr_ynode *root)
         if (ver) t->version = sr_xstrdup(ver);
     } else if (meta && !sr_yis_null(meta)) {
         char got[64];
-        sr_err(ck->dg, ck->file, meta->mark,
-               "'metadata' must be a mapping such as {name: my-pipeline}, not %s",
-               sr_ydesc(meta, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, meta->mark,
+                "'metadata' must be a mapping such as {name: my-pipeline}, not %s",
+                sr_ydesc(meta, got, sizeof(got)));
     }
     if (!t->name) {
         /* default: the file name without extension */
@@ -1364,12 +1402,13 @@ static void load_root(sr_check *ck, const sr_ynode *root)
     if (tables && !sr_yis_null(tables)) sr_tables_load(ck, tables);
     const sr_ynode *deps = sr_ymap_get(root, "deployments");
     if (!deps) {
-        sr_err(ck->dg, ck->file, root->mark, "topology: missing required key 'deployments'");
+        sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, root->mark,
+                "topology: missing required key 'deployments'");
     } else if (deps->kind != SR_Y_SEQ) {
         char got[64];
-        sr_err(ck->dg, ck->file, deps->mark,
-               "'deployments' must be a list such as '- name: my-deployment', not %s",
-               sr_ydesc(deps, got, sizeof(got)));
+        sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, deps->mark,
+                "'deployments' must be a list such as '- name: my-deployment', not %s",
+                sr_ydesc(deps, got, sizeof(got)));
     } else {
         t->deps = sr_xcalloc((size_t)deps->nkids + 1, sizeof(sr_deployment));
         for (int i = 0; i < deps->nkids; i++) {

@@ -275,6 +275,44 @@ static sr_topology *check_tests(server *s, doc *d, sr_diag *dg)
     return NULL;
 }
 
+/* The range of m in the document tx. */
+static json_t *lsp_range(const sr_lsp_text *tx, sr_mark m)
+{
+    return json_pack("{s:o,s:o}", "start", sr_lsp_position(tx, m.line, m.col), "end",
+                     sr_lsp_position(tx, m.line, m.col + (m.len > 0 ? m.len : 0)));
+}
+
+/* The LSP Diagnostic of e, at m in d: its code, its help line after the message (LSP has no
+ * place of its own for it), its secondary places in d as relatedInformation. */
+static json_t *lsp_diagnostic(const sr_lsp_text *tx, const doc *d, const sr_diag_entry *e,
+                              sr_mark m)
+{
+    json_t *o = json_pack("{s:o,s:i,s:s}", "range", lsp_range(tx, m), "severity", sev_code(e->sev),
+                          "source", "streamrun");
+    if (sr_code_id(e->code)) json_object_set_new(o, "code", json_string(sr_code_id(e->code)));
+    if (e->help) {
+        sr_buf b = {0};
+        sr_buf_printf(&b, "%s\nhelp: %s", e->msg, e->help);
+        json_object_set_new(o, "message", jstr(sr_buf_cstr(&b)));
+        sr_buf_free(&b);
+    } else {
+        json_object_set_new(o, "message", jstr(e->msg));
+    }
+    json_t *rel = json_array();
+    for (int k = 0; k < e->nspans; k++) {
+        const sr_diag_span *sp = &e->spans[k];
+        if (!sp->file || strcmp(sp->file->path, d->path) != 0 || sp->mark.line < 1) continue;
+        json_array_append_new(rel,
+                              json_pack("{s:{s:s,s:o},s:o}", "location", "uri", d->uri, "range",
+                                        lsp_range(tx, sp->mark), "message", jstr(sp->msg)));
+    }
+    if (json_array_size(rel))
+        json_object_set_new(o, "relatedInformation", rel);
+    else
+        json_decref(rel);
+    return o;
+}
+
 /* Loads d's text as `validate` loads a file, keeps the topology when the text parsed, and
  * publishes the diagnostics of d's own file (those of NAME.tests.yaml beside it are not d's). A
  * tests file NAME.tests.yaml is checked against its topology (check_tests). */
@@ -298,11 +336,7 @@ static void check_doc(server *s, doc *d)
         if (e->file && strcmp(e->file->path, d->path) != 0) continue;
         sr_mark m = e->file ? e->mark : (sr_mark){1, 1, 0};
         if (m.line < 1) m = (sr_mark){1, 1, 0};
-        json_t *range = json_pack("{s:o,s:o}", "start", sr_lsp_position(&tx, m.line, m.col), "end",
-                                  sr_lsp_position(&tx, m.line, m.col + (m.len > 0 ? m.len : 0)));
-        json_array_append_new(diags, json_pack("{s:o,s:i,s:s,s:o}", "range", range, "severity",
-                                               sev_code(e->sev), "source", "streamrun", "message",
-                                               jstr(e->msg)));
+        json_array_append_new(diags, lsp_diagnostic(&tx, d, e, m));
     }
     send(s, json_pack("{s:s,s:s,s:{s:s,s:o}}", "jsonrpc", "2.0", "method",
                       "textDocument/publishDiagnostics", "params", "uri", d->uri, "diagnostics",

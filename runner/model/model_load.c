@@ -166,11 +166,11 @@ typedef struct loader {
     int before; /* dg's errors before this package */
 } loader;
 
-static void fail_at(loader *L, const jpath *p, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void fail_at(loader *L, sr_code code, const jpath *p, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* An error about the value at p: "path: message". */
-static void fail_at(loader *L, const jpath *p, const char *fmt, ...)
+static void fail_at(loader *L, sr_code code, const jpath *p, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -180,9 +180,9 @@ static void fail_at(loader *L, const jpath *p, const char *fmt, ...)
     sr_buf where = {0};
     path_string(p, &where);
     if (where.len)
-        sr_err(L->dg, L->f, locate(L->f, p), "%s: %s", sr_buf_cstr(&where), msg);
+        sr_errc(L->dg, code, L->f, locate(L->f, p), "%s: %s", sr_buf_cstr(&where), msg);
     else
-        sr_err(L->dg, L->f, locate(L->f, p), "%s", msg);
+        sr_errc(L->dg, code, L->f, locate(L->f, p), "%s", msg);
     sr_buf_free(&where);
 }
 
@@ -213,8 +213,8 @@ static void check_keys(loader *L, const json_t *obj, const jpath *p, const char 
         for (int i = 0; i < nallowed && !ok; i++) ok = strcmp(key, allowed[i]) == 0;
         if (ok) continue;
         const char *sug = sr_suggest(key, allowed, nallowed);
-        fail_at(L, JKEYNAME(p, key), "unknown key '%s'%s%s%s", key, sug ? "; did you mean '" : "",
-                sug ? sug : "", sug ? "'?" : "");
+        fail_at(L, SR_E_UNKNOWN_KEY, JKEYNAME(p, key), "unknown key '%s'%s%s%s", key,
+                sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
     }
 }
 
@@ -223,7 +223,7 @@ static json_t *member(loader *L, const json_t *obj, const jpath *p, const char *
                       const char *expected)
 {
     json_t *v = json_object_get(obj, key);
-    if (!v && required) fail_at(L, p, "missing '%s' (%s)", key, expected);
+    if (!v && required) fail_at(L, SR_E_MISSING_KEY, p, "missing '%s' (%s)", key, expected);
     return v;
 }
 
@@ -231,12 +231,14 @@ static bool get_int(loader *L, const json_t *v, const jpath *p, long long lo, lo
                     long long *out)
 {
     if (!json_is_integer(v)) {
-        fail_at(L, p, "expected an integer from %lld to %lld, not %s", lo, hi, json_kind(v));
+        fail_at(L, SR_E_WRONG_TYPE, p, "expected an integer from %lld to %lld, not %s", lo, hi,
+                json_kind(v));
         return false;
     }
     long long x = json_integer_value(v);
     if (x < lo || x > hi) {
-        fail_at(L, p, "expected an integer from %lld to %lld, not %lld", lo, hi, x);
+        fail_at(L, SR_E_OUT_OF_RANGE, p, "expected an integer from %lld to %lld, not %lld", lo, hi,
+                x);
         return false;
     }
     *out = x;
@@ -246,12 +248,12 @@ static bool get_int(loader *L, const json_t *v, const jpath *p, long long lo, lo
 static bool get_number(loader *L, const json_t *v, const jpath *p, double *out)
 {
     if (!json_is_number(v)) {
-        fail_at(L, p, "expected a number, not %s", json_kind(v));
+        fail_at(L, SR_E_WRONG_TYPE, p, "expected a number, not %s", json_kind(v));
         return false;
     }
     *out = json_number_value(v);
     if (!isfinite(*out)) {
-        fail_at(L, p, "expected a finite number");
+        fail_at(L, SR_E_OUT_OF_RANGE, p, "expected a finite number");
         return false;
     }
     return true;
@@ -261,11 +263,12 @@ static bool get_number(loader *L, const json_t *v, const jpath *p, double *out)
 static bool get_numbers(loader *L, const json_t *v, const jpath *p, size_t n, double *out)
 {
     if (!json_is_array(v)) {
-        fail_at(L, p, "expected a list of %zu numbers, not %s", n, json_kind(v));
+        fail_at(L, SR_E_WRONG_TYPE, p, "expected a list of %zu numbers, not %s", n, json_kind(v));
         return false;
     }
     if (json_array_size(v) != n) {
-        fail_at(L, p, "expected %zu number%s, not %zu", n, n == 1 ? "" : "s", json_array_size(v));
+        fail_at(L, SR_E_MODEL_PACKAGE, p, "expected %zu number%s, not %zu", n, n == 1 ? "" : "s",
+                json_array_size(v));
         return false;
     }
     bool ok = true;
@@ -280,7 +283,7 @@ static bool get_enum(loader *L, const json_t *v, const jpath *p, const char *con
     for (int i = 0; i < n; i++)
         snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
     if (!json_is_string(v)) {
-        fail_at(L, p, "expected one of %s, not %s", list, json_kind(v));
+        fail_at(L, SR_E_WRONG_TYPE, p, "expected one of %s, not %s", list, json_kind(v));
         return false;
     }
     const char *s = json_string_value(v);
@@ -291,9 +294,10 @@ static bool get_enum(loader *L, const json_t *v, const jpath *p, const char *con
         }
     const char *sug = sr_suggest(s, names, n);
     if (sug)
-        fail_at(L, p, "unknown '%s'; did you mean '%s'? (expected one of %s)", s, sug, list);
+        fail_at(L, SR_E_NOT_A_CHOICE, p, "unknown '%s'; did you mean '%s'? (expected one of %s)", s,
+                sug, list);
     else
-        fail_at(L, p, "unknown '%s' (expected one of %s)", s, list);
+        fail_at(L, SR_E_NOT_A_CHOICE, p, "unknown '%s' (expected one of %s)", s, list);
     return false;
 }
 
@@ -304,10 +308,11 @@ static json_t *load_json(sr_diag *dg, const char *path, const sr_srcfile **file)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        sr_err(dg, sr_diag_add_file(dg, path, sr_xstrdup(""), 0), (sr_mark){0, 0, 0},
-               "cannot read: %s (a model package is a directory holding config.json and the "
-               "model file)",
-               strerror(errno));
+        sr_errc(dg, SR_E_MODEL_PACKAGE, sr_diag_add_file(dg, path, sr_xstrdup(""), 0),
+                (sr_mark){0, 0, 0},
+                "cannot read: %s (a model package is a directory holding config.json and the "
+                "model file)",
+                strerror(errno));
         return NULL;
     }
     sr_buf b = {0};
@@ -322,19 +327,21 @@ static json_t *load_json(sr_diag *dg, const char *path, const sr_srcfile **file)
     sr_buf_free(&b);
     *file = sr_diag_add_file(dg, path, text, len);
     if (bad) {
-        sr_err(dg, *file, (sr_mark){0, 0, 0}, "cannot read: %s", strerror(err));
+        sr_errc(dg, SR_E_MODEL_PACKAGE, *file, (sr_mark){0, 0, 0}, "cannot read: %s",
+                strerror(err));
         return NULL;
     }
     json_error_t je;
     json_t *root = sr_model_json_load(text, len, &je);
     if (!root) {
-        sr_err(dg, *file, (sr_mark){je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, 1},
-               "invalid JSON: %s", je.text);
+        sr_errc(dg, SR_E_MODEL_PACKAGE, *file,
+                (sr_mark){je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, 1},
+                "invalid JSON: %s", je.text);
         return NULL;
     }
     if (!json_is_object(root)) {
         loader L = {.dg = dg, .f = *file};
-        fail_at(&L, NULL, "expected an object, not %s", json_kind(root));
+        fail_at(&L, SR_E_WRONG_TYPE, NULL, "expected an object, not %s", json_kind(root));
         json_decref(root);
         return NULL;
     }
@@ -346,7 +353,7 @@ static json_t *load_json(sr_diag *dg, const char *path, const sr_srcfile **file)
 static void load_schema(loader *L, const json_t *v, const jpath *p)
 {
     if (!json_is_object(v) || json_object_size(v) == 0) {
-        fail_at(L, p,
+        fail_at(L, SR_E_WRONG_TYPE, p,
                 "expected an object of field: STRING | INTEGER | DOUBLE, in the model's input "
                 "order, not %s",
                 json_is_object(v) ? "an empty object" : json_kind(v));
@@ -372,7 +379,7 @@ static void load_labels(loader *L, const json_t *v, const jpath *p)
     sr_model *m = L->m;
     size_t n = json_is_object(v) ? json_object_size(v) : json_is_array(v) ? json_array_size(v) : 0;
     if (n < 2) {
-        fail_at(L, p,
+        fail_at(L, SR_E_MODEL_PACKAGE, p,
                 "expected class index: name for at least two classes ({\"0\": \"no\", \"1\": "
                 "\"yes\"} or [\"no\", \"yes\"]), not %s",
                 json_is_object(v) || json_is_array(v) ? "fewer than two" : json_kind(v));
@@ -386,16 +393,19 @@ static void load_labels(loader *L, const json_t *v, const jpath *p)
         const jpath *q = json_is_object(v) ? JKEY(p, key) : JIDX(p, i);
         json_t *name = json_is_object(v) ? json_object_get(v, key) : json_array_get(v, i);
         if (!name) {
-            fail_at(L, p, "missing class index \"%s\" (the keys are 0 to %zu)", key, n - 1);
+            fail_at(L, SR_E_MISSING_KEY, p, "missing class index \"%s\" (the keys are 0 to %zu)",
+                    key, n - 1);
             continue;
         }
         if (!json_is_string(name)) {
-            fail_at(L, q, "expected a class name (a string), not %s", json_kind(name));
+            fail_at(L, SR_E_WRONG_TYPE, q, "expected a class name (a string), not %s",
+                    json_kind(name));
             continue;
         }
         for (size_t j = 0; j < i; j++)
             if (m->labels[j] && strcmp(m->labels[j], json_string_value(name)) == 0)
-                fail_at(L, q, "class name '%s' is also class %zu's", json_string_value(name), j);
+                fail_at(L, SR_E_DUPLICATE, q, "class name '%s' is also class %zu's",
+                        json_string_value(name), j);
         m->labels[i] = sr_xstrdup(json_string_value(name));
     }
     if (json_is_object(v)) { /* keys that are not 0..n-1 */
@@ -409,8 +419,8 @@ static void load_labels(loader *L, const json_t *v, const jpath *p)
             char canon[32];
             snprintf(canon, sizeof(canon), "%lu", i);
             if (*end || errno || i >= n || strcmp(canon, key) != 0)
-                fail_at(L, JKEY(p, key), "'%s' is not a class index (expected 0 to %zu)", key,
-                        n - 1);
+                fail_at(L, SR_E_MODEL_PACKAGE, JKEY(p, key),
+                        "'%s' is not a class index (expected 0 to %zu)", key, n - 1);
         }
     }
 }
@@ -427,7 +437,7 @@ static bool load_sparse_columns(loader *L, const json_t *coef, const jpath *pc, 
     *cols = NULL;
     *n = 0;
     if (!m->text) {
-        fail_at(L, pc,
+        fail_at(L, SR_E_SETTING_NOT_HERE, pc,
                 "the sparse form of coef is for text models (with a \"text\" vectorizer); this "
                 "model's coef is a list of n_features numbers%s",
                 m->kind == SR_MODEL_LOGISTIC_REGRESSION ? " per row" : "");
@@ -437,7 +447,7 @@ static bool load_sparse_columns(loader *L, const json_t *coef, const jpath *pc, 
     check_keys(L, coef, pc, keys, 3);
     json_t *sp = member(L, coef, pc, "sparse", true, "true");
     if (sp && !json_is_true(sp))
-        fail_at(L, JKEY(pc, "sparse"), "expected true, not %s",
+        fail_at(L, SR_E_WRONG_TYPE, JKEY(pc, "sparse"), "expected true, not %s",
                 json_is_false(sp) ? "false (a dense coef is a list)" : json_kind(sp));
     json_t *cv = member(L, coef, pc, "columns", true,
                         "the columns that have coefficients, strictly increasing");
@@ -447,7 +457,7 @@ static bool load_sparse_columns(loader *L, const json_t *coef, const jpath *pc, 
     const jpath *pcols = JKEY(pc, "columns");
     int width = m->text->width;
     if (!json_is_array(cv) || json_array_size(cv) > (size_t)width) {
-        fail_at(L, pcols,
+        fail_at(L, SR_E_WRONG_TYPE, pcols,
                 "expected a list of at most %d columns (0 to %d, strictly increasing), not %s",
                 width, width - 1, json_is_array(cv) ? "a longer list" : json_kind(cv));
         return false;
@@ -459,7 +469,7 @@ static bool load_sparse_columns(loader *L, const json_t *coef, const jpath *pc, 
         long long x = 0;
         if (!get_int(L, json_array_get(cv, i), JIDX(pcols, i), 0, width - 1, &x)) continue;
         if (x <= prev)
-            fail_at(L, JIDX(pcols, i),
+            fail_at(L, SR_E_MODEL_PACKAGE, JIDX(pcols, i),
                     "column %lld after column %lld: the columns are strictly increasing", x, prev);
         c[i] = (int32_t)x;
         prev = x;
@@ -533,7 +543,8 @@ static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logis
     if (mc) get_enum(L, mc, JKEY(p, "multi_class"), modes, 2, &mode);
     m->multinomial = mode == 1;
     if (!json_is_array(coef) || json_array_size(coef) == 0) {
-        fail_at(L, pc, "expected a list of rows (one for two classes, else one per class), not %s",
+        fail_at(L, SR_E_WRONG_TYPE, pc,
+                "expected a list of rows (one for two classes, else one per class), not %s",
                 json_is_array(coef) ? "an empty list" : json_kind(coef));
         free(cols);
         return;
@@ -541,7 +552,7 @@ static void load_linear(loader *L, const json_t *doc, const jpath *p, bool logis
     size_t rows = json_array_size(coef);
     int want = m->nclasses == 2 ? 1 : m->nclasses;
     if ((int)rows != want || rows == 2) {
-        fail_at(L, pc,
+        fail_at(L, SR_E_MODEL_PACKAGE, pc,
                 "%zu rows for %d classes in config.json's output_labels (expected %d: one row for "
                 "two classes, else one per class)",
                 rows, m->nclasses, want);
@@ -585,13 +596,13 @@ static int32_t load_tree(loader *L, const json_t *tree, const jpath *p, int widt
 {
     sr_model *m = L->m;
     if (!json_is_array(tree) || json_array_size(tree) == 0) {
-        fail_at(L, p, "expected a tree: a list of nodes, the root first, not %s",
+        fail_at(L, SR_E_WRONG_TYPE, p, "expected a tree: a list of nodes, the root first, not %s",
                 json_is_array(tree) ? "an empty list" : json_kind(tree));
         return -1;
     }
     size_t n = json_array_size(tree);
     if (m->nnodes + n > (size_t)INT32_MAX) {
-        fail_at(L, p, "too many nodes (at most %d in a model)", INT32_MAX);
+        fail_at(L, SR_E_OUT_OF_RANGE, p, "too many nodes (at most %d in a model)", INT32_MAX);
         return -1;
     }
     /* the nodes as the file has them; laid out for scoring below */
@@ -606,7 +617,7 @@ static int32_t load_tree(loader *L, const json_t *tree, const jpath *p, int widt
         struct fnode *out = &nodes[i];
         *out = (struct fnode){-1, 0, 0, 0};
         if (!json_is_object(node)) {
-            fail_at(L, pn,
+            fail_at(L, SR_E_WRONG_TYPE, pn,
                     "expected a node ({\"value\": [...]} or {\"feature\", \"threshold\", "
                     "\"left\", \"right\"}), not %s",
                     json_kind(node));
@@ -619,7 +630,8 @@ static int32_t load_tree(loader *L, const json_t *tree, const jpath *p, int widt
             check_keys(L, node, pn, leaf_keys, 1);
             int32_t at = add_values(L, (size_t)width);
             if (at < 0) {
-                fail_at(L, pn, "too many leaf values (at most %d in a model)", INT32_MAX);
+                fail_at(L, SR_E_OUT_OF_RANGE, pn, "too many leaf values (at most %d in a model)",
+                        INT32_MAX);
                 ok = false;
                 continue;
             }
@@ -633,7 +645,7 @@ static int32_t load_tree(loader *L, const json_t *tree, const jpath *p, int widt
             double sum = 0;
             for (int k = 0; k < width; k++) {
                 if (v[k] < 0) {
-                    fail_at(L, JIDX(JKEY(pn, "value"), (size_t)k),
+                    fail_at(L, SR_E_OUT_OF_RANGE, JIDX(JKEY(pn, "value"), (size_t)k),
                             "a class weight cannot be negative (%g)", v[k]);
                     ok = false;
                 }
@@ -677,7 +689,7 @@ static int32_t load_tree(loader *L, const json_t *tree, const jpath *p, int widt
         for (int side = 0; side < 2; side++) {
             int32_t c = side ? nodes[i].right : nodes[i].left;
             if (parent[c] >= 0) {
-                fail_at(L, JKEY(JIDX(p, i), side ? "right" : "left"),
+                fail_at(L, SR_E_MODEL_PACKAGE, JKEY(JIDX(p, i), side ? "right" : "left"),
                         "node %d is already a child of node %d (each node has one parent)", c,
                         parent[c]);
                 ok = false;
@@ -736,7 +748,8 @@ static void load_forest(loader *L, const json_t *doc, const jpath *p, bool singl
     const jpath *pt = JKEY(p, "trees");
     if (!json_is_array(trees) || json_array_size(trees) == 0 ||
         (single && json_array_size(trees) != 1)) {
-        fail_at(L, pt, "expected a list of %s, not %s", single ? "one tree" : "trees",
+        fail_at(L, SR_E_WRONG_TYPE, pt, "expected a list of %s, not %s",
+                single ? "one tree" : "trees",
                 json_is_array(trees) ? (json_array_size(trees) ? "several" : "an empty list")
                                      : json_kind(trees));
         return;
@@ -762,9 +775,10 @@ static void load_boosting(loader *L, const json_t *doc, const jpath *p)
         int which = 0;
         const jpath *pl = JKEY(p, "loss");
         if (m->nclasses == 0)
-            fail_at(L, pl, "a regressor's link is the identity: no 'loss'");
+            fail_at(L, SR_E_SETTING_NOT_HERE, pl, "a regressor's link is the identity: no 'loss'");
         else if (get_enum(L, loss, pl, losses, 2, &which) && which == 1 && m->nclasses != 2)
-            fail_at(L, pl, "the exponential loss is for two classes, not %d", m->nclasses);
+            fail_at(L, SR_E_SETTING_NOT_HERE, pl, "the exponential loss is for two classes, not %d",
+                    m->nclasses);
         m->exponential = which == 1;
     }
     json_t *lr = member(L, doc, p, "learning_rate", true, "a number");
@@ -776,7 +790,8 @@ static void load_boosting(loader *L, const json_t *doc, const jpath *p)
     if (!stages) return;
     const jpath *ps = JKEY(p, "stages");
     if (!json_is_array(stages) || json_array_size(stages) == 0) {
-        fail_at(L, ps, "expected a list of stages, each a list of %d tree%s, not %s", m->per_stage,
+        fail_at(L, SR_E_WRONG_TYPE, ps,
+                "expected a list of stages, each a list of %d tree%s, not %s", m->per_stage,
                 m->per_stage > 1 ? "s" : "",
                 json_is_array(stages) ? "an empty list" : json_kind(stages));
         return;
@@ -786,8 +801,8 @@ static void load_boosting(loader *L, const json_t *doc, const jpath *p)
         json_t *stage = json_array_get(stages, s);
         const jpath *pst = JIDX(ps, s);
         if (!json_is_array(stage) || json_array_size(stage) != (size_t)m->per_stage) {
-            fail_at(L, pst, "expected a stage of %d tree%s (%s), not %s", m->per_stage,
-                    m->per_stage > 1 ? "s" : "",
+            fail_at(L, SR_E_WRONG_TYPE, pst, "expected a stage of %d tree%s (%s), not %s",
+                    m->per_stage, m->per_stage > 1 ? "s" : "",
                     m->per_stage > 1 ? "one per class" : "one for two classes or a regressor",
                     json_is_array(stage) ? "a list of another length" : json_kind(stage));
             continue;
@@ -807,7 +822,7 @@ static bool get_bool(loader *L, const json_t *obj, const jpath *p, const char *k
     json_t *v = member(L, obj, p, key, true, "true or false");
     if (!v) return false;
     if (!json_is_boolean(v)) {
-        fail_at(L, JKEY(p, key), "expected true or false, not %s", json_kind(v));
+        fail_at(L, SR_E_WRONG_TYPE, JKEY(p, key), "expected true or false, not %s", json_kind(v));
         return false;
     }
     *out = json_is_true(v);
@@ -820,7 +835,7 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
     sr_text_model *t = L->m->text = sr_xcalloc(1, sizeof(*t));
     t->width = width;
     if (!json_is_object(v)) {
-        fail_at(L, p, "expected the vectorizer (an object), not %s", json_kind(v));
+        fail_at(L, SR_E_WRONG_TYPE, p, "expected the vectorizer (an object), not %s", json_kind(v));
         return;
     }
     static const char *const keys[] = {"vectorizer", "lowercase",   "token_pattern",  "ngram_range",
@@ -845,7 +860,7 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
         const jpath *pn = JKEY(p, "ngram_range");
         long long lo = 0, hi = 0;
         if (!json_is_array(ng) || json_array_size(ng) != 2)
-            fail_at(L, pn, "expected [min_n, max_n], not %s", json_kind(ng));
+            fail_at(L, SR_E_WRONG_TYPE, pn, "expected [min_n, max_n], not %s", json_kind(ng));
         else if (get_int(L, json_array_get(ng, 0), JIDX(pn, 0), 1, 64, &lo) &&
                  get_int(L, json_array_get(ng, 1), JIDX(pn, 1), lo, 64, &hi)) {
             t->ngram_min = (int)lo;
@@ -855,12 +870,13 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
     static const char *const norms[] = {"l1", "l2"};
     json_t *nv = json_object_get(v, "norm");
     if (kind == 0 && nv && !json_is_null(nv)) {
-        fail_at(L, JKEY(p, "norm"), "a count vectorizer has no norm (null)");
+        fail_at(L, SR_E_SETTING_NOT_HERE, JKEY(p, "norm"), "a count vectorizer has no norm (null)");
     } else if (kind != 0) {
         nv = member(L, v, p, "norm", true, "l1, l2 or null");
         int which = 0;
         if (nv && !json_is_null(nv) && !json_is_string(nv))
-            fail_at(L, JKEY(p, "norm"), "expected l1, l2 or null, not %s", json_kind(nv));
+            fail_at(L, SR_E_WRONG_TYPE, JKEY(p, "norm"), "expected l1, l2 or null, not %s",
+                    json_kind(nv));
         else if (nv && !json_is_null(nv) && get_enum(L, nv, JKEY(p, "norm"), norms, 2, &which))
             t->norm = which == 0 ? SR_NORM_L1 : SR_NORM_L2;
     }
@@ -869,12 +885,13 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
         static const char *const not_hashing[] = {"vocabulary", "idf", "sublinear_tf"};
         for (int i = 0; i < 3; i++)
             if (json_object_get(v, not_hashing[i]))
-                fail_at(L, JKEYNAME(p, not_hashing[i]), "a hashing vectorizer has no %s",
-                        not_hashing[i]);
+                fail_at(L, SR_E_SETTING_NOT_HERE, JKEYNAME(p, not_hashing[i]),
+                        "a hashing vectorizer has no %s", not_hashing[i]);
         return;
     }
     if (json_object_get(v, "alternate_sign"))
-        fail_at(L, JKEYNAME(p, "alternate_sign"), "only a hashing vectorizer has alternate_sign");
+        fail_at(L, SR_E_SETTING_NOT_HERE, JKEYNAME(p, "alternate_sign"),
+                "only a hashing vectorizer has alternate_sign");
     if (kind == 2) {
         json_t *sl = json_object_get(v, "sublinear_tf");
         if (sl) get_bool(L, v, p, "sublinear_tf", &t->sublinear_tf);
@@ -884,14 +901,15 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
             get_numbers(L, idf, JKEY(p, "idf"), (size_t)width, t->idf);
         }
     } else if (json_object_get(v, "idf") || json_object_get(v, "sublinear_tf")) {
-        fail_at(L, p, "idf and sublinear_tf belong to a tfidf vectorizer");
+        fail_at(L, SR_E_SETTING_NOT_HERE, p, "idf and sublinear_tf belong to a tfidf vectorizer");
     }
     json_t *voc = member(L, v, p, "vocabulary", true, "term: column");
     if (!voc) return;
     const jpath *pv = JKEY(p, "vocabulary");
     if (!json_is_object(voc) || json_object_size(voc) != (size_t)width) {
-        fail_at(L, pv, "expected an object of %d terms (term: column 0 to %d), not %s", width,
-                width - 1, json_is_object(voc) ? "another number of terms" : json_kind(voc));
+        fail_at(L, SR_E_MODEL_PACKAGE, pv,
+                "expected an object of %d terms (term: column 0 to %d), not %s", width, width - 1,
+                json_is_object(voc) ? "another number of terms" : json_kind(voc));
         return;
     }
     bool *seen = sr_xcalloc((size_t)width, sizeof(bool));
@@ -901,7 +919,8 @@ static void load_text(loader *L, const json_t *v, const jpath *p, int width)
     {
         long long c = 0;
         if (!get_int(L, col, JKEY(pv, term), 0, width - 1, &c)) continue;
-        if (seen[c]) fail_at(L, JKEY(pv, term), "column %lld is another term's too", c);
+        if (seen[c])
+            fail_at(L, SR_E_DUPLICATE, JKEY(pv, term), "column %lld is another term's too", c);
         seen[c] = true;
         sr_text_vocab_add(t, term, strlen(term), (int32_t)c); /* keys are distinct: JSON object */
     }
@@ -916,13 +935,13 @@ static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, b
     const jpath *p = NULL;
     json_t *fmt = member(L, doc, p, "format", true, "\"" MODEL_FORMAT "\"");
     if (fmt && (!json_is_string(fmt) || strcmp(json_string_value(fmt), MODEL_FORMAT) != 0))
-        fail_at(L, JKEY(p, "format"), "expected \"" MODEL_FORMAT "\"");
+        fail_at(L, SR_E_NOT_A_CHOICE, JKEY(p, "format"), "expected \"" MODEL_FORMAT "\"");
     json_t *ver = member(L, doc, p, "version", true, "1");
     long long version = 0;
     if (ver && get_int(L, ver, JKEY(p, "version"), 1, LLONG_MAX, &version) &&
         version != MODEL_VERSION)
-        fail_at(L, JKEY(p, "version"), "%lld is newer than the version this streamrun reads (%d)",
-                version, MODEL_VERSION);
+        fail_at(L, SR_E_MODEL_PACKAGE, JKEY(p, "version"),
+                "%lld is newer than the version this streamrun reads (%d)", version, MODEL_VERSION);
     json_t *kind = member(L, doc, p, "kind", true, "the kind of model");
     int k = -1;
     if (!kind || !get_enum(L, kind, JKEY(p, "kind"), kind_names, 5, &k)) return;
@@ -936,28 +955,29 @@ static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, b
     bool nf_ok = nf && get_int(L, nf, JKEY(p, "n_features"), 1, INT_MAX, &n);
     if (text) {
         if (m->kind != SR_MODEL_LINEAR_REGRESSION && m->kind != SR_MODEL_LOGISTIC_REGRESSION)
-            fail_at(L, JKEYNAME(p, "text"),
+            fail_at(L, SR_E_MODEL_INPUTS, JKEYNAME(p, "text"),
                     "a vectorized text feeds a linear_regression or logistic_regression, not a %s",
                     kind_names[k]);
         else if (m->nfeatures != 1 || m->fields[0].type != SR_FIELD_STRING)
-            sr_err(L->dg, config, locate(config, JKEY(NULL, "input_schema")),
-                   "input_schema: a text model takes one STRING field (the text), not %d field%s%s",
-                   m->nfeatures, m->nfeatures == 1 ? " of type " : "s",
-                   m->nfeatures == 1 ? sr_field_type_name(m->fields[0].type) : "");
+            sr_errc(
+                L->dg, SR_E_MODEL_INPUTS, config, locate(config, JKEY(NULL, "input_schema")),
+                "input_schema: a text model takes one STRING field (the text), not %d field%s%s",
+                m->nfeatures, m->nfeatures == 1 ? " of type " : "s",
+                m->nfeatures == 1 ? sr_field_type_name(m->fields[0].type) : "");
         else if (nf_ok)
             load_text(L, text, JKEY(p, "text"), (int)n);
     } else if (nf_ok && n != m->nfeatures) {
-        fail_at(L, JKEY(p, "n_features"),
+        fail_at(L, SR_E_MODEL_INPUTS, JKEY(p, "n_features"),
                 "the model takes %lld inputs, but %s's input_schema has %d fields", n, config->path,
                 m->nfeatures);
     }
     for (int i = 0; i < m->nfeatures && !text; i++)
         if (m->fields[i].type == SR_FIELD_STRING)
-            sr_err(L->dg, config,
-                   locate(config, JKEY(JKEY(NULL, "input_schema"), m->fields[i].name)),
-                   "input_schema.%s: a %s takes numbers (INTEGER or DOUBLE), not STRING (a "
-                   "text model has a \"text\" vectorizer in its model file)",
-                   m->fields[i].name, kind_names[k]);
+            sr_errc(L->dg, SR_E_MODEL_INPUTS, config,
+                    locate(config, JKEY(JKEY(NULL, "input_schema"), m->fields[i].name)),
+                    "input_schema.%s: a %s takes numbers (INTEGER or DOUBLE), not STRING (a "
+                    "text model has a \"text\" vectorizer in its model file)",
+                    m->fields[i].name, kind_names[k]);
     if (L->dg->nerrors > L->before) return; /* the rest is sized by n_features */
 
     bool classifier;
@@ -973,7 +993,7 @@ static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, b
         json_t *nc = json_object_get(doc, "n_classes");
         long long ncl = 0;
         if (!classifier && nc) {
-            fail_at(L, JKEY(p, "n_classes"), "a regression has no classes");
+            fail_at(L, SR_E_SETTING_NOT_HERE, JKEY(p, "n_classes"), "a regression has no classes");
             return;
         }
         if (classifier &&
@@ -981,21 +1001,21 @@ static void load_model(loader *L, const json_t *doc, const sr_srcfile *config, b
              !get_int(L, nc, JKEY(p, "n_classes"), 2, INT_MAX, &ncl)))
             return;
         if (classifier && has_labels && ncl != m->nclasses) {
-            fail_at(L, JKEY(p, "n_classes"), "%lld classes, but %s's output_labels has %d", ncl,
-                    config->path, m->nclasses);
+            fail_at(L, SR_E_MODEL_INPUTS, JKEY(p, "n_classes"),
+                    "%lld classes, but %s's output_labels has %d", ncl, config->path, m->nclasses);
             return;
         }
     }
     if (classifier && !has_labels) {
-        sr_err(L->dg, config, (sr_mark){1, 1, 1},
-               "missing 'output_labels' (class index: name): the model is a %s classifier",
-               kind_names[k]);
+        sr_errc(L->dg, SR_E_MISSING_KEY, config, (sr_mark){1, 1, 1},
+                "missing 'output_labels' (class index: name): the model is a %s classifier",
+                kind_names[k]);
         return;
     }
     if (!classifier && has_labels) {
-        sr_err(L->dg, config, locate(config, JKEY(NULL, "output_labels")),
-               "output_labels: the model is a regressor (a %s%s), it has no classes", kind_names[k],
-               m->kind == SR_MODEL_LINEAR_REGRESSION ? "" : " regression");
+        sr_errc(L->dg, SR_E_SETTING_NOT_HERE, config, locate(config, JKEY(NULL, "output_labels")),
+                "output_labels: the model is a regressor (a %s%s), it has no classes",
+                kind_names[k], m->kind == SR_MODEL_LINEAR_REGRESSION ? "" : " regression");
         return;
     }
     if (!classifier) m->nclasses = 0;
@@ -1038,7 +1058,7 @@ int sr_model_load(sr_model **out, const char *dir, sr_diag *dg)
     json_t *mf = json_object_get(cfg, "model");
     if (mf) {
         if (!json_is_string(mf) || json_string_length(mf) == 0 || json_string_value(mf)[0] == '/')
-            fail_at(&L, JKEY(NULL, "model"),
+            fail_at(&L, SR_E_WRONG_TYPE, JKEY(NULL, "model"),
                     "expected the model file's name, relative to the package directory");
         else
             file = json_string_value(mf);

@@ -37,8 +37,8 @@ printf 'compar: subset\ntolerance: {absolut: 1}\n%s\n' "$case_yaml" >t.tests.yam
 for cmd in test validate; do
   "$bin" $cmd t.yaml >out 2>&1
   [ $? = 1 ] || { echo "FAIL: $cmd of a malformed test file, wanted exit 1"; ok=0; }
-  check "$cmd: unknown key" "t.tests.yaml:1:1: error: test file: unknown key 'compar'; did you mean 'compare'?" out
-  check "$cmd: tolerance key" "t.tests.yaml:2:13: error: tolerance: unknown key 'absolut'; did you mean 'absolute'?" out
+  check "$cmd: unknown key" "t.tests.yaml:1:1: error[SR0101]: test file: unknown key 'compar'; did you mean 'compare'?" out
+  check "$cmd: tolerance key" "t.tests.yaml:2:13: error[SR0101]: tolerance: unknown key 'absolut'; did you mean 'absolute'?" out
 done
 [ "$ok" = 1 ] && echo "ok: a test file's compare: and tolerance: apply, and its keys are checked"
 [ "$ok" = 1 ]

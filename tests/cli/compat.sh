@@ -16,7 +16,7 @@ check "bad format" expect_exit 2 "$bin" compat $C/base.yaml $C/base.yaml --forma
 check "missing file" expect_exit 2 "$bin" compat $C/base.yaml "$work/nope.yaml"
 check "missing file named" has "$work/stderr" "cannot read '$work/nope.yaml'"
 check "invalid file" expect_exit 2 "$bin" compat $C/base.yaml tests/errors/140-migration-unknown-action.yaml
-check "invalid file's diagnostics" has "$work/stderr" "140-migration-unknown-action.yaml:8:42: error: .*did you mean 'reset'"
+check "invalid file's diagnostics" has "$work/stderr" "140-migration-unknown-action.yaml:8:42: error\[SR0113\]: .*did you mean 'reset'"
 check "invalid file said" has "$work/stderr" 'the files must be valid to be compared'
 check "json" expect_exit 1 "$bin" compat $C/base.yaml $C/window-resized.yaml --format=json
 check "json on stdout" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["severity"]=="error" and d[0]["line"]==24, d' "$work/stdout"

@@ -68,7 +68,7 @@ check "run: header name with NUL" expect_exit 2 "$bin" run good.yaml --in in=nul
 check "run: says why" has_text stderr 'nul.jsonl:1: error: header name "x\u0000..." holds a NUL character'
 printf 'topics: [in, out]\ndeployments:\n  - {name: d, input: in, output: out}\ntests:\n  - name: nul\n    input: {in: [{value: 1, headers: {"x\\0y": v}}]}\n    expect: {out: [{value: 1, headers: {"x\\0z": v}}]}\n' > nul.yaml
 check "test: header name with NUL" expect_exit 1 "$bin" test nul.yaml
-check "test: says where and why" has_text stderr "nul.yaml:6:39: error: header name 'x\\0...' holds a NUL character"
+check "test: says where and why" has_text stderr "nul.yaml:6:39: error[SR0801]: header name 'x\\0...' holds a NUL character"
 
 # the embedded broker takes any number of --topic (the 257th was a usage error): here the first
 # of 301 is invalid, which is reported once all are read (creating 300 topics on the embedded

@@ -162,7 +162,7 @@ deployments:
 YAML
 check "validate accepts a stateful step" expect_exit 0 "$bin" validate "$work/stateful.yaml"
 check "up refuses a changelog name Kafka refuses" expect_exit 2 "$bin" up "$work/stateful.yaml" --broker 127.0.0.1:9 --exit-at-end
-check "up says where and why" has_text "$work/stderr" "stateful.yaml:8:9: error: deployment 'totals': aggregate (step 2): the changelog topic 'stateful-totals-running total-changelog' (consumer group and store name) holds ' ', which Kafka does not take in a topic name"
+check "up says where and why" has_text "$work/stderr" "stateful.yaml:8:9: error[SR0202]: deployment 'totals': aggregate (step 2): the changelog topic 'stateful-totals-running total-changelog' (consumer group and store name) holds ' ', which Kafka does not take in a topic name"
 check "... before any client" lacks "$work/stderr" "127.0.0.1:9"
 check "up without the stateful deployment gets past the check" expect_exit 2 "$bin" up "$work/stateful.yaml" --only nope
 check "... to the next one" has "$work/stderr" "no deployment named 'nope'"
@@ -296,6 +296,6 @@ check "score without a package" expect_exit 2 "$bin" score
 check "score an unknown option" expect_exit 2 "$bin" score $pk --out x
 check "score an unreadable input" expect_exit 2 "$bin" score $pk --in "$work"
 check "score an invalid package" expect_exit 1 "$bin" score tests/model/errors/004-tree-child-out-of-range --in /dev/null
-check "score an invalid package message" has_text "$work/stderr" "model.json:5:57: error: trees[0][0].right: expected an integer from 1 to 4, not 9"
+check "score an invalid package message" has_text "$work/stderr" "model.json:5:57: error[SR0104]: trees[0][0].right: expected an integer from 1 to 4, not 9"
 
 finish

@@ -16,7 +16,7 @@ export TELEMETRY_FILE=$TELEMETRY
 "$STREAMRUN" validate "$WORK/eos.yaml" 2>"$WORK/validate.log" ||
     fail "validate refused the exactly-once file: $(cat "$WORK/validate.log")"
 
-want="$WORK/eos.yaml:$line:17: error: deployment 'data-normalization' asks for processing: exactly-once, but the broker"
+want="$WORK/eos.yaml:$line:17: error[SR0215]: deployment 'data-normalization' asks for processing: exactly-once, but the broker"
 why="is the embedded broker (librdkafka's mock cluster), which does not honour transactions"
 
 # refused: exit 2, the message at its place, nothing run

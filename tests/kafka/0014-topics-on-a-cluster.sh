@@ -109,7 +109,7 @@ if [ "$BROKER_KIND" = embedded ]; then
     up differs 60 "$f" --exit-at-end
     cat "$WORK/differs.log"
     [ "$RC" = 2 ] || fail "up with 6 partitions declared for 3 exited with $RC, expected 2"
-    has differs "$f:4:17: error: topic 'readings' has 3 partitions on the embedded broker at $ADDR, but 6 are declared: declare partitions: 3, or start that broker again with this file (streamrun broker $f; its data lives in memory only)"
+    has differs "$f:4:17: error[SR0218]: topic 'readings' has 3 partitions on the embedded broker at $ADDR, but 6 are declared: declare partitions: 3, or start that broker again with this file (streamrun broker $f; its data lives in memory only)"
     has differs "streamrun up: 1 problem with the topics of $f on the cluster at $ADDR; nothing was started"
     echo "a partition count that differs: refused, exit 2; configs and replicas not compared"
     echo "PASS"
@@ -140,9 +140,9 @@ echo "(b) a second up found the topics as declared and ran"
 up differs 90 "$f" --exit-at-end
 cat "$WORK/differs.log"
 [ "$RC" = 2 ] || fail "(c) up exited with $RC, expected 2"
-has differs "$f:4:17: error: topic 'readings' has 3 partitions on the cluster at $ADDR, but 6 are declared: declare partitions: 3, or add partitions with kafka-topics.sh --bootstrap-server $ADDR --alter --topic readings --partitions 6"
-has differs "$f:7:21: error: topic 'readings' has retention.ms=86400000 on the cluster at $ADDR, but 3600000 is declared: align the cluster with kafka-configs.sh --bootstrap-server $ADDR --alter --entity-type topics --entity-name readings --add-config retention.ms=3600000, or declare retention.ms: 86400000"
-has differs "$f:13:24: error: topic 'latest' has replication factor 1 on the cluster at $ADDR, but 2 is declared: declare replicationFactor: 1"
+has differs "$f:4:17: error[SR0218]: topic 'readings' has 3 partitions on the cluster at $ADDR, but 6 are declared: declare partitions: 3, or add partitions with kafka-topics.sh --bootstrap-server $ADDR --alter --topic readings --partitions 6"
+has differs "$f:7:21: error[SR0218]: topic 'readings' has retention.ms=86400000 on the cluster at $ADDR, but 3600000 is declared: align the cluster with kafka-configs.sh --bootstrap-server $ADDR --alter --entity-type topics --entity-name readings --add-config retention.ms=3600000, or declare retention.ms: 86400000"
+has differs "$f:13:24: error[SR0218]: topic 'latest' has replication factor 1 on the cluster at $ADDR, but 2 is declared: declare replicationFactor: 1"
 has differs "streamrun up: 3 problems with the topics of $f on the cluster at $ADDR; nothing was started"
 [ -z "$(summary differs alerting)" ] || fail "(c) the deployment started"
 expect_topic readings 3 1 retention.ms=86400000
@@ -182,7 +182,7 @@ YAML
 up rf3 90 "$WORK/rf3.yaml" --exit-at-end
 cat "$WORK/rf3.log"
 [ "$RC" = 2 ] || fail "(d) up exited with $RC, expected 2"
-has rf3 "$WORK/rf3.yaml:3:24: error: cannot create topic 'replicated' (1 partition, replication factor 3, 1 config) on the cluster at $ADDR: INVALID_REPLICATION_FACTOR: "
+has rf3 "$WORK/rf3.yaml:3:24: error[SR0219]: cannot create topic 'replicated' (1 partition, replication factor 3, 1 config) on the cluster at $ADDR: INVALID_REPLICATION_FACTOR: "
 kt topics "$ADDR" >"$WORK/topics.txt"
 ! grep -qx replicated "$WORK/topics.txt" || fail "(d) topic replicated was created"
 echo "(d) replication factor 3 on one broker: refused by CreateTopics, reported with the topic"

@@ -31,7 +31,7 @@ start_broker "$WORK/six.yaml"
 
 up refused 60 "$WORK/default.yaml" --exit-at-end
 [ "$RC" = 2 ] || fail "up exited with status $RC, expected 2 (the repartition topic has 6 partitions)"
-grep -F "default.yaml:10:9: error: the repartition topic '$RT' after this re-key has 6 partitions" \
+grep -F "default.yaml:10:9: error[SR0218]: the repartition topic '$RT' after this re-key has 6 partitions" \
     "$WORK/refused.log" || fail "no error at the key step: $(head -3 "$WORK/refused.log")"
 grep -qF "but the file gives it 4" "$WORK/refused.log" || fail "the file's count is not given"
 grep -qF "set partitions: 6 on this key step" "$WORK/refused.log" || fail "the fix is not given"

@@ -58,16 +58,16 @@ broker_compat() {
     echo "compat $file.yaml --broker: exit $rc"
 }
 broker_compat v1 0 "compatible"
-broker_compat v2 1 "error: .*changelog 'migration-reset-counts-changelog' of store 'counts'.*exit 2" "size=1000"
-broker_compat v2-reset 0 "note: .*store 'counts' is reset (migration)"
-broker_compat v1-renamed 1 "error: .*holds the state of store 'counts'" "note: .*no changelog 'migration-reset-counts-v2-changelog'"
-broker_compat v1-dropped 0 "note: .*store 'counts', dropped (migration)"
+broker_compat v2 1 "error\[SR0904\]: .*changelog 'migration-reset-counts-changelog' of store 'counts'.*exit 2" "size=1000"
+broker_compat v2-reset 0 "note\[SR0904\]: .*store 'counts' is reset (migration)"
+broker_compat v1-renamed 1 "error\[SR0907\]: .*holds the state of store 'counts'" "note\[SR0911\]: .*no changelog 'migration-reset-counts-v2-changelog'"
+broker_compat v1-dropped 0 "note\[SR0908\]: .*store 'counts', dropped (migration)"
 
 # without the migration: compat says no, and up refuses
 rc=0
 "$STREAMRUN" compat "$WORK/v1.yaml" "$WORK/v2.yaml" 2>"$WORK/compat-v2.log" || rc=$?
 [ "$rc" = 1 ] || fail "compat v1 v2 exited with $rc, expected 1: $(cat "$WORK/compat-v2.log")"
-grep -q "error: .*store 'counts'.*exit 2" "$WORK/compat-v2.log" ||
+grep -q "error\[SR0904\]: .*store 'counts'.*exit 2" "$WORK/compat-v2.log" ||
     fail "compat does not say up would refuse: $(cat "$WORK/compat-v2.log")"
 "$PYTHON" "$ST" gen "$WORK/in-2.jsonl" 800 800
 kt produce "$ADDR" events "$WORK/in-2.jsonl" >/dev/null
@@ -79,7 +79,7 @@ grep -q "^win: 0 in " "$WORK/refused.log" || fail "the refused run processed rec
 rc=0
 "$STREAMRUN" compat "$WORK/v1.yaml" "$WORK/v2-reset.yaml" 2>"$WORK/compat-reset.log" || rc=$?
 [ "$rc" = 0 ] || fail "compat v1 v2-reset exited with $rc: $(cat "$WORK/compat-reset.log")"
-grep -q "note: .*store 'counts' is reset (migration)" "$WORK/compat-reset.log" ||
+grep -q "note\[SR0904\]: .*store 'counts' is reset (migration)" "$WORK/compat-reset.log" ||
     fail "compat does not say the store is reset: $(cat "$WORK/compat-reset.log")"
 up reset 60 "$WORK/v2-reset.yaml" --exit-at-end
 [ "$RC" = 0 ] || fail "the run with the reset exited with status $RC: $(tail -3 "$WORK/reset.log")"

@@ -41,14 +41,29 @@ def expected_diagnostics(path, text, utf8):
         def ch(col):
             b = line[:col - 1]
             return len(b) if utf8 else utf16_len(b)
+        def place(p):
+            return (p["line"] - 1, ch_of(p["line"], p["column"]), ch_of(p["line"], p["column"] + p["length"]))
+        def ch_of(n, col):
+            b = lines[n - 1][:col - 1]
+            return len(b) if utf8 else utf16_len(b)
+        # the help line follows the message; secondary places in the file are relatedInformation
+        message = d["message"] + ("\nhelp: " + d["help"] if d.get("help") else "")
+        related = tuple(place(p) + (p["message"],) for p in d.get("related", []) if p["file"] == path)
         out.append((d["line"] - 1, ch(d["column"]), ch(d["column"] + d["length"]),
-                    {"error": 1, "warning": 2, "note": 3}[d["severity"]], d["message"]))
+                    {"error": 1, "warning": 2, "note": 3}[d["severity"]], d["code"], message,
+                    related))
     return sorted(out)
 
 
 def got_diagnostics(ds):
+    def related(d):
+        return tuple((r["location"]["range"]["start"]["line"],
+                      r["location"]["range"]["start"]["character"],
+                      r["location"]["range"]["end"]["character"], r["message"])
+                     for r in d.get("relatedInformation", []) if r["location"]["uri"] == uri)
     return sorted((d["range"]["start"]["line"], d["range"]["start"]["character"],
-                   d["range"]["end"]["character"], d["severity"], d["message"]) for d in ds)
+                   d["range"]["end"]["character"], d["severity"], d.get("code"), d["message"],
+                   related(d)) for d in ds)
 
 
 def reference():
@@ -69,9 +84,11 @@ OPS, DOCS = reference()
 tmp = tempfile.mkdtemp(prefix="lsp-client-")
 shutil.copy(os.path.join(HERE, "sites.csv"), tmp)
 GOOD = open(os.path.join(HERE, "watch.yaml"), encoding="utf-8").read()
-# three errors: an unknown topic, operator and function (the last after non-ASCII characters)
+# four errors: an unknown topic, operator and function (the last after non-ASCII characters), and
+# a topic declared twice (its first declaration the related place)
 BAD = GOOD.replace("input: readings", "input: readngs").replace("- filter: speed", "- fitler: speed") \
-          .replace("m: round(speed)", "m: rund(speed)")
+          .replace("m: round(speed)", "m: rund(speed)").replace("{name: errors,", "{name: alerts,") \
+          .replace("deadLetter: errors", "deadLetter: alerts")
 assert BAD.count("\n") == GOOD.count("\n") and BAD != GOOD
 UNPARSED = GOOD.replace("  - alerts\n", "  - [alerts\n")
 path = os.path.join(tmp, "watch.yaml")
@@ -107,10 +124,19 @@ def session(utf8):
     s.notify("initialized", {})
     # a document with errors that the file on disk does not have
     got, want = open_edited(s, uri, path, GOOD, BAD, utf8)
-    check(len(want) == 3, "validate reports the three errors: %r" % (want,))
+    check(len(want) == 4, "validate reports the four errors: %r" % (want,))
     check(got == want, "diagnostics of the edited text\n  got  %r\n  want %r" % (got, want))
+    # each has its code; the misspelt operator its rewrite; the duplicate its first declaration
+    codes = {d[5].split(" '")[0]: d[4] for d in got}
+    check(codes.get("unknown topic") == "SR0201" and codes.get("duplicate topic") == "SR0110",
+          "codes: %r" % (got,))
+    fitler = [d for d in got if "'fitler'" in d[5]]
+    check(fitler and fitler[0][4] == "SR0107" and "\nhelp: " in fitler[0][5] and
+          "- filter: speed" in fitler[0][5], "the operator's code and help: %r" % (fitler,))
+    dup = [d for d in got if "duplicate topic" in d[5]]
+    check(dup and dup[0][6] and dup[0][6][0][0] == 3, "the duplicate's related place: %r" % (dup,))
     # the unknown function's column counts UTF-16 code units (unless utf-8 was negotiated)
-    rund = [d for d in got if "rund" in d[4]]
+    rund = [d for d in got if "rund" in d[5]]
     line = BAD.split("\n")[rund[0][0]] if rund else ""
     byte_col = line.encode().find(b"rund")
     check(rund and rund[0][1] == (byte_col if utf8 else utf16_len(line.encode()[:byte_col])) and
@@ -313,7 +339,7 @@ def tests_file(s):
     got, want = open_edited(s, tests_uri, tests_path, TESTS_GOOD, TESTS_BAD, False)
     check(len(want) == 3, "validate reports the tests file's three errors: %r" % (want,))
     check(got == want, "diagnostics of a tests file\n  got  %r\n  want %r" % (got, want))
-    check(not any("deployments" in d[4] and "missing" in d[4] for d in got),
+    check(not any("deployments" in d[5] and "missing" in d[5] for d in got),
           "a tests file is not taken for a topology: %r" % (got,))
     got = tests_diagnostics(s, TESTS_GOOD, 2, "a valid tests file")
     check(got == [], "no diagnostics for a valid tests file: %r" % (got,))
@@ -324,7 +350,7 @@ def tests_file(s):
     got = got_diagnostics(s.diagnostics(tests_uri))
     write(renamed)
     want = expected_diagnostics(tests_path, TESTS_GOOD, False)
-    check(len(want) == 1 and "watch" in want[0][4] and got == want,
+    check(len(want) == 1 and "watch" in want[0][5] and got == want,
           "tests checked against the topology's open text\n  got  %r\n  want %r" % (got, want))
     # a topology with errors: the tests file says so once, at its first line
     edit(s, BAD, 31)
@@ -378,7 +404,7 @@ def tests_file(s):
                                                        "version": 1, "text": TESTS_GOOD}})
     got = got_diagnostics(s.diagnostics(lone_uri))
     want = expected_diagnostics(lone, TESTS_GOOD, False)
-    check(len(want) == 1 and "no topology" in want[0][4] and got == want,
+    check(len(want) == 1 and "no topology" in want[0][5] and got == want,
           "a tests file without its topology\n  got  %r\n  want %r" % (got, want))
     s.notify("textDocument/didClose", {"textDocument": {"uri": lone_uri}})
     s.diagnostics(lone_uri)

@@ -301,7 +301,7 @@ def main():
                 failures.append(f"{path}: validate accepts it, the schema rejects it: {s_msg}")
             else:
                 counts["only validate rejects"] += 1
-                first = next((l for l in r.stderr.splitlines() if ": error: " in l), "")
+                first = next((l for l in r.stderr.splitlines() if re.search(r": error(\[SR[0-9]+\])?: ", l)), "")
                 if group == "errors" and name in SCHEMA_CANNOT:
                     allowed += 1
                 else:
