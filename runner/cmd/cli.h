@@ -25,6 +25,7 @@ int sr_cmd_score(int argc, char **argv);
 int sr_cmd_compat(int argc, char **argv);
 int sr_cmd_lsp(int argc, char **argv);
 int sr_cmd_shape(int argc, char **argv);
+int sr_cmd_explain(int argc, char **argv);
 
 /* The reference `streamrun docs` prints, in parts (Markdown), for the language server's hover:
  * an operator's section (heading, summary, example, forms, parameter table), and a function's

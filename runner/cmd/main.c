@@ -38,6 +38,9 @@ static void usage(FILE *out)
           "                                         records, the YAML of its shape: setting\n"
           "  schema                                 print the topology file's JSON Schema\n"
           "  lsp                                    a language server for editors, on stdio\n"
+          "  explain [CODE]                         explain a diagnostic code (SR0101) with an\n"
+          "                                         example of the mistake and its fix; alone:\n"
+          "                                         list the codes\n"
           "  docs                                   print the operator and function reference\n"
           "  version                                print the version\n"
           "\n"
@@ -91,6 +94,7 @@ static int dispatch(const char *cmd, int argc, char **argv)
     if (strcmp(cmd, "compat") == 0) return sr_cmd_compat(argc, argv);
     if (strcmp(cmd, "lsp") == 0) return sr_cmd_lsp(argc, argv);
     if (strcmp(cmd, "shape") == 0) return sr_cmd_shape(argc, argv);
+    if (strcmp(cmd, "explain") == 0) return sr_cmd_explain(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("streamrun %s\n", SR_VERSION);
         return 0;
@@ -99,9 +103,9 @@ static int dispatch(const char *cmd, int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    static const char *const cmds[] = {"validate", "run",    "test",   "up",   "broker",
-                                       "tap",      "graph",  "schema", "docs", "version",
-                                       "score",    "compat", "lsp",    "shape"};
+    static const char *const cmds[] = {"validate", "run",    "test",   "up",    "broker",
+                                       "tap",      "graph",  "schema", "docs",  "version",
+                                       "score",    "compat", "lsp",    "shape", "explain"};
     const char *sug = sr_suggest(cmd, cmds, (int)(sizeof(cmds) / sizeof(cmds[0])));
     fprintf(stderr, "streamrun: unknown command '%s'%s%s%s\n", cmd, sug ? "; did you mean '" : "",
             sug ? sug : "", sug ? "'?" : "");
