@@ -133,14 +133,12 @@ void sr_diag_related(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *fm
     va_end(ap);
 }
 
-static bool find_line(const sr_srcfile *f, int line, const char **start, size_t *len);
-
 void sr_diag_help_rewrite(sr_diag *dg, const sr_srcfile *f, sr_mark m, const char *old,
                           const char *repl, const char *intro)
 {
     const char *src;
     size_t n;
-    if (dg->n == 0 || m.col < 1 || !find_line(f, m.line, &src, &n)) return;
+    if (dg->n == 0 || m.col < 1 || !sr_srcfile_line(f, m.line, &src, &n)) return;
     for (int i = 0; i < dg->nhidden; i++) /* a line with a secret is not shown again */
         if (dg->hidden[i].file == f && dg->hidden[i].mark.line == m.line) return;
     size_t col0 = (size_t)m.col - 1, len = m.len > 0 ? (size_t)m.len : 0;
@@ -282,7 +280,7 @@ static const char *sev_color(sr_severity sev)
 }
 
 /* Finds 1-based line number `line` in f; false when the file has no such line. */
-static bool find_line(const sr_srcfile *f, int line, const char **start, size_t *len)
+bool sr_srcfile_line(const sr_srcfile *f, int line, const char **start, size_t *len)
 {
     if (!f || !f->text || line < 1) return false;
     const char *p = f->text, *end = f->text + f->len;
@@ -330,7 +328,7 @@ static void print_source(FILE *out, const sr_diag *dg, const sr_srcfile *f, sr_m
 {
     const char *src;
     size_t n;
-    if (!find_line(f, m.line, &src, &n)) return;
+    if (!sr_srcfile_line(f, m.line, &src, &n)) return;
     fprintf(out, "%5d | ", m.line);
     for (size_t i = 0; i < n; i++) fputc(is_hidden(dg, f, m.line, i + 1) ? '*' : src[i], out);
     fputc('\n', out);

@@ -69,6 +69,9 @@ typedef struct sr_diag {
 
 void sr_diag_init(sr_diag *dg);
 void sr_diag_free(sr_diag *dg);
+/* Line `line` (1-based) of f, without its line break: its start and length; false when f has no
+ * such line. */
+bool sr_srcfile_line(const sr_srcfile *f, int line, const char **start, size_t *len);
 /* Registers a source text; takes ownership of text (malloc'd). */
 const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, size_t len);
 

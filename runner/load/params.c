@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- schemas --------------------------------------------------------------------- */
 
@@ -320,12 +321,80 @@ static const char *ptype_desc(const sr_param *p, char *buf, size_t size)
     return "?";
 }
 
+/* Gives the error added last, about n not being of p's type, the rewrite into the right form
+ * when there is an evident one: a one-item list where one value goes ([out.jsonl] for
+ * out.jsonl), YAML 1.1's yes/no/on/off where true or false goes. */
+static void help_right_form(sr_check *ck, const sr_param *p, const sr_ynode *n)
+{
+    bool one_value = p->type == SR_P_STR || p->type == SR_P_INT || p->type == SR_P_NUM ||
+                     p->type == SR_P_BOOL || p->type == SR_P_DURATION || p->type == SR_P_FIELD ||
+                     p->type == SR_P_TOPIC || p->type == SR_P_EXPR;
+    if (one_value && n->kind == SR_Y_SEQ && n->nkids == 1 && sr_yis_scalar(n->kids[0])) {
+        char old[256];
+        snprintf(old, sizeof(old), "[%s]", n->kids[0]->text);
+        sr_diag_help_rewrite(ck->dg, ck->file, n->mark, old, n->kids[0]->text,
+                             "give the value itself, not a list");
+    } else if (p->type == SR_P_BOOL && sr_yis_scalar(n)) {
+        static const char *const yes[] = {"yes", "on", "y"}, *const no[] = {"no", "off", "n"};
+        for (int i = 0; i < 3; i++) {
+            const char *to = strcasecmp(n->text, yes[i]) == 0  ? "true"
+                             : strcasecmp(n->text, no[i]) == 0 ? "false"
+                                                               : NULL;
+            if (to) sr_diag_help_rewrite(ck->dg, ck->file, n->mark, n->text, to, "write");
+        }
+    }
+}
+
 static int wrong(sr_check *ck, const sr_param *p, const sr_ynode *n)
 {
     char want[256], got[64];
     cerr(ck, SR_E_WRONG_TYPE, n->mark, "'%s' must be %s, not %s", p->name,
          ptype_desc(p, want, sizeof(want)), sr_ydesc(n, got, sizeof(got)));
+    help_right_form(ck, p, n);
     return -1;
+}
+
+void sr_help_add_key(sr_check *ck, const sr_ynode *map, const char *key, const char *value)
+{
+    const char *src;
+    size_t n;
+    if (!map || map->kind != SR_Y_MAP || map->mark.col < 1 ||
+        !sr_srcfile_line(ck->file, map->mark.line, &src, &n) || (size_t)map->mark.col > n)
+        return;
+    if (src[map->mark.col - 1] == '{') { /* {a: 1} -> {key: value, a: 1} */
+        char with[256];
+        snprintf(with, sizeof(with), "{%s: %s%s", key, value, map->nkids ? ", " : "");
+        sr_diag_help_rewrite(ck->dg, ck->file, (sr_mark){map->mark.line, map->mark.col, 1}, "{",
+                             with, "add the setting");
+    } else if (map->nkids >= 2 && map->kids[0]->mark.col >= 1) { /* a line beside the first key */
+        sr_diag_help(ck->dg, "add the line:\n%*s%s: %s", map->kids[0]->mark.col - 1, "", key,
+                     value);
+    }
+}
+
+/* What to write for p in a line that adds it: a placeholder of its type. */
+static const char *placeholder(const sr_param *p, char *buf, size_t size)
+{
+    switch (p->type) {
+    case SR_P_INT:
+    case SR_P_NUM: return "1";
+    case SR_P_BOOL: return "true";
+    case SR_P_ENUM:
+        snprintf(buf, size, "%.*s", (int)strcspn(p->choices, "|"), p->choices);
+        return buf;
+    case SR_P_DURATION: return "10s";
+    case SR_P_EXPR: return "EXPRESSION";
+    case SR_P_FIELDS: return "[FIELD]";
+    case SR_P_EXPRMAP: return "{FIELD: EXPRESSION}";
+    case SR_P_STRMAP: return "{NAME: VALUE}";
+    case SR_P_LIST: return "[...]";
+    case SR_P_AGGS: return "count()";
+    default: break; /* text, a field, a topic: the setting's name in capitals */
+    }
+    size_t i = 0;
+    for (; p->name[i] && i + 1 < size; i++) buf[i] = (char)toupper((unsigned char)p->name[i]);
+    buf[i] = 0;
+    return buf;
 }
 
 void sr_no_field(sr_check *ck, sr_mark m, const char *name)
@@ -708,6 +777,8 @@ int sr_params_parse(const sr_param *params, const sr_ynode *map, void *conf, sr_
             if ((p->flags & SR_PF_REQUIRED) && !misspelt) {
                 cerr(ck, SR_E_MISSING_KEY, map->mark, "missing required key '%s' (%s)", p->name,
                      p->doc);
+                char val[64];
+                sr_help_add_key(ck, map, p->name, placeholder(p, val, sizeof(val)));
                 rc = -1;
             }
             continue;

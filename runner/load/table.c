@@ -314,6 +314,7 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
                 "%s: missing required key 'key' (the field whose value keys each row, such as "
                 "key: state)",
                 label);
+        sr_help_add_key(ck, n, "key", "FIELD");
         return;
     }
     if (tb->path[0] == '/') {

@@ -237,6 +237,7 @@ static void load_topics(sr_check *ck, const sr_ynode *seq)
             if (!name) {
                 sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
                         "topic: missing required key 'name'");
+                sr_help_add_key(ck, n, "name", "TOPIC");
                 continue;
             }
         }
@@ -628,6 +629,7 @@ static sr_source *load_source(sr_check *ck, const sr_ynode *n)
     if (!f) {
         sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
                 "source: missing required key 'file' (the JSON-lines or CSV file to replay)");
+        sr_help_add_key(ck, n, "file", "PATH");
         return NULL;
     }
     const char *path = scalar_or_null(ck, f, "source file");
@@ -755,9 +757,11 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     char label[300] = "deployment";
     if (s) snprintf(label, sizeof(label), "deployment '%s'", s);
     check_keys(ck, n, dep_keys, label);
-    if (!name)
+    if (!name) {
         sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
                 "deployment: missing required key 'name'");
+        sr_help_add_key(ck, n, "name", "NAME");
+    }
     if (s) {
         d->name = sr_xstrdup(s);
         d->mark = name->mark;

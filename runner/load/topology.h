@@ -189,6 +189,9 @@ void sr_no_field(sr_check *ck, sr_mark m, const char *name);
  * the diagnostic a secondary place there ("'name' was dropped by the select here") and a help
  * line. */
 void sr_note_gone(sr_check *ck, const char *name);
+/* Gives the diagnostic added last the help that adds `key: value` to map: the corrected line of a
+ * flow mapping ({key: value, ...}), or the line to add beside the first key of a block one. */
+void sr_help_add_key(sr_check *ck, const sr_ynode *map, const char *key, const char *value);
 /* Whether an error was already reported inside scalar n (such as an unset ${VAR}), so that
  * a check of its value would only repeat it. */
 bool sr_reported_in(const sr_check *ck, const sr_ynode *n);
