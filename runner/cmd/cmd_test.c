@@ -482,6 +482,7 @@ static bool check_expected_text(test_run *tr, const sr_ynode *n, const char *wha
                            "whole text must match)"
                          : "",
                 sr_ykind_name(n), sug ? "; did you mean 'matches'?" : "");
+        if (sug) sr_diag_help_rewrite(tr->dg, tr->file, k->mark, k->text, sug, "correct the key");
         return false;
     }
     regex_t re;

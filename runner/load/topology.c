@@ -457,7 +457,7 @@ static void unload_step(sr_op *op)
 }
 
 static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, const sr_ynode *seq,
-                          bool has_output)
+                          const sr_ynode *output)
 {
     if (seq->kind != SR_Y_SEQ) {
         char got[64];
@@ -483,6 +483,8 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
                         "%s comes after %s, which ends the pipeline by sending records to "
                         "topics: move this step before it or remove it",
                         extra.label, terminal->label);
+                sr_diag_related(ck->dg, terminal->file, terminal->mark,
+                                "the records leave the pipeline at this step");
                 after_reported = true;
             }
             unload_step(&extra);
@@ -497,11 +499,12 @@ static void load_pipeline(sr_check *ck, sr_deployment *d, const char *label, con
         if (op->type->flags & SR_OP_TERMINAL) terminal = op;
         d->nops++;
     }
-    if (terminal && has_output) {
+    if (terminal && output) {
         sr_errc(ck->dg, SR_E_CONFLICT, ck->file, terminal->mark,
                 "%s sends records to topics itself, and the deployment has 'output:' too: "
                 "remove one of them",
                 terminal->label);
+        sr_diag_related(ck->dg, ck->file, output->mark, "the deployment's output");
     }
     for (int i = 0; i < d->nops; i++) {
         d->ops[i].slot = i;
@@ -842,7 +845,7 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     const sr_ynode *pl = sr_ymap_get(n, "pipeline");
     ck->dep = d;
     bool has_pipeline = pl && !sr_yis_null(pl);
-    if (has_pipeline) load_pipeline(ck, d, label, pl, out != NULL);
+    if (has_pipeline) load_pipeline(ck, d, label, pl, out);
     add_table_inputs(d);
     sr_schema_copy(&d->out_schema, &ck->schema);
     sr_schema_free(&ck->schema);

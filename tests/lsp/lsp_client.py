@@ -356,7 +356,7 @@ def tests_file(s):
     edit(s, BAD, 31)
     got = s.diagnostics(tests_uri)
     check(len(got) == 1 and got[0]["range"]["start"] == {"line": 0, "character": 0} and
-          "has 3 errors" in got[0]["message"] and got[0]["severity"] == 1,
+          "has 4 errors" in got[0]["message"] and got[0]["severity"] == 1,
           "a tests file whose topology has errors: %r" % (got,))
     # closed, the topology is read from disk again (GOOD)
     write(GOOD)
