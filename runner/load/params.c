@@ -688,6 +688,8 @@ static int parse_topic(const sr_param *p, const sr_ynode *n, sr_topic **out, sr_
                     "unknown topic %s (declare it under 'topics:')", got);
         if (sug)
             sr_diag_help_rewrite(ck->dg, ck->file, n->mark, n->text, sug, "correct the topic name");
+        else if (sr_yis_scalar(n) && !sr_yis_null(n))
+            sr_diag_help(ck->dg, "declare it under 'topics:':\n  - name: %s", n->text);
         return -1;
     }
     *out = t;

@@ -784,11 +784,13 @@ static void load_deployment(sr_check *ck, const sr_ynode *n, sr_deployment *d)
     if (in && src)
         sr_errc(ck->dg, SR_E_CONFLICT, ck->file, src->mark,
                 "a deployment reads either 'input' topics or a 'source' file, not both");
-    if (!in && !src)
+    if (!in && !src) {
         sr_errc(ck->dg, SR_E_IDLE_DEPLOYMENT, ck->file, d->mark,
                 "deployment '%s' reads nothing: give it 'input: TOPIC' to read topics or "
                 "'source: {file: PATH}' to replay a file",
                 d->name);
+        sr_help_add_key(ck, n, "input", "TOPIC");
+    }
     if (src) d->source = load_source(ck, src);
     const sr_ynode *g = sr_ymap_get(n, "consumerGroup");
     const char *group = g ? scalar_or_null(ck, g, "consumerGroup") : NULL;
