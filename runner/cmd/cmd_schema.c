@@ -536,8 +536,14 @@ static json_t *migrations_schema(void)
                   "keep: its state is kept though its key changed; drop: the running state of "
                   "this store name (removed, renamed) is given up",
                   enum_schema("reset|keep|drop")));
+    set(ip, "from",
+        described("a rename: the store's name in the running topology, whose state (its "
+                  "changelog) this store takes over; instead of action",
+                  name_schema()));
     set(item, "properties", ip);
-    set(item, "required", json_pack("[s,s]", "store", "action"));
+    set(item, "required", json_pack("[s]", "store"));
+    /* {store, action} or {store, from}: one of the two */
+    set(item, "oneOf", json_pack("[{s:[s]},{s:[s]}]", "required", "action", "required", "from"));
     set(item, "additionalProperties", json_false());
     json_t *m = described("declared changes of the deployment's state (see `streamrun compat`)",
                           types("array", "null", NULL));

@@ -120,6 +120,8 @@ typedef struct sr_task_store {
     struct sr_store *store;
     char signature[17]; /* 16 hex digits */
     char *format;       /* owned */
+    bool copy_due; /* its state was copied from a renamed store's changelog: the changelog's mark
+                      of a complete copy is due at the next drain (kafka/changelog.c) */
 } sr_task_store;
 
 /* The signature of op's state (16 hex digits and a NUL into sig): a SipHash, under a fixed key,

@@ -16,20 +16,33 @@
  * refusal can say what changed. */
 #define STATE_HEADER  "streamrun.state"
 #define FORMAT_HEADER "streamrun.state.format"
+/* The mark that a renamed store's changelog holds the whole state copied from the old store's
+ * (migrations: {store: NEW, from: OLD}): a record of its own key, never a store's, whose header
+ * names the old changelog. Restores skip it. */
+#define COPIED_HEADER "streamrun.state.copied-from"
+static const char copied_key[] = "\0streamrun.state.copied-from";
 
 void kr_changelog_init(dep_run *dr)
 {
     const sr_deployment *d = dr->dep;
     dr->clog_topic = sr_xcalloc((size_t)d->nops + 1, sizeof(char *));
     dr->clog_rkt = sr_xcalloc((size_t)d->nops + 1, sizeof(rd_kafka_topic_t *));
+    dr->clog_from = sr_xcalloc((size_t)d->nops + 1, sizeof(char *));
     if (d->ninputs == 0) return; /* a file source: replayed from its start, state with it */
     for (int k = 0; k < d->nops; k++) {
         const sr_op *op = &d->ops[k];
         if (!op->type->store_name || !op->type->store_name(op)) continue; /* no state here */
         char name[256];
         /* `up` checked the names (sr_changelogs) before starting */
-        if (sr_changelog_topic(d, op, name, sizeof(name)) == 0)
-            dr->clog_topic[op->slot] = sr_xstrdup(name);
+        if (sr_changelog_topic(d, op, name, sizeof(name)) != 0) continue;
+        dr->clog_topic[op->slot] = sr_xstrdup(name);
+        const sr_migration *m = sr_deployment_migration(d, op->type->store_name(op));
+        if (m && m->action == SR_MIGRATE_RENAME) {
+            sr_buf b = {0};
+            sr_buf_printf(&b, "%s-%s-changelog", d->group, m->from);
+            sr_buf_cstr(&b);
+            dr->clog_from[op->slot] = b.d;
+        }
     }
 }
 
@@ -45,8 +58,13 @@ void kr_changelog_forget_producer(dep_run *dr)
 void kr_changelog_free(dep_run *dr)
 {
     kr_changelog_forget_producer(dr);
-    for (int k = 0; dr->clog_topic && k < dr->dep->nops; k++) free(dr->clog_topic[k]);
+    for (int k = 0; dr->clog_topic && k < dr->dep->nops; k++) {
+        free(dr->clog_topic[k]);
+        free(dr->clog_from[k]);
+    }
     free(dr->clog_topic);
+    free(dr->clog_from);
+    dr->clog_from = NULL;
     free(dr->clog_rkt);
     dr->clog_topic = NULL;
     dr->clog_rkt = NULL;
@@ -66,6 +84,7 @@ struct logging {
     rd_kafka_topic_t *rkt;
     int32_t partition;
     const char *signature, *format;
+    const char *copied_from; /* the mark of a complete copy (COPIED_HEADER), else NULL */
     uint64_t n;
 };
 
@@ -76,9 +95,10 @@ static int log_one(void *ud, const void *key, size_t klen, const void *val, size
     struct logging *lg = ud;
     dep_run *dr = lg->dr;
     for (;;) {
-        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+        rd_kafka_headers_t *hdrs = rd_kafka_headers_new(3);
         rd_kafka_header_add(hdrs, STATE_HEADER, -1, lg->signature, 16);
         rd_kafka_header_add(hdrs, FORMAT_HEADER, -1, lg->format, -1);
+        if (lg->copied_from) rd_kafka_header_add(hdrs, COPIED_HEADER, -1, lg->copied_from, -1);
         rd_kafka_resp_err_t err = rd_kafka_producev(
             dr->producer, RD_KAFKA_V_RKT(lg->rkt), RD_KAFKA_V_PARTITION(lg->partition),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE((void *)val, val ? vlen : 0),
@@ -118,9 +138,9 @@ int kr_log_changes(dep_run *dr)
             return -1;
         }
         for (int i = 0; i < t->nstores; i++) {
-            const sr_task_store *ts = &t->stores[i];
+            sr_task_store *ts = &t->stores[i];
             int slot = ts->op->slot;
-            if (sr_store_dirty_count(ts->store) == 0) continue;
+            if (sr_store_dirty_count(ts->store) == 0 && !ts->copy_due) continue;
             if (!dr->clog_rkt[slot]) {
                 pthread_mutex_lock(&dr->lock); /* dr->rkts' lock, for the same kind of handle */
                 dr->clog_rkt[slot] = rd_kafka_topic_new(dr->producer, dr->clog_topic[slot], NULL);
@@ -132,6 +152,12 @@ int kr_log_changes(dep_run *dr)
                                  .signature = ts->signature,
                                  .format = ts->format};
             int rc = sr_store_drain(ts->store, log_one, &lg);
+            if (rc == 0 && ts->copy_due) { /* after the copy: its mark */
+                const char *from = dr->clog_from[slot];
+                lg.copied_from = from;
+                rc = log_one(&lg, copied_key, sizeof(copied_key) - 1, from, strlen(from));
+                ts->copy_due = rc != 0;
+            }
             logged += lg.n;
             if (rc != 0) {
                 if (dr->eos) __atomic_add_fetch(&dr->txn_outputs, logged, __ATOMIC_RELAXED);
@@ -216,8 +242,25 @@ static void record_header(const rd_kafka_message_t *m, const char *name, char *b
     buf[vlen] = 0;
 }
 
-/* Restores store ts of t from partition t->partition of topic. Returns 0, or -1 (fatal). */
-static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const char *topic)
+/* Applies one changelog record to store ts: as a restore (nothing dirty), or with copy as a
+ * change (dirty: logged at the next commit). Returns 0, or -1 with the reason in err. */
+static int apply(const sr_task_store *ts, bool copy, const rd_kafka_message_t *m, char *err,
+                 size_t errsize)
+{
+    const char *key = m->key ? m->key : "";
+    if (!copy)
+        return sr_store_restore(ts->store, key, m->key_len, m->payload, m->payload ? m->len : 0,
+                                err, errsize);
+    if (m->payload)
+        return sr_store_put(ts->store, key, m->key_len, m->payload, m->len, err, errsize);
+    return sr_store_delete(ts->store, key, m->key_len, err, errsize) < 0 ? -1 : 0;
+}
+
+/* Restores store ts of t from partition t->partition of topic (with copy: as changes, see
+ * apply; a topic that does not exist is then empty: the old store of a rename may never have
+ * logged). *marked: whether the mark of a complete copy was read. Returns 0, or -1 (fatal). */
+static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const char *topic,
+                         bool copy, bool *marked)
 {
     if (restorers(dr) != 0) return -1;
     rd_kafka_t *rk = dr->restorer;
@@ -226,6 +269,15 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
     int64_t lo = -1, hi = -1;
     rd_kafka_resp_err_t e =
         rd_kafka_query_watermark_offsets(dr->watermarks, topic, p, &lo, &hi, 30000);
+    if (copy &&
+        (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+         e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)) {
+        fprintf(stderr,
+                "streamrun: %s: store '%s' (partition %d) is renamed (migrations), but there is no "
+                "changelog %s [%d] to take its state from: it starts empty\n",
+                dr->dep->name, store, p, topic, p);
+        return 0;
+    }
     if (e) {
         kr_fatal(dr->r,
                  "%s: cannot read the offsets of changelog %s [%d] to restore store '%s': %s",
@@ -267,7 +319,7 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
     bool reset = mig && mig->action == SR_MIGRATE_RESET;
     int64_t pos = lo;
     int rc = 0;
-    char sig[64], err[512];
+    char sig[64], err[512], was_from[256];
     while (pos < hi && rc == 0) {
         if (kr_stopping(dr->r)) {
             rc = -1;
@@ -289,7 +341,11 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
                 rc = -1;
             } else {
                 record_header(m, STATE_HEADER, sig, sizeof(sig));
-                if (strcmp(sig, ts->signature) != 0 && reset) {
+                record_header(m, COPIED_HEADER, was_from, sizeof(was_from));
+                if (was_from[0]) {
+                    *marked = true; /* not a change of the store */
+                    pos = m->offset + 1;
+                } else if (strcmp(sig, ts->signature) != 0 && reset) {
                     skipped++; /* the old state, given up: README "Changing a running pipeline" */
                     pos = m->offset + 1;
                 } else if (strcmp(sig, ts->signature) != 0) {
@@ -311,8 +367,7 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
                         dr->dep->name, ts->op->label, store, topic, p, (long long)m->offset,
                         was[0] ? was : "unknown", sig[0] ? sig : "none", now, ts->signature, topic);
                     rc = -1;
-                } else if (sr_store_restore(ts->store, m->key ? m->key : "", m->key_len, m->payload,
-                                            m->payload ? m->len : 0, err, sizeof(err)) != 0) {
+                } else if (apply(ts, copy, m, err, sizeof(err)) != 0) {
                     kr_fatal(dr->r, "%s: restoring store '%s' (partition %d): %s", dr->dep->name,
                              store, p, err);
                     rc = -1;
@@ -353,11 +408,56 @@ static int restore_store(dep_run *dr, sr_task *t, const sr_task_store *ts, const
     return rc;
 }
 
+struct wiping {
+    sr_store *store;
+    char *err;
+    size_t errsize;
+};
+
+static int wipe_one(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)val, (void)vlen;
+    struct wiping *w = ud;
+    return sr_store_delete(w->store, key, klen, w->err, w->errsize) < 0 ? -1 : 0;
+}
+
+/* Store ts is renamed from the store whose changelog is from, and its own changelog has no mark
+ * of a complete copy: it is rebuilt as changes from the old changelog, then its own on top (what
+ * a copy cut short logged, and changes logged with it), all logged again at the next commit,
+ * followed by the mark. Returns 0, or -1 (fatal). */
+static int take_over(dep_run *dr, sr_task *t, sr_task_store *ts, const char *topic,
+                     const char *from)
+{
+    char err[512];
+    bool marked = false;
+    /* every key deleted as a change (a tombstone logged at the next commit) */
+    struct wiping w = {.store = ts->store, .err = err, .errsize = sizeof(err)};
+    if (sr_store_foreach(ts->store, wipe_one, &w) != 0) {
+        kr_fatal(dr->r, "%s: store '%s' (partition %d): %s", dr->dep->name,
+                 sr_store_name(ts->store), t->partition, err);
+        return -1;
+    }
+    if (restore_store(dr, t, ts, from, true, &marked) != 0 ||
+        restore_store(dr, t, ts, topic, true, &marked) != 0)
+        return -1;
+    fprintf(stderr,
+            "streamrun: %s: store '%s' of partition %d takes over the state of %s (migrations: "
+            "renamed): %zu keys, copied to %s at the next commit\n",
+            dr->dep->name, sr_store_name(ts->store), t->partition, from, sr_store_count(ts->store),
+            topic);
+    ts->copy_due = true;
+    return 0;
+}
+
 int kr_restore_task(dep_run *dr, sr_task *t)
 {
     for (int i = 0; i < t->nstores; i++) {
-        const char *topic = dr->clog_topic[t->stores[i].op->slot];
-        if (topic && restore_store(dr, t, &t->stores[i], topic) != 0) return -1;
+        sr_task_store *ts = &t->stores[i];
+        const char *topic = dr->clog_topic[ts->op->slot];
+        const char *from = dr->clog_from[ts->op->slot];
+        bool marked = false;
+        if (topic && restore_store(dr, t, ts, topic, false, &marked) != 0) return -1;
+        if (topic && from && !marked && take_over(dr, t, ts, topic, from) != 0) return -1;
     }
     sr_task_restored(t);
     return 0;

@@ -129,6 +129,83 @@ static const sr_deployment *owner(const sr_topology *t, const char *topic)
     return best;
 }
 
+/* How many partitions of topic mt have latest records written for another state than
+ * signature (the first of them in *first, its signature and format in was_sig[64] and
+ * was_fmt[512]); -1 with the reason in err when the cluster could not be read. */
+static int differing(rd_kafka_t *rk, const rd_kafka_metadata_topic_t *mt, const char *signature,
+                     int *first, char *was_sig, char *was_fmt, char *err, size_t errsize)
+{
+    int differ = 0;
+    char sig[64], fmt[512];
+    for (int p = 0; p < mt->partition_cnt; p++) {
+        int got = latest(rk, mt->topic, p, sig, sizeof(sig), fmt, sizeof(fmt), err, errsize);
+        if (got < 0) return -1;
+        if (got == 0 || strcmp(sig, signature) == 0) continue;
+        if (differ++ == 0) {
+            *first = p;
+            snprintf(was_sig, 64, "%s", sig);
+            snprintf(was_fmt, 512, "%s", fmt);
+        }
+    }
+    return differ;
+}
+
+/* Whether deployment as written w renames a store from store (migrations: {store: NEW, from:
+ * store}). */
+static bool renamed_from(const sr_deployment *w, const char *store)
+{
+    for (int k = 0; k < w->nmigrations; k++)
+        if (w->migrations[k].from && strcmp(w->migrations[k].from, store) == 0) return true;
+    return false;
+}
+
+/* Store s renamed by migration m from another store: the old store's changelog, whose state s
+ * takes over, checked as s's own would be (its partition count and latest signatures: an error
+ * each, counted in *errors). Returns 1 when that changelog exists (a note, or the errors, said
+ * so), 0 when it does not, -1 with the reason in err when the cluster could not be read. */
+static int take_over(rd_kafka_t *rk, const rd_kafka_metadata_t *md, const sr_compat_store *s,
+                     const sr_migration *m, const char *broker, sr_diag *dg, int *errors, char *err,
+                     size_t errsize)
+{
+    char old[600];
+    snprintf(old, sizeof(old), "%s-%s-changelog", s->dep->group, m->from);
+    const rd_kafka_metadata_topic_t *mt = find_topic(md, old);
+    if (!mt) return 0;
+    int first = -1;
+    char was_sig[64] = "", was_fmt[512] = "";
+    int differ = mt->partition_cnt == s->partitions
+                     ? differing(rk, mt, s->signature, &first, was_sig, was_fmt, err, errsize)
+                     : 0;
+    if (differ < 0) return -1;
+    if (mt->partition_cnt != s->partitions)
+        sr_errc(dg, SR_E_COMPAT_RENAME_FORMAT, s->origin->file, m->from_mark,
+                "deployment '%s': store '%s' cannot take over the state of '%s': its changelog "
+                "'%s' on %s has %d partitions, the step's state %d; up would refuse it and exit 2",
+                s->origin->name, s->store, m->from, old, broker, mt->partition_cnt, s->partitions);
+    else if (differ)
+        sr_errc(dg, SR_E_COMPAT_RENAME_FORMAT, s->origin->file, m->from_mark,
+                "deployment '%s': store '%s' cannot take over the state of '%s': the latest "
+                "records of %d of the partitions of its changelog '%s' on %s (from partition "
+                "%d) were written for [%s] (signature %s), the step's state is [%s] (signature "
+                "%s); up would refuse them and exit 2",
+                s->origin->name, s->store, m->from, differ, old, broker, first, was_fmt, was_sig,
+                s->format, s->signature);
+    if (mt->partition_cnt != s->partitions || differ) {
+        sr_diag_help(dg,
+                     "undo the change to the step; or replace the rename by {store: %s, "
+                     "action: drop} to start '%s' empty",
+                     m->from, s->store);
+        (*errors)++;
+        return 1;
+    }
+    sr_diag_addc(dg, SR_NOTE, SR_N_COMPAT_RENAMED, s->op->file, s->op->mark,
+                 "deployment '%s': %s: store '%s' (was '%s'; migration) takes over the state in "
+                 "changelog '%s' on %s, of the same format: up copies it into its own changelog "
+                 "at its first commit",
+                 s->origin->name, s->op->label, s->store, m->from, old, broker);
+    return 1;
+}
+
 int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char *err,
                      size_t errsize)
 {
@@ -151,6 +228,11 @@ int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char
         const sr_migration *mig = sr_deployment_migration(s->dep, s->store);
         bool reset = mig && mig->action == SR_MIGRATE_RESET;
         const rd_kafka_metadata_topic_t *mt = find_topic(md, topic);
+        bool taken = mig && mig->action == SR_MIGRATE_RENAME &&
+                     (rc = take_over(rk, md, s, mig, broker, dg, &errors, err, errsize)) == 1;
+        if (rc < 0) break;
+        rc = 0;
+        if (!mt && taken) continue; /* the note says where its state comes from */
         if (!mt) {
             sr_diag_addc(dg, SR_NOTE, SR_N_NEW_STORE, s->op->file, s->op->mark,
                          "deployment '%s': %s: store '%s' has no changelog '%s' on %s: it starts "
@@ -170,18 +252,10 @@ int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char
             errors++;
             continue;
         }
-        int differ = 0, first = -1;
-        char sig[64], fmt[512], was_sig[64] = "", was_fmt[512] = "";
-        for (int p = 0; p < mt->partition_cnt && rc == 0; p++) {
-            int got = latest(rk, topic, p, sig, sizeof(sig), fmt, sizeof(fmt), err, errsize);
-            if (got < 0) rc = -1;
-            if (got <= 0 || strcmp(sig, s->signature) == 0) continue;
-            if (differ++ == 0) {
-                first = p;
-                snprintf(was_sig, sizeof(was_sig), "%s", sig);
-                snprintf(was_fmt, sizeof(was_fmt), "%s", fmt);
-            }
-        }
+        int first = -1;
+        char was_sig[64] = "", was_fmt[512] = "";
+        int differ = differing(rk, mt, s->signature, &first, was_sig, was_fmt, err, errsize);
+        if (differ < 0) rc = -1;
         if (rc || !differ) continue;
         char now[512];
         snprintf(now, sizeof(now), "%s", s->format);
@@ -226,6 +300,7 @@ int sr_compat_broker(const sr_topology *t, const char *broker, sr_diag *dg, char
         snprintf(store, sizeof(store), "%.*s", (int)(len - 10 - gl - 1), name + gl + 1);
         const sr_migration *mig = sr_deployment_migration(d, store);
         bool drop = mig && mig->action == SR_MIGRATE_DROP;
+        if (renamed_from(w, store)) continue; /* taken over: said with the store that takes it */
         if (!drop) errors++;
         sr_diag_addc(dg, drop ? SR_NOTE : SR_ERROR, drop ? SR_W_LEFT_BEHIND : SR_E_STORE_REMOVED,
                      w->file, w->mark,

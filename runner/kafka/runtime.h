@@ -96,6 +96,8 @@ typedef struct dep_run {
      * keeps no state, or the deployment reads no input) and the producer's handle on it (made at
      * the first change, dropped with the producer) */
     char **clog_topic;
+    char **clog_from; /* per slot: the changelog of the store it is renamed from (migrations:
+                         {store: NEW, from: OLD}), else NULL */
     rd_kafka_topic_t **clog_rkt;
     rd_kafka_t *restorer;   /* reads changelogs (assign(), no group): made at the first restore */
     rd_kafka_t *watermarks; /* asks for their high watermarks (read_uncommitted) */
@@ -276,7 +278,11 @@ int kr_log_changes(dep_run *dr);
  * (source:), which has no changelog (a restart replays its file), so that its stores do not keep
  * every key changed, deleted ones included, for ever. @locality the thread that owns t */
 void kr_forget_changes(sr_task *t);
-/* Restores task t (new, nothing processed) from its stores' changelogs: each changelog
+/* Restores task t (new, nothing processed) from its stores' changelogs. A store renamed by a
+ * migration {store: NEW, from: OLD} whose changelog partition has no mark of a complete copy
+ * (none yet, or a copy cut short by a crash) takes OLD's changelog partition, then its own again
+ * on top, as changes (dirty: the next commit logs them all to its own changelog, followed by the
+ * mark; from then on its own changelog alone is read). Each changelog
  * partition t->partition read from its start to its end at the start of the restore (the high
  * watermark, read with read_committed: committed changes only; a transaction open on it, a
  * zombie's, is waited for until it ends), applied with

@@ -142,6 +142,38 @@ static sr_mark group_mark(const sr_topology *t, const sr_deployment *d)
     return d->mark;
 }
 
+/* The rename {store: store, from: OLD} declared in edited deployment d, or NULL. */
+static const sr_migration *rename_of(const sr_deployment *d, const char *store)
+{
+    const sr_migration *m = d ? sr_deployment_migration(d, store) : NULL;
+    return m && m->action == SR_MIGRATE_RENAME ? m : NULL;
+}
+
+/* Whether the running topology has a store named store in a deployment that is edited d. */
+static bool runs_store(const cmp *c, const sr_deployment *d, const char *store)
+{
+    for (int i = 0; i < c->nr; i++)
+        if (same_dep(c->r[i].origin, d) && strcmp(c->r[i].store, store) == 0) return true;
+    return false;
+}
+
+/* Pairs the stores a migration renames ({store: NEW, from: OLD}) with their running store OLD,
+ * unless NEW runs already (the rename was deployed: NEW pairs with itself by name). */
+static void pair_declared(cmp *c)
+{
+    for (int j = 0; j < c->ne; j++) {
+        const sr_compat_store *e = &c->e[j];
+        const sr_migration *m = rename_of(e->dep, e->store);
+        if (!m || runs_store(c, e->origin, e->store)) continue;
+        for (int i = 0; i < c->nr && !c->taken[j]; i++)
+            if (c->pair[i] < 0 && same_dep(c->r[i].origin, e->origin) &&
+                strcmp(c->r[i].store, m->from) == 0) {
+                c->pair[i] = j;
+                c->taken[j] = true;
+            }
+    }
+}
+
 /* Pairs running store i with an edited one: the same deployment and store name. */
 static void pair_by_name(cmp *c)
 {
@@ -203,6 +235,11 @@ static void check_renamed(cmp *c, const sr_compat_store *r, const sr_compat_stor
                e->origin->name, e->op->label, e->store, r->store,
                explicit ? "" : " (a default store name follows the step number)", was, now,
                r->store, r->store);
+    if (!ok && strcmp(r->signature, e->signature) == 0 && strcmp(r->dep->group, e->dep->group) == 0)
+        sr_diag_help(c->dg,
+                     "to keep the state under the new name, declare the rename under the "
+                     "deployment's migrations:\n  migrations: [{store: %s, from: %s}]",
+                     e->store, r->store);
 }
 
 static void check_group(cmp *c, int i)
@@ -287,13 +324,51 @@ static void partitions_place(const cmp *c, const sr_compat_store *e, const sr_sr
     *m = at->mark;
 }
 
+/* A store renamed by a migration {store: NEW, from: OLD} (e, running as r): accepted when the
+ * state's format is the same (a note saying what up does), refused with both formats when not.
+ * Returns whether it was accepted (the other checks then compare the two as one store). */
+static bool check_declared_rename(cmp *c, const sr_compat_store *r, const sr_compat_store *e,
+                                  const sr_migration *m)
+{
+    char was[300], now[300];
+    changelog_name(r, was, sizeof(was));
+    changelog_name(e, now, sizeof(now));
+    const sr_srcfile *f = e->origin->file;
+    if (strcmp(r->signature, e->signature) != 0) {
+        char rf[400], ef[400];
+        one_line(r->format, rf, sizeof(rf));
+        one_line(e->format, ef, sizeof(ef));
+        sr_errc(c->dg, SR_E_COMPAT_RENAME_FORMAT, f, m->from_mark,
+                "deployment '%s': store '%s' cannot take over the state of '%s': its state is "
+                "now [%s] (signature %s), the running store's is [%s] (signature %s); up would "
+                "refuse the records of changelog '%s' and exit 2",
+                e->origin->name, e->store, r->store, ef, e->signature, rf, r->signature, was);
+        sr_diag_related(c->dg, e->op->file, e->op->mark, "the state of %s", e->op->label);
+        sr_diag_help(c->dg,
+                     "undo the change to the step's state; or replace the rename by {store: %s, "
+                     "action: drop} to start '%s' empty",
+                     r->store, e->store);
+        c->errors++;
+        return false;
+    }
+    sr_diag_addc(c->dg, SR_NOTE, SR_N_COMPAT_RENAMED, e->op->file, e->op->mark,
+                 "deployment '%s': %s: store '%s' (was '%s'; migration): up restores it from "
+                 "changelog '%s' and copies that state into '%s' at its first commit; from then "
+                 "on '%s' holds it all (delete '%s' once the new version has run)",
+                 e->origin->name, e->op->label, e->store, r->store, was, now, now, was);
+    return true;
+}
+
 static void check_pair(cmp *c, int i)
 {
     const sr_compat_store *r = &c->r[i], *e = &c->e[c->pair[i]];
-    if (strcmp(r->store, e->store) != 0) {
+    const sr_migration *rn = rename_of(e->dep, e->store);
+    bool renamed = strcmp(r->store, e->store) != 0;
+    if (renamed && !(rn && strcmp(rn->from, r->store) == 0)) {
         check_renamed(c, r, e);
         return;
     }
+    if (renamed && !check_declared_rename(c, r, e, rn)) return;
     if (strcmp(r->origin->group, e->origin->group) != 0) {
         check_group(c, i);
         return;
@@ -306,7 +381,7 @@ static void check_pair(cmp *c, int i)
     changelog_name(e, clog, sizeof(clog));
     int a = declared(e->dep, e->store);
     bool reset = a == SR_MIGRATE_RESET;
-    if (strcmp(r->signature, e->signature) != 0) {
+    if (strcmp(r->signature, e->signature) != 0 && !renamed) {
         char was[400], now[400];
         one_line(r->format, was, sizeof(was));
         one_line(e->format, now, sizeof(now));
@@ -431,6 +506,7 @@ static void check_unused_migrations(cmp *c)
         const sr_deployment *w = &c->ed->deps[d];
         for (int k = 0; k < w->nmigrations; k++) {
             const sr_migration *m = &w->migrations[k];
+            if (m->action == SR_MIGRATE_RENAME) continue; /* check_renames */
             for (int i = 0; i < c->nr; i++) {
                 if (c->pair[i] < 0) continue;
                 const sr_compat_store *r = &c->r[i], *e = &c->e[c->pair[i]];
@@ -456,6 +532,53 @@ static void check_unused_migrations(cmp *c)
     }
 }
 
+/* Renames of edited that find no running store to take over: OLD is not a store of the
+ * running deployment (an error: the state expected is not there), or NEW runs already (a note:
+ * the rename was deployed, and up no longer reads OLD once NEW's changelog holds the copy). */
+static void check_renames(cmp *c)
+{
+    for (int d = 0; d < c->ed->ndeps; d++) {
+        const sr_deployment *w = &c->ed->deps[d];
+        for (int k = 0; k < w->nmigrations; k++) {
+            const sr_migration *m = &w->migrations[k];
+            if (m->action != SR_MIGRATE_RENAME) continue;
+            bool paired = false;
+            for (int i = 0; i < c->nr && !paired; i++)
+                paired = c->pair[i] >= 0 && c->e[c->pair[i]].origin == w &&
+                         strcmp(c->e[c->pair[i]].store, m->store) == 0 &&
+                         strcmp(c->r[i].store, m->from) == 0;
+            if (paired) continue;
+            if (runs_store(c, w, m->store)) {
+                sr_diag_addc(c->dg, SR_NOTE, SR_N_COMPAT_RENAMED, w->file, m->from_mark,
+                             "deployment '%s': store '%s' runs already: its rename from '%s' was "
+                             "deployed, and up reads '%s' again only while the new changelog "
+                             "has no complete copy (the entry can go)",
+                             w->name, m->store, m->from, m->from);
+                continue;
+            }
+            const char **names = sr_xcalloc((size_t)c->nr + 1, sizeof(char *));
+            int n = 0;
+            for (int i = 0; i < c->nr; i++)
+                if (same_dep(c->r[i].origin, w)) names[n++] = c->r[i].store;
+            char list[400] = "";
+            size_t ll = 0;
+            for (int j = 0; j < n && ll < sizeof(list) - 80; j++)
+                ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s'%s'", j ? ", " : "",
+                                       names[j]);
+            const char *sug = sr_suggest(m->from, names, n);
+            sr_errc(c->dg, SR_E_COMPAT_RENAME_NO_OLD, w->file, m->from_mark,
+                    "deployment '%s': store '%s' is renamed from '%s', but the running "
+                    "deployment has no store '%s' (%s%s): there is no state to take over",
+                    w->name, m->store, m->from, m->from, n ? "its stores: " : "it has no state",
+                    list);
+            if (sug)
+                sr_diag_help(c->dg, "write the migration as {store: %s, from: %s}", m->store, sug);
+            free(names);
+            c->errors++;
+        }
+    }
+}
+
 int sr_compat_compare(const sr_topology *running, const sr_topology *edited, sr_diag *dg)
 {
     cmp c = {.run = running, .ed = edited, .dg = dg};
@@ -464,6 +587,7 @@ int sr_compat_compare(const sr_topology *running, const sr_topology *edited, sr_
     c.pair = sr_xcalloc((size_t)c.nr + 1, sizeof(int));
     c.taken = sr_xcalloc((size_t)c.ne + 1, sizeof(bool));
     for (int i = 0; i < c.nr; i++) c.pair[i] = -1;
+    pair_declared(&c);
     pair_by_name(&c);
     pair_renamed(&c);
     for (int i = 0; i < c.nr; i++) {
@@ -474,6 +598,7 @@ int sr_compat_compare(const sr_topology *running, const sr_topology *edited, sr_
     }
     check_stateless_groups(&c);
     check_unused_migrations(&c);
+    check_renames(&c);
     free(c.pair);
     free(c.taken);
     sr_compat_stores_free(c.r, c.nr);

@@ -53,7 +53,8 @@ typedef enum {
 typedef enum {
     SR_MIGRATE_RESET, /* the store starts empty: changelog records of another format are skipped */
     SR_MIGRATE_KEEP,  /* the state is kept as it is, though its key expression or type changed */
-    SR_MIGRATE_DROP   /* the running state of this store name is given up (removed, renamed) */
+    SR_MIGRATE_DROP,  /* the running state of this store name is given up (removed, renamed) */
+    SR_MIGRATE_RENAME /* {store: NEW, from: OLD}: store takes over the state of store `from` */
 } sr_migrate_action;
 
 typedef struct sr_migration {
@@ -61,6 +62,8 @@ typedef struct sr_migration {
     sr_migrate_action action;
     sr_mark mark;       /* the entry */
     sr_mark store_mark; /* its store: value */
+    char *from;         /* SR_MIGRATE_RENAME: the old store's name, else NULL */
+    sr_mark from_mark;  /* its from: value */
 } sr_migration;
 
 typedef struct sr_deployment {

@@ -50,6 +50,8 @@ SCHEMA_CANNOT = {
     "127-tests-file-names.yaml",  # its tests, beside it, name what it does not have
     "142-migration-unknown-store.yaml",  # stores are named by the steps
     "146-migration-default-store-name.yaml",
+    "148-migration-rename-both-stores.yaml",
+    "149-migration-rename-unknown-store.yaml",
     "127-tests-file-names.tests.yaml",
     "230-join-topic-not-an-input.yaml",
     "232-join-require-topic-name.yaml",
