@@ -95,7 +95,7 @@ broker_compat() {
 }
 broker_compat v2 0 "note\[SR0998\]: .*store 'tallies' (was 'counts'; migration) takes over the state in changelog 'migration-rename-counts-changelog'"
 broker_compat v2-max 1 "error\[SR0996\]: .*store 'tallies' cannot take over the state of 'counts'"
-broker_compat v2-bare 1 "error: .*holds the state of store 'counts'"
+broker_compat v2-bare 1 "error\[SR0907\]: .*holds the state of store 'counts'"
 
 # the renamed run: tallies takes over the state of counts, and the counts go on
 "$PYTHON" "$ST" gen "$WORK/in-2.jsonl" 800 400
