@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define C_RESET "\033[0m"
 #define C_ERROR "\033[1;31m"
@@ -518,4 +519,33 @@ const char *sr_suggest(const char *s, const char *const *cands, int n)
         }
     }
     return best;
+}
+
+int sr_suggest_all(const char *s, const char *const *cands, int n, const char **out, int max)
+{
+    if (!s || max <= 0) return 0;
+    size_t limit = strlen(s) / 3;
+    if (limit < 1) limit = 1;
+    size_t *dist = sr_xmalloc((size_t)max * sizeof(*dist));
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!cands[i] || strcmp(cands[i], s) == 0) continue;
+        size_t la = strlen(s), lb = strlen(cands[i]);
+        bool prefix = la >= 3 && lb > la && strncasecmp(cands[i], s, la) == 0;
+        if (!prefix && (la > lb ? la - lb : lb - la) > limit) continue;
+        size_t d = osa_distance(s, cands[i]);
+        if (d > limit && !prefix) continue;
+        int at = k; /* insertion into the sorted list, keeping the first max */
+        while (at > 0 && dist[at - 1] > d) at--;
+        if (at >= max) continue;
+        if (k < max) k++;
+        for (int j = k - 1; j > at; j--) {
+            out[j] = out[j - 1];
+            dist[j] = dist[j - 1];
+        }
+        out[at] = cands[i];
+        dist[at] = d;
+    }
+    free(dist);
+    return k;
 }

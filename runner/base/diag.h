@@ -125,5 +125,9 @@ void sr_diag_print(sr_diag *dg, FILE *out, bool json, bool color);
 /* The closest of cands[0..n) to s by edit distance, or NULL when none is
  * close enough to suggest ("did you mean ...?"). */
 const char *sr_suggest(const char *s, const char *const *cands, int n);
+/* The candidates of cands[0..n) close enough to s to suggest (as sr_suggest judges, or that
+ * start with s when s has 3 characters or more: "cont" -> contains), closest by edit distance
+ * first (ties in cands order), at most max of them into out; returns how many. */
+int sr_suggest_all(const char *s, const char *const *cands, int n, const char **out, int max);
 
 #endif

@@ -204,6 +204,17 @@ static void test_suggest(void)
     CHECK_STR(sr_suggest("fitler", ops, 6), "filter");
     CHECK_STR(sr_suggest("selct", ops, 6), "select");
     CHECK_STR(sr_suggest("FILTER", ops, 6), "filter");
+    {
+        static const char *const fns[] = {"concat", "contains", "coalesce", "cos", "len"};
+        const char *out[3];
+        CHECK(sr_suggest_all("con", fns, 5, out, 3) == 3); /* cos (1), then the prefixed ones */
+        CHECK_STR(out[0], "cos");
+        CHECK_STR(out[1], "concat");
+        CHECK_STR(out[2], "contains");
+        CHECK(sr_suggest_all("con", fns, 5, out, 1) == 1 && strcmp(out[0], "cos") == 0);
+        CHECK(sr_suggest_all("zzzzzz", fns, 5, out, 3) == 0);
+        CHECK(sr_suggest_all("lenn", fns, 5, out, 3) == 1 && strcmp(out[0], "len") == 0);
+    }
     CHECK_STR(sr_suggest("windwo", ops, 6), "window");
     CHECK_STR(sr_suggest("mpa", ops, 6), "map");
     CHECK(sr_suggest("aggregate", ops, 6) == NULL);
