@@ -1,6 +1,8 @@
 /* select.c — keeps only the listed fields, in the listed order. */
 #include "load/expr.h"
+#include "load/ynode.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct select {
@@ -16,10 +18,89 @@ static const sr_param select_params[] = {
      "a listed field the record lacks: error (dead-letter), null, or skip", 0, "error|null|skip"},
     {0}};
 
+/* Whether the field written at m was quoted (a name with a comma in quotes is meant). */
+static bool quoted_at(const sr_check *ck, sr_mark m)
+{
+    const sr_srcfile *f = ck->file;
+    if (!f || m.line < 1 || m.col < 1) return false;
+    const char *t = f->text, *end = f->text + f->len;
+    for (int l = 1; l < m.line && t < end; l++) {
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        t = nl ? nl + 1 : end;
+    }
+    t += m.col - 1;
+    return t < end && (*t == '"' || *t == '\'');
+}
+
+/* `select: a, b, c` reads as one field named "a, b, c": reported with the list it means,
+ * [a, b, c], which then stands for it so that later steps are checked against those fields.
+ * Returns -1 when one was reported. */
+static int split_joined(struct select *s, sr_check *ck)
+{
+    int rc = 0;
+    for (int i = 0; i < s->fields.n; i++) {
+        if (!memchr(s->fields.v[i], ',', s->fields.len[i]) || quoted_at(ck, s->fields.marks[i]))
+            continue;
+        sr_strv *f = &s->fields;
+        sr_strv parts = {0};
+        const char *p = f->v[i];
+        int n = 1;
+        for (const char *c = p; *c; c++) n += *c == ',';
+        parts.v = sr_xcalloc((size_t)n, sizeof(*parts.v));
+        sr_buf list = {0};
+        sr_buf_putc(&list, '[');
+        while (*p) {
+            const char *e = strchr(p, ',');
+            if (!e) e = p + strlen(p);
+            const char *a = p, *b = e;
+            while (a < b && *a == ' ') a++;
+            while (b > a && b[-1] == ' ') b--;
+            if (b > a) {
+                parts.v[parts.n] = sr_xstrndup(a, (size_t)(b - a));
+                sr_buf_printf(&list, "%s%.*s", parts.n ? ", " : "", (int)(b - a), a);
+                parts.n++;
+            }
+            p = *e ? e + 1 : e;
+        }
+        sr_buf_putc(&list, ']');
+        sr_errc(ck->dg, SR_E_LIST_AS_STRING, ck->file, f->marks[i],
+                "'%s' is one field name with commas in it; a list of fields is written in "
+                "brackets",
+                f->v[i]);
+        char *line = sr_yline_replace(ck->file, f->marks[i], sr_buf_cstr(&list));
+        if (line) sr_diag_help(ck->dg, "write a list:\n%s", line);
+        free(line);
+        sr_buf_free(&list);
+        rc = -1;
+        /* the parts replace the name in the list */
+        int total = f->n - 1 + parts.n;
+        char **v = sr_xcalloc((size_t)total + 1, sizeof(*v));
+        size_t *len = sr_xcalloc((size_t)total + 1, sizeof(*len));
+        sr_mark *marks = sr_xcalloc((size_t)total + 1, sizeof(*marks));
+        int k = 0;
+        for (int j = 0; j < f->n; j++) {
+            if (j != i) {
+                v[k] = f->v[j], len[k] = f->len[j], marks[k++] = f->marks[j];
+                continue;
+            }
+            for (int q = 0; q < parts.n; q++)
+                v[k] = parts.v[q], len[k] = strlen(parts.v[q]), marks[k++] = f->marks[j];
+        }
+        free(f->v[i]);
+        free(f->v);
+        free(f->len);
+        free(f->marks);
+        free(parts.v);
+        f->v = v, f->len = len, f->marks = marks, f->n = total;
+        i += parts.n - 1;
+    }
+    return rc;
+}
+
 static int select_check(sr_op *op, void *conf, sr_check *ck)
 {
     struct select *s = conf;
-    int rc = 0;
+    int rc = split_joined(s, ck);
     if (ck->schema.closed && s->missing == 0) {
         for (int i = 0; i < s->fields.n; i++) {
             if (sr_schema_has(&ck->schema, s->fields.v[i])) continue;

@@ -47,10 +47,12 @@ typedef struct parser {
     size_t errsize;
 } parser;
 
-static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void perr(parser *p, sr_code code, uint32_t off, uint32_t len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
+/* An error at [off, off+len) of the expression, with its code (the first one only, into the
+ * text buffer, without a diagnostics list). */
+static void perr(parser *p, sr_code code, uint32_t off, uint32_t len, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -60,7 +62,7 @@ static void perr(parser *p, uint32_t off, uint32_t len, const char *fmt, ...)
     p->nerr++;
     if (p->ck) {
         sr_mark m = sr_ysub_mark(p->where, p->base + off, len ? len : 1);
-        sr_err(p->ck->dg, p->ck->file, m, "%s", msg);
+        sr_errc(p->ck->dg, code, p->ck->file, m, "%s", msg);
     } else if (p->errbuf && p->nerr == 1) {
         snprintf(p->errbuf, p->errsize, "col %u: %s", off + 1, msg);
     }
@@ -81,6 +83,15 @@ static const char *where_is(const parser *p, uint32_t off, char *buf, size_t siz
     else
         snprintf(buf, size, "line %d, column %d", at.line, at.col);
     return buf;
+}
+
+/* The line of the expression's source with [off, off+len) replaced by rep, when the expression
+ * is written in the file as it reads (NULL otherwise, or without a file). */
+static char *rewritten_line(const parser *p, uint32_t off, uint32_t len, const char *rep)
+{
+    if (!p->ck || !p->where || !p->where->src) return NULL;
+    sr_mark m = sr_ysub_mark(p->where, p->base + off, len);
+    return sr_yline_replace(p->ck->file, m, rep);
 }
 
 static bool is_name_start(int c)
@@ -136,7 +147,8 @@ static void next(parser *p)
         if (j >= p->n) {
             t->kind = T_BAD;
             t->len = (uint32_t)(j - i);
-            perr(p, (uint32_t)i, 1, "unterminated string: expected a closing %c", c);
+            perr(p, SR_E_EXPR_SYNTAX, (uint32_t)i, 1, "unterminated string: expected a closing %c",
+                 c);
             p->pos = p->n;
             return;
         }
@@ -150,11 +162,12 @@ static void next(parser *p)
         while (j < p->n && s[j] != '`') j++;
         if (j >= p->n) {
             t->kind = T_BAD;
-            perr(p, (uint32_t)i, 1, "unterminated `name`: expected a closing backtick");
+            perr(p, SR_E_EXPR_SYNTAX, (uint32_t)i, 1,
+                 "unterminated `name`: expected a closing backtick");
             p->pos = p->n;
             return;
         }
-        if (j == i + 1) perr(p, (uint32_t)i, 2, "empty `name`");
+        if (j == i + 1) perr(p, SR_E_EXPR_SYNTAX, (uint32_t)i, 2, "empty `name`");
         t->kind = T_QNAME;
         t->len = (uint32_t)(j + 1 - i);
         p->pos = j + 1;
@@ -194,11 +207,14 @@ static void next(parser *p)
         return;
     }
     if (c == '=') {
-        perr(p, (uint32_t)i, 1, "unexpected '='; did you mean '=='?");
+        perr(p, SR_E_EXPR_SYNTAX, (uint32_t)i, 1, "unexpected '='; did you mean '=='?");
+        char *line = rewritten_line(p, (uint32_t)i, 1, "==");
+        if (line) sr_diag_help(p->ck->dg, "compare with '==':\n%s", line);
+        free(line);
     } else if (c >= 0x20 && c < 0x7f) {
-        perr(p, (uint32_t)i, 1, "unexpected character '%c'", c);
+        perr(p, SR_E_EXPR_SYNTAX, (uint32_t)i, 1, "unexpected character '%c'", c);
     } else {
-        perr(p, (uint32_t)i, 1, "unexpected byte 0x%02x", c);
+        perr(p, SR_E_EXPR_SYNTAX, (uint32_t)i, 1, "unexpected byte 0x%02x", c);
     }
     t->kind = T_BAD;
     t->len = 1;
@@ -249,7 +265,7 @@ static enode *seal(parser *p, enode *n, uint32_t off, uint32_t len)
         if (n->kids[i]->height + 1 > n->height) n->height = n->kids[i]->height + 1;
     }
     if (n->height <= SR_MAX_HEIGHT) return n;
-    perr(p, off, len,
+    perr(p, SR_E_EXPR_TOO_DEEP, off, len,
          "expression too deep: more than %d levels of operators (each operator of a chain such as "
          "'a + b + c' is one level); split it over several steps",
          SR_MAX_HEIGHT);
@@ -299,7 +315,8 @@ static bool decode_string(parser *p, const token *t, sr_value *out)
         case '\'': d[j++] = '\''; break;
         case '0': d[j++] = '\0'; break;
         default:
-            perr(p, t->off + 1 + (uint32_t)i - 1, 2, "unknown escape '\\%c' in string", e);
+            perr(p, SR_E_EXPR_SYNTAX, t->off + 1 + (uint32_t)i - 1, 2,
+                 "unknown escape '\\%c' in string", e);
             return false;
         }
     }
@@ -320,7 +337,8 @@ static enode *parse_args(parser *p, enode *call, uint32_t start)
             enode *a = parse_expr(p);
             if (!a) return NULL;
             if (n == 64) {
-                perr(p, a->off, a->len, "too many arguments: a call takes at most 64");
+                perr(p, SR_E_EXPR_TOO_DEEP, a->off, a->len,
+                     "too many arguments: a call takes at most 64");
                 return NULL;
             }
             args[n++] = a;
@@ -334,7 +352,8 @@ static enode *parse_args(parser *p, enode *call, uint32_t start)
     if (!is_op(p, ")")) {
         char what[64];
         describe_tok(p, what, sizeof(what));
-        perr(p, p->tok.off, p->tok.len, "expected ',' or ')' in the argument list, found %s", what);
+        perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
+             "expected ',' or ')' in the argument list, found %s", what);
         return NULL;
     }
     uint32_t end = p->tok.off + 1;
@@ -364,6 +383,100 @@ static bool meta_from_name(const char *s, size_t n, meta_kind *m)
     return false;
 }
 
+/* Names other languages give functions that streamrun spells otherwise. */
+static const struct {
+    const char *name, *ours;
+} func_aliases[] = {
+    {"integer", "int"},
+    {"toInt", "int"},
+    {"parseInt", "int"},
+    {"trunc", "int"},
+    {"truncate", "int"},
+    {"float", "to_number"},
+    {"double", "to_number"},
+    {"number", "to_number"},
+    {"parseFloat", "to_number"},
+    {"tonumber", "to_number"},
+    {"str", "to_string"},
+    {"string", "to_string"},
+    {"tostring", "to_string"},
+    {"length", "len"},
+    {"size", "len"},
+    {"strlen", "len"},
+    {"lowercase", "lower"},
+    {"tolower", "lower"},
+    {"uppercase", "upper"},
+    {"toupper", "upper"},
+    {"strip", "trim"},
+    {"substring", "substr"},
+    {"startswith", "starts_with"},
+    {"endswith", "ends_with"},
+    {"ifnull", "coalesce"},
+    {"nvl", "coalesce"},
+    {"isnull", "is_null"},
+    {"power", "pow"},
+    {"ln", "log"},
+    {"iif", "if"},
+    {"exists", "has"},
+    {"concatenate", "concat"},
+};
+
+#define NALIASES     ((int)(sizeof(func_aliases) / sizeof(func_aliases[0])))
+#define MAX_SUGGESTS 3 /* close function names an unknown one lists */
+
+/* An unknown function name at [off, off+len): "did you mean" the function streamrun spells
+ * that way (integer -> int) or the closest names, with the line rewritten to the first. */
+static void unknown_function(parser *p, uint32_t off, uint32_t len)
+{
+    char want[64];
+    snprintf(want, sizeof(want), "%.*s", (int)(len > 60 ? 60 : len), p->s + off);
+    const char *cands[128 + NALIASES], *ours[128 + NALIASES];
+    int nc = 0;
+    for (const func *g = sr_funcs; g->doc.name && nc < 128; g++) {
+        cands[nc] = ours[nc] = g->doc.name;
+        nc++;
+    }
+    for (int i = 0; i < NALIASES; i++) {
+        cands[nc] = func_aliases[i].name;
+        ours[nc++] = func_aliases[i].ours;
+    }
+    const char *close[128 + NALIASES], *sug[MAX_SUGGESTS];
+    int nclose = 0, nsug = 0;
+    for (int i = 0; i < NALIASES; i++) /* the name as another language spells it */
+        if (strcmp(want, func_aliases[i].name) == 0) close[nclose++] = func_aliases[i].name;
+    nclose += sr_suggest_all(want, cands, nc, close + nclose, nc);
+    for (int i = 0; i < nclose && nsug < MAX_SUGGESTS; i++) {
+        const char *name = NULL;
+        for (int j = 0; j < nc && !name; j++)
+            if (strcmp(cands[j], close[i]) == 0) name = ours[j];
+        bool dup = false;
+        for (int j = 0; j < nsug; j++) dup |= strcmp(sug[j], name) == 0;
+        if (!dup) sug[nsug++] = name;
+    }
+    if (nsug == 0) {
+        perr(p, SR_E_UNKNOWN_FUNCTION, off, len, "unknown function '%s'", want);
+        if (!p->ck) return;
+        sr_buf all = {0};
+        for (const func *g = sr_funcs; g->doc.name; g++)
+            sr_buf_printf(&all, "%s%s", g == sr_funcs ? "" : ", ", g->doc.name);
+        sr_diag_help(p->ck->dg, "the functions are %s", sr_buf_cstr(&all));
+        sr_buf_free(&all);
+        return;
+    }
+    char list[256] = "";
+    size_t l = 0;
+    for (int i = 0; i < nsug; i++)
+        l += (size_t)snprintf(list + l, sizeof(list) - l, "%s'%s'",
+                              i == 0          ? ""
+                              : i == nsug - 1 ? " or "
+                                              : ", ",
+                              sug[i]);
+    perr(p, SR_E_UNKNOWN_FUNCTION, off, len, "unknown function '%s'; did you mean %s?", want, list);
+    char *line = rewritten_line(p, off, len, sug[0]);
+    if (line) sr_diag_help(p->ck->dg, "write '%s':\n%s", sug[0], line);
+    free(line);
+}
+
 static enode *parse_primary(parser *p)
 {
     token t = p->tok;
@@ -376,9 +489,11 @@ static enode *parse_primary(parser *p)
         sr_value v = sr_num_norm(&raw);
         if (v.type == SR_DBL && memchr(s, '.', t.len) == NULL && memchr(s, 'e', t.len) == NULL &&
             memchr(s, 'E', t.len) == NULL) {
-            perr(p, t.off, t.len, "integer literal '%.*s' does not fit in 64 bits", (int)t.len, s);
+            perr(p, SR_E_EXPR_NUMBER, t.off, t.len,
+                 "integer literal '%.*s' does not fit in 64 bits", (int)t.len, s);
         } else if (v.type == SR_DBL && !isfinite(v.u.d)) {
-            perr(p, t.off, t.len, "number literal '%.*s' is out of range", (int)t.len, s);
+            perr(p, SR_E_EXPR_NUMBER, t.off, t.len, "number literal '%.*s' is out of range",
+                 (int)t.len, s);
         }
         n->u.lit = v;
         n->type = SR_T_NUM;
@@ -410,7 +525,8 @@ static enode *parse_primary(parser *p)
                 return n;
             }
             if (is_kw(p, "and") || is_kw(p, "or")) {
-                perr(p, t.off, t.len, "expected an expression before '%.*s'", (int)t.len, s);
+                perr(p, SR_E_EXPR_SYNTAX, t.off, t.len, "expected an expression before '%.*s'",
+                     (int)t.len, s);
                 return NULL;
             }
         }
@@ -420,17 +536,7 @@ static enode *parse_primary(parser *p)
         if (t.kind == T_IDENT && is_op(p, "(")) {
             const func *f = sr_func_find(name, nlen);
             if (!f) {
-                const char *cands[128];
-                int nc = 0;
-                for (const func *g = sr_funcs; g->doc.name && nc < 128; g++)
-                    cands[nc++] = g->doc.name;
-                char want[64];
-                snprintf(want, sizeof(want), "%.*s", (int)(nlen > 60 ? 60 : nlen), name);
-                const char *sug = sr_suggest(want, cands, nc);
-                if (sug)
-                    perr(p, t.off, t.len, "unknown function '%s'; did you mean '%s'?", want, sug);
-                else
-                    perr(p, t.off, t.len, "unknown function '%s'", want);
+                unknown_function(p, t.off, t.len);
                 return NULL;
             }
             enode tmp = {.u.fn = f};
@@ -451,10 +557,10 @@ static enode *parse_primary(parser *p)
             snprintf(want, sizeof(want), "%.*s", (int)(t.len > 60 ? 60 : t.len), s);
             const char *sug = sr_suggest(want, names, 5);
             if (sug)
-                perr(p, t.off, t.len, "unknown record metadata '%s'; did you mean '%s'?", want,
-                     sug);
+                perr(p, SR_E_UNKNOWN_METADATA, t.off, t.len,
+                     "unknown record metadata '%s'; did you mean '%s'?", want, sug);
             else
-                perr(p, t.off, t.len,
+                perr(p, SR_E_UNKNOWN_METADATA, t.off, t.len,
                      "unknown record metadata '%s' (expected $key, $timestamp, $partition, "
                      "$offset or $topic)",
                      want);
@@ -469,7 +575,8 @@ static enode *parse_primary(parser *p)
     case T_OP:
         if (is_op(p, "(")) {
             if (p->depth + 1 > MAX_NESTING) { /* point at the '(' itself */
-                perr(p, t.off, 1, "expression nested more than %d levels deep", MAX_NESTING);
+                perr(p, SR_E_EXPR_TOO_DEEP, t.off, 1, "expression nested more than %d levels deep",
+                     MAX_NESTING);
                 return NULL;
             }
             next(p);
@@ -478,7 +585,8 @@ static enode *parse_primary(parser *p)
             if (!is_op(p, ")")) {
                 char what[64], buf[48];
                 describe_tok(p, what, sizeof(what));
-                perr(p, p->tok.off, p->tok.len, "expected ')' to close the '(' at %s, found %s",
+                perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
+                     "expected ')' to close the '(' at %s, found %s",
                      where_is(p, t.off, buf, sizeof(buf)), what);
                 return NULL;
             }
@@ -496,7 +604,7 @@ static enode *parse_primary(parser *p)
         if (t.kind == T_BAD) return NULL;
         char what[64];
         describe_tok(p, what, sizeof(what));
-        perr(p, t.off, t.len, "expected an expression, found %s", what);
+        perr(p, SR_E_EXPR_SYNTAX, t.off, t.len, "expected an expression, found %s", what);
         return NULL;
     }
     }
@@ -512,7 +620,8 @@ static enode *parse_postfix(parser *p)
             if (p->tok.kind != T_IDENT && p->tok.kind != T_QNAME) {
                 char what[64];
                 describe_tok(p, what, sizeof(what));
-                perr(p, p->tok.off, p->tok.len, "expected a field name after '.', found %s", what);
+                perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
+                     "expected a field name after '.', found %s", what);
                 return NULL;
             }
             const char *name = p->s + p->tok.off + (p->tok.kind == T_QNAME);
@@ -537,7 +646,8 @@ static enode *parse_postfix(parser *p)
             if (!is_op(p, "]")) {
                 char what[64], buf[48];
                 describe_tok(p, what, sizeof(what));
-                perr(p, p->tok.off, p->tok.len, "expected ']' to close the '[' at %s, found %s",
+                perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
+                     "expected ']' to close the '[' at %s, found %s",
                      where_is(p, open, buf, sizeof(buf)), what);
                 return NULL;
             }
@@ -578,7 +688,8 @@ static enode *parse_unary(parser *p)
     token t = p->tok;
     if (is_op(p, "-") || is_op(p, "!") || is_kw(p, "not")) {
         if (p->depth + 1 > MAX_NESTING) {
-            perr(p, t.off, t.len, "expression nested more than %d levels deep", MAX_NESTING);
+            perr(p, SR_E_EXPR_TOO_DEEP, t.off, t.len, "expression nested more than %d levels deep",
+                 MAX_NESTING);
             return NULL;
         }
         next(p);
@@ -641,7 +752,7 @@ static enode *parse_binary(parser *p, int min_prec)
         if (b->prec == PREC_CMP) {
             const binop *b2 = peek_binop(p);
             if (b2 && b2->prec == PREC_CMP) {
-                perr(p, p->tok.off, p->tok.len,
+                perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
                      "comparisons do not chain: write 'a < b and b < c' instead of 'a < b < c'");
                 return NULL;
             }
@@ -661,7 +772,8 @@ static enode *parse_expr_nested(parser *p);
 static enode *parse_expr(parser *p)
 {
     if (++p->depth > MAX_NESTING) {
-        perr(p, p->tok.off, p->tok.len, "expression nested more than %d levels deep", MAX_NESTING);
+        perr(p, SR_E_EXPR_TOO_DEEP, p->tok.off, p->tok.len,
+             "expression nested more than %d levels deep", MAX_NESTING);
         p->depth--;
         return NULL;
     }
@@ -681,7 +793,8 @@ static enode *parse_expr_nested(parser *p)
     if (!is_op(p, ":")) {
         char what[64];
         describe_tok(p, what, sizeof(what));
-        perr(p, p->tok.off, p->tok.len, "expected ':' in 'condition ? a : b', found %s", what);
+        perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
+             "expected ':' in 'condition ? a : b', found %s", what);
         return NULL;
     }
     next(p);
@@ -740,10 +853,11 @@ static void check_field(parser *p, enode *n)
         kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", s->names[i]);
     uint32_t len = n->u.path.segs[0].nlen + (p->s[n->off] == '`' ? 2 : 0);
     if (sug)
-        perr(p, n->off, len, "field '%s' does not exist here; did you mean '%s'? (fields: %s)",
-             name, sug, known);
+        perr(p, SR_CODE_NONE, n->off, len,
+             "field '%s' does not exist here; did you mean '%s'? (fields: %s)", name, sug, known);
     else
-        perr(p, n->off, len, "field '%s' does not exist here (fields: %s)", name, known);
+        perr(p, SR_CODE_NONE, n->off, len, "field '%s' does not exist here (fields: %s)", name,
+             known);
     sr_note_gone(p->ck, name);
 }
 
@@ -850,7 +964,7 @@ static __attribute__((noinline)) void check_call(parser *p, const enode *n)
     assert(n->nkids <= 64); /* the parser refuses more arguments */
     for (int i = 0; i < n->nkids; i++) types[i] = n->kids[i]->type;
     const char *msg = n->u.fn->check(n, types, n->nkids);
-    if (msg) perr(p, n->off, n->len, "%s", msg);
+    if (msg) perr(p, SR_E_FUNCTION_ARGUMENT, n->off, n->len, "%s", msg);
 }
 
 /* Recurses once per level: the parser has bounded the height (SR_MAX_HEIGHT). */
@@ -868,25 +982,27 @@ static void typecheck(parser *p, enode *n)
         break;
     case N_GET:
         if (a != SR_T_ANY && a != SR_T_OBJ)
-            perr(p, n->off, n->len, "cannot take a field of a %s", sr_stype_name(a));
+            perr(p, SR_E_OPERAND_TYPE, n->off, n->len, "cannot take a field of a %s",
+                 sr_stype_name(a));
         n->type = SR_T_ANY;
         break;
     case N_INDEX:
         if (a != SR_T_ANY && a != SR_T_OBJ && a != SR_T_ARR)
-            perr(p, n->off, n->len, "cannot index a %s", sr_stype_name(a));
+            perr(p, SR_E_OPERAND_TYPE, n->off, n->len, "cannot index a %s", sr_stype_name(a));
         if (b != SR_T_ANY && b != SR_T_NUM && b != SR_T_STR)
-            perr(p, n->kids[1]->off, n->kids[1]->len,
+            perr(p, SR_E_OPERAND_TYPE, n->kids[1]->off, n->kids[1]->len,
                  "an index must be a number or a string, not %s", sr_stype_name(b));
         n->type = SR_T_ANY;
         break;
     case N_NEG:
         if (!num_ok(a))
-            perr(p, n->off, n->len, "unary '-' needs a number, not %s", sr_stype_name(a));
+            perr(p, SR_E_OPERAND_TYPE, n->off, n->len, "unary '-' needs a number, not %s",
+                 sr_stype_name(a));
         n->type = SR_T_NUM;
         break;
     case N_NOT:
         if (!bool_ok(a))
-            perr(p, n->off, n->len, "'%s' needs a boolean, not %s",
+            perr(p, SR_E_OPERAND_TYPE, n->off, n->len, "'%s' needs a boolean, not %s",
                  p->s[n->off] == '!' ? "!" : "not", sr_stype_name(a));
         n->type = SR_T_BOOL;
         break;
@@ -905,16 +1021,17 @@ static void typecheck(parser *p, enode *n)
             const enode *bad = !num_ok(a) ? n->kids[0] : n->kids[1];
             /* '+' also joins strings: next to a string, blame the other operand */
             if (n->kind == N_ADD && a == SR_T_STR && b != SR_T_STR && !num_ok(b)) bad = n->kids[1];
-            perr(p, bad->off, bad->len, "operator '%s' needs numbers%s, not %s", op_text(n->kind),
-                 n->kind == N_ADD ? " (or two strings)" : "", sr_stype_name(bad->type));
+            perr(p, SR_E_OPERAND_TYPE, bad->off, bad->len, "operator '%s' needs numbers%s, not %s",
+                 op_text(n->kind), n->kind == N_ADD ? " (or two strings)" : "",
+                 sr_stype_name(bad->type));
         }
         n->type = (n->kind == N_ADD && (a == SR_T_ANY && b == SR_T_ANY)) ? SR_T_ANY : SR_T_NUM;
         break;
     case N_EQ:
     case N_NE:
         if (a != SR_T_ANY && b != SR_T_ANY && a != SR_T_NULL && b != SR_T_NULL && a != b)
-            perr(p, n->off, n->len, "comparing a %s with a %s is always %s", sr_stype_name(a),
-                 sr_stype_name(b), n->kind == N_EQ ? "false" : "true");
+            perr(p, SR_E_ALWAYS_SAME, n->off, n->len, "comparing a %s with a %s is always %s",
+                 sr_stype_name(a), sr_stype_name(b), n->kind == N_EQ ? "false" : "true");
         n->type = SR_T_BOOL;
         break;
     case N_LT:
@@ -924,13 +1041,13 @@ static void typecheck(parser *p, enode *n)
         for (int i = 0; i < 2; i++) {
             sr_stype t = n->kids[i]->type;
             if (t != SR_T_ANY && t != SR_T_NUM && t != SR_T_STR)
-                perr(p, n->kids[i]->off, n->kids[i]->len,
+                perr(p, SR_E_OPERAND_TYPE, n->kids[i]->off, n->kids[i]->len,
                      "operator '%s' compares numbers or strings, not %s", op_text(n->kind),
                      sr_stype_name(t));
         }
         if ((a == SR_T_NUM && b == SR_T_STR) || (a == SR_T_STR && b == SR_T_NUM))
-            perr(p, n->off, n->len, "cannot order a %s against a %s", sr_stype_name(a),
-                 sr_stype_name(b));
+            perr(p, SR_E_OPERAND_TYPE, n->off, n->len, "cannot order a %s against a %s",
+                 sr_stype_name(a), sr_stype_name(b));
         n->type = SR_T_BOOL;
         break;
     case N_AND:
@@ -942,8 +1059,8 @@ static void typecheck(parser *p, enode *n)
         if (at < p->n && (p->s[at] == '&' || p->s[at] == '|')) op = p->s[at] == '&' ? "&&" : "||";
         for (int i = 0; i < 2; i++) {
             if (!bool_ok(n->kids[i]->type))
-                perr(p, n->kids[i]->off, n->kids[i]->len, "'%s' needs booleans, not %s", op,
-                     sr_stype_name(n->kids[i]->type));
+                perr(p, SR_E_OPERAND_TYPE, n->kids[i]->off, n->kids[i]->len,
+                     "'%s' needs booleans, not %s", op, sr_stype_name(n->kids[i]->type));
         }
         n->type = SR_T_BOOL;
         break;
@@ -951,8 +1068,8 @@ static void typecheck(parser *p, enode *n)
     case N_COALESCE: n->type = join(a, b); break;
     case N_COND:
         if (!bool_ok(a))
-            perr(p, n->kids[0]->off, n->kids[0]->len, "a condition must be a boolean, not %s",
-                 sr_stype_name(a));
+            perr(p, SR_E_OPERAND_TYPE, n->kids[0]->off, n->kids[0]->len,
+                 "a condition must be a boolean, not %s", sr_stype_name(a));
         n->type = join(n->kids[1]->type, n->kids[2]->type);
         break;
     case N_CALL: {
@@ -966,7 +1083,8 @@ static void typecheck(parser *p, enode *n)
                          f->min == 1 ? "" : "s");
             else
                 snprintf(want, sizeof(want), "%d to %d arguments", f->min, f->max);
-            perr(p, n->off, n->len, "%s() takes %s, got %d", f->doc.name, want, n->nkids);
+            perr(p, SR_E_FUNCTION_ARITY, n->off, n->len, "%s() takes %s, got %d", f->doc.name, want,
+                 n->nkids);
             n->type = f->ret;
             break;
         }
@@ -992,13 +1110,13 @@ static sr_expr *compile(parser *p, const char *text, size_t len)
     p->depth = -1; /* the expression itself is not nested */
     next(p);
     if (p->tok.kind == T_EOF) {
-        perr(p, 0, 0, "empty expression");
+        perr(p, SR_E_EXPR_EMPTY, 0, 0, "empty expression");
     } else {
         e->root = parse_expr(p);
         if (e->root && p->tok.kind != T_EOF && p->nerr == 0) {
             char what[64];
             describe_tok(p, what, sizeof(what));
-            perr(p, p->tok.off, p->tok.len,
+            perr(p, SR_E_EXPR_SYNTAX, p->tok.off, p->tok.len,
                  "expected an operator or the end of the expression, found %s", what);
         }
         if (e->root && p->nerr == 0) typecheck(p, e->root);
@@ -1010,15 +1128,88 @@ static sr_expr *compile(parser *p, const char *text, size_t len)
     return e;
 }
 
+/* The YAML comment on the line of plain scalar n right after it ("x == 1 #note": "#note"), as
+ * [*at, *at + return) of the file's text, or 0 when none follows it. */
+static size_t comment_after(const sr_ynode *n, const sr_srcfile *f, const char **at)
+{
+    if (n->style != 0 || !n->src || !n->flow || !f) return 0;
+    const char *p = n->src + n->srclen, *end = f->text + f->len;
+    if (p < f->text || p > end) return 0;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p == n->src + n->srclen || p == end || *p != '#') return 0;
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    if (!e) e = end;
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    *at = p;
+    return (size_t)(e - p);
+}
+
+/* Whether text compiles as an expression on its own (syntax and the checks that need no
+ * fields). */
+static bool compiles(const char *text, size_t len)
+{
+    sr_expr *e = sr_expr_compile_text(text, len, NULL, 0);
+    sr_expr_free(e);
+    return e != NULL;
+}
+
+/* An expression written plain in YAML with " #" in it: YAML reads the rest as a comment. An
+ * error when the expression as cut does not compile but as written does (the " #" was in a
+ * string of the expression); a warning when what follows reads as a value, not a comment: one
+ * blank before '#', a word right after it and nothing else ("status == open #urgent").
+ * Returns true when the cut expression was reported as an error (nothing else to say). */
+static bool comment_cut(const sr_ynode *n, sr_check *ck)
+{
+    const char *c;
+    size_t clen = comment_after(n, ck->file, &c);
+    if (!clen) return false;
+    size_t whole = (size_t)(c + clen - n->src); /* the value as written, comment and all */
+    sr_mark cm = {n->mark.line, n->mark.col + (int)(c - n->src), (int)clen};
+    if (!compiles(n->text, n->len)) {
+        if (!compiles(n->src, whole)) return false;
+        sr_errc(ck->dg, SR_E_YAML_QUOTE, ck->file, cm,
+                "YAML reads ' #' as the start of a comment: unquoted, this expression ends at "
+                "'%s'",
+                n->text);
+        char *q = sr_yquote(n->src, whole);
+        char *line =
+            sr_yline_replace(ck->file, (sr_mark){n->mark.line, n->mark.col, (int)whole}, q);
+        if (line) sr_diag_help(ck->dg, "quote the whole expression:\n%s", line);
+        free(line);
+        free(q);
+        return true;
+    }
+    bool one_blank = c - n->src >= 2 && c[-1] == ' ' && c[-2] != ' ' && c[-2] != '\t';
+    bool word = clen > 1 && (isalnum((unsigned char)c[1]) || c[1] == '_');
+    for (size_t i = 1; i < clen && word; i++) word = !isspace((unsigned char)c[i]);
+    if (!one_blank || !word) return false;
+    sr_warnc(ck->dg, SR_W_YAML_COMMENT, ck->file, cm,
+             "'%.*s' is a YAML comment, not part of the expression '%s'", (int)clen, c, n->text);
+    sr_diag_help(ck->dg,
+                 "a comment has a blank after '#' ('# %.*s'); text to compare with is written "
+                 "as a string, in an expression in quotes (\"... == '%.*s'\")",
+                 (int)clen - 1, c + 1, (int)clen, c);
+    return false;
+}
+
 sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck)
 {
     parser p = {.ck = ck, .where = n};
     if (!sr_yis_scalar(n)) {
-        sr_err(ck->dg, ck->file, n->mark, "expected an expression (a string), found a %s",
-               sr_ykind_name(n));
+        sr_errc(ck->dg, SR_E_NOT_AN_EXPRESSION, ck->file, n->mark,
+                "expected an expression (a string), found a %s", sr_ykind_name(n));
         return NULL;
     }
-    return compile(&p, n->text, n->len);
+    if (comment_cut(n, ck)) return NULL;
+    int errors = ck->dg->nerrors;
+    sr_expr *e = compile(&p, n->text, n->len);
+    const char *c;
+    size_t clen = comment_after(n, ck->file, &c);
+    if (!e && clen && ck->dg->nerrors > errors)
+        sr_diag_related(ck->dg, ck->file,
+                        (sr_mark){n->mark.line, n->mark.col + (int)(c - n->src), (int)clen},
+                        "YAML reads this as a comment: the expression ends before it");
+    return e;
 }
 
 sr_expr *sr_expr_compile_sub(const sr_ynode *n, size_t off, size_t len, sr_check *ck)

@@ -205,22 +205,258 @@ static sr_mark event_span(loader *L, yaml_mark_t start, yaml_mark_t end)
 
 /* ---- errors ------------------------------------------------------------------- */
 
+/* Offset of the start of the line holding off. */
+static size_t line_start(const loader *L, size_t off)
+{
+    while (off > 0 && L->text[off - 1] != '\n') off--;
+    return off;
+}
+
+/* Where a value written from off ends, as a user means it: in a flow collection at the ',',
+ * ']' or '}' that closes it (outside quotes, backticks and brackets), else at the end of the
+ * line less a trailing comment ('#' after a blank and before a blank: "  # note"). Never past
+ * the line's end. */
+static size_t value_end(const loader *L, size_t off, bool flow)
+{
+    const char *t = L->text;
+    size_t end = line_end(L, off), i = off;
+    char q = 0;
+    int depth = 0;
+    for (; i < end; i++) {
+        char c = t[i];
+        if (q) {
+            if (c == q) q = 0;
+        } else if (c == '"' || c == '\'' || c == '`') {
+            q = c;
+        } else if (c == '(' || c == '[' || c == '{') {
+            depth++;
+        } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+            depth--;
+        } else if (flow && depth == 0 && (c == ',' || c == ']' || c == '}')) {
+            break;
+        } else if (!flow && c == '#' && i > off && (t[i - 1] == ' ' || t[i - 1] == '\t') &&
+                   (i + 1 == end || t[i + 1] == ' ')) {
+            break;
+        }
+    }
+    while (i > off && (t[i - 1] == ' ' || t[i - 1] == '\t')) i--;
+    return i;
+}
+
+char *sr_yquote(const char *s, size_t n)
+{
+    sr_buf b = {0};
+    bool dq = !memchr(s, '"', n) && !memchr(s, '\\', n);
+    char q = dq ? '"' : '\'';
+    sr_buf_putc(&b, q);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'' && !dq) sr_buf_putc(&b, '\'');
+        sr_buf_putc(&b, s[i]);
+    }
+    sr_buf_putc(&b, q);
+    sr_buf_cstr(&b);
+    return b.d;
+}
+
+char *sr_yline_replace(const sr_srcfile *f, sr_mark m, const char *rep)
+{
+    if (!f || m.line < 1 || m.col < 1) return NULL;
+    const char *t = f->text, *end = f->text + f->len;
+    for (int l = 1; l < m.line; l++) {
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        if (!nl) return NULL;
+        t = nl + 1;
+    }
+    const char *nl = memchr(t, '\n', (size_t)(end - t));
+    size_t n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+    if (n > 0 && t[n - 1] == '\r') n--;
+    size_t a = (size_t)m.col - 1, len = m.len > 0 ? (size_t)m.len : 0;
+    if (a > n) return NULL;
+    if (len > n - a) len = n - a;
+    sr_buf b = {0};
+    sr_buf_put(&b, t, a);
+    sr_buf_puts(&b, rep);
+    sr_buf_put(&b, t + a + len, n - a - len);
+    sr_buf_cstr(&b);
+    return b.d;
+}
+
+/* Reports the value written at [s, e) of the file, which YAML refused or would cut, with the
+ * line rewritten with the value in quotes. */
+static void quote_value(loader *L, sr_code code, size_t s, size_t e, const char *why)
+{
+    pos at = pos_at(L, s);
+    sr_mark m = {at.line, at.col, (int)(e - s)};
+    sr_errc(L->dg, code, L->file, m, "%s", why);
+    char *q = sr_yquote(L->text + s, e - s);
+    char *line = sr_yline_replace(L->file, m, q);
+    if (line) sr_diag_help(L->dg, "quote the whole value:\n%s", line);
+    free(line);
+    free(q);
+}
+
+/* Whether the text [s, e) reads as an expression rather than words: an operator, a call or a
+ * '?' of 'cond ? a : b' (a flow mapping's "a: 1 b: 2" is a missing ',', not a value to quote). */
+static bool looks_like_expression(const char *t, size_t s, size_t e)
+{
+    for (size_t i = s; i < e; i++)
+        if (strchr("?<>=!+*/%()&|`", t[i])) return true;
+    return false;
+}
+
+/* Reads the line holding off up to off: whether off is inside a flow collection opened on
+ * that line ({...} or [...], outside quotes and parentheses), and where the entry holding off
+ * starts (past the '{', '[' or ',' before it; the line's start in block context). */
+static bool in_flow(const loader *L, size_t off, size_t *entry)
+{
+    const char *t = L->text;
+    size_t s = line_start(L, off);
+    *entry = s;
+    int flow = 0, paren = 0;
+    char q = 0;
+    for (size_t i = s; i < off; i++) {
+        char c = t[i];
+        if (q) {
+            if (c == q) q = 0;
+        } else if (c == '"' || c == '\'' || c == '`') {
+            q = c;
+        } else if (c == '#' && (i == s || t[i - 1] == ' ')) {
+            break;
+        } else if (c == '(') {
+            paren++;
+        } else if (c == ')' && paren > 0) {
+            paren--;
+        } else if (paren == 0 && (c == '{' || c == '[') && !(i > s && t[i - 1] == '$')) {
+            flow++;
+            *entry = i + 1;
+        } else if (paren == 0 && (c == '}' || c == ']') && flow > 0) {
+            flow--;
+        } else if (paren == 0 && c == ',' && flow > 0) {
+            *entry = i + 1;
+        }
+    }
+    return flow > 0 || L->parser.flow_level > 0;
+}
+
+/* Where the value of the "key: value" holding off starts: past the first ": " of its entry
+ * (from entry), outside quotes; 0 when there is none before off. */
+static size_t value_start(const loader *L, size_t entry, size_t off)
+{
+    const char *t = L->text;
+    char q = 0;
+    for (size_t i = entry; i < off; i++) {
+        char c = t[i];
+        if (q) {
+            if (c == q) q = 0;
+        } else if (c == '"' || c == '\'') {
+            q = c;
+        } else if (c == ':' && (t[i + 1] == ' ' || t[i + 1] == '\t')) {
+            size_t v = i + 1;
+            while (v < off && (t[v] == ' ' || t[v] == '\t')) v++;
+            return v < off ? v : 0;
+        }
+    }
+    return 0;
+}
+
+/* The spaces a line indented with a tab means: those of the line before (its content's, past
+ * "- ", for a key under a list item), two more after a line that opens a block ("key:"). */
+static size_t meant_indent(const loader *L, int line, bool item)
+{
+    for (int l = line - 1; l >= 1; l--) {
+        size_t s = L->lines[l - 1], e = line_end(L, s), i = s;
+        while (i < e && L->text[i] == ' ') i++;
+        if (i == e || L->text[i] == '#' || L->text[i] == '\t') continue;
+        size_t ind = i - s;
+        if (L->text[e - 1] == ':') return ind + 2;
+        if (!item && e - i >= 2 && L->text[i] == '-' && L->text[i + 1] == ' ') return ind + 2;
+        return ind;
+    }
+    return 0;
+}
+
+/* A tab in the indentation of the line holding off: the error at the tab, with the line
+ * indented with spaces. */
+static bool tab_indent(loader *L, size_t off)
+{
+    size_t s = line_start(L, off), i = s;
+    while (i < L->len && (L->text[i] == ' ' || L->text[i] == '\t')) i++;
+    const char *tab = memchr(L->text + s, '\t', i - s);
+    if (!tab || i == L->len || L->text[i] == '\n' || L->text[i] == '\r') return false;
+    pos at = pos_at(L, s);
+    size_t t0 = (size_t)(tab - L->text);
+    bool item = L->text[i] == '-' && i + 1 < L->len && L->text[i + 1] == ' ';
+    size_t want = meant_indent(L, at.line, item);
+    sr_errc(L->dg, SR_E_YAML_TAB, L->file, (sr_mark){at.line, (int)(t0 - s) + 1, 1},
+            "tab in indentation: YAML indents with spaces only");
+    char *sp = sr_xmalloc(want + 1);
+    memset(sp, ' ', want);
+    sp[want] = 0;
+    char *line = sr_yline_replace(L->file, (sr_mark){at.line, 1, (int)(i - s)}, sp);
+    if (line) sr_diag_help(L->dg, "indent with spaces:\n%s", line);
+    free(line);
+    free(sp);
+    return true;
+}
+
+/* A parser error that is one of the mistakes users make most, reported with its fix; false for
+ * any other (reported as libyaml words it). */
+static bool known_mistake(loader *L, size_t off)
+{
+    const char *t = L->text;
+    if (off >= L->len) return false;
+    size_t entry;
+    bool flow = in_flow(L, off, &entry);
+    if (tab_indent(L, off)) return true;
+    char c = t[off];
+    if (c == '`' || c == '@') {
+        quote_value(L, SR_E_YAML_QUOTE, off, value_end(L, off, flow),
+                    c == '`' ? "a value that starts with a backtick must be quoted: YAML "
+                               "reserves '`'"
+                             : "a value that starts with '@' must be quoted: YAML reserves '@'");
+        return true;
+    }
+    if (c == '{' && flow && off > 0 && t[off - 1] == '$') {
+        size_t s = value_start(L, entry, off);
+        if (!s) s = entry;
+        while (t[s] == ' ') s++;
+        quote_value(L, SR_E_YAML_FLOW_VAR, s, value_end(L, s, true),
+                    "'${' inside a flow collection ({...} or [...]) must be quoted: YAML reads "
+                    "'{' as the start of a mapping");
+        return true;
+    }
+    if (c == ':' && (off + 1 == L->len || strchr(" \t\r\n", t[off + 1]))) {
+        size_t s = value_start(L, entry, off);
+        if (!s || (flow && !looks_like_expression(t, s, off))) return false;
+        quote_value(L, SR_E_YAML_QUOTE, s, value_end(L, s, flow),
+                    "a value that contains ': ' must be quoted: YAML reads ': ' as the start of "
+                    "a mapping");
+        return true;
+    }
+    return false;
+}
+
 static void syntax_error(loader *L)
 {
     yaml_parser_t *p = &L->parser;
     sr_mark m = {0};
+    size_t off = L->len;
     if (p->error == YAML_READER_ERROR) {
         pos at = pos_at(L, p->problem_offset < L->len ? p->problem_offset : L->len);
         m = (sr_mark){at.line, at.col, 0};
     } else if (p->error == YAML_SCANNER_ERROR || p->error == YAML_PARSER_ERROR) {
         pos at = pos_of(L, p->problem_mark);
         m = (sr_mark){at.line, at.col, 0};
+        off = at.off;
     }
-    if (p->error == YAML_MEMORY_ERROR)
-        sr_err(L->dg, L->file, m, "YAML syntax: out of memory");
-    else
-        sr_err(L->dg, L->file, m, "YAML syntax: %s", p->problem ? p->problem : "invalid YAML");
     L->failed = true;
+    if (p->error == YAML_MEMORY_ERROR) {
+        sr_errc(L->dg, SR_E_YAML_SYNTAX, L->file, m, "YAML syntax: out of memory");
+        return;
+    }
+    if (known_mistake(L, off)) return;
+    sr_errc(L->dg, SR_E_YAML_SYNTAX, L->file, m, "YAML syntax: %s",
+            p->problem ? p->problem : "invalid YAML");
 }
 
 static bool next_event(loader *L, yaml_event_t *ev)
@@ -267,8 +503,8 @@ static void substitute(loader *L, sr_ynode *n)
         }
         const char *close = memchr(t + i + 2, '}', len - i - 2);
         if (!close) {
-            sr_err(L->dg, L->file, sr_ysub_mark(n, i, 2),
-                   "'${' without a closing '}' (write $${ for a literal '${')");
+            sr_errc(L->dg, SR_E_VAR_SYNTAX, L->file, sr_ysub_mark(n, i, 2),
+                    "'${' without a closing '}' (write $${ for a literal '${')");
             sr_buf_put(&out, t + i, len - i);
             break;
         }
@@ -279,9 +515,9 @@ static void substitute(loader *L, sr_ynode *n)
         bool ok =
             name_end > i + 2 && is_name_start(t[i + 2]) && (name_end == end - 1 || has_default);
         if (!ok) {
-            sr_err(L->dg, L->file, sr_ysub_mark(n, i, end - i),
-                   "invalid variable reference '%.*s' (write ${NAME} or ${NAME:-default})",
-                   (int)(end - i), t + i);
+            sr_errc(L->dg, SR_E_VAR_SYNTAX, L->file, sr_ysub_mark(n, i, end - i),
+                    "invalid variable reference '%.*s' (write ${NAME} or ${NAME:-default})",
+                    (int)(end - i), t + i);
             sr_buf_put(&out, t + i, end - i);
             i = end;
             continue;
@@ -293,10 +529,10 @@ static void substitute(loader *L, sr_ynode *n)
         } else if (has_default) {
             sr_buf_put(&out, t + name_end + 2, end - 1 - (name_end + 2));
         } else {
-            sr_err(L->dg, L->file, sr_ysub_mark(n, i, end - i),
-                   "environment variable '%s' is not set (write ${%s:-default} to give a "
-                   "default)",
-                   name, name);
+            sr_errc(L->dg, SR_E_VAR_UNSET, L->file, sr_ysub_mark(n, i, end - i),
+                    "environment variable '%s' is not set (write ${%s:-default} to give a "
+                    "default)",
+                    name, name);
             sr_buf_put(&out, t + i, end - i);
         }
         free(name);
@@ -421,7 +657,8 @@ static sr_ynode *resolve_alias(loader *L, const yaml_event_t *ev, int depth)
     sr_mark m = event_span(L, ev->start_mark, ev->end_mark);
     const sr_ynode *target = find_anchor(L, name);
     if (!target) {
-        sr_err(L->dg, L->file, m, "unknown alias '*%s' (no anchor '&%s' before it)", name, name);
+        sr_errc(L->dg, SR_E_YAML_ALIAS, L->file, m,
+                "unknown alias '*%s' (no anchor '&%s' before it)", name, name);
         sr_ynode *n = new_node(SR_Y_SCALAR);
         n->text = sr_xstrdup("");
         n->mark = m;
@@ -430,10 +667,10 @@ static sr_ynode *resolve_alias(loader *L, const yaml_event_t *ev, int depth)
     }
     sr_ynode *n = copy_node(L, target, depth);
     if (!n) {
-        sr_err(L->dg, L->file, m,
-               "alias '*%s' expands to too many nodes (more than %d in all) or nests deeper "
-               "than %d levels",
-               name, MAX_ALIAS_NODES, MAX_DEPTH);
+        sr_errc(L->dg, SR_E_YAML_ALIAS, L->file, m,
+                "alias '*%s' expands to too many nodes (more than %d in all) or nests deeper "
+                "than %d levels",
+                name, MAX_ALIAS_NODES, MAX_DEPTH);
         L->failed = true;
     }
     return n;
@@ -476,8 +713,10 @@ static void remove_duplicates(loader *L, kidvec *k)
     for (int i = 0; i < npairs; i++) {
         sr_ynode *key = k->v[2 * i], *val = k->v[2 * i + 1];
         if (first[i] != i) {
-            sr_err(L->dg, L->file, key->mark, "duplicate key '%s' (first at line %d)", key->text,
-                   k->v[2 * first[i]]->mark.line);
+            const sr_ynode *orig = k->v[2 * first[i]];
+            sr_errc(L->dg, SR_E_YAML_DUPLICATE_KEY, L->file, key->mark,
+                    "duplicate key '%s' (first at line %d)", key->text, orig->mark.line);
+            sr_diag_related(L->dg, L->file, orig->mark, "'%s' first set here", key->text);
             drop_node(L, key); /* anchors may point into it */
             drop_node(L, val);
             continue;
@@ -547,7 +786,7 @@ static sr_ynode *parse_node(loader *L, yaml_event_t *ev, int depth)
         pos s = node_start(L, byte_offset(L, ev->start_mark.index), anc, tag, L->len);
         if (depth > MAX_DEPTH) {
             sr_mark m = {s.line, s.col, 1};
-            sr_err(L->dg, L->file, m, "nesting deeper than %d levels", MAX_DEPTH);
+            sr_errc(L->dg, SR_E_YAML_DEPTH, L->file, m, "nesting deeper than %d levels", MAX_DEPTH);
             L->failed = true;
             break;
         }
@@ -565,7 +804,8 @@ static sr_ynode *parse_node(loader *L, yaml_event_t *ev, int depth)
         break;
     }
     default:
-        sr_err(L->dg, L->file, (sr_mark){0}, "YAML syntax: unexpected event %d", (int)ev->type);
+        sr_errc(L->dg, SR_E_YAML_SYNTAX, L->file, (sr_mark){0}, "YAML syntax: unexpected event %d",
+                (int)ev->type);
         L->failed = true;
         break;
     }
@@ -584,7 +824,7 @@ static void parse_stream(loader *L, sr_ydoc *doc)
         if (ev.type == YAML_STREAM_END_EVENT) done = true;
         if (ev.type == YAML_DOCUMENT_START_EVENT && ndocs++ > 0) {
             sr_mark m = event_span(L, ev.start_mark, ev.end_mark);
-            sr_err(L->dg, L->file, m, "only one YAML document is allowed");
+            sr_errc(L->dg, SR_E_YAML_DOCUMENTS, L->file, m, "only one YAML document is allowed");
             done = true;
         } else if (ev.type == YAML_DOCUMENT_START_EVENT) {
             yaml_event_t root;
@@ -641,7 +881,8 @@ int sr_ydoc_load(sr_ydoc *doc, const char *path, sr_diag *dg)
     if (in) path = "<stdin>";
     FILE *fp = in ? stdin : fopen(path, "rb");
     if (!fp) {
-        sr_err(dg, NULL, (sr_mark){0}, "cannot read '%s': %s", path, strerror(errno));
+        sr_errc(dg, SR_E_YAML_READ, NULL, (sr_mark){0}, "cannot read '%s': %s", path,
+                strerror(errno));
         return -1;
     }
     sr_buf b = {0};
@@ -652,7 +893,7 @@ int sr_ydoc_load(sr_ydoc *doc, const char *path, sr_diag *dg)
         int e = errno;
         if (!in) fclose(fp);
         sr_buf_free(&b);
-        sr_err(dg, NULL, (sr_mark){0}, "cannot read '%s': %s", path, strerror(e));
+        sr_errc(dg, SR_E_YAML_READ, NULL, (sr_mark){0}, "cannot read '%s': %s", path, strerror(e));
         return -1;
     }
     if (!in) fclose(fp);

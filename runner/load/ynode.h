@@ -65,4 +65,12 @@ const char *sr_ykind_name(const sr_ynode *n); /* "mapping", "sequence", "string"
  * substitution changed the text. */
 sr_mark sr_ysub_mark(const sr_ynode *n, size_t off, size_t len);
 
+/* text[0..n) as one YAML scalar in quotes, for a rewrite a diagnostic shows: in double quotes
+ * when it holds no '"' nor '\\' (nothing then needs escaping), else in single quotes (a quote
+ * inside doubled). Malloc'd. */
+char *sr_yquote(const char *text, size_t n);
+/* Line m.line of f (without its line break) with the bytes from column m.col, m.len long,
+ * replaced by rep: the corrected line a help shows. Malloc'd; NULL when f has no such place. */
+char *sr_yline_replace(const sr_srcfile *f, sr_mark m, const char *rep);
+
 #endif
