@@ -105,6 +105,15 @@ SCHEMA_CANNOT = {
     "055-expr-paren-column.yaml",
     "060-expr-chain-too-deep.yaml",
     "074-event-time-type.yaml",
+    "153-yaml-hash-in-string-cut.yaml",  # YAML cut it at ' #': what is left does not parse
+    "154-yaml-hash-comment-cuts-expression.yaml",
+    "159-expr-integer-function.yaml",
+    "160-expr-unknown-function-close-ones.yaml",
+    "161-expr-unknown-function-none-close.yaml",
+    # how a value was written: `select: a, b` plain is a list written as one string, while
+    # `select: "a, b"` in quotes is one field of that name (the schema sees the same string)
+    "158-select-comma-string.yaml",
+    "165-select-comma-string-fields-key.yaml",
     "223-aggregate-avg.yaml",
     "224-aggregate-capitalised.yaml",
     "225-aggregate-sum-no-argument.yaml",
