@@ -1192,6 +1192,44 @@ static bool comment_cut(const sr_ynode *n, sr_check *ck)
     return false;
 }
 
+/* A plain expression inside {...} or [...] cut at a ',' of its own ("round(x, 1)": YAML reads
+ * "round(x" and a key "1)"): an error with the line rewritten when the expression as written up
+ * to the ',', '}' or ']' that ends it compiles. Returns true when reported. */
+static bool flow_comma_cut(const sr_ynode *n, sr_check *ck)
+{
+    if (n->style != 0 || !n->src || !n->flow || !ck->file) return false;
+    const char *s = n->src, *end = ck->file->text + ck->file->len, *p = s + n->srclen;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    if (p >= end || *p != ',') return false;
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    size_t whole = sr_yvalue_len(s, nl ? (size_t)(nl - s) : (size_t)(end - s), true);
+    if (whole <= n->srclen || compiles(n->text, n->len) || !compiles(s, whole)) return false;
+    sr_mark m = {n->mark.line, n->mark.col, (int)whole};
+    sr_errc(ck->dg, SR_E_YAML_QUOTE, ck->file, m,
+            "a value inside {...} or [...] that contains ',' must be quoted: unquoted, this "
+            "expression ends at '%s'",
+            n->text);
+    char *q = sr_yquote(s, whole);
+    char *line = sr_yline_replace(ck->file, m, q);
+    if (line) sr_diag_help(ck->dg, "quote the whole expression:\n%s", line);
+    free(line);
+    free(q);
+    return true;
+}
+
+/* Whether n lies in a value already reported as one that must be quoted (the rest of an
+ * expression cut at a ',' that YAML read as more entries). */
+static bool in_quote_error(const sr_ynode *n, const sr_check *ck)
+{
+    for (int i = 0; i < ck->dg->n; i++) {
+        const sr_diag_entry *d = &ck->dg->v[i];
+        if (d->code == SR_E_YAML_QUOTE && d->file == ck->file && d->mark.line == n->mark.line &&
+            n->mark.col > d->mark.col && n->mark.col <= d->mark.col + d->mark.len)
+            return true;
+    }
+    return false;
+}
+
 sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck)
 {
     parser p = {.ck = ck, .where = n};
@@ -1200,7 +1238,8 @@ sr_expr *sr_expr_compile(const sr_ynode *n, sr_check *ck)
                 "expected an expression (a string), found a %s", sr_ykind_name(n));
         return NULL;
     }
-    if (comment_cut(n, ck)) return NULL;
+    if (comment_cut(n, ck) || flow_comma_cut(n, ck)) return NULL;
+    if (n->style == 0 && in_quote_error(n, ck) && !compiles(n->text, n->len)) return NULL;
     int errors = ck->dg->nerrors;
     sr_expr *e = compile(&p, n->text, n->len);
     const char *c;

@@ -212,18 +212,13 @@ static size_t line_start(const loader *L, size_t off)
     return off;
 }
 
-/* Where a value written from off ends, as a user means it: in a flow collection at the ',',
- * ']' or '}' that closes it (outside quotes, backticks and brackets), else at the end of the
- * line less a trailing comment ('#' after a blank and before a blank: "  # note"). Never past
- * the line's end. */
-static size_t value_end(const loader *L, size_t off, bool flow)
+size_t sr_yvalue_len(const char *s, size_t n, bool flow)
 {
-    const char *t = L->text;
-    size_t end = line_end(L, off), i = off;
+    size_t i = 0;
     char q = 0;
     int depth = 0;
-    for (; i < end; i++) {
-        char c = t[i];
+    for (; i < n; i++) {
+        char c = s[i];
         if (q) {
             if (c == q) q = 0;
         } else if (c == '"' || c == '\'' || c == '`') {
@@ -234,13 +229,19 @@ static size_t value_end(const loader *L, size_t off, bool flow)
             depth--;
         } else if (flow && depth == 0 && (c == ',' || c == ']' || c == '}')) {
             break;
-        } else if (!flow && c == '#' && i > off && (t[i - 1] == ' ' || t[i - 1] == '\t') &&
-                   (i + 1 == end || t[i + 1] == ' ')) {
+        } else if (!flow && c == '#' && i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t') &&
+                   (i + 1 == n || s[i + 1] == ' ')) {
             break;
         }
     }
-    while (i > off && (t[i - 1] == ' ' || t[i - 1] == '\t')) i--;
+    while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) i--;
     return i;
+}
+
+/* Where a value written from off ends, as a user means it (sr_yvalue_len). */
+static size_t value_end(const loader *L, size_t off, bool flow)
+{
+    return off + sr_yvalue_len(L->text + off, line_end(L, off) - off, flow);
 }
 
 char *sr_yquote(const char *s, size_t n)

@@ -65,6 +65,11 @@ const char *sr_ykind_name(const sr_ynode *n); /* "mapping", "sequence", "string"
  * substitution changed the text. */
 sr_mark sr_ysub_mark(const sr_ynode *n, size_t off, size_t len);
 
+/* The length of a value written at s[0..n) (n: to the end of its line) as a user means it: in
+ * a flow collection up to the ',', ']' or '}' that ends it outside quotes, backticks and
+ * brackets (a ',' between parentheses is the expression's), else to the end less a trailing
+ * comment ('#' after a blank and before a blank: "  # note"); trailing blanks left out. */
+size_t sr_yvalue_len(const char *s, size_t n, bool flow);
 /* text[0..n) as one YAML scalar in quotes, for a rewrite a diagnostic shows: in double quotes
  * when it holds no '"' nor '\\' (nothing then needs escaping), else in single quotes (a quote
  * inside doubled). Malloc'd. */

@@ -110,6 +110,7 @@ SCHEMA_CANNOT = {
     "159-expr-integer-function.yaml",
     "160-expr-unknown-function-close-ones.yaml",
     "161-expr-unknown-function-none-close.yaml",
+    "167-expr-comma-in-flow-mapping.yaml",  # YAML split it at ',': the pieces do not parse
     # how a value was written: `select: a, b` plain is a list written as one string, while
     # `select: "a, b"` in quotes is one field of that name (the schema sees the same string)
     "158-select-comma-string.yaml",
