@@ -853,11 +853,11 @@ static void check_field(parser *p, enode *n)
         kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "", s->names[i]);
     uint32_t len = n->u.path.segs[0].nlen + (p->s[n->off] == '`' ? 2 : 0);
     if (sug)
-        perr(p, SR_CODE_NONE, n->off, len,
+        perr(p, SR_E_UNKNOWN_FIELD, n->off, len,
              "field '%s' does not exist here; did you mean '%s'? (fields: %s)", name, sug, known);
     else
-        perr(p, SR_CODE_NONE, n->off, len, "field '%s' does not exist here (fields: %s)", name,
-             known);
+        perr(p, SR_E_UNKNOWN_FIELD, n->off, len, "field '%s' does not exist here (fields: %s)",
+             name, known);
     sr_note_gone(p->ck, name);
 }
 
