@@ -19,8 +19,10 @@ trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 bad() { echo "FAIL $1"; fail=$((fail + 1)); }
 
-# the mistake needs a cluster (up, compat --broker), a model package or an editor (lsp)
-no_example=" SR0218 SR0219 SR0702 SR0703 SR0911 SR0991 "
+# the mistake needs a cluster (up, compat --broker), a model package or an editor (lsp); or
+# is too large to show (SR0410: 1,000 levels of operators, SR0508: 256 levels of nesting), or
+# is no file's content (SR0510: a file that cannot be read)
+no_example=" SR0218 SR0219 SR0702 SR0703 SR0911 SR0991 SR0410 SR0508 SR0510 "
 
 # writes the blocks of explanation $1 marked $2=FILE into directory $3
 blocks() {
