@@ -89,20 +89,6 @@ void sr_diag_vaddc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile 
     if (sev == SR_WARNING) dg->nwarnings++;
 }
 
-void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
-                  va_list ap)
-{
-    sr_diag_vaddc(dg, sev, SR_CODE_NONE, f, m, fmt, ap);
-}
-
-void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    sr_diag_vadd(dg, sev, f, m, fmt, ap);
-    va_end(ap);
-}
-
 void sr_diag_addc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,
                   const char *fmt, ...)
 {

@@ -75,13 +75,9 @@ bool sr_srcfile_line(const sr_srcfile *f, int line, const char **start, size_t *
 /* Registers a source text; takes ownership of text (malloc'd). */
 const sr_srcfile *sr_diag_add_file(sr_diag *dg, const char *path, char *text, size_t len);
 
-void sr_diag_add(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-void sr_diag_vadd(sr_diag *dg, sr_severity sev, const sr_srcfile *f, sr_mark m, const char *fmt,
-                  va_list ap);
-#define sr_err(dg, f, ...) sr_diag_add((dg), SR_ERROR, (f), __VA_ARGS__)
-
-/* As sr_diag_add, with the diagnostic's stable code (diag_codes.def). */
+/* Adds a diagnostic with its stable code (diag_codes.def): a severity, a place (f NULL: not
+ * tied to a file) and a printf message. There is no form without a code: SR_CODE_NONE is only
+ * for a caller that has none to give on purpose (tests of the printing). */
 void sr_diag_addc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void sr_diag_vaddc(sr_diag *dg, sr_severity sev, sr_code code, const sr_srcfile *f, sr_mark m,

@@ -28,7 +28,8 @@ static void test_caret(void)
                        "      - fitler: speed > 3\n";
     const sr_srcfile *f = add_text(&dg, "pipelines/phone.yaml", text);
     sr_mark m = {14, 9, 6};
-    sr_err(&dg, f, m, "unknown operator '%s'; did you mean '%s'?", "fitler", "filter");
+    sr_errc(&dg, SR_CODE_NONE, f, m, "unknown operator '%s'; did you mean '%s'?", "fitler",
+            "filter");
     CHECK(dg.n == 1 && dg.nerrors == 1 && dg.nwarnings == 0);
     char *s = render(&dg, false, false);
     CHECK_STR(s, "pipelines/phone.yaml:14:9: error: unknown operator 'fitler'; did you mean "
@@ -45,10 +46,10 @@ static void test_clip_tab_zero(void)
     sr_diag_init(&dg);
     const sr_srcfile *f = add_text(&dg, "t.yaml", "abc\n\tkey: x\r\nlast");
     sr_mark clip = {1, 2, 10}, tab = {2, 7, 1}, zero = {3, 5, 0}, past = {9, 1, 1};
-    sr_err(&dg, f, clip, "clipped");
-    sr_diag_add(&dg, SR_WARNING, f, tab, "tab %d", 1);
-    sr_diag_add(&dg, SR_NOTE, f, zero, "zero");
-    sr_err(&dg, f, past, "past the end");
+    sr_errc(&dg, SR_CODE_NONE, f, clip, "clipped");
+    sr_diag_addc(&dg, SR_WARNING, SR_CODE_NONE, f, tab, "tab %d", 1);
+    sr_diag_addc(&dg, SR_NOTE, SR_CODE_NONE, f, zero, "zero");
+    sr_errc(&dg, SR_CODE_NONE, f, past, "past the end");
     CHECK(dg.nerrors == 2 && dg.nwarnings == 1);
     char *s = render(&dg, false, false);
     CHECK_STR(s, "t.yaml:1:2: error: clipped\n"
@@ -70,8 +71,8 @@ static void test_no_position(void)
     sr_diag dg;
     sr_diag_init(&dg);
     const sr_srcfile *f = add_text(&dg, "t.yaml", "x: 1\n");
-    sr_err(&dg, f, (sr_mark){0}, "empty pipeline");
-    sr_err(&dg, NULL, (sr_mark){0}, "cannot read '%s'", "nope.yaml");
+    sr_errc(&dg, SR_CODE_NONE, f, (sr_mark){0}, "empty pipeline");
+    sr_errc(&dg, SR_CODE_NONE, NULL, (sr_mark){0}, "cannot read '%s'", "nope.yaml");
     char *s = render(&dg, false, false);
     CHECK_STR(s, "streamrun: error: cannot read 'nope.yaml'\n"
                  "t.yaml: error: empty pipeline\n");
@@ -86,12 +87,12 @@ static void test_sort(void)
     const sr_srcfile *a = add_text(&dg, "a.yaml", "");
     const sr_srcfile *b = add_text(&dg, "b.yaml", "");
     sr_mark b1 = {1, 1, 0}, a53 = {5, 3, 0}, a2 = {2, 8, 0}, a51 = {5, 1, 0};
-    sr_err(&dg, b, b1, "b1");
-    sr_err(&dg, a, a53, "a53 first");
-    sr_err(&dg, a, a2, "a2");
-    sr_err(&dg, a, a51, "a51");
-    sr_err(&dg, NULL, (sr_mark){0}, "global");
-    sr_err(&dg, a, a53, "a53 second");
+    sr_errc(&dg, SR_CODE_NONE, b, b1, "b1");
+    sr_errc(&dg, SR_CODE_NONE, a, a53, "a53 first");
+    sr_errc(&dg, SR_CODE_NONE, a, a2, "a2");
+    sr_errc(&dg, SR_CODE_NONE, a, a51, "a51");
+    sr_errc(&dg, SR_CODE_NONE, NULL, (sr_mark){0}, "global");
+    sr_errc(&dg, SR_CODE_NONE, a, a53, "a53 second");
     char *s = render(&dg, false, false);
     CHECK_STR(s, "streamrun: error: global\n"
                  "a.yaml:2:8: error: a2\n"
@@ -110,9 +111,9 @@ static void test_color(void)
     sr_diag_init(&dg);
     const sr_srcfile *f = add_text(&dg, "c.yaml", "key: value\n");
     sr_mark m = {1, 6, 5};
-    sr_err(&dg, f, m, "bad");
-    sr_diag_add(&dg, SR_WARNING, NULL, (sr_mark){0}, "w");
-    sr_diag_add(&dg, SR_NOTE, NULL, (sr_mark){0}, "n");
+    sr_errc(&dg, SR_CODE_NONE, f, m, "bad");
+    sr_diag_addc(&dg, SR_WARNING, SR_CODE_NONE, NULL, (sr_mark){0}, "w");
+    sr_diag_addc(&dg, SR_NOTE, SR_CODE_NONE, NULL, (sr_mark){0}, "n");
     char *s = render(&dg, false, true);
     CHECK_STR(s, "streamrun: \033[1;35mwarning:\033[0m w\n"
                  "streamrun: \033[1;36mnote:\033[0m n\n"
@@ -129,8 +130,8 @@ static void test_json(void)
     sr_diag_init(&dg);
     const sr_srcfile *f = add_text(&dg, "j.yaml", "a: 1\n");
     sr_mark m = {1, 4, 1};
-    sr_diag_add(&dg, SR_WARNING, f, m, "say \"%s\"", "hi");
-    sr_err(&dg, NULL, (sr_mark){0}, "no file");
+    sr_diag_addc(&dg, SR_WARNING, SR_CODE_NONE, f, m, "say \"%s\"", "hi");
+    sr_errc(&dg, SR_CODE_NONE, NULL, (sr_mark){0}, "no file");
     char *s = render(&dg, true, false);
     CHECK_STR(s, "[{\"file\":null,\"line\":0,\"column\":0,\"length\":0,\"severity\":\"error\","
                  "\"code\":null,\"message\":\"no file\"},"
@@ -146,7 +147,7 @@ static void test_json(void)
     s = render(&dg, false, false);
     CHECK_STR(s, "");
     free(s);
-    sr_err(&dg, NULL, (sr_mark){0}, "bad byte \xff here");
+    sr_errc(&dg, SR_CODE_NONE, NULL, (sr_mark){0}, "bad byte \xff here");
     s = render(&dg, true, false);
     CHECK_STR(s, "[{\"file\":null,\"line\":0,\"column\":0,\"length\":0,\"severity\":\"error\","
                  "\"code\":null,\"message\":\"bad byte ? here\"}]\n");
