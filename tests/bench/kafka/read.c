@@ -4,8 +4,13 @@
  *
  * usage: read BOOTSTRAP TOPIC
  * It reads read_committed (librdkafka's default): a partition is done when its next offset
- * reaches the high watermark, or when the consumer reports its end at or past it (on a topic
- * written with transactions the last offsets are commit markers, which are never delivered).
+ * reaches its end, or when the consumer reports its end at or past it (on a topic written with
+ * transactions the last offsets are commit markers, which are never delivered). Its end is the
+ * high watermark, once the last stable offset has reached it: a read_committed handle's
+ * watermark query answers the last stable offset, which stays before a transaction the
+ * coordinator has committed until its markers are written — a moment after the writer's
+ * commit returned (and after the writer exited) on a loaded broker. So the end is asked for
+ * until both agree, for up to a minute.
  * Prints on stderr one line: read TOPIC: COUNT records, low watermarks ..., and a warning if a
  * partition no longer starts at offset 0 (the mock dropped its oldest batches). */
 #include "common.h"
@@ -40,16 +45,35 @@ int main(int argc, char **argv)
     rd_kafka_poll_set_consumer(rk);
     int nparts = partition_count(rk, topic);
 
+    /* a read_uncommitted handle, for the high watermark itself */
+    rd_kafka_conf_t *hconf = rd_kafka_conf_new();
+    conf_set(hconf, "bootstrap.servers", bootstrap);
+    conf_set(hconf, "group.id", group);
+    conf_set(hconf, "isolation.level", "read_uncommitted");
+    rd_kafka_t *hk = rd_kafka_new(RD_KAFKA_CONSUMER, hconf, err, sizeof(err));
+    if (!hk) die("read: %s", err);
+
     int64_t *high = calloc((size_t)nparts, sizeof(*high));
     int64_t *next = calloc((size_t)nparts, sizeof(*next));
     rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(nparts);
     long expected = 0, lows = 0;
     int dropped = 0, pending = 0;
     for (int p = 0; p < nparts; p++) {
-        int64_t lo;
-        rd_kafka_resp_err_t e =
-            rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &high[p], 10000);
-        if (e) die("read: watermarks of %s[%d]: %s", topic, p, rd_kafka_err2str(e));
+        int64_t lo, hlo, hw;
+        double until = now_s() + 60;
+        for (;;) {
+            rd_kafka_resp_err_t e =
+                rd_kafka_query_watermark_offsets(hk, topic, p, &hlo, &hw, 10000);
+            if (e) die("read: watermarks of %s[%d]: %s", topic, p, rd_kafka_err2str(e));
+            e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &high[p], 10000);
+            if (e) die("read: watermarks of %s[%d]: %s", topic, p, rd_kafka_err2str(e));
+            if (high[p] >= hw) break;
+            if (now_s() > until)
+                die("read: %s[%d]: the last stable offset %lld stays before the high watermark "
+                    "%lld: a transaction is still open",
+                    topic, p, (long long)high[p], (long long)hw);
+            nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+        }
         next[p] = lo;
         lows += (long)lo;
         if (lo != 0) dropped++;
@@ -105,6 +129,7 @@ int main(int argc, char **argv)
                 topic, dropped);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    rd_kafka_destroy(hk);
     free(high);
     free(next);
     return 0;
