@@ -13,6 +13,8 @@ SENSORS=$ROOT/pipelines/data/sensors.jsonl
 # package the one in pipelines/models
 P=$WORK/sensor-alerts.yaml
 sed -e 's#partitions: 100}#partitions: 100, config: {retention.ms: -1}}#' \
+    -e 's#partitions: 100, shape:#partitions: 100, config: {retention.ms: -1}, shape:#' \
+    -e 's#^    partitions: 100$#&\n    config: {retention.ms: -1}#' \
     -e "s#:-data/sensors.jsonl#:-$SENSORS#" \
     -e "s#package: models/#package: $ROOT/pipelines/models/#" "$ROOT/pipelines/sensor-alerts.yaml" >"$P"
 [ "$(grep -c 'retention.ms: -1' "$P")" = 8 ] && grep -q "package: $ROOT/pipelines/models/sensor-alerts" "$P" ||

@@ -18,6 +18,8 @@ SENSORS=$ROOT/pipelines/data/sensors.jsonl
 sed -e 's#timestamp: time}#timestamp: time, rate: 400}#' \
     -e "s#:-data/sensors.jsonl#:-$SENSORS#" \
     -e 's#partitions: 100}#partitions: 100, config: {retention.ms: -1}}#' \
+    -e 's#partitions: 100, shape:#partitions: 100, config: {retention.ms: -1}, shape:#' \
+    -e 's#^    partitions: 100$#&\n    config: {retention.ms: -1}#' \
     -e "s#package: models/#package: $ROOT/pipelines/models/#" \
     -e 's#^  - name: \(z-features\|fa\|fi\|fd\|alerts\)$#&\n    kafka: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}#' \
     "$ROOT/pipelines/sensor-alerts.yaml" >"$WORK/sa.yaml"
