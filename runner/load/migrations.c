@@ -98,7 +98,13 @@ static bool load_entry(sr_check *ck, const sr_ynode *n, const char *label, sr_mi
     const sr_ynode *s = sr_ymap_get(n, "store"), *a = sr_ymap_get(n, "action");
     const sr_ynode *from = sr_ymap_get(n, "from");
     if ((!s && guessed[0]) || (!a && !from && (guessed[1] || guessed[2]))) return false; /* said */
-    if (from) return load_rename(ck, n, label, s, a, from, m) && ok;
+    if (from) {
+        if (!load_rename(ck, n, label, s, a, from, m)) return false;
+        if (ok) return true;
+        free(m->store); /* an unknown key beside a well-formed rename: the entry is refused */
+        free(m->from);
+        return false;
+    }
     if (!s || !a) {
         sr_errc(ck->dg, SR_E_MISSING_KEY, ck->file, n->mark,
                 "%s: migration: missing required key '%s' (%s)", label, !s ? "store" : "action",
