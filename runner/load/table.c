@@ -292,6 +292,14 @@ static void load_table(sr_check *ck, const sr_ynode *n, sr_table *tb)
                 label);
         return;
     }
+    if (file && !tb->path) { /* `file:` with no value */
+        char got[64];
+        if (!sr_diag_error_within(ck->dg, ck->file, file->mark))
+            sr_errc(ck->dg, SR_E_WRONG_TYPE, ck->file, file->mark,
+                    "%s: 'file' must be the path of a CSV or JSON-lines file, not %s", label,
+                    sr_ydesc(file, got, sizeof(got)));
+        return;
+    }
     static const char *const file_only[] = {"key", "columns", "format", NULL};
     static const char *const topic_only[] = {"global", "history", NULL};
     for (const char *const *k = topic ? file_only : topic_only; *k; k++) {

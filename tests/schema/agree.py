@@ -168,6 +168,9 @@ SCHEMA_CANNOT = {
     "206-shape-event-time-is-a-string.yaml",
     "207-shape-sum-of-a-string.yaml",
     "253-string-compared-with-number.yaml",  # a number set by an earlier step
+    # a table's `file:` left empty: the generated schema lets a text setting be null (as an
+    # omitted one); the loader refuses it for a table (a schema gap, not a JSON Schema limit)
+    "208-table-file-null.yaml",
     # the environment and the file system: unset variables, source files, tables, model packages and
     # what the packages hold (their inputs, outputs and classes)
     "030-unset-variable.yaml",
